@@ -1,0 +1,64 @@
+//! The one place the gateway is assembled: `AppState` (config, store, hub, token signer) and the
+//! router that merges every module's routes.
+
+use axum::http::{header, Method, Request};
+use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::hub::Hub;
+use crate::store::Store;
+use crate::tokens::{random_token, Signer};
+use crate::{agents, assets, channels, demo, sessions};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    pub signer: Arc<Signer>,
+}
+
+impl AppState {
+    pub async fn new(config: Config) -> Result<Self> {
+        let store = Store::connect(&config.database_url).await?;
+        // Kept in the database so that every gateway sharing it signs and verifies alike.
+        let key = store.setting_or_insert("token_signing_key", || random_token(32)).await?;
+        let state = Self {
+            config: Arc::new(config),
+            store,
+            hub: Arc::new(Hub::default()),
+            signer: Arc::new(Signer::new(key.as_bytes())),
+        };
+        if state.config.demo {
+            demo::seed(&state).await?;
+        }
+        Ok(state)
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    // Visitor endpoints answer any origin at the CORS level so the widget can read the JSON
+    // refusal; the channel's allow-list is enforced in the handlers themselves.
+    let visitor_cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600));
+    let visitor = channels::router().merge(sessions::router()).layer(visitor_cors);
+    Router::new()
+        .merge(visitor)
+        .merge(agents::router())
+        .merge(assets::router(&state))
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .fallback(|| async { Error::NotFound })
+        // Spans carry the path only: query strings hold session tokens, which never reach logs.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+        }))
+        .with_state(state)
+}

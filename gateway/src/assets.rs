@@ -1,0 +1,59 @@
+//! What browsers download: `/embed.js` (the loader, compiled into the binary), the widget's
+//! WASM panel under `/widget/` and the agent console under `/console/` (Trunk's output
+//! directories, served with the brotli/gzip files xtask writes beside each asset).
+
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::get;
+use axum::Router;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::app::AppState;
+
+/// The loader a site owner's page fetches. Plain JS, a few hundred bytes compressed.
+pub const EMBED_JS: &str = include_str!("../../widget/loader/embed.js");
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let widget_dir = &state.config.widget_dir;
+    let console_dir = &state.config.console_dir;
+    for (what, dir) in [("widget", widget_dir), ("console", console_dir)] {
+        if !dir.is_dir() {
+            tracing::warn!(dir = %dir.display(), "no {what} build found; run `cargo xtask demo` to build it");
+        }
+    }
+    // The panel is loaded cross-origin by `import()`, which requires CORS; its files carry no
+    // cookies or secrets, so any origin may read them. `no-cache` makes browsers revalidate
+    // (cheap: Last-Modified) so a new gateway version is never mixed with an old panel.
+    let widget = Router::new()
+        .fallback_service(ServeDir::new(widget_dir).precompressed_br().precompressed_gzip())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ));
+    let console = ServeDir::new(console_dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(ServeFile::new(console_dir.join("index.html")));
+    Router::new()
+        .route("/embed.js", get(embed_js))
+        .route("/", get(|| async { Redirect::to("/console/") }))
+        .route("/console", get(|| async { Redirect::to("/console/") }))
+        .nest_service("/widget", widget)
+        .nest_service("/console/", console)
+}
+
+async fn embed_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            // Short: site owners never change the snippet, so a loader fix must reach pages soon.
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        EMBED_JS,
+    )
+}

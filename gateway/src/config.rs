@@ -1,0 +1,143 @@
+//! The gateway's one typed configuration: defaults that run the demo, overridden by an optional
+//! TOML file, overridden in turn by `LIVECHAT_*` environment variables (`LIVECHAT_LISTEN`,
+//! `LIVECHAT_DATABASE_URL`, ...: the field name in upper case).
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// The origin browsers use to reach this gateway, used in the snippet shown to site owners.
+    /// Defaults to `http://{listen}`.
+    pub public_url: Option<String>,
+    /// `sqlite://path?mode=rwc` (default, no server needed) or `postgres://…`.
+    pub database_url: String,
+    /// Trunk's output for the widget (`embed.js` loads the panel from here).
+    pub widget_dir: PathBuf,
+    /// Trunk's output for the console, served under `/console/`.
+    pub console_dir: PathBuf,
+    /// How long a visitor session token is valid; the widget asks for a new one on reconnect.
+    pub session_ttl_secs: u64,
+    /// How long an agent stays logged in.
+    pub agent_login_ttl_secs: u64,
+    /// A page view this long after the previous one starts a new visit.
+    pub visit_gap_secs: u64,
+    /// Mark cookies `Secure`: on whenever the gateway is reached over HTTPS.
+    pub secure_cookies: bool,
+    /// Seed the demo channel (key `demo`) and the demo agent at start-up.
+    pub demo: bool,
+    /// The demo site's origin: the only origin the demo channel allows.
+    pub demo_site_origin: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            database_url: "sqlite://livechat.db?mode=rwc".into(),
+            widget_dir: PathBuf::from("dist/widget"),
+            console_dir: PathBuf::from("dist/console"),
+            session_ttl_secs: 600,
+            agent_login_ttl_secs: 12 * 3600,
+            visit_gap_secs: 30 * 60,
+            secure_cookies: false,
+            demo: false,
+            demo_site_origin: "http://127.0.0.1:8081".into(),
+        }
+    }
+}
+
+const ENV_PREFIX: &str = "LIVECHAT_";
+
+impl Config {
+    /// Loads the file at `path` (if given) and applies `LIVECHAT_*` variables from `env`.
+    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
+        let mut table = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Error::Config(format!("cannot read {}: {e}", path.display()))
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?
+            }
+            None => toml::Table::new(),
+        };
+        for (name, value) in env {
+            let Some(field) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            if field == "CONFIG" {
+                continue;
+            }
+            table.insert(field.to_ascii_lowercase(), env_value(&value));
+        }
+        Self::deserialize(toml::Value::Table(table))
+            .map_err(|e| Error::Config(e.to_string()))
+    }
+
+    /// The origin of this gateway as browsers see it.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+/// Environment values are strings; numbers and booleans are recognised so that
+/// `LIVECHAT_DEMO=true` and `LIVECHAT_SESSION_TTL_SECS=60` work.
+fn env_value(raw: &str) -> toml::Value {
+    if let Ok(b) = raw.parse::<bool>() {
+        return toml::Value::Boolean(b);
+    }
+    if let Ok(n) = raw.parse::<i64>() {
+        return toml::Value::Integer(n);
+    }
+    toml::Value::String(raw.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_run_the_demo_without_any_file() {
+        let config = Config::load(None, env(&[])).unwrap();
+        assert_eq!(config.listen.port(), 8080);
+        assert!(config.database_url.starts_with("sqlite:"));
+        assert_eq!(config.public_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("livechat.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\nsession_ttl_secs = 30\n").unwrap();
+        let config = Config::load(
+            Some(&path),
+            env(&[("LIVECHAT_SESSION_TTL_SECS", "45"), ("LIVECHAT_DEMO", "true"), ("OTHER", "x")]),
+        )
+        .unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.session_ttl_secs, 45);
+        assert!(config.demo);
+    }
+
+    #[test]
+    fn unknown_or_mistyped_settings_are_reported() {
+        let err = Config::load(None, env(&[("LIVECHAT_LISTN", "x")])).unwrap_err();
+        assert!(err.to_string().contains("listn"), "{err}");
+        let err = Config::load(None, env(&[("LIVECHAT_SESSION_TTL_SECS", "soon")])).unwrap_err();
+        assert!(err.to_string().contains("session_ttl_secs") || err.to_string().contains("integer"), "{err}");
+    }
+}

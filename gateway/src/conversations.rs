@@ -1,0 +1,102 @@
+//! Conversations: posting a visitor's or an agent's message (validated, committed, then
+//! published) and the inbox the agents see. The sockets call these functions; so do the tests.
+
+use protocol::MAX_MESSAGE_CHARS;
+
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::hub::{HubEvent, Topic};
+use crate::now_ms;
+use crate::sessions::SessionClaims;
+use crate::store::{AgentRecord, Appended, ChannelRecord, NewMessage, VisitContext};
+
+/// Longest `client_id` accepted: a UUID fits with room to spare.
+const MAX_CLIENT_ID_CHARS: usize = 64;
+
+/// Checks a message as a client sent it; the text is stored exactly as written.
+pub fn validate(client_id: &str, text: &str) -> Result<()> {
+    if client_id.is_empty() || client_id.chars().count() > MAX_CLIENT_ID_CHARS {
+        return Err(Error::BadRequest(format!(
+            "client_id must be 1 to {MAX_CLIENT_ID_CHARS} characters"
+        )));
+    }
+    if text.trim().is_empty() {
+        return Err(Error::MessageEmpty);
+    }
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(Error::MessageTooLong { max: MAX_MESSAGE_CHARS });
+    }
+    Ok(())
+}
+
+pub async fn post_visitor_message(
+    state: &AppState,
+    channel: &ChannelRecord,
+    claims: &SessionClaims,
+    client_id: &str,
+    text: &str,
+) -> Result<Appended> {
+    validate(client_id, text)?;
+    let context = VisitContext {
+        page_url: claims.page_url.as_deref(),
+        origin: claims.origin.as_deref(),
+    };
+    let message = NewMessage { client_id, text, sent_at_ms: now_ms() };
+    let appended = state
+        .store
+        .append_visitor_message(channel, &claims.visitor_id, context, message)
+        .await?;
+    publish(state, &appended);
+    Ok(appended)
+}
+
+pub async fn post_agent_message(
+    state: &AppState,
+    agent: &AgentRecord,
+    conversation_id: &str,
+    client_id: &str,
+    text: &str,
+) -> Result<Appended> {
+    validate(client_id, text)?;
+    let message = NewMessage { client_id, text, sent_at_ms: now_ms() };
+    let appended = state.store.append_agent_message(conversation_id, agent, message).await?;
+    publish(state, &appended);
+    Ok(appended)
+}
+
+/// Tells the visitor's tabs, the agents following the conversation and every inbox. Called
+/// only after the commit; a duplicate was published the first time and is not published again.
+fn publish(state: &AppState, appended: &Appended) {
+    if appended.duplicate {
+        return;
+    }
+    let conversation = &appended.conversation;
+    state.hub.publish(
+        Topic::Visitor {
+            channel_key: conversation.channel_key.clone(),
+            visitor_id: conversation.visitor_id.clone(),
+        },
+        HubEvent::Message(appended.message.clone()),
+    );
+    state.hub.publish(
+        Topic::Conversation(conversation.id.clone()),
+        HubEvent::Message(appended.message.clone()),
+    );
+    state.hub.publish(Topic::Inbox, HubEvent::Conversation(conversation.clone()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_validated_with_stable_codes() {
+        assert!(validate("c1", "hello").is_ok());
+        assert_eq!(validate("c1", "  \n").unwrap_err().code(), "message_empty");
+        let long = "é".repeat(MAX_MESSAGE_CHARS + 1);
+        assert_eq!(validate("c1", &long).unwrap_err().code(), "message_too_long");
+        assert!(validate("c1", &"é".repeat(MAX_MESSAGE_CHARS)).is_ok());
+        assert_eq!(validate("", "hi").unwrap_err().code(), "bad_request");
+        assert_eq!(validate(&"x".repeat(65), "hi").unwrap_err().code(), "bad_request");
+    }
+}

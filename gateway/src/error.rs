@@ -1,0 +1,135 @@
+//! The gateway's one error type and its single mapping to HTTP responses.
+//!
+//! Every refusal a client can act on has a stable code from [`protocol::codes`]; server faults
+//! are logged in full and answered with a bland 500 so internals never leak.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use protocol::{codes, ErrorBody, ErrorDetail};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("no channel has the key {0:?}")]
+    ChannelNotFound(String),
+    #[error("this channel is offline")]
+    ChannelOffline,
+    #[error("the origin {0:?} is not allowed for this channel")]
+    OriginNotAllowed(String),
+    #[error("the visit ticket is invalid")]
+    InvalidVisitTicket,
+    #[error("the session token is invalid")]
+    InvalidSessionToken,
+    #[error("the session has expired")]
+    SessionExpired,
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("no such conversation")]
+    ConversationNotFound,
+    #[error("the conversation is closed")]
+    ConversationClosed,
+    #[error("a message cannot be empty")]
+    MessageEmpty,
+    #[error("a message can be at most {max} characters")]
+    MessageTooLong { max: usize },
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("no such resource")]
+    NotFound,
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::BadRequest(_) | Error::MessageEmpty | Error::MessageTooLong { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            Error::ChannelNotFound(_) | Error::ConversationNotFound | Error::NotFound => {
+                StatusCode::NOT_FOUND
+            }
+            Error::ChannelOffline => StatusCode::SERVICE_UNAVAILABLE,
+            Error::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
+            Error::InvalidVisitTicket
+            | Error::InvalidSessionToken
+            | Error::SessionExpired
+            | Error::Unauthorized
+            | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Error::ConversationClosed => StatusCode::CONFLICT,
+            Error::Config(_) | Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// The stable code clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BadRequest(_) => codes::BAD_REQUEST,
+            Error::ChannelNotFound(_) => codes::CHANNEL_NOT_FOUND,
+            Error::ChannelOffline => codes::CHANNEL_OFFLINE,
+            Error::OriginNotAllowed(_) => codes::ORIGIN_NOT_ALLOWED,
+            Error::InvalidVisitTicket => codes::INVALID_VISIT_TICKET,
+            Error::InvalidSessionToken => codes::INVALID_SESSION_TOKEN,
+            Error::SessionExpired => codes::SESSION_EXPIRED,
+            Error::Unauthorized => codes::UNAUTHORIZED,
+            Error::InvalidCredentials => codes::INVALID_CREDENTIALS,
+            Error::ConversationNotFound => codes::CONVERSATION_NOT_FOUND,
+            Error::NotFound => codes::NOT_FOUND,
+            Error::ConversationClosed => codes::CONVERSATION_CLOSED,
+            Error::MessageEmpty => codes::MESSAGE_EMPTY,
+            Error::MessageTooLong { .. } => codes::MESSAGE_TOO_LONG,
+            Error::Config(_) | Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
+                codes::INTERNAL
+            }
+        }
+    }
+
+    /// The body a client sees; server faults are not described to it.
+    pub fn body(&self) -> ErrorBody {
+        let message = if self.status().is_server_error() {
+            "internal error; it has been logged".to_owned()
+        } else {
+            self.to_string()
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message,
+            },
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if self.status().is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        (self.status(), Json(self.body())).into_response()
+    }
+}
+
+impl From<JsonRejection> for Error {
+    fn from(rejection: JsonRejection) -> Self {
+        Error::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for Error {
+    fn from(rejection: QueryRejection) -> Self {
+        Error::BadRequest(rejection.body_text())
+    }
+}

@@ -1,0 +1,36 @@
+//! The live-chat gateway as a library: `app::AppState::new(config)` builds the state,
+//! `app::router(state)` the HTTP surface, and [`serve`] runs it on an already bound listener
+//! (tests bind port 0 and spawn it). `main.rs` only reads the config and calls these.
+
+pub mod agents;
+pub mod app;
+pub mod assets;
+pub mod channels;
+pub mod config;
+pub mod conversations;
+pub mod demo;
+pub mod error;
+pub mod hub;
+pub mod rules;
+pub mod sessions;
+pub mod socket;
+pub mod store;
+pub mod tokens;
+
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// Milliseconds since the Unix epoch: the one clock every stored time uses.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Serves until `shutdown` completes, then lets in-flight requests finish.
+pub async fn serve(listener: TcpListener, state: app::AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, app::router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

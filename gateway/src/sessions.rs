@@ -1,0 +1,264 @@
+//! Visitor sessions: the signed visit ticket of each page view, the short-lived session token
+//! that `POST /v1/sessions` hands out, and the visitor socket `WS /v1/visitor/ws` it opens.
+//!
+//! No conversation exists until the visitor's first message: opening and closing the widget
+//! stores nothing.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use protocol::{CreateSession, SessionCreated, VisitorClientFrame, VisitorServerFrame};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::conversations;
+use crate::error::{Error, Result};
+use crate::hub::{HubEvent, Topic};
+use crate::socket::{self, Delivered, Incoming};
+use tokio::sync::broadcast::error::RecvError;
+use crate::store::ChannelRecord;
+use crate::{channels, now_ms, rules};
+
+const VISIT_TICKET: &str = "visit-ticket";
+const SESSION_TOKEN: &str = "session-token";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/sessions", post(create_session))
+        .route("/v1/visitor/ws", get(visitor_ws))
+}
+
+/// Who is viewing the page, which visit this is, and when the page view began: all decided by
+/// the gateway and signed, so the browser cannot claim a longer dwell or a later visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitTicket {
+    pub channel_id: String,
+    pub visitor_id: String,
+    pub visit: u32,
+    pub viewed_at_ms: i64,
+}
+
+/// The ticket for a new page view: a returning visitor keeps its id, and its visit number goes
+/// up when the previous page view is older than the visit gap.
+pub fn next_visit_ticket(previous: Option<VisitTicket>, channel_id: &str, now_ms: i64, visit_gap_secs: u64) -> VisitTicket {
+    let gap_ms = i64::try_from(visit_gap_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    match previous {
+        Some(prev) => VisitTicket {
+            visit: if now_ms - prev.viewed_at_ms >= gap_ms { prev.visit + 1 } else { prev.visit },
+            viewed_at_ms: now_ms,
+            ..prev
+        },
+        None => VisitTicket {
+            channel_id: channel_id.to_owned(),
+            visitor_id: uuid::Uuid::new_v4().to_string(),
+            visit: 1,
+            viewed_at_ms: now_ms,
+        },
+    }
+}
+
+pub fn sign_visit_ticket(state: &AppState, ticket: &VisitTicket) -> String {
+    state.signer.sign(VISIT_TICKET, ticket)
+}
+
+/// The ticket's claims if it is genuine and belongs to this channel.
+pub fn verify_visit_ticket(state: &AppState, token: &str, channel_id: &str) -> Option<VisitTicket> {
+    state
+        .signer
+        .verify::<VisitTicket>(VISIT_TICKET, token)
+        .filter(|t| t.channel_id == channel_id)
+}
+
+/// What a session token grants: this visitor, on this channel, from this origin, until then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionClaims {
+    pub channel_id: String,
+    pub visitor_id: String,
+    pub origin: Option<String>,
+    pub page_url: Option<String>,
+    pub expires_at_ms: i64,
+}
+
+/// Checks signature, expiry and origin binding.
+pub fn verify_session_token(state: &AppState, token: &str, origin: Option<&str>, now_ms: i64) -> Result<SessionClaims> {
+    let claims: SessionClaims = state
+        .signer
+        .verify(SESSION_TOKEN, token)
+        .ok_or(Error::InvalidSessionToken)?;
+    if claims.expires_at_ms <= now_ms {
+        return Err(Error::SessionExpired);
+    }
+    if claims.origin.as_deref() != origin {
+        return Err(Error::OriginNotAllowed(origin.unwrap_or("").to_owned()));
+    }
+    Ok(claims)
+}
+
+async fn create_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<CreateSession>, JsonRejection>,
+) -> Result<Json<SessionCreated>> {
+    let Json(request) = body?;
+    let origin = channels::request_origin(&headers);
+    let channel = channels::by_key(&state, &request.channel_key).await?;
+    channels::check_origin(&channel, origin)?;
+    let ticket = verify_visit_ticket(&state, &request.visit_ticket, &channel.id)
+        .ok_or(Error::InvalidVisitTicket)?;
+    rules::check_session_allowed(&channel)?;
+    let ttl_secs = state.config.session_ttl_secs;
+    let claims = SessionClaims {
+        channel_id: channel.id,
+        visitor_id: ticket.visitor_id.clone(),
+        origin: origin.map(str::to_owned),
+        page_url: request.page_url.filter(|u| u.len() <= 2048),
+        expires_at_ms: now_ms() + i64::try_from(ttl_secs * 1000).unwrap_or(i64::MAX),
+    };
+    Ok(Json(SessionCreated {
+        session_token: state.signer.sign(SESSION_TOKEN, &claims),
+        visitor_id: ticket.visitor_id,
+        expires_in_secs: ttl_secs,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct VisitorWsQuery {
+    token: String,
+    /// The conversation the client's `resume_after` refers to.
+    conversation_id: Option<String>,
+    #[serde(default)]
+    resume_after: i64,
+}
+
+/// The upgrade re-checks the token and the `Origin` header: a socket is never opened for a
+/// page the channel does not allow, whatever the browser's CORS handling did.
+async fn visitor_ws(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<VisitorWsQuery>, QueryRejection>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response> {
+    let Query(query) = query?;
+    let origin = channels::request_origin(&headers);
+    let claims = verify_session_token(&state, &query.token, origin, now_ms())?;
+    let channel = state
+        .store
+        .channel_by_id(&claims.channel_id)
+        .await?
+        .ok_or(Error::InvalidSessionToken)?;
+    channels::check_origin(&channel, origin)?;
+    let resume = query.conversation_id.map(|id| (id, query.resume_after));
+    Ok(upgrade
+        .max_message_size(socket::TRANSPORT_MAX_BYTES)
+        .on_upgrade(move |ws| async move {
+            if let Err(e) = visitor_socket(state, channel, claims, ws, resume).await {
+                tracing::warn!(error = %e, "visitor socket ended with an error");
+            }
+        }))
+}
+
+fn message_frame(message: protocol::ChatMessage) -> VisitorServerFrame {
+    VisitorServerFrame::Message { message }
+}
+
+async fn visitor_socket(
+    state: AppState,
+    channel: ChannelRecord,
+    claims: SessionClaims,
+    mut ws: WebSocket,
+    resume: Option<(String, i64)>,
+) -> Result<()> {
+    // Subscribe before reading the store, so nothing committed in between is missed.
+    let mut events = state.hub.subscribe(Topic::Visitor {
+        channel_key: channel.key.clone(),
+        visitor_id: claims.visitor_id.clone(),
+    });
+    let mut delivered = Delivered::default();
+    let latest = state.store.latest_conversation(&channel.id, &claims.visitor_id).await?;
+    let ready = VisitorServerFrame::Ready {
+        conversation_id: latest.as_ref().map(|c| c.id.clone()),
+        status: latest.as_ref().map(|c| c.status),
+    };
+    if !socket::send(&mut ws, &ready).await {
+        return Ok(());
+    }
+    if let Some(conversation) = latest {
+        let after = match resume {
+            Some((id, after)) if id == conversation.id => after,
+            _ => 0,
+        };
+        delivered.follow(&conversation.id, after);
+        if !socket::catch_up(&mut ws, &state.store, &mut delivered, &conversation.id, message_frame).await? {
+            return Ok(());
+        }
+    }
+    loop {
+        tokio::select! {
+            incoming = socket::receive::<VisitorClientFrame>(&mut ws) => match incoming {
+                Incoming::Frame(VisitorClientFrame::Send { client_id, text }) => {
+                    let reply = match conversations::post_visitor_message(&state, &channel, &claims, &client_id, &text).await {
+                        Ok(appended) => VisitorServerFrame::Ack {
+                            client_id,
+                            conversation_id: appended.message.conversation_id,
+                            seq: appended.message.seq,
+                        },
+                        Err(e) => VisitorServerFrame::Error {
+                            code: e.code().into(),
+                            message: e.body().error.message,
+                            client_id: Some(client_id),
+                        },
+                    };
+                    if !socket::send(&mut ws, &reply).await {
+                        return Ok(());
+                    }
+                }
+                Incoming::Refused(code, message) => {
+                    let frame = VisitorServerFrame::Error { code: code.into(), message, client_id: None };
+                    if !socket::send(&mut ws, &frame).await {
+                        return Ok(());
+                    }
+                }
+                Incoming::Ignored => {}
+                Incoming::Closed => return Ok(()),
+            },
+            event = events.recv() => match event {
+                Ok(HubEvent::Message(message)) => {
+                    if !socket::deliver(&mut ws, &state.store, &mut delivered, message, message_frame).await? {
+                        return Ok(());
+                    }
+                }
+                Ok(HubEvent::Conversation(_)) => {}
+                Err(RecvError::Lagged(_)) => {
+                    if !socket::recover_lag(&mut ws, &state.store, &mut delivered, message_frame).await? {
+                        return Ok(());
+                    }
+                }
+                Err(RecvError::Closed) => return Ok(()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_visitor_starts_at_visit_one() {
+        let t = next_visit_ticket(None, "c", 1_000, 1800);
+        assert_eq!((t.visit, t.viewed_at_ms, t.channel_id.as_str()), (1, 1_000, "c"));
+    }
+
+    #[test]
+    fn the_visit_number_grows_only_after_the_gap() {
+        let first = next_visit_ticket(None, "c", 0, 1800);
+        let same_visit = next_visit_ticket(Some(first.clone()), "c", 1_799_999, 1800);
+        assert_eq!((same_visit.visit, &same_visit.visitor_id), (1, &first.visitor_id));
+        let next_visit = next_visit_ticket(Some(same_visit.clone()), "c", 1_799_999 + 1_800_000, 1800);
+        assert_eq!((next_visit.visit, &next_visit.visitor_id), (2, &first.visitor_id));
+    }
+}

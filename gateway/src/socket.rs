@@ -1,0 +1,190 @@
+//! Plumbing shared by the visitor and agent sockets: reading frames within the limits, writing
+//! frames, and delivering each conversation's messages exactly once and in `seq` order whether
+//! they come from the store (replay, catch-up) or from the hub (live).
+
+use axum::extract::ws::{Message, WebSocket};
+use protocol::{codes, ChatMessage, MAX_FRAME_BYTES};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+
+use crate::error::Result;
+use crate::store::Store;
+
+/// The transport's own hard limit; frames between [`MAX_FRAME_BYTES`] and this get a polite
+/// `frame_too_large` error, frames above it close the connection.
+pub const TRANSPORT_MAX_BYTES: usize = 4 * MAX_FRAME_BYTES;
+
+/// Page size of replays, so a long history never becomes one huge query.
+const REPLAY_PAGE: i64 = 500;
+
+/// What one incoming websocket message turned out to be.
+pub enum Incoming<T> {
+    Frame(T),
+    /// A frame the client should hear about (code, message); the socket stays open.
+    Refused(&'static str, String),
+    /// Pings, pongs: nothing to do.
+    Ignored,
+    Closed,
+}
+
+pub async fn receive<T: DeserializeOwned>(socket: &mut WebSocket) -> Incoming<T> {
+    let text = match socket.recv().await {
+        Some(Ok(Message::Text(text))) => text,
+        Some(Ok(Message::Binary(_))) => {
+            return Incoming::Refused(codes::INVALID_FRAME, "frames are JSON text".into())
+        }
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => return Incoming::Ignored,
+        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Incoming::Closed,
+    };
+    if text.len() > MAX_FRAME_BYTES {
+        return Incoming::Refused(
+            codes::FRAME_TOO_LARGE,
+            format!("a frame can be at most {MAX_FRAME_BYTES} bytes"),
+        );
+    }
+    match serde_json::from_str(text.as_str()) {
+        Ok(frame) => Incoming::Frame(frame),
+        Err(e) => Incoming::Refused(codes::INVALID_FRAME, format!("unreadable frame: {e}")),
+    }
+}
+
+/// Writes one frame; false when the peer is gone.
+pub async fn send<T: Serialize>(socket: &mut WebSocket, frame: &T) -> bool {
+    let json = serde_json::to_string(frame).expect("frames serialize");
+    socket.send(Message::Text(json.into())).await.is_ok()
+}
+
+/// The last `seq` delivered to this socket, per conversation.
+#[derive(Debug, Default)]
+pub struct Delivered {
+    last: HashMap<String, i64>,
+}
+
+/// What to do with a live message from the hub.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Live {
+    /// The next one in order: send it.
+    Send,
+    /// Already delivered (it came through a replay first): drop it.
+    Skip,
+    /// Something before it was missed: read the store from the last delivered seq.
+    CatchUp,
+}
+
+impl Delivered {
+    /// Start following a conversation from `after` (the client already has everything up to it).
+    pub fn follow(&mut self, conversation_id: &str, after: i64) {
+        self.last.insert(conversation_id.to_owned(), after);
+    }
+
+    pub fn conversations(&self) -> Vec<String> {
+        self.last.keys().cloned().collect()
+    }
+
+    pub fn classify(&self, message: &ChatMessage) -> Live {
+        let last = self.last.get(&message.conversation_id).copied().unwrap_or(0);
+        match message.seq - last {
+            1 => Live::Send,
+            d if d <= 0 => Live::Skip,
+            _ => Live::CatchUp,
+        }
+    }
+
+    pub fn mark(&mut self, message: &ChatMessage) {
+        let last = self.last.entry(message.conversation_id.clone()).or_insert(0);
+        *last = (*last).max(message.seq);
+    }
+}
+
+/// Sends every stored message of the conversation after the last delivered one. Returns false
+/// when the peer is gone.
+pub async fn catch_up<F: Serialize>(
+    socket: &mut WebSocket,
+    store: &Store,
+    delivered: &mut Delivered,
+    conversation_id: &str,
+    to_frame: impl Fn(ChatMessage) -> F,
+) -> Result<bool> {
+    loop {
+        let after = delivered.last.get(conversation_id).copied().unwrap_or(0);
+        let page = store.messages_after(conversation_id, after, REPLAY_PAGE).await?;
+        let full = page.len() as i64 == REPLAY_PAGE;
+        for message in page {
+            delivered.mark(&message);
+            if !send(socket, &to_frame(message)).await {
+                return Ok(false);
+            }
+        }
+        if !full {
+            return Ok(true);
+        }
+    }
+}
+
+/// Delivers a live message from the hub: in order, once, reading the store for anything missed.
+/// Returns false when the peer is gone.
+pub async fn deliver<F: Serialize>(
+    socket: &mut WebSocket,
+    store: &Store,
+    delivered: &mut Delivered,
+    message: ChatMessage,
+    to_frame: impl Fn(ChatMessage) -> F,
+) -> Result<bool> {
+    match delivered.classify(&message) {
+        Live::Send => {
+            delivered.mark(&message);
+            Ok(send(socket, &to_frame(message)).await)
+        }
+        Live::Skip => Ok(true),
+        Live::CatchUp => {
+            let id = message.conversation_id.clone();
+            catch_up(socket, store, delivered, &id, to_frame).await
+        }
+    }
+}
+
+/// After the hub dropped events for a slow socket: re-read every followed conversation.
+pub async fn recover_lag<F: Serialize>(
+    socket: &mut WebSocket,
+    store: &Store,
+    delivered: &mut Delivered,
+    to_frame: impl Fn(ChatMessage) -> F + Copy,
+) -> Result<bool> {
+    for id in delivered.conversations() {
+        if !catch_up(socket, store, delivered, &id, to_frame).await? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::Author;
+
+    fn msg(conversation: &str, seq: i64) -> ChatMessage {
+        ChatMessage {
+            conversation_id: conversation.into(),
+            seq,
+            author: Author::Visitor,
+            text: String::new(),
+            client_id: String::new(),
+            sent_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn live_messages_are_sent_in_order_once() {
+        let mut d = Delivered::default();
+        d.follow("a", 2);
+        assert_eq!(d.classify(&msg("a", 2)), Live::Skip);
+        assert_eq!(d.classify(&msg("a", 3)), Live::Send);
+        assert_eq!(d.classify(&msg("a", 5)), Live::CatchUp);
+        d.mark(&msg("a", 3));
+        assert_eq!(d.classify(&msg("a", 3)), Live::Skip);
+        // A conversation not yet followed starts at zero: its first message is sent.
+        assert_eq!(d.classify(&msg("b", 1)), Live::Send);
+    }
+}

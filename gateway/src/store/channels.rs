@@ -1,0 +1,103 @@
+//! Channel rows.
+
+use protocol::{Appearance, LauncherPosition};
+use sqlx::any::AnyRow;
+
+use super::{col_i64, col_str, Store};
+use crate::error::{Error, Result};
+
+/// A channel as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRecord {
+    pub id: String,
+    /// Public: it is in the snippet.
+    pub key: String,
+    pub name: String,
+    /// Server-to-server credential; never sent to browsers.
+    pub secret: String,
+    pub inactivity_timeout_secs: i64,
+    /// Exact origins; empty means any origin.
+    pub allowed_origins: Vec<String>,
+    pub online: bool,
+    pub appearance: Appearance,
+}
+
+const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, allowed_origins, \
+                       online, title, greeting, accent_color, position";
+
+fn position_to_str(p: LauncherPosition) -> &'static str {
+    match p {
+        LauncherPosition::BottomRight => "bottom_right",
+        LauncherPosition::BottomLeft => "bottom_left",
+    }
+}
+
+fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
+    let origins = col_str(row, "allowed_origins")?;
+    let allowed_origins = serde_json::from_str(&origins)
+        .map_err(|e| Error::Internal(format!("corrupt allowed_origins: {e}")))?;
+    let position = match col_str(row, "position")?.as_str() {
+        "bottom_left" => LauncherPosition::BottomLeft,
+        _ => LauncherPosition::BottomRight,
+    };
+    Ok(ChannelRecord {
+        id: col_str(row, "id")?,
+        key: col_str(row, "channel_key")?,
+        name: col_str(row, "name")?,
+        secret: col_str(row, "secret")?,
+        inactivity_timeout_secs: col_i64(row, "inactivity_timeout_secs")?,
+        allowed_origins,
+        online: col_i64(row, "online")? != 0,
+        appearance: Appearance {
+            title: col_str(row, "title")?,
+            greeting: col_str(row, "greeting")?,
+            accent_color: col_str(row, "accent_color")?,
+            position,
+        },
+    })
+}
+
+impl Store {
+    pub async fn channel_by_key(&self, key: &str) -> Result<Option<ChannelRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM channels WHERE channel_key = $1");
+        let row = sqlx::query(&sql).bind(key).fetch_optional(&self.pool).await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    pub async fn channel_by_id(&self, id: &str) -> Result<Option<ChannelRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM channels WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Inserts the channel, or updates every field but id and secret when its key exists.
+    pub async fn upsert_channel(&self, channel: &ChannelRecord, now_ms: i64) -> Result<()> {
+        let origins = serde_json::to_string(&channel.allowed_origins)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO channels (id, channel_key, name, secret, inactivity_timeout_secs, \
+             allowed_origins, online, title, greeting, accent_color, position, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (channel_key) DO UPDATE SET name = excluded.name, \
+             inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
+             allowed_origins = excluded.allowed_origins, online = excluded.online, \
+             title = excluded.title, greeting = excluded.greeting, \
+             accent_color = excluded.accent_color, position = excluded.position",
+        )
+        .bind(&channel.id)
+        .bind(&channel.key)
+        .bind(&channel.name)
+        .bind(&channel.secret)
+        .bind(channel.inactivity_timeout_secs)
+        .bind(origins)
+        .bind(i64::from(channel.online))
+        .bind(&channel.appearance.title)
+        .bind(&channel.appearance.greeting)
+        .bind(&channel.appearance.accent_color)
+        .bind(position_to_str(channel.appearance.position))
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

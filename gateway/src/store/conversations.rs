@@ -1,0 +1,295 @@
+//! Conversations and their messages.
+//!
+//! Invariants kept here: a message's `seq` is the conversation's `last_seq` incremented in the
+//! same transaction that inserts the message, so seqs are gap-free; the unique index on
+//! `(conversation_id, client_id)` makes a resend return the stored message instead of a copy.
+//! Every write transaction starts with a write, so SQLite takes its write lock up front and a
+//! concurrent writer waits (busy timeout) instead of failing a read-to-write upgrade.
+
+use protocol::{Author, ChatMessage, ConversationStatus, ConversationSummary};
+use sqlx::any::AnyRow;
+
+use super::{col_i64, col_opt_str, col_str, is_unique_violation, AgentRecord, ChannelRecord, Store};
+use crate::error::{Error, Result};
+
+/// A message as a client sends it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMessage<'a> {
+    pub client_id: &'a str,
+    pub text: &'a str,
+    pub sent_at_ms: i64,
+}
+
+/// The outcome of an append.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    pub message: ChatMessage,
+    pub conversation: ConversationSummary,
+    /// The message was already stored under this `client_id`: nothing new was written.
+    pub duplicate: bool,
+    /// This message created the conversation.
+    pub created: bool,
+}
+
+/// Where a visitor's message comes from, recorded on the conversation it creates.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VisitContext<'a> {
+    pub page_url: Option<&'a str>,
+    pub origin: Option<&'a str>,
+}
+
+const SUMMARY_SELECT: &str = "SELECT c.id, ch.channel_key, ch.name AS channel_name, c.visitor_id, \
+     c.status, c.assigned_agent_id, c.last_seq, c.last_text, c.page_url, c.updated_at \
+     FROM conversations c JOIN channels ch ON ch.id = c.channel_id";
+
+const MESSAGE_SELECT: &str = "SELECT m.conversation_id, m.seq, m.author_kind, m.author_agent_id, \
+     a.name AS agent_name, m.body, m.client_id, m.sent_at \
+     FROM messages m LEFT JOIN agents a ON a.id = m.author_agent_id";
+
+fn status_from_str(s: &str) -> ConversationStatus {
+    match s {
+        "open" => ConversationStatus::Open,
+        "closed" => ConversationStatus::Closed,
+        _ => ConversationStatus::Waiting,
+    }
+}
+
+fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
+    Ok(ConversationSummary {
+        id: col_str(row, "id")?,
+        channel_key: col_str(row, "channel_key")?,
+        channel_name: col_str(row, "channel_name")?,
+        visitor_id: col_str(row, "visitor_id")?,
+        status: status_from_str(&col_str(row, "status")?),
+        assigned_agent_id: col_opt_str(row, "assigned_agent_id")?,
+        last_seq: col_i64(row, "last_seq")?,
+        last_text: col_str(row, "last_text")?,
+        page_url: col_opt_str(row, "page_url")?,
+        updated_at_ms: col_i64(row, "updated_at")?,
+    })
+}
+
+fn message_from_row(row: &AnyRow) -> Result<ChatMessage> {
+    let author = match col_str(row, "author_kind")?.as_str() {
+        "visitor" => Author::Visitor,
+        "agent" => Author::Agent {
+            agent_id: col_opt_str(row, "author_agent_id")?.unwrap_or_default(),
+            name: col_opt_str(row, "agent_name")?.unwrap_or_default(),
+        },
+        _ => Author::System,
+    };
+    Ok(ChatMessage {
+        conversation_id: col_str(row, "conversation_id")?,
+        seq: col_i64(row, "seq")?,
+        author,
+        text: col_str(row, "body")?,
+        client_id: col_str(row, "client_id")?,
+        sent_at_ms: col_i64(row, "sent_at")?,
+    })
+}
+
+impl Store {
+    /// Stores a visitor's message in the visitor's conversation in progress on this channel,
+    /// creating the conversation if this is its first message.
+    pub async fn append_visitor_message(
+        &self,
+        channel: &ChannelRecord,
+        visitor_id: &str,
+        context: VisitContext<'_>,
+        message: NewMessage<'_>,
+    ) -> Result<Appended> {
+        if let Some(current) = self.open_conversation_id(&channel.id, visitor_id).await? {
+            if let Some(existing) = self.message_by_client_id(&current, message.client_id).await? {
+                return self.duplicate(existing).await;
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        let created = sqlx::query(
+            "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, last_text, \
+             page_url, origin, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'waiting', 0, '', $4, $5, $6, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&channel.id)
+        .bind(visitor_id)
+        .bind(context.page_url)
+        .bind(context.origin)
+        .bind(message.sent_at_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let row = sqlx::query(
+            "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2 \
+             WHERE channel_id = $3 AND visitor_id = $4 AND status <> 'closed' \
+             RETURNING id, last_seq",
+        )
+        .bind(message.text)
+        .bind(message.sent_at_ms)
+        .bind(&channel.id)
+        .bind(visitor_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let conversation_id = col_str(&row, "id")?;
+        let seq = col_i64(&row, "last_seq")?;
+        if let Err(e) = insert_message(&mut tx, &conversation_id, seq, None, message).await {
+            drop(tx);
+            return self.resolve_insert_conflict(e, &conversation_id, message.client_id).await;
+        }
+        tx.commit().await?;
+        self.appended(&conversation_id, seq, created).await
+    }
+
+    /// Stores an agent's message; the first agent to answer a waiting conversation takes it.
+    pub async fn append_agent_message(
+        &self,
+        conversation_id: &str,
+        agent: &AgentRecord,
+        message: NewMessage<'_>,
+    ) -> Result<Appended> {
+        if let Some(existing) = self.message_by_client_id(conversation_id, message.client_id).await? {
+            return self.duplicate(existing).await;
+        }
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2, \
+             status = 'open', assigned_agent_id = COALESCE(assigned_agent_id, $3) \
+             WHERE id = $4 AND status <> 'closed' RETURNING last_seq",
+        )
+        .bind(message.text)
+        .bind(message.sent_at_ms)
+        .bind(&agent.id)
+        .bind(conversation_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            drop(tx);
+            return match self.conversation(conversation_id).await? {
+                Some(_) => Err(Error::ConversationClosed),
+                None => Err(Error::ConversationNotFound),
+            };
+        };
+        let seq = col_i64(&row, "last_seq")?;
+        if let Err(e) = insert_message(&mut tx, conversation_id, seq, Some(&agent.id), message).await {
+            drop(tx);
+            return self.resolve_insert_conflict(e, conversation_id, message.client_id).await;
+        }
+        tx.commit().await?;
+        self.appended(conversation_id, seq, false).await
+    }
+
+    /// Messages with `seq > after_seq`, oldest first, at most `limit`.
+    pub async fn messages_after(&self, conversation_id: &str, after_seq: i64, limit: i64) -> Result<Vec<ChatMessage>> {
+        let sql = format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3");
+        let rows = sqlx::query(&sql)
+            .bind(conversation_id)
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    pub async fn conversation(&self, id: &str) -> Result<Option<ConversationSummary>> {
+        let sql = format!("{SUMMARY_SELECT} WHERE c.id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(summary_from_row).transpose()
+    }
+
+    /// The visitor's most recent conversation on this channel: the one in progress, or else the
+    /// last closed one (so a returning visitor still sees how it ended).
+    pub async fn latest_conversation(&self, channel_id: &str, visitor_id: &str) -> Result<Option<ConversationSummary>> {
+        let sql = format!(
+            "{SUMMARY_SELECT} WHERE c.channel_id = $1 AND c.visitor_id = $2 \
+             ORDER BY CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END, c.updated_at DESC LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(channel_id)
+            .bind(visitor_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(summary_from_row).transpose()
+    }
+
+    /// Every conversation not closed, most recently active first: the agents' inbox.
+    pub async fn active_conversations(&self) -> Result<Vec<ConversationSummary>> {
+        let sql = format!("{SUMMARY_SELECT} WHERE c.status <> 'closed' ORDER BY c.updated_at DESC");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(summary_from_row).collect()
+    }
+
+    async fn open_conversation_id(&self, channel_id: &str, visitor_id: &str) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 AND status <> 'closed'",
+        )
+        .bind(channel_id)
+        .bind(visitor_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| col_str(&r, "id")).transpose()
+    }
+
+    async fn message_by_client_id(&self, conversation_id: &str, client_id: &str) -> Result<Option<ChatMessage>> {
+        let sql = format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.client_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(conversation_id)
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
+    /// A failed insert that lost a race with its own resend is a duplicate, not an error.
+    async fn resolve_insert_conflict(&self, err: sqlx::Error, conversation_id: &str, client_id: &str) -> Result<Appended> {
+        if is_unique_violation(&err) {
+            if let Some(existing) = self.message_by_client_id(conversation_id, client_id).await? {
+                return self.duplicate(existing).await;
+            }
+        }
+        Err(err.into())
+    }
+
+    async fn duplicate(&self, message: ChatMessage) -> Result<Appended> {
+        let conversation = self
+            .conversation(&message.conversation_id)
+            .await?
+            .ok_or(Error::ConversationNotFound)?;
+        Ok(Appended { message, conversation, duplicate: true, created: false })
+    }
+
+    async fn appended(&self, conversation_id: &str, seq: i64, created: bool) -> Result<Appended> {
+        let message = self
+            .messages_after(conversation_id, seq - 1, 1)
+            .await?
+            .pop()
+            .ok_or_else(|| Error::Internal("committed message not found".into()))?;
+        let conversation = self
+            .conversation(conversation_id)
+            .await?
+            .ok_or(Error::ConversationNotFound)?;
+        Ok(Appended { message, conversation, duplicate: false, created })
+    }
+}
+
+async fn insert_message(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conversation_id: &str,
+    seq: i64,
+    agent_id: Option<&str>,
+    message: NewMessage<'_>,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO messages (conversation_id, seq, author_kind, author_agent_id, body, client_id, sent_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(conversation_id)
+    .bind(seq)
+    .bind(if agent_id.is_some() { "agent" } else { "visitor" })
+    .bind(agent_id)
+    .bind(message.text)
+    .bind(message.client_id)
+    .bind(message.sent_at_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! All SQL lives under this module. One `Store` over sqlx's `Any` driver: SQLite by default (a
+//! file, WAL mode, no server), PostgreSQL when `database_url` says `postgres://`. The SQL is kept
+//! portable (`$n` placeholders, BIGINT millisecond times, TEXT ids) so both run the same queries.
+
+mod agents;
+mod channels;
+mod conversations;
+mod settings;
+
+pub use agents::AgentRecord;
+pub use channels::ChannelRecord;
+pub use conversations::{Appended, NewMessage, VisitContext};
+
+use futures_util::future::BoxFuture;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::AnyPool;
+use std::borrow::Cow;
+
+use crate::error::Result;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+/// Migrations compiled into the binary, so a gateway needs no files beside it. Never edit an
+/// applied migration: add a new one.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../../migrations/0001_foundation.sql"),
+)];
+
+#[derive(Debug)]
+struct EmbeddedMigrations;
+
+impl MigrationSource<'static> for EmbeddedMigrations {
+    fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
+        Box::pin(async {
+            Ok(MIGRATIONS
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(*sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+impl Store {
+    /// Connects and brings the schema up to date.
+    pub async fn connect(database_url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let is_sqlite = database_url.starts_with("sqlite:");
+        let pool = AnyPoolOptions::new()
+            .max_connections(if is_sqlite { 8 } else { 16 })
+            .connect(database_url)
+            .await?;
+        if is_sqlite {
+            // WAL lets readers run beside the single writer; the setting persists in the file.
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+        }
+        Migrator::new(EmbeddedMigrations).await?.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Whether an error is a unique-constraint violation, on either backend.
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Reads a column the `Any` driver decodes as i64 on both backends.
+fn col_i64(row: &AnyRow, name: &str) -> Result<i64> {
+    use sqlx::Row;
+    Ok(row.try_get::<i64, _>(name)?)
+}
+
+fn col_str(row: &AnyRow, name: &str) -> Result<String> {
+    use sqlx::Row;
+    Ok(row.try_get::<String, _>(name)?)
+}
+
+fn col_opt_str(row: &AnyRow, name: &str) -> Result<Option<String>> {
+    use sqlx::Row;
+    Ok(row.try_get::<Option<String>, _>(name)?)
+}

@@ -1,0 +1,91 @@
+//! Bodies of the HTTP API: the widget bootstrap, visitor sessions and agent login.
+
+use serde::{Deserialize, Serialize};
+
+/// Every HTTP error: `{ "error": { "code": "...", "message": "..." } }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// One of [`crate::codes`]; stable, for programs.
+    pub code: String,
+    /// For people; may change between versions.
+    pub message: String,
+}
+
+/// Answer to `GET /v1/widget/{channel_key}`: everything the loader needs for one page view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WidgetBootstrap {
+    pub channel_key: String,
+    pub visibility: Visibility,
+    pub appearance: Appearance,
+    /// Signed by the gateway: visitor id, visit number and the server time of this page view.
+    /// The browser passes it back verbatim; it cannot edit it.
+    pub visit_ticket: String,
+}
+
+/// The gateway's decision for this page view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Visibility {
+    Visible,
+    Hidden { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appearance {
+    pub title: String,
+    pub greeting: String,
+    /// A CSS colour for the launcher and the visitor's bubbles.
+    pub accent_color: String,
+    pub position: LauncherPosition,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LauncherPosition {
+    BottomRight,
+    BottomLeft,
+}
+
+/// `POST /v1/sessions`: the visitor opens the chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateSession {
+    pub channel_key: String,
+    pub visit_ticket: String,
+    /// The URL of the host page, shown to agents.
+    #[serde(default)]
+    pub page_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionCreated {
+    /// Bound to channel, visitor and origin; presented at the visitor socket upgrade.
+    pub session_token: String,
+    pub visitor_id: String,
+    pub expires_in_secs: u64,
+}
+
+/// `POST /v1/agent/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// Bearer token for programs; browsers get the same token as an HttpOnly cookie.
+    pub token: String,
+    pub agent: AgentProfile,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentProfile {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}

@@ -1,0 +1,21 @@
+//! Stable error codes. Clients match on these strings, so a code is never renamed once shipped;
+//! the human message next to it may change freely.
+
+pub const BAD_REQUEST: &str = "bad_request";
+pub const CHANNEL_NOT_FOUND: &str = "channel_not_found";
+pub const CHANNEL_OFFLINE: &str = "channel_offline";
+pub const ORIGIN_NOT_ALLOWED: &str = "origin_not_allowed";
+pub const INVALID_VISIT_TICKET: &str = "invalid_visit_ticket";
+pub const INVALID_SESSION_TOKEN: &str = "invalid_session_token";
+pub const SESSION_EXPIRED: &str = "session_expired";
+pub const UNAUTHORIZED: &str = "unauthorized";
+pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+pub const CONVERSATION_NOT_FOUND: &str = "conversation_not_found";
+pub const CONVERSATION_CLOSED: &str = "conversation_closed";
+pub const MESSAGE_EMPTY: &str = "message_empty";
+pub const MESSAGE_TOO_LONG: &str = "message_too_long";
+pub const FRAME_TOO_LARGE: &str = "frame_too_large";
+pub const INVALID_FRAME: &str = "invalid_frame";
+pub const RATE_LIMITED: &str = "rate_limited";
+pub const NOT_FOUND: &str = "not_found";
+pub const INTERNAL: &str = "internal";

@@ -1,0 +1,12 @@
+//! Wire types shared by the widget, the console and the gateway.
+//!
+//! Depends on serde alone, so it compiles for `wasm32-unknown-unknown` (widget, console) and for
+//! the host (gateway, tests). Every socket frame is a JSON object tagged by `type`; every HTTP
+//! error is an [`ErrorBody`] carrying one of the stable [`codes`].
+
+pub mod api;
+pub mod codes;
+pub mod wire;
+
+pub use api::*;
+pub use wire::*;

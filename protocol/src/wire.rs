@@ -1,0 +1,166 @@
+//! Socket frames for `WS /v1/visitor/ws` and `WS /v1/agent/ws`.
+//!
+//! Messages are durable: each has a server-assigned, gap-free `seq` within its conversation. A
+//! client tags every send with its own `client_id`; the server acknowledges with the `seq` only
+//! once the message is committed, and a resend with the same `client_id` gets the same `seq` back
+//! without storing a duplicate. A client reconnects with `resume_after` (the last `seq` it holds)
+//! and receives everything after it.
+
+use serde::{Deserialize, Serialize};
+
+/// Longest message text accepted, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+/// Largest socket frame accepted, in bytes (a full-length message of 4-byte characters fits).
+pub const MAX_FRAME_BYTES: usize = 20 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    /// Created by the visitor's first message; no agent has answered yet.
+    Waiting,
+    /// An agent has it.
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Author {
+    Visitor,
+    Agent { agent_id: String, name: String },
+    System,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub conversation_id: String,
+    pub seq: i64,
+    pub author: Author,
+    pub text: String,
+    /// The sender's own id for this message, so the sender can match it to its pending copy.
+    pub client_id: String,
+    pub sent_at_ms: i64,
+}
+
+/// What an agent's inbox shows of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: String,
+    pub channel_key: String,
+    pub channel_name: String,
+    pub visitor_id: String,
+    pub status: ConversationStatus,
+    pub assigned_agent_id: Option<String>,
+    pub last_seq: i64,
+    pub last_text: String,
+    pub page_url: Option<String>,
+    pub updated_at_ms: i64,
+}
+
+/// Frames the widget sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VisitorClientFrame {
+    Send { client_id: String, text: String },
+}
+
+/// Frames the gateway sends to the widget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VisitorServerFrame {
+    /// First frame after the upgrade: the visitor's current conversation, if any. The replay of
+    /// messages after `resume_after` follows.
+    Ready {
+        conversation_id: Option<String>,
+        status: Option<ConversationStatus>,
+    },
+    Message {
+        message: ChatMessage,
+    },
+    Ack {
+        client_id: String,
+        conversation_id: String,
+        seq: i64,
+    },
+    Error {
+        code: String,
+        message: String,
+        client_id: Option<String>,
+    },
+}
+
+/// Frames the console sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentClientFrame {
+    /// Start following one conversation: the server replays messages after `resume_after` and
+    /// then streams new ones.
+    Open {
+        conversation_id: String,
+        resume_after: i64,
+    },
+    Send {
+        conversation_id: String,
+        client_id: String,
+        text: String,
+    },
+}
+
+/// Frames the gateway sends to the console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentServerFrame {
+    /// First frame after the upgrade: every conversation that is not closed.
+    Inbox {
+        conversations: Vec<ConversationSummary>,
+    },
+    /// A conversation was created or changed (new message, assignment, status).
+    Conversation {
+        conversation: ConversationSummary,
+    },
+    Message {
+        message: ChatMessage,
+    },
+    Ack {
+        client_id: String,
+        conversation_id: String,
+        seq: i64,
+    },
+    Error {
+        code: String,
+        message: String,
+        client_id: Option<String>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_tagged_by_type_in_snake_case() {
+        let frame = VisitorClientFrame::Send {
+            client_id: "c1".into(),
+            text: "hi".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&frame).unwrap(),
+            r#"{"type":"send","client_id":"c1","text":"hi"}"#
+        );
+        let parsed: AgentClientFrame =
+            serde_json::from_str(r#"{"type":"open","conversation_id":"x","resume_after":3}"#)
+                .unwrap();
+        assert_eq!(
+            parsed,
+            AgentClientFrame::Open {
+                conversation_id: "x".into(),
+                resume_after: 3
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_frame_type_is_rejected() {
+        assert!(serde_json::from_str::<VisitorClientFrame>(r#"{"type":"nope"}"#).is_err());
+    }
+}
