@@ -48,12 +48,22 @@ pub fn hash_password(password: &str) -> Result<String> {
 
 fn password_matches(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
 /// Creates an agent (if the email is new) and returns it.
-pub async fn ensure_agent(state: &AppState, email: &str, name: &str, password: &str, role: &str) -> Result<AgentRecord> {
+pub async fn ensure_agent(
+    state: &AppState,
+    email: &str,
+    name: &str,
+    password: &str,
+    role: &str,
+) -> Result<AgentRecord> {
     if let Some(existing) = state.store.agent_by_email(email).await? {
         return Ok(existing);
     }
@@ -73,40 +83,69 @@ pub async fn ensure_agent(state: &AppState, email: &str, name: &str, password: &
 }
 
 fn profile(agent: &AgentRecord) -> AgentProfile {
-    AgentProfile { id: agent.id.clone(), name: agent.name.clone(), email: agent.email.clone() }
+    AgentProfile {
+        id: agent.id.clone(),
+        name: agent.name.clone(),
+        email: agent.email.clone(),
+    }
 }
 
 /// Checks the password and opens a login; the same answer for an unknown email and a wrong
 /// password, so the endpoint does not reveal who has an account.
-pub async fn log_in(state: &AppState, email: &str, password: &str) -> Result<(String, AgentRecord)> {
+pub async fn log_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> Result<(String, AgentRecord)> {
     let agent = state.store.agent_by_email(email).await?;
     let Some(agent) = agent.filter(|a| password_matches(password, &a.password_hash)) else {
         return Err(Error::InvalidCredentials);
     };
     let token = random_token(32);
-    let expires = now_ms() + i64::try_from(state.config.agent_login_ttl_secs * 1000).unwrap_or(i64::MAX);
-    state.store.insert_agent_session(&sha256_hex(&token), &agent.id, expires).await?;
+    let expires =
+        now_ms() + i64::try_from(state.config.agent_login_ttl_secs * 1000).unwrap_or(i64::MAX);
+    state
+        .store
+        .insert_agent_session(&sha256_hex(&token), &agent.id, expires)
+        .await?;
     Ok((token, agent))
 }
 
-async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest>, JsonRejection>) -> Result<Response> {
+async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> Result<Response> {
     let Json(request) = body?;
     let (token, agent) = log_in(&state, request.email.trim(), &request.password).await?;
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
         "{LOGIN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         state.config.agent_login_ttl_secs
     );
-    let body = Json(LoginResponse { token, agent: profile(&agent) });
+    let body = Json(LoginResponse {
+        token,
+        agent: profile(&agent),
+    });
     let cookie = HeaderValue::from_str(&cookie).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(([(header::SET_COOKIE, cookie)], body).into_response())
 }
 
 async fn logout(State(state): State<AppState>, auth: AuthAgent) -> Result<Response> {
-    state.store.delete_agent_session(&sha256_hex(&auth.token)).await?;
+    state
+        .store
+        .delete_agent_session(&sha256_hex(&auth.token))
+        .await?;
     let expired = format!("{LOGIN_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     let expired = HeaderValue::from_str(&expired).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(([(header::SET_COOKIE, expired)], axum::http::StatusCode::NO_CONTENT).into_response())
+    Ok((
+        [(header::SET_COOKIE, expired)],
+        axum::http::StatusCode::NO_CONTENT,
+    )
+        .into_response())
 }
 
 async fn me(auth: AuthAgent) -> Json<AgentProfile> {
@@ -153,7 +192,11 @@ impl FromRequestParts<AppState> for AuthAgent {
             .agent_by_session(&sha256_hex(&token), now_ms())
             .await?
             .ok_or(Error::Unauthorized)?;
-        Ok(AuthAgent { agent, token, by_cookie })
+        Ok(AuthAgent {
+            agent,
+            token,
+            by_cookie,
+        })
     }
 }
 
@@ -164,7 +207,10 @@ fn check_same_origin(headers: &HeaderMap) -> Result<()> {
     match (channels::request_origin(headers), host) {
         (None, _) => Ok(()),
         (Some(origin), Some(host))
-            if origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host) =>
+            if origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                == Some(host) =>
         {
             Ok(())
         }
@@ -172,7 +218,12 @@ fn check_same_origin(headers: &HeaderMap) -> Result<()> {
     }
 }
 
-async fn agent_ws(State(state): State<AppState>, headers: HeaderMap, auth: AuthAgent, upgrade: WebSocketUpgrade) -> Result<Response> {
+async fn agent_ws(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: AuthAgent,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response> {
     if auth.by_cookie {
         check_same_origin(&headers)?;
     }
@@ -271,7 +322,10 @@ mod tests {
     #[test]
     fn the_login_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; livechat_agent=tok; b=2"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; livechat_agent=tok; b=2"),
+        );
         assert_eq!(cookie_value(&headers, LOGIN_COOKIE), Some("tok"));
         assert_eq!(cookie_value(&headers, "missing"), None);
     }
@@ -281,9 +335,15 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
         assert!(check_same_origin(&headers).is_ok());
-        headers.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8080"));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:8080"),
+        );
         assert!(check_same_origin(&headers).is_ok());
-        headers.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example"));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://evil.example"),
+        );
         assert!(check_same_origin(&headers).is_err());
     }
 }

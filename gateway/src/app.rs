@@ -27,7 +27,9 @@ impl AppState {
     pub async fn new(config: Config) -> Result<Self> {
         let store = Store::connect(&config.database_url).await?;
         // Kept in the database so that every gateway sharing it signs and verifies alike.
-        let key = store.setting_or_insert("token_signing_key", || random_token(32)).await?;
+        let key = store
+            .setting_or_insert("token_signing_key", || random_token(32))
+            .await?;
         let state = Self {
             config: Arc::new(config),
             store,
@@ -49,7 +51,9 @@ pub fn router(state: AppState) -> Router {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE])
         .max_age(Duration::from_secs(600));
-    let visitor = channels::router().merge(sessions::router()).layer(visitor_cors);
+    let visitor = channels::router()
+        .merge(sessions::router())
+        .layer(visitor_cors);
     Router::new()
         .merge(visitor)
         .merge(agents::router())

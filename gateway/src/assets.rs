@@ -26,7 +26,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
     // cookies or secrets, so any origin may read them. `no-cache` makes browsers revalidate
     // (cheap: Last-Modified) so a new gateway version is never mixed with an old panel.
     let widget = Router::new()
-        .fallback_service(ServeDir::new(widget_dir).precompressed_br().precompressed_gzip())
+        .fallback_service(
+            ServeDir::new(widget_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),

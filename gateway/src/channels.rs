@@ -40,7 +40,14 @@ pub fn check_origin(channel: &ChannelRecord, origin: Option<&str>) -> Result<()>
         return Ok(());
     }
     match origin {
-        Some(origin) if channel.allowed_origins.iter().any(|allowed| allowed == origin) => Ok(()),
+        Some(origin)
+            if channel
+                .allowed_origins
+                .iter()
+                .any(|allowed| allowed == origin) =>
+        {
+            Ok(())
+        }
         other => Err(Error::OriginNotAllowed(other.unwrap_or("").to_owned())),
     }
 }
@@ -64,7 +71,8 @@ async fn widget_bootstrap(
         .ticket
         .as_deref()
         .and_then(|t| sessions::verify_visit_ticket(&state, t, &channel.id));
-    let ticket = sessions::next_visit_ticket(previous, &channel.id, now_ms(), state.config.visit_gap_secs);
+    let ticket =
+        sessions::next_visit_ticket(previous, &channel.id, now_ms(), state.config.visit_gap_secs);
     Ok(Json(WidgetBootstrap {
         channel_key: channel.key.clone(),
         visibility: rules::visibility(&channel),
@@ -114,7 +122,10 @@ mod tests {
             "https://shop.example.evil",
             "null",
         ] {
-            assert!(check_origin(&c, Some(wrong)).is_err(), "{wrong} must be refused");
+            assert!(
+                check_origin(&c, Some(wrong)).is_err(),
+                "{wrong} must be refused"
+            );
         }
         assert!(check_origin(&c, None).is_err());
     }

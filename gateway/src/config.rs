@@ -58,12 +58,14 @@ const ENV_PREFIX: &str = "LIVECHAT_";
 
 impl Config {
     /// Loads the file at `path` (if given) and applies `LIVECHAT_*` variables from `env`.
-    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self> {
         let mut table = match path {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    Error::Config(format!("cannot read {}: {e}", path.display()))
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
                 text.parse::<toml::Table>()
                     .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?
             }
@@ -78,8 +80,7 @@ impl Config {
             }
             table.insert(field.to_ascii_lowercase(), env_value(&value));
         }
-        Self::deserialize(toml::Value::Table(table))
-            .map_err(|e| Error::Config(e.to_string()))
+        Self::deserialize(toml::Value::Table(table)).map_err(|e| Error::Config(e.to_string()))
     }
 
     /// The origin of this gateway as browsers see it.
@@ -107,7 +108,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -122,10 +126,18 @@ mod tests {
     fn environment_overrides_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("livechat.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\nsession_ttl_secs = 30\n").unwrap();
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\nsession_ttl_secs = 30\n",
+        )
+        .unwrap();
         let config = Config::load(
             Some(&path),
-            env(&[("LIVECHAT_SESSION_TTL_SECS", "45"), ("LIVECHAT_DEMO", "true"), ("OTHER", "x")]),
+            env(&[
+                ("LIVECHAT_SESSION_TTL_SECS", "45"),
+                ("LIVECHAT_DEMO", "true"),
+                ("OTHER", "x"),
+            ]),
         )
         .unwrap();
         assert_eq!(config.listen.port(), 9000);
@@ -138,6 +150,9 @@ mod tests {
         let err = Config::load(None, env(&[("LIVECHAT_LISTN", "x")])).unwrap_err();
         assert!(err.to_string().contains("listn"), "{err}");
         let err = Config::load(None, env(&[("LIVECHAT_SESSION_TTL_SECS", "soon")])).unwrap_err();
-        assert!(err.to_string().contains("session_ttl_secs") || err.to_string().contains("integer"), "{err}");
+        assert!(
+            err.to_string().contains("session_ttl_secs") || err.to_string().contains("integer"),
+            "{err}"
+        );
     }
 }

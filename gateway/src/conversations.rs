@@ -24,7 +24,9 @@ pub fn validate(client_id: &str, text: &str) -> Result<()> {
         return Err(Error::MessageEmpty);
     }
     if text.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(Error::MessageTooLong { max: MAX_MESSAGE_CHARS });
+        return Err(Error::MessageTooLong {
+            max: MAX_MESSAGE_CHARS,
+        });
     }
     Ok(())
 }
@@ -41,7 +43,11 @@ pub async fn post_visitor_message(
         page_url: claims.page_url.as_deref(),
         origin: claims.origin.as_deref(),
     };
-    let message = NewMessage { client_id, text, sent_at_ms: now_ms() };
+    let message = NewMessage {
+        client_id,
+        text,
+        sent_at_ms: now_ms(),
+    };
     let appended = state
         .store
         .append_visitor_message(channel, &claims.visitor_id, context, message)
@@ -58,8 +64,15 @@ pub async fn post_agent_message(
     text: &str,
 ) -> Result<Appended> {
     validate(client_id, text)?;
-    let message = NewMessage { client_id, text, sent_at_ms: now_ms() };
-    let appended = state.store.append_agent_message(conversation_id, agent, message).await?;
+    let message = NewMessage {
+        client_id,
+        text,
+        sent_at_ms: now_ms(),
+    };
+    let appended = state
+        .store
+        .append_agent_message(conversation_id, agent, message)
+        .await?;
     publish(state, &appended);
     Ok(appended)
 }
@@ -82,7 +95,9 @@ fn publish(state: &AppState, appended: &Appended) {
         Topic::Conversation(conversation.id.clone()),
         HubEvent::Message(appended.message.clone()),
     );
-    state.hub.publish(Topic::Inbox, HubEvent::Conversation(conversation.clone()));
+    state
+        .hub
+        .publish(Topic::Inbox, HubEvent::Conversation(conversation.clone()));
 }
 
 #[cfg(test)]
@@ -94,9 +109,15 @@ mod tests {
         assert!(validate("c1", "hello").is_ok());
         assert_eq!(validate("c1", "  \n").unwrap_err().code(), "message_empty");
         let long = "é".repeat(MAX_MESSAGE_CHARS + 1);
-        assert_eq!(validate("c1", &long).unwrap_err().code(), "message_too_long");
+        assert_eq!(
+            validate("c1", &long).unwrap_err().code(),
+            "message_too_long"
+        );
         assert!(validate("c1", &"é".repeat(MAX_MESSAGE_CHARS)).is_ok());
         assert_eq!(validate("", "hi").unwrap_err().code(), "bad_request");
-        assert_eq!(validate(&"x".repeat(65), "hi").unwrap_err().code(), "bad_request");
+        assert_eq!(
+            validate(&"x".repeat(65), "hi").unwrap_err().code(),
+            "bad_request"
+        );
     }
 }

@@ -16,7 +16,9 @@ pub const AGENT_PASSWORD: &str = "demo-password";
 pub async fn seed(state: &AppState) -> Result<()> {
     let existing = state.store.channel_by_key(CHANNEL_KEY).await?;
     let channel = ChannelRecord {
-        id: existing.as_ref().map_or_else(|| uuid::Uuid::new_v4().to_string(), |c| c.id.clone()),
+        id: existing
+            .as_ref()
+            .map_or_else(|| uuid::Uuid::new_v4().to_string(), |c| c.id.clone()),
         key: CHANNEL_KEY.into(),
         name: "Demo site".into(),
         secret: existing.map_or_else(|| tokens::random_token(32), |c| c.secret),
@@ -31,7 +33,18 @@ pub async fn seed(state: &AppState) -> Result<()> {
         },
     };
     state.store.upsert_channel(&channel, now_ms()).await?;
-    agents::ensure_agent(state, AGENT_EMAIL, "Dana (demo agent)", AGENT_PASSWORD, "admin").await?;
-    tracing::info!(channel = CHANNEL_KEY, agent = AGENT_EMAIL, "demo channel and agent ready");
+    agents::ensure_agent(
+        state,
+        AGENT_EMAIL,
+        "Dana (demo agent)",
+        AGENT_PASSWORD,
+        "admin",
+    )
+    .await?;
+    tracing::info!(
+        channel = CHANNEL_KEY,
+        agent = AGENT_EMAIL,
+        "demo channel and agent ready"
+    );
     Ok(())
 }

@@ -20,7 +20,10 @@ pub enum Topic {
     /// Messages of one conversation: agents who opened it.
     Conversation(String),
     /// Messages of one visitor on one channel: all of that visitor's tabs.
-    Visitor { channel_key: String, visitor_id: String },
+    Visitor {
+        channel_key: String,
+        visitor_id: String,
+    },
 }
 
 #[derive(Debug, Clone)]

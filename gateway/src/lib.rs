@@ -29,7 +29,11 @@ pub fn now_ms() -> i64 {
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish.
-pub async fn serve(listener: TcpListener, state: app::AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: app::AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, app::router(state))
         .with_graceful_shutdown(shutdown)
         .await

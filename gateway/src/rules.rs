@@ -10,7 +10,9 @@ pub fn visibility(channel: &ChannelRecord) -> Visibility {
     if channel.online {
         Visibility::Visible
     } else {
-        Visibility::Hidden { reason: "offline".into() }
+        Visibility::Hidden {
+            reason: "offline".into(),
+        }
     }
 }
 

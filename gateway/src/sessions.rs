@@ -19,9 +19,9 @@ use crate::conversations;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming};
-use tokio::sync::broadcast::error::RecvError;
 use crate::store::ChannelRecord;
 use crate::{channels, now_ms, rules};
+use tokio::sync::broadcast::error::RecvError;
 
 const VISIT_TICKET: &str = "visit-ticket";
 const SESSION_TOKEN: &str = "session-token";
@@ -44,11 +44,20 @@ pub struct VisitTicket {
 
 /// The ticket for a new page view: a returning visitor keeps its id, and its visit number goes
 /// up when the previous page view is older than the visit gap.
-pub fn next_visit_ticket(previous: Option<VisitTicket>, channel_id: &str, now_ms: i64, visit_gap_secs: u64) -> VisitTicket {
+pub fn next_visit_ticket(
+    previous: Option<VisitTicket>,
+    channel_id: &str,
+    now_ms: i64,
+    visit_gap_secs: u64,
+) -> VisitTicket {
     let gap_ms = i64::try_from(visit_gap_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     match previous {
         Some(prev) => VisitTicket {
-            visit: if now_ms - prev.viewed_at_ms >= gap_ms { prev.visit + 1 } else { prev.visit },
+            visit: if now_ms - prev.viewed_at_ms >= gap_ms {
+                prev.visit + 1
+            } else {
+                prev.visit
+            },
             viewed_at_ms: now_ms,
             ..prev
         },
@@ -84,7 +93,12 @@ pub struct SessionClaims {
 }
 
 /// Checks signature, expiry and origin binding.
-pub fn verify_session_token(state: &AppState, token: &str, origin: Option<&str>, now_ms: i64) -> Result<SessionClaims> {
+pub fn verify_session_token(
+    state: &AppState,
+    token: &str,
+    origin: Option<&str>,
+    now_ms: i64,
+) -> Result<SessionClaims> {
     let claims: SessionClaims = state
         .signer
         .verify(SESSION_TOKEN, token)
@@ -178,7 +192,10 @@ async fn visitor_socket(
         visitor_id: claims.visitor_id.clone(),
     });
     let mut delivered = Delivered::default();
-    let latest = state.store.latest_conversation(&channel.id, &claims.visitor_id).await?;
+    let latest = state
+        .store
+        .latest_conversation(&channel.id, &claims.visitor_id)
+        .await?;
     let ready = VisitorServerFrame::Ready {
         conversation_id: latest.as_ref().map(|c| c.id.clone()),
         status: latest.as_ref().map(|c| c.status),
@@ -192,7 +209,15 @@ async fn visitor_socket(
             _ => 0,
         };
         delivered.follow(&conversation.id, after);
-        if !socket::catch_up(&mut ws, &state.store, &mut delivered, &conversation.id, message_frame).await? {
+        if !socket::catch_up(
+            &mut ws,
+            &state.store,
+            &mut delivered,
+            &conversation.id,
+            message_frame,
+        )
+        .await?
+        {
             return Ok(());
         }
     }
@@ -250,15 +275,25 @@ mod tests {
     #[test]
     fn a_new_visitor_starts_at_visit_one() {
         let t = next_visit_ticket(None, "c", 1_000, 1800);
-        assert_eq!((t.visit, t.viewed_at_ms, t.channel_id.as_str()), (1, 1_000, "c"));
+        assert_eq!(
+            (t.visit, t.viewed_at_ms, t.channel_id.as_str()),
+            (1, 1_000, "c")
+        );
     }
 
     #[test]
     fn the_visit_number_grows_only_after_the_gap() {
         let first = next_visit_ticket(None, "c", 0, 1800);
         let same_visit = next_visit_ticket(Some(first.clone()), "c", 1_799_999, 1800);
-        assert_eq!((same_visit.visit, &same_visit.visitor_id), (1, &first.visitor_id));
-        let next_visit = next_visit_ticket(Some(same_visit.clone()), "c", 1_799_999 + 1_800_000, 1800);
-        assert_eq!((next_visit.visit, &next_visit.visitor_id), (2, &first.visitor_id));
+        assert_eq!(
+            (same_visit.visit, &same_visit.visitor_id),
+            (1, &first.visitor_id)
+        );
+        let next_visit =
+            next_visit_ticket(Some(same_visit.clone()), "c", 1_799_999 + 1_800_000, 1800);
+        assert_eq!(
+            (next_visit.visit, &next_visit.visitor_id),
+            (2, &first.visitor_id)
+        );
     }
 }

@@ -83,7 +83,11 @@ impl Delivered {
     }
 
     pub fn classify(&self, message: &ChatMessage) -> Live {
-        let last = self.last.get(&message.conversation_id).copied().unwrap_or(0);
+        let last = self
+            .last
+            .get(&message.conversation_id)
+            .copied()
+            .unwrap_or(0);
         match message.seq - last {
             1 => Live::Send,
             d if d <= 0 => Live::Skip,
@@ -92,7 +96,10 @@ impl Delivered {
     }
 
     pub fn mark(&mut self, message: &ChatMessage) {
-        let last = self.last.entry(message.conversation_id.clone()).or_insert(0);
+        let last = self
+            .last
+            .entry(message.conversation_id.clone())
+            .or_insert(0);
         *last = (*last).max(message.seq);
     }
 }
@@ -108,7 +115,9 @@ pub async fn catch_up<F: Serialize>(
 ) -> Result<bool> {
     loop {
         let after = delivered.last.get(conversation_id).copied().unwrap_or(0);
-        let page = store.messages_after(conversation_id, after, REPLAY_PAGE).await?;
+        let page = store
+            .messages_after(conversation_id, after, REPLAY_PAGE)
+            .await?;
         let full = page.len() as i64 == REPLAY_PAGE;
         for message in page {
             delivered.mark(&message);

@@ -77,9 +77,15 @@ mod tests {
     fn a_token_verifies_only_with_its_key_and_purpose() {
         let signer = Signer::new(b"key one");
         let token = signer.sign("visit", &Claims { who: "v1".into() });
-        assert_eq!(signer.verify::<Claims>("visit", &token), Some(Claims { who: "v1".into() }));
+        assert_eq!(
+            signer.verify::<Claims>("visit", &token),
+            Some(Claims { who: "v1".into() })
+        );
         assert_eq!(signer.verify::<Claims>("session", &token), None);
-        assert_eq!(Signer::new(b"key two").verify::<Claims>("visit", &token), None);
+        assert_eq!(
+            Signer::new(b"key two").verify::<Claims>("visit", &token),
+            None
+        );
     }
 
     #[test]
@@ -88,7 +94,10 @@ mod tests {
         let token = signer.sign("visit", &Claims { who: "v1".into() });
         let (_, tag) = token.split_once('.').unwrap();
         let forged = URL_SAFE_NO_PAD.encode(br#"{"who":"v2"}"#);
-        assert_eq!(signer.verify::<Claims>("visit", &format!("{forged}.{tag}")), None);
+        assert_eq!(
+            signer.verify::<Claims>("visit", &format!("{forged}.{tag}")),
+            None
+        );
         assert_eq!(signer.verify::<Claims>("visit", "garbage"), None);
     }
 

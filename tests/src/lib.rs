@@ -1,0 +1,95 @@
+//! The harness for the end-to-end tests in `tests/tests/`: a real gateway on port 0 with a
+//! temporary SQLite database ([`TestGateway`]), socket and HTTP clients that speak to it as the
+//! widget and the console do ([`client`]), and a small WebDriver client for headless Chromium
+//! ([`browser`]).
+//!
+//! Run everything with `cargo xtask test`, which builds the widget first.
+
+pub mod browser;
+pub mod client;
+
+use gateway::app::AppState;
+use gateway::config::Config;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The origin the API tests present as the host page; the demo channel allows only it.
+pub const SITE_ORIGIN: &str = "http://site.test";
+
+pub struct TestGateway {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    config: Config,
+    // Dropping the sender stops the server; kept so a test can restart the gateway on the
+    // same database.
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestGateway {
+    /// A demo gateway whose demo channel allows [`SITE_ORIGIN`].
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A demo gateway on a fresh database; `adjust` may change any setting first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            database_url: format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+            demo: true,
+            demo_site_origin: SITE_ORIGIN.into(),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let mut gateway = Self::start(listener, config).await;
+        gateway._dir = Some(dir);
+        gateway
+    }
+
+    async fn start(listener: TcpListener, config: Config) -> Self {
+        let addr = listener.local_addr().expect("local addr");
+        let state = AppState::new(config.clone()).await.expect("gateway state");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(gateway::serve(listener, state.clone(), async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            state,
+            config,
+            stop: Some(stop),
+            task: Some(task),
+            _dir: None,
+        }
+    }
+
+    /// Stops the gateway and starts a new one on the same address and database, as a deploy
+    /// or a crash-and-restart would.
+    pub async fn restart(&mut self) {
+        self.stop.take();
+        if let Some(task) = self.task.take() {
+            // Open sockets keep graceful shutdown waiting; a restart does not wait for them.
+            task.abort();
+            let _ = task.await;
+        }
+        self.state.store.close().await;
+        let listener = TcpListener::bind(self.addr).await.expect("rebind");
+        let fresh = Self::start(listener, self.config.clone()).await;
+        self.state = fresh.state;
+        self.stop = fresh.stop;
+        self.task = fresh.task;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
+    }
+}

@@ -47,27 +47,37 @@ impl Store {
     }
 
     pub async fn agent_by_email(&self, email: &str) -> Result<Option<AgentRecord>> {
-        let row = sqlx::query(
-            "SELECT id, email, name, password_hash, role FROM agents WHERE email = $1",
-        )
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row =
+            sqlx::query("SELECT id, email, name, password_hash, role FROM agents WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_ref().map(from_row).transpose()
     }
 
-    pub async fn insert_agent_session(&self, token_hash: &str, agent_id: &str, expires_at_ms: i64) -> Result<()> {
-        sqlx::query("INSERT INTO agent_sessions (token_hash, agent_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(token_hash)
-            .bind(agent_id)
-            .bind(expires_at_ms)
-            .execute(&self.pool)
-            .await?;
+    pub async fn insert_agent_session(
+        &self,
+        token_hash: &str,
+        agent_id: &str,
+        expires_at_ms: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO agent_sessions (token_hash, agent_id, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash)
+        .bind(agent_id)
+        .bind(expires_at_ms)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// The agent holding an unexpired login with this token hash.
-    pub async fn agent_by_session(&self, token_hash: &str, now_ms: i64) -> Result<Option<AgentRecord>> {
+    pub async fn agent_by_session(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<AgentRecord>> {
         let row = sqlx::query(
             "SELECT a.id, a.email, a.name, a.password_hash, a.role, s.expires_at \
              FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = $1",

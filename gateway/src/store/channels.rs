@@ -60,13 +60,19 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
 impl Store {
     pub async fn channel_by_key(&self, key: &str) -> Result<Option<ChannelRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM channels WHERE channel_key = $1");
-        let row = sqlx::query(&sql).bind(key).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(from_row).transpose()
     }
 
     pub async fn channel_by_id(&self, id: &str) -> Result<Option<ChannelRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM channels WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(from_row).transpose()
     }
 

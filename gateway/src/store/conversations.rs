@@ -9,7 +9,9 @@
 use protocol::{Author, ChatMessage, ConversationStatus, ConversationSummary};
 use sqlx::any::AnyRow;
 
-use super::{col_i64, col_opt_str, col_str, is_unique_violation, AgentRecord, ChannelRecord, Store};
+use super::{
+    col_i64, col_opt_str, col_str, is_unique_violation, AgentRecord, ChannelRecord, Store,
+};
 use crate::error::{Error, Result};
 
 /// A message as a client sends it.
@@ -99,7 +101,10 @@ impl Store {
         message: NewMessage<'_>,
     ) -> Result<Appended> {
         if let Some(current) = self.open_conversation_id(&channel.id, visitor_id).await? {
-            if let Some(existing) = self.message_by_client_id(&current, message.client_id).await? {
+            if let Some(existing) = self
+                .message_by_client_id(&current, message.client_id)
+                .await?
+            {
                 return self.duplicate(existing).await;
             }
         }
@@ -134,7 +139,9 @@ impl Store {
         let seq = col_i64(&row, "last_seq")?;
         if let Err(e) = insert_message(&mut tx, &conversation_id, seq, None, message).await {
             drop(tx);
-            return self.resolve_insert_conflict(e, &conversation_id, message.client_id).await;
+            return self
+                .resolve_insert_conflict(e, &conversation_id, message.client_id)
+                .await;
         }
         tx.commit().await?;
         self.appended(&conversation_id, seq, created).await
@@ -147,7 +154,10 @@ impl Store {
         agent: &AgentRecord,
         message: NewMessage<'_>,
     ) -> Result<Appended> {
-        if let Some(existing) = self.message_by_client_id(conversation_id, message.client_id).await? {
+        if let Some(existing) = self
+            .message_by_client_id(conversation_id, message.client_id)
+            .await?
+        {
             return self.duplicate(existing).await;
         }
         let mut tx = self.pool.begin().await?;
@@ -170,17 +180,28 @@ impl Store {
             };
         };
         let seq = col_i64(&row, "last_seq")?;
-        if let Err(e) = insert_message(&mut tx, conversation_id, seq, Some(&agent.id), message).await {
+        if let Err(e) =
+            insert_message(&mut tx, conversation_id, seq, Some(&agent.id), message).await
+        {
             drop(tx);
-            return self.resolve_insert_conflict(e, conversation_id, message.client_id).await;
+            return self
+                .resolve_insert_conflict(e, conversation_id, message.client_id)
+                .await;
         }
         tx.commit().await?;
         self.appended(conversation_id, seq, false).await
     }
 
     /// Messages with `seq > after_seq`, oldest first, at most `limit`.
-    pub async fn messages_after(&self, conversation_id: &str, after_seq: i64, limit: i64) -> Result<Vec<ChatMessage>> {
-        let sql = format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3");
+    pub async fn messages_after(
+        &self,
+        conversation_id: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<ChatMessage>> {
+        let sql = format!(
+            "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
+        );
         let rows = sqlx::query(&sql)
             .bind(conversation_id)
             .bind(after_seq)
@@ -192,13 +213,20 @@ impl Store {
 
     pub async fn conversation(&self, id: &str) -> Result<Option<ConversationSummary>> {
         let sql = format!("{SUMMARY_SELECT} WHERE c.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(summary_from_row).transpose()
     }
 
     /// The visitor's most recent conversation on this channel: the one in progress, or else the
     /// last closed one (so a returning visitor still sees how it ended).
-    pub async fn latest_conversation(&self, channel_id: &str, visitor_id: &str) -> Result<Option<ConversationSummary>> {
+    pub async fn latest_conversation(
+        &self,
+        channel_id: &str,
+        visitor_id: &str,
+    ) -> Result<Option<ConversationSummary>> {
         let sql = format!(
             "{SUMMARY_SELECT} WHERE c.channel_id = $1 AND c.visitor_id = $2 \
              ORDER BY CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END, c.updated_at DESC LIMIT 1"
@@ -218,7 +246,11 @@ impl Store {
         rows.iter().map(summary_from_row).collect()
     }
 
-    async fn open_conversation_id(&self, channel_id: &str, visitor_id: &str) -> Result<Option<String>> {
+    async fn open_conversation_id(
+        &self,
+        channel_id: &str,
+        visitor_id: &str,
+    ) -> Result<Option<String>> {
         let row = sqlx::query(
             "SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 AND status <> 'closed'",
         )
@@ -229,7 +261,11 @@ impl Store {
         row.map(|r| col_str(&r, "id")).transpose()
     }
 
-    async fn message_by_client_id(&self, conversation_id: &str, client_id: &str) -> Result<Option<ChatMessage>> {
+    async fn message_by_client_id(
+        &self,
+        conversation_id: &str,
+        client_id: &str,
+    ) -> Result<Option<ChatMessage>> {
         let sql = format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.client_id = $2");
         let row = sqlx::query(&sql)
             .bind(conversation_id)
@@ -240,9 +276,17 @@ impl Store {
     }
 
     /// A failed insert that lost a race with its own resend is a duplicate, not an error.
-    async fn resolve_insert_conflict(&self, err: sqlx::Error, conversation_id: &str, client_id: &str) -> Result<Appended> {
+    async fn resolve_insert_conflict(
+        &self,
+        err: sqlx::Error,
+        conversation_id: &str,
+        client_id: &str,
+    ) -> Result<Appended> {
         if is_unique_violation(&err) {
-            if let Some(existing) = self.message_by_client_id(conversation_id, client_id).await? {
+            if let Some(existing) = self
+                .message_by_client_id(conversation_id, client_id)
+                .await?
+            {
                 return self.duplicate(existing).await;
             }
         }
@@ -254,7 +298,12 @@ impl Store {
             .conversation(&message.conversation_id)
             .await?
             .ok_or(Error::ConversationNotFound)?;
-        Ok(Appended { message, conversation, duplicate: true, created: false })
+        Ok(Appended {
+            message,
+            conversation,
+            duplicate: true,
+            created: false,
+        })
     }
 
     async fn appended(&self, conversation_id: &str, seq: i64, created: bool) -> Result<Appended> {
@@ -267,7 +316,12 @@ impl Store {
             .conversation(conversation_id)
             .await?
             .ok_or(Error::ConversationNotFound)?;
-        Ok(Appended { message, conversation, duplicate: false, created })
+        Ok(Appended {
+            message,
+            conversation,
+            duplicate: false,
+            created,
+        })
     }
 }
 

@@ -66,7 +66,9 @@ impl Store {
             .await?;
         if is_sqlite {
             // WAL lets readers run beside the single writer; the setting persists in the file.
-            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
         }
         Migrator::new(EmbeddedMigrations).await?.run(&pool).await?;
         Ok(Self { pool })

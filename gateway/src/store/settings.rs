@@ -7,7 +7,11 @@ use crate::error::Result;
 impl Store {
     /// Returns the setting `name`, storing `make()` first if it has none. Two gateways starting
     /// at once agree on one value: the loser of the insert race reads the winner's.
-    pub async fn setting_or_insert(&self, name: &str, make: impl FnOnce() -> String) -> Result<String> {
+    pub async fn setting_or_insert(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> String,
+    ) -> Result<String> {
         if let Some(value) = self.setting(name).await? {
             return Ok(value);
         }

@@ -1,0 +1,206 @@
+//! Clients that speak to the gateway as the widget and the console do: HTTP with an `Origin`
+//! header, and JSON-framed WebSockets.
+
+use futures_util::{SinkExt, StreamExt};
+use protocol::{CreateSession, LoginRequest, LoginResponse, SessionCreated, WidgetBootstrap};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::TestGateway;
+
+/// How long a test waits for a frame before failing.
+const FRAME_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct Socket {
+    inner: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Socket {
+    /// Opens a socket with an optional `Origin` header and bearer token; the error is the
+    /// handshake's (an HTTP refusal shows up as `Http(response)`).
+    pub async fn connect(
+        url: &str,
+        origin: Option<&str>,
+        bearer: Option<&str>,
+    ) -> Result<Self, tokio_tungstenite::tungstenite::Error> {
+        let mut request = url.into_client_request()?;
+        if let Some(origin) = origin {
+            request.headers_mut().insert(
+                "origin",
+                HeaderValue::from_str(origin).expect("origin header"),
+            );
+        }
+        if let Some(token) = bearer {
+            let value = HeaderValue::from_str(&format!("Bearer {token}")).expect("auth header");
+            request.headers_mut().insert("authorization", value);
+        }
+        let (inner, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Self { inner })
+    }
+
+    pub async fn send<T: Serialize>(&mut self, frame: &T) {
+        self.send_text(serde_json::to_string(frame).expect("frame serializes"))
+            .await;
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        self.inner
+            .send(Message::Text(text.into()))
+            .await
+            .expect("socket send");
+    }
+
+    /// The next JSON frame; fails the test after [`FRAME_TIMEOUT`] or if the socket closes.
+    pub async fn recv<T: DeserializeOwned>(&mut self) -> T {
+        loop {
+            let next = tokio::time::timeout(FRAME_TIMEOUT, self.inner.next())
+                .await
+                .expect("timed out waiting for a frame");
+            match next {
+                Some(Ok(Message::Text(text))) => {
+                    return serde_json::from_str(text.as_str())
+                        .unwrap_or_else(|e| panic!("unexpected frame {text}: {e}"))
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    }
+
+    /// Frames until one satisfies `wanted`, which is returned.
+    pub async fn recv_until<T: DeserializeOwned>(&mut self, wanted: impl Fn(&T) -> bool) -> T {
+        loop {
+            let frame = self.recv::<T>().await;
+            if wanted(&frame) {
+                return frame;
+            }
+        }
+    }
+
+    /// Whether no frame arrives within `wait`.
+    pub async fn is_quiet(&mut self, wait: Duration) -> bool {
+        tokio::time::timeout(wait, self.inner.next()).await.is_err()
+    }
+}
+
+/// An HTTP answer reduced to what tests assert on.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: serde_json::Value,
+}
+
+impl Answer {
+    /// The stable error code of a JSON error body.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    Answer { status, body }
+}
+
+pub async fn get(url: &str, origin: Option<&str>) -> Answer {
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    answer(request.send().await.expect("GET")).await
+}
+
+pub async fn post<T: Serialize>(url: &str, origin: Option<&str>, body: &T) -> Answer {
+    let mut request = reqwest::Client::new().post(url).json(body);
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    answer(request.send().await.expect("POST")).await
+}
+
+fn parse<T: DeserializeOwned>(answer: Answer) -> T {
+    assert!(
+        answer.status.is_success(),
+        "{}: {}",
+        answer.status,
+        answer.body
+    );
+    serde_json::from_value(answer.body).expect("typed body")
+}
+
+/// A visitor on a page of `origin`: it has loaded the widget and opened the chat.
+pub struct Visitor {
+    pub origin: String,
+    pub ticket: String,
+    pub session: SessionCreated,
+}
+
+impl Visitor {
+    pub async fn arrive(gateway: &TestGateway, origin: &str) -> Self {
+        Self::arrive_with_ticket(gateway, origin, None).await
+    }
+
+    /// A visitor whose browser kept `ticket` from an earlier page view.
+    pub async fn arrive_with_ticket(
+        gateway: &TestGateway,
+        origin: &str,
+        ticket: Option<&str>,
+    ) -> Self {
+        let path = match ticket {
+            Some(t) => format!("/v1/widget/demo?ticket={t}"),
+            None => "/v1/widget/demo".to_owned(),
+        };
+        let bootstrap: WidgetBootstrap = parse(get(&gateway.url(&path), Some(origin)).await);
+        let request = CreateSession {
+            channel_key: "demo".into(),
+            visit_ticket: bootstrap.visit_ticket.clone(),
+            page_url: Some(format!("{origin}/pricing")),
+        };
+        let session = parse(post(&gateway.url("/v1/sessions"), Some(origin), &request).await);
+        Self {
+            origin: origin.to_owned(),
+            ticket: bootstrap.visit_ticket,
+            session,
+        }
+    }
+
+    /// Opens the visitor socket, resuming after `seq` of `conversation` if given.
+    pub async fn connect(&self, gateway: &TestGateway, resume: Option<(&str, i64)>) -> Socket {
+        let mut url = gateway.ws_url(&format!(
+            "/v1/visitor/ws?token={}",
+            self.session.session_token
+        ));
+        if let Some((conversation, seq)) = resume {
+            url.push_str(&format!(
+                "&conversation_id={conversation}&resume_after={seq}"
+            ));
+        }
+        Socket::connect(&url, Some(&self.origin), None)
+            .await
+            .expect("visitor socket")
+    }
+}
+
+/// Logs the demo agent in and returns its bearer token.
+pub async fn agent_login(gateway: &TestGateway) -> String {
+    let request = LoginRequest {
+        email: gateway::demo::AGENT_EMAIL.into(),
+        password: gateway::demo::AGENT_PASSWORD.into(),
+    };
+    let login: LoginResponse = parse(post(&gateway.url("/v1/agent/login"), None, &request).await);
+    login.token
+}
+
+pub async fn agent_socket(gateway: &TestGateway, token: &str) -> Socket {
+    Socket::connect(&gateway.ws_url("/v1/agent/ws"), None, Some(token))
+        .await
+        .expect("agent socket")
+}

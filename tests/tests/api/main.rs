@@ -1,0 +1,5 @@
+//! Gateway integration tests: one binary, one module per feature. Each test starts its own
+//! gateway on port 0 with a fresh SQLite database and speaks HTTP and WebSocket to it.
+
+mod chat;
+mod visitors;
