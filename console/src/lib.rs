@@ -1,1 +1,11 @@
+//! The agent console, served by the gateway under `/console/`.
+//!
+//! - [`inbox`]: the conversations and their messages as plain data, updated by socket frames;
+//! - [`desk`]: the agent socket (cookie-authenticated, same origin), reconnecting on loss;
+//! - [`views`]: login, inbox list and conversation thread.
 
+mod desk;
+mod inbox;
+mod views;
+
+pub use views::app;

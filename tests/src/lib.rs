@@ -18,6 +18,56 @@ use tokio::task::JoinHandle;
 /// The origin the API tests present as the host page; the demo channel allows only it.
 pub const SITE_ORIGIN: &str = "http://site.test";
 
+/// Where Trunk's builds are: `LIVECHAT_DIST` (set by `cargo xtask test`) or `<workspace>/dist`.
+pub fn dist_dir() -> std::path::PathBuf {
+    let dir = std::env::var_os("LIVECHAT_DIST")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"));
+    assert!(
+        dir.join("widget/widget_bg.wasm").is_file(),
+        "no widget build in {}: run `cargo xtask test`, which builds it first",
+        dir.display()
+    );
+    dir
+}
+
+/// The demo as a user runs it: the demo site on its own origin, the gateway on another, both
+/// on free ports, the gateway serving the real widget and console builds.
+pub struct DemoStack {
+    pub gateway: TestGateway,
+    pub site: String,
+    site_task: JoinHandle<std::io::Result<()>>,
+}
+
+impl DemoStack {
+    pub async fn start() -> Self {
+        let dist = dist_dir();
+        let site_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind site");
+        let site = format!("http://{}", site_listener.local_addr().expect("site addr"));
+        let site_origin = site.clone();
+        let gateway = TestGateway::spawn_with(move |c| {
+            c.demo_site_origin = site_origin;
+            c.widget_dir = dist.join("widget");
+            c.console_dir = dist.join("console");
+        })
+        .await;
+        let gateway_origin = gateway.url("");
+        let site_task =
+            tokio::spawn(async move { demo_site::serve(site_listener, &gateway_origin).await });
+        Self {
+            gateway,
+            site,
+            site_task,
+        }
+    }
+}
+
+impl Drop for DemoStack {
+    fn drop(&mut self) {
+        self.site_task.abort();
+    }
+}
+
 pub struct TestGateway {
     pub addr: SocketAddr,
     pub state: AppState,

@@ -1,1 +1,38 @@
+//! The chat panel. `embed.js` (the loader in `loader/`) fetches this module only when the
+//! visitor clicks the launcher, then calls [`mount`] with the shadow-root element to draw into
+//! and the page view's bootstrap. Nothing here touches the host page outside that element.
+//!
+//! - [`transcript`]: what the visitor sees, kept consistent under acks, replays and resends;
+//! - [`connection`]: the session token and the socket, reconnecting with `resume_after`;
+//! - [`panel`]: the Leptos view.
 
+mod connection;
+mod panel;
+mod transcript;
+
+use wasm_bindgen::prelude::*;
+
+/// What the loader passes: where the gateway is, which channel, and this page view's bootstrap.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Options {
+    pub gateway: String,
+    pub channel: String,
+    pub ticket: String,
+    pub appearance: protocol::Appearance,
+    /// The localStorage key under which the visit ticket is remembered once the visitor chats.
+    pub store: String,
+}
+
+/// Mounts the panel into `root` (inside the loader's shadow root) and starts the session.
+#[wasm_bindgen]
+pub fn mount(root: web_sys::HtmlElement, options_json: &str) -> Result<(), JsValue> {
+    let options: Options = serde_json::from_str(options_json)
+        .map_err(|e| JsValue::from_str(&format!("livechat: bad options: {e}")))?;
+    let host = root.clone();
+    // The panel lives as long as the page: the handle is forgotten on purpose.
+    leptos::mount::mount_to(root, move || {
+        panel::panel(connection::Chat::start(options), host)
+    })
+    .forget();
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! What the agent sees, as plain data: every conversation not closed (newest activity first)
+//! and, for the ones opened, their messages by `seq`. Frames may repeat after a reconnect; each
+//! message is held once because it is keyed by its `seq`.
+
+use protocol::{AgentServerFrame, ChatMessage, ConversationSummary};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub conversation_id: String,
+    pub client_id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inbox {
+    pub conversations: Vec<ConversationSummary>,
+    pub threads: HashMap<String, BTreeMap<i64, ChatMessage>>,
+    /// Replies written but not yet acknowledged: resent (same client ids) after a reconnect.
+    pub pending: Vec<Pending>,
+    /// The last refusal, shown to the agent.
+    pub error: Option<String>,
+}
+
+impl Inbox {
+    pub fn last_seq(&self, conversation_id: &str) -> i64 {
+        self.threads
+            .get(conversation_id)
+            .and_then(|t| t.keys().next_back().copied())
+            .unwrap_or(0)
+    }
+
+    pub fn apply(&mut self, frame: AgentServerFrame) {
+        match frame {
+            AgentServerFrame::Inbox { conversations } => {
+                self.conversations = conversations;
+                self.sort();
+            }
+            AgentServerFrame::Conversation { conversation } => {
+                self.conversations.retain(|c| c.id != conversation.id);
+                self.conversations.push(conversation);
+                self.sort();
+            }
+            AgentServerFrame::Message { message } => {
+                self.pending.retain(|p| p.client_id != message.client_id);
+                self.threads
+                    .entry(message.conversation_id.clone())
+                    .or_default()
+                    .insert(message.seq, message);
+            }
+            AgentServerFrame::Ack { client_id, .. } => {
+                self.pending.retain(|p| p.client_id != client_id);
+            }
+            AgentServerFrame::Error {
+                client_id, message, ..
+            } => {
+                if let Some(id) = client_id {
+                    self.pending.retain(|p| p.client_id != id);
+                }
+                self.error = Some(message);
+            }
+        }
+    }
+
+    fn sort(&mut self) {
+        self.conversations
+            .sort_by(|a, b| b.updated_at_ms.cmp(&a.updated_at_ms));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::{Author, ConversationStatus};
+
+    fn summary(id: &str, updated: i64) -> ConversationSummary {
+        ConversationSummary {
+            id: id.into(),
+            channel_key: "demo".into(),
+            channel_name: "Demo".into(),
+            visitor_id: "v".into(),
+            status: ConversationStatus::Waiting,
+            assigned_agent_id: None,
+            last_seq: 1,
+            last_text: "hi".into(),
+            page_url: None,
+            updated_at_ms: updated,
+        }
+    }
+
+    fn message(seq: i64, client_id: &str) -> AgentServerFrame {
+        AgentServerFrame::Message {
+            message: ChatMessage {
+                conversation_id: "c".into(),
+                seq,
+                author: Author::Visitor,
+                text: format!("m{seq}"),
+                client_id: client_id.into(),
+                sent_at_ms: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn updates_replace_a_conversation_and_keep_newest_first() {
+        let mut inbox = Inbox::default();
+        inbox.apply(AgentServerFrame::Inbox {
+            conversations: vec![summary("a", 1), summary("b", 2)],
+        });
+        assert_eq!(inbox.conversations[0].id, "b");
+        inbox.apply(AgentServerFrame::Conversation {
+            conversation: summary("a", 3),
+        });
+        let ids: Vec<_> = inbox.conversations.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn replayed_messages_are_held_once_and_acks_clear_pending() {
+        let mut inbox = Inbox::default();
+        inbox.pending.push(Pending {
+            conversation_id: "c".into(),
+            client_id: "r1".into(),
+            text: "x".into(),
+        });
+        inbox.apply(message(2, "v2"));
+        inbox.apply(message(1, "v1"));
+        inbox.apply(message(2, "v2"));
+        assert_eq!(inbox.threads["c"].len(), 2);
+        assert_eq!(inbox.last_seq("c"), 2);
+        inbox.apply(AgentServerFrame::Ack {
+            client_id: "r1".into(),
+            conversation_id: "c".into(),
+            seq: 3,
+        });
+        assert!(inbox.pending.is_empty());
+    }
+}

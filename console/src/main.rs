@@ -1,0 +1,5 @@
+//! Mounts the console on the page Trunk builds from `index.html`.
+
+fn main() {
+    leptos::mount::mount_to_body(console::app);
+}

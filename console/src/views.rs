@@ -1,0 +1,151 @@
+//! The console's views. Visitor text is always rendered as text nodes, never as HTML.
+
+use gloo_net::http::Request;
+use leptos::prelude::*;
+use protocol::{AgentProfile, Author, ConversationStatus, ErrorBody, LoginRequest, LoginResponse};
+use std::rc::Rc;
+
+use crate::desk::Desk;
+
+pub fn app() -> impl IntoView {
+    // None: not known yet; Some(None): logged out; Some(Some(agent)): logged in.
+    let agent = RwSignal::new(None::<Option<AgentProfile>>);
+    leptos::task::spawn_local(async move {
+        let me = match Request::get("/v1/agent/me").send().await {
+            Ok(r) if r.ok() => r.json::<AgentProfile>().await.ok(),
+            _ => None,
+        };
+        agent.set(Some(me));
+    });
+    move || match agent.get() {
+        None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+        Some(None) => login(agent).into_any(),
+        Some(Some(profile)) => workspace(profile).into_any(),
+    }
+}
+
+fn login(agent: RwSignal<Option<Option<AgentProfile>>>) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = LoginRequest {
+            email: email.get_untracked(),
+            password: password.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            let sent = match Request::post("/v1/agent/login").json(&body) {
+                Ok(request) => request.send().await.ok(),
+                Err(_) => None,
+            };
+            match sent {
+                Some(r) if r.ok() => match r.json::<LoginResponse>().await {
+                    Ok(login) => agent.set(Some(Some(login.agent))),
+                    Err(e) => error.set(Some(e.to_string())),
+                },
+                Some(r) => {
+                    let message = r.json::<ErrorBody>().await.map(|e| e.error.message);
+                    error.set(Some(message.unwrap_or_else(|_| "Login failed.".into())));
+                }
+                None => error.set(Some("The gateway cannot be reached.".into())),
+            }
+        });
+    };
+    view! {
+        <form class="login" on:submit=submit>
+            <h1>"Agent console"</h1>
+            <input type="email" placeholder="Email" autocomplete="username" data-testid="email"
+                on:input=move |ev| email.set(event_target_value(&ev)) prop:value=move || email.get() />
+            <input type="password" placeholder="Password" autocomplete="current-password" data-testid="password"
+                on:input=move |ev| password.set(event_target_value(&ev)) prop:value=move || password.get() />
+            <button type="submit" data-testid="login">"Log in"</button>
+            {move || error.get().map(|e| view! { <p class="error" data-testid="login-error">{e}</p> })}
+        </form>
+    }
+}
+
+fn workspace(profile: AgentProfile) -> impl IntoView {
+    let desk = Desk::start();
+    let connected = desk.connected;
+    view! {
+        <div class="app">
+            <header class="topbar">
+                <strong>"Live chat"</strong>
+                <span class="conn" data-testid="connection">
+                    {move || if connected.get() { "● live" } else { "○ reconnecting…" }}
+                </span>
+                <span>{profile.name}</span>
+            </header>
+            {inbox_list(desk.clone())}
+            {thread(desk)}
+        </div>
+    }
+}
+
+fn inbox_list(desk: Rc<Desk>) -> impl IntoView {
+    let inbox = desk.inbox;
+    let selected = desk.selected;
+    // Reactive children must be Send; the desk stays on this thread behind a stored-value key.
+    let desk = StoredValue::new_local(desk);
+    view! {
+        <ul class="inbox" data-testid="inbox">
+            {move || {
+                inbox.with(|i| i.conversations.iter().map(|c| {
+                    let id = c.id.clone();
+                    let is_selected = selected.get().as_deref() == Some(c.id.as_str());
+                    let (badge, badge_class) = match c.status {
+                        ConversationStatus::Waiting => ("waiting", "badge"),
+                        ConversationStatus::Open => ("open", "badge open"),
+                        ConversationStatus::Closed => ("closed", "badge"),
+                    };
+                    view! {
+                        <li class:selected=is_selected data-testid="conversation" data-id=c.id.clone()
+                            on:click=move |_| desk.with_value(|d| d.open(id.clone()))>
+                            <div class="meta"><span>{c.channel_name.clone()}</span><span class=badge_class>{badge}</span></div>
+                            <div class="preview">{c.last_text.clone()}</div>
+                        </li>
+                    }
+                }).collect_view())
+            }}
+        </ul>
+    }
+}
+
+fn thread(desk: Rc<Desk>) -> impl IntoView {
+    let inbox = desk.inbox;
+    let selected = desk.selected;
+    let draft = RwSignal::new(String::new());
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = draft.get_untracked();
+        if !text.trim().is_empty() {
+            desk.reply(text);
+            draft.set(String::new());
+        }
+    };
+    view! {
+        <section class="thread">
+            {move || match selected.get() {
+                None => view! { <p class="empty">"Pick a conversation."</p> }.into_any(),
+                Some(id) => view! {
+                    <ol class="messages" data-testid="thread">
+                        {move || inbox.with(|i| i.threads.get(&id).map(|t| t.values().map(|m| {
+                            let (class, who) = match &m.author {
+                                Author::Visitor => ("msg", "Visitor".to_owned()),
+                                Author::Agent { name, .. } => ("msg agent", name.clone()),
+                                Author::System => ("msg", "System".to_owned()),
+                            };
+                            view! { <li class=class data-testid="thread-message"><span class="who">{who}</span>{m.text.clone()}</li> }
+                        }).collect_view()))}
+                    </ol>
+                }.into_any(),
+            }}
+            <form class="reply" on:submit=send>
+                <textarea rows="2" placeholder="Reply…" data-testid="reply"
+                    prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
+                <button type="submit" data-testid="reply-send" disabled=move || selected.get().is_none()>"Send"</button>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,4 @@
+//! Browser tests in real headless Chromium: the demo site on its own origin embeds the
+//! snippet; the visitor works the widget inside its shadow root like a person would.
+
+mod visitor;

@@ -1,0 +1,131 @@
+//! A visitor chats from the demo page and an agent answers.
+
+use protocol::{AgentClientFrame, AgentServerFrame};
+use std::time::Duration;
+use tests::browser::Browser;
+use tests::client::{agent_login, agent_socket};
+use tests::DemoStack;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// A script that returns the element matching `css` inside the widget's shadow root.
+fn in_widget(css: &str) -> String {
+    format!(
+        "const host = document.querySelector('livechat-widget'); \
+         return host && host.shadowRoot && host.shadowRoot.querySelector('{css}');"
+    )
+}
+
+async fn messages(browser: &Browser) -> Vec<(String, String)> {
+    let script = format!("{MESSAGES_FN} return msgs();");
+    serde_json::from_value(browser.eval(&script, serde_json::json!([])).await).expect("messages")
+}
+
+#[tokio::test]
+async fn a_visitor_chats_from_the_demo_page_and_sees_the_agents_reply_after_a_reload() {
+    let demo = DemoStack::start().await;
+    let browser = Browser::launch().await;
+    browser.goto(&format!("{}/", demo.site)).await;
+
+    let launcher = browser
+        .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+        .await;
+    // Before the visitor acts: no storage, no cookie, and the panel's code not even fetched.
+    let untouched = browser
+        .eval(
+            "return [localStorage.length, document.cookie, \
+              performance.getEntriesByType('resource').some(e => e.name.includes('/widget/widget'))];",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(untouched, serde_json::json!([0, "", false]));
+    // The host page's `button { background: red !important }` does not reach the launcher.
+    let background = browser
+        .eval(
+            "return getComputedStyle(arguments[0]).backgroundColor;",
+            serde_json::json!([launcher.to_json()]),
+        )
+        .await;
+    assert_eq!(background, "rgb(37, 99, 235)");
+
+    browser.click(&launcher).await;
+    let composer = browser
+        .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
+        .await;
+    browser
+        .type_into(&composer, "Is the Ridgeline 2 waterproof?")
+        .await;
+    let send = browser
+        .wait_for_element("the send button", &in_widget("[data-testid=send]"), WAIT)
+        .await;
+    browser.click(&send).await;
+    browser
+        .wait_for(
+            "the gateway's ack",
+            &format!("{MESSAGES_FN} return msgs().some(m => m[0] === 'Is the Ridgeline 2 waterproof?' && m[1] === 'sent');"),
+            WAIT,
+        )
+        .await;
+
+    // The agent answers through the agent socket, as the console does.
+    let token = agent_login(&demo.gateway).await;
+    let mut agent = agent_socket(&demo.gateway, &token).await;
+    let conversation = match agent.recv::<AgentServerFrame>().await {
+        AgentServerFrame::Inbox { conversations } => conversations[0].id.clone(),
+        other => panic!("expected the inbox, got {other:?}"),
+    };
+    let reply = "Yes: 3000 mm hydrostatic head, taped seams.";
+    agent
+        .send(&AgentClientFrame::Send {
+            conversation_id: conversation,
+            client_id: "r1".into(),
+            text: reply.into(),
+        })
+        .await;
+    browser
+        .wait_for(
+            "the agent's reply",
+            &format!("{MESSAGES_FN} return msgs().some(m => m[0] === {reply:?});"),
+            WAIT,
+        )
+        .await;
+
+    // A reload loses nothing and duplicates nothing.
+    browser.refresh().await;
+    let launcher = browser
+        .wait_for_element(
+            "the launcher after reload",
+            &in_widget("[data-testid=launcher]"),
+            WAIT,
+        )
+        .await;
+    browser.click(&launcher).await;
+    browser
+        .wait_for(
+            "the history",
+            &format!("{MESSAGES_FN} return msgs().length >= 2;"),
+            WAIT,
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let texts: Vec<String> = messages(&browser)
+        .await
+        .into_iter()
+        .map(|(text, _)| text)
+        .collect();
+    assert_eq!(
+        texts,
+        vec![
+            "Is the Ridgeline 2 waterproof?".to_owned(),
+            reply.to_owned()
+        ]
+    );
+    browser.quit().await;
+}
+
+/// `msgs()` in page scripts: the panel's messages as [text, state] pairs.
+const MESSAGES_FN: &str =
+    "const msgs = () => { const host = document.querySelector('livechat-widget'); \
+     if (!host) return []; \
+     return [...host.shadowRoot.querySelectorAll('[data-testid=message]')] \
+       .map(m => [m.querySelector('.lc-text').textContent, m.dataset.state]); };";

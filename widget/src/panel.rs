@@ -1,0 +1,121 @@
+//! The panel's view. Every text from the conversation is rendered as a text node, never as
+//! HTML. `data-testid` attributes are what the browser tests hold on to.
+
+use leptos::html::Ol;
+use leptos::prelude::*;
+use std::rc::Rc;
+
+use crate::connection::{Chat, Status};
+use crate::transcript::{Delivery, Line, Who};
+
+pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
+    let appearance = chat.options.appearance.clone();
+    let title = appearance.title.clone();
+    view! {
+        <section class="lc-panel" role="dialog" aria-label=title>
+            <header class="lc-head">
+                <strong>{appearance.title}</strong>
+                <button class="lc-close" aria-label="Close chat" on:click=move |_| close(&host)>
+                    "×"
+                </button>
+            </header>
+            {status_bar(chat.status)}
+            {log(chat.clone(), appearance.greeting)}
+            {composer(chat)}
+        </section>
+    }
+}
+
+/// Asks the loader (which owns the launcher) to hide the panel.
+fn close(host: &web_sys::HtmlElement) {
+    if let Ok(event) = web_sys::CustomEvent::new("livechat-close") {
+        let _ = host.dispatch_event(&event);
+    }
+}
+
+fn status_bar(status: RwSignal<Status>) -> impl IntoView {
+    let text = move || match status.get() {
+        Status::Connecting => "Connecting…".to_owned(),
+        Status::Online => String::new(),
+        Status::Retrying(reason) => reason,
+    };
+    view! { <p class="lc-status" data-testid="status" data-state=move || format!("{:?}", status.get())>{text}</p> }
+}
+
+fn log(chat: Rc<Chat>, greeting: String) -> impl IntoView {
+    let transcript = chat.transcript;
+    let list = NodeRef::<Ol>::new();
+    // Keep the newest message in view.
+    Effect::new(move |_| {
+        transcript.track();
+        if let Some(list) = list.get() {
+            list.set_scroll_top(list.scroll_height());
+        }
+    });
+    view! {
+        <ol class="lc-log" data-testid="log" aria-live="polite" node_ref=list>
+            <li class="lc-msg lc-agent lc-greeting">{greeting}</li>
+            {move || transcript.with(|t| t.lines.iter().map(line).collect_view())}
+        </ol>
+    }
+}
+
+fn line(line: &Line) -> impl IntoView {
+    let (class, author) = match &line.who {
+        Who::Me => ("lc-msg lc-me", None),
+        Who::Agent(name) => ("lc-msg lc-agent", Some(name.clone())),
+        Who::System => ("lc-msg lc-system", None),
+    };
+    let (state, note) = match &line.delivery {
+        Delivery::Sending => ("sending", Some("Sending…".to_owned())),
+        Delivery::Sent => ("sent", None),
+        Delivery::Failed(reason) => ("failed", Some(format!("Not sent: {reason}"))),
+    };
+    view! {
+        <li class=class data-testid="message" data-state=state data-seq=line.seq.map(|s| s.to_string())>
+            {author.map(|name| view! { <span class="lc-author">{name}</span> })}
+            <span class="lc-text">{line.text.clone()}</span>
+            {note.map(|note| view! { <span class="lc-note">{note}</span> })}
+        </li>
+    }
+}
+
+fn composer(chat: Rc<Chat>) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let submit = Rc::new(move || {
+        let text = draft.get_untracked();
+        if !text.trim().is_empty() {
+            chat.send(text);
+            draft.set(String::new());
+        }
+    });
+    let on_submit = {
+        let submit = submit.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            submit();
+        }
+    };
+    // Enter sends, Shift+Enter starts a new line.
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() {
+            ev.prevent_default();
+            submit();
+        }
+    };
+    view! {
+        <form class="lc-compose" on:submit=on_submit>
+            <textarea
+                data-testid="composer"
+                rows="2"
+                maxlength=protocol::MAX_MESSAGE_CHARS.to_string()
+                placeholder="Write a message…"
+                aria-label="Message"
+                prop:value=move || draft.get()
+                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:keydown=on_keydown
+            ></textarea>
+            <button type="submit" data-testid="send">"Send"</button>
+        </form>
+    }
+}

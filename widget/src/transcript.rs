@@ -1,0 +1,227 @@
+//! The visitor's view of the conversation as plain data: lines ordered by `seq`, the visitor's
+//! own unacknowledged lines after them. Frames from the gateway are applied in whatever order
+//! and multiplicity they arrive (an ack and the echo of the same message, a replay after a
+//! reconnect); each message still shows exactly once.
+
+use protocol::{Author, ChatMessage, VisitorServerFrame};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    Me,
+    Agent(String),
+    System,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Written, not yet acknowledged: resent on reconnect with the same client id.
+    Sending,
+    /// Committed by the gateway.
+    Sent,
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub client_id: String,
+    pub seq: Option<i64>,
+    pub who: Who,
+    pub text: String,
+    pub delivery: Delivery,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transcript {
+    pub conversation_id: Option<String>,
+    pub lines: Vec<Line>,
+}
+
+impl Transcript {
+    /// The highest seq held, for `resume_after` on reconnect.
+    pub fn last_seq(&self) -> i64 {
+        self.lines.iter().filter_map(|l| l.seq).max().unwrap_or(0)
+    }
+
+    pub fn add_pending(&mut self, client_id: String, text: String) {
+        self.lines.push(Line {
+            client_id,
+            seq: None,
+            who: Who::Me,
+            text,
+            delivery: Delivery::Sending,
+        });
+    }
+
+    /// The visitor's lines still waiting for an ack, to resend after a reconnect.
+    pub fn pending(&self) -> Vec<(String, String)> {
+        self.lines
+            .iter()
+            .filter(|l| l.delivery == Delivery::Sending)
+            .map(|l| (l.client_id.clone(), l.text.clone()))
+            .collect()
+    }
+
+    pub fn apply(&mut self, frame: VisitorServerFrame) {
+        match frame {
+            VisitorServerFrame::Ready {
+                conversation_id, ..
+            } => {
+                if conversation_id.is_some() && conversation_id != self.conversation_id {
+                    // Another conversation than the one shown: keep only what is unsent.
+                    self.lines.retain(|l| l.seq.is_none());
+                }
+                self.conversation_id = conversation_id;
+            }
+            VisitorServerFrame::Message { message } => self.add_message(message),
+            VisitorServerFrame::Ack {
+                client_id,
+                conversation_id,
+                seq,
+            } => {
+                self.conversation_id.get_or_insert(conversation_id);
+                if let Some(line) = self.lines.iter_mut().find(|l| l.client_id == client_id) {
+                    line.seq = Some(seq);
+                    line.delivery = Delivery::Sent;
+                }
+                self.sort();
+            }
+            VisitorServerFrame::Error {
+                client_id: Some(client_id),
+                message,
+                ..
+            } => {
+                if let Some(line) = self.lines.iter_mut().find(|l| l.client_id == client_id) {
+                    line.delivery = Delivery::Failed(message);
+                }
+            }
+            VisitorServerFrame::Error {
+                client_id: None, ..
+            } => {}
+        }
+    }
+
+    fn add_message(&mut self, message: ChatMessage) {
+        if self.conversation_id.as_deref() != Some(message.conversation_id.as_str()) {
+            self.conversation_id = Some(message.conversation_id.clone());
+        }
+        if self.lines.iter().any(|l| l.seq == Some(message.seq)) {
+            return;
+        }
+        let who = match message.author {
+            Author::Visitor => Who::Me,
+            Author::Agent { name, .. } => Who::Agent(name),
+            Author::System => Who::System,
+        };
+        match self
+            .lines
+            .iter_mut()
+            .find(|l| l.client_id == message.client_id && l.who == who)
+        {
+            Some(mine) => {
+                mine.seq = Some(message.seq);
+                mine.delivery = Delivery::Sent;
+            }
+            None => self.lines.push(Line {
+                client_id: message.client_id,
+                seq: Some(message.seq),
+                who,
+                text: message.text,
+                delivery: Delivery::Sent,
+            }),
+        }
+        self.sort();
+    }
+
+    /// Committed lines by seq, unsent ones after them in the order written.
+    fn sort(&mut self) {
+        self.lines.sort_by_key(|l| l.seq.unwrap_or(i64::MAX));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(seq: i64, client_id: &str, author: Author, text: &str) -> VisitorServerFrame {
+        VisitorServerFrame::Message {
+            message: ChatMessage {
+                conversation_id: "c1".into(),
+                seq,
+                author,
+                text: text.into(),
+                client_id: client_id.into(),
+                sent_at_ms: 0,
+            },
+        }
+    }
+
+    fn agent() -> Author {
+        Author::Agent {
+            agent_id: "a".into(),
+            name: "Dana".into(),
+        }
+    }
+
+    #[test]
+    fn ack_and_echo_of_the_same_message_show_it_once() {
+        let mut t = Transcript::default();
+        t.add_pending("m1".into(), "hi".into());
+        assert_eq!(t.pending(), vec![("m1".to_string(), "hi".to_string())]);
+        t.apply(VisitorServerFrame::Ack {
+            client_id: "m1".into(),
+            conversation_id: "c1".into(),
+            seq: 1,
+        });
+        t.apply(message(1, "m1", Author::Visitor, "hi"));
+        assert_eq!(t.lines.len(), 1);
+        assert_eq!(
+            (t.lines[0].seq, &t.lines[0].delivery),
+            (Some(1), &Delivery::Sent)
+        );
+        assert!(t.pending().is_empty());
+    }
+
+    #[test]
+    fn a_replay_after_reconnect_adds_nothing_twice_and_keeps_order() {
+        let mut t = Transcript::default();
+        t.apply(message(2, "a2", agent(), "second"));
+        t.apply(message(1, "m1", Author::Visitor, "first"));
+        t.add_pending("m3".into(), "unsent".into());
+        t.apply(message(1, "m1", Author::Visitor, "first"));
+        t.apply(message(2, "a2", agent(), "second"));
+        let texts: Vec<_> = t.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, vec!["first", "second", "unsent"]);
+        assert_eq!(t.last_seq(), 2);
+        assert_eq!(t.lines[1].who, Who::Agent("Dana".into()));
+    }
+
+    #[test]
+    fn a_refused_message_is_marked_failed_with_the_reason() {
+        let mut t = Transcript::default();
+        t.add_pending("m1".into(), "x".into());
+        t.apply(VisitorServerFrame::Error {
+            code: "message_too_long".into(),
+            message: "too long".into(),
+            client_id: Some("m1".into()),
+        });
+        assert_eq!(t.lines[0].delivery, Delivery::Failed("too long".into()));
+        assert!(t.pending().is_empty());
+    }
+
+    #[test]
+    fn ready_for_another_conversation_clears_the_old_one_but_not_unsent_lines() {
+        let mut t = Transcript::default();
+        t.apply(VisitorServerFrame::Ready {
+            conversation_id: Some("c1".into()),
+            status: None,
+        });
+        t.apply(message(1, "m1", Author::Visitor, "old"));
+        t.add_pending("m2".into(), "new".into());
+        t.apply(VisitorServerFrame::Ready {
+            conversation_id: Some("c2".into()),
+            status: None,
+        });
+        assert_eq!(t.lines.len(), 1);
+        assert_eq!(t.lines[0].text, "new");
+    }
+}
