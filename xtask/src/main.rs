@@ -1,1 +1,37 @@
-fn main() {}
+//! `cargo xtask demo | test` — the project's two commands.
+//!
+//! - `demo`: installs what is missing, builds the widget and console, starts the gateway with the
+//!   demo channel on 127.0.0.1:8080 and the demo site on 127.0.0.1:8081, and prints what to open.
+//! - `test`: installs what the tests need (Chromium too), builds, lints the WASM crates and runs
+//!   every test in the workspace.
+//!
+//! Tools are pinned and installed from crates.io and npm only; nothing downloads a prebuilt
+//! binary. See `tools.rs`.
+
+mod demo;
+mod dist;
+mod paths;
+mod run;
+mod test;
+mod tools;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo::main(&args[1..]),
+        Some("test") => test::main(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask demo [--gateway ADDR] [--site ADDR]\n       cargo xtask test [-- CARGO TEST ARGS]");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The pinned toolchain, installed when missing, never downloaded prebuilt:
+//! the `wasm32-unknown-unknown` target (rustup), Trunk (crates.io), `wasm-bindgen-cli` at exactly
+//! Cargo.lock's `wasm-bindgen` (crates.io), `wasm-opt` from npm's `binaryen` (Debian's is too old
+//! and its output breaks in Chromium), and for the tests Debian's `chromium` + `chromium-driver`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::paths;
+use crate::run::{output, run, Result};
+
+pub const TRUNK_VERSION: &str = "0.21.14";
+pub const BINARYEN_VERSION: &str = "132";
+
+/// Makes sure the WASM build tools are installed at their pinned versions and returns the PATH
+/// under which Trunk finds them.
+pub fn ensure_wasm_tools() -> Result<OsString> {
+    let path = tool_path();
+    ensure_wasm_target()?;
+    let bindgen = lockfile_version("wasm-bindgen")?;
+    check_trunk_toml(&bindgen)?;
+    ensure_cargo_tool("trunk", "trunk", TRUNK_VERSION, true, &path)?;
+    // Its own lockfile pins a crate version the registry no longer serves, so not --locked.
+    ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &bindgen, false, &path)?;
+    ensure_binaryen(&path)?;
+    Ok(path)
+}
+
+/// Chromium and its driver for the browser tests: installed with apt when running as root,
+/// otherwise the exact command is given.
+pub fn ensure_browser() -> Result {
+    let present = |tool: &str| output(Command::new(tool).arg("--version")).is_some();
+    if present("chromium") && present("chromedriver") {
+        return Ok(());
+    }
+    apt_install(&["chromium", "chromium-driver"], "the browser tests")
+}
+
+fn apt_install(packages: &[&str], purpose: &str) -> Result {
+    let is_root = output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
+    if !is_root {
+        return Err(format!(
+            "{purpose} need {}; install them with: sudo apt-get install {}",
+            packages.join(" and "),
+            packages.join(" ")
+        ));
+    }
+    run(Command::new("apt-get").arg("update").arg("-q"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// `~/.cargo/bin` (where `cargo install` puts tools) and binaryen's bin folder go first on PATH.
+fn tool_path() -> OsString {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
+        });
+    let mut dirs = vec![
+        cargo_home.join("bin"),
+        binaryen_dir().join("node_modules/.bin"),
+    ];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).expect("PATH entries contain no separator")
+}
+
+fn ensure_wasm_target() -> Result {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// Installs `crate_name` at `version` unless `binary --version` already reports it.
+fn ensure_cargo_tool(
+    binary: &str,
+    crate_name: &str,
+    version: &str,
+    locked: bool,
+    path: &OsString,
+) -> Result {
+    let reported =
+        output(Command::new(binary).arg("--version").env("PATH", path)).unwrap_or_default();
+    if reported.split_whitespace().nth(1) == Some(version) {
+        return Ok(());
+    }
+    eprintln!(
+        "xtask: installing {crate_name} {version} from crates.io (found: {:?})",
+        reported.trim()
+    );
+    let mut install = Command::new("cargo");
+    install.args(["install", crate_name, "--version", version]);
+    if locked {
+        install.arg("--locked");
+    }
+    // A tool build must not share (and churn) the project's target directory.
+    run(install.env_remove("CARGO_TARGET_DIR"))
+}
+
+fn binaryen_dir() -> PathBuf {
+    paths::tools_dir().join(format!("binaryen-{BINARYEN_VERSION}"))
+}
+
+fn ensure_binaryen(path: &OsString) -> Result {
+    let wasm_opt = binaryen_dir().join("node_modules/.bin/wasm-opt");
+    let reported =
+        output(Command::new(&wasm_opt).arg("--version").env("PATH", path)).unwrap_or_default();
+    if reported.contains(&format!("version {BINARYEN_VERSION}")) {
+        return Ok(());
+    }
+    if output(Command::new("npm").arg("--version")).is_none() {
+        apt_install(&["nodejs", "npm"], "wasm-opt (npm's binaryen)")?;
+    }
+    std::fs::create_dir_all(binaryen_dir())
+        .map_err(|e| format!("cannot create {}: {e}", binaryen_dir().display()))?;
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(binaryen_dir())
+        .arg(format!("binaryen@{BINARYEN_VERSION}")))
+}
+
+/// The version Cargo.lock resolved for `package` (the WASM crates pin it with `=`).
+fn lockfile_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(paths::root().join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    let header = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&header)
+        .ok_or_else(|| format!("{package} is not in Cargo.lock"))?
+        + header.len();
+    Ok(lock[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// Trunk.toml must name the same wasm-bindgen as Cargo.lock: a mismatch fails at load time.
+fn check_trunk_toml(bindgen: &str) -> Result {
+    let trunk_toml = std::fs::read_to_string(paths::root().join("Trunk.toml"))
+        .map_err(|e| format!("Trunk.toml: {e}"))?;
+    let pinned = format!("wasm_bindgen = \"{bindgen}\"");
+    if trunk_toml.contains(&pinned) {
+        Ok(())
+    } else {
+        Err(format!(
+            "Trunk.toml must pin `{pinned}` to match Cargo.lock"
+        ))
+    }
+}
