@@ -2,14 +2,10 @@
 //! login cookie. After a drop it reconnects, re-opens the conversation on screen after the last
 //! `seq` it holds, and resends unacknowledged replies under their original client ids.
 
+use browser_socket::Link;
 use leptos::prelude::*;
 use protocol::{AgentClientFrame, AgentServerFrame};
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
-use std::time::Duration;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{MessageEvent, WebSocket};
+use std::rc::Rc;
 
 use crate::inbox::{Inbox, Pending};
 
@@ -17,9 +13,7 @@ pub struct Desk {
     pub inbox: RwSignal<Inbox>,
     pub selected: RwSignal<Option<String>>,
     pub connected: RwSignal<bool>,
-    socket: RefCell<Option<WebSocket>>,
-    callbacks: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
-    failures: Cell<u32>,
+    link: Link,
 }
 
 impl Desk {
@@ -28,9 +22,7 @@ impl Desk {
             inbox: RwSignal::new(Inbox::default()),
             selected: RwSignal::new(None),
             connected: RwSignal::new(false),
-            socket: RefCell::new(None),
-            callbacks: RefCell::new(Vec::new()),
-            failures: Cell::new(0),
+            link: Link::default(),
         });
         connect(&desk);
         desk
@@ -39,7 +31,7 @@ impl Desk {
     pub fn open(&self, conversation_id: String) {
         self.selected.set(Some(conversation_id.clone()));
         let resume_after = self.inbox.with_untracked(|i| i.last_seq(&conversation_id));
-        self.send(&AgentClientFrame::Open {
+        self.link.send(&AgentClientFrame::Open {
             conversation_id,
             resume_after,
         });
@@ -54,29 +46,17 @@ impl Desk {
             js_sys::Date::now() as u64,
             (js_sys::Math::random() * 1e15) as u64
         );
-        self.inbox.update(|i| {
-            i.pending.push(Pending {
-                conversation_id: conversation_id.clone(),
-                client_id: client_id.clone(),
-                text: text.clone(),
-            })
-        });
-        self.send(&AgentClientFrame::Send {
+        let pending = Pending {
+            conversation_id: conversation_id.clone(),
+            client_id: client_id.clone(),
+            text: text.clone(),
+        };
+        self.inbox.update(|i| i.pending.push(pending));
+        self.link.send(&AgentClientFrame::Send {
             conversation_id,
             client_id,
             text,
         });
-    }
-
-    fn send(&self, frame: &AgentClientFrame) {
-        if let Some(socket) = self
-            .socket
-            .borrow()
-            .as_ref()
-            .filter(|s| s.ready_state() == WebSocket::OPEN)
-        {
-            let _ = socket.send_with_str(&serde_json::to_string(frame).expect("frames serialize"));
-        }
     }
 
     fn on_frame(&self, frame: AgentServerFrame) {
@@ -84,13 +64,13 @@ impl Desk {
         self.inbox.update(|i| i.apply(frame));
         if snapshot {
             // A (re)connect: follow the conversation on screen again and resend what is unsent.
-            self.failures.set(0);
+            self.link.connected();
             self.connected.set(true);
             if let Some(id) = self.selected.get_untracked() {
                 self.open(id);
             }
             for p in self.inbox.with_untracked(|i| i.pending.clone()) {
-                self.send(&AgentClientFrame::Send {
+                self.link.send(&AgentClientFrame::Send {
                     conversation_id: p.conversation_id,
                     client_id: p.client_id,
                     text: p.text,
@@ -111,44 +91,31 @@ fn connect(desk: &Rc<Desk>) {
         "{scheme}://{}/v1/agent/ws",
         location.host().unwrap_or_default()
     );
-    let Ok(socket) = WebSocket::new(&url) else {
-        return reconnect_later(desk);
+    let on_frame = {
+        let weak = Rc::downgrade(desk);
+        move |frame| {
+            if let Some(desk) = weak.upgrade() {
+                desk.on_frame(frame);
+            }
+        }
     };
     let weak = Rc::downgrade(desk);
-    let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-        let text = event.unchecked_into::<MessageEvent>().data().as_string();
-        if let (Some(desk), Some(frame)) = (
-            weak.upgrade(),
-            text.and_then(|t| serde_json::from_str(&t).ok()),
-        ) {
-            desk.on_frame(frame);
-        }
-    });
-    let weak = Rc::downgrade(desk);
-    let on_close = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+    let on_close = move || {
         if let Some(desk) = weak.upgrade() {
-            desk.socket.borrow_mut().take();
-            desk.connected.set(false);
             reconnect_later(&desk);
         }
-    });
-    socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-    *desk.callbacks.borrow_mut() = vec![on_message, on_close];
-    *desk.socket.borrow_mut() = Some(socket);
+    };
+    if desk.link.open(&url, on_frame, on_close).is_err() {
+        reconnect_later(desk);
+    }
 }
 
 fn reconnect_later(desk: &Rc<Desk>) {
-    let failures = desk.failures.get() + 1;
-    desk.failures.set(failures);
-    let weak: Weak<Desk> = Rc::downgrade(desk);
-    let delay = Duration::from_millis((500u64 << failures.min(5)).min(10_000));
-    set_timeout(
-        move || {
-            if let Some(desk) = weak.upgrade() {
-                connect(&desk)
-            }
-        },
-        delay,
-    );
+    desk.connected.set(false);
+    let weak = Rc::downgrade(desk);
+    desk.link.retry_later(move || {
+        if let Some(desk) = weak.upgrade() {
+            connect(&desk);
+        }
+    });
 }

@@ -64,7 +64,7 @@ impl Inbox {
 
     fn sort(&mut self) {
         self.conversations
-            .sort_by(|a, b| b.updated_at_ms.cmp(&a.updated_at_ms));
+            .sort_by_key(|c| std::cmp::Reverse(c.updated_at_ms));
     }
 }
 

@@ -7,6 +7,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// How long a browser test waits for anything the page should show.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// A page script returning the element matching `css` inside the widget's shadow root, or null.
+pub fn in_widget(css: &str) -> String {
+    format!(
+        "const host = document.querySelector('livechat-widget'); \
+         return host && host.shadowRoot && host.shadowRoot.querySelector('{css}');"
+    )
+}
+
 /// WebDriver's key for element references in JSON.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 

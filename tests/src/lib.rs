@@ -135,6 +135,25 @@ impl TestGateway {
         self.task = fresh.task;
     }
 
+    /// The conversation as stored; fails the test if it does not exist.
+    pub async fn conversation(&self, id: &str) -> protocol::ConversationSummary {
+        self.state
+            .store
+            .conversation(id)
+            .await
+            .expect("store")
+            .expect("conversation exists")
+    }
+
+    /// Every message stored in the conversation, in seq order.
+    pub async fn stored(&self, conversation_id: &str) -> Vec<protocol::ChatMessage> {
+        self.state
+            .store
+            .messages_after(conversation_id, 0, i64::MAX)
+            .await
+            .expect("store")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

@@ -2,15 +2,11 @@
 //! socket. On any drop it asks for a fresh token and reconnects with `resume_after`, resending
 //! what was never acknowledged (same client ids, so nothing is stored twice).
 
+use browser_socket::Link;
 use gloo_net::http::Request;
 use leptos::prelude::*;
 use protocol::{CreateSession, ErrorBody, SessionCreated, VisitorClientFrame, VisitorServerFrame};
-use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
-use std::time::Duration;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{MessageEvent, WebSocket};
 
 use crate::transcript::Transcript;
 use crate::Options;
@@ -23,14 +19,22 @@ pub enum Status {
     Retrying(String),
 }
 
+impl Status {
+    /// For the `data-state` attribute the tests read.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Connecting => "connecting",
+            Status::Online => "online",
+            Status::Retrying(_) => "retrying",
+        }
+    }
+}
+
 pub struct Chat {
     pub options: Options,
     pub transcript: RwSignal<Transcript>,
     pub status: RwSignal<Status>,
-    socket: RefCell<Option<WebSocket>>,
-    // The socket's callbacks; replaced (and so released) with each new socket.
-    callbacks: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
-    failures: Cell<u32>,
+    link: Link,
 }
 
 impl Chat {
@@ -39,9 +43,7 @@ impl Chat {
             options,
             transcript: RwSignal::new(Transcript::default()),
             status: RwSignal::new(Status::Connecting),
-            socket: RefCell::new(None),
-            callbacks: RefCell::new(Vec::new()),
-            failures: Cell::new(0),
+            link: Link::default(),
         });
         connect(Rc::downgrade(&chat));
         chat
@@ -53,28 +55,27 @@ impl Chat {
         let client_id = new_client_id();
         self.transcript
             .update(|t| t.add_pending(client_id.clone(), text.clone()));
-        self.send_frame(&VisitorClientFrame::Send { client_id, text });
-    }
-
-    fn send_frame(&self, frame: &VisitorClientFrame) {
-        if let Some(socket) = self.socket.borrow().as_ref() {
-            if socket.ready_state() == WebSocket::OPEN {
-                let json = serde_json::to_string(frame).expect("frames serialize");
-                let _ = socket.send_with_str(&json);
-            }
-        }
+        self.link
+            .send(&VisitorClientFrame::Send { client_id, text });
     }
 
     fn on_frame(&self, frame: VisitorServerFrame) {
         let ready = matches!(frame, VisitorServerFrame::Ready { .. });
         self.transcript.update(|t| t.apply(frame));
         if ready {
-            self.failures.set(0);
+            self.link.connected();
             self.status.set(Status::Online);
             for (client_id, text) in self.transcript.with_untracked(Transcript::pending) {
-                self.send_frame(&VisitorClientFrame::Send { client_id, text });
+                self.link
+                    .send(&VisitorClientFrame::Send { client_id, text });
             }
         }
+    }
+
+    fn retry_later(self: &Rc<Self>, reason: String) {
+        self.status.set(Status::Retrying(reason));
+        let weak = Rc::downgrade(self);
+        self.link.retry_later(move || connect(weak));
     }
 }
 
@@ -85,10 +86,10 @@ fn new_client_id() -> String {
 
 fn connect(chat: Weak<Chat>) {
     leptos::task::spawn_local(async move {
-        let Some(strong) = chat.upgrade() else { return };
-        match open_session(&strong.options).await {
-            Ok(session) => open_socket(&strong, &session),
-            Err(reason) => retry_later(&strong, reason),
+        let Some(chat) = chat.upgrade() else { return };
+        match open_session(&chat.options).await {
+            Ok(session) => open_socket(&chat, &session),
+            Err(reason) => chat.retry_later(reason),
         }
     });
 }
@@ -134,37 +135,21 @@ fn open_socket(chat: &Rc<Chat>, session: &SessionCreated) {
         "{base}/v1/visitor/ws?token={}{resume}",
         session.session_token
     );
-    let socket = match WebSocket::new(&url) {
-        Ok(socket) => socket,
-        Err(_) => return retry_later(chat, "The chat connection failed.".into()),
+    let on_frame = {
+        let weak = Rc::downgrade(chat);
+        move |frame| {
+            if let Some(chat) = weak.upgrade() {
+                chat.on_frame(frame);
+            }
+        }
     };
     let weak = Rc::downgrade(chat);
-    let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-        let Some(chat) = weak.upgrade() else { return };
-        let data = event.unchecked_into::<MessageEvent>().data().as_string();
-        if let Some(frame) = data.and_then(|d| serde_json::from_str(&d).ok()) {
-            chat.on_frame(frame);
-        }
-    });
-    let weak = Rc::downgrade(chat);
-    let on_close = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+    let on_close = move || {
         if let Some(chat) = weak.upgrade() {
-            chat.socket.borrow_mut().take();
-            retry_later(&chat, "Connection lost; reconnecting…".into());
+            chat.retry_later("Connection lost; reconnecting…".into());
         }
-    });
-    socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-    *chat.callbacks.borrow_mut() = vec![on_message, on_close];
-    *chat.socket.borrow_mut() = Some(socket);
-}
-
-/// Waits longer after each failure (0.5 s doubling to 10 s), then starts over with a new session.
-fn retry_later(chat: &Rc<Chat>, reason: String) {
-    let failures = chat.failures.get() + 1;
-    chat.failures.set(failures);
-    chat.status.set(Status::Retrying(reason));
-    let delay = Duration::from_millis((500u64 << failures.min(5)).min(10_000));
-    let weak = Rc::downgrade(chat);
-    set_timeout(move || connect(weak), delay);
+    };
+    if chat.link.open(&url, on_frame, on_close).is_err() {
+        chat.retry_later("The chat connection failed.".into());
+    }
 }

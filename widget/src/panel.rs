@@ -39,7 +39,7 @@ fn status_bar(status: RwSignal<Status>) -> impl IntoView {
         Status::Online => String::new(),
         Status::Retrying(reason) => reason,
     };
-    view! { <p class="lc-status" data-testid="status" data-state=move || format!("{:?}", status.get())>{text}</p> }
+    view! { <p class="lc-status" data-testid="status" data-state=move || status.with(Status::name)>{text}</p> }
 }
 
 fn log(chat: Rc<Chat>, greeting: String) -> impl IntoView {

@@ -19,6 +19,8 @@ pub fn main(args: &[String]) -> Result {
             "widget",
             "-p",
             "console",
+            "-p",
+            "browser-socket",
             "--target",
             "wasm32-unknown-unknown",
             "--",

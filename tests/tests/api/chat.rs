@@ -69,24 +69,13 @@ async fn the_first_message_creates_the_conversation_and_is_acked_after_commit() 
     let (conversation, seq) = send_acked(&mut socket, "m-1", "Hello, is anyone there?").await;
     assert_eq!(seq, 1);
     // The ack means committed: the store has it.
-    let stored = gw
-        .state
-        .store
-        .messages_after(&conversation, 0, 10)
-        .await
-        .unwrap();
+    let stored = gw.stored(&conversation).await;
     assert_eq!(stored.len(), 1);
     assert_eq!(
         (stored[0].text.as_str(), &stored[0].author),
         ("Hello, is anyone there?", &Author::Visitor)
     );
-    let summary = gw
-        .state
-        .store
-        .conversation(&conversation)
-        .await
-        .unwrap()
-        .unwrap();
+    let summary = gw.conversation(&conversation).await;
     assert_eq!(summary.status, ConversationStatus::Waiting);
     assert_eq!(
         summary.page_url.as_deref(),
@@ -108,12 +97,7 @@ async fn a_resend_with_the_same_client_id_returns_the_same_seq_without_a_copy() 
     ready(&mut socket).await;
     assert_eq!(send_acked(&mut socket, "m-2", "two").await, second);
     assert_eq!(send_acked(&mut socket, "m-1", "one").await, first);
-    let stored = gw
-        .state
-        .store
-        .messages_after(&first.0, 0, 10)
-        .await
-        .unwrap();
+    let stored = gw.stored(&first.0).await;
     assert_eq!(stored.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1, 2]);
 }
 
@@ -263,13 +247,7 @@ async fn an_agent_sees_the_conversation_arrive_and_the_visitor_sees_the_reply_at
         }
         _ => unreachable!(),
     }
-    let summary = gw
-        .state
-        .store
-        .conversation(&conversation)
-        .await
-        .unwrap()
-        .unwrap();
+    let summary = gw.conversation(&conversation).await;
     assert_eq!(summary.status, ConversationStatus::Open);
 
     // The agent's idempotency works the same way.
@@ -281,15 +259,7 @@ async fn an_agent_sees_the_conversation_arrive_and_the_visitor_sees_the_reply_at
         matches!(again, AgentServerFrame::Ack { seq: 2, .. }),
         "{again:?}"
     );
-    assert_eq!(
-        gw.state
-            .store
-            .messages_after(&conversation, 0, 10)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(gw.stored(&conversation).await.len(), 2);
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
 //! Browser tests in real headless Chromium: the demo site on its own origin embeds the
 //! snippet; the visitor works the widget inside its shadow root like a person would.
 
+mod console;
 mod visitor;

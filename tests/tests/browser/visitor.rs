@@ -2,19 +2,9 @@
 
 use protocol::{AgentClientFrame, AgentServerFrame};
 use std::time::Duration;
-use tests::browser::Browser;
+use tests::browser::{in_widget, Browser, WAIT};
 use tests::client::{agent_login, agent_socket};
 use tests::DemoStack;
-
-const WAIT: Duration = Duration::from_secs(15);
-
-/// A script that returns the element matching `css` inside the widget's shadow root.
-fn in_widget(css: &str) -> String {
-    format!(
-        "const host = document.querySelector('livechat-widget'); \
-         return host && host.shadowRoot && host.shadowRoot.querySelector('{css}');"
-    )
-}
 
 async fn messages(browser: &Browser) -> Vec<(String, String)> {
     let script = format!("{MESSAGES_FN} return msgs();");

@@ -1,0 +1,80 @@
+//! The browser side of a gateway socket, shared by the widget and the console: JSON frames in
+//! and out over a `web_sys::WebSocket`, and the backoff between reconnects. What to do on a
+//! frame or a drop (resume, resend) stays with each app; this crate only carries frames.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::cell::{Cell, RefCell};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, WebSocket};
+
+type Callback = Closure<dyn FnMut(JsValue)>;
+
+#[derive(Default)]
+pub struct Link {
+    socket: RefCell<Option<WebSocket>>,
+    // The socket's callbacks; replaced (and so released) with each new socket.
+    callbacks: RefCell<Vec<Callback>>,
+    failures: Cell<u32>,
+}
+
+impl Link {
+    /// Opens a socket to `url`. Each JSON text frame that parses as `T` goes to `on_frame`;
+    /// `on_close` runs once the socket is gone (refused, dropped or closed).
+    pub fn open<T: DeserializeOwned + 'static>(
+        &self,
+        url: &str,
+        mut on_frame: impl FnMut(T) + 'static,
+        mut on_close: impl FnMut() + 'static,
+    ) -> Result<(), JsValue> {
+        let socket = WebSocket::new(url)?;
+        let on_message = Callback::new(move |event: JsValue| {
+            let text = event.unchecked_into::<MessageEvent>().data().as_string();
+            if let Some(frame) = text.and_then(|t| serde_json::from_str(&t).ok()) {
+                on_frame(frame);
+            }
+        });
+        let on_close = Callback::new(move |_| on_close());
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        *self.callbacks.borrow_mut() = vec![on_message, on_close];
+        *self.socket.borrow_mut() = Some(socket);
+        Ok(())
+    }
+
+    /// Sends the frame if the socket is open; false otherwise (the caller resends on reconnect).
+    pub fn send<T: Serialize>(&self, frame: &T) -> bool {
+        let socket = self.socket.borrow();
+        match socket
+            .as_ref()
+            .filter(|s| s.ready_state() == WebSocket::OPEN)
+        {
+            Some(socket) => socket
+                .send_with_str(&serde_json::to_string(frame).expect("frames serialize"))
+                .is_ok(),
+            None => false,
+        }
+    }
+
+    /// The link works again: the next failure waits the shortest delay.
+    pub fn connected(&self) {
+        self.failures.set(0);
+    }
+
+    /// Forgets the socket and runs `reconnect` after a delay that doubles with each failure in
+    /// a row (0.5 s to 10 s), so a gateway that is down is not hammered.
+    pub fn retry_later(&self, reconnect: impl FnOnce() + 'static) {
+        self.socket.borrow_mut().take();
+        let failures = self.failures.get() + 1;
+        self.failures.set(failures);
+        let delay_ms = (500u32 << failures.min(5)).min(10_000);
+        let callback = Closure::once_into_js(reconnect);
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                callback.unchecked_ref(),
+                delay_ms as i32,
+            );
+        }
+    }
+}
