@@ -119,3 +119,38 @@ const MESSAGES_FN: &str =
      if (!host) return []; \
      return [...host.shadowRoot.querySelectorAll('[data-testid=message]')] \
        .map(m => [m.querySelector('.lc-text').textContent, m.dataset.state]); };";
+
+#[tokio::test]
+async fn the_chat_works_on_a_page_under_a_strict_content_security_policy() {
+    let demo = DemoStack::start().await;
+    let browser = Browser::launch().await;
+    browser
+        .goto(&format!("{}/strict-csp.html", demo.site))
+        .await;
+    // Any violation from here on (panel code, styles, socket) is recorded by the page.
+    browser
+        .eval(
+            "window.violations = []; \
+             document.addEventListener('securitypolicyviolation', e => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));",
+            serde_json::json!([]),
+        )
+        .await;
+    let launcher = browser
+        .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+        .await;
+    browser.click(&launcher).await;
+    let composer = browser
+        .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
+        .await;
+    browser.type_into(&composer, "Hello from checkout\n").await;
+    browser
+        .wait_for("the ack", &format!("{MESSAGES_FN} return msgs().some(m => m[0] === 'Hello from checkout' && m[1] === 'sent');"), WAIT)
+        .await;
+    assert_eq!(
+        browser
+            .eval("return window.violations;", serde_json::json!([]))
+            .await,
+        serde_json::json!([])
+    );
+    browser.quit().await;
+}
