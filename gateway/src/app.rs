@@ -21,6 +21,8 @@ pub struct AppState {
     pub store: Store,
     pub hub: Arc<Hub>,
     pub signer: Arc<Signer>,
+    /// One HTTP client for calls out (captcha providers), so connections are reused.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -35,6 +37,10 @@ impl AppState {
             store,
             hub: Arc::new(Hub::default()),
             signer: Arc::new(Signer::new(key.as_bytes())),
+            http: reqwest::Client::builder()
+                .user_agent(concat!("livechat-gateway/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| Error::Internal(format!("http client: {e}")))?,
         };
         if state.config.demo {
             demo::seed(&state).await?;

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::routing::get;
 use axum::{Json, Router};
-use protocol::WidgetBootstrap;
+use protocol::{CaptchaChallenge, WidgetBootstrap};
 use serde::Deserialize;
 
 use crate::app::AppState;
@@ -77,6 +77,10 @@ async fn widget_bootstrap(
         channel_key: channel.key.clone(),
         visibility: rules::visibility(&channel),
         appearance: channel.appearance.clone(),
+        captcha: channel.captcha.as_ref().map(|c| CaptchaChallenge {
+            provider: c.provider,
+            site_key: c.site_key.clone(),
+        }),
         visit_ticket: sessions::sign_visit_ticket(&state, &ticket),
     }))
 }
@@ -95,6 +99,8 @@ mod tests {
             inactivity_timeout_secs: 60,
             allowed_origins: origins.iter().map(|o| o.to_string()).collect(),
             online: true,
+            receptive: false,
+            captcha: None,
             appearance: Appearance {
                 title: "t".into(),
                 greeting: "g".into(),

@@ -30,6 +30,11 @@ pub struct Config {
     pub visit_gap_secs: u64,
     /// Mark cookies `Secure`: on whenever the gateway is reached over HTTPS.
     pub secure_cookies: bool,
+    /// Replaces every provider's siteverify URL: for a verifying proxy, and for tests that run
+    /// a local server speaking the siteverify protocol.
+    pub captcha_verify_url: Option<String>,
+    /// A provider that has not answered by then fails closed (`captcha_unavailable`).
+    pub captcha_timeout_ms: u64,
     /// Seed the demo channel (key `demo`) and the demo agent at start-up.
     pub demo: bool,
     /// The demo site's origin: the only origin the demo channel allows.
@@ -48,6 +53,8 @@ impl Default for Config {
             agent_login_ttl_secs: 12 * 3600,
             visit_gap_secs: 30 * 60,
             secure_cookies: false,
+            captcha_verify_url: None,
+            captcha_timeout_ms: 3000,
             demo: false,
             demo_site_origin: "http://127.0.0.1:8081".into(),
         }

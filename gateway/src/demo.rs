@@ -25,6 +25,8 @@ pub async fn seed(state: &AppState) -> Result<()> {
         inactivity_timeout_secs: 600,
         allowed_origins: vec![state.config.demo_site_origin.clone()],
         online: true,
+        receptive: false,
+        captcha: None,
         appearance: Appearance {
             title: "Chat with us".into(),
             greeting: "Hi! Ask us anything — we usually answer within a minute.".into(),

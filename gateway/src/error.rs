@@ -39,6 +39,12 @@ pub enum Error {
     MessageEmpty,
     #[error("a message can be at most {max} characters")]
     MessageTooLong { max: usize },
+    #[error("this chat requires a captcha; solve it and try again")]
+    CaptchaRequired,
+    #[error("the captcha was not accepted: {0}")]
+    CaptchaFailed(String),
+    #[error("the captcha could not be checked right now; try again in a moment")]
+    CaptchaUnavailable,
     #[error("configuration: {0}")]
     Config(String),
     #[error("database: {0}")]
@@ -54,14 +60,16 @@ pub enum Error {
 impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::BadRequest(_) | Error::MessageEmpty | Error::MessageTooLong { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            Error::BadRequest(_)
+            | Error::MessageEmpty
+            | Error::MessageTooLong { .. }
+            | Error::CaptchaRequired => StatusCode::BAD_REQUEST,
             Error::ChannelNotFound(_) | Error::ConversationNotFound | Error::NotFound => {
                 StatusCode::NOT_FOUND
             }
             Error::ChannelOffline => StatusCode::SERVICE_UNAVAILABLE,
-            Error::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
+            Error::OriginNotAllowed(_) | Error::CaptchaFailed(_) => StatusCode::FORBIDDEN,
+            Error::CaptchaUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::InvalidVisitTicket
             | Error::InvalidSessionToken
             | Error::SessionExpired
@@ -91,6 +99,9 @@ impl Error {
             Error::ConversationClosed => codes::CONVERSATION_CLOSED,
             Error::MessageEmpty => codes::MESSAGE_EMPTY,
             Error::MessageTooLong { .. } => codes::MESSAGE_TOO_LONG,
+            Error::CaptchaRequired => codes::CAPTCHA_REQUIRED,
+            Error::CaptchaFailed(_) => codes::CAPTCHA_FAILED,
+            Error::CaptchaUnavailable => codes::CAPTCHA_UNAVAILABLE,
             Error::Config(_) | Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
                 codes::INTERNAL
             }

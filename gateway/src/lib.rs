@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod app;
 pub mod assets;
+pub mod captcha;
 pub mod channels;
 pub mod config;
 pub mod conversations;
@@ -34,7 +35,9 @@ pub async fn serve(
     state: app::AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app::router(state))
+    // Connection info gives handlers the peer address (the captcha check sends it on).
+    let service = app::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }

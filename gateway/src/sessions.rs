@@ -6,13 +6,14 @@
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use protocol::{CreateSession, SessionCreated, VisitorClientFrame, VisitorServerFrame};
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 
 use crate::app::AppState;
 use crate::conversations;
@@ -20,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming};
 use crate::store::ChannelRecord;
-use crate::{channels, now_ms, rules};
+use crate::{captcha, channels, now_ms, rules};
 use tokio::sync::broadcast::error::RecvError;
 
 const VISIT_TICKET: &str = "visit-ticket";
@@ -114,6 +115,7 @@ pub fn verify_session_token(
 
 async fn create_session(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Json<CreateSession>, JsonRejection>,
 ) -> Result<Json<SessionCreated>> {
@@ -124,6 +126,16 @@ async fn create_session(
     let ticket = verify_visit_ticket(&state, &request.visit_ticket, &channel.id)
         .ok_or(Error::InvalidVisitTicket)?;
     rules::check_session_allowed(&channel)?;
+    if let Some(settings) = &channel.captcha {
+        captcha::verify(
+            &state,
+            settings,
+            request.captcha_token.as_deref(),
+            peer.ip(),
+            origin,
+        )
+        .await?;
+    }
     let ttl_secs = state.config.session_ttl_secs;
     let claims = SessionClaims {
         channel_id: channel.id,

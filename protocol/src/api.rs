@@ -22,6 +22,9 @@ pub struct WidgetBootstrap {
     pub channel_key: String,
     pub visibility: Visibility,
     pub appearance: Appearance,
+    /// Present when the channel requires a captcha before a chat opens.
+    #[serde(default)]
+    pub captcha: Option<CaptchaChallenge>,
     /// Signed by the gateway: visitor id, visit number and the server time of this page view.
     /// The browser passes it back verbatim; it cannot edit it.
     pub visit_ticket: String,
@@ -51,6 +54,27 @@ pub enum LauncherPosition {
     BottomLeft,
 }
 
+/// The captcha providers a channel can require. All four speak the same siteverify protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptchaProvider {
+    RecaptchaV2,
+    /// Invisible, scored: the gateway also checks the score and the action.
+    RecaptchaV3,
+    Hcaptcha,
+    Turnstile,
+}
+
+/// What the widget needs to render the provider's challenge: public values only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptchaChallenge {
+    pub provider: CaptchaProvider,
+    pub site_key: String,
+}
+
+/// The action name the widget passes to reCAPTCHA v3, checked by the gateway.
+pub const CAPTCHA_ACTION: &str = "livechat";
+
 /// `POST /v1/sessions`: the visitor opens the chat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateSession {
@@ -59,6 +83,9 @@ pub struct CreateSession {
     /// The URL of the host page, shown to agents.
     #[serde(default)]
     pub page_url: Option<String>,
+    /// The provider's response token, when the channel requires a captcha.
+    #[serde(default)]
+    pub captcha_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -136,6 +136,35 @@ fn parse<T: DeserializeOwned>(answer: Answer) -> T {
     serde_json::from_value(answer.body).expect("typed body")
 }
 
+/// `GET /v1/widget/demo` from a page of `origin`, with the ticket the browser kept, if any.
+pub async fn bootstrap(
+    gateway: &TestGateway,
+    origin: &str,
+    ticket: Option<&str>,
+) -> WidgetBootstrap {
+    let path = match ticket {
+        Some(t) => format!("/v1/widget/demo?ticket={t}"),
+        None => "/v1/widget/demo".to_owned(),
+    };
+    parse(get(&gateway.url(&path), Some(origin)).await)
+}
+
+/// `POST /v1/sessions` for the demo channel, as the widget sends it when the visitor opens it.
+pub async fn open_session(
+    gateway: &TestGateway,
+    origin: &str,
+    ticket: &str,
+    captcha_token: Option<&str>,
+) -> Answer {
+    let request = CreateSession {
+        channel_key: "demo".into(),
+        visit_ticket: ticket.to_owned(),
+        page_url: Some(format!("{origin}/pricing")),
+        captcha_token: captcha_token.map(str::to_owned),
+    };
+    post(&gateway.url("/v1/sessions"), Some(origin), &request).await
+}
+
 /// A visitor on a page of `origin`: it has loaded the widget and opened the chat.
 pub struct Visitor {
     pub origin: String,
@@ -154,17 +183,8 @@ impl Visitor {
         origin: &str,
         ticket: Option<&str>,
     ) -> Self {
-        let path = match ticket {
-            Some(t) => format!("/v1/widget/demo?ticket={t}"),
-            None => "/v1/widget/demo".to_owned(),
-        };
-        let bootstrap: WidgetBootstrap = parse(get(&gateway.url(&path), Some(origin)).await);
-        let request = CreateSession {
-            channel_key: "demo".into(),
-            visit_ticket: bootstrap.visit_ticket.clone(),
-            page_url: Some(format!("{origin}/pricing")),
-        };
-        let session = parse(post(&gateway.url("/v1/sessions"), Some(origin), &request).await);
+        let bootstrap = bootstrap(gateway, origin, ticket).await;
+        let session = parse(open_session(gateway, origin, &bootstrap.visit_ticket, None).await);
         Self {
             origin: origin.to_owned(),
             ticket: bootstrap.visit_ticket,

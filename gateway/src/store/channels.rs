@@ -1,13 +1,15 @@
 //! Channel rows.
 
-use protocol::{Appearance, LauncherPosition};
+use protocol::{Appearance, CaptchaProvider, LauncherPosition};
 use sqlx::any::AnyRow;
 
-use super::{col_i64, col_str, Store};
+use sqlx::Row;
+
+use super::{col_i64, col_opt_str, col_str, Store};
 use crate::error::{Error, Result};
 
 /// A channel as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChannelRecord {
     pub id: String,
     /// Public: it is in the snippet.
@@ -19,11 +21,44 @@ pub struct ChannelRecord {
     /// Exact origins; empty means any origin.
     pub allowed_origins: Vec<String>,
     pub online: bool,
+    /// Visitors may start conversations; agents may not start new ones on this channel.
+    pub receptive: bool,
     pub appearance: Appearance,
+    /// None: no captcha. The secret never leaves the gateway.
+    pub captcha: Option<CaptchaSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptchaSettings {
+    pub provider: CaptchaProvider,
+    pub site_key: String,
+    pub secret: String,
+    /// reCAPTCHA v3 only: scores below this are refused.
+    pub min_score: Option<f64>,
+}
+
+pub fn provider_to_str(p: CaptchaProvider) -> &'static str {
+    match p {
+        CaptchaProvider::RecaptchaV2 => "recaptcha_v2",
+        CaptchaProvider::RecaptchaV3 => "recaptcha_v3",
+        CaptchaProvider::Hcaptcha => "hcaptcha",
+        CaptchaProvider::Turnstile => "turnstile",
+    }
+}
+
+fn provider_from_str(s: &str) -> Option<CaptchaProvider> {
+    Some(match s {
+        "recaptcha_v2" => CaptchaProvider::RecaptchaV2,
+        "recaptcha_v3" => CaptchaProvider::RecaptchaV3,
+        "hcaptcha" => CaptchaProvider::Hcaptcha,
+        "turnstile" => CaptchaProvider::Turnstile,
+        _ => return None,
+    })
 }
 
 const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, allowed_origins, \
-                       online, title, greeting, accent_color, position";
+                       online, receptive, title, greeting, accent_color, position, captcha_provider, \
+                       captcha_site_key, captcha_secret, captcha_min_score";
 
 fn position_to_str(p: LauncherPosition) -> &'static str {
     match p {
@@ -40,6 +75,20 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
         "bottom_left" => LauncherPosition::BottomLeft,
         _ => LauncherPosition::BottomRight,
     };
+    let captcha = match (
+        col_opt_str(row, "captcha_provider")?
+            .as_deref()
+            .and_then(provider_from_str),
+        col_opt_str(row, "captcha_secret")?,
+    ) {
+        (Some(provider), Some(secret)) if !secret.is_empty() => Some(CaptchaSettings {
+            provider,
+            site_key: col_opt_str(row, "captcha_site_key")?.unwrap_or_default(),
+            secret,
+            min_score: row.try_get::<Option<f64>, _>("captcha_min_score")?,
+        }),
+        _ => None,
+    };
     Ok(ChannelRecord {
         id: col_str(row, "id")?,
         key: col_str(row, "channel_key")?,
@@ -48,6 +97,8 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
         inactivity_timeout_secs: col_i64(row, "inactivity_timeout_secs")?,
         allowed_origins,
         online: col_i64(row, "online")? != 0,
+        receptive: col_i64(row, "receptive")? != 0,
+        captcha,
         appearance: Appearance {
             title: col_str(row, "title")?,
             greeting: col_str(row, "greeting")?,
@@ -82,13 +133,17 @@ impl Store {
             .map_err(|e| Error::Internal(e.to_string()))?;
         sqlx::query(
             "INSERT INTO channels (id, channel_key, name, secret, inactivity_timeout_secs, \
-             allowed_origins, online, title, greeting, accent_color, position, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             allowed_origins, online, title, greeting, accent_color, position, created_at, \
+             receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
              ON CONFLICT (channel_key) DO UPDATE SET name = excluded.name, \
              inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
              title = excluded.title, greeting = excluded.greeting, \
-             accent_color = excluded.accent_color, position = excluded.position",
+             accent_color = excluded.accent_color, position = excluded.position, \
+             receptive = excluded.receptive, captcha_provider = excluded.captcha_provider, \
+             captcha_site_key = excluded.captcha_site_key, captcha_secret = excluded.captcha_secret, \
+             captcha_min_score = excluded.captcha_min_score",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -102,6 +157,11 @@ impl Store {
         .bind(&channel.appearance.accent_color)
         .bind(position_to_str(channel.appearance.position))
         .bind(now_ms)
+        .bind(i64::from(channel.receptive))
+        .bind(channel.captcha.as_ref().map(|c| provider_to_str(c.provider)))
+        .bind(channel.captcha.as_ref().map(|c| c.site_key.clone()))
+        .bind(channel.captcha.as_ref().map(|c| c.secret.clone()))
+        .bind(channel.captcha.as_ref().and_then(|c| c.min_score))
         .execute(&self.pool)
         .await?;
         Ok(())

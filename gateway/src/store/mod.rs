@@ -8,7 +8,7 @@ mod conversations;
 mod settings;
 
 pub use agents::AgentRecord;
-pub use channels::ChannelRecord;
+pub use channels::{CaptchaSettings, ChannelRecord};
 pub use conversations::{Appended, NewMessage, VisitContext};
 
 use futures_util::future::BoxFuture;
@@ -27,11 +27,18 @@ pub struct Store {
 
 /// Migrations compiled into the binary, so a gateway needs no files beside it. Never edit an
 /// applied migration: add a new one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../../migrations/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../migrations/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "channel gate",
+        include_str!("../../migrations/0002_channel_gate.sql"),
+    ),
+];
 
 #[derive(Debug)]
 struct EmbeddedMigrations;

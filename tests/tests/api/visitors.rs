@@ -44,6 +44,7 @@ async fn a_page_on_another_origin_is_refused_everywhere() {
         channel_key: "demo".into(),
         visit_ticket: visitor.ticket.clone(),
         page_url: None,
+        captcha_token: None,
     };
     let session = post(&gw.url("/v1/sessions"), Some(evil), &request).await;
     assert_eq!(
@@ -98,6 +99,7 @@ async fn a_returning_browser_keeps_its_visitor_id_and_a_forged_ticket_is_refused
         channel_key: "demo".into(),
         visit_ticket: forged,
         page_url: None,
+        captcha_token: None,
     };
     let answer = post(&gw.url("/v1/sessions"), Some(SITE_ORIGIN), &request).await;
     assert_eq!(

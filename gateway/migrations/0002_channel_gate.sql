@@ -1,0 +1,6 @@
+-- Per-channel gate settings. Captcha: no secret = no captcha. min_score applies to reCAPTCHA v3.
+ALTER TABLE channels ADD COLUMN receptive BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE channels ADD COLUMN captcha_provider TEXT;
+ALTER TABLE channels ADD COLUMN captcha_site_key TEXT;
+ALTER TABLE channels ADD COLUMN captcha_secret TEXT;
+ALTER TABLE channels ADD COLUMN captcha_min_score DOUBLE PRECISION;

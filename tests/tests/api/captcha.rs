@@ -1,0 +1,156 @@
+//! Captcha at session creation, against a local HTTP server that speaks the providers'
+//! documented siteverify protocol (form POST of secret, response, remoteip; JSON answer). The
+//! gateway's production code path is the one exercised; only the URL points here.
+
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use protocol::CaptchaProvider;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tests::client::{bootstrap, open_session};
+use tests::{TestGateway, SITE_ORIGIN};
+
+type Seen = Arc<Mutex<Vec<HashMap<String, String>>>>;
+
+/// The provider: the token the "visitor" solved decides what it answers.
+async fn provider() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    let app = Router::new().route(
+        "/siteverify",
+        post(move |Form(form): Form<HashMap<String, String>>| {
+            let log = log.clone();
+            async move {
+                log.lock().unwrap().push(form.clone());
+                let answer: Value = match form.get("response").map(String::as_str) {
+                    Some("solved") => json!({"success": true, "hostname": "site.test"}),
+                    Some("solved-v3") => json!({"success": true, "score": 0.9, "action": "livechat", "hostname": "site.test"}),
+                    Some("bot-v3") => json!({"success": true, "score": 0.1, "action": "livechat", "hostname": "site.test"}),
+                    Some("solved-elsewhere") => json!({"success": true, "hostname": "evil.test"}),
+                    Some("slow") => {
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                        json!({"success": true, "hostname": "site.test"})
+                    }
+                    Some("broken") => return Err(StatusCode::INTERNAL_SERVER_ERROR),
+                    _ => json!({"success": false, "error-codes": ["invalid-input-response"]}),
+                };
+                Ok(Json(answer))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/siteverify", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+/// A demo gateway whose channel requires `provider`, verified against the local server.
+async fn gateway_with_captcha(
+    verify_url: &str,
+    provider: CaptchaProvider,
+    min_score: Option<f64>,
+) -> TestGateway {
+    let url = verify_url.to_owned();
+    let gw = TestGateway::spawn_with(move |c| {
+        c.captcha_verify_url = Some(url);
+        c.captcha_timeout_ms = 500;
+    })
+    .await;
+    let store = &gw.state.store;
+    let mut channel = store.channel_by_key("demo").await.unwrap().unwrap();
+    channel.captcha = Some(gateway::store::CaptchaSettings {
+        provider,
+        site_key: "site-key-public".into(),
+        secret: "the-channel-secret".into(),
+        min_score,
+    });
+    store.upsert_channel(&channel, 0).await.unwrap();
+    gw
+}
+
+async fn try_session(gw: &TestGateway, token: Option<&str>) -> (StatusCode, String) {
+    let ticket = bootstrap(gw, SITE_ORIGIN, None).await.visit_ticket;
+    let answer = open_session(gw, SITE_ORIGIN, &ticket, token).await;
+    (answer.status, answer.code().to_owned())
+}
+
+#[tokio::test]
+async fn the_widget_learns_the_challenge_and_a_solved_captcha_opens_the_chat() {
+    let (url, seen) = provider().await;
+    let gw = gateway_with_captcha(&url, CaptchaProvider::Turnstile, None).await;
+    let challenge = bootstrap(&gw, SITE_ORIGIN, None)
+        .await
+        .captcha
+        .expect("a challenge");
+    assert_eq!(
+        (challenge.provider, challenge.site_key.as_str()),
+        (CaptchaProvider::Turnstile, "site-key-public")
+    );
+
+    assert_eq!(try_session(&gw, Some("solved")).await.0, StatusCode::OK);
+    let sent = seen.lock().unwrap().pop().expect("the provider was asked");
+    assert_eq!(sent["secret"], "the-channel-secret");
+    assert_eq!(sent["response"], "solved");
+    assert_eq!(sent["remoteip"], "127.0.0.1");
+}
+
+#[tokio::test]
+async fn missing_failed_and_foreign_captchas_are_refused_with_stable_codes() {
+    let (url, _) = provider().await;
+    let gw = gateway_with_captcha(&url, CaptchaProvider::RecaptchaV2, None).await;
+    assert_eq!(
+        try_session(&gw, None).await,
+        (StatusCode::BAD_REQUEST, "captcha_required".into())
+    );
+    assert_eq!(
+        try_session(&gw, Some("")).await,
+        (StatusCode::BAD_REQUEST, "captcha_required".into())
+    );
+    assert_eq!(
+        try_session(&gw, Some("wrong")).await,
+        (StatusCode::FORBIDDEN, "captcha_failed".into())
+    );
+    assert_eq!(
+        try_session(&gw, Some("solved-elsewhere")).await,
+        (StatusCode::FORBIDDEN, "captcha_failed".into())
+    );
+}
+
+#[tokio::test]
+async fn recaptcha_v3_scores_below_the_channel_threshold_are_refused() {
+    let (url, _) = provider().await;
+    let gw = gateway_with_captcha(&url, CaptchaProvider::RecaptchaV3, Some(0.5)).await;
+    assert_eq!(try_session(&gw, Some("solved-v3")).await.0, StatusCode::OK);
+    assert_eq!(
+        try_session(&gw, Some("bot-v3")).await,
+        (StatusCode::FORBIDDEN, "captcha_failed".into())
+    );
+}
+
+#[tokio::test]
+async fn a_provider_that_is_slow_broken_or_down_fails_closed() {
+    let (url, _) = provider().await;
+    let gw = gateway_with_captcha(&url, CaptchaProvider::Hcaptcha, None).await;
+    let unavailable = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "captcha_unavailable".to_owned(),
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(try_session(&gw, Some("slow")).await, unavailable);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the timeout must cut a slow provider short"
+    );
+    assert_eq!(try_session(&gw, Some("broken")).await, unavailable);
+
+    // Nothing listens on this port any more: connection refused.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/siteverify", listener.local_addr().unwrap())
+    };
+    let down = gateway_with_captcha(&closed, CaptchaProvider::Hcaptcha, None).await;
+    assert_eq!(try_session(&down, Some("solved")).await, unavailable);
+}
