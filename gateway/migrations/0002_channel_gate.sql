@@ -4,3 +4,11 @@ ALTER TABLE channels ADD COLUMN captcha_provider TEXT;
 ALTER TABLE channels ADD COLUMN captcha_site_key TEXT;
 ALTER TABLE channels ADD COLUMN captcha_secret TEXT;
 ALTER TABLE channels ADD COLUMN captcha_min_score DOUBLE PRECISION;
+
+-- Visitor sessions the gateway ended (inactivity): their tokens open no socket again, on any
+-- gateway sharing this database. Rows are only needed until the token would expire anyway.
+CREATE TABLE ended_sessions (
+    session_id TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    ended_at BIGINT NOT NULL
+);

@@ -27,6 +27,8 @@ pub enum Error {
     InvalidSessionToken,
     #[error("the session has expired")]
     SessionExpired,
+    #[error("this chat session has ended; open a new one")]
+    SessionEnded,
     #[error("authentication required")]
     Unauthorized,
     #[error("wrong email or password")]
@@ -73,6 +75,7 @@ impl Error {
             Error::InvalidVisitTicket
             | Error::InvalidSessionToken
             | Error::SessionExpired
+            | Error::SessionEnded
             | Error::Unauthorized
             | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Error::ConversationClosed => StatusCode::CONFLICT,
@@ -92,6 +95,7 @@ impl Error {
             Error::InvalidVisitTicket => codes::INVALID_VISIT_TICKET,
             Error::InvalidSessionToken => codes::INVALID_SESSION_TOKEN,
             Error::SessionExpired => codes::SESSION_EXPIRED,
+            Error::SessionEnded => codes::SESSION_ENDED,
             Error::Unauthorized => codes::UNAUTHORIZED,
             Error::InvalidCredentials => codes::INVALID_CREDENTIALS,
             Error::ConversationNotFound => codes::CONVERSATION_NOT_FOUND,

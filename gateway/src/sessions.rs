@@ -11,9 +11,11 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use protocol::{CreateSession, SessionCreated, VisitorClientFrame, VisitorServerFrame};
+use protocol::{CreateSession, EndReason, SessionCreated, VisitorClientFrame, VisitorServerFrame};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::time::Instant;
 
 use crate::app::AppState;
 use crate::conversations;
@@ -21,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming};
 use crate::store::ChannelRecord;
+use crate::tokens::random_token;
 use crate::{captcha, channels, now_ms, rules};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -86,6 +89,8 @@ pub fn verify_visit_ticket(state: &AppState, token: &str, channel_id: &str) -> O
 /// What a session token grants: this visitor, on this channel, from this origin, until then.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionClaims {
+    /// Identifies this session, so the gateway can end it before the token expires.
+    pub session_id: String,
     pub channel_id: String,
     pub visitor_id: String,
     pub origin: Option<String>,
@@ -138,6 +143,7 @@ async fn create_session(
     }
     let ttl_secs = state.config.session_ttl_secs;
     let claims = SessionClaims {
+        session_id: random_token(16),
         channel_id: channel.id,
         visitor_id: ticket.visitor_id.clone(),
         origin: origin.map(str::to_owned),
@@ -171,6 +177,9 @@ async fn visitor_ws(
     let Query(query) = query?;
     let origin = channels::request_origin(&headers);
     let claims = verify_session_token(&state, &query.token, origin, now_ms())?;
+    if state.store.session_ended(&claims.session_id).await? {
+        return Err(Error::SessionEnded);
+    }
     let channel = state
         .store
         .channel_by_id(&claims.channel_id)
@@ -233,10 +242,22 @@ async fn visitor_socket(
             return Ok(());
         }
     }
+    // The session ends, on the server, after the channel's timeout without a message or typing.
+    let idle_limit = Duration::from_secs(
+        u64::try_from(channel.inactivity_timeout_secs)
+            .unwrap_or(1)
+            .max(1),
+    );
+    let mut idle_deadline = Instant::now() + idle_limit;
     loop {
         tokio::select! {
+            () = tokio::time::sleep_until(idle_deadline) => {
+                return end_session(&state, &claims, &mut ws, EndReason::Inactive, channel.inactivity_timeout_secs).await;
+            }
             incoming = socket::receive::<VisitorClientFrame>(&mut ws) => match incoming {
+                Incoming::Frame(VisitorClientFrame::Typing) => idle_deadline = Instant::now() + idle_limit,
                 Incoming::Frame(VisitorClientFrame::Send { client_id, text }) => {
+                    idle_deadline = Instant::now() + idle_limit;
                     let reply = match conversations::post_visitor_message(&state, &channel, &claims, &client_id, &text).await {
                         Ok(appended) => VisitorServerFrame::Ack {
                             client_id,
@@ -278,6 +299,26 @@ async fn visitor_socket(
             },
         }
     }
+}
+
+/// Records the end (so the token cannot reopen a socket), tells the widget why, and closes.
+async fn end_session(
+    state: &AppState,
+    claims: &SessionClaims,
+    ws: &mut WebSocket,
+    reason: EndReason,
+    after_secs: i64,
+) -> Result<()> {
+    let reason_name = match reason {
+        EndReason::Inactive => "inactive",
+    };
+    state
+        .store
+        .end_session(&claims.session_id, reason_name, now_ms())
+        .await?;
+    socket::send(ws, &VisitorServerFrame::SessionEnded { reason, after_secs }).await;
+    let _ = ws.send(axum::extract::ws::Message::Close(None)).await;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ pub const ORIGIN_NOT_ALLOWED: &str = "origin_not_allowed";
 pub const INVALID_VISIT_TICKET: &str = "invalid_visit_ticket";
 pub const INVALID_SESSION_TOKEN: &str = "invalid_session_token";
 pub const SESSION_EXPIRED: &str = "session_expired";
+/// The gateway ended the session (see the `session_ended` frame's reason); open a new one.
+pub const SESSION_ENDED: &str = "session_ended";
 pub const UNAUTHORIZED: &str = "unauthorized";
 pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
 pub const CONVERSATION_NOT_FOUND: &str = "conversation_not_found";

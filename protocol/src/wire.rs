@@ -61,7 +61,20 @@ pub struct ConversationSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum VisitorClientFrame {
-    Send { client_id: String, text: String },
+    Send {
+        client_id: String,
+        text: String,
+    },
+    /// The visitor is typing: ephemeral, never stored, and it counts as activity.
+    Typing,
+}
+
+/// Why the gateway ended a visitor session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// Nothing sent (message or typing) for the channel's inactivity timeout.
+    Inactive,
 }
 
 /// Frames the gateway sends to the widget.
@@ -86,6 +99,13 @@ pub enum VisitorServerFrame {
         code: String,
         message: String,
         client_id: Option<String>,
+    },
+    /// The gateway ended this session and closes the socket. The conversation is kept: a new
+    /// session for the same visitor resumes it.
+    SessionEnded {
+        reason: EndReason,
+        /// The channel's timeout, for the message the widget shows.
+        after_secs: i64,
     },
 }
 

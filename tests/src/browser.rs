@@ -10,12 +10,16 @@ use std::time::{Duration, Instant};
 /// How long a browser test waits for anything the page should show.
 pub const WAIT: Duration = Duration::from_secs(15);
 
+/// A page expression for the element matching `css` inside the widget's shadow root, or null.
+pub fn widget_query(css: &str) -> String {
+    format!(
+        "(document.querySelector('livechat-widget')?.shadowRoot?.querySelector('{css}') ?? null)"
+    )
+}
+
 /// A page script returning the element matching `css` inside the widget's shadow root, or null.
 pub fn in_widget(css: &str) -> String {
-    format!(
-        "const host = document.querySelector('livechat-widget'); \
-         return host && host.shadowRoot && host.shadowRoot.querySelector('{css}');"
-    )
+    format!("return {};", widget_query(css))
 }
 
 /// WebDriver's key for element references in JSON.

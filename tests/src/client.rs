@@ -84,6 +84,18 @@ impl Socket {
         }
     }
 
+    /// Whether the server closes the socket within `wait` (frames before the close are skipped).
+    pub async fn closes_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.inner.next()).await {
+                Err(_) => return false,
+                Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => return true,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
     /// Whether no frame arrives within `wait`.
     pub async fn is_quiet(&mut self, wait: Duration) -> bool {
         tokio::time::timeout(wait, self.inner.next()).await.is_err()

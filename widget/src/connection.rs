@@ -6,6 +6,7 @@ use browser_socket::Link;
 use gloo_net::http::Request;
 use leptos::prelude::*;
 use protocol::{CreateSession, ErrorBody, SessionCreated, VisitorClientFrame, VisitorServerFrame};
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use crate::transcript::Transcript;
@@ -17,6 +18,8 @@ pub enum Status {
     Online,
     /// Lost or refused; the reason is shown while the next attempt waits.
     Retrying(String),
+    /// The gateway ended the session; nothing reconnects until the visitor starts again.
+    Ended(String),
 }
 
 impl Status {
@@ -26,6 +29,7 @@ impl Status {
             Status::Connecting => "connecting",
             Status::Online => "online",
             Status::Retrying(_) => "retrying",
+            Status::Ended(_) => "ended",
         }
     }
 }
@@ -35,7 +39,12 @@ pub struct Chat {
     pub transcript: RwSignal<Transcript>,
     pub status: RwSignal<Status>,
     link: Link,
+    /// When the last typing notice went out (ms), to send at most one every few seconds.
+    last_typing_ms: Cell<f64>,
 }
+
+/// Typing notices count as activity for the inactivity timeout; one per interval is enough.
+const TYPING_INTERVAL_MS: f64 = 3000.0;
 
 impl Chat {
     pub fn start(options: Options) -> Rc<Self> {
@@ -44,6 +53,7 @@ impl Chat {
             transcript: RwSignal::new(Transcript::default()),
             status: RwSignal::new(Status::Connecting),
             link: Link::default(),
+            last_typing_ms: Cell::new(0.0),
         });
         connect(Rc::downgrade(&chat));
         chat
@@ -59,7 +69,35 @@ impl Chat {
             .send(&VisitorClientFrame::Send { client_id, text });
     }
 
+    /// The visitor is typing: tells the gateway, at most once per interval.
+    pub fn typing(&self) {
+        let now = js_sys::Date::now();
+        if now - self.last_typing_ms.get() >= TYPING_INTERVAL_MS
+            && self.link.send(&VisitorClientFrame::Typing)
+        {
+            self.last_typing_ms.set(now);
+        }
+    }
+
+    /// After the gateway ended the session: a new session, resuming the same conversation.
+    pub fn start_again(self: &Rc<Self>) {
+        self.status.set(Status::Connecting);
+        connect(Rc::downgrade(self));
+    }
+
     fn on_frame(&self, frame: VisitorServerFrame) {
+        if let VisitorServerFrame::SessionEnded { after_secs, .. } = frame {
+            let minutes = (after_secs + 59) / 60;
+            let idle = if after_secs < 60 {
+                format!("{after_secs} seconds")
+            } else {
+                format!("{minutes} minutes")
+            };
+            self.status.set(Status::Ended(format!(
+                "This chat was closed after {idle} without activity."
+            )));
+            return;
+        }
         let ready = matches!(frame, VisitorServerFrame::Ready { .. });
         self.transcript.update(|t| t.apply(frame));
         if ready {
@@ -100,6 +138,9 @@ async fn open_session(options: &Options) -> Result<SessionCreated, String> {
         channel_key: options.channel.clone(),
         visit_ticket: options.ticket.clone(),
         page_url,
+        // Rendering the provider's challenge in the panel is still to come; until then a captcha
+        // channel answers `captcha_required`, which the panel shows.
+        captcha_token: None,
     };
     let response = Request::post(&format!("{}/v1/sessions", options.gateway))
         .json(&body)
@@ -146,7 +187,9 @@ fn open_socket(chat: &Rc<Chat>, session: &SessionCreated) {
     let weak = Rc::downgrade(chat);
     let on_close = move || {
         if let Some(chat) = weak.upgrade() {
-            chat.retry_later("Connection lost; reconnecting…".into());
+            if !matches!(chat.status.get_untracked(), Status::Ended(_)) {
+                chat.retry_later("Connection lost; reconnecting…".into());
+            }
         }
     };
     if chat.link.open(&url, on_frame, on_close).is_err() {

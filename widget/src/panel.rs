@@ -19,7 +19,7 @@ pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
                     "×"
                 </button>
             </header>
-            {status_bar(chat.status)}
+            {status_bar(chat.clone())}
             {log(chat.clone(), appearance.greeting)}
             {composer(chat)}
         </section>
@@ -33,13 +33,29 @@ fn close(host: &web_sys::HtmlElement) {
     }
 }
 
-fn status_bar(status: RwSignal<Status>) -> impl IntoView {
+fn status_bar(chat: Rc<Chat>) -> impl IntoView {
+    let status = chat.status;
     let text = move || match status.get() {
         Status::Connecting => "Connecting…".to_owned(),
         Status::Online => String::new(),
-        Status::Retrying(reason) => reason,
+        Status::Retrying(reason) | Status::Ended(reason) => reason,
     };
-    view! { <p class="lc-status" data-testid="status" data-state=move || status.with(Status::name)>{text}</p> }
+    let chat = StoredValue::new_local(chat);
+    let start_again = move || {
+        matches!(status.get(), Status::Ended(_)).then(|| {
+            view! {
+                <button class="lc-again" data-testid="start-again" on:click=move |_| chat.with_value(|c| c.start_again())>
+                    "Start again"
+                </button>
+            }
+        })
+    };
+    view! {
+        <p class="lc-status" data-testid="status" data-state=move || status.with(Status::name)>
+            {text}
+            {start_again}
+        </p>
+    }
 }
 
 fn log(chat: Rc<Chat>, greeting: String) -> impl IntoView {
@@ -82,6 +98,13 @@ fn line(line: &Line) -> impl IntoView {
 
 fn composer(chat: Rc<Chat>) -> impl IntoView {
     let draft = RwSignal::new(String::new());
+    let on_input = {
+        let chat = chat.clone();
+        move |ev| {
+            draft.set(event_target_value(&ev));
+            chat.typing();
+        }
+    };
     let submit = Rc::new(move || {
         let text = draft.get_untracked();
         if !text.trim().is_empty() {
@@ -112,7 +135,7 @@ fn composer(chat: Rc<Chat>) -> impl IntoView {
                 placeholder="Write a message…"
                 aria-label="Message"
                 prop:value=move || draft.get()
-                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:input=on_input
                 on:keydown=on_keydown
             ></textarea>
             <button type="submit" data-testid="send">"Send"</button>

@@ -96,7 +96,8 @@ impl Transcript {
             }
             VisitorServerFrame::Error {
                 client_id: None, ..
-            } => {}
+            }
+            | VisitorServerFrame::SessionEnded { .. } => {}
         }
     }
 

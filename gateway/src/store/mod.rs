@@ -5,6 +5,7 @@
 mod agents;
 mod channels;
 mod conversations;
+mod sessions;
 mod settings;
 
 pub use agents::AgentRecord;

@@ -3,4 +3,5 @@
 
 mod captcha;
 mod chat;
+mod inactivity;
 mod visitors;

@@ -2,7 +2,7 @@
 
 use protocol::{AgentClientFrame, AgentServerFrame};
 use std::time::Duration;
-use tests::browser::{in_widget, Browser, WAIT};
+use tests::browser::{in_widget, widget_query, Browser, WAIT};
 use tests::client::{agent_login, agent_socket};
 use tests::DemoStack;
 
@@ -153,4 +153,56 @@ async fn the_chat_works_on_a_page_under_a_strict_content_security_policy() {
         serde_json::json!([])
     );
     browser.quit().await;
+}
+
+#[tokio::test]
+async fn an_idle_visitor_is_told_the_chat_closed_and_can_start_again() {
+    let demo = DemoStack::start().await;
+    let store = &demo.gateway.state.store;
+    let mut channel = store.channel_by_key("demo").await.unwrap().unwrap();
+    channel.inactivity_timeout_secs = 2;
+    store.upsert_channel(&channel, 0).await.unwrap();
+
+    let browser = Browser::launch().await;
+    browser.goto(&format!("{}/", demo.site)).await;
+    browser
+        .click(
+            &browser
+                .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+                .await,
+        )
+        .await;
+    browser
+        .wait_for("the session online", &status_text("online"), WAIT)
+        .await;
+    let notice = browser
+        .wait_for("the inactivity notice", &status_text("ended"), WAIT)
+        .await;
+    assert!(
+        notice
+            .as_str()
+            .unwrap()
+            .contains("closed after 2 seconds without activity"),
+        "{notice}"
+    );
+
+    browser
+        .click(
+            &browser
+                .wait_for_element("start again", &in_widget("[data-testid=start-again]"), WAIT)
+                .await,
+        )
+        .await;
+    browser
+        .wait_for("online again", &status_text("online"), WAIT)
+        .await;
+    browser.quit().await;
+}
+
+/// A page script returning the panel's status text once its state is `state` (else false).
+fn status_text(state: &str) -> String {
+    format!(
+        "const s = {}; return !!s && s.dataset.state === '{state}' && (s.textContent || '{state}');",
+        widget_query("[data-testid=status]")
+    )
 }
