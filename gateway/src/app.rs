@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(visitor)
         .merge(agents::router())
+        .merge(channels::admin::router())
         .merge(assets::router(&state))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(|| async { Error::NotFound })

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::app::AppState;
 use crate::error::{Error, Result};
-use crate::store::CaptchaSettings;
+use crate::store::{CaptchaSettings, ChannelRecord};
 
 /// reCAPTCHA v3's own suggestion when a channel sets no threshold.
 const DEFAULT_MIN_SCORE: f64 = 0.5;
@@ -43,11 +43,14 @@ pub struct SiteVerify {
 /// must report the same host, so a token solved on another site is refused.
 pub async fn verify(
     state: &AppState,
-    settings: &CaptchaSettings,
+    channel: &ChannelRecord,
     token: Option<&str>,
     remote_ip: IpAddr,
     origin: Option<&str>,
 ) -> Result<()> {
+    let Some(settings) = &channel.captcha else {
+        return Ok(());
+    };
     let token = token
         .filter(|t| !t.is_empty())
         .ok_or(Error::CaptchaRequired)?;
@@ -74,8 +77,26 @@ pub async fn verify(
         Ok(response) => response.json().await.map_err(|e| unavailable(&e))?,
         Err(e) => return Err(unavailable(&e)),
     };
+    if answer
+        .error_codes
+        .iter()
+        .any(|c| SECRET_PROBLEMS.contains(&c.as_str()))
+    {
+        // The site's configuration is wrong, not the visitor: admins see it on the channel.
+        state
+            .store
+            .set_channel_error(
+                &channel.id,
+                Some("the captcha provider rejects this channel's secret key"),
+            )
+            .await?;
+        return Err(Error::CaptchaUnavailable);
+    }
     judge(settings, &answer, origin.map(host_of))
 }
+
+/// Error codes by which providers say the secret itself is wrong.
+const SECRET_PROBLEMS: &[&str] = &["invalid-input-secret", "missing-input-secret"];
 
 fn unavailable(e: &reqwest::Error) -> Error {
     // The URL is logged without its form body: the secret never reaches the logs.

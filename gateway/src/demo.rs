@@ -27,6 +27,7 @@ pub async fn seed(state: &AppState) -> Result<()> {
         online: true,
         receptive: false,
         captcha: None,
+        last_error: None,
         appearance: Appearance {
             title: "Chat with us".into(),
             greeting: "Hi! Ask us anything — we usually answer within a minute.".into(),
@@ -34,7 +35,7 @@ pub async fn seed(state: &AppState) -> Result<()> {
             position: LauncherPosition::BottomRight,
         },
     };
-    state.store.upsert_channel(&channel, now_ms()).await?;
+    state.store.save_channel(&channel, now_ms()).await?;
     agents::ensure_agent(
         state,
         AGENT_EMAIL,

@@ -7,7 +7,8 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use protocol::{codes, ErrorBody, ErrorDetail};
+use protocol::{codes, ErrorBody, ErrorDetail, Refusal};
+use std::collections::BTreeMap;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -55,6 +56,12 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("no such resource")]
     NotFound,
+    #[error("only admins may do this")]
+    Forbidden,
+    #[error("some fields are invalid: {}", .0.keys().cloned().collect::<Vec<_>>().join(", "))]
+    Validation(BTreeMap<String, String>),
+    #[error("{} channel(s) still have open conversations; nothing was deleted", .0.len())]
+    ChannelInUse(Vec<Refusal>),
     #[error("{0}")]
     Internal(String),
 }
@@ -70,7 +77,11 @@ impl Error {
                 StatusCode::NOT_FOUND
             }
             Error::ChannelOffline => StatusCode::SERVICE_UNAVAILABLE,
-            Error::OriginNotAllowed(_) | Error::CaptchaFailed(_) => StatusCode::FORBIDDEN,
+            Error::OriginNotAllowed(_) | Error::CaptchaFailed(_) | Error::Forbidden => {
+                StatusCode::FORBIDDEN
+            }
+            Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::ChannelInUse(_) => StatusCode::CONFLICT,
             Error::CaptchaUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::InvalidVisitTicket
             | Error::InvalidSessionToken
@@ -100,6 +111,9 @@ impl Error {
             Error::InvalidCredentials => codes::INVALID_CREDENTIALS,
             Error::ConversationNotFound => codes::CONVERSATION_NOT_FOUND,
             Error::NotFound => codes::NOT_FOUND,
+            Error::Forbidden => codes::FORBIDDEN,
+            Error::Validation(_) => codes::VALIDATION_FAILED,
+            Error::ChannelInUse(_) => codes::CHANNEL_IN_USE,
             Error::ConversationClosed => codes::CONVERSATION_CLOSED,
             Error::MessageEmpty => codes::MESSAGE_EMPTY,
             Error::MessageTooLong { .. } => codes::MESSAGE_TOO_LONG,
@@ -123,6 +137,14 @@ impl Error {
             error: ErrorDetail {
                 code: self.code().to_owned(),
                 message,
+                fields: match self {
+                    Error::Validation(fields) => fields.clone(),
+                    _ => BTreeMap::new(),
+                },
+                refused: match self {
+                    Error::ChannelInUse(refused) => refused.clone(),
+                    _ => Vec::new(),
+                },
             },
         }
     }

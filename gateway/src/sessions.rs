@@ -131,16 +131,14 @@ async fn create_session(
     let ticket = verify_visit_ticket(&state, &request.visit_ticket, &channel.id)
         .ok_or(Error::InvalidVisitTicket)?;
     rules::check_session_allowed(&channel)?;
-    if let Some(settings) = &channel.captcha {
-        captcha::verify(
-            &state,
-            settings,
-            request.captcha_token.as_deref(),
-            peer.ip(),
-            origin,
-        )
-        .await?;
-    }
+    captcha::verify(
+        &state,
+        &channel,
+        request.captcha_token.as_deref(),
+        peer.ip(),
+        origin,
+    )
+    .await?;
     let ttl_secs = state.config.session_ttl_secs;
     let claims = SessionClaims {
         session_id: random_token(16),

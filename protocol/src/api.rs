@@ -1,6 +1,7 @@
 //! Bodies of the HTTP API: the widget bootstrap, visitor sessions and agent login.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Every HTTP error: `{ "error": { "code": "...", "message": "..." } }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +15,19 @@ pub struct ErrorDetail {
     pub code: String,
     /// For people; may change between versions.
     pub message: String,
+    /// `validation_failed`: what is wrong with each field, by field name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+    /// `channel_in_use`: the channels a delete refused, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<Refusal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub id: String,
+    pub name: String,
+    pub reason: String,
 }
 
 /// Answer to `GET /v1/widget/{channel_key}`: everything the loader needs for one page view.

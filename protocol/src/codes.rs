@@ -23,4 +23,9 @@ pub const CAPTCHA_REQUIRED: &str = "captcha_required";
 pub const CAPTCHA_FAILED: &str = "captcha_failed";
 pub const CAPTCHA_UNAVAILABLE: &str = "captcha_unavailable";
 pub const NOT_FOUND: &str = "not_found";
+pub const FORBIDDEN: &str = "forbidden";
+/// The body has invalid fields; `error.fields` says which and why.
+pub const VALIDATION_FAILED: &str = "validation_failed";
+/// A delete was refused; `error.refused` names the channels. Nothing was deleted.
+pub const CHANNEL_IN_USE: &str = "channel_in_use";
 pub const INTERNAL: &str = "internal";

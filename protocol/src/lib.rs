@@ -4,9 +4,11 @@
 //! the host (gateway, tests). Every socket frame is a JSON object tagged by `type`; every HTTP
 //! error is an [`ErrorBody`] carrying one of the stable [`codes`].
 
+pub mod admin;
 pub mod api;
 pub mod codes;
 pub mod wire;
 
+pub use admin::*;
 pub use api::*;
 pub use wire::*;

@@ -221,11 +221,38 @@ impl Visitor {
     }
 }
 
+/// Calls an authenticated API with a bearer token, as programs and the console do.
+pub async fn call(
+    gateway: &TestGateway,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Answer {
+    let mut request = reqwest::Client::new()
+        .request(method, gateway.url(path))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    answer(request.send().await.expect("API call")).await
+}
+
 /// Logs the demo agent in and returns its bearer token.
 pub async fn agent_login(gateway: &TestGateway) -> String {
+    login(
+        gateway,
+        gateway::demo::AGENT_EMAIL,
+        gateway::demo::AGENT_PASSWORD,
+    )
+    .await
+}
+
+/// Logs an agent in and returns its bearer token.
+pub async fn login(gateway: &TestGateway, email: &str, password: &str) -> String {
     let request = LoginRequest {
-        email: gateway::demo::AGENT_EMAIL.into(),
-        password: gateway::demo::AGENT_PASSWORD.into(),
+        email: email.into(),
+        password: password.into(),
     };
     let login: LoginResponse = parse(post(&gateway.url("/v1/agent/login"), None, &request).await);
     login.token

@@ -101,8 +101,10 @@ impl TestGateway {
         gateway
     }
 
-    async fn start(listener: TcpListener, config: Config) -> Self {
+    async fn start(listener: TcpListener, mut config: Config) -> Self {
         let addr = listener.local_addr().expect("local addr");
+        // The gateway tells browsers its own address (the snippet): the one actually bound.
+        config.listen = addr;
         let state = AppState::new(config.clone()).await.expect("gateway state");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(gateway::serve(listener, state.clone(), async {

@@ -1,6 +1,6 @@
 //! Channel rows.
 
-use protocol::{Appearance, CaptchaProvider, LauncherPosition};
+use protocol::{Appearance, CaptchaProvider, LauncherPosition, Refusal};
 use sqlx::any::AnyRow;
 
 use sqlx::Row;
@@ -26,6 +26,9 @@ pub struct ChannelRecord {
     pub appearance: Appearance,
     /// None: no captcha. The secret never leaves the gateway.
     pub captcha: Option<CaptchaSettings>,
+    /// Why the channel does not work although online (e.g. a captcha secret the provider
+    /// rejects); cleared when an admin edits the channel.
+    pub last_error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,7 +61,7 @@ fn provider_from_str(s: &str) -> Option<CaptchaProvider> {
 
 const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, allowed_origins, \
                        online, receptive, title, greeting, accent_color, position, captcha_provider, \
-                       captcha_site_key, captcha_secret, captcha_min_score";
+                       captcha_site_key, captcha_secret, captcha_min_score, last_error";
 
 fn position_to_str(p: LauncherPosition) -> &'static str {
     match p {
@@ -99,6 +102,7 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
         online: col_i64(row, "online")? != 0,
         receptive: col_i64(row, "receptive")? != 0,
         captcha,
+        last_error: col_opt_str(row, "last_error")?,
         appearance: Appearance {
             title: col_str(row, "title")?,
             greeting: col_str(row, "greeting")?,
@@ -127,23 +131,38 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
-    /// Inserts the channel, or updates every field but id and secret when its key exists.
-    pub async fn upsert_channel(&self, channel: &ChannelRecord, now_ms: i64) -> Result<()> {
+    /// Every channel whose name contains `search` (any case), by name.
+    pub async fn channels(&self, search: &str) -> Result<Vec<ChannelRecord>> {
+        let escaped = search
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let sql = format!("SELECT {COLUMNS} FROM channels WHERE lower(name) LIKE $1 ESCAPE '\\' ORDER BY lower(name), id");
+        let rows = sqlx::query(&sql)
+            .bind(format!("%{escaped}%"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Creates the channel, or replaces every field of the channel with this id.
+    pub async fn save_channel(&self, channel: &ChannelRecord, now_ms: i64) -> Result<()> {
         let origins = serde_json::to_string(&channel.allowed_origins)
             .map_err(|e| Error::Internal(e.to_string()))?;
         sqlx::query(
             "INSERT INTO channels (id, channel_key, name, secret, inactivity_timeout_secs, \
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
-             receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-             ON CONFLICT (channel_key) DO UPDATE SET name = excluded.name, \
-             inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
+             receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
+             secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
              title = excluded.title, greeting = excluded.greeting, \
              accent_color = excluded.accent_color, position = excluded.position, \
              receptive = excluded.receptive, captcha_provider = excluded.captcha_provider, \
              captcha_site_key = excluded.captcha_site_key, captcha_secret = excluded.captcha_secret, \
-             captcha_min_score = excluded.captcha_min_score",
+             captcha_min_score = excluded.captcha_min_score, last_error = excluded.last_error",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -162,8 +181,72 @@ impl Store {
         .bind(channel.captcha.as_ref().map(|c| c.site_key.clone()))
         .bind(channel.captcha.as_ref().map(|c| c.secret.clone()))
         .bind(channel.captcha.as_ref().and_then(|c| c.min_score))
+        .bind(channel.last_error.as_deref())
         .execute(&self.pool)
         .await?;
         Ok(())
     }
+
+    pub async fn set_channel_error(&self, id: &str, error: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE channels SET last_error = $1 WHERE id = $2")
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the channels with their past conversations, all or none: if any of them has a
+    /// conversation not closed, nothing is deleted and those channels are returned.
+    pub async fn delete_channels(
+        &self,
+        ids: &[String],
+    ) -> Result<std::result::Result<(), Vec<Refusal>>> {
+        let list = (1..=ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let lock = format!("UPDATE channels SET online = online WHERE id IN ({list})");
+        let busy = format!(
+            "SELECT ch.id, ch.name FROM channels ch WHERE ch.id IN ({list}) AND EXISTS \
+             (SELECT 1 FROM conversations c WHERE c.channel_id = ch.id AND c.status <> 'closed') ORDER BY ch.name"
+        );
+        let in_channels = format!("SELECT id FROM conversations WHERE channel_id IN ({list})");
+        let deletes = [
+            format!("DELETE FROM messages WHERE conversation_id IN ({in_channels})"),
+            format!("DELETE FROM conversations WHERE channel_id IN ({list})"),
+            format!("DELETE FROM channels WHERE id IN ({list})"),
+        ];
+        let mut tx = self.pool.begin().await?;
+        // A write first: SQLite takes its write lock now (no read-to-write upgrade later) and
+        // PostgreSQL locks these rows, so the check below stays true until the commit.
+        bind_ids(&lock, ids).execute(&mut *tx).await?;
+        let busy = bind_ids(&busy, ids).fetch_all(&mut *tx).await?;
+        if !busy.is_empty() {
+            return Ok(Err(busy
+                .iter()
+                .map(|row| {
+                    Ok(Refusal {
+                        id: col_str(row, "id")?,
+                        name: col_str(row, "name")?,
+                        reason: "has a conversation in progress; close it first".into(),
+                    })
+                })
+                .collect::<Result<_>>()?));
+        }
+        for delete in &deletes {
+            bind_ids(delete, ids).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+}
+
+/// The query with every id bound in order (to `$1 … $n`).
+fn bind_ids<'q>(
+    sql: &'q str,
+    ids: &'q [String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    ids.iter()
+        .fold(sqlx::query(sql), |query, id| query.bind(id.as_str()))
 }

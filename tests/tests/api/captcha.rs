@@ -25,6 +25,9 @@ async fn provider() -> (String, Seen) {
             let log = log.clone();
             async move {
                 log.lock().unwrap().push(form.clone());
+                if form.get("secret").map(String::as_str) == Some("revoked-secret") {
+                    return Ok(Json(json!({"success": false, "error-codes": ["invalid-input-secret"]})));
+                }
                 let answer: Value = match form.get("response").map(String::as_str) {
                     Some("solved") => json!({"success": true, "hostname": "site.test"}),
                     Some("solved-v3") => json!({"success": true, "score": 0.9, "action": "livechat", "hostname": "site.test"}),
@@ -53,6 +56,15 @@ async fn gateway_with_captcha(
     provider: CaptchaProvider,
     min_score: Option<f64>,
 ) -> TestGateway {
+    gateway_with_secret(verify_url, provider, min_score, "the-channel-secret").await
+}
+
+async fn gateway_with_secret(
+    verify_url: &str,
+    provider: CaptchaProvider,
+    min_score: Option<f64>,
+    secret: &str,
+) -> TestGateway {
     let url = verify_url.to_owned();
     let gw = TestGateway::spawn_with(move |c| {
         c.captcha_verify_url = Some(url);
@@ -64,10 +76,10 @@ async fn gateway_with_captcha(
     channel.captcha = Some(gateway::store::CaptchaSettings {
         provider,
         site_key: "site-key-public".into(),
-        secret: "the-channel-secret".into(),
+        secret: secret.into(),
         min_score,
     });
-    store.upsert_channel(&channel, 0).await.unwrap();
+    store.save_channel(&channel, 0).await.unwrap();
     gw
 }
 
@@ -153,4 +165,36 @@ async fn a_provider_that_is_slow_broken_or_down_fails_closed() {
     };
     let down = gateway_with_captcha(&closed, CaptchaProvider::Hcaptcha, None).await;
     assert_eq!(try_session(&down, Some("solved")).await, unavailable);
+}
+
+#[tokio::test]
+async fn a_secret_the_provider_rejects_puts_the_channel_in_error_until_an_admin_fixes_it() {
+    let (url, _) = provider().await;
+    let gw = gateway_with_secret(&url, CaptchaProvider::RecaptchaV2, None, "revoked-secret").await;
+    assert_eq!(
+        try_session(&gw, Some("solved")).await,
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "captcha_unavailable".into()
+        )
+    );
+
+    let admin = tests::client::agent_login(&gw).await;
+    let list = tests::client::call(
+        &gw,
+        &admin,
+        reqwest::Method::GET,
+        "/v1/admin/channels",
+        None,
+    )
+    .await;
+    let demo = &list.body[0];
+    assert_eq!(demo["state"], "error");
+    assert!(demo["error"].as_str().unwrap().contains("secret"), "{demo}");
+
+    let fix = json!({"captcha": {"provider": "recaptcha_v2", "site_key": "k", "secret": "the-channel-secret"}});
+    let path = format!("/v1/admin/channels/{}", demo["id"].as_str().unwrap());
+    let fixed = tests::client::call(&gw, &admin, reqwest::Method::PATCH, &path, Some(fix)).await;
+    assert_eq!(fixed.body["state"], "online");
+    assert_eq!(try_session(&gw, Some("solved")).await.0, StatusCode::OK);
 }

@@ -17,7 +17,7 @@ async fn gateway_with_timeout(secs: i64) -> TestGateway {
         .unwrap()
         .unwrap();
     channel.inactivity_timeout_secs = secs;
-    gw.state.store.upsert_channel(&channel, 0).await.unwrap();
+    gw.state.store.save_channel(&channel, 0).await.unwrap();
     gw
 }
 

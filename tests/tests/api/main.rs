@@ -1,6 +1,7 @@
 //! Gateway integration tests: one binary, one module per feature. Each test starts its own
 //! gateway on port 0 with a fresh SQLite database and speaks HTTP and WebSocket to it.
 
+mod admin;
 mod captcha;
 mod chat;
 mod inactivity;

@@ -161,7 +161,7 @@ async fn an_idle_visitor_is_told_the_chat_closed_and_can_start_again() {
     let store = &demo.gateway.state.store;
     let mut channel = store.channel_by_key("demo").await.unwrap().unwrap();
     channel.inactivity_timeout_secs = 2;
-    store.upsert_channel(&channel, 0).await.unwrap();
+    store.save_channel(&channel, 0).await.unwrap();
 
     let browser = Browser::launch().await;
     browser.goto(&format!("{}/", demo.site)).await;

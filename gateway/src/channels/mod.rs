@@ -14,6 +14,9 @@ use crate::error::{Error, Result};
 use crate::store::ChannelRecord;
 use crate::{now_ms, rules, sessions};
 
+pub mod admin;
+
+/// The visitor-facing route; the admin API is in [`admin`].
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/widget/{channel_key}", get(widget_bootstrap))
 }
@@ -101,6 +104,7 @@ mod tests {
             online: true,
             receptive: false,
             captcha: None,
+            last_error: None,
             appearance: Appearance {
                 title: "t".into(),
                 greeting: "g".into(),

@@ -1,0 +1,581 @@
+//! The channel admin API, `/v1/admin/channels…`, for agents with the admin role: list and
+//! search, create, read (with the secret), edit, rotate the secret, delete one or several.
+//!
+//! Input is checked field by field by [`apply`]: every problem is reported at once, by field
+//! name, with `validation_failed`; nothing is saved unless all of it is valid.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use protocol::{
+    Appearance, CaptchaProvider, CaptchaView, ChannelState, ChannelView, ChannelsDeleted,
+    DeleteChannels, LauncherPosition,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+use crate::agents::AuthAgent;
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::now_ms;
+use crate::store::{CaptchaSettings, ChannelRecord};
+use crate::tokens::random_token;
+
+/// Most channels one bulk delete may name.
+const MAX_BULK: usize = 100;
+const MAX_NAME_CHARS: usize = 100;
+/// A week: longer "inactivity" is no timeout at all.
+const MAX_TIMEOUT_SECS: i64 = 7 * 24 * 3600;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/admin/channels", get(list).post(create))
+        .route("/v1/admin/channels/delete", post(delete_many))
+        .route(
+            "/v1/admin/channels/{id}",
+            get(read).patch(edit).delete(delete_one),
+        )
+        .route("/v1/admin/channels/{id}/rotate-secret", post(rotate_secret))
+}
+
+/// An agent with the admin role.
+pub struct Admin;
+
+impl axum::extract::FromRequestParts<AppState> for Admin {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self> {
+        let auth = AuthAgent::from_request_parts(parts, state).await?;
+        if auth.agent.role == "admin" {
+            Ok(Admin)
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+}
+
+pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
+    let state_now = match (&channel.last_error, channel.online) {
+        (_, false) => ChannelState::Offline,
+        (Some(_), true) => ChannelState::Error,
+        (None, true) => ChannelState::Online,
+    };
+    ChannelView {
+        id: channel.id.clone(),
+        key: channel.key.clone(),
+        secret: channel.secret.clone(),
+        name: channel.name.clone(),
+        inactivity_timeout_secs: channel.inactivity_timeout_secs,
+        allowed_origins: channel.allowed_origins.clone(),
+        online: channel.online,
+        receptive: channel.receptive,
+        state: state_now,
+        error: channel.last_error.clone(),
+        captcha: channel.captcha.as_ref().map(|c| CaptchaView {
+            provider: c.provider,
+            site_key: c.site_key.clone(),
+            min_score: c.min_score,
+        }),
+        appearance: channel.appearance.clone(),
+        snippet: format!(
+            "<script async src=\"{}/embed.js\" data-channel=\"{}\"></script>",
+            state.config.public_url(),
+            channel.key
+        ),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn list(
+    _: Admin,
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<ChannelView>>> {
+    let channels = state.store.channels(query.q.trim()).await?;
+    Ok(Json(channels.iter().map(|c| view(&state, c)).collect()))
+}
+
+async fn by_id(state: &AppState, id: &str) -> Result<ChannelRecord> {
+    state
+        .store
+        .channel_by_id(id)
+        .await?
+        .ok_or_else(|| Error::ChannelNotFound(id.to_owned()))
+}
+
+async fn read(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ChannelView>> {
+    Ok(Json(view(&state, &by_id(&state, &id).await?)))
+}
+
+async fn create(
+    _: Admin,
+    State(state): State<AppState>,
+    body: Result<Json<Map<String, Value>>, JsonRejection>,
+) -> Result<impl IntoResponse> {
+    let Json(input) = body?;
+    let channel = apply(new_channel(), &input, true)?;
+    state.store.save_channel(&channel, now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(view(&state, &channel))))
+}
+
+async fn edit(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<Map<String, Value>>, JsonRejection>,
+) -> Result<Json<ChannelView>> {
+    let Json(input) = body?;
+    let mut channel = apply(by_id(&state, &id).await?, &input, false)?;
+    // An edit is the admin's fix: the error is re-detected if it persists.
+    channel.last_error = None;
+    state.store.save_channel(&channel, now_ms()).await?;
+    Ok(Json(view(&state, &channel)))
+}
+
+async fn rotate_secret(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ChannelView>> {
+    let mut channel = by_id(&state, &id).await?;
+    channel.secret = random_token(32);
+    state.store.save_channel(&channel, now_ms()).await?;
+    Ok(Json(view(&state, &channel)))
+}
+
+async fn delete_one(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    delete(&state, vec![id]).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete_many(
+    _: Admin,
+    State(state): State<AppState>,
+    body: Result<Json<DeleteChannels>, JsonRejection>,
+) -> Result<Json<ChannelsDeleted>> {
+    let Json(request) = body?;
+    let mut ids = request.ids;
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > MAX_BULK {
+        return Err(Error::BadRequest(format!(
+            "name 1 to {MAX_BULK} channel ids"
+        )));
+    }
+    delete(&state, ids.clone()).await?;
+    Ok(Json(ChannelsDeleted { deleted: ids }))
+}
+
+/// All or nothing: unknown ids are a 404, channels in use a 409 naming them.
+async fn delete(state: &AppState, ids: Vec<String>) -> Result<()> {
+    for id in &ids {
+        by_id(state, id).await?;
+    }
+    state
+        .store
+        .delete_channels(&ids)
+        .await?
+        .map_err(Error::ChannelInUse)
+}
+
+fn new_channel() -> ChannelRecord {
+    ChannelRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        key: random_token(12),
+        name: String::new(),
+        secret: random_token(32),
+        inactivity_timeout_secs: 0,
+        allowed_origins: Vec::new(),
+        online: true,
+        receptive: false,
+        appearance: Appearance {
+            title: "Chat with us".into(),
+            greeting: "Hi! How can we help?".into(),
+            accent_color: "#2563eb".into(),
+            position: LauncherPosition::BottomRight,
+        },
+        captcha: None,
+        last_error: None,
+    }
+}
+
+/// Applies the fields present in `input` to `channel`. When `creating`, name and timeout are
+/// required. Every problem is collected, by field name.
+pub fn apply(
+    mut channel: ChannelRecord,
+    input: &Map<String, Value>,
+    creating: bool,
+) -> Result<ChannelRecord> {
+    let mut problems = BTreeMap::new();
+    for required in ["name", "inactivity_timeout_secs"] {
+        if creating && !input.contains_key(required) {
+            problems.insert(required.to_owned(), "is required".to_owned());
+        }
+    }
+    for (field, value) in input {
+        let outcome = match field.as_str() {
+            "name" => text(value, 1, MAX_NAME_CHARS).map(|name| channel.name = name),
+            "inactivity_timeout_secs" => match value.as_i64() {
+                Some(secs) if (1..=MAX_TIMEOUT_SECS).contains(&secs) => Ok(secs),
+                _ => Err(format!(
+                    "must be a whole number of seconds from 1 to {MAX_TIMEOUT_SECS}"
+                )),
+            }
+            .map(|secs| channel.inactivity_timeout_secs = secs),
+            "allowed_origins" => {
+                origins(value, &mut problems).map(|list| channel.allowed_origins = list)
+            }
+            "online" => flag(value).map(|on| channel.online = on),
+            "receptive" => flag(value).map(|on| channel.receptive = on),
+            "captcha" => captcha(value, &mut problems).map(|c| channel.captcha = c),
+            "appearance" => appearance(value, &channel.appearance, &mut problems)
+                .map(|a| channel.appearance = a),
+            _ => Err("is not a channel setting".to_owned()),
+        };
+        if let Err(problem) = outcome {
+            problems.insert(field.clone(), problem);
+        }
+    }
+    if problems.is_empty() {
+        Ok(channel)
+    } else {
+        Err(Error::Validation(problems))
+    }
+}
+
+fn text(value: &Value, min: usize, max: usize) -> std::result::Result<String, String> {
+    let text = value.as_str().ok_or("must be text")?.trim();
+    let chars = text.chars().count();
+    if chars < min || chars > max {
+        return Err(if min > 0 && chars == 0 {
+            "cannot be empty".into()
+        } else {
+            format!("must be {min} to {max} characters")
+        });
+    }
+    Ok(text.to_owned())
+}
+
+fn flag(value: &Value) -> std::result::Result<bool, String> {
+    value
+        .as_bool()
+        .ok_or_else(|| "must be true or false".to_owned())
+}
+
+/// Each entry must be an origin as browsers send it: `scheme://host[:port]`, nothing more.
+/// Entries are stored in that exact form (lower case, no default port) so comparison is exact.
+fn origins(
+    value: &Value,
+    problems: &mut BTreeMap<String, String>,
+) -> std::result::Result<Vec<String>, String> {
+    let list = value.as_array().ok_or("must be a list of origins")?;
+    let mut out = Vec::new();
+    for (i, entry) in list.iter().enumerate() {
+        match entry
+            .as_str()
+            .ok_or_else(|| "must be text".to_owned())
+            .and_then(normalize_origin)
+        {
+            Ok(origin) if !out.contains(&origin) => out.push(origin),
+            Ok(_) => {}
+            Err(problem) => {
+                problems.insert(format!("allowed_origins[{i}]"), problem);
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn normalize_origin(raw: &str) -> std::result::Result<String, String> {
+    let hint = "must be an origin such as https://shop.example or http://localhost:3000";
+    let (scheme, rest) = raw.trim().split_once("://").ok_or(hint)?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => "443",
+        "http" => "80",
+        _ => return Err(hint.into()),
+    };
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', '*', ' ']) {
+        return Err(format!("{hint} (no path, query, user or wildcard)"));
+    }
+    let rest = rest.to_ascii_lowercase();
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || rest.starts_with('[') => {
+            (host.to_owned(), Some(port.to_owned()))
+        }
+        _ => (rest.clone(), None),
+    };
+    let valid_host = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c));
+    let valid_port = port
+        .as_deref()
+        .is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
+    if !valid_host || !valid_port {
+        return Err(hint.into());
+    }
+    Ok(match port {
+        Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
+        _ => format!("{scheme}://{host}"),
+    })
+}
+
+fn captcha(
+    value: &Value,
+    problems: &mut BTreeMap<String, String>,
+) -> std::result::Result<Option<CaptchaSettings>, String> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    let fields = value
+        .as_object()
+        .ok_or("must be an object, or null for no captcha")?;
+    let mut problem = |field: &str, text: &str| {
+        problems.insert(format!("captcha.{field}"), text.to_owned());
+    };
+    let secret = fields
+        .get("secret")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim();
+    if secret.is_empty() {
+        // No secret, no captcha: the documented way to switch it off.
+        return Ok(None);
+    }
+    let provider = match fields.get("provider").and_then(Value::as_str) {
+        Some("recaptcha_v2") => Some(CaptchaProvider::RecaptchaV2),
+        Some("recaptcha_v3") => Some(CaptchaProvider::RecaptchaV3),
+        Some("hcaptcha") => Some(CaptchaProvider::Hcaptcha),
+        Some("turnstile") => Some(CaptchaProvider::Turnstile),
+        _ => {
+            problem(
+                "provider",
+                "must be recaptcha_v2, recaptcha_v3, hcaptcha or turnstile",
+            );
+            None
+        }
+    };
+    let site_key = fields
+        .get("site_key")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    if site_key.is_empty() {
+        problem("site_key", "is required with a secret");
+    }
+    let min_score = match fields.get("min_score") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_f64() {
+            Some(score)
+                if (0.0..=1.0).contains(&score)
+                    && provider == Some(CaptchaProvider::RecaptchaV3) =>
+            {
+                Some(score)
+            }
+            Some(_) if provider != Some(CaptchaProvider::RecaptchaV3) => {
+                problem("min_score", "applies to recaptcha_v3 only");
+                None
+            }
+            _ => {
+                problem("min_score", "must be a number from 0.0 to 1.0");
+                None
+            }
+        },
+    };
+    let provider = provider.ok_or("has invalid fields")?;
+    Ok(Some(CaptchaSettings {
+        provider,
+        site_key,
+        secret: secret.to_owned(),
+        min_score,
+    }))
+}
+
+fn appearance(
+    value: &Value,
+    current: &Appearance,
+    problems: &mut BTreeMap<String, String>,
+) -> std::result::Result<Appearance, String> {
+    let fields = value.as_object().ok_or("must be an object")?;
+    let mut out = current.clone();
+    for (field, v) in fields {
+        let outcome = match field.as_str() {
+            "title" => text(v, 1, 60).map(|t| out.title = t),
+            "greeting" => text(v, 0, 500).map(|t| out.greeting = t),
+            // The loader puts this colour into CSS: only colour syntax gets through.
+            "accent_color" => text(v, 1, 40)
+                .and_then(|c| {
+                    c.chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || "#(),.% -".contains(ch))
+                        .then_some(c)
+                        .ok_or_else(|| "must be a CSS colour such as #2563eb".to_owned())
+                })
+                .map(|c| out.accent_color = c),
+            "position" => match v.as_str() {
+                Some("bottom_right") => Ok(LauncherPosition::BottomRight),
+                Some("bottom_left") => Ok(LauncherPosition::BottomLeft),
+                _ => Err("must be bottom_right or bottom_left".to_owned()),
+            }
+            .map(|position| out.position = position),
+            _ => Err("is not an appearance setting".to_owned()),
+        };
+        if let Err(problem) = outcome {
+            problems.insert(format!("appearance.{field}"), problem);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    fn problems(result: Result<ChannelRecord>) -> BTreeMap<String, String> {
+        match result {
+            Err(Error::Validation(fields)) => fields,
+            other => panic!("expected validation errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn creating_needs_only_a_name_and_a_timeout() {
+        let channel = apply(
+            new_channel(),
+            &input(json!({"name": " Shop ", "inactivity_timeout_secs": 300})),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            (channel.name.as_str(), channel.inactivity_timeout_secs),
+            ("Shop", 300)
+        );
+        assert!(channel.allowed_origins.is_empty() && channel.online && channel.captcha.is_none());
+        let missing = problems(apply(new_channel(), &input(json!({})), true));
+        assert_eq!(
+            missing.keys().collect::<Vec<_>>(),
+            vec!["inactivity_timeout_secs", "name"]
+        );
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once_by_name() {
+        let bad = problems(apply(
+            new_channel(),
+            &input(json!({
+                "name": "  ",
+                "inactivity_timeout_secs": 1.5,
+                "allowed_origins": ["https://ok.example", "https://shop.example/path", "ftp://x"],
+                "online": "yes",
+                "colour": "red",
+                "appearance": {"accent_color": "red;} body{display:none"}
+            })),
+            true,
+        ));
+        for field in [
+            "name",
+            "inactivity_timeout_secs",
+            "allowed_origins[1]",
+            "allowed_origins[2]",
+            "online",
+            "colour",
+            "appearance.accent_color",
+        ] {
+            assert!(bad.contains_key(field), "{field} missing from {bad:?}");
+        }
+        assert!(!bad.contains_key("allowed_origins[0]"));
+        for secs in [0, -5, MAX_TIMEOUT_SECS + 1] {
+            let bad = problems(apply(
+                new_channel(),
+                &input(json!({"name": "n", "inactivity_timeout_secs": secs})),
+                true,
+            ));
+            assert!(bad.contains_key("inactivity_timeout_secs"), "{secs}");
+        }
+    }
+
+    #[test]
+    fn origins_are_stored_as_browsers_send_them() {
+        assert_eq!(
+            normalize_origin("HTTPS://Shop.Example").unwrap(),
+            "https://shop.example"
+        );
+        assert_eq!(
+            normalize_origin("https://shop.example:443").unwrap(),
+            "https://shop.example"
+        );
+        assert_eq!(
+            normalize_origin("http://127.0.0.1:8081").unwrap(),
+            "http://127.0.0.1:8081"
+        );
+        for bad in [
+            "shop.example",
+            "https://shop.example/",
+            "https://*.example",
+            "https://user@shop.example",
+            "https://shop.example:99999",
+            "javascript://x",
+        ] {
+            assert!(normalize_origin(bad).is_err(), "{bad} must be refused");
+        }
+    }
+
+    #[test]
+    fn a_captcha_needs_a_known_provider_and_site_key_and_no_secret_means_none() {
+        let on = apply(new_channel(), &input(json!({"captcha": {"provider": "recaptcha_v3", "site_key": "k", "secret": "s", "min_score": 0.7}})), false).unwrap();
+        assert_eq!(
+            on.captcha.as_ref().map(|c| (c.provider, c.min_score)),
+            Some((CaptchaProvider::RecaptchaV3, Some(0.7)))
+        );
+        let off = apply(
+            on,
+            &input(json!({"captcha": {"provider": "turnstile", "secret": ""}})),
+            false,
+        )
+        .unwrap();
+        assert!(off.captcha.is_none());
+        let bad = problems(apply(
+            new_channel(),
+            &input(json!({"captcha": {"provider": "nope", "secret": "s", "min_score": 2}})),
+            false,
+        ));
+        assert!(
+            bad.contains_key("captcha.provider") && bad.contains_key("captcha.site_key"),
+            "{bad:?}"
+        );
+        let bad = problems(apply(
+            new_channel(),
+            &input(
+                json!({"captcha": {"provider": "hcaptcha", "site_key": "k", "secret": "s", "min_score": 0.5}}),
+            ),
+            false,
+        ));
+        assert!(bad.contains_key("captcha.min_score"), "{bad:?}");
+    }
+}
