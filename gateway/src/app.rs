@@ -11,6 +11,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::hub::Hub;
+use crate::limits::Limits;
 use crate::store::Store;
 use crate::tokens::{random_token, Signer};
 use crate::{agents, assets, channels, demo, sessions};
@@ -21,6 +22,7 @@ pub struct AppState {
     pub store: Store,
     pub hub: Arc<Hub>,
     pub signer: Arc<Signer>,
+    pub limits: Arc<Limits>,
     /// One HTTP client for calls out (captcha providers), so connections are reused.
     pub http: reqwest::Client,
 }
@@ -33,6 +35,7 @@ impl AppState {
             .setting_or_insert("token_signing_key", || random_token(32))
             .await?;
         let state = Self {
+            limits: Arc::new(Limits::from_config(&config)),
             config: Arc::new(config),
             store,
             hub: Arc::new(Hub::default()),

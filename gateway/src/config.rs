@@ -35,6 +35,12 @@ pub struct Config {
     pub captcha_verify_url: Option<String>,
     /// A provider that has not answered by then fails closed (`captcha_unavailable`).
     pub captcha_timeout_ms: u64,
+    /// Abuse limits. Sessions (opening the chat) per client IP and per channel, per minute.
+    pub sessions_per_ip_per_minute: u32,
+    pub sessions_per_channel_per_minute: u32,
+    /// Messages per visitor session (bursts of 20) and per channel, per minute.
+    pub messages_per_session_per_minute: u32,
+    pub messages_per_channel_per_minute: u32,
     /// Seed the demo channel (key `demo`) and the demo agent at start-up.
     pub demo: bool,
     /// The demo site's origin: the only origin the demo channel allows.
@@ -55,6 +61,10 @@ impl Default for Config {
             secure_cookies: false,
             captcha_verify_url: None,
             captcha_timeout_ms: 3000,
+            sessions_per_ip_per_minute: 30,
+            sessions_per_channel_per_minute: 3000,
+            messages_per_session_per_minute: 60,
+            messages_per_channel_per_minute: 6000,
             demo: false,
             demo_site_origin: "http://127.0.0.1:8081".into(),
         }

@@ -6,9 +6,9 @@ use protocol::MAX_MESSAGE_CHARS;
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
-use crate::now_ms;
 use crate::sessions::SessionClaims;
 use crate::store::{AgentRecord, Appended, ChannelRecord, NewMessage, VisitContext};
+use crate::{limits, now_ms};
 
 /// Longest `client_id` accepted: a UUID fits with room to spare.
 const MAX_CLIENT_ID_CHARS: usize = 64;
@@ -39,6 +39,11 @@ pub async fn post_visitor_message(
     text: &str,
 ) -> Result<Appended> {
     validate(client_id, text)?;
+    let limits = &state.limits;
+    limits::check(&[
+        (&limits.messages_per_session, &claims.session_id),
+        (&limits.messages_per_channel, &channel.id),
+    ])?;
     let context = VisitContext {
         page_url: claims.page_url.as_deref(),
         origin: claims.origin.as_deref(),

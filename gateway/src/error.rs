@@ -48,6 +48,8 @@ pub enum Error {
     CaptchaFailed(String),
     #[error("the captcha could not be checked right now; try again in a moment")]
     CaptchaUnavailable,
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("configuration: {0}")]
     Config(String),
     #[error("database: {0}")]
@@ -81,6 +83,7 @@ impl Error {
                 StatusCode::FORBIDDEN
             }
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::ChannelInUse(_) => StatusCode::CONFLICT,
             Error::CaptchaUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::InvalidVisitTicket
@@ -112,6 +115,7 @@ impl Error {
             Error::ConversationNotFound => codes::CONVERSATION_NOT_FOUND,
             Error::NotFound => codes::NOT_FOUND,
             Error::Forbidden => codes::FORBIDDEN,
+            Error::RateLimited { .. } => codes::RATE_LIMITED,
             Error::Validation(_) => codes::VALIDATION_FAILED,
             Error::ChannelInUse(_) => codes::CHANNEL_IN_USE,
             Error::ConversationClosed => codes::CONVERSATION_CLOSED,
@@ -155,7 +159,13 @@ impl IntoResponse for Error {
         if self.status().is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let Error::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
     }
 }
 

@@ -12,6 +12,7 @@ pub mod conversations;
 pub mod demo;
 pub mod error;
 pub mod hub;
+pub mod limits;
 pub mod rules;
 pub mod sessions;
 pub mod socket;

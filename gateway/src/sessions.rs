@@ -24,7 +24,7 @@ use crate::hub::{HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming};
 use crate::store::ChannelRecord;
 use crate::tokens::random_token;
-use crate::{captcha, channels, now_ms, rules};
+use crate::{captcha, channels, limits, now_ms, rules};
 use tokio::sync::broadcast::error::RecvError;
 
 const VISIT_TICKET: &str = "visit-ticket";
@@ -128,6 +128,11 @@ async fn create_session(
     let origin = channels::request_origin(&headers);
     let channel = channels::by_key(&state, &request.channel_key).await?;
     channels::check_origin(&channel, origin)?;
+    let limits = &state.limits;
+    limits::check(&[
+        (&limits.sessions_per_ip, &peer.ip().to_string()),
+        (&limits.sessions_per_channel, &channel.id),
+    ])?;
     let ticket = verify_visit_ticket(&state, &request.visit_ticket, &channel.id)
         .ok_or(Error::InvalidVisitTicket)?;
     rules::check_session_allowed(&channel)?;

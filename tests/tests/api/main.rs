@@ -5,4 +5,5 @@ mod admin;
 mod captcha;
 mod chat;
 mod inactivity;
+mod limits;
 mod visitors;

@@ -1,0 +1,77 @@
+//! Abuse limits, each refusal with the stable `rate_limited` code.
+
+use protocol::{VisitorClientFrame, VisitorServerFrame};
+use reqwest::StatusCode;
+use tests::client::{bootstrap, open_session, Visitor};
+use tests::{TestGateway, SITE_ORIGIN};
+
+#[tokio::test]
+async fn one_ip_opening_sessions_in_a_loop_is_slowed_down() {
+    let gw = TestGateway::spawn_with(|c| c.sessions_per_ip_per_minute = 3).await;
+    let ticket = bootstrap(&gw, SITE_ORIGIN, None).await.visit_ticket;
+    for _ in 0..3 {
+        assert_eq!(
+            open_session(&gw, SITE_ORIGIN, &ticket, None).await.status,
+            StatusCode::OK
+        );
+    }
+    let response = reqwest::Client::new()
+        .post(gw.url("/v1/sessions"))
+        .header("origin", SITE_ORIGIN)
+        .json(&serde_json::json!({"channel_key": "demo", "visit_ticket": ticket}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=21).contains(&retry_after), "{retry_after}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+}
+
+#[tokio::test]
+async fn a_flood_of_messages_is_refused_per_message_and_nothing_refused_is_stored() {
+    let gw = TestGateway::spawn_with(|c| c.messages_per_session_per_minute = 6).await;
+    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let mut socket = visitor.connect(&gw, None).await;
+    socket.recv::<VisitorServerFrame>().await;
+    let (mut acked, mut refused) = (Vec::new(), Vec::new());
+    for i in 0..25 {
+        socket
+            .send(&VisitorClientFrame::Send {
+                client_id: format!("m{i}"),
+                text: "spam".into(),
+            })
+            .await;
+        match socket
+            .recv_until(|f| {
+                matches!(
+                    f,
+                    VisitorServerFrame::Ack { .. } | VisitorServerFrame::Error { .. }
+                )
+            })
+            .await
+        {
+            VisitorServerFrame::Ack {
+                conversation_id, ..
+            } => acked.push(conversation_id),
+            VisitorServerFrame::Error {
+                code, client_id, ..
+            } => {
+                assert_eq!(
+                    (code.as_str(), client_id),
+                    ("rate_limited", Some(format!("m{i}")))
+                );
+                refused.push(i);
+            }
+            _ => unreachable!(),
+        }
+    }
+    // The burst of 20 passes; the rest of an instant flood does not.
+    assert_eq!((acked.len(), refused.len()), (20, 5));
+    assert_eq!(gw.stored(&acked[0]).await.len(), 20);
+}
