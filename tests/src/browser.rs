@@ -143,6 +143,13 @@ impl Browser {
             .await;
     }
 
+    /// Runs `script` in every page this browser loads from now on, before the page's own scripts.
+    pub async fn before_each_page(&self, script: &str) {
+        let params = json!({ "cmd": "Page.addScriptToEvaluateOnNewDocument", "params": { "source": script } });
+        self.command(reqwest::Method::POST, "/goog/cdp/execute", params)
+            .await;
+    }
+
     pub async fn refresh(&self) {
         self.command(reqwest::Method::POST, "/refresh", json!({}))
             .await;

@@ -36,7 +36,9 @@ pub fn dist_dir() -> std::path::PathBuf {
 pub struct DemoStack {
     pub gateway: TestGateway,
     pub site: String,
-    site_task: JoinHandle<std::io::Result<()>>,
+    /// The same pages on another origin, which the demo channel does not allow.
+    pub foreign_site: String,
+    site_tasks: Vec<JoinHandle<std::io::Result<()>>>,
 }
 
 impl DemoStack {
@@ -51,20 +53,32 @@ impl DemoStack {
             c.console_dir = dist.join("console");
         })
         .await;
-        let gateway_origin = gateway.url("");
-        let site_task =
-            tokio::spawn(async move { demo_site::serve(site_listener, &gateway_origin).await });
+        let foreign_listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind foreign site");
+        let foreign_site = format!(
+            "http://{}",
+            foreign_listener.local_addr().expect("foreign addr")
+        );
+        let site_tasks = [site_listener, foreign_listener]
+            .into_iter()
+            .map(|listener| {
+                let gateway_origin = gateway.url("");
+                tokio::spawn(async move { demo_site::serve(listener, &gateway_origin).await })
+            })
+            .collect();
         Self {
             gateway,
             site,
-            site_task,
+            foreign_site,
+            site_tasks,
         }
     }
 }
 
 impl Drop for DemoStack {
     fn drop(&mut self) {
-        self.site_task.abort();
+        self.site_tasks.iter().for_each(JoinHandle::abort);
     }
 }
 

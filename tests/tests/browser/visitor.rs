@@ -206,3 +206,40 @@ fn status_text(state: &str) -> String {
         widget_query("[data-testid=status]")
     )
 }
+
+#[tokio::test]
+async fn the_page_on_a_disallowed_origin_shows_no_chat_and_opens_no_socket() {
+    let demo = DemoStack::start().await;
+    let browser = Browser::launch().await;
+    browser
+        .before_each_page(
+            "window.socketsOpened = 0; const RealSocket = window.WebSocket; \
+             window.WebSocket = function (...args) { window.socketsOpened++; return new RealSocket(...args); };",
+        )
+        .await;
+    browser.goto(&format!("{}/", demo.foreign_site)).await;
+    // The loader asked the gateway, and was refused.
+    browser
+        .wait_for(
+            "the bootstrap request",
+            "return performance.getEntriesByType('resource').some(e => e.name.includes('/v1/widget/demo'));",
+            WAIT,
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen = browser
+        .eval(
+            "return [!!document.querySelector('livechat-widget'), window.socketsOpened, \
+              performance.getEntriesByType('resource').some(e => e.name.includes('/widget/widget'))];",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(seen, serde_json::json!([false, 0, false]));
+
+    // The same page on the allowed origin, same browser: the chat is there.
+    browser.goto(&format!("{}/", demo.site)).await;
+    browser
+        .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+        .await;
+    browser.quit().await;
+}
