@@ -25,6 +25,38 @@ pub fn verify_url(provider: CaptchaProvider) -> &'static str {
     }
 }
 
+/// The provider's script for explicit rendering (v3 renders nothing: it is executed).
+pub fn script_url(provider: CaptchaProvider, site_key: &str) -> String {
+    match provider {
+        CaptchaProvider::RecaptchaV2 => {
+            "https://www.google.com/recaptcha/api.js?render=explicit".into()
+        }
+        CaptchaProvider::RecaptchaV3 => {
+            format!("https://www.google.com/recaptcha/api.js?render={site_key}")
+        }
+        CaptchaProvider::Hcaptcha => "https://js.hcaptcha.com/1/api.js?render=explicit".into(),
+        CaptchaProvider::Turnstile => {
+            "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit".into()
+        }
+    }
+}
+
+/// What the widget needs to show the channel's challenge.
+pub fn challenge(state: &AppState, channel: &ChannelRecord) -> Option<protocol::CaptchaChallenge> {
+    channel
+        .captcha
+        .as_ref()
+        .map(|c| protocol::CaptchaChallenge {
+            provider: c.provider,
+            site_key: c.site_key.clone(),
+            script_url: state
+                .config
+                .captcha_script_url
+                .clone()
+                .unwrap_or_else(|| script_url(c.provider, &c.site_key)),
+        })
+}
+
 /// The provider's answer, as documented by all four providers.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SiteVerify {

@@ -33,6 +33,9 @@ pub struct Config {
     /// Replaces every provider's siteverify URL: for a verifying proxy, and for tests that run
     /// a local server speaking the siteverify protocol.
     pub captcha_verify_url: Option<String>,
+    /// Replaces every provider's challenge script URL given to the widget (tests serve their
+    /// own provider; a self-hosted proxy could too).
+    pub captcha_script_url: Option<String>,
     /// A provider that has not answered by then fails closed (`captcha_unavailable`).
     pub captcha_timeout_ms: u64,
     /// Abuse limits. Sessions (opening the chat) per client IP and per channel, per minute.
@@ -60,6 +63,7 @@ impl Default for Config {
             visit_gap_secs: 30 * 60,
             secure_cookies: false,
             captcha_verify_url: None,
+            captcha_script_url: None,
             captcha_timeout_ms: 3000,
             sessions_per_ip_per_minute: 30,
             sessions_per_channel_per_minute: 3000,

@@ -84,6 +84,8 @@ pub enum CaptchaProvider {
 pub struct CaptchaChallenge {
     pub provider: CaptchaProvider,
     pub site_key: String,
+    /// The provider's script, which renders the challenge (explicit rendering).
+    pub script_url: String,
 }
 
 /// The action name the widget passes to reCAPTCHA v3, checked by the gateway.

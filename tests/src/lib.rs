@@ -1,12 +1,13 @@
 //! The harness for the end-to-end tests in `tests/tests/`: a real gateway on port 0 with a
 //! temporary SQLite database ([`TestGateway`]), socket and HTTP clients that speak to it as the
 //! widget and the console do ([`client`]), and a small WebDriver client for headless Chromium
-//! ([`browser`]).
+//! ([`browser`]), and a local captcha provider ([`provider`]).
 //!
 //! Run everything with `cargo xtask test`, which builds the widget first.
 
 pub mod browser;
 pub mod client;
+pub mod provider;
 
 use gateway::app::AppState;
 use gateway::config::Config;
@@ -43,6 +44,11 @@ pub struct DemoStack {
 
 impl DemoStack {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// The demo with the gateway's config adjusted first.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config) + Send + 'static) -> Self {
         let dist = dist_dir();
         let site_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind site");
         let site = format!("http://{}", site_listener.local_addr().expect("site addr"));
@@ -51,6 +57,7 @@ impl DemoStack {
             c.demo_site_origin = site_origin;
             c.widget_dir = dist.join("widget");
             c.console_dir = dist.join("console");
+            adjust(c);
         })
         .await;
         let foreign_listener = TcpListener::bind("127.0.0.1:0")

@@ -49,7 +49,7 @@
           root.adoptedStyleSheets = [sheet, panelSheet];
           return m[0].default({ module_or_path: base + '/widget/widget_bg.wasm' }).then(function () {
             m[0].mount(panel, JSON.stringify({
-              gateway: base, channel: key, ticket: cfg.visit_ticket, appearance: look, store: store
+              gateway: base, channel: key, ticket: cfg.visit_ticket, appearance: look, captcha: cfg.captcha, store: store
             }));
           });
         }).catch(function () { loading = null; toggle(false); });

@@ -4,11 +4,13 @@
 
 use browser_socket::Link;
 use gloo_net::http::Request;
+use leptos::html::Div;
 use leptos::prelude::*;
 use protocol::{CreateSession, ErrorBody, SessionCreated, VisitorClientFrame, VisitorServerFrame};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
+use crate::captcha;
 use crate::transcript::Transcript;
 use crate::Options;
 
@@ -20,6 +22,8 @@ pub enum Status {
     Retrying(String),
     /// The gateway ended the session; nothing reconnects until the visitor starts again.
     Ended(String),
+    /// Waiting for the visitor to solve the channel's captcha.
+    Captcha,
 }
 
 impl Status {
@@ -30,6 +34,7 @@ impl Status {
             Status::Online => "online",
             Status::Retrying(_) => "retrying",
             Status::Ended(_) => "ended",
+            Status::Captcha => "captcha",
         }
     }
 }
@@ -41,7 +46,17 @@ pub struct Chat {
     link: Link,
     /// When the last typing notice went out (ms), to send at most one every few seconds.
     last_typing_ms: Cell<f64>,
+    /// Where the provider renders the captcha challenge.
+    pub captcha_box: NodeRef<Div>,
+    /// The session token and when it expires (ms): reused across reconnects until then, so a
+    /// network blip does not ask for a new session (or a new captcha).
+    session: RefCell<Option<(String, f64)>>,
+    /// Whether the current socket got its `ready`: a socket closed before that was refused.
+    ready_seen: Cell<bool>,
 }
+
+/// A session token this close to expiry is not reused.
+const SESSION_MARGIN_MS: f64 = 30_000.0;
 
 /// Typing notices count as activity for the inactivity timeout; one per interval is enough.
 const TYPING_INTERVAL_MS: f64 = 3000.0;
@@ -54,6 +69,9 @@ impl Chat {
             status: RwSignal::new(Status::Connecting),
             link: Link::default(),
             last_typing_ms: Cell::new(0.0),
+            captcha_box: NodeRef::new(),
+            session: RefCell::new(None),
+            ready_seen: Cell::new(false),
         });
         connect(Rc::downgrade(&chat));
         chat
@@ -87,6 +105,7 @@ impl Chat {
 
     fn on_frame(&self, frame: VisitorServerFrame) {
         if let VisitorServerFrame::SessionEnded { after_secs, .. } = frame {
+            self.session.borrow_mut().take();
             let minutes = (after_secs + 59) / 60;
             let idle = if after_secs < 60 {
                 format!("{after_secs} seconds")
@@ -101,6 +120,7 @@ impl Chat {
         let ready = matches!(frame, VisitorServerFrame::Ready { .. });
         self.transcript.update(|t| t.apply(frame));
         if ready {
+            self.ready_seen.set(true);
             self.link.connected();
             self.status.set(Status::Online);
             for (client_id, text) in self.transcript.with_untracked(Transcript::pending) {
@@ -125,22 +145,49 @@ fn new_client_id() -> String {
 fn connect(chat: Weak<Chat>) {
     leptos::task::spawn_local(async move {
         let Some(chat) = chat.upgrade() else { return };
-        match open_session(&chat.options).await {
-            Ok(session) => open_socket(&chat, &session),
-            Err(reason) => chat.retry_later(reason),
-        }
+        let cached = chat.session.borrow().clone();
+        let token = match cached {
+            Some((token, expires)) if expires - SESSION_MARGIN_MS > js_sys::Date::now() => token,
+            _ => match new_session(&chat).await {
+                Ok(token) => token,
+                Err(reason) => return chat.retry_later(reason),
+            },
+        };
+        open_socket(&chat, &token);
     });
 }
 
-async fn open_session(options: &Options) -> Result<SessionCreated, String> {
+/// Solves the captcha first if the channel requires one, then opens a session.
+async fn new_session(chat: &Rc<Chat>) -> Result<String, String> {
+    let captcha_token = match &chat.options.captcha {
+        Some(challenge) => {
+            chat.status.set(Status::Captcha);
+            let container = chat
+                .captcha_box
+                .get_untracked()
+                .ok_or("The chat is not ready.")?;
+            let token = captcha::solve(&container, challenge).await?;
+            chat.status.set(Status::Connecting);
+            Some(token)
+        }
+        None => None,
+    };
+    let session = open_session(&chat.options, captcha_token).await?;
+    let expires = js_sys::Date::now() + session.expires_in_secs as f64 * 1000.0;
+    *chat.session.borrow_mut() = Some((session.session_token.clone(), expires));
+    Ok(session.session_token)
+}
+
+async fn open_session(
+    options: &Options,
+    captcha_token: Option<String>,
+) -> Result<SessionCreated, String> {
     let page_url = web_sys::window().and_then(|w| w.location().href().ok());
     let body = CreateSession {
         channel_key: options.channel.clone(),
         visit_ticket: options.ticket.clone(),
         page_url,
-        // Rendering the provider's challenge in the panel is still to come; until then a captcha
-        // channel answers `captcha_required`, which the panel shows.
-        captcha_token: None,
+        captcha_token,
     };
     let response = Request::post(&format!("{}/v1/sessions", options.gateway))
         .json(&body)
@@ -164,7 +211,7 @@ async fn open_session(options: &Options) -> Result<SessionCreated, String> {
     Ok(session)
 }
 
-fn open_socket(chat: &Rc<Chat>, session: &SessionCreated) {
+fn open_socket(chat: &Rc<Chat>, token: &str) {
     let resume = chat.transcript.with_untracked(|t| {
         t.conversation_id
             .as_ref()
@@ -172,10 +219,8 @@ fn open_socket(chat: &Rc<Chat>, session: &SessionCreated) {
             .unwrap_or_default()
     });
     let base = chat.options.gateway.replacen("http", "ws", 1);
-    let url = format!(
-        "{base}/v1/visitor/ws?token={}{resume}",
-        session.session_token
-    );
+    let url = format!("{base}/v1/visitor/ws?token={token}{resume}");
+    chat.ready_seen.set(false);
     let on_frame = {
         let weak = Rc::downgrade(chat);
         move |frame| {
@@ -187,6 +232,10 @@ fn open_socket(chat: &Rc<Chat>, session: &SessionCreated) {
     let weak = Rc::downgrade(chat);
     let on_close = move || {
         if let Some(chat) = weak.upgrade() {
+            if !chat.ready_seen.get() {
+                // Refused at the upgrade (expired or ended token): the next try gets a new session.
+                chat.session.borrow_mut().take();
+            }
             if !matches!(chat.status.get_untracked(), Status::Ended(_)) {
                 chat.retry_later("Connection lost; reconnecting…".into());
             }

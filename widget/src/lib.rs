@@ -4,8 +4,10 @@
 //!
 //! - [`transcript`]: what the visitor sees, kept consistent under acks, replays and resends;
 //! - [`connection`]: the session token and the socket, reconnecting with `resume_after`;
+//! - [`captcha`]: the provider's challenge, when the channel requires one;
 //! - [`panel`]: the Leptos view.
 
+mod captcha;
 mod connection;
 mod panel;
 mod transcript;
@@ -19,6 +21,9 @@ pub struct Options {
     pub channel: String,
     pub ticket: String,
     pub appearance: protocol::Appearance,
+    /// The challenge to solve before a session opens, when the channel requires one.
+    #[serde(default)]
+    pub captcha: Option<protocol::CaptchaChallenge>,
     /// The localStorage key under which the visit ticket is remembered once the visitor chats.
     pub store: String,
 }

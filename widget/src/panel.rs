@@ -20,6 +20,7 @@ pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
                 </button>
             </header>
             {status_bar(chat.clone())}
+            <div class="lc-captcha" data-testid="captcha" node_ref=chat.captcha_box></div>
             {log(chat.clone(), appearance.greeting)}
             {composer(chat)}
         </section>
@@ -38,6 +39,7 @@ fn status_bar(chat: Rc<Chat>) -> impl IntoView {
     let text = move || match status.get() {
         Status::Connecting => "Connecting…".to_owned(),
         Status::Online => String::new(),
+        Status::Captcha => "Please confirm you are human to start the chat.".to_owned(),
         Status::Retrying(reason) | Status::Ended(reason) => reason,
     };
     let chat = StoredValue::new_local(chat);

@@ -6,13 +6,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::routing::get;
 use axum::{Json, Router};
-use protocol::{CaptchaChallenge, WidgetBootstrap};
+use protocol::WidgetBootstrap;
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::store::ChannelRecord;
-use crate::{now_ms, rules, sessions};
+use crate::{captcha, now_ms, rules, sessions};
 
 pub mod admin;
 
@@ -80,10 +80,7 @@ async fn widget_bootstrap(
         channel_key: channel.key.clone(),
         visibility: rules::visibility(&channel),
         appearance: channel.appearance.clone(),
-        captcha: channel.captcha.as_ref().map(|c| CaptchaChallenge {
-            provider: c.provider,
-            site_key: c.site_key.clone(),
-        }),
+        captcha: captcha::challenge(&state, &channel),
         visit_ticket: sessions::sign_visit_ticket(&state, &ticket),
     }))
 }

@@ -2,53 +2,13 @@
 //! documented siteverify protocol (form POST of secret, response, remoteip; JSON answer). The
 //! gateway's production code path is the one exercised; only the URL points here.
 
-use axum::routing::post;
-use axum::{Form, Json, Router};
 use protocol::CaptchaProvider;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use serde_json::json;
 use std::time::Duration;
 use tests::client::{bootstrap, open_session};
+use tests::provider::Provider;
 use tests::{TestGateway, SITE_ORIGIN};
-
-type Seen = Arc<Mutex<Vec<HashMap<String, String>>>>;
-
-/// The provider: the token the "visitor" solved decides what it answers.
-async fn provider() -> (String, Seen) {
-    let seen: Seen = Arc::default();
-    let log = seen.clone();
-    let app = Router::new().route(
-        "/siteverify",
-        post(move |Form(form): Form<HashMap<String, String>>| {
-            let log = log.clone();
-            async move {
-                log.lock().unwrap().push(form.clone());
-                if form.get("secret").map(String::as_str) == Some("revoked-secret") {
-                    return Ok(Json(json!({"success": false, "error-codes": ["invalid-input-secret"]})));
-                }
-                let answer: Value = match form.get("response").map(String::as_str) {
-                    Some("solved") => json!({"success": true, "hostname": "site.test"}),
-                    Some("solved-v3") => json!({"success": true, "score": 0.9, "action": "livechat", "hostname": "site.test"}),
-                    Some("bot-v3") => json!({"success": true, "score": 0.1, "action": "livechat", "hostname": "site.test"}),
-                    Some("solved-elsewhere") => json!({"success": true, "hostname": "evil.test"}),
-                    Some("slow") => {
-                        tokio::time::sleep(Duration::from_secs(3)).await;
-                        json!({"success": true, "hostname": "site.test"})
-                    }
-                    Some("broken") => return Err(StatusCode::INTERNAL_SERVER_ERROR),
-                    _ => json!({"success": false, "error-codes": ["invalid-input-response"]}),
-                };
-                Ok(Json(answer))
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/siteverify", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, seen)
-}
 
 /// A demo gateway whose channel requires `provider`, verified against the local server.
 async fn gateway_with_captcha(
@@ -91,8 +51,8 @@ async fn try_session(gw: &TestGateway, token: Option<&str>) -> (StatusCode, Stri
 
 #[tokio::test]
 async fn the_widget_learns_the_challenge_and_a_solved_captcha_opens_the_chat() {
-    let (url, seen) = provider().await;
-    let gw = gateway_with_captcha(&url, CaptchaProvider::Turnstile, None).await;
+    let provider = Provider::start().await;
+    let gw = gateway_with_captcha(&provider.verify_url(), CaptchaProvider::Turnstile, None).await;
     let challenge = bootstrap(&gw, SITE_ORIGIN, None)
         .await
         .captcha
@@ -103,7 +63,7 @@ async fn the_widget_learns_the_challenge_and_a_solved_captcha_opens_the_chat() {
     );
 
     assert_eq!(try_session(&gw, Some("solved")).await.0, StatusCode::OK);
-    let sent = seen.lock().unwrap().pop().expect("the provider was asked");
+    let sent = provider.requests().pop().expect("the provider was asked");
     assert_eq!(sent["secret"], "the-channel-secret");
     assert_eq!(sent["response"], "solved");
     assert_eq!(sent["remoteip"], "127.0.0.1");
@@ -111,8 +71,8 @@ async fn the_widget_learns_the_challenge_and_a_solved_captcha_opens_the_chat() {
 
 #[tokio::test]
 async fn missing_failed_and_foreign_captchas_are_refused_with_stable_codes() {
-    let (url, _) = provider().await;
-    let gw = gateway_with_captcha(&url, CaptchaProvider::RecaptchaV2, None).await;
+    let provider = Provider::start().await;
+    let gw = gateway_with_captcha(&provider.verify_url(), CaptchaProvider::RecaptchaV2, None).await;
     assert_eq!(
         try_session(&gw, None).await,
         (StatusCode::BAD_REQUEST, "captcha_required".into())
@@ -133,8 +93,13 @@ async fn missing_failed_and_foreign_captchas_are_refused_with_stable_codes() {
 
 #[tokio::test]
 async fn recaptcha_v3_scores_below_the_channel_threshold_are_refused() {
-    let (url, _) = provider().await;
-    let gw = gateway_with_captcha(&url, CaptchaProvider::RecaptchaV3, Some(0.5)).await;
+    let provider = Provider::start().await;
+    let gw = gateway_with_captcha(
+        &provider.verify_url(),
+        CaptchaProvider::RecaptchaV3,
+        Some(0.5),
+    )
+    .await;
     assert_eq!(try_session(&gw, Some("solved-v3")).await.0, StatusCode::OK);
     assert_eq!(
         try_session(&gw, Some("bot-v3")).await,
@@ -144,8 +109,8 @@ async fn recaptcha_v3_scores_below_the_channel_threshold_are_refused() {
 
 #[tokio::test]
 async fn a_provider_that_is_slow_broken_or_down_fails_closed() {
-    let (url, _) = provider().await;
-    let gw = gateway_with_captcha(&url, CaptchaProvider::Hcaptcha, None).await;
+    let provider = Provider::start().await;
+    let gw = gateway_with_captcha(&provider.verify_url(), CaptchaProvider::Hcaptcha, None).await;
     let unavailable = (
         StatusCode::SERVICE_UNAVAILABLE,
         "captcha_unavailable".to_owned(),
@@ -169,8 +134,14 @@ async fn a_provider_that_is_slow_broken_or_down_fails_closed() {
 
 #[tokio::test]
 async fn a_secret_the_provider_rejects_puts_the_channel_in_error_until_an_admin_fixes_it() {
-    let (url, _) = provider().await;
-    let gw = gateway_with_secret(&url, CaptchaProvider::RecaptchaV2, None, "revoked-secret").await;
+    let provider = Provider::start().await;
+    let gw = gateway_with_secret(
+        &provider.verify_url(),
+        CaptchaProvider::RecaptchaV2,
+        None,
+        "revoked-secret",
+    )
+    .await;
     assert_eq!(
         try_session(&gw, Some("solved")).await,
         (

@@ -2,4 +2,5 @@
 //! snippet; the visitor works the widget inside its shadow root like a person would.
 
 mod console;
+mod gate;
 mod visitor;

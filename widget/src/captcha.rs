@@ -1,0 +1,49 @@
+//! The channel's captcha, solved in the panel before a session opens. The provider's own script
+//! renders the challenge (`captcha.js`); the gateway verifies the token it yields.
+
+use protocol::{CaptchaChallenge, CaptchaProvider, CAPTCHA_ACTION};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(module = "/src/captcha.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = solveCaptcha)]
+    fn solve_captcha(
+        container: &web_sys::HtmlElement,
+        provider: &str,
+        site_key: &str,
+        script_url: &str,
+        action: &str,
+    ) -> js_sys::Promise;
+}
+
+fn provider_name(provider: CaptchaProvider) -> &'static str {
+    match provider {
+        CaptchaProvider::RecaptchaV2 => "recaptcha_v2",
+        CaptchaProvider::RecaptchaV3 => "recaptcha_v3",
+        CaptchaProvider::Hcaptcha => "hcaptcha",
+        CaptchaProvider::Turnstile => "turnstile",
+    }
+}
+
+/// Shows the challenge in `container` and waits for the visitor to solve it.
+pub async fn solve(
+    container: &web_sys::HtmlElement,
+    challenge: &CaptchaChallenge,
+) -> Result<String, String> {
+    container.set_inner_html("");
+    let promise = solve_captcha(
+        container,
+        provider_name(challenge.provider),
+        &challenge.site_key,
+        &challenge.script_url,
+        CAPTCHA_ACTION,
+    );
+    let token = JsFuture::from(promise)
+        .await
+        .map_err(|_| "The captcha could not be shown.".to_owned())?;
+    container.set_inner_html("");
+    token
+        .as_string()
+        .ok_or_else(|| "The captcha gave no answer.".to_owned())
+}
