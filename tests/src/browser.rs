@@ -150,6 +150,15 @@ impl Browser {
             .await;
     }
 
+    /// Loads `page` and clicks the chat launcher, as a visitor does.
+    pub async fn open_chat(&self, page: &str) {
+        self.goto(page).await;
+        let launcher = self
+            .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+            .await;
+        self.click(&launcher).await;
+    }
+
     pub async fn refresh(&self) {
         self.command(reqwest::Method::POST, "/refresh", json!({}))
             .await;

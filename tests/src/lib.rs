@@ -158,6 +158,18 @@ impl TestGateway {
         self.task = fresh.task;
     }
 
+    /// Changes the demo channel's settings in the store, as an admin would.
+    pub async fn edit_demo_channel(&self, edit: impl FnOnce(&mut gateway::store::ChannelRecord)) {
+        let store = &self.state.store;
+        let mut channel = store
+            .channel_by_key("demo")
+            .await
+            .expect("store")
+            .expect("demo channel");
+        edit(&mut channel);
+        store.save_channel(&channel, 0).await.expect("store");
+    }
+
     /// The conversation as stored; fails the test if it does not exist.
     pub async fn conversation(&self, id: &str) -> protocol::ConversationSummary {
         self.state

@@ -31,15 +31,16 @@ async fn gateway_with_secret(
         c.captcha_timeout_ms = 500;
     })
     .await;
-    let store = &gw.state.store;
-    let mut channel = store.channel_by_key("demo").await.unwrap().unwrap();
-    channel.captcha = Some(gateway::store::CaptchaSettings {
-        provider,
-        site_key: "site-key-public".into(),
-        secret: secret.into(),
-        min_score,
-    });
-    store.save_channel(&channel, 0).await.unwrap();
+    let secret = secret.to_owned();
+    gw.edit_demo_channel(|c| {
+        c.captcha = Some(gateway::store::CaptchaSettings {
+            provider,
+            site_key: "site-key-public".into(),
+            secret,
+            min_score,
+        })
+    })
+    .await;
     gw
 }
 

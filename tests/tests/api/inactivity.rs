@@ -9,15 +9,8 @@ use tests::{TestGateway, SITE_ORIGIN};
 
 async fn gateway_with_timeout(secs: i64) -> TestGateway {
     let gw = TestGateway::spawn().await;
-    let mut channel = gw
-        .state
-        .store
-        .channel_by_key("demo")
-        .await
-        .unwrap()
-        .unwrap();
-    channel.inactivity_timeout_secs = secs;
-    gw.state.store.save_channel(&channel, 0).await.unwrap();
+    gw.edit_demo_channel(|c| c.inactivity_timeout_secs = secs)
+        .await;
     gw
 }
 

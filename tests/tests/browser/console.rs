@@ -35,14 +35,7 @@ async fn an_agent_logs_in_sees_the_conversation_arrive_live_and_replies() {
         .await;
 
     let visitor = Browser::launch().await;
-    visitor.goto(&format!("{}/", demo.site)).await;
-    visitor
-        .click(
-            &visitor
-                .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
-                .await,
-        )
-        .await;
+    visitor.open_chat(&format!("{}/", demo.site)).await;
     let composer = visitor
         .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
         .await;

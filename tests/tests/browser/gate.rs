@@ -14,25 +14,19 @@ async fn a_captcha_protected_channel_asks_the_visitor_first_and_then_opens_the_c
         c.captcha_script_url = Some(script_url);
     })
     .await;
-    let store = &demo.gateway.state.store;
-    let mut channel = store.channel_by_key("demo").await.unwrap().unwrap();
-    channel.captcha = Some(gateway::store::CaptchaSettings {
-        provider: protocol::CaptchaProvider::Turnstile,
-        site_key: "demo-site-key".into(),
-        secret: "the-channel-secret".into(),
-        min_score: None,
-    });
-    store.save_channel(&channel, 0).await.unwrap();
+    demo.gateway
+        .edit_demo_channel(|c| {
+            c.captcha = Some(gateway::store::CaptchaSettings {
+                provider: protocol::CaptchaProvider::Turnstile,
+                site_key: "demo-site-key".into(),
+                secret: "the-channel-secret".into(),
+                min_score: None,
+            })
+        })
+        .await;
 
     let browser = Browser::launch().await;
-    browser.goto(&format!("{}/", demo.site)).await;
-    browser
-        .click(
-            &browser
-                .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
-                .await,
-        )
-        .await;
+    browser.open_chat(&format!("{}/", demo.site)).await;
     let status = format!(
         "const s = {}; return s && s.dataset.state;",
         widget_query("[data-testid=status]")

@@ -158,20 +158,12 @@ async fn the_chat_works_on_a_page_under_a_strict_content_security_policy() {
 #[tokio::test]
 async fn an_idle_visitor_is_told_the_chat_closed_and_can_start_again() {
     let demo = DemoStack::start().await;
-    let store = &demo.gateway.state.store;
-    let mut channel = store.channel_by_key("demo").await.unwrap().unwrap();
-    channel.inactivity_timeout_secs = 2;
-    store.save_channel(&channel, 0).await.unwrap();
+    demo.gateway
+        .edit_demo_channel(|c| c.inactivity_timeout_secs = 2)
+        .await;
 
     let browser = Browser::launch().await;
-    browser.goto(&format!("{}/", demo.site)).await;
-    browser
-        .click(
-            &browser
-                .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
-                .await,
-        )
-        .await;
+    browser.open_chat(&format!("{}/", demo.site)).await;
     browser
         .wait_for("the session online", &status_text("online"), WAIT)
         .await;
