@@ -1,10 +1,10 @@
 //! The channel admin API: who may use it, field-by-field validation, and what each setting
 //! does to visitors.
 
-use protocol::{ChannelState, ChannelView, CreateSession, VisitorClientFrame, VisitorServerFrame};
+use protocol::{ChannelState, ChannelView, VisitorClientFrame, VisitorServerFrame};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tests::client::{agent_login, call, get, login, post, Visitor};
+use tests::client::{agent_login, call, get, login, open_session, Visitor};
 use tests::{TestGateway, SITE_ORIGIN};
 
 async fn create(gw: &TestGateway, token: &str, body: serde_json::Value) -> ChannelView {
@@ -205,13 +205,7 @@ async fn an_offline_channel_hides_the_widget_and_refuses_sessions() {
 
     let bootstrap = get(&gw.url("/v1/widget/demo"), Some(SITE_ORIGIN)).await;
     assert_eq!(bootstrap.body["visibility"]["state"], "hidden");
-    let request = CreateSession {
-        channel_key: "demo".into(),
-        visit_ticket: ticket,
-        page_url: None,
-        captcha_token: None,
-    };
-    let session = post(&gw.url("/v1/sessions"), Some(SITE_ORIGIN), &request).await;
+    let session = open_session(&gw, SITE_ORIGIN, &ticket, None).await;
     assert_eq!(
         (session.status, session.code()),
         (StatusCode::SERVICE_UNAVAILABLE, "channel_offline")

@@ -1,8 +1,8 @@
 //! The visitor's HTTP side: widget bootstrap, origins, visit tickets and session tokens.
 
-use protocol::{CreateSession, Visibility, WidgetBootstrap};
+use protocol::{Visibility, WidgetBootstrap};
 use reqwest::StatusCode;
-use tests::client::{get, post, Socket, Visitor};
+use tests::client::{get, open_session, post, Socket, Visitor};
 use tests::{TestGateway, SITE_ORIGIN};
 
 #[tokio::test]
@@ -40,13 +40,7 @@ async fn a_page_on_another_origin_is_refused_everywhere() {
         (StatusCode::FORBIDDEN, "origin_not_allowed")
     );
 
-    let request = CreateSession {
-        channel_key: "demo".into(),
-        visit_ticket: visitor.ticket.clone(),
-        page_url: None,
-        captcha_token: None,
-    };
-    let session = post(&gw.url("/v1/sessions"), Some(evil), &request).await;
+    let session = open_session(&gw, evil, &visitor.ticket, None).await;
     assert_eq!(
         (session.status, session.code()),
         (StatusCode::FORBIDDEN, "origin_not_allowed")
@@ -95,13 +89,7 @@ async fn a_returning_browser_keeps_its_visitor_id_and_a_forged_ticket_is_refused
 
     let (payload, _) = first.ticket.split_once('.').unwrap();
     let forged = format!("{payload}.AAAA");
-    let request = CreateSession {
-        channel_key: "demo".into(),
-        visit_ticket: forged,
-        page_url: None,
-        captcha_token: None,
-    };
-    let answer = post(&gw.url("/v1/sessions"), Some(SITE_ORIGIN), &request).await;
+    let answer = open_session(&gw, SITE_ORIGIN, &forged, None).await;
     assert_eq!(
         (answer.status, answer.code()),
         (StatusCode::UNAUTHORIZED, "invalid_visit_ticket")
