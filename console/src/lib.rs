@@ -2,8 +2,10 @@
 //!
 //! - [`inbox`]: the conversations and their messages as plain data, updated by socket frames;
 //! - [`desk`]: the agent socket (cookie-authenticated, same origin), reconnecting on loss;
-//! - [`views`]: login, inbox list and conversation thread.
+//! - [`views`]: login, inbox list and conversation thread;
+//! - [`admin`]: the Channels page for admins.
 
+mod admin;
 mod desk;
 mod inbox;
 mod views;

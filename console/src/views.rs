@@ -68,17 +68,28 @@ fn login(agent: RwSignal<Option<Option<AgentProfile>>>) -> impl IntoView {
 fn workspace(profile: AgentProfile) -> impl IntoView {
     let desk = Desk::start();
     let connected = desk.connected;
+    let channels_page = RwSignal::new(false);
+    let is_admin = profile.role == "admin";
     view! {
-        <div class="app">
+        <div class="app" class:admin-page=move || channels_page.get()>
             <header class="topbar">
                 <strong>"Live chat"</strong>
+                <nav>
+                    <button class="link" data-testid="nav-inbox" on:click=move |_| channels_page.set(false)>"Inbox"</button>
+                    {is_admin.then(|| view! {
+                        <button class="link" data-testid="nav-channels" on:click=move |_| channels_page.set(true)>"Channels"</button>
+                    })}
+                </nav>
                 <span class="conn" data-testid="connection">
                     {move || if connected.get() { "● live" } else { "○ reconnecting…" }}
                 </span>
                 <span>{profile.name}</span>
             </header>
-            {inbox_list(desk.clone())}
-            {thread(desk)}
+            <div class="inbox-page" class:hidden=move || channels_page.get()>
+                {inbox_list(desk.clone())}
+                {thread(desk)}
+            </div>
+            {move || channels_page.get().then(crate::admin::channels_page)}
         </div>
     }
 }

@@ -87,6 +87,7 @@ fn profile(agent: &AgentRecord) -> AgentProfile {
         id: agent.id.clone(),
         name: agent.name.clone(),
         email: agent.email.clone(),
+        role: agent.role.clone(),
     }
 }
 

@@ -131,4 +131,6 @@ pub struct AgentProfile {
     pub id: String,
     pub name: String,
     pub email: String,
+    /// `agent` or `admin` (admins also manage channels).
+    pub role: String,
 }

@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 /// How long a browser test waits for anything the page should show.
 pub const WAIT: Duration = Duration::from_secs(15);
 
+/// A page script returning the element with this `data-testid` (outside any shadow root).
+pub fn by_testid(id: &str) -> String {
+    format!("return document.querySelector('[data-testid={id}]');")
+}
+
 /// A page expression for the element matching `css` inside the widget's shadow root, or null.
 pub fn widget_query(css: &str) -> String {
     format!(
@@ -157,6 +162,25 @@ impl Browser {
             .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
             .await;
         self.click(&launcher).await;
+    }
+
+    /// Logs into the console at `console_url` as the demo agent (an admin) and waits until the
+    /// inbox is live.
+    pub async fn log_into_console(&self, console_url: &str) {
+        self.goto(console_url).await;
+        for (field, text) in [
+            ("email", gateway::demo::AGENT_EMAIL),
+            ("password", gateway::demo::AGENT_PASSWORD),
+        ] {
+            let input = self.wait_for_element(field, &by_testid(field), WAIT).await;
+            self.type_into(&input, text).await;
+        }
+        let button = self
+            .wait_for_element("the login button", &by_testid("login"), WAIT)
+            .await;
+        self.click(&button).await;
+        self.wait_for("the live inbox", "return document.querySelector('[data-testid=connection]')?.textContent.includes('live');", WAIT)
+            .await;
     }
 
     pub async fn refresh(&self) {

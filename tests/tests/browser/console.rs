@@ -1,38 +1,14 @@
 //! An agent works the console in one browser while a visitor chats in another.
 
 use std::time::Duration;
-use tests::browser::{in_widget, Browser, WAIT};
+use tests::browser::{by_testid, in_widget, Browser, WAIT};
 use tests::DemoStack;
-
-fn by_testid(id: &str) -> String {
-    format!("return document.querySelector('[data-testid={id}]');")
-}
 
 #[tokio::test]
 async fn an_agent_logs_in_sees_the_conversation_arrive_live_and_replies() {
     let demo = DemoStack::start().await;
     let agent = Browser::launch().await;
-    agent.goto(&demo.gateway.url("/console/")).await;
-    let email = agent
-        .wait_for_element("the login form", &by_testid("email"), WAIT)
-        .await;
-    agent.type_into(&email, gateway::demo::AGENT_EMAIL).await;
-    let password = agent
-        .wait_for_element("the password field", &by_testid("password"), WAIT)
-        .await;
-    agent
-        .type_into(&password, gateway::demo::AGENT_PASSWORD)
-        .await;
-    agent
-        .click(
-            &agent
-                .wait_for_element("the login button", &by_testid("login"), WAIT)
-                .await,
-        )
-        .await;
-    agent
-        .wait_for("the live inbox", "return document.querySelector('[data-testid=connection]')?.textContent.includes('live');", WAIT)
-        .await;
+    agent.log_into_console(&demo.gateway.url("/console/")).await;
 
     let visitor = Browser::launch().await;
     visitor.open_chat(&format!("{}/", demo.site)).await;
@@ -122,4 +98,150 @@ async fn an_agent_logs_in_sees_the_conversation_arrive_live_and_replies() {
     );
     agent.quit().await;
     visitor.quit().await;
+}
+
+/// Clicks the element with this `data-testid`.
+async fn click(browser: &Browser, id: &str) {
+    browser
+        .click(&browser.wait_for_element(id, &by_testid(id), WAIT).await)
+        .await;
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_channel_gets_its_snippet_and_deletes_only_what_is_free() {
+    let demo = DemoStack::start().await;
+    let admin = Browser::launch().await;
+    admin.log_into_console(&demo.gateway.url("/console/")).await;
+    click(&admin, "nav-channels").await;
+    admin
+        .wait_for(
+            "the demo channel listed",
+            "return document.querySelectorAll('[data-testid=channel]').length === 1;",
+            WAIT,
+        )
+        .await;
+
+    let name = admin
+        .wait_for_element("the name field", &by_testid("new-name"), WAIT)
+        .await;
+    admin.type_into(&name, "Careers site").await;
+    let timeout = admin
+        .wait_for_element("the timeout field", &by_testid("new-timeout"), WAIT)
+        .await;
+    admin
+        .eval(
+            "arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'));",
+            serde_json::json!([timeout.to_json()]),
+        )
+        .await;
+    admin.type_into(&timeout, "0").await;
+    click(&admin, "create-channel").await;
+    let problem = admin.wait_for("the field error", "return document.querySelector('[data-testid=error-inactivity_timeout_secs]')?.textContent;", WAIT).await;
+    assert!(
+        problem
+            .as_str()
+            .unwrap()
+            .contains("whole number of seconds"),
+        "{problem}"
+    );
+
+    admin
+        .eval(
+            "arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'));",
+            serde_json::json!([timeout.to_json()]),
+        )
+        .await;
+    admin.type_into(&timeout, "900").await;
+    click(&admin, "create-channel").await;
+    let key = admin
+        .wait_for(
+            "the new channel's key",
+            "return document.querySelector('[data-testid=channel-key]')?.textContent;",
+            WAIT,
+        )
+        .await;
+    let key = key.as_str().unwrap().to_owned();
+    let snippet = admin
+        .eval(
+            "return document.querySelector('[data-testid=channel-snippet]').value;",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(
+        snippet,
+        format!(
+            "<script async src=\"{}\" data-channel=\"{key}\"></script>",
+            demo.gateway.url("/embed.js")
+        )
+    );
+    admin
+        .wait_for(
+            "two channels",
+            "return document.querySelectorAll('[data-testid=channel]').length === 2;",
+            WAIT,
+        )
+        .await;
+
+    // The demo channel has a conversation in progress: a bulk delete of both keeps both.
+    let visitor = tests::client::Visitor::arrive(&demo.gateway, &demo.site).await;
+    let mut socket = visitor.connect(&demo.gateway, None).await;
+    socket
+        .send(&protocol::VisitorClientFrame::Send {
+            client_id: "m1".into(),
+            text: "hi".into(),
+        })
+        .await;
+    socket
+        .recv_until(|f| matches!(f, protocol::VisitorServerFrame::Ack { .. }))
+        .await;
+    admin
+        .eval(
+            "document.querySelectorAll('[data-testid=channel-choose]').forEach(c => c.click());",
+            serde_json::json!([]),
+        )
+        .await;
+    click(&admin, "delete-chosen").await;
+    let refused = admin
+        .wait_for(
+            "the refusal",
+            "return document.querySelector('[data-testid=channels-error]')?.textContent;",
+            WAIT,
+        )
+        .await;
+    assert!(refused.as_str().unwrap().contains("Demo site"), "{refused}");
+    assert!(
+        demo.gateway
+            .state
+            .store
+            .channel_by_key(&key)
+            .await
+            .unwrap()
+            .is_some(),
+        "nothing deleted"
+    );
+
+    // Untick the busy one: only the new channel is deleted.
+    admin
+        .eval(
+            "document.querySelector('[data-key=demo] [data-testid=channel-choose]').click();",
+            serde_json::json!([]),
+        )
+        .await;
+    click(&admin, "delete-chosen").await;
+    admin
+        .wait_for(
+            "one channel left",
+            "return document.querySelectorAll('[data-testid=channel]').length === 1;",
+            WAIT,
+        )
+        .await;
+    assert!(demo
+        .gateway
+        .state
+        .store
+        .channel_by_key(&key)
+        .await
+        .unwrap()
+        .is_none());
+    admin.quit().await;
 }

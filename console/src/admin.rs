@@ -1,0 +1,253 @@
+//! The Channels page, for admins: what the admin API offers, on screen. Field errors from the
+//! gateway (`validation_failed`) are shown next to their fields; a refused delete names the
+//! channels that were kept and why.
+
+use gloo_net::http::{Request, RequestBuilder};
+use leptos::prelude::*;
+use protocol::{ChannelState, ChannelView, DeleteChannels, ErrorBody, ErrorDetail};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+/// Sends `body` (if any) and decodes the answer, or the gateway's error.
+async fn api<T: DeserializeOwned>(
+    request: RequestBuilder,
+    body: Option<Value>,
+) -> Result<T, ErrorDetail> {
+    let failure = |message: String| ErrorDetail {
+        code: "network".into(),
+        message,
+        fields: Default::default(),
+        refused: vec![],
+    };
+    let sent = match body {
+        Some(body) => {
+            request
+                .json(&body)
+                .map_err(|e| failure(e.to_string()))?
+                .send()
+                .await
+        }
+        None => request.send().await,
+    }
+    .map_err(|_| failure("The gateway cannot be reached.".into()))?;
+    if sent.ok() {
+        // 204 No Content decodes as JSON null.
+        let text = sent.text().await.map_err(|e| failure(e.to_string()))?;
+        serde_json::from_str(if text.is_empty() { "null" } else { &text })
+            .map_err(|e| failure(e.to_string()))
+    } else {
+        Err(sent
+            .json::<ErrorBody>()
+            .await
+            .map(|b| b.error)
+            .unwrap_or_else(|_| failure("Unexpected answer.".into())))
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Page {
+    channels: RwSignal<Vec<ChannelView>>,
+    query: RwSignal<String>,
+    chosen: RwSignal<BTreeSet<String>>,
+    open: RwSignal<Option<ChannelView>>,
+    error: RwSignal<Option<ErrorDetail>>,
+}
+
+impl Page {
+    fn reload(self) {
+        leptos::task::spawn_local(async move {
+            let url = format!(
+                "/v1/admin/channels?q={}",
+                js_sys::encode_uri_component(&self.query.get_untracked())
+            );
+            match api::<Vec<ChannelView>>(Request::get(&url), None).await {
+                Ok(list) => self.channels.set(list),
+                Err(e) => self.error.set(Some(e)),
+            }
+        });
+    }
+
+    /// Runs a change; on success shows the channel it returns (a delete returns none) and
+    /// reloads the list.
+    fn change(self, request: RequestBuilder, body: Option<Value>) {
+        leptos::task::spawn_local(async move {
+            match api::<Value>(request, body).await {
+                Ok(answer) => {
+                    self.error.set(None);
+                    self.chosen.set(BTreeSet::new());
+                    self.open
+                        .set(serde_json::from_value::<ChannelView>(answer).ok());
+                    self.reload();
+                }
+                Err(e) => self.error.set(Some(e)),
+            }
+        });
+    }
+}
+
+pub fn channels_page() -> impl IntoView {
+    let page = Page {
+        channels: RwSignal::new(vec![]),
+        query: RwSignal::new(String::new()),
+        chosen: RwSignal::new(BTreeSet::new()),
+        open: RwSignal::new(None),
+        error: RwSignal::new(None),
+    };
+    page.reload();
+    view! {
+        <div class="channels">
+            <section class="channel-list">
+                <input type="search" placeholder="Search channels by name" data-testid="channel-search"
+                    on:input=move |ev| { page.query.set(event_target_value(&ev)); page.reload(); } />
+                {create_form(page)}
+                <ul data-testid="channel-list">
+                    {move || page.channels.get().into_iter().map(|c| channel_row(page, c)).collect_view()}
+                </ul>
+                <button data-testid="delete-chosen" disabled=move || page.chosen.with(BTreeSet::is_empty)
+                    on:click=move |_| {
+                        let ids: Vec<String> = page.chosen.get_untracked().into_iter().collect();
+                        page.change(Request::post("/v1/admin/channels/delete"), Some(json!(DeleteChannels { ids })));
+                    }>
+                    "Delete selected"
+                </button>
+            </section>
+            {error_box(page)}
+            {move || page.open.get().map(|c| detail(page, c))}
+        </div>
+    }
+}
+
+fn channel_row(page: Page, channel: ChannelView) -> impl IntoView {
+    let id = channel.id.clone();
+    let checked_id = channel.id.clone();
+    let (label, class) = match channel.state {
+        ChannelState::Online => ("online", "badge open"),
+        ChannelState::Offline => ("offline", "badge"),
+        ChannelState::Error => ("error", "badge error"),
+    };
+    let view_channel = channel.clone();
+    view! {
+        <li data-testid="channel" data-key=channel.key.clone()>
+            <input type="checkbox" data-testid="channel-choose"
+                prop:checked=move || page.chosen.with(|set| set.contains(&checked_id))
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    page.chosen.update(|set| { if on { set.insert(id.clone()); } else { set.remove(&id); } });
+                } />
+            <button class="link" data-testid="channel-open" on:click=move |_| page.open.set(Some(view_channel.clone()))>
+                {channel.name.clone()}
+            </button>
+            <span class=class title=channel.error.clone().unwrap_or_default()>{label}</span>
+        </li>
+    }
+}
+
+fn create_form(page: Page) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let timeout = RwSignal::new("600".to_owned());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        // The timeout goes as typed: the gateway says what is wrong with it.
+        let timeout_value = timeout
+            .get_untracked()
+            .trim()
+            .parse::<i64>()
+            .map_or_else(|_| json!(timeout.get_untracked()), |n| json!(n));
+        let body = json!({"name": name.get_untracked(), "inactivity_timeout_secs": timeout_value});
+        page.change(Request::post("/v1/admin/channels"), Some(body));
+    };
+    view! {
+        <form class="create" on:submit=submit>
+            <input placeholder="New channel name" data-testid="new-name" on:input=move |ev| name.set(event_target_value(&ev)) />
+            {field_error(page, "name")}
+            <label>"Inactivity timeout (s) "
+                <input data-testid="new-timeout" prop:value=move || timeout.get() on:input=move |ev| timeout.set(event_target_value(&ev)) />
+            </label>
+            {field_error(page, "inactivity_timeout_secs")}
+            <button type="submit" data-testid="create-channel">"Create channel"</button>
+        </form>
+    }
+}
+
+fn field_error(page: Page, field: &'static str) -> impl IntoView {
+    move || {
+        page.error
+            .with(|e| e.as_ref().and_then(|e| e.fields.get(field).cloned()))
+            .map(|problem| view! { <p class="error" data-testid=format!("error-{field}")>{problem}</p> })
+    }
+}
+
+fn error_box(page: Page) -> impl IntoView {
+    move || {
+        page.error.get().filter(|e| e.fields.is_empty()).map(|e| {
+            let refused = e.refused.iter().map(|r| view! { <li>{format!("{}: {}", r.name, r.reason)}</li> }).collect_view();
+            view! { <div class="error" data-testid="channels-error"><p>{e.message.clone()}</p><ul>{refused}</ul></div> }
+        })
+    }
+}
+
+fn detail(page: Page, channel: ChannelView) -> impl IntoView {
+    let path = format!("/v1/admin/channels/{}", channel.id);
+    let name = RwSignal::new(channel.name.clone());
+    let timeout = RwSignal::new(channel.inactivity_timeout_secs.to_string());
+    let origins = RwSignal::new(channel.allowed_origins.join("\n"));
+    let online = RwSignal::new(channel.online);
+    let receptive = RwSignal::new(channel.receptive);
+    let save = {
+        let path = path.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let origins: Vec<String> = origins
+                .get_untracked()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let timeout_value = timeout
+                .get_untracked()
+                .trim()
+                .parse::<i64>()
+                .map_or_else(|_| json!(timeout.get_untracked()), |n| json!(n));
+            let body = json!({
+                "name": name.get_untracked(), "inactivity_timeout_secs": timeout_value,
+                "allowed_origins": origins, "online": online.get_untracked(), "receptive": receptive.get_untracked(),
+            });
+            page.change(Request::patch(&path), Some(body));
+        }
+    };
+    let rotate = move |_| page.change(Request::post(&format!("{path}/rotate-secret")), None);
+    let snippet = channel.snippet.clone();
+    let copy = move |_| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&snippet);
+        }
+    };
+    view! {
+        <form class="detail" data-testid="channel-detail" on:submit=save>
+            <h2>{channel.name.clone()}</h2>
+            <label>"Name" <input data-testid="edit-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
+            {field_error(page, "name")}
+            <label>"Inactivity timeout (s)" <input data-testid="edit-timeout" prop:value=move || timeout.get() on:input=move |ev| timeout.set(event_target_value(&ev)) /></label>
+            {field_error(page, "inactivity_timeout_secs")}
+            <label>"Allowed origins (one per line; none = any site)"
+                <textarea data-testid="edit-origins" rows="3" prop:value=move || origins.get() on:input=move |ev| origins.set(event_target_value(&ev))></textarea>
+            </label>
+            {move || page.error.with(|e| e.as_ref().map(|e| e.fields.iter().filter(|(k, _)| k.starts_with("allowed_origins")).map(|(_, v)| v.clone()).collect::<Vec<_>>()).unwrap_or_default())
+                .into_iter().map(|problem| view! { <p class="error">{problem}</p> }).collect_view()}
+            <label><input type="checkbox" data-testid="edit-online" prop:checked=move || online.get() on:change=move |ev| online.set(event_target_checked(&ev)) />" Online"</label>
+            <label><input type="checkbox" prop:checked=move || receptive.get() on:change=move |ev| receptive.set(event_target_checked(&ev)) />" Receptive (agents do not start conversations)"</label>
+            <button type="submit" data-testid="save-channel">"Save"</button>
+            <dl>
+                <dt>"Channel key"</dt><dd data-testid="channel-key">{channel.key.clone()}</dd>
+                <dt>"Secret (server-to-server)"</dt><dd data-testid="channel-secret">{channel.secret.clone()}</dd>
+            </dl>
+            <button type="button" data-testid="rotate-secret" on:click=rotate>"Rotate secret"</button>
+            <label>"Snippet: paste before </body> on every page"
+                <textarea readonly rows="2" data-testid="channel-snippet">{channel.snippet.clone()}</textarea>
+            </label>
+            <button type="button" on:click=copy>"Copy snippet"</button>
+        </form>
+    }
+}
