@@ -236,8 +236,8 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
             </label>
             {move || page.error.with(|e| e.as_ref().map(|e| e.fields.iter().filter(|(k, _)| k.starts_with("allowed_origins")).map(|(_, v)| v.clone()).collect::<Vec<_>>()).unwrap_or_default())
                 .into_iter().map(|problem| view! { <p class="error">{problem}</p> }).collect_view()}
-            <label><input type="checkbox" data-testid="edit-online" prop:checked=move || online.get() on:change=move |ev| online.set(event_target_checked(&ev)) />" Online"</label>
-            <label><input type="checkbox" prop:checked=move || receptive.get() on:change=move |ev| receptive.set(event_target_checked(&ev)) />" Receptive (agents do not start conversations)"</label>
+            <label class="check"><input type="checkbox" data-testid="edit-online" prop:checked=move || online.get() on:change=move |ev| online.set(event_target_checked(&ev)) />" Online"</label>
+            <label class="check"><input type="checkbox" prop:checked=move || receptive.get() on:change=move |ev| receptive.set(event_target_checked(&ev)) />" Receptive (agents do not start conversations)"</label>
             <button type="submit" data-testid="save-channel">"Save"</button>
             <dl>
                 <dt>"Channel key"</dt><dd data-testid="channel-key">{channel.key.clone()}</dd>
