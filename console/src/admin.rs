@@ -248,6 +248,9 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
                 <textarea readonly rows="2" data-testid="channel-snippet">{channel.snippet.clone()}</textarea>
             </label>
             <button type="button" on:click=copy>"Copy snippet"</button>
+            <p>"Chat page to share as a link: "
+                <a data-testid="channel-url" href=channel.chat_url.clone() target="_blank" rel="noopener">{channel.chat_url.clone()}</a>
+            </p>
         </form>
     }
 }

@@ -2,14 +2,16 @@
 //! WASM panel under `/widget/` and the agent console under `/console/` (Trunk's output
 //! directories, served with the brotli/gzip files xtask writes beside each asset).
 
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Redirect};
+use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::get;
 use axum::Router;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::AppState;
+use crate::channels;
 
 /// The loader a site owner's page fetches. Plain JS, a few hundred bytes compressed.
 pub const EMBED_JS: &str = include_str!("../../widget/loader/embed.js");
@@ -45,6 +47,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .fallback(ServeFile::new(console_dir.join("index.html")));
     Router::new()
         .route("/embed.js", get(embed_js))
+        .route("/chat/{channel_key}", get(hosted_chat))
         .route("/", get(|| async { Redirect::to("/console/") }))
         .route("/console", get(|| async { Redirect::to("/console/") }))
         .nest_service("/widget", widget)
@@ -60,4 +63,28 @@ async fn embed_js() -> impl IntoResponse {
         ],
         EMBED_JS,
     )
+}
+
+/// The channel's own chat page: the snippet on a page of the gateway, for sharing as a link.
+async fn hosted_chat(
+    State(state): State<AppState>,
+    Path(channel_key): Path<String>,
+) -> crate::error::Result<Html<String>> {
+    let channel = channels::by_key(&state, &channel_key).await?;
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    Ok(Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title></head>\
+         <body style=\"font-family: system-ui, sans-serif; margin: 10vh auto; max-width: 32rem; padding: 0 1rem\">\
+         <h1>{title}</h1><p>{greeting}</p><p>Open the chat with the button at the bottom of the page.</p>\
+         <script async src=\"/embed.js\" data-channel=\"{key}\"></script></body></html>",
+        title = escape(&channel.appearance.title),
+        greeting = escape(&channel.appearance.greeting),
+        key = escape(&channel.key),
+    )))
 }

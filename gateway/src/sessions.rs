@@ -127,7 +127,7 @@ async fn create_session(
     let Json(request) = body?;
     let origin = channels::request_origin(&headers);
     let channel = channels::by_key(&state, &request.channel_key).await?;
-    channels::check_origin(&channel, origin)?;
+    channels::check_origin(&channel, origin, &state.config.public_url())?;
     let limits = &state.limits;
     limits::check(&[
         (&limits.sessions_per_ip, &peer.ip().to_string()),
@@ -188,7 +188,7 @@ async fn visitor_ws(
         .channel_by_id(&claims.channel_id)
         .await?
         .ok_or(Error::InvalidSessionToken)?;
-    channels::check_origin(&channel, origin)?;
+    channels::check_origin(&channel, origin, &state.config.public_url())?;
     let resume = query.conversation_id.map(|id| (id, query.resume_after));
     Ok(upgrade
         .max_message_size(socket::TRANSPORT_MAX_BYTES)

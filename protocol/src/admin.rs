@@ -25,6 +25,8 @@ pub struct ChannelView {
     pub appearance: Appearance,
     /// The `<script>` tag to paste into the site's pages.
     pub snippet: String,
+    /// A page on the gateway with the chat on it, to share as a link (emails, QR codes).
+    pub chat_url: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -89,6 +89,7 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
             state.config.public_url(),
             channel.key
         ),
+        chat_url: format!("{}/chat/{}", state.config.public_url(), channel.key),
     }
 }
 

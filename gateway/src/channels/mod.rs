@@ -37,9 +37,10 @@ pub fn request_origin(headers: &HeaderMap) -> Option<&str> {
 /// An empty allow-list admits any origin; otherwise the origin must equal one entry exactly
 /// (scheme, host and port as the browser serialises them). A request without an `Origin` header
 /// is refused by a restricted channel: browsers always send it on the widget's cross-origin
-/// calls, so its absence means a client outside a browser page.
-pub fn check_origin(channel: &ChannelRecord, origin: Option<&str>) -> Result<()> {
-    if channel.allowed_origins.is_empty() {
+/// calls, so its absence means a client outside a browser page. The gateway's own origin is
+/// always allowed: it serves each channel's hosted chat page (`/chat/{key}`).
+pub fn check_origin(channel: &ChannelRecord, origin: Option<&str>, own_origin: &str) -> Result<()> {
+    if channel.allowed_origins.is_empty() || origin == Some(own_origin) {
         return Ok(());
     }
     match origin {
@@ -69,7 +70,11 @@ async fn widget_bootstrap(
 ) -> Result<Json<WidgetBootstrap>> {
     let Query(query) = query?;
     let channel = by_key(&state, &channel_key).await?;
-    check_origin(&channel, request_origin(&headers))?;
+    check_origin(
+        &channel,
+        request_origin(&headers),
+        &state.config.public_url(),
+    )?;
     let previous = query
         .ticket
         .as_deref()
@@ -89,6 +94,8 @@ async fn widget_bootstrap(
 mod tests {
     use super::*;
     use protocol::{Appearance, LauncherPosition};
+
+    const OWN: &str = "https://chat.gateway.example";
 
     fn channel(origins: &[&str]) -> ChannelRecord {
         ChannelRecord {
@@ -113,14 +120,14 @@ mod tests {
 
     #[test]
     fn empty_allow_list_admits_any_origin_even_none() {
-        assert!(check_origin(&channel(&[]), Some("https://a.example")).is_ok());
-        assert!(check_origin(&channel(&[]), None).is_ok());
+        assert!(check_origin(&channel(&[]), Some("https://a.example"), OWN).is_ok());
+        assert!(check_origin(&channel(&[]), None, OWN).is_ok());
     }
 
     #[test]
     fn origins_compare_exactly() {
         let c = channel(&["https://shop.example"]);
-        assert!(check_origin(&c, Some("https://shop.example")).is_ok());
+        assert!(check_origin(&c, Some("https://shop.example"), OWN).is_ok());
         for wrong in [
             "https://shop.example/",
             "https://SHOP.example",
@@ -130,10 +137,14 @@ mod tests {
             "null",
         ] {
             assert!(
-                check_origin(&c, Some(wrong)).is_err(),
+                check_origin(&c, Some(wrong), OWN).is_err(),
                 "{wrong} must be refused"
             );
         }
-        assert!(check_origin(&c, None).is_err());
+        assert!(check_origin(&c, None, OWN).is_err());
+        assert!(
+            check_origin(&c, Some(OWN), OWN).is_ok(),
+            "the hosted chat page is the channel's own"
+        );
     }
 }

@@ -65,6 +65,7 @@ async fn a_channel_is_created_from_a_name_and_a_timeout_and_accepts_any_origin()
         )
     );
     assert!(channel.secret.len() >= 32);
+    assert_eq!(channel.chat_url, gw.url(&format!("/chat/{}", channel.key)));
 
     // Empty allow-list: any site may embed it.
     let bootstrap = get(

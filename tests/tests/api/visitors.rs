@@ -157,3 +157,32 @@ async fn agent_endpoints_require_a_login() {
         (StatusCode::UNAUTHORIZED, "invalid_credentials")
     );
 }
+
+#[tokio::test]
+async fn each_channel_has_a_chat_page_on_the_gateway_whose_origin_it_accepts() {
+    let gw = TestGateway::spawn().await;
+    let page = reqwest::get(gw.url("/chat/demo")).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(r#"<script async src="/embed.js" data-channel="demo"></script>"#),
+        "{html}"
+    );
+
+    // The demo channel allows only the demo site, and the gateway's own page.
+    let own_origin = gw.url("");
+    let bootstrap = get(&gw.url("/v1/widget/demo"), Some(&own_origin)).await;
+    assert_eq!(bootstrap.status, StatusCode::OK, "{}", bootstrap.body);
+    let visitor = Visitor::arrive(&gw, &own_origin).await;
+    assert!(!visitor.session.session_token.is_empty());
+
+    let unknown = get(&gw.url("/chat/no-such-channel"), None).await;
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (StatusCode::NOT_FOUND, "channel_not_found")
+    );
+}
