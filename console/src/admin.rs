@@ -248,9 +248,85 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
                 <textarea readonly rows="2" data-testid="channel-snippet">{channel.snippet.clone()}</textarea>
             </label>
             <button type="button" on:click=copy>"Copy snippet"</button>
+            {captcha_form(page, &channel)}
             <p>"Chat page to share as a link: "
                 <a data-testid="channel-url" href=channel.chat_url.clone() target="_blank" rel="noopener">{channel.chat_url.clone()}</a>
             </p>
         </form>
+    }
+}
+
+const PROVIDERS: &[(&str, &str)] = &[
+    ("none", "None"),
+    ("recaptcha_v2", "reCAPTCHA v2"),
+    ("recaptcha_v3", "reCAPTCHA v3 (scored)"),
+    ("hcaptcha", "hCaptcha"),
+    ("turnstile", "Turnstile"),
+];
+
+/// The captcha settings, saved on their own: the secret is write-only, so an ordinary edit of
+/// the channel never sends (and so never clears) it.
+fn captcha_form(page: Page, channel: &ChannelView) -> impl IntoView {
+    let path = format!("/v1/admin/channels/{}", channel.id);
+    let current = channel.captcha.as_ref();
+    let provider = RwSignal::new(current.map_or("none".to_owned(), |c| {
+        serde_json::to_value(c.provider)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }));
+    let site_key = RwSignal::new(current.map(|c| c.site_key.clone()).unwrap_or_default());
+    let secret = RwSignal::new(String::new());
+    let min_score = RwSignal::new(
+        current
+            .and_then(|c| c.min_score)
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    );
+    let save = move |_| {
+        let captcha = match provider.get_untracked().as_str() {
+            "none" => Value::Null,
+            chosen => {
+                let score = min_score.get_untracked();
+                json!({
+                    "provider": chosen, "site_key": site_key.get_untracked(), "secret": secret.get_untracked(),
+                    "min_score": if score.trim().is_empty() { Value::Null } else { score.trim().parse::<f64>().map_or(json!(score), |n| json!(n)) },
+                })
+            }
+        };
+        page.change(Request::patch(&path), Some(json!({ "captcha": captcha })));
+    };
+    let captcha_problems = move || {
+        page.error
+            .with(|e| {
+                e.as_ref()
+                    .map(|e| {
+                        e.fields
+                            .iter()
+                            .filter(|(k, _)| k.starts_with("captcha"))
+                            .map(|(k, v)| format!("{k}: {v}"))
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default()
+            })
+            .into_iter()
+            .map(|problem| view! { <p class="error" data-testid="captcha-error">{problem}</p> })
+            .collect_view()
+    };
+    view! {
+        <fieldset class="captcha-settings">
+            <legend>"Captcha"</legend>
+            <select data-testid="captcha-provider" on:change=move |ev| provider.set(event_target_value(&ev))>
+                {PROVIDERS
+                    .iter()
+                    .map(|(value, label)| view! { <option value=*value selected=move || provider.get() == *value>{*label}</option> })
+                    .collect_view()}
+            </select>
+            <input placeholder="Site key" data-testid="captcha-site-key" prop:value=move || site_key.get() on:input=move |ev| site_key.set(event_target_value(&ev)) />
+            <input type="password" placeholder="Secret key (needed to save)" autocomplete="off" data-testid="captcha-secret" on:input=move |ev| secret.set(event_target_value(&ev)) />
+            <input placeholder="Minimum score, v3 only (0.5 if empty)" prop:value=move || min_score.get() on:input=move |ev| min_score.set(event_target_value(&ev)) />
+            {captcha_problems}
+            <button type="button" data-testid="save-captcha" on:click=save>"Save captcha"</button>
+        </fieldset>
     }
 }
