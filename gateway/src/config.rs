@@ -43,6 +43,8 @@ pub struct Config {
     pub sessions_per_channel_per_minute: u32,
     /// Messages per visitor session (bursts of 20) and per channel, per minute.
     pub messages_per_session_per_minute: u32,
+    /// Messages per client IP (bursts of 40), across all its sessions, per minute.
+    pub messages_per_ip_per_minute: u32,
     pub messages_per_channel_per_minute: u32,
     /// Seed the demo channel (key `demo`) and the demo agent at start-up.
     pub demo: bool,
@@ -68,6 +70,7 @@ impl Default for Config {
             sessions_per_ip_per_minute: 30,
             sessions_per_channel_per_minute: 3000,
             messages_per_session_per_minute: 60,
+            messages_per_ip_per_minute: 300,
             messages_per_channel_per_minute: 6000,
             demo: false,
             demo_site_origin: "http://127.0.0.1:8081".into(),

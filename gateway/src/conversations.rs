@@ -2,6 +2,7 @@
 //! published) and the inbox the agents see. The sockets call these functions; so do the tests.
 
 use protocol::MAX_MESSAGE_CHARS;
+use std::net::IpAddr;
 
 use crate::app::AppState;
 use crate::error::{Error, Result};
@@ -35,6 +36,7 @@ pub async fn post_visitor_message(
     state: &AppState,
     channel: &ChannelRecord,
     claims: &SessionClaims,
+    ip: IpAddr,
     client_id: &str,
     text: &str,
 ) -> Result<Appended> {
@@ -42,6 +44,7 @@ pub async fn post_visitor_message(
     let limits = &state.limits;
     limits::check(&[
         (&limits.messages_per_session, &claims.session_id),
+        (&limits.messages_per_ip, &ip.to_string()),
         (&limits.messages_per_channel, &channel.id),
     ])?;
     let context = VisitContext {

@@ -64,6 +64,8 @@ pub struct Limits {
     pub sessions_per_ip: RateLimit,
     pub sessions_per_channel: RateLimit,
     pub messages_per_session: RateLimit,
+    /// Many sessions from one address (tabs, or a script) share this.
+    pub messages_per_ip: RateLimit,
     pub messages_per_channel: RateLimit,
 }
 
@@ -80,6 +82,7 @@ impl Limits {
             ),
             // A reconnect resends everything written offline at once: the burst allows for it.
             messages_per_session: RateLimit::per_minute(config.messages_per_session_per_minute, 20),
+            messages_per_ip: RateLimit::per_minute(config.messages_per_ip_per_minute, 40),
             messages_per_channel: RateLimit::per_minute(
                 config.messages_per_channel_per_minute,
                 config.messages_per_channel_per_minute,

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use protocol::{CreateSession, EndReason, SessionCreated, VisitorClientFrame, VisitorServerFrame};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -173,6 +173,7 @@ struct VisitorWsQuery {
 /// page the channel does not allow, whatever the browser's CORS handling did.
 async fn visitor_ws(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     query: Result<Query<VisitorWsQuery>, QueryRejection>,
     upgrade: WebSocketUpgrade,
@@ -193,7 +194,7 @@ async fn visitor_ws(
     Ok(upgrade
         .max_message_size(socket::TRANSPORT_MAX_BYTES)
         .on_upgrade(move |ws| async move {
-            if let Err(e) = visitor_socket(state, channel, claims, ws, resume).await {
+            if let Err(e) = visitor_socket(state, channel, claims, peer.ip(), ws, resume).await {
                 tracing::warn!(error = %e, "visitor socket ended with an error");
             }
         }))
@@ -207,6 +208,7 @@ async fn visitor_socket(
     state: AppState,
     channel: ChannelRecord,
     claims: SessionClaims,
+    ip: IpAddr,
     mut ws: WebSocket,
     resume: Option<(String, i64)>,
 ) -> Result<()> {
@@ -261,7 +263,7 @@ async fn visitor_socket(
                 Incoming::Frame(VisitorClientFrame::Typing) => idle_deadline = Instant::now() + idle_limit,
                 Incoming::Frame(VisitorClientFrame::Send { client_id, text }) => {
                     idle_deadline = Instant::now() + idle_limit;
-                    let reply = match conversations::post_visitor_message(&state, &channel, &claims, &client_id, &text).await {
+                    let reply = match conversations::post_visitor_message(&state, &channel, &claims, ip, &client_id, &text).await {
                         Ok(appended) => VisitorServerFrame::Ack {
                             client_id,
                             conversation_id: appended.message.conversation_id,

@@ -75,3 +75,36 @@ async fn a_flood_of_messages_is_refused_per_message_and_nothing_refused_is_store
     assert_eq!((acked.len(), refused.len()), (20, 5));
     assert_eq!(gw.stored(&acked[0]).await.len(), 20);
 }
+
+#[tokio::test]
+async fn many_sessions_from_one_address_share_its_message_limit() {
+    let gw = TestGateway::spawn_with(|c| c.messages_per_ip_per_minute = 6).await;
+    let mut refused = 0;
+    // Three sessions, each well inside its own limit; together past the address's burst of 40.
+    for tab in 0..3 {
+        let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+        let mut socket = visitor.connect(&gw, None).await;
+        socket.recv::<VisitorServerFrame>().await;
+        for i in 0..15 {
+            socket
+                .send(&VisitorClientFrame::Send {
+                    client_id: format!("t{tab}-{i}"),
+                    text: "x".into(),
+                })
+                .await;
+            if let VisitorServerFrame::Error { code, .. } = socket
+                .recv_until(|f| {
+                    matches!(
+                        f,
+                        VisitorServerFrame::Ack { .. } | VisitorServerFrame::Error { .. }
+                    )
+                })
+                .await
+            {
+                assert_eq!(code, "rate_limited");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(refused, 45 - 40);
+}
