@@ -89,12 +89,12 @@ async fn an_idle_session_is_ended_by_the_gateway_and_its_token_opens_nothing_aga
 
 #[tokio::test]
 async fn typing_and_messages_keep_the_session_alive() {
-    let gw = gateway_with_timeout(1).await;
+    let gw = gateway_with_timeout(2).await;
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut socket = visitor.connect(&gw, None).await;
     let started = Instant::now();
     for step in 0..3 {
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        tokio::time::sleep(Duration::from_millis(800)).await;
         if step == 1 {
             socket
                 .send(&VisitorClientFrame::Send {
@@ -106,7 +106,7 @@ async fn typing_and_messages_keep_the_session_alive() {
             socket.send(&VisitorClientFrame::Typing).await;
         }
     }
-    // 1.8 s in, with activity every 0.6 s: not ended. Then silence ends it.
+    // 2.4 s in, with activity every 0.8 s against a 2 s timeout: not ended. Then silence ends it.
     let frame = ended(&mut socket).await;
     assert!(matches!(
         frame,
@@ -116,7 +116,7 @@ async fn typing_and_messages_keep_the_session_alive() {
         }
     ));
     assert!(
-        started.elapsed() >= Duration::from_millis(2700),
+        started.elapsed() >= Duration::from_millis(4200),
         "ended too early: {:?}",
         started.elapsed()
     );
