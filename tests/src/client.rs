@@ -113,6 +113,11 @@ impl Answer {
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
     }
+
+    /// Fails the test unless this is the error `code` with `status`.
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!((self.status, self.code()), (status, code), "{}", self.body);
+    }
 }
 
 async fn answer(response: reqwest::Response) -> Answer {

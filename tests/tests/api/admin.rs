@@ -31,10 +31,7 @@ async fn only_logged_in_admins_may_manage_channels() {
     .unwrap();
     let agent = login(&gw, "sam@demo.test", "a long password").await;
     let answer = call(&gw, &agent, Method::GET, "/v1/admin/channels", None).await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (StatusCode::FORBIDDEN, "forbidden")
-    );
+    answer.assert_error(StatusCode::FORBIDDEN, "forbidden");
 }
 
 #[tokio::test]
@@ -100,10 +97,7 @@ async fn bad_values_are_refused_field_by_field_and_nothing_is_saved() {
         Some(json!({"name": "", "inactivity_timeout_secs": "soon", "allowed_origins": ["https://ok.example", "https://bad.example/"]})),
     )
     .await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
-    );
+    answer.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     let fields = answer.body["error"]["fields"].as_object().unwrap();
     assert_eq!(
         fields.keys().collect::<Vec<_>>(),
@@ -207,10 +201,7 @@ async fn an_offline_channel_hides_the_widget_and_refuses_sessions() {
     let bootstrap = get(&gw.url("/v1/widget/demo"), Some(SITE_ORIGIN)).await;
     assert_eq!(bootstrap.body["visibility"]["state"], "hidden");
     let session = open_session(&gw, SITE_ORIGIN, &ticket, None).await;
-    assert_eq!(
-        (session.status, session.code()),
-        (StatusCode::SERVICE_UNAVAILABLE, "channel_offline")
-    );
+    session.assert_error(StatusCode::SERVICE_UNAVAILABLE, "channel_offline");
 }
 
 #[tokio::test]
@@ -250,10 +241,7 @@ async fn a_channel_with_an_open_conversation_is_not_deleted_alone_or_in_bulk() {
         None,
     )
     .await;
-    assert_eq!(
-        (alone.status, alone.code()),
-        (StatusCode::CONFLICT, "channel_in_use")
-    );
+    alone.assert_error(StatusCode::CONFLICT, "channel_in_use");
     assert_eq!(alone.body["error"]["refused"][0]["name"], "Demo site");
 
     let bulk = call(
@@ -264,10 +252,7 @@ async fn a_channel_with_an_open_conversation_is_not_deleted_alone_or_in_bulk() {
         Some(json!({"ids": [spare.id, demo.id]})),
     )
     .await;
-    assert_eq!(
-        (bulk.status, bulk.code()),
-        (StatusCode::CONFLICT, "channel_in_use")
-    );
+    bulk.assert_error(StatusCode::CONFLICT, "channel_in_use");
     assert_eq!(bulk.body["error"]["refused"].as_array().unwrap().len(), 1);
     assert!(
         gw.state
@@ -287,10 +272,7 @@ async fn a_channel_with_an_open_conversation_is_not_deleted_alone_or_in_bulk() {
         Some(json!({"ids": [spare.id, "no-such-id"]})),
     )
     .await;
-    assert_eq!(
-        (unknown.status, unknown.code()),
-        (StatusCode::NOT_FOUND, "channel_not_found")
-    );
+    unknown.assert_error(StatusCode::NOT_FOUND, "channel_not_found");
 
     let ok = call(
         &gw,

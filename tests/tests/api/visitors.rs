@@ -35,16 +35,10 @@ async fn a_page_on_another_origin_is_refused_everywhere() {
     let evil = "http://evil.test";
 
     let bootstrap = get(&gw.url("/v1/widget/demo"), Some(evil)).await;
-    assert_eq!(
-        (bootstrap.status, bootstrap.code()),
-        (StatusCode::FORBIDDEN, "origin_not_allowed")
-    );
+    bootstrap.assert_error(StatusCode::FORBIDDEN, "origin_not_allowed");
 
     let session = open_session(&gw, evil, &visitor.ticket, None).await;
-    assert_eq!(
-        (session.status, session.code()),
-        (StatusCode::FORBIDDEN, "origin_not_allowed")
-    );
+    session.assert_error(StatusCode::FORBIDDEN, "origin_not_allowed");
 
     // A token issued to the real site, replayed from another origin, does not open a socket.
     let url = gw.ws_url(&format!(
@@ -90,10 +84,7 @@ async fn a_returning_browser_keeps_its_visitor_id_and_a_forged_ticket_is_refused
     let (payload, _) = first.ticket.split_once('.').unwrap();
     let forged = format!("{payload}.AAAA");
     let answer = open_session(&gw, SITE_ORIGIN, &forged, None).await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (StatusCode::UNAUTHORIZED, "invalid_visit_ticket")
-    );
+    answer.assert_error(StatusCode::UNAUTHORIZED, "invalid_visit_ticket");
 }
 
 #[tokio::test]
@@ -112,10 +103,7 @@ async fn malformed_requests_get_json_errors() {
     assert_eq!(body["error"]["code"], "bad_request");
 
     let missing = get(&gw.url("/v1/nothing-here"), None).await;
-    assert_eq!(
-        (missing.status, missing.code()),
-        (StatusCode::NOT_FOUND, "not_found")
-    );
+    missing.assert_error(StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test]
@@ -137,10 +125,7 @@ async fn expired_and_garbage_session_tokens_open_no_socket() {
 async fn agent_endpoints_require_a_login() {
     let gw = TestGateway::spawn().await;
     let me = get(&gw.url("/v1/agent/me"), None).await;
-    assert_eq!(
-        (me.status, me.code()),
-        (StatusCode::UNAUTHORIZED, "unauthorized")
-    );
+    me.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     match Socket::connect(&gw.ws_url("/v1/agent/ws"), None, None).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status(), 401)
@@ -152,10 +137,7 @@ async fn agent_endpoints_require_a_login() {
         password: "nope".into(),
     };
     let answer = post(&gw.url("/v1/agent/login"), None, &wrong).await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (StatusCode::UNAUTHORIZED, "invalid_credentials")
-    );
+    answer.assert_error(StatusCode::UNAUTHORIZED, "invalid_credentials");
 }
 
 #[tokio::test]
@@ -181,8 +163,5 @@ async fn each_channel_has_a_chat_page_on_the_gateway_whose_origin_it_accepts() {
     assert!(!visitor.session.session_token.is_empty());
 
     let unknown = get(&gw.url("/chat/no-such-channel"), None).await;
-    assert_eq!(
-        (unknown.status, unknown.code()),
-        (StatusCode::NOT_FOUND, "channel_not_found")
-    );
+    unknown.assert_error(StatusCode::NOT_FOUND, "channel_not_found");
 }
