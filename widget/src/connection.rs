@@ -3,12 +3,13 @@
 //! what was never acknowledged (same client ids, so nothing is stored twice).
 
 use browser_socket::Link;
-use gloo_net::http::Request;
 use leptos::html::Div;
 use leptos::prelude::*;
 use protocol::{CreateSession, ErrorBody, SessionCreated, VisitorClientFrame, VisitorServerFrame};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 use crate::captcha;
 use crate::transcript::Transcript;
@@ -189,26 +190,45 @@ async fn open_session(
         page_url,
         captcha_token,
     };
-    let response = Request::post(&format!("{}/v1/sessions", options.gateway))
-        .json(&body)
-        .map_err(|e| e.to_string())?
-        .send()
+    let (ok, text) = post_json(&format!("{}/v1/sessions", options.gateway), &body)
         .await
         .map_err(|_| "The chat service cannot be reached.".to_owned())?;
-    if !response.ok() {
-        let error: Result<ErrorBody, _> = response.json().await;
+    if !ok {
+        let error: Result<ErrorBody, _> = serde_json::from_str(&text);
         return Err(error.map_or_else(
             |_| "The chat is unavailable.".to_owned(),
             |e| e.error.message,
         ));
     }
-    let session: SessionCreated = response.json().await.map_err(|e| e.to_string())?;
+    let session: SessionCreated = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     // The visitor opened the chat: from now on this browser is remembered, so a reload finds the
     // same conversation. Nothing was stored before this click.
     if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
         let _ = storage.set_item(&options.store, &options.ticket);
     }
     Ok(session)
+}
+
+/// POSTs `body` as JSON with the browser's `fetch`; returns whether the status was 2xx, and the
+/// body text. (The widget's one HTTP call: a plain fetch keeps an HTTP crate out of its size.)
+async fn post_json<T: serde::Serialize>(url: &str, body: &T) -> Result<(bool, String), JsValue> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(
+        &serde_json::to_string(body).expect("bodies serialize"),
+    ));
+    let headers = web_sys::Headers::new()?;
+    headers.set("content-type", "application/json")?;
+    init.set_headers(&headers);
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await?
+        .dyn_into()?;
+    let text = JsFuture::from(response.text()?)
+        .await?
+        .as_string()
+        .unwrap_or_default();
+    Ok((response.ok(), text))
 }
 
 fn open_socket(chat: &Rc<Chat>, token: &str) {
