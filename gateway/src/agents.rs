@@ -30,6 +30,11 @@ use crate::{channels, now_ms};
 
 pub const LOGIN_COOKIE: &str = "livechat_agent";
 
+/// A hash no password matches in practice, verified when the email is unknown.
+static UNKNOWN_AGENT_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    hash_password(&random_token(32)).expect("argon2 hashes a random password")
+});
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/agent/login", post(login))
@@ -99,7 +104,12 @@ pub async fn log_in(
     password: &str,
 ) -> Result<(String, AgentRecord)> {
     let agent = state.store.agent_by_email(email).await?;
-    let Some(agent) = agent.filter(|a| password_matches(password, &a.password_hash)) else {
+    // An unknown email costs the same argon2 work as a wrong password, so the answer's timing
+    // does not reveal who has an account either.
+    let hash = agent
+        .as_ref()
+        .map_or_else(|| UNKNOWN_AGENT_HASH.clone(), |a| a.password_hash.clone());
+    let Some(agent) = agent.filter(|_| password_matches(password, &hash)) else {
         return Err(Error::InvalidCredentials);
     };
     let token = random_token(32);

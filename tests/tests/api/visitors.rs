@@ -138,6 +138,16 @@ async fn agent_endpoints_require_a_login() {
     };
     let answer = post(&gw.url("/v1/agent/login"), None, &wrong).await;
     answer.assert_error(StatusCode::UNAUTHORIZED, "invalid_credentials");
+    // An unknown email gets the very same answer: the endpoint tells no one who has an account.
+    let unknown = protocol::LoginRequest {
+        email: "nobody@demo.test".into(),
+        password: "nope".into(),
+    };
+    let answer_unknown = post(&gw.url("/v1/agent/login"), None, &unknown).await;
+    assert_eq!(
+        (answer_unknown.status, answer_unknown.body.clone()),
+        (answer.status, answer.body.clone())
+    );
 }
 
 #[tokio::test]
