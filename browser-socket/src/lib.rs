@@ -5,6 +5,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, WebSocket};
@@ -20,22 +21,33 @@ pub struct Link {
 }
 
 impl Link {
-    /// Opens a socket to `url`. Each JSON text frame that parses as `T` goes to `on_frame`;
-    /// `on_close` runs once the socket is gone (refused, dropped or closed).
-    pub fn open<T: DeserializeOwned + 'static>(
+    /// Opens a socket to `url` for `owner`, held weakly (the owner holds this link, so a strong
+    /// reference would keep both alive forever). Each JSON text frame that parses as `T` goes to
+    /// `on_frame`; `on_close` runs once the socket is gone (refused, dropped or closed).
+    pub fn open<O: 'static, T: DeserializeOwned + 'static>(
         &self,
         url: &str,
-        mut on_frame: impl FnMut(T) + 'static,
-        mut on_close: impl FnMut() + 'static,
+        owner: &Rc<O>,
+        on_frame: fn(&O, T),
+        on_close: fn(&Rc<O>),
     ) -> Result<(), JsValue> {
         let socket = WebSocket::new(url)?;
+        let weak = Rc::downgrade(owner);
         let on_message = Callback::new(move |event: JsValue| {
             let text = event.unchecked_into::<MessageEvent>().data().as_string();
-            if let Some(frame) = text.and_then(|t| serde_json::from_str(&t).ok()) {
-                on_frame(frame);
+            if let (Some(owner), Some(frame)) = (
+                weak.upgrade(),
+                text.and_then(|t| serde_json::from_str(&t).ok()),
+            ) {
+                on_frame(&owner, frame);
             }
         });
-        let on_close = Callback::new(move |_| on_close());
+        let weak = Rc::downgrade(owner);
+        let on_close = Callback::new(move |_| {
+            if let Some(owner) = weak.upgrade() {
+                on_close(&owner);
+            }
+        });
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         *self.callbacks.borrow_mut() = vec![on_message, on_close];

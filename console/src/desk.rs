@@ -91,21 +91,11 @@ fn connect(desk: &Rc<Desk>) {
         "{scheme}://{}/v1/agent/ws",
         location.host().unwrap_or_default()
     );
-    let on_frame = {
-        let weak = Rc::downgrade(desk);
-        move |frame| {
-            if let Some(desk) = weak.upgrade() {
-                desk.on_frame(frame);
-            }
-        }
-    };
-    let weak = Rc::downgrade(desk);
-    let on_close = move || {
-        if let Some(desk) = weak.upgrade() {
-            reconnect_later(&desk);
-        }
-    };
-    if desk.link.open(&url, on_frame, on_close).is_err() {
+    if desk
+        .link
+        .open(&url, desk, Desk::on_frame, reconnect_later)
+        .is_err()
+    {
         reconnect_later(desk);
     }
 }

@@ -7,9 +7,9 @@ use std::net::IpAddr;
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
+use crate::limits;
 use crate::sessions::SessionClaims;
 use crate::store::{AgentRecord, Appended, ChannelRecord, NewMessage, VisitContext};
-use crate::{limits, now_ms};
 
 /// Longest `client_id` accepted: a UUID fits with room to spare.
 const MAX_CLIENT_ID_CHARS: usize = 64;
@@ -51,11 +51,7 @@ pub async fn post_visitor_message(
         page_url: claims.page_url.as_deref(),
         origin: claims.origin.as_deref(),
     };
-    let message = NewMessage {
-        client_id,
-        text,
-        sent_at_ms: now_ms(),
-    };
+    let message = NewMessage::now(client_id, text);
     let appended = state
         .store
         .append_visitor_message(channel, &claims.visitor_id, context, message)
@@ -72,11 +68,7 @@ pub async fn post_agent_message(
     text: &str,
 ) -> Result<Appended> {
     validate(client_id, text)?;
-    let message = NewMessage {
-        client_id,
-        text,
-        sent_at_ms: now_ms(),
-    };
+    let message = NewMessage::now(client_id, text);
     let appended = state
         .store
         .append_agent_message(conversation_id, agent, message)

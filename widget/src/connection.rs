@@ -131,6 +131,16 @@ impl Chat {
         }
     }
 
+    fn on_closed(self: &Rc<Self>) {
+        if !self.ready_seen.get() {
+            // Refused at the upgrade (expired or ended token): the next try gets a new session.
+            self.session.borrow_mut().take();
+        }
+        if !matches!(self.status.get_untracked(), Status::Ended(_)) {
+            self.retry_later("Connection lost; reconnecting…".into());
+        }
+    }
+
     fn retry_later(self: &Rc<Self>, reason: String) {
         self.status.set(Status::Retrying(reason));
         let weak = Rc::downgrade(self);
@@ -241,27 +251,11 @@ fn open_socket(chat: &Rc<Chat>, token: &str) {
     let base = chat.options.gateway.replacen("http", "ws", 1);
     let url = format!("{base}/v1/visitor/ws?token={token}{resume}");
     chat.ready_seen.set(false);
-    let on_frame = {
-        let weak = Rc::downgrade(chat);
-        move |frame| {
-            if let Some(chat) = weak.upgrade() {
-                chat.on_frame(frame);
-            }
-        }
-    };
-    let weak = Rc::downgrade(chat);
-    let on_close = move || {
-        if let Some(chat) = weak.upgrade() {
-            if !chat.ready_seen.get() {
-                // Refused at the upgrade (expired or ended token): the next try gets a new session.
-                chat.session.borrow_mut().take();
-            }
-            if !matches!(chat.status.get_untracked(), Status::Ended(_)) {
-                chat.retry_later("Connection lost; reconnecting…".into());
-            }
-        }
-    };
-    if chat.link.open(&url, on_frame, on_close).is_err() {
+    if chat
+        .link
+        .open(&url, chat, Chat::on_frame, Chat::on_closed)
+        .is_err()
+    {
         chat.retry_later("The chat connection failed.".into());
     }
 }

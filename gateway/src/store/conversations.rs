@@ -22,6 +22,17 @@ pub struct NewMessage<'a> {
     pub sent_at_ms: i64,
 }
 
+impl<'a> NewMessage<'a> {
+    /// A message as a client sends it now.
+    pub fn now(client_id: &'a str, text: &'a str) -> Self {
+        Self {
+            client_id,
+            text,
+            sent_at_ms: crate::now_ms(),
+        }
+    }
+}
+
 /// The outcome of an append.
 #[derive(Debug, Clone)]
 pub struct Appended {
