@@ -10,10 +10,13 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use futures_util::StreamExt;
-use protocol::{AgentClientFrame, AgentProfile, AgentServerFrame, LoginRequest, LoginResponse};
+use protocol::{
+    AgentClientFrame, AgentPresence, AgentProfile, AgentServerFrame, LoginRequest, LoginResponse,
+    SetPresence,
+};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
@@ -26,9 +29,11 @@ use crate::hub::{HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming};
 use crate::store::AgentRecord;
 use crate::tokens::{random_token, sha256_hex};
-use crate::{channels, now_ms};
+use crate::{channels, now_ms, presence};
 
 pub const LOGIN_COOKIE: &str = "livechat_agent";
+/// Conversations an agent holds at once unless set otherwise.
+pub const DEFAULT_CAPACITY: i64 = 5;
 
 /// A hash no password matches in practice, verified when the email is unknown.
 static UNKNOWN_AGENT_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -40,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/agent/login", post(login))
         .route("/v1/agent/logout", post(logout))
         .route("/v1/agent/me", get(me))
+        .route("/v1/agent/presence", put(set_presence))
         .route("/v1/agent/ws", get(agent_ws))
 }
 
@@ -78,6 +84,8 @@ pub async fn ensure_agent(
         name: name.to_owned(),
         password_hash: hash_password(password)?,
         role: role.to_owned(),
+        presence: AgentPresence::Online,
+        capacity: DEFAULT_CAPACITY,
     };
     state.store.insert_agent(&agent, now_ms()).await?;
     state
@@ -93,6 +101,8 @@ fn profile(agent: &AgentRecord) -> AgentProfile {
         name: agent.name.clone(),
         email: agent.email.clone(),
         role: agent.role.clone(),
+        presence: agent.presence,
+        capacity: u32::try_from(agent.capacity).unwrap_or(0),
     }
 }
 
@@ -161,6 +171,24 @@ async fn logout(State(state): State<AppState>, auth: AuthAgent) -> Result<Respon
 
 async fn me(auth: AuthAgent) -> Json<AgentProfile> {
     Json(profile(&auth.agent))
+}
+
+/// The agent sets online, away or offline; it counts while a console of theirs is connected.
+async fn set_presence(
+    State(state): State<AppState>,
+    auth: AuthAgent,
+    body: Result<Json<SetPresence>, JsonRejection>,
+) -> Result<Json<AgentProfile>> {
+    let Json(request) = body?;
+    state
+        .store
+        .set_agent_presence(&auth.agent.id, request.presence)
+        .await?;
+    let agent = AgentRecord {
+        presence: request.presence,
+        ..auth.agent
+    };
+    Ok(Json(profile(&agent)))
 }
 
 /// An authenticated agent, from `Authorization: Bearer …` or the login cookie.
@@ -257,6 +285,7 @@ async fn send_inbox(state: &AppState, ws: &mut WebSocket) -> Result<bool> {
 }
 
 async fn agent_socket(state: AppState, agent: AgentRecord, mut ws: WebSocket) -> Result<()> {
+    let _connected = presence::connect(&state, &agent.id).await?;
     let mut inbox = state.hub.subscribe(Topic::Inbox);
     let mut followed: StreamMap<String, BroadcastStream<HubEvent>> = StreamMap::new();
     let mut delivered = Delivered::default();

@@ -12,9 +12,10 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::hub::Hub;
 use crate::limits::Limits;
+use crate::presence::Connections;
 use crate::store::Store;
 use crate::tokens::{random_token, Signer};
-use crate::{agents, assets, channels, demo, sessions};
+use crate::{agents, assets, channels, demo, rules, sessions};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +24,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     pub signer: Arc<Signer>,
     pub limits: Arc<Limits>,
+    /// Agents connected to this gateway, for the presence heartbeat.
+    pub connections: Arc<Connections>,
     /// One HTTP client for calls out (captcha providers), so connections are reused.
     pub http: reqwest::Client,
 }
@@ -39,6 +42,7 @@ impl AppState {
             config: Arc::new(config),
             store,
             hub: Arc::new(Hub::default()),
+            connections: Arc::new(Connections::default()),
             signer: Arc::new(Signer::new(key.as_bytes())),
             http: reqwest::Client::builder()
                 .user_agent(concat!("livechat-gateway/", env!("CARGO_PKG_VERSION")))
@@ -67,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(visitor)
         .merge(agents::router())
         .merge(channels::admin::router())
+        .merge(rules::api::router())
         .merge(assets::router(&state))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(|| async { Error::NotFound })

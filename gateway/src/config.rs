@@ -28,6 +28,12 @@ pub struct Config {
     pub agent_login_ttl_secs: u64,
     /// A page view this long after the previous one starts a new visit.
     pub visit_gap_secs: u64,
+    /// How often a page whose decision depends on agents' presence asks again, so the launcher
+    /// appears or disappears within seconds of agents coming online or going away.
+    pub visibility_poll_secs: u64,
+    /// An agent whose last console connection dropped counts as offline after this long (a
+    /// reload or a network blip in between changes nothing).
+    pub presence_grace_secs: u64,
     /// Mark cookies `Secure`: on whenever the gateway is reached over HTTPS.
     pub secure_cookies: bool,
     /// Replaces every provider's siteverify URL: for a verifying proxy, and for tests that run
@@ -63,6 +69,8 @@ impl Default for Config {
             session_ttl_secs: 600,
             agent_login_ttl_secs: 12 * 3600,
             visit_gap_secs: 30 * 60,
+            visibility_poll_secs: 5,
+            presence_grace_secs: 20,
             secure_cookies: false,
             captcha_verify_url: None,
             captcha_script_url: None,

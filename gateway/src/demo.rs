@@ -28,6 +28,8 @@ pub async fn seed(state: &AppState) -> Result<()> {
         receptive: false,
         captcha: None,
         last_error: None,
+        rules: Default::default(),
+        visibility_override: Default::default(),
         appearance: Appearance {
             title: "Chat with us".into(),
             greeting: "Hi! Ask us anything — we usually answer within a minute.".into(),

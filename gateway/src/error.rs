@@ -24,6 +24,14 @@ pub enum Error {
     OriginNotAllowed(String),
     #[error("the visit ticket is invalid")]
     InvalidVisitTicket,
+    #[error("the visit ticket is too old to open a chat; renew it")]
+    VisitTicketExpired,
+    #[error("the visit ticket has already opened a chat; renew it")]
+    VisitTicketUsed,
+    #[error("the chat is hidden on this channel for now")]
+    WidgetHidden,
+    #[error("the chat is not open: {detail}")]
+    RuleNotMet { rule: protocol::Rule, detail: String },
     #[error("the session token is invalid")]
     InvalidSessionToken,
     #[error("the session has expired")]
@@ -79,14 +87,18 @@ impl Error {
                 StatusCode::NOT_FOUND
             }
             Error::ChannelOffline => StatusCode::SERVICE_UNAVAILABLE,
-            Error::OriginNotAllowed(_) | Error::CaptchaFailed(_) | Error::Forbidden => {
-                StatusCode::FORBIDDEN
-            }
+            Error::OriginNotAllowed(_)
+            | Error::CaptchaFailed(_)
+            | Error::Forbidden
+            | Error::WidgetHidden
+            | Error::RuleNotMet { .. } => StatusCode::FORBIDDEN,
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::ChannelInUse(_) => StatusCode::CONFLICT,
             Error::CaptchaUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::InvalidVisitTicket
+            | Error::VisitTicketExpired
+            | Error::VisitTicketUsed
             | Error::InvalidSessionToken
             | Error::SessionExpired
             | Error::SessionEnded
@@ -107,6 +119,10 @@ impl Error {
             Error::ChannelOffline => codes::CHANNEL_OFFLINE,
             Error::OriginNotAllowed(_) => codes::ORIGIN_NOT_ALLOWED,
             Error::InvalidVisitTicket => codes::INVALID_VISIT_TICKET,
+            Error::VisitTicketExpired => codes::VISIT_TICKET_EXPIRED,
+            Error::VisitTicketUsed => codes::VISIT_TICKET_USED,
+            Error::WidgetHidden => codes::WIDGET_HIDDEN,
+            Error::RuleNotMet { rule, .. } => rule.code(),
             Error::InvalidSessionToken => codes::INVALID_SESSION_TOKEN,
             Error::SessionExpired => codes::SESSION_EXPIRED,
             Error::SessionEnded => codes::SESSION_ENDED,

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod hub;
 pub mod limits;
+pub mod presence;
 pub mod rules;
 pub mod sessions;
 pub mod socket;
@@ -36,9 +37,13 @@ pub async fn serve(
     state: app::AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Lives exactly as long as the server: a stopped gateway stops vouching for its agents.
+    let heartbeat = tokio::spawn(presence::heartbeat(state.clone()));
     // Connection info gives handlers the peer address (the captcha check sends it on).
     let service = app::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    heartbeat.abort();
+    served
 }

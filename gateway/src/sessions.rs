@@ -40,10 +40,27 @@ pub fn router() -> Router<AppState> {
 /// the gateway and signed, so the browser cannot claim a longer dwell or a later visit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitTicket {
+    /// Each ticket opens at most one chat; renewing gives the page view a new id.
+    #[serde(default)]
+    pub id: String,
     pub channel_id: String,
     pub visitor_id: String,
     pub visit: u32,
+    /// When this page view began.
     pub viewed_at_ms: i64,
+    #[serde(default)]
+    pub issued_at_ms: i64,
+}
+
+/// A ticket opens a chat only this long after it was issued (the widget renews older ones), so a
+/// ticket copied out of a browser is soon worthless, and used ids need not be kept for longer.
+pub const TICKET_TTL_MS: i64 = 60 * 60 * 1000;
+
+/// The longest page URL kept; longer ones are dropped rather than cut.
+const MAX_PAGE_URL: usize = 2048;
+
+pub fn page_url_within_limit(url: Option<String>) -> Option<String> {
+    url.filter(|u| u.len() <= MAX_PAGE_URL)
 }
 
 /// The ticket for a new page view: a returning visitor keeps its id, and its visit number goes
@@ -55,22 +72,28 @@ pub fn next_visit_ticket(
     visit_gap_secs: u64,
 ) -> VisitTicket {
     let gap_ms = i64::try_from(visit_gap_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    match previous {
-        Some(prev) => VisitTicket {
-            visit: if now_ms - prev.viewed_at_ms >= gap_ms {
-                prev.visit + 1
-            } else {
-                prev.visit
-            },
-            viewed_at_ms: now_ms,
-            ..prev
-        },
-        None => VisitTicket {
-            channel_id: channel_id.to_owned(),
-            visitor_id: uuid::Uuid::new_v4().to_string(),
-            visit: 1,
-            viewed_at_ms: now_ms,
-        },
+    let (visitor_id, visit) = match previous {
+        Some(prev) if now_ms - prev.viewed_at_ms >= gap_ms => (prev.visitor_id, prev.visit + 1),
+        Some(prev) => (prev.visitor_id, prev.visit),
+        None => (uuid::Uuid::new_v4().to_string(), 1),
+    };
+    VisitTicket {
+        id: random_token(12),
+        channel_id: channel_id.to_owned(),
+        visitor_id,
+        visit,
+        viewed_at_ms: now_ms,
+        issued_at_ms: now_ms,
+    }
+}
+
+/// The same page view under a fresh ticket: for opening a chat again on a page where the first
+/// ticket was used or grew old. Dwell time keeps counting from the page view's start.
+pub fn renew_visit_ticket(ticket: VisitTicket, now_ms: i64) -> VisitTicket {
+    VisitTicket {
+        id: random_token(12),
+        issued_at_ms: now_ms,
+        ..ticket
     }
 }
 
@@ -135,7 +158,19 @@ async fn create_session(
     ])?;
     let ticket = verify_visit_ticket(&state, &request.visit_ticket, &channel.id)
         .ok_or(Error::InvalidVisitTicket)?;
-    rules::check_session_allowed(&channel)?;
+    let now = now_ms();
+    if now - ticket.issued_at_ms > TICKET_TTL_MS {
+        return Err(Error::VisitTicketExpired);
+    }
+    let page_url = page_url_within_limit(request.page_url);
+    let page_view = rules::PageView {
+        visit: ticket.visit,
+        viewed_at_ms: ticket.viewed_at_ms,
+        page_url: page_url.as_deref(),
+    };
+    rules::decide_now(&state, &channel, page_view)
+        .await?
+        .allow_session()?;
     captcha::verify(
         &state,
         &channel,
@@ -144,14 +179,22 @@ async fn create_session(
         origin,
     )
     .await?;
+    // Last, so a refused captcha leaves the ticket usable for the retry.
+    if !state
+        .store
+        .use_visit_ticket(&ticket.id, ticket.issued_at_ms + TICKET_TTL_MS, now)
+        .await?
+    {
+        return Err(Error::VisitTicketUsed);
+    }
     let ttl_secs = state.config.session_ttl_secs;
     let claims = SessionClaims {
         session_id: random_token(16),
         channel_id: channel.id,
         visitor_id: ticket.visitor_id.clone(),
         origin: origin.map(str::to_owned),
-        page_url: request.page_url.filter(|u| u.len() <= 2048),
-        expires_at_ms: now_ms() + i64::try_from(ttl_secs * 1000).unwrap_or(i64::MAX),
+        page_url,
+        expires_at_ms: now + i64::try_from(ttl_secs * 1000).unwrap_or(i64::MAX),
     };
     Ok(Json(SessionCreated {
         session_token: state.signer.sign(SESSION_TOKEN, &claims),

@@ -42,6 +42,14 @@ pub struct WidgetBootstrap {
     /// Signed by the gateway: visitor id, visit number and the server time of this page view.
     /// The browser passes it back verbatim; it cannot edit it.
     pub visit_ticket: String,
+    /// Ask `GET /v1/widget/{key}/visibility` again after this long (dwell time running out,
+    /// agents' presence, business hours); None: the decision holds for this page view.
+    #[serde(default)]
+    pub recheck_after_ms: Option<u64>,
+    /// Keep the visit ticket in the browser's storage from this page view on: a repeat-visit
+    /// rule needs to know the previous visits. Otherwise nothing is stored before the chat opens.
+    #[serde(default)]
+    pub remember_visits: bool,
 }
 
 /// The gateway's decision for this page view.
@@ -49,6 +57,8 @@ pub struct WidgetBootstrap {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Visibility {
     Visible,
+    /// `reason` is a stable code: `channel_offline`, `widget_hidden` (override) or a rule's
+    /// `rule_…` code.
     Hidden { reason: String },
 }
 
@@ -133,4 +143,25 @@ pub struct AgentProfile {
     pub email: String,
     /// `agent` or `admin` (admins also manage channels).
     pub role: String,
+    /// What the agent chose; it counts only while a console of theirs is connected.
+    pub presence: AgentPresence,
+    /// How many conversations the agent holds at once.
+    pub capacity: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentPresence {
+    /// Takes conversations (while below capacity).
+    #[default]
+    Online,
+    /// Connected, but takes no new conversations.
+    Away,
+    Offline,
+}
+
+/// `PUT /v1/agent/presence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPresence {
+    pub presence: AgentPresence,
 }

@@ -6,6 +6,13 @@ pub const CHANNEL_NOT_FOUND: &str = "channel_not_found";
 pub const CHANNEL_OFFLINE: &str = "channel_offline";
 pub const ORIGIN_NOT_ALLOWED: &str = "origin_not_allowed";
 pub const INVALID_VISIT_TICKET: &str = "invalid_visit_ticket";
+/// The visit ticket is too old to open a chat; renew it (`GET /v1/widget/{key}/visibility`).
+pub const VISIT_TICKET_EXPIRED: &str = "visit_ticket_expired";
+/// The visit ticket already opened a chat; each opens one. Renew it as above.
+pub const VISIT_TICKET_USED: &str = "visit_ticket_used";
+/// An override hides the widget. Rules that keep the chat closed have codes `rule_…`
+/// ([`crate::Rule::code`]).
+pub const WIDGET_HIDDEN: &str = "widget_hidden";
 pub const INVALID_SESSION_TOKEN: &str = "invalid_session_token";
 pub const SESSION_EXPIRED: &str = "session_expired";
 /// The gateway ended the session (see the `session_ended` frame's reason); open a new one.

@@ -7,8 +7,10 @@
 pub mod admin;
 pub mod api;
 pub mod codes;
+pub mod rules;
 pub mod wire;
 
 pub use admin::*;
 pub use api::*;
+pub use rules::*;
 pub use wire::*;

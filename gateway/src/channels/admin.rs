@@ -217,6 +217,8 @@ fn new_channel() -> ChannelRecord {
         },
         captcha: None,
         last_error: None,
+        rules: Default::default(),
+        visibility_override: Default::default(),
     }
 }
 

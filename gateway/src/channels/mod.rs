@@ -2,23 +2,29 @@
 //! check, and `GET /v1/widget/{channel_key}`, the loader's one request per page view.
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::routing::get;
 use axum::{Json, Router};
-use protocol::WidgetBootstrap;
+use protocol::{VisibilityUpdate, WidgetBootstrap};
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::store::ChannelRecord;
+use crate::tokens::same_secret;
 use crate::{captcha, now_ms, rules, sessions};
+use admin::Admin;
+use std::collections::HashMap;
 
 pub mod admin;
 
 /// The visitor-facing route; the admin API is in [`admin`].
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/widget/{channel_key}", get(widget_bootstrap))
+    Router::new()
+        .route("/v1/widget/{channel_key}", get(widget_bootstrap))
+        .route("/v1/widget/{channel_key}/visibility", get(widget_recheck))
 }
 
 pub async fn by_key(state: &AppState, key: &str) -> Result<ChannelRecord> {
@@ -56,37 +62,121 @@ pub fn check_origin(channel: &ChannelRecord, origin: Option<&str>, own_origin: &
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct BootstrapQuery {
-    /// The visit ticket this browser kept from an earlier page view, if it kept one.
-    ticket: Option<String>,
+/// A caller of a channel's REST API (`/v1/channels/{id}/…`): a program holding the channel
+/// secret as `Authorization: Bearer <secret>`, or a logged-in admin (the console).
+pub struct ChannelAccess {
+    pub channel: ChannelRecord,
 }
 
+impl FromRequestParts<AppState> for ChannelAccess {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Error::BadRequest(e.body_text()))?;
+        let id = params.get("id").ok_or(Error::NotFound)?;
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let channel = state.store.channel_by_id(id).await?;
+        if let (Some(channel), Some(secret)) = (&channel, bearer) {
+            if same_secret(secret, &channel.secret) {
+                return Ok(ChannelAccess {
+                    channel: channel.clone(),
+                });
+            }
+        }
+        // Not the channel's secret: it must be an admin's login (which says 401 or 403).
+        Admin::from_request_parts(parts, state).await?;
+        Ok(ChannelAccess {
+            channel: channel.ok_or(Error::NotFound)?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PageViewQuery {
+    /// The bootstrap: the ticket this browser kept from an earlier page view, if it kept one.
+    /// A recheck: this page view's ticket.
+    ticket: Option<String>,
+    /// The host page's URL, for page URL rules.
+    page: Option<String>,
+}
+
+/// Channel lookup and origin check shared by the loader's two requests.
+async fn visited_channel(
+    state: &AppState,
+    channel_key: &str,
+    headers: &HeaderMap,
+) -> Result<ChannelRecord> {
+    let channel = by_key(state, channel_key).await?;
+    check_origin(&channel, request_origin(headers), &state.config.public_url())?;
+    Ok(channel)
+}
+
+fn page_view<'a>(ticket: &sessions::VisitTicket, page_url: Option<&'a str>) -> rules::PageView<'a> {
+    rules::PageView {
+        visit: ticket.visit,
+        viewed_at_ms: ticket.viewed_at_ms,
+        page_url,
+    }
+}
+
+/// A new page view: the decision, the appearance, and a new visit ticket.
 async fn widget_bootstrap(
     State(state): State<AppState>,
     Path(channel_key): Path<String>,
-    query: Result<Query<BootstrapQuery>, QueryRejection>,
+    query: Result<Query<PageViewQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Json<WidgetBootstrap>> {
     let Query(query) = query?;
-    let channel = by_key(&state, &channel_key).await?;
-    check_origin(
-        &channel,
-        request_origin(&headers),
-        &state.config.public_url(),
-    )?;
+    let channel = visited_channel(&state, &channel_key, &headers).await?;
     let previous = query
         .ticket
         .as_deref()
         .and_then(|t| sessions::verify_visit_ticket(&state, t, &channel.id));
     let ticket =
         sessions::next_visit_ticket(previous, &channel.id, now_ms(), state.config.visit_gap_secs);
+    let page_url = sessions::page_url_within_limit(query.page);
+    let decision =
+        rules::decide_now(&state, &channel, page_view(&ticket, page_url.as_deref())).await?;
     Ok(Json(WidgetBootstrap {
         channel_key: channel.key.clone(),
-        visibility: rules::visibility(&channel),
+        visibility: decision.visibility(),
+        recheck_after_ms: decision.recheck_after_ms,
+        remember_visits: channel.rules.repeat_visit.enabled,
         appearance: channel.appearance.clone(),
         captcha: captcha::challenge(&state, &channel),
         visit_ticket: sessions::sign_visit_ticket(&state, &ticket),
+    }))
+}
+
+/// The same page view again: presence or the clock may have changed the decision. Also renews
+/// the ticket, so the widget can open another chat on this page.
+async fn widget_recheck(
+    State(state): State<AppState>,
+    Path(channel_key): Path<String>,
+    query: Result<Query<PageViewQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<VisibilityUpdate>> {
+    let Query(query) = query?;
+    let channel = visited_channel(&state, &channel_key, &headers).await?;
+    let ticket = query
+        .ticket
+        .as_deref()
+        .and_then(|t| sessions::verify_visit_ticket(&state, t, &channel.id))
+        .ok_or(Error::InvalidVisitTicket)?;
+    let page_url = sessions::page_url_within_limit(query.page);
+    let decision =
+        rules::decide_now(&state, &channel, page_view(&ticket, page_url.as_deref())).await?;
+    let renewed = sessions::renew_visit_ticket(ticket, now_ms());
+    Ok(Json(VisibilityUpdate {
+        visibility: decision.visibility(),
+        recheck_after_ms: decision.recheck_after_ms,
+        visit_ticket: sessions::sign_visit_ticket(&state, &renewed),
     }))
 }
 
@@ -109,6 +199,8 @@ mod tests {
             receptive: false,
             captcha: None,
             last_error: None,
+            rules: Default::default(),
+            visibility_override: Default::default(),
             appearance: Appearance {
                 title: "t".into(),
                 greeting: "g".into(),

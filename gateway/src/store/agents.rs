@@ -1,9 +1,11 @@
-//! Agent rows and agent login sessions.
+//! Agent rows, their presence, and agent login sessions.
 
+use protocol::AgentPresence;
 use sqlx::any::AnyRow;
 
-use super::{col_i64, col_str, is_unique_violation, Store};
+use super::{col_i64, col_str, is_unique_violation, placeholders, Store};
 use crate::error::Result;
+use crate::rules::AgentCounts;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentRecord {
@@ -12,6 +14,27 @@ pub struct AgentRecord {
     pub name: String,
     pub password_hash: String,
     pub role: String,
+    /// Chosen by the agent; counts only while connected (see `presence`).
+    pub presence: AgentPresence,
+    pub capacity: i64,
+}
+
+const COLUMNS: &str = "a.id, a.email, a.name, a.password_hash, a.role, a.presence, a.capacity";
+
+pub fn presence_to_str(presence: AgentPresence) -> &'static str {
+    match presence {
+        AgentPresence::Online => "online",
+        AgentPresence::Away => "away",
+        AgentPresence::Offline => "offline",
+    }
+}
+
+fn presence_from_str(s: &str) -> AgentPresence {
+    match s {
+        "online" => AgentPresence::Online,
+        "away" => AgentPresence::Away,
+        _ => AgentPresence::Offline,
+    }
 }
 
 fn from_row(row: &AnyRow) -> Result<AgentRecord> {
@@ -21,6 +44,8 @@ fn from_row(row: &AnyRow) -> Result<AgentRecord> {
         name: col_str(row, "name")?,
         password_hash: col_str(row, "password_hash")?,
         role: col_str(row, "role")?,
+        presence: presence_from_str(&col_str(row, "presence")?),
+        capacity: col_i64(row, "capacity")?,
     })
 }
 
@@ -28,14 +53,16 @@ impl Store {
     /// Creates the agent unless one with this email exists; returns whether it was created.
     pub async fn insert_agent(&self, agent: &AgentRecord, now_ms: i64) -> Result<bool> {
         let result = sqlx::query(
-            "INSERT INTO agents (id, email, name, password_hash, role, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO agents (id, email, name, password_hash, role, presence, capacity, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&agent.id)
         .bind(&agent.email)
         .bind(&agent.name)
         .bind(&agent.password_hash)
         .bind(&agent.role)
+        .bind(presence_to_str(agent.presence))
+        .bind(agent.capacity)
         .bind(now_ms)
         .execute(&self.pool)
         .await;
@@ -47,12 +74,60 @@ impl Store {
     }
 
     pub async fn agent_by_email(&self, email: &str) -> Result<Option<AgentRecord>> {
-        let row =
-            sqlx::query("SELECT id, email, name, password_hash, role FROM agents WHERE email = $1")
-                .bind(email)
-                .fetch_optional(&self.pool)
-                .await?;
+        let sql = format!("SELECT {COLUMNS} FROM agents a WHERE a.email = $1");
+        let row = sqlx::query(&sql)
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(from_row).transpose()
+    }
+
+    pub async fn set_agent_presence(&self, agent_id: &str, presence: AgentPresence) -> Result<()> {
+        sqlx::query("UPDATE agents SET presence = $1 WHERE id = $2")
+            .bind(presence_to_str(presence))
+            .bind(agent_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks these agents as connected at `now_ms` (the presence heartbeat).
+    pub async fn touch_agents(&self, agent_ids: &[String], now_ms: i64) -> Result<()> {
+        if agent_ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE agents SET seen_at = $1 WHERE id IN ({})",
+            placeholders(2, agent_ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now_ms);
+        for id in agent_ids {
+            query = query.bind(id);
+        }
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Agents connected since `seen_after`, counted as online (online or away) and available
+    /// (online and below capacity in conversations not closed).
+    pub async fn agent_counts(&self, seen_after_ms: i64) -> Result<AgentCounts> {
+        let row = sqlx::query(
+            "SELECT \
+             COALESCE(SUM(CASE WHEN presence IN ('online', 'away') THEN 1 ELSE 0 END), 0) AS online, \
+             COALESCE(SUM(CASE WHEN presence = 'online' AND holding < capacity THEN 1 ELSE 0 END), 0) AS available \
+             FROM (SELECT a.presence, a.capacity, \
+                   (SELECT COUNT(*) FROM conversations c \
+                    WHERE c.assigned_agent_id = a.id AND c.status <> 'closed') AS holding \
+                   FROM agents a WHERE a.seen_at > $1) present",
+        )
+        .bind(seen_after_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        let count = |name| col_i64(&row, name).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+        Ok(AgentCounts {
+            online: count("online")?,
+            available: count("available")?,
+        })
     }
 
     pub async fn insert_agent_session(
@@ -78,13 +153,14 @@ impl Store {
         token_hash: &str,
         now_ms: i64,
     ) -> Result<Option<AgentRecord>> {
-        let row = sqlx::query(
-            "SELECT a.id, a.email, a.name, a.password_hash, a.role, s.expires_at \
-             FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!(
+            "SELECT {COLUMNS}, s.expires_at \
+             FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = $1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
         match row {
             Some(row) if col_i64(&row, "expires_at")? > now_ms => Ok(Some(from_row(&row)?)),
             _ => Ok(None),

@@ -1,11 +1,14 @@
 //! Channel rows.
 
-use protocol::{Appearance, CaptchaProvider, LauncherPosition, Refusal};
+use protocol::{
+    Appearance, CaptchaProvider, LauncherPosition, OverrideMode, Refusal, VisibilityOverride,
+    VisibilityRules,
+};
 use sqlx::any::AnyRow;
 
 use sqlx::Row;
 
-use super::{col_i64, col_opt_str, col_str, Store};
+use super::{col_i64, col_opt_str, col_str, placeholders, Store};
 use crate::error::{Error, Result};
 
 /// A channel as stored.
@@ -29,6 +32,10 @@ pub struct ChannelRecord {
     /// Why the channel does not work although online (e.g. a captcha secret the provider
     /// rejects); cleared when an admin edits the channel.
     pub last_error: Option<String>,
+    /// Saved apart from the other fields ([`Store::set_channel_rules`]), so an edit of the
+    /// channel and an edit of its rules never overwrite each other.
+    pub rules: VisibilityRules,
+    pub visibility_override: VisibilityOverride,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +68,24 @@ fn provider_from_str(s: &str) -> Option<CaptchaProvider> {
 
 const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, allowed_origins, \
                        online, receptive, title, greeting, accent_color, position, captcha_provider, \
-                       captcha_site_key, captcha_secret, captcha_min_score, last_error";
+                       captcha_site_key, captcha_secret, captcha_min_score, last_error, \
+                       visibility_rules, override_mode, override_until";
+
+fn override_mode_to_str(mode: OverrideMode) -> &'static str {
+    match mode {
+        OverrideMode::Rules => "rules",
+        OverrideMode::Visible => "visible",
+        OverrideMode::Hidden => "hidden",
+    }
+}
+
+fn override_mode_from_str(s: &str) -> OverrideMode {
+    match s {
+        "visible" => OverrideMode::Visible,
+        "hidden" => OverrideMode::Hidden,
+        _ => OverrideMode::Rules,
+    }
+}
 
 fn position_to_str(p: LauncherPosition) -> &'static str {
     match p {
@@ -103,6 +127,12 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
         receptive: col_i64(row, "receptive")? != 0,
         captcha,
         last_error: col_opt_str(row, "last_error")?,
+        rules: serde_json::from_str(&col_str(row, "visibility_rules")?)
+            .map_err(|e| Error::Internal(format!("corrupt visibility_rules: {e}")))?,
+        visibility_override: VisibilityOverride {
+            mode: override_mode_from_str(&col_str(row, "override_mode")?),
+            until_ms: row.try_get::<Option<i64>, _>("override_until")?,
+        },
         appearance: Appearance {
             title: col_str(row, "title")?,
             greeting: col_str(row, "greeting")?,
@@ -187,6 +217,29 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the channel's rules; false if there is no such channel.
+    pub async fn set_channel_rules(&self, id: &str, rules: &VisibilityRules) -> Result<bool> {
+        let json = serde_json::to_string(rules).map_err(|e| Error::Internal(e.to_string()))?;
+        let done = sqlx::query("UPDATE channels SET visibility_rules = $1 WHERE id = $2")
+            .bind(json)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets the override; false if there is no such channel.
+    pub async fn set_channel_override(&self, id: &str, set: VisibilityOverride) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE channels SET override_mode = $1, override_until = $2 WHERE id = $3")
+                .bind(override_mode_to_str(set.mode))
+                .bind(set.until_ms)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn set_channel_error(&self, id: &str, error: Option<&str>) -> Result<()> {
         sqlx::query("UPDATE channels SET last_error = $1 WHERE id = $2")
             .bind(error)
@@ -202,10 +255,7 @@ impl Store {
         &self,
         ids: &[String],
     ) -> Result<std::result::Result<(), Vec<Refusal>>> {
-        let list = (1..=ids.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = placeholders(1, ids.len());
         let lock = format!("UPDATE channels SET online = online WHERE id IN ({list})");
         let busy = format!(
             "SELECT ch.id, ch.name FROM channels ch WHERE ch.id IN ({list}) AND EXISTS \

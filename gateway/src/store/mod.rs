@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "channel gate",
         include_str!("../../migrations/0002_channel_gate.sql"),
     ),
+    (
+        3,
+        "visibility and presence",
+        include_str!("../../migrations/0003_visibility_presence.sql"),
+    ),
 ];
 
 #[derive(Debug)]
@@ -85,6 +90,14 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// `$from, $from+1, …` for an `IN (…)` list of `n` values.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether an error is a unique-constraint violation, on either backend.

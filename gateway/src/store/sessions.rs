@@ -1,4 +1,4 @@
-//! Visitor sessions the gateway ended before their tokens expired.
+//! Visitor sessions the gateway ended before their tokens expired, and visit tickets used.
 
 use super::{is_unique_violation, Store};
 use crate::error::Result;
@@ -26,5 +26,30 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
+    }
+
+    /// Marks the ticket used; false if it already was (a replay). Forgets tickets past their
+    /// expiry on the way, since those are refused as expired anyway.
+    pub async fn use_visit_ticket(
+        &self,
+        ticket_id: &str,
+        expires_at_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        sqlx::query("DELETE FROM used_visit_tickets WHERE expires_at < $1")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        let inserted =
+            sqlx::query("INSERT INTO used_visit_tickets (ticket_id, expires_at) VALUES ($1, $2)")
+                .bind(ticket_id)
+                .bind(expires_at_ms)
+                .execute(&self.pool)
+                .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 }

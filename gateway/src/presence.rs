@@ -1,0 +1,94 @@
+//! Agents' presence: what each agent chose (online, away, offline), counted only while one of
+//! their connections is alive.
+//!
+//! Liveness is a heartbeat in the store, not a flag flipped on disconnect: each gateway refreshes
+//! `seen_at` for the agents connected to it, and an agent whose `seen_at` is older than the grace
+//! period reads as offline. So a console reload inside the grace period changes nothing, a
+//! gateway that dies takes its agents offline, and every gateway sharing the database agrees.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::app::AppState;
+use crate::error::Result;
+use crate::now_ms;
+use crate::rules::AgentCounts;
+
+/// The agents connected to this gateway, with how many connections each has open.
+#[derive(Default)]
+pub struct Connections {
+    // Held only to count, never across an await.
+    open: Mutex<HashMap<String, usize>>,
+}
+
+/// Keeps an agent counted as connected until dropped (the socket task ends).
+pub struct ConnectionGuard {
+    connections: Arc<Connections>,
+    agent_id: String,
+}
+
+impl Connections {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn connected(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        let mut open = self.connections.lock();
+        if let Some(count) = open.get_mut(&self.agent_id) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.agent_id);
+            }
+        }
+    }
+}
+
+/// Counts the agent as connected from now until the guard drops.
+pub async fn connect(state: &AppState, agent_id: &str) -> Result<ConnectionGuard> {
+    *state
+        .connections
+        .lock()
+        .entry(agent_id.to_owned())
+        .or_default() += 1;
+    let guard = ConnectionGuard {
+        connections: state.connections.clone(),
+        agent_id: agent_id.to_owned(),
+    };
+    state
+        .store
+        .touch_agents(&[agent_id.to_owned()], now_ms())
+        .await?;
+    Ok(guard)
+}
+
+fn grace_ms(state: &AppState) -> i64 {
+    i64::try_from(state.config.presence_grace_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+/// Agents counted by presence at `now_ms`.
+pub async fn agent_counts(state: &AppState, now_ms: i64) -> Result<AgentCounts> {
+    state.store.agent_counts(now_ms - grace_ms(state)).await
+}
+
+/// Refreshes `seen_at` for this gateway's connected agents, four times per grace period, so a
+/// connected agent never ages out. Runs until aborted.
+pub async fn heartbeat(state: AppState) {
+    let period = Duration::from_millis(u64::try_from(grace_ms(&state) / 4).unwrap_or(1000))
+        .max(Duration::from_millis(100));
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let connected = state.connections.connected();
+        if let Err(e) = state.store.touch_agents(&connected, now_ms()).await {
+            tracing::warn!(error = %e, "presence heartbeat failed");
+        }
+    }
+}

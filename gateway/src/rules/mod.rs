@@ -1,0 +1,399 @@
+//! Visibility rules: does the widget show on this page view, and may a conversation open.
+//! The gateway is the authority; the loader only follows the decision.
+//!
+//! [`decide`] is a plain function of the channel's settings and the facts at one instant (agents'
+//! presence, the clock, the page view from the signed visit ticket), so tests pin it at fixed
+//! instants; [`decide_now`] gathers the facts from the store. The HTTP surface is in [`api`].
+
+pub mod api;
+pub mod pages;
+pub mod schedule;
+
+use jiff::Timestamp;
+use protocol::{
+    Combine, OverrideMode, Rule, RuleCheck, Visibility, VisibilityOverride, VisibilityReport,
+    VisibilityRules,
+};
+
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::store::ChannelRecord;
+use schedule::{FieldErrors, Schedule};
+
+/// Rechecks sooner than this are not worth a request.
+const MIN_RECHECK_MS: u64 = 250;
+const MAX_PATTERNS: usize = 50;
+const MAX_PATTERN_LEN: usize = 500;
+const MAX_DWELL_SECS: u32 = 24 * 3600;
+const MAX_VISIT: u32 = 1000;
+
+/// Agents who serve the channel, counted by presence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AgentCounts {
+    /// Online or away.
+    pub online: u32,
+    /// Online, not away, below capacity.
+    pub available: u32,
+}
+
+/// What the gateway knows of this page view: from its own signed visit ticket, never from
+/// values the browser claims (the page URL aside, which only selects pages).
+#[derive(Debug, Clone, Copy)]
+pub struct PageView<'a> {
+    pub visit: u32,
+    pub viewed_at_ms: i64,
+    pub page_url: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    pub now_ms: i64,
+    pub agents: AgentCounts,
+    pub page_view: PageView<'a>,
+    /// How often presence-dependent decisions are re-asked.
+    pub presence_poll_ms: u64,
+}
+
+/// Why the widget is hidden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hidden {
+    ChannelOffline,
+    Override,
+    Rule(Rule),
+}
+
+impl Hidden {
+    /// The stable code, in the bootstrap's `reason` and in session refusals.
+    pub fn code(self) -> &'static str {
+        match self {
+            Hidden::ChannelOffline => protocol::codes::CHANNEL_OFFLINE,
+            Hidden::Override => protocol::codes::WIDGET_HIDDEN,
+            Hidden::Rule(rule) => rule.code(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub hidden: Option<Hidden>,
+    /// Every enabled rule, met or not, and why.
+    pub checks: Vec<RuleCheck>,
+    /// When the decision could change by itself (time, presence); None: not on this page view.
+    pub recheck_after_ms: Option<u64>,
+    /// The override as it stands now: an expired one reads as `rules`.
+    pub in_force: VisibilityOverride,
+}
+
+impl Decision {
+    pub fn visibility(&self) -> Visibility {
+        match self.hidden {
+            None => Visibility::Visible,
+            Some(hidden) => Visibility::Hidden {
+                reason: hidden.code().to_owned(),
+            },
+        }
+    }
+
+    pub fn report(&self) -> VisibilityReport {
+        VisibilityReport {
+            visible: self.hidden.is_none(),
+            reason: self.hidden.map(|hidden| match hidden {
+                Hidden::ChannelOffline => "the channel is offline".to_owned(),
+                Hidden::Override => "hidden by an override".to_owned(),
+                Hidden::Rule(rule) => self.explain(rule),
+            }),
+            r#override: self.in_force,
+            checks: self.checks.clone(),
+        }
+    }
+
+    fn explain(&self, rule: Rule) -> String {
+        let detail = self
+            .checks
+            .iter()
+            .find(|c| c.rule == rule)
+            .map_or("", |c| c.detail.as_str());
+        format!("{}: {detail}", rule.label())
+    }
+
+    /// A conversation may open only when the widget would show.
+    pub fn allow_session(&self) -> Result<()> {
+        match self.hidden {
+            None => Ok(()),
+            Some(Hidden::ChannelOffline) => Err(Error::ChannelOffline),
+            Some(Hidden::Override) => Err(Error::WidgetHidden),
+            Some(Hidden::Rule(rule)) => Err(Error::RuleNotMet {
+                rule,
+                detail: self.explain(rule),
+            }),
+        }
+    }
+}
+
+/// One rule's outcome; `recheck_ms` is when it could flip by itself (None: not on this page view).
+struct Outcome {
+    check: RuleCheck,
+    recheck_ms: Option<u64>,
+}
+
+fn outcome(rule: Rule, met: bool, detail: String, recheck_ms: Option<u64>) -> Outcome {
+    Outcome {
+        check: RuleCheck { rule, met, detail },
+        recheck_ms,
+    }
+}
+
+fn plural(n: u32, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn evaluate(rule: Rule, rules: &VisibilityRules, facts: &Facts) -> Outcome {
+    let poll = Some(facts.presence_poll_ms);
+    let view = facts.page_view;
+    match rule {
+        Rule::AgentsOnline => {
+            let n = facts.agents.online;
+            let detail = format!("{} online", plural(n, "agent", "agents"));
+            outcome(rule, n > 0, detail, poll)
+        }
+        Rule::AgentAvailable => {
+            let n = facts.agents.available;
+            let detail = format!("{} available", plural(n, "agent", "agents"));
+            outcome(rule, n > 0, detail, poll)
+        }
+        Rule::BusinessHours => business_hours(rules, facts.now_ms),
+        Rule::DwellTime => {
+            let needed_ms = i64::from(rules.dwell_time.seconds) * 1000;
+            let on_page_ms = (facts.now_ms - view.viewed_at_ms).max(0);
+            let remaining = u64::try_from(needed_ms - on_page_ms).ok().filter(|r| *r > 0);
+            let detail = format!(
+                "on the page {} s of {} s",
+                on_page_ms / 1000,
+                rules.dwell_time.seconds
+            );
+            outcome(rule, remaining.is_none(), detail, remaining)
+        }
+        Rule::RepeatVisit => {
+            let min = rules.repeat_visit.min_visit;
+            let detail = format!("visit {} (shows from visit {min})", view.visit);
+            outcome(rule, view.visit >= min, detail, None)
+        }
+        Rule::PageUrl => {
+            let url = view.page_url.unwrap_or_default();
+            let matched = rules
+                .page_url
+                .patterns
+                .iter()
+                .find(|p| pages::matches(p, url));
+            let detail = match matched {
+                Some(pattern) => format!("the page matches {pattern}"),
+                None if url.is_empty() => "the page URL is unknown".to_owned(),
+                None => format!("{url} matches no pattern"),
+            };
+            outcome(rule, matched.is_some(), detail, None)
+        }
+    }
+}
+
+fn business_hours(rules: &VisibilityRules, now_ms: i64) -> Outcome {
+    let rule = Rule::BusinessHours;
+    let hours = &rules.business_hours;
+    let (Ok(schedule), Ok(now)) = (
+        Schedule::parse(hours, "business_hours"),
+        Timestamp::from_millisecond(now_ms),
+    ) else {
+        return outcome(rule, false, "the schedule is invalid".into(), None);
+    };
+    let open = schedule.is_open(now);
+    let next = schedule.next_change(now);
+    let verb = if open { "closes" } else { "opens" };
+    let detail = match next {
+        Some(at) => format!(
+            "{}; {verb} {} ({})",
+            if open { "open" } else { "closed" },
+            schedule.describe(at),
+            hours.time_zone
+        ),
+        None => format!(
+            "{} for at least three weeks ({})",
+            if open { "open" } else { "closed" },
+            hours.time_zone
+        ),
+    };
+    let recheck = next.and_then(|at| u64::try_from(at.as_millisecond() - now_ms).ok());
+    outcome(rule, open, detail, recheck)
+}
+
+fn enabled(rules: &VisibilityRules, rule: Rule) -> bool {
+    match rule {
+        Rule::AgentsOnline => rules.agents_online.enabled,
+        Rule::AgentAvailable => rules.agent_available.enabled,
+        Rule::BusinessHours => rules.business_hours.enabled,
+        Rule::DwellTime => rules.dwell_time.enabled,
+        Rule::RepeatVisit => rules.repeat_visit.enabled,
+        Rule::PageUrl => rules.page_url.enabled,
+    }
+}
+
+/// The override as it stands at `now_ms`.
+pub fn override_in_force(set: VisibilityOverride, now_ms: i64) -> VisibilityOverride {
+    match set.until_ms {
+        Some(until) if until <= now_ms => VisibilityOverride::default(),
+        _ => set,
+    }
+}
+
+/// The decision for one page view at one instant.
+pub fn decide(
+    online: bool,
+    rules: &VisibilityRules,
+    set_override: VisibilityOverride,
+    facts: &Facts,
+) -> Decision {
+    let outcomes: Vec<Outcome> = Rule::ALL
+        .into_iter()
+        .filter(|rule| enabled(rules, *rule))
+        .map(|rule| evaluate(rule, rules, facts))
+        .collect();
+    let first_unmet = outcomes.iter().find(|o| !o.check.met).map(|o| o.check.rule);
+    let met = |o: &&Outcome| o.check.met;
+    let by_rules = match rules.combine {
+        Combine::AllOf => first_unmet,
+        Combine::AnyOf if outcomes.iter().any(|o| o.check.met) => None,
+        Combine::AnyOf => first_unmet,
+    };
+    // The decision can flip only if no rule settles it for the whole page view: under all-of an
+    // unmet rule that time cannot change keeps it hidden; under any-of such a met rule keeps it
+    // visible.
+    let settled = match rules.combine {
+        Combine::AllOf => outcomes
+            .iter()
+            .any(|o| !o.check.met && o.recheck_ms.is_none()),
+        Combine::AnyOf => outcomes
+            .iter()
+            .filter(met)
+            .any(|o| o.recheck_ms.is_none()),
+    };
+    let rules_recheck = if settled {
+        None
+    } else {
+        outcomes.iter().filter_map(|o| o.recheck_ms).min()
+    };
+    let in_force = override_in_force(set_override, facts.now_ms);
+    let until_ms = in_force
+        .until_ms
+        .and_then(|until| u64::try_from(until - facts.now_ms).ok());
+    let (hidden, recheck) = match in_force.mode {
+        _ if !online => (Some(Hidden::ChannelOffline), None),
+        OverrideMode::Visible => (None, until_ms),
+        OverrideMode::Hidden => (Some(Hidden::Override), until_ms),
+        OverrideMode::Rules => (by_rules.map(Hidden::Rule), rules_recheck),
+    };
+    Decision {
+        hidden,
+        checks: outcomes.into_iter().map(|o| o.check).collect(),
+        recheck_after_ms: recheck.map(|ms| ms.max(MIN_RECHECK_MS)),
+        in_force,
+    }
+}
+
+/// The decision for a page view now, with agents' presence read from the store.
+pub async fn decide_now(
+    state: &AppState,
+    channel: &ChannelRecord,
+    page_view: PageView<'_>,
+) -> Result<Decision> {
+    let now_ms = crate::now_ms();
+    let agents = if channel.rules.agents_online.enabled || channel.rules.agent_available.enabled {
+        crate::presence::agent_counts(state, now_ms).await?
+    } else {
+        AgentCounts::default()
+    };
+    let facts = Facts {
+        now_ms,
+        agents,
+        page_view,
+        presence_poll_ms: state.config.visibility_poll_secs.saturating_mul(1000),
+    };
+    Ok(decide(
+        channel.online,
+        &channel.rules,
+        channel.visibility_override,
+        &facts,
+    ))
+}
+
+/// Checks rules as an admin or the REST API sends them; every bad field is named.
+pub fn validate(rules: &VisibilityRules) -> Result<()> {
+    let mut errors = Schedule::parse(&rules.business_hours, "business_hours")
+        .err()
+        .unwrap_or_default();
+    if rules.dwell_time.seconds > MAX_DWELL_SECS {
+        errors.insert(
+            "dwell_time.seconds".into(),
+            format!("at most {MAX_DWELL_SECS}"),
+        );
+    }
+    if !(1..=MAX_VISIT).contains(&rules.repeat_visit.min_visit) {
+        errors.insert(
+            "repeat_visit.min_visit".into(),
+            format!("between 1 and {MAX_VISIT}"),
+        );
+    }
+    check_patterns(&rules.page_url, &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+fn check_patterns(page_url: &protocol::PageUrl, errors: &mut FieldErrors) {
+    if page_url.patterns.len() > MAX_PATTERNS {
+        errors.insert(
+            "page_url.patterns".into(),
+            format!("at most {MAX_PATTERNS} patterns"),
+        );
+    }
+    if page_url.enabled && page_url.patterns.is_empty() {
+        errors.insert(
+            "page_url.patterns".into(),
+            "list at least one pattern, or switch the rule off".into(),
+        );
+    }
+    for (i, pattern) in page_url.patterns.iter().enumerate() {
+        let trimmed = pattern.trim();
+        let problem = if trimmed.is_empty() {
+            Some("a pattern cannot be empty".to_owned())
+        } else if pattern.len() > MAX_PATTERN_LEN {
+            Some(format!("at most {MAX_PATTERN_LEN} characters"))
+        } else if trimmed != pattern || pattern.contains(char::is_whitespace) {
+            Some("a pattern cannot contain spaces".to_owned())
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            errors.insert(format!("page_url.patterns[{i}]"), problem);
+        }
+    }
+}
+
+/// Checks an override: `until_ms` must lie in the future.
+pub fn validate_override(set: &VisibilityOverride, now_ms: i64) -> Result<()> {
+    match set.until_ms {
+        Some(until) if until <= now_ms => Err(Error::Validation(
+            [("until_ms".to_owned(), "must be in the future".to_owned())].into(),
+        )),
+        Some(_) if set.mode == OverrideMode::Rules => Err(Error::Validation(
+            [(
+                "until_ms".to_owned(),
+                "only a visible or hidden override has an end".to_owned(),
+            )]
+            .into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests;
