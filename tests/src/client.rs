@@ -159,11 +159,43 @@ pub async fn bootstrap(
     origin: &str,
     ticket: Option<&str>,
 ) -> WidgetBootstrap {
-    let path = match ticket {
-        Some(t) => format!("/v1/widget/demo?ticket={t}"),
-        None => "/v1/widget/demo".to_owned(),
-    };
+    page_view(gateway, origin, ticket, &format!("{origin}/pricing")).await
+}
+
+fn page_query(ticket: Option<&str>, page: &str) -> String {
+    let mut query = format!("?page={}", urlencode(page));
+    if let Some(ticket) = ticket {
+        query.push_str(&format!("&ticket={ticket}"));
+    }
+    query
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The loader's bootstrap for a view of `page`.
+pub async fn page_view(
+    gateway: &TestGateway,
+    origin: &str,
+    ticket: Option<&str>,
+    page: &str,
+) -> WidgetBootstrap {
+    let path = format!("/v1/widget/demo{}", page_query(ticket, page));
     parse(get(&gateway.url(&path), Some(origin)).await)
+}
+
+/// The loader asking again about the page view of `ticket`.
+pub async fn recheck(gateway: &TestGateway, origin: &str, ticket: &str, page: &str) -> Answer {
+    let path = format!("/v1/widget/demo/visibility{}", page_query(Some(ticket), page));
+    get(&gateway.url(&path), Some(origin)).await
 }
 
 /// `POST /v1/sessions` for the demo channel, as the widget sends it when the visitor opens it.

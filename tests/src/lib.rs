@@ -160,14 +160,23 @@ impl TestGateway {
 
     /// Changes the demo channel's settings in the store, as an admin would.
     pub async fn edit_demo_channel(&self, edit: impl FnOnce(&mut gateway::store::ChannelRecord)) {
-        let store = &self.state.store;
-        let mut channel = store
+        let mut channel = self.demo_channel().await;
+        edit(&mut channel);
+        self.state
+            .store
+            .save_channel(&channel, 0)
+            .await
+            .expect("store");
+    }
+
+    /// The demo channel as stored (its id and secret, for REST calls).
+    pub async fn demo_channel(&self) -> gateway::store::ChannelRecord {
+        self.state
+            .store
             .channel_by_key("demo")
             .await
             .expect("store")
-            .expect("demo channel");
-        edit(&mut channel);
-        store.save_channel(&channel, 0).await.expect("store");
+            .expect("demo channel")
     }
 
     /// The conversation as stored; fails the test if it does not exist.

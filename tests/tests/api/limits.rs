@@ -8,13 +8,15 @@ use tests::{TestGateway, SITE_ORIGIN};
 #[tokio::test]
 async fn one_ip_opening_sessions_in_a_loop_is_slowed_down() {
     let gw = TestGateway::spawn_with(|c| c.sessions_per_ip_per_minute = 3).await;
-    let ticket = bootstrap(&gw, SITE_ORIGIN, None).await.visit_ticket;
+    // Each session needs a fresh page view: a ticket opens one chat.
     for _ in 0..3 {
+        let ticket = bootstrap(&gw, SITE_ORIGIN, None).await.visit_ticket;
         assert_eq!(
             open_session(&gw, SITE_ORIGIN, &ticket, None).await.status,
             StatusCode::OK
         );
     }
+    let ticket = bootstrap(&gw, SITE_ORIGIN, None).await.visit_ticket;
     let response = reqwest::Client::new()
         .post(gw.url("/v1/sessions"))
         .header("origin", SITE_ORIGIN)

@@ -6,4 +6,5 @@ mod captcha;
 mod chat;
 mod inactivity;
 mod limits;
+mod visibility;
 mod visitors;
