@@ -179,6 +179,16 @@ impl TestGateway {
             .expect("demo channel")
     }
 
+    /// Replaces the demo channel's visibility rules, as the console's rules page does.
+    pub async fn set_demo_rules(&self, rules: &protocol::VisibilityRules) {
+        let channel = self.demo_channel().await;
+        self.state
+            .store
+            .set_channel_rules(&channel.id, rules)
+            .await
+            .expect("store");
+    }
+
     /// The conversation as stored; fails the test if it does not exist.
     pub async fn conversation(&self, id: &str) -> protocol::ConversationSummary {
         self.state

@@ -5,7 +5,10 @@
 use browser_socket::Link;
 use leptos::html::Div;
 use leptos::prelude::*;
-use protocol::{CreateSession, ErrorBody, SessionCreated, VisitorClientFrame, VisitorServerFrame};
+use protocol::{
+    codes, CreateSession, ErrorBody, SessionCreated, VisibilityUpdate, VisitorClientFrame,
+    VisitorServerFrame,
+};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
@@ -54,6 +57,8 @@ pub struct Chat {
     session: RefCell<Option<(String, f64)>>,
     /// Whether the current socket got its `ready`: a socket closed before that was refused.
     ready_seen: Cell<bool>,
+    /// This page view's visit ticket. Each opens one session; the gateway renews it on request.
+    ticket: RefCell<String>,
 }
 
 /// A session token this close to expiry is not reused.
@@ -65,6 +70,7 @@ const TYPING_INTERVAL_MS: f64 = 3000.0;
 impl Chat {
     pub fn start(options: Options) -> Rc<Self> {
         let chat = Rc::new(Self {
+            ticket: RefCell::new(options.ticket.clone()),
             options,
             transcript: RwSignal::new(Transcript::default()),
             status: RwSignal::new(Status::Connecting),
@@ -183,53 +189,124 @@ async fn new_session(chat: &Rc<Chat>) -> Result<String, String> {
         }
         None => None,
     };
-    let session = open_session(&chat.options, captcha_token).await?;
+    let session = match open_session(chat, captcha_token.clone()).await {
+        // The page's ticket opened a session before (or grew old): renew it and ask once more.
+        Err(Refusal::TicketSpent) => {
+            renew_ticket(chat).await?;
+            open_session(chat, captcha_token).await
+        }
+        other => other,
+    }
+    .map_err(Refusal::into_message)?;
     let expires = js_sys::Date::now() + session.expires_in_secs as f64 * 1000.0;
     *chat.session.borrow_mut() = Some((session.session_token.clone(), expires));
     Ok(session.session_token)
 }
 
+/// Why a session was not opened.
+enum Refusal {
+    /// The visit ticket was used or expired; a renewed one will do.
+    TicketSpent,
+    /// Anything else, said for the visitor.
+    Other(String),
+}
+
+impl Refusal {
+    fn into_message(self) -> String {
+        match self {
+            Refusal::TicketSpent => "The chat is unavailable.".to_owned(),
+            Refusal::Other(message) => message,
+        }
+    }
+}
+
+fn page_url() -> Option<String> {
+    web_sys::window().and_then(|w| w.location().href().ok())
+}
+
 async fn open_session(
-    options: &Options,
+    chat: &Chat,
     captcha_token: Option<String>,
-) -> Result<SessionCreated, String> {
-    let page_url = web_sys::window().and_then(|w| w.location().href().ok());
+) -> Result<SessionCreated, Refusal> {
+    let options = &chat.options;
+    let ticket = chat.ticket.borrow().clone();
     let body = CreateSession {
         channel_key: options.channel.clone(),
-        visit_ticket: options.ticket.clone(),
-        page_url,
+        visit_ticket: ticket.clone(),
+        page_url: page_url(),
         captcha_token,
     };
-    let (ok, text) = post_json(&format!("{}/v1/sessions", options.gateway), &body)
+    let url = format!("{}/v1/sessions", options.gateway);
+    let (ok, text) = fetch_text(&url, Some(&body))
         .await
-        .map_err(|_| "The chat service cannot be reached.".to_owned())?;
+        .map_err(|_| Refusal::Other("The chat service cannot be reached.".into()))?;
     if !ok {
-        let error: Result<ErrorBody, _> = serde_json::from_str(&text);
-        return Err(error.map_or_else(
-            |_| "The chat is unavailable.".to_owned(),
-            |e| e.error.message,
-        ));
+        let code = serde_json::from_str::<ErrorBody>(&text).map(|e| e.error);
+        return Err(match code {
+            Ok(e) if e.code == codes::VISIT_TICKET_USED || e.code == codes::VISIT_TICKET_EXPIRED => {
+                Refusal::TicketSpent
+            }
+            // Visibility rules said no (agents went offline, hours ended): the rule's own wording
+            // is for marketers, not for the visitor.
+            Ok(e) if e.code.starts_with("rule_")
+                || e.code == codes::WIDGET_HIDDEN
+                || e.code == codes::CHANNEL_OFFLINE =>
+            {
+                Refusal::Other("Nobody can answer right now; we will keep trying.".into())
+            }
+            Ok(e) => Refusal::Other(e.message),
+            Err(_) => Refusal::Other("The chat is unavailable.".into()),
+        });
     }
-    let session: SessionCreated = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let session: SessionCreated =
+        serde_json::from_str(&text).map_err(|e| Refusal::Other(e.to_string()))?;
     // The visitor opened the chat: from now on this browser is remembered, so a reload finds the
-    // same conversation. Nothing was stored before this click.
+    // same conversation. (Before this click only a repeat-visit rule stores anything.)
     if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = storage.set_item(&options.store, &options.ticket);
+        let _ = storage.set_item(&options.store, &ticket);
     }
     Ok(session)
 }
 
-/// POSTs `body` as JSON with the browser's `fetch`; returns whether the status was 2xx, and the
-/// body text. (The widget's one HTTP call: a plain fetch keeps an HTTP crate out of its size.)
-async fn post_json<T: serde::Serialize>(url: &str, body: &T) -> Result<(bool, String), JsValue> {
+/// Asks the gateway for a fresh ticket for this page view (same visitor, same page-view start).
+async fn renew_ticket(chat: &Chat) -> Result<(), String> {
+    let options = &chat.options;
+    let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
+    let url = format!(
+        "{}/v1/widget/{}/visibility?ticket={}&page={}",
+        options.gateway,
+        encode(&options.channel),
+        encode(&chat.ticket.borrow()),
+        encode(&page_url().unwrap_or_default()),
+    );
+    let unavailable = || "The chat is unavailable.".to_owned();
+    let (ok, text) = fetch_text::<()>(&url, None)
+        .await
+        .map_err(|_| unavailable())?;
+    let update: VisibilityUpdate = serde_json::from_str(&text)
+        .ok()
+        .filter(|_| ok)
+        .ok_or_else(unavailable)?;
+    *chat.ticket.borrow_mut() = update.visit_ticket;
+    Ok(())
+}
+
+/// GETs `url`, or POSTs `body` as JSON, with the browser's `fetch`; returns whether the status
+/// was 2xx, and the body text. (A plain fetch keeps an HTTP crate out of the widget's size.)
+async fn fetch_text<T: serde::Serialize>(
+    url: &str,
+    body: Option<&T>,
+) -> Result<(bool, String), JsValue> {
     let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(
-        &serde_json::to_string(body).expect("bodies serialize"),
-    ));
-    let headers = web_sys::Headers::new()?;
-    headers.set("content-type", "application/json")?;
-    init.set_headers(&headers);
+    if let Some(body) = body {
+        init.set_method("POST");
+        init.set_body(&JsValue::from_str(
+            &serde_json::to_string(body).expect("bodies serialize"),
+        ));
+        let headers = web_sys::Headers::new()?;
+        headers.set("content-type", "application/json")?;
+        init.set_headers(&headers);
+    }
     let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await?

@@ -3,4 +3,5 @@
 
 mod console;
 mod gate;
+mod rules;
 mod visitor;
