@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 /// Sends `body` (if any) and decodes the answer, or the gateway's error.
-async fn api<T: DeserializeOwned>(
+pub(crate) async fn api<T: DeserializeOwned>(
     request: RequestBuilder,
     body: Option<Value>,
 ) -> Result<T, ErrorDetail> {
@@ -52,6 +52,8 @@ struct Page {
     chosen: RwSignal<BTreeSet<String>>,
     open: RwSignal<Option<ChannelView>>,
     error: RwSignal<Option<ErrorDetail>>,
+    /// The channel whose rules page is open: (id, name).
+    rules_of: RwSignal<Option<(String, String)>>,
 }
 
 impl Page {
@@ -93,10 +95,13 @@ pub fn channels_page() -> impl IntoView {
         chosen: RwSignal::new(BTreeSet::new()),
         open: RwSignal::new(None),
         error: RwSignal::new(None),
+        rules_of: RwSignal::new(None),
     };
     page.reload();
+    let back = move || page.rules_of.set(None);
     view! {
-        <div class="channels">
+        {move || page.rules_of.get().map(|(id, name)| crate::rules::rules_page(id, name, back))}
+        <div class="channels" class:hidden=move || page.rules_of.with(Option::is_some)>
             <section class="channel-list">
                 <input type="search" placeholder="Search channels by name" data-testid="channel-search"
                     on:input=move |ev| { page.query.set(event_target_value(&ev)); page.reload(); } />
@@ -218,6 +223,10 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
         }
     };
     let rotate = move |_| page.change(Request::post(&format!("{path}/rotate-secret")), None);
+    let open_rules = {
+        let target = (channel.id.clone(), channel.name.clone());
+        move |_| page.rules_of.set(Some(target.clone()))
+    };
     let snippet = channel.snippet.clone();
     let copy = move |_| {
         if let Some(window) = web_sys::window() {
@@ -239,6 +248,7 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
             <label class="check"><input type="checkbox" data-testid="edit-online" prop:checked=move || online.get() on:change=move |ev| online.set(event_target_checked(&ev)) />" Online"</label>
             <label class="check"><input type="checkbox" prop:checked=move || receptive.get() on:change=move |ev| receptive.set(event_target_checked(&ev)) />" Receptive (agents do not start conversations)"</label>
             <button type="submit" data-testid="save-channel">"Save"</button>
+            <button type="button" data-testid="open-rules" on:click=open_rules>"When the widget shows…"</button>
             <dl>
                 <dt>"Channel key"</dt><dd data-testid="channel-key">{channel.key.clone()}</dd>
                 <dt>"Secret (server-to-server)"</dt><dd data-testid="channel-secret">{channel.secret.clone()}</dd>

@@ -2,7 +2,10 @@
 
 use gloo_net::http::Request;
 use leptos::prelude::*;
-use protocol::{AgentProfile, Author, ConversationStatus, ErrorBody, LoginRequest, LoginResponse};
+use protocol::{
+    AgentPresence, AgentProfile, Author, ConversationStatus, ErrorBody, LoginRequest,
+    LoginResponse, SetPresence,
+};
 use std::rc::Rc;
 
 use crate::desk::Desk;
@@ -83,6 +86,7 @@ fn workspace(profile: AgentProfile) -> impl IntoView {
                 <span class="conn" data-testid="connection">
                     {move || if connected.get() { "● live" } else { "○ reconnecting…" }}
                 </span>
+                {presence_choice(profile.presence)}
                 <span>{profile.name}</span>
             </header>
             <div class="inbox-page" class:hidden=move || channels_page.get()>
@@ -91,6 +95,41 @@ fn workspace(profile: AgentProfile) -> impl IntoView {
             </div>
             {move || channels_page.get().then(crate::admin::channels_page)}
         </div>
+    }
+}
+
+/// The agent's own presence: online takes conversations, away keeps the console open without
+/// taking new ones, offline hides the agent from visitors' rules.
+fn presence_choice(initial: AgentPresence) -> impl IntoView {
+    let presence = RwSignal::new(initial);
+    let choices = [
+        (AgentPresence::Online, "online", "Online"),
+        (AgentPresence::Away, "away", "Away"),
+        (AgentPresence::Offline, "offline", "Offline"),
+    ];
+    let change = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let Some((chosen, _, _)) = choices.iter().find(|(_, v, _)| *v == value) else {
+            return;
+        };
+        let body = SetPresence { presence: *chosen };
+        leptos::task::spawn_local(async move {
+            if let Ok(request) = Request::put("/v1/agent/presence").json(&body) {
+                if let Ok(r) = request.send().await {
+                    if let Ok(profile) = r.json::<AgentProfile>().await {
+                        presence.set(profile.presence);
+                    }
+                }
+            }
+        });
+    };
+    view! {
+        <select class="presence" data-testid="presence" on:change=change>
+            {choices.iter().map(|(p, value, label)| {
+                let p = *p;
+                view! { <option value=*value selected=move || presence.get() == p>{*label}</option> }
+            }).collect_view()}
+        </select>
     }
 }
 

@@ -31,7 +31,10 @@ pub enum Error {
     #[error("the chat is hidden on this channel for now")]
     WidgetHidden,
     #[error("the chat is not open: {detail}")]
-    RuleNotMet { rule: protocol::Rule, detail: String },
+    RuleNotMet {
+        rule: protocol::Rule,
+        detail: String,
+    },
     #[error("the session token is invalid")]
     InvalidSessionToken,
     #[error("the session has expired")]

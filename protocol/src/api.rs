@@ -59,7 +59,9 @@ pub enum Visibility {
     Visible,
     /// `reason` is a stable code: `channel_offline`, `widget_hidden` (override) or a rule's
     /// `rule_…` code.
-    Hidden { reason: String },
+    Hidden {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

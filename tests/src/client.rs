@@ -194,7 +194,10 @@ pub async fn page_view(
 
 /// The loader asking again about the page view of `ticket`.
 pub async fn recheck(gateway: &TestGateway, origin: &str, ticket: &str, page: &str) -> Answer {
-    let path = format!("/v1/widget/demo/visibility{}", page_query(Some(ticket), page));
+    let path = format!(
+        "/v1/widget/demo/visibility{}",
+        page_query(Some(ticket), page)
+    );
     get(&gateway.url(&path), Some(origin)).await
 }
 

@@ -243,14 +243,17 @@ async fn open_session(
     if !ok {
         let code = serde_json::from_str::<ErrorBody>(&text).map(|e| e.error);
         return Err(match code {
-            Ok(e) if e.code == codes::VISIT_TICKET_USED || e.code == codes::VISIT_TICKET_EXPIRED => {
+            Ok(e)
+                if e.code == codes::VISIT_TICKET_USED || e.code == codes::VISIT_TICKET_EXPIRED =>
+            {
                 Refusal::TicketSpent
             }
             // Visibility rules said no (agents went offline, hours ended): the rule's own wording
             // is for marketers, not for the visitor.
-            Ok(e) if e.code.starts_with("rule_")
-                || e.code == codes::WIDGET_HIDDEN
-                || e.code == codes::CHANNEL_OFFLINE =>
+            Ok(e)
+                if e.code.starts_with("rule_")
+                    || e.code == codes::WIDGET_HIDDEN
+                    || e.code == codes::CHANNEL_OFFLINE =>
             {
                 Refusal::Other("Nobody can answer right now; we will keep trying.".into())
             }

@@ -113,7 +113,11 @@ async fn visited_channel(
     headers: &HeaderMap,
 ) -> Result<ChannelRecord> {
     let channel = by_key(state, channel_key).await?;
-    check_origin(&channel, request_origin(headers), &state.config.public_url())?;
+    check_origin(
+        &channel,
+        request_origin(headers),
+        &state.config.public_url(),
+    )?;
     Ok(channel)
 }
 

@@ -17,7 +17,10 @@ use crate::store::ChannelRecord;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v1/channels/{id}/rules", get(read_rules).put(replace_rules))
+        .route(
+            "/v1/channels/{id}/rules",
+            get(read_rules).put(replace_rules),
+        )
         .route(
             "/v1/channels/{id}/visibility",
             get(read_visibility).put(set_override),

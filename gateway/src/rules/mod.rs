@@ -165,7 +165,9 @@ fn evaluate(rule: Rule, rules: &VisibilityRules, facts: &Facts) -> Outcome {
         Rule::DwellTime => {
             let needed_ms = i64::from(rules.dwell_time.seconds) * 1000;
             let on_page_ms = (facts.now_ms - view.viewed_at_ms).max(0);
-            let remaining = u64::try_from(needed_ms - on_page_ms).ok().filter(|r| *r > 0);
+            let remaining = u64::try_from(needed_ms - on_page_ms)
+                .ok()
+                .filter(|r| *r > 0);
             let detail = format!(
                 "on the page {} s of {} s",
                 on_page_ms / 1000,
@@ -269,10 +271,7 @@ pub fn decide(
         Combine::AllOf => outcomes
             .iter()
             .any(|o| !o.check.met && o.recheck_ms.is_none()),
-        Combine::AnyOf => outcomes
-            .iter()
-            .filter(met)
-            .any(|o| o.recheck_ms.is_none()),
+        Combine::AnyOf => outcomes.iter().filter(met).any(|o| o.recheck_ms.is_none()),
     };
     let rules_recheck = if settled {
         None

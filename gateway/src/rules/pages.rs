@@ -58,7 +58,11 @@ mod tests {
             ("*/checkout", "https://a.example/checkout#step2", true),
             ("https://shop.example/*", "https://shop.example/x", true),
             ("https://shop.example/*", "https://evil.example/x", false),
-            ("*utm_source=ads*", "https://shop.example/?utm_source=ads&b=2", true),
+            (
+                "*utm_source=ads*",
+                "https://shop.example/?utm_source=ads&b=2",
+                true,
+            ),
             ("/a*b*c", "https://s.example/aXbYc", true),
             ("/a*b*c", "https://s.example/aXbYcd", false),
             ("*", "anything", true),

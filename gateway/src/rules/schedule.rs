@@ -135,8 +135,8 @@ impl Schedule {
 
     pub fn is_open(&self, at: Timestamp) -> bool {
         let local = self.zone.to_datetime(at);
-        let secs = u32::try_from(local.time().duration_since(Time::midnight()).as_secs())
-            .unwrap_or(0);
+        let secs =
+            u32::try_from(local.time().duration_since(Time::midnight()).as_secs()).unwrap_or(0);
         let today = self
             .openings_on(local.date())
             .iter()
@@ -174,7 +174,9 @@ impl Schedule {
             }
         }
         let horizon = at
-            .checked_add(jiff::SignedDuration::from_hours(24 * i64::from(HORIZON_DAYS)))
+            .checked_add(jiff::SignedDuration::from_hours(
+                24 * i64::from(HORIZON_DAYS),
+            ))
             .ok()?;
         candidates.extend(
             self.zone
@@ -192,7 +194,7 @@ impl Schedule {
     /// Both instants a wall-clock time can stand for (they differ only in a fold).
     fn instants_of(&self, wall: DateTime) -> impl Iterator<Item = Timestamp> {
         let ambiguous = self.zone.to_ambiguous_timestamp(wall);
-        [ambiguous.clone().earlier(), ambiguous.later()]
+        [ambiguous.earlier(), ambiguous.later()]
             .into_iter()
             .filter_map(Result::ok)
     }

@@ -43,19 +43,29 @@ fn schedule(h: &BusinessHours) -> Schedule {
     Schedule::parse(h, "business_hours").expect("a valid schedule")
 }
 
+/// New York, Saturdays 22:00 to 02:00.
+fn ny_saturday_nights() -> BusinessHours {
+    let weekly = WeeklyHours {
+        sat: vec![Interval::new("22:00", "02:00")],
+        ..WeeklyHours::default()
+    };
+    hours("America/New_York", weekly, vec![])
+}
+
+/// Paris, Sundays 01:30 to 02:30: on 29 March 2026 the end falls in the DST gap.
+fn paris_sunday_into_the_gap() -> BusinessHours {
+    let weekly = WeeklyHours {
+        sun: vec![Interval::new("01:30", "02:30")],
+        ..WeeklyHours::default()
+    };
+    hours("Europe/Paris", weekly, vec![])
+}
+
 #[test]
 fn business_hours_at_fixed_instants() {
     let paris_daily = hours("Europe/Paris", every_day(&[("09:00", "17:00")]), vec![]);
-    let ny_nights = {
-        let mut weekly = WeeklyHours::default();
-        weekly.sat = vec![Interval::new("22:00", "02:00")];
-        hours("America/New_York", weekly, vec![])
-    };
-    let paris_gap = {
-        let mut weekly = WeeklyHours::default();
-        weekly.sun = vec![Interval::new("01:30", "02:30")];
-        hours("Europe/Paris", weekly, vec![])
-    };
+    let ny_nights = ny_saturday_nights();
+    let paris_gap = paris_sunday_into_the_gap();
     let paris_holidays = hours(
         "Europe/Paris",
         weekdays_nine_to_five(),
@@ -67,49 +77,176 @@ fn business_hours_at_fixed_instants() {
         ],
     );
     let ny_split_midnight = {
-        let mut weekly = WeeklyHours::default();
-        weekly.fri = vec![Interval::new("22:00", "24:00")];
-        weekly.sat = vec![Interval::new("00:00", "02:00")];
+        let weekly = WeeklyHours {
+            fri: vec![Interval::new("22:00", "24:00")],
+            sat: vec![Interval::new("00:00", "02:00")],
+            ..WeeklyHours::default()
+        };
         hours("America/New_York", weekly, vec![])
     };
     let cases: &[(&str, &BusinessHours, &str, bool)] = &[
         // Paris, clocks forward on Sunday 29 March: nine to five local on both sides.
-        ("paris sat 09:30 CET", &paris_daily, "2026-03-28T08:30:00Z", true),
-        ("paris sat 16:30 CET", &paris_daily, "2026-03-28T15:30:00Z", true),
-        ("paris sun 09:30 CEST", &paris_daily, "2026-03-29T07:30:00Z", true),
-        ("paris sun 08:30 CEST", &paris_daily, "2026-03-29T06:30:00Z", false),
-        ("paris sun 17:30 CEST", &paris_daily, "2026-03-29T15:30:00Z", false),
+        (
+            "paris sat 09:30 CET",
+            &paris_daily,
+            "2026-03-28T08:30:00Z",
+            true,
+        ),
+        (
+            "paris sat 16:30 CET",
+            &paris_daily,
+            "2026-03-28T15:30:00Z",
+            true,
+        ),
+        (
+            "paris sun 09:30 CEST",
+            &paris_daily,
+            "2026-03-29T07:30:00Z",
+            true,
+        ),
+        (
+            "paris sun 08:30 CEST",
+            &paris_daily,
+            "2026-03-29T06:30:00Z",
+            false,
+        ),
+        (
+            "paris sun 17:30 CEST",
+            &paris_daily,
+            "2026-03-29T15:30:00Z",
+            false,
+        ),
         // Paris, clocks back on Sunday 25 October.
-        ("paris sat 09:30 CEST", &paris_daily, "2026-10-24T07:30:00Z", true),
-        ("paris sun 08:30 CET", &paris_daily, "2026-10-25T07:30:00Z", false),
-        ("paris sun 09:30 CET", &paris_daily, "2026-10-25T08:30:00Z", true),
-        ("paris sun 16:59 CET", &paris_daily, "2026-10-25T15:59:00Z", true),
-        ("paris sun 17:00 CET", &paris_daily, "2026-10-25T16:00:00Z", false),
+        (
+            "paris sat 09:30 CEST",
+            &paris_daily,
+            "2026-10-24T07:30:00Z",
+            true,
+        ),
+        (
+            "paris sun 08:30 CET",
+            &paris_daily,
+            "2026-10-25T07:30:00Z",
+            false,
+        ),
+        (
+            "paris sun 09:30 CET",
+            &paris_daily,
+            "2026-10-25T08:30:00Z",
+            true,
+        ),
+        (
+            "paris sun 16:59 CET",
+            &paris_daily,
+            "2026-10-25T15:59:00Z",
+            true,
+        ),
+        (
+            "paris sun 17:00 CET",
+            &paris_daily,
+            "2026-10-25T16:00:00Z",
+            false,
+        ),
         // New York, Saturday night across midnight, clocks back at 02:00 EDT on 1 November:
         // 01:00–02:00 happens twice and is open both times.
-        ("ny sat 21:59 EDT", &ny_nights, "2026-11-01T01:59:00Z", false),
+        (
+            "ny sat 21:59 EDT",
+            &ny_nights,
+            "2026-11-01T01:59:00Z",
+            false,
+        ),
         ("ny sat 22:00 EDT", &ny_nights, "2026-11-01T02:00:00Z", true),
         ("ny sun 01:30 EDT", &ny_nights, "2026-11-01T05:30:00Z", true),
         ("ny sun 01:30 EST", &ny_nights, "2026-11-01T06:30:00Z", true),
-        ("ny sun 02:00 EST", &ny_nights, "2026-11-01T07:00:00Z", false),
+        (
+            "ny sun 02:00 EST",
+            &ny_nights,
+            "2026-11-01T07:00:00Z",
+            false,
+        ),
         // New York, clocks forward at 02:00 EST on 8 March: the night ends at the jump.
         ("ny sun 01:59 EST", &ny_nights, "2026-03-08T06:59:00Z", true),
-        ("ny sun 03:00 EDT", &ny_nights, "2026-03-08T07:00:00Z", false),
+        (
+            "ny sun 03:00 EDT",
+            &ny_nights,
+            "2026-03-08T07:00:00Z",
+            false,
+        ),
         // An interval reaching into the gap closes at the transition.
-        ("paris gap 01:45 CET", &paris_gap, "2026-03-29T00:45:00Z", true),
-        ("paris gap 03:15 CEST", &paris_gap, "2026-03-29T01:15:00Z", false),
+        (
+            "paris gap 01:45 CET",
+            &paris_gap,
+            "2026-03-29T00:45:00Z",
+            true,
+        ),
+        (
+            "paris gap 03:15 CEST",
+            &paris_gap,
+            "2026-03-29T01:15:00Z",
+            false,
+        ),
         // Exceptions: other hours, closed all day, a night that spills into a closed day.
-        ("christmas eve 10:30", &paris_holidays, "2026-12-24T09:30:00Z", true),
-        ("christmas eve 13:30", &paris_holidays, "2026-12-24T12:30:00Z", false),
-        ("christmas 10:30", &paris_holidays, "2026-12-25T09:30:00Z", false),
-        ("monday after 10:30", &paris_holidays, "2026-12-28T09:30:00Z", true),
-        ("new year 01:30", &paris_holidays, "2027-01-01T00:30:00Z", true),
-        ("new year 02:30", &paris_holidays, "2027-01-01T01:30:00Z", false),
-        ("new year 10:30", &paris_holidays, "2027-01-01T09:30:00Z", false),
+        (
+            "christmas eve 10:30",
+            &paris_holidays,
+            "2026-12-24T09:30:00Z",
+            true,
+        ),
+        (
+            "christmas eve 13:30",
+            &paris_holidays,
+            "2026-12-24T12:30:00Z",
+            false,
+        ),
+        (
+            "christmas 10:30",
+            &paris_holidays,
+            "2026-12-25T09:30:00Z",
+            false,
+        ),
+        (
+            "monday after 10:30",
+            &paris_holidays,
+            "2026-12-28T09:30:00Z",
+            true,
+        ),
+        (
+            "new year 01:30",
+            &paris_holidays,
+            "2027-01-01T00:30:00Z",
+            true,
+        ),
+        (
+            "new year 02:30",
+            &paris_holidays,
+            "2027-01-01T01:30:00Z",
+            false,
+        ),
+        (
+            "new year 10:30",
+            &paris_holidays,
+            "2027-01-01T09:30:00Z",
+            false,
+        ),
         // 24:00 and 00:00 join up.
-        ("ny fri 23:59", &ny_split_midnight, "2026-11-28T04:59:00Z", true),
-        ("ny sat 00:00", &ny_split_midnight, "2026-11-28T05:00:00Z", true),
-        ("ny sat 02:00", &ny_split_midnight, "2026-11-28T07:00:00Z", false),
+        (
+            "ny fri 23:59",
+            &ny_split_midnight,
+            "2026-11-28T04:59:00Z",
+            true,
+        ),
+        (
+            "ny sat 00:00",
+            &ny_split_midnight,
+            "2026-11-28T05:00:00Z",
+            true,
+        ),
+        (
+            "ny sat 02:00",
+            &ny_split_midnight,
+            "2026-11-28T07:00:00Z",
+            false,
+        ),
     ];
     for (name, h, instant, open) in cases {
         assert_eq!(schedule(h).is_open(at(instant)), *open, "{name}");
@@ -118,16 +255,8 @@ fn business_hours_at_fixed_instants() {
 
 #[test]
 fn the_next_change_is_exact_across_dst() {
-    let ny_nights = {
-        let mut weekly = WeeklyHours::default();
-        weekly.sat = vec![Interval::new("22:00", "02:00")];
-        hours("America/New_York", weekly, vec![])
-    };
-    let paris_gap = {
-        let mut weekly = WeeklyHours::default();
-        weekly.sun = vec![Interval::new("01:30", "02:30")];
-        hours("Europe/Paris", weekly, vec![])
-    };
+    let ny_nights = ny_saturday_nights();
+    let paris_gap = paris_sunday_into_the_gap();
     let paris_holidays = hours(
         "Europe/Paris",
         weekdays_nine_to_five(),
@@ -174,7 +303,10 @@ fn the_next_change_is_exact_across_dst() {
         );
     }
     let never = hours("UTC", WeeklyHours::default(), vec![]);
-    assert_eq!(schedule(&never).next_change(at("2026-01-01T00:00:00Z")), None);
+    assert_eq!(
+        schedule(&never).next_change(at("2026-01-01T00:00:00Z")),
+        None
+    );
 }
 
 #[test]
@@ -399,7 +531,8 @@ fn decisions_at_fixed_instants() {
 
 #[test]
 fn business_hours_feed_the_decision_and_its_recheck() {
-    let rules = rules(|r| r.business_hours = hours("Europe/Paris", weekdays_nine_to_five(), vec![]));
+    let rules =
+        rules(|r| r.business_hours = hours("Europe/Paris", weekdays_nine_to_five(), vec![]));
     // Friday 27 November 2026, 17:30 in Paris: closed until Monday 09:00.
     let now = at("2026-11-27T16:30:00Z").as_millisecond();
     let facts = Facts {
@@ -418,7 +551,9 @@ fn business_hours_feed_the_decision_and_its_recheck() {
     assert_eq!(decision.recheck_after_ms, u64::try_from(monday - now).ok());
     let report = decision.report();
     assert!(
-        report.checks[0].detail.contains("opens Mon 2026-11-30 09:00"),
+        report.checks[0]
+            .detail
+            .contains("opens Mon 2026-11-30 09:00"),
         "{}",
         report.checks[0].detail
     );

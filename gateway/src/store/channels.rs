@@ -230,13 +230,14 @@ impl Store {
 
     /// Sets the override; false if there is no such channel.
     pub async fn set_channel_override(&self, id: &str, set: VisibilityOverride) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE channels SET override_mode = $1, override_until = $2 WHERE id = $3")
-                .bind(override_mode_to_str(set.mode))
-                .bind(set.until_ms)
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query(
+            "UPDATE channels SET override_mode = $1, override_until = $2 WHERE id = $3",
+        )
+        .bind(override_mode_to_str(set.mode))
+        .bind(set.until_ms)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 

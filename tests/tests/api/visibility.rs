@@ -114,10 +114,21 @@ async fn agents_coming_online_going_away_filling_up_and_leaving_change_the_decis
     decision_becomes(&gw, "", Duration::from_secs(2)).await;
     // The page view that was refused sees the change on its next recheck, and can then open.
     let again = recheck(&gw, SITE_ORIGIN, &page.visit_ticket, "").await;
-    assert_eq!(again.body["visibility"]["state"], "visible", "{}", again.body);
+    assert_eq!(
+        again.body["visibility"]["state"], "visible",
+        "{}",
+        again.body
+    );
 
     let away = |presence: &str| json!({ "presence": presence });
-    let set = call(&gw, &token, Method::PUT, "/v1/agent/presence", Some(away("away"))).await;
+    let set = call(
+        &gw,
+        &token,
+        Method::PUT,
+        "/v1/agent/presence",
+        Some(away("away")),
+    )
+    .await;
     assert_eq!(set.body["presence"], "away");
     assert_eq!(decision(&gw).await, "rule_agent_available");
     set_rules(&gw, json!({"agents_online": {"enabled": true}})).await;
@@ -127,7 +138,14 @@ async fn agents_coming_online_going_away_filling_up_and_leaving_change_the_decis
         json!({"agents_online": {"enabled": true}, "agent_available": {"enabled": true}}),
     )
     .await;
-    call(&gw, &token, Method::PUT, "/v1/agent/presence", Some(away("online"))).await;
+    call(
+        &gw,
+        &token,
+        Method::PUT,
+        "/v1/agent/presence",
+        Some(away("online")),
+    )
+    .await;
     assert_eq!(decision(&gw).await, "");
 
     // Capacity: the demo agent holds five conversations at once.
@@ -142,7 +160,10 @@ async fn agents_coming_online_going_away_filling_up_and_leaving_change_the_decis
     drop(agent);
     assert_eq!(decision(&gw).await, "", "a reload must not hide the widget");
     let took = decision_becomes(&gw, "rule_agents_online", Duration::from_secs(6)).await;
-    assert!(took >= Duration::from_millis(800), "offline too soon: {took:?}");
+    assert!(
+        took >= Duration::from_millis(800),
+        "offline too soon: {took:?}"
+    );
 }
 
 fn tamper(ticket: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
@@ -221,11 +242,18 @@ async fn dwell_time_and_repeat_visits_are_enforced_when_a_chat_opens() {
     let opened = open_session(&gw, SITE_ORIGIN, &page.visit_ticket, None).await;
     assert_eq!(opened.status, StatusCode::OK, "{}", opened.body);
 
-    set_rules(&gw, json!({"repeat_visit": {"enabled": true, "min_visit": 2}})).await;
+    set_rules(
+        &gw,
+        json!({"repeat_visit": {"enabled": true, "min_visit": 2}}),
+    )
+    .await;
     let first = bootstrap(&gw, SITE_ORIGIN, None).await;
     assert!(first.remember_visits);
     assert_eq!(hidden_by(&first.visibility), "rule_repeat_visit");
-    assert_eq!(first.recheck_after_ms, None, "nothing changes on this page view");
+    assert_eq!(
+        first.recheck_after_ms, None,
+        "nothing changes on this page view"
+    );
     open_session(&gw, SITE_ORIGIN, &first.visit_ticket, None)
         .await
         .assert_error(StatusCode::FORBIDDEN, "rule_repeat_visit");
@@ -289,13 +317,25 @@ async fn the_override_needs_the_channel_secret_and_ends_when_told() {
         .await
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    call(&gw, "not-the-secret", Method::PUT, &path, Some(hide.clone()))
-        .await
-        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    call(
+        &gw,
+        "not-the-secret",
+        Method::PUT,
+        &path,
+        Some(hide.clone()),
+    )
+    .await
+    .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     let other_channel = format!("/v1/channels/{}/visibility", "no-such-channel");
-    call(&gw, &channel.secret, Method::PUT, &other_channel, Some(hide.clone()))
-        .await
-        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    call(
+        &gw,
+        &channel.secret,
+        Method::PUT,
+        &other_channel,
+        Some(hide.clone()),
+    )
+    .await
+    .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
 
     let set = call(&gw, &channel.secret, Method::PUT, &path, Some(hide)).await;
     let report: VisibilityReport = serde_json::from_value(set.body).unwrap();
@@ -307,14 +347,20 @@ async fn the_override_needs_the_channel_secret_and_ends_when_told() {
         .assert_error(StatusCode::FORBIDDEN, "widget_hidden");
 
     // Forced visible for a moment over a rule that hides, then the rule is back.
-    set_rules(&gw, json!({"repeat_visit": {"enabled": true, "min_visit": 2}})).await;
+    set_rules(
+        &gw,
+        json!({"repeat_visit": {"enabled": true, "min_visit": 2}}),
+    )
+    .await;
     let until = gateway::now_ms() + 1500;
     let show = json!({"mode": "visible", "until_ms": until});
     let set = call(&gw, &channel.secret, Method::PUT, &path, Some(show)).await;
     assert_eq!(set.body["visible"], true, "{}", set.body);
     let page = bootstrap(&gw, SITE_ORIGIN, None).await;
     assert_eq!(page.visibility, Visibility::Visible);
-    let recheck_ms = page.recheck_after_ms.expect("asks again when the override ends");
+    let recheck_ms = page
+        .recheck_after_ms
+        .expect("asks again when the override ends");
     assert!(recheck_ms <= 1500, "{recheck_ms}");
     tokio::time::sleep(Duration::from_millis(recheck_ms + 100)).await;
     assert_eq!(decision(&gw).await, "rule_repeat_visit");
@@ -349,7 +395,10 @@ async fn rules_are_validated_whole_and_previewed_before_saving() {
         assert!(fields.contains_key(field), "{field}: {fields:?}");
     }
     let saved = call(&gw, &admin, Method::GET, &rules_path, None).await;
-    assert_eq!(saved.body["repeat_visit"]["enabled"], false, "nothing saved");
+    assert_eq!(
+        saved.body["repeat_visit"]["enabled"], false,
+        "nothing saved"
+    );
 
     // A preview of unsaved rules for a visitor 5 s into a first visit.
     let preview_path = format!("/v1/channels/{}/visibility/preview", channel.id);

@@ -1,0 +1,430 @@
+//! The rules page of one channel, for marketers: switch rules on and off, edit business hours
+//! with their time zone and exceptions, force the widget on or off, and a live preview of "would
+//! the widget show now, and why not" computed by the gateway from the rules being edited.
+//!
+//! Hours are edited as text, "09:00-12:00, 13:00-17:00" per day (empty: closed), and sent as
+//! typed: the gateway's validation names any bad interval, shown beside the rules.
+
+use gloo_net::http::Request;
+use leptos::prelude::*;
+use protocol::{
+    Combine, ErrorDetail, Interval, OverrideMode, PreviewRequest, VisibilityOverride,
+    VisibilityReport, VisibilityRules,
+};
+use serde_json::json;
+
+use crate::admin::api;
+
+const DAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// How often the preview is refreshed while nothing is edited (agents come and go).
+const PREVIEW_REFRESH_MS: u32 = 5000;
+
+fn hours_to_text(intervals: &[Interval]) -> String {
+    intervals
+        .iter()
+        .map(|i| format!("{}-{}", i.from, i.to))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn text_to_hours(text: &str) -> Vec<Interval> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (from, to) = part.split_once(['-', '–']).unwrap_or((part, ""));
+            Interval::new(from.trim(), to.trim())
+        })
+        .collect()
+}
+
+#[derive(Clone, Copy)]
+struct Editor {
+    rules: RwSignal<VisibilityRules>,
+    errors: RwSignal<Option<ErrorDetail>>,
+    saved: RwSignal<bool>,
+}
+
+impl Editor {
+    fn edit(self, change: impl FnOnce(&mut VisibilityRules)) {
+        self.rules.update(change);
+        self.saved.set(false);
+    }
+
+    /// The gateway's complaints about fields under `prefix`, as lines.
+    fn problems(self, prefix: &'static str) -> impl IntoView {
+        move || {
+            self.errors
+                .with(|e| {
+                    e.iter()
+                        .flat_map(|e| e.fields.iter())
+                        .filter(|(field, _)| field.starts_with(prefix))
+                        .map(|(field, problem)| format!("{field}: {problem}"))
+                        .collect::<Vec<_>>()
+                })
+                .into_iter()
+                .map(|line| view! { <p class="error" data-testid="rules-error">{line}</p> })
+                .collect_view()
+        }
+    }
+}
+
+pub fn rules_page(
+    channel_id: String,
+    channel_name: String,
+    back: impl Fn() + 'static,
+) -> impl IntoView {
+    let editor = Editor {
+        rules: RwSignal::new(VisibilityRules::default()),
+        errors: RwSignal::new(None),
+        saved: RwSignal::new(true),
+    };
+    let loaded = RwSignal::new(false);
+    let zones = RwSignal::new(Vec::<String>::new());
+    let rules_path = format!("/v1/channels/{channel_id}/rules");
+    let visibility_path = format!("/v1/channels/{channel_id}/visibility");
+    {
+        let rules_path = rules_path.clone();
+        leptos::task::spawn_local(async move {
+            match api::<VisibilityRules>(Request::get(&rules_path), None).await {
+                Ok(rules) => {
+                    editor.rules.set(rules);
+                    loaded.set(true);
+                }
+                Err(e) => editor.errors.set(Some(e)),
+            }
+            if let Ok(list) = api::<Vec<String>>(Request::get("/v1/time-zones"), None).await {
+                zones.set(list);
+            }
+        });
+    }
+    let save = move |_| {
+        let path = rules_path.clone();
+        let body = json!(editor.rules.get_untracked());
+        leptos::task::spawn_local(async move {
+            match api::<VisibilityRules>(Request::put(&path), Some(body)).await {
+                Ok(_) => {
+                    editor.errors.set(None);
+                    editor.saved.set(true);
+                }
+                Err(e) => editor.errors.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section class="rules" data-testid="rules-page">
+            <button type="button" class="link" on:click=move |_| back()>"← Channels"</button>
+            <h2>"When the widget shows: " {channel_name}</h2>
+            <div class="rules-columns">
+                <div class="rules-edit">
+                    {move || loaded.get().then(|| view! {
+                        {combine_choice(editor)}
+                        {switch_rules(editor)}
+                        {business_hours(editor, zones)}
+                        {visitor_rules(editor)}
+                    })}
+                    <button type="button" data-testid="save-rules" on:click=save>"Save rules"</button>
+                    <span class="saved" data-testid="rules-saved">{move || if editor.saved.get() { "Saved" } else { "Not saved yet" }}</span>
+                    {move || editor.errors.get().map(|e| view! { <p class="error">{e.message}</p> })}
+                </div>
+                <div class="rules-side">
+                    {preview(channel_id.clone(), editor)}
+                    {override_form(visibility_path)}
+                </div>
+            </div>
+        </section>
+    }
+}
+
+fn combine_choice(editor: Editor) -> impl IntoView {
+    let choice = move |value: Combine, label: &'static str| {
+        view! {
+            <label class="check">
+                <input type="radio" name="combine" prop:checked=move || editor.rules.with(|r| r.combine == value)
+                    on:change=move |_| editor.edit(|r| r.combine = value) />
+                {label}
+            </label>
+        }
+    };
+    view! {
+        <fieldset>
+            <legend>"Show the widget when"</legend>
+            {choice(Combine::AllOf, " all enabled rules hold")}
+            {choice(Combine::AnyOf, " any enabled rule holds")}
+        </fieldset>
+    }
+}
+
+/// A checkbox bound to one rule's `enabled` flag.
+fn toggle(
+    editor: Editor,
+    testid: &'static str,
+    label: &'static str,
+    get: fn(&VisibilityRules) -> bool,
+    set: fn(&mut VisibilityRules, bool),
+) -> impl IntoView {
+    view! {
+        <label class="check">
+            <input type="checkbox" data-testid=testid prop:checked=move || editor.rules.with(get)
+                on:change=move |ev| { let on = event_target_checked(&ev); editor.edit(|r| set(r, on)); } />
+            {label}
+        </label>
+    }
+}
+
+fn switch_rules(editor: Editor) -> impl IntoView {
+    view! {
+        <fieldset>
+            <legend>"Agents"</legend>
+            {toggle(editor, "rule-agents-online", " Any agent online (away counts)",
+                |r| r.agents_online.enabled, |r, on| r.agents_online.enabled = on)}
+            {toggle(editor, "rule-agent-available", " Any agent available (online, not away, below capacity)",
+                |r| r.agent_available.enabled, |r, on| r.agent_available.enabled = on)}
+        </fieldset>
+    }
+}
+
+fn business_hours(editor: Editor, zones: RwSignal<Vec<String>>) -> impl IntoView {
+    let day_row = move |index: usize| {
+        let text = move || {
+            editor
+                .rules
+                .with(|r| hours_to_text(r.business_hours.weekly.days()[index].1))
+        };
+        view! {
+            <label class="day">{DAY_NAMES[index]}
+                <input placeholder="closed" data-testid=format!("hours-{}", DAY_NAMES[index].to_lowercase())
+                    prop:value=text
+                    on:change=move |ev| {
+                        let hours = text_to_hours(&event_target_value(&ev));
+                        editor.edit(|r| *r.business_hours.weekly.days_mut()[index] = hours);
+                    } />
+            </label>
+        }
+    };
+    let exceptions = move || {
+        let count = editor.rules.with(|r| r.business_hours.exceptions.len());
+        (0..count)
+            .map(|index| {
+                let read = move |f: fn(&protocol::DateException) -> String| {
+                    move || editor.rules.with(|r| r.business_hours.exceptions.get(index).map(f).unwrap_or_default())
+                };
+                view! {
+                    <li>
+                        <input type="date" prop:value=read(|e| e.date.clone())
+                            on:change=move |ev| { let date = event_target_value(&ev); editor.edit(|r| r.business_hours.exceptions[index].date = date); } />
+                        <input placeholder="closed all day" prop:value=read(|e| hours_to_text(&e.hours))
+                            on:change=move |ev| { let hours = text_to_hours(&event_target_value(&ev)); editor.edit(|r| r.business_hours.exceptions[index].hours = hours); } />
+                        <button type="button" class="link" on:click=move |_| editor.edit(|r| { r.business_hours.exceptions.remove(index); })>"Remove"</button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <fieldset>
+            <legend>"Business hours"</legend>
+            {toggle(editor, "rule-business-hours", " Only during these hours",
+                |r| r.business_hours.enabled, |r, on| r.business_hours.enabled = on)}
+            <label>"Time zone"
+                <input list="time-zones" data-testid="time-zone"
+                    prop:value=move || editor.rules.with(|r| r.business_hours.time_zone.clone())
+                    on:change=move |ev| { let zone = event_target_value(&ev); editor.edit(|r| r.business_hours.time_zone = zone); } />
+            </label>
+            <datalist id="time-zones">
+                {move || zones.get().into_iter().map(|z| view! { <option value=z></option> }).collect_view()}
+            </datalist>
+            <p class="hint">"Local times, e.g. 09:00-12:00, 13:00-17:00. An end before the start runs past midnight."</p>
+            {(0..7).map(day_row).collect_view()}
+            <h4>"Exceptions (holidays, special hours)"</h4>
+            <ul class="exceptions">{exceptions}</ul>
+            <button type="button" class="link" data-testid="add-exception"
+                on:click=move |_| editor.edit(|r| r.business_hours.exceptions.push(Default::default()))>"+ Add a date"</button>
+            {editor.problems("business_hours")}
+        </fieldset>
+    }
+}
+
+fn number_input(
+    editor: Editor,
+    testid: &'static str,
+    get: fn(&VisibilityRules) -> u32,
+    set: fn(&mut VisibilityRules, u32),
+) -> impl IntoView {
+    view! {
+        <input type="number" min="0" class="short" data-testid=testid
+            prop:value=move || editor.rules.with(get).to_string()
+            on:change=move |ev| {
+                let n = event_target_value(&ev).trim().parse::<u32>().unwrap_or(0);
+                editor.edit(|r| set(r, n));
+            } />
+    }
+}
+
+fn visitor_rules(editor: Editor) -> impl IntoView {
+    let patterns = move || editor.rules.with(|r| r.page_url.patterns.join("\n"));
+    view! {
+        <fieldset>
+            <legend>"The visitor"</legend>
+            {toggle(editor, "rule-dwell", " Has been on the page for at least",
+                |r| r.dwell_time.enabled, |r, on| r.dwell_time.enabled = on)}
+            {number_input(editor, "dwell-seconds", |r| r.dwell_time.seconds, |r, n| r.dwell_time.seconds = n)}" seconds"
+            {editor.problems("dwell_time")}
+            <br />
+            {toggle(editor, "rule-repeat", " Is on visit number",
+                |r| r.repeat_visit.enabled, |r, on| r.repeat_visit.enabled = on)}
+            {number_input(editor, "repeat-min", |r| r.repeat_visit.min_visit, |r, n| r.repeat_visit.min_visit = n)}" or later"
+            <p class="hint">"Counting visits keeps a visit ticket in the visitor's browser storage."</p>
+            {editor.problems("repeat_visit")}
+            {toggle(editor, "rule-page-url", " Is on a page matching (one pattern per line; * matches anything; /path matches any host)",
+                |r| r.page_url.enabled, |r, on| r.page_url.enabled = on)}
+            <textarea rows="3" data-testid="page-patterns" prop:value=patterns
+                on:change=move |ev| {
+                    let list: Vec<String> = event_target_value(&ev).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+                    editor.edit(|r| r.page_url.patterns = list);
+                }></textarea>
+            {editor.problems("page_url")}
+        </fieldset>
+    }
+}
+
+/// "Would the widget show now, and why not": asked of the gateway whenever the rules or the
+/// sample visitor change, and every few seconds for agents' presence and the clock.
+fn preview(channel_id: String, editor: Editor) -> impl IntoView {
+    let path = format!("/v1/channels/{channel_id}/visibility/preview");
+    let page_url = RwSignal::new(String::new());
+    let seconds = RwSignal::new(0u32);
+    let visit = RwSignal::new(1u32);
+    let report = RwSignal::new(None::<Result<VisibilityReport, ErrorDetail>>);
+    let tick = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        tick.track();
+        let request = PreviewRequest {
+            rules: Some(editor.rules.get()),
+            page_url: Some(page_url.get()).filter(|u| !u.is_empty()),
+            seconds_on_page: seconds.get(),
+            visit: Some(visit.get()),
+        };
+        let path = path.clone();
+        leptos::task::spawn_local(async move {
+            let answer = api::<VisibilityReport>(Request::post(&path), Some(json!(request))).await;
+            report.set(Some(answer));
+        });
+    });
+    let interval = set_interval_with_handle(
+        move || tick.update(|t| *t = t.wrapping_add(1)),
+        std::time::Duration::from_millis(u64::from(PREVIEW_REFRESH_MS)),
+    );
+    on_cleanup(move || {
+        if let Ok(handle) = interval {
+            handle.clear();
+        }
+    });
+    let result = move || {
+        match report.get() {
+        None => view! { <p>"…"</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="error" data-testid="preview-verdict">{format!("Cannot preview: {}", e.message)}</p> }.into_any(),
+        Some(Ok(report)) => {
+            let verdict = if report.visible {
+                "Yes, the widget shows.".to_owned()
+            } else {
+                format!("No: {}", report.reason.unwrap_or_default())
+            };
+            let checks = report
+                .checks
+                .into_iter()
+                .map(|c| {
+                    let mark = if c.met { "✔" } else { "✖" };
+                    view! { <li class:met=c.met data-testid="preview-check">{format!("{mark} {}: {}", c.rule.label(), c.detail)}</li> }
+                })
+                .collect_view();
+            view! {
+                <p class="verdict" class:shows=report.visible data-testid="preview-verdict">{verdict}</p>
+                <ul class="checks">{checks}</ul>
+            }
+            .into_any()
+        }
+    }
+    };
+    view! {
+        <fieldset class="preview" data-testid="rules-preview">
+            <legend>"Would the widget show now?"</legend>
+            <label>"For a visitor on page" <input placeholder="https://shop.example/pricing" data-testid="preview-url"
+                on:change=move |ev| page_url.set(event_target_value(&ev)) /></label>
+            <label>"after seconds on the page" <input type="number" min="0" class="short" data-testid="preview-seconds" prop:value=move || seconds.get().to_string()
+                on:change=move |ev| seconds.set(event_target_value(&ev).parse().unwrap_or(0)) /></label>
+            <label>"on visit number" <input type="number" min="1" class="short" data-testid="preview-visit" prop:value=move || visit.get().to_string()
+                on:change=move |ev| visit.set(event_target_value(&ev).parse().unwrap_or(1)) /></label>
+            {result}
+        </fieldset>
+    }
+}
+
+/// Forces the widget on or off, optionally until a local date and time.
+fn override_form(path: String) -> impl IntoView {
+    let mode = RwSignal::new(OverrideMode::Rules);
+    let until = RwSignal::new(String::new());
+    let status = RwSignal::new(None::<Result<VisibilityReport, ErrorDetail>>);
+    {
+        let path = path.clone();
+        leptos::task::spawn_local(async move {
+            if let Ok(report) = api::<VisibilityReport>(Request::get(&path), None).await {
+                mode.set(report.r#override.mode);
+                status.set(Some(Ok(report)));
+            }
+        });
+    }
+    let apply = move |_| {
+        // datetime-local is local wall time; the browser turns it into an instant.
+        let until_ms = Some(until.get_untracked())
+            .filter(|text| !text.is_empty() && mode.get_untracked() != OverrideMode::Rules)
+            .map(|text| js_sys::Date::new(&text.into()).get_time() as i64);
+        let body = VisibilityOverride {
+            mode: mode.get_untracked(),
+            until_ms,
+        };
+        let path = path.clone();
+        leptos::task::spawn_local(async move {
+            status.set(Some(
+                api::<VisibilityReport>(Request::put(&path), Some(json!(body))).await,
+            ));
+        });
+    };
+    let modes = [
+        (OverrideMode::Rules, "rules", "Follow the rules"),
+        (OverrideMode::Visible, "visible", "Always show"),
+        (OverrideMode::Hidden, "hidden", "Always hide"),
+    ];
+    view! {
+        <fieldset class="override">
+            <legend>"Override"</legend>
+            <select data-testid="override-mode" on:change=move |ev| {
+                let chosen = event_target_value(&ev);
+                if let Some((m, _, _)) = modes.iter().find(|(_, value, _)| *value == chosen) { mode.set(*m); }
+            }>
+                {modes.iter().map(|(m, value, label)| {
+                    let m = *m;
+                    view! { <option value=*value selected=move || mode.get() == m>{*label}</option> }
+                }).collect_view()}
+            </select>
+            <label>"until (empty: until changed)" <input type="datetime-local" data-testid="override-until"
+                on:change=move |ev| until.set(event_target_value(&ev)) /></label>
+            <button type="button" data-testid="apply-override" on:click=apply>"Apply"</button>
+            {move || status.get().map(|s| match s {
+                Ok(report) => view! { <p data-testid="override-status">{
+                    if report.visible { "The widget shows now." } else { "The widget is hidden now." }
+                }</p> }.into_any(),
+                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+            })}
+        </fieldset>
+    }
+}
