@@ -19,3 +19,7 @@ CREATE TABLE used_visit_tickets (
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX used_visit_tickets_by_expiry ON used_visit_tickets (expires_at);
+
+-- "Available" counts each present agent's conversations not closed, on every page view of a
+-- channel with presence rules.
+CREATE INDEX conversations_by_agent ON conversations (assigned_agent_id, status);

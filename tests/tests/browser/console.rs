@@ -100,19 +100,12 @@ async fn an_agent_logs_in_sees_the_conversation_arrive_live_and_replies() {
     visitor.quit().await;
 }
 
-/// Clicks the element with this `data-testid`.
-async fn click(browser: &Browser, id: &str) {
-    browser
-        .click(&browser.wait_for_element(id, &by_testid(id), WAIT).await)
-        .await;
-}
-
 #[tokio::test]
 async fn an_admin_creates_a_channel_gets_its_snippet_and_deletes_only_what_is_free() {
     let demo = DemoStack::start().await;
     let admin = Browser::launch().await;
     admin.log_into_console(&demo.gateway.url("/console/")).await;
-    click(&admin, "nav-channels").await;
+    admin.click_on("nav-channels").await;
     admin
         .wait_for(
             "the demo channel listed",
@@ -135,7 +128,7 @@ async fn an_admin_creates_a_channel_gets_its_snippet_and_deletes_only_what_is_fr
         )
         .await;
     admin.type_into(&timeout, "0").await;
-    click(&admin, "create-channel").await;
+    admin.click_on("create-channel").await;
     let problem = admin.wait_for("the field error", "return document.querySelector('[data-testid=error-inactivity_timeout_secs]')?.textContent;", WAIT).await;
     assert!(
         problem
@@ -152,7 +145,7 @@ async fn an_admin_creates_a_channel_gets_its_snippet_and_deletes_only_what_is_fr
         )
         .await;
     admin.type_into(&timeout, "900").await;
-    click(&admin, "create-channel").await;
+    admin.click_on("create-channel").await;
     let key = admin
         .wait_for(
             "the new channel's key",
@@ -200,7 +193,7 @@ async fn an_admin_creates_a_channel_gets_its_snippet_and_deletes_only_what_is_fr
             serde_json::json!([]),
         )
         .await;
-    click(&admin, "delete-chosen").await;
+    admin.click_on("delete-chosen").await;
     let refused = admin
         .wait_for(
             "the refusal",
@@ -227,7 +220,7 @@ async fn an_admin_creates_a_channel_gets_its_snippet_and_deletes_only_what_is_fr
             serde_json::json!([]),
         )
         .await;
-    click(&admin, "delete-chosen").await;
+    admin.click_on("delete-chosen").await;
     admin
         .wait_for(
             "one channel left",

@@ -90,3 +90,80 @@ async fn with_a_repeat_visit_rule_the_launcher_shows_from_the_second_visit() {
     browser.wait_for("the launcher", LAUNCHER_AT, WAIT).await;
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn a_marketer_sets_a_rule_in_the_console_and_the_live_preview_explains_it() {
+    let demo = DemoStack::start().await;
+    let admin = Browser::launch().await;
+    admin
+        .log_into_console(&demo.gateway.url("/console/"))
+        .await;
+    admin.click_on("nav-channels").await;
+    admin.click_on("channel-open").await;
+    admin.click_on("open-rules").await;
+    let says = |expected: &'static str| {
+        format!(
+            "const v = document.querySelector('[data-testid=preview-verdict]')?.textContent; \
+             return v && v.startsWith({expected:?}) ? v : null;"
+        )
+    };
+    admin
+        .wait_for("a preview with no rule", &says("Yes"), WAIT)
+        .await;
+
+    // Unsaved edits are previewed at once.
+    admin.click_on("rule-dwell").await;
+    admin.change_value("dwell-seconds", "30").await;
+    let shown = admin
+        .wait_for("the dwell rule in the preview", &says("No"), WAIT)
+        .await;
+    assert_eq!(shown, "No: Time on page: on the page 0 s of 30 s");
+    admin.change_value("preview-seconds", "45").await;
+    admin
+        .wait_for("a visitor who stayed long enough", &says("Yes"), WAIT)
+        .await;
+    // Nothing is saved until the marketer says so.
+    assert_eq!(
+        tests::client::bootstrap(&demo.gateway, &demo.site, None)
+            .await
+            .visibility,
+        protocol::Visibility::Visible
+    );
+
+    // A bad schedule is named by the gateway, and nothing is saved.
+    admin.click_on("rule-business-hours").await;
+    admin.change_value("hours-monday", "9am-5pm").await;
+    admin
+        .wait_for("the preview refusing", &says("Cannot preview"), WAIT)
+        .await;
+    admin.click_on("save-rules").await;
+    let problem = admin
+        .wait_for(
+            "the field error",
+            "return document.querySelector('[data-testid=rules-error]')?.textContent;",
+            WAIT,
+        )
+        .await;
+    assert!(
+        problem.as_str().unwrap().contains("weekly.mon[0].from"),
+        "{problem}"
+    );
+    admin.change_value("hours-monday", "").await;
+    admin.click_on("rule-business-hours").await;
+    admin.click_on("save-rules").await;
+    admin
+        .wait_for(
+            "the rules saved",
+            "return document.querySelector('[data-testid=rules-saved]')?.textContent === 'Saved';",
+            WAIT,
+        )
+        .await;
+    let page = tests::client::bootstrap(&demo.gateway, &demo.site, None).await;
+    assert_eq!(
+        page.visibility,
+        protocol::Visibility::Hidden {
+            reason: "rule_dwell_time".into()
+        }
+    );
+    admin.quit().await;
+}
