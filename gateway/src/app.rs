@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(visitor)
         .merge(agents::router())
+        .merge(agents::sync::router())
         .merge(channels::admin::router())
         .merge(rules::api::router())
         .merge(assets::router(&state))

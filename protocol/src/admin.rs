@@ -56,3 +56,33 @@ pub struct DeleteChannels {
 pub struct ChannelsDeleted {
     pub deleted: Vec<String>,
 }
+
+/// An agent as admins see it (`/v1/admin/agents`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentView {
+    pub id: String,
+    /// The id another system gave this agent, when synced from it.
+    pub external_id: Option<String>,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub capacity: u32,
+    pub presence: crate::AgentPresence,
+    pub active: bool,
+}
+
+/// `PUT /v1/admin/agents/external/{external_id}`: create or update the agent that system knows
+/// by that id. Fields left out keep their value (or their default, for a new agent).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SyncAgent {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// `agent` (default) or `admin`.
+    pub role: Option<String>,
+    pub capacity: Option<u32>,
+    /// Sets the password; an agent created without one logs in only by a join link.
+    pub password: Option<String>,
+    /// false deactivates: no login, counted by no rule; the history stays.
+    pub active: Option<bool>,
+}

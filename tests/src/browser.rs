@@ -235,14 +235,18 @@ impl Browser {
 
     /// Waits for the element with this `data-testid` and clicks it.
     pub async fn click_on(&self, testid: &str) {
-        let element = self.wait_for_element(testid, &by_testid(testid), WAIT).await;
+        let element = self
+            .wait_for_element(testid, &by_testid(testid), WAIT)
+            .await;
         self.click(&element).await;
     }
 
     /// Sets the value of the input with this `data-testid` and fires `change`, as a person
     /// editing it and leaving the field does.
     pub async fn change_value(&self, testid: &str, value: &str) {
-        let element = self.wait_for_element(testid, &by_testid(testid), WAIT).await;
+        let element = self
+            .wait_for_element(testid, &by_testid(testid), WAIT)
+            .await;
         self.eval(
             "arguments[0].value = arguments[1];              arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
             json!([element.to_json(), value]),

@@ -3,7 +3,7 @@
 use protocol::AgentPresence;
 use sqlx::any::AnyRow;
 
-use super::{col_i64, col_str, is_unique_violation, placeholders, Store};
+use super::{col_i64, col_opt_str, col_str, is_unique_violation, placeholders, Store};
 use crate::error::Result;
 use crate::rules::AgentCounts;
 
@@ -17,9 +17,14 @@ pub struct AgentRecord {
     /// Chosen by the agent; counts only while connected (see `presence`).
     pub presence: AgentPresence,
     pub capacity: i64,
+    /// The id another system gave this agent (agent sync).
+    pub external_id: Option<String>,
+    /// A deactivated agent cannot log in and counts for no rule.
+    pub active: bool,
 }
 
-const COLUMNS: &str = "a.id, a.email, a.name, a.password_hash, a.role, a.presence, a.capacity";
+const COLUMNS: &str = "a.id, a.email, a.name, a.password_hash, a.role, a.presence, a.capacity, \
+                       a.external_id, a.active";
 
 pub fn presence_to_str(presence: AgentPresence) -> &'static str {
     match presence {
@@ -46,6 +51,8 @@ fn from_row(row: &AnyRow) -> Result<AgentRecord> {
         role: col_str(row, "role")?,
         presence: presence_from_str(&col_str(row, "presence")?),
         capacity: col_i64(row, "capacity")?,
+        external_id: col_opt_str(row, "external_id")?,
+        active: col_i64(row, "active")? != 0,
     })
 }
 
@@ -53,8 +60,8 @@ impl Store {
     /// Creates the agent unless one with this email exists; returns whether it was created.
     pub async fn insert_agent(&self, agent: &AgentRecord, now_ms: i64) -> Result<bool> {
         let result = sqlx::query(
-            "INSERT INTO agents (id, email, name, password_hash, role, presence, capacity, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO agents (id, email, name, password_hash, role, presence, capacity, \
+             external_id, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&agent.id)
         .bind(&agent.email)
@@ -63,6 +70,8 @@ impl Store {
         .bind(&agent.role)
         .bind(presence_to_str(agent.presence))
         .bind(agent.capacity)
+        .bind(agent.external_id.as_deref())
+        .bind(i64::from(agent.active))
         .bind(now_ms)
         .execute(&self.pool)
         .await;
@@ -80,6 +89,55 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(from_row).transpose()
+    }
+
+    pub async fn agent_by_external_id(&self, external_id: &str) -> Result<Option<AgentRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM agents a WHERE a.external_id = $1");
+        let row = sqlx::query(&sql)
+            .bind(external_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Every agent, active ones first, by name.
+    pub async fn agents(&self) -> Result<Vec<AgentRecord>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM agents a ORDER BY a.active DESC, lower(a.name), a.id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Writes every field of an existing agent; a deactivated agent's logins end with it.
+    /// Returns false if another agent has the email.
+    pub async fn update_agent(&self, agent: &AgentRecord) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE agents SET email = $1, name = $2, password_hash = $3, role = $4, capacity = $5, \
+             external_id = $6, active = $7 WHERE id = $8",
+        )
+        .bind(&agent.email)
+        .bind(&agent.name)
+        .bind(&agent.password_hash)
+        .bind(&agent.role)
+        .bind(agent.capacity)
+        .bind(agent.external_id.as_deref())
+        .bind(i64::from(agent.active))
+        .bind(&agent.id)
+        .execute(&mut *tx)
+        .await;
+        match updated {
+            Err(e) if is_unique_violation(&e) => return Ok(false),
+            other => other?,
+        };
+        if !agent.active {
+            sqlx::query("DELETE FROM agent_sessions WHERE agent_id = $1")
+                .bind(&agent.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn set_agent_presence(&self, agent_id: &str, presence: AgentPresence) -> Result<()> {
@@ -118,7 +176,7 @@ impl Store {
              FROM (SELECT a.presence, a.capacity, \
                    (SELECT COUNT(*) FROM conversations c \
                     WHERE c.assigned_agent_id = a.id AND c.status <> 'closed') AS holding \
-                   FROM agents a WHERE a.seen_at > $1) present",
+                   FROM agents a WHERE a.seen_at > $1 AND a.active = 1) present",
         )
         .bind(seen_after_ms)
         .fetch_one(&self.pool)
@@ -155,7 +213,8 @@ impl Store {
     ) -> Result<Option<AgentRecord>> {
         let sql = format!(
             "SELECT {COLUMNS}, s.expires_at \
-             FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = $1"
+             FROM agent_sessions s JOIN agents a ON a.id = s.agent_id \
+             WHERE s.token_hash = $1 AND a.active = 1"
         );
         let row = sqlx::query(&sql)
             .bind(token_hash)

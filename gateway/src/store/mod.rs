@@ -44,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "visibility and presence",
         include_str!("../../migrations/0003_visibility_presence.sql"),
     ),
+    (
+        4,
+        "agent sync",
+        include_str!("../../migrations/0004_agent_sync.sql"),
+    ),
 ];
 
 #[derive(Debug)]

@@ -2,6 +2,7 @@
 //! gateway on port 0 with a fresh SQLite database and speaks HTTP and WebSocket to it.
 
 mod admin;
+mod agents;
 mod captcha;
 mod chat;
 mod inactivity;

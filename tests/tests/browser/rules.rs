@@ -95,9 +95,7 @@ async fn with_a_repeat_visit_rule_the_launcher_shows_from_the_second_visit() {
 async fn a_marketer_sets_a_rule_in_the_console_and_the_live_preview_explains_it() {
     let demo = DemoStack::start().await;
     let admin = Browser::launch().await;
-    admin
-        .log_into_console(&demo.gateway.url("/console/"))
-        .await;
+    admin.log_into_console(&demo.gateway.url("/console/")).await;
     admin.click_on("nav-channels").await;
     admin.click_on("channel-open").await;
     admin.click_on("open-rules").await;
@@ -166,4 +164,48 @@ async fn a_marketer_sets_a_rule_in_the_console_and_the_live_preview_explains_it(
         }
     );
     admin.quit().await;
+}
+
+#[tokio::test]
+async fn the_launcher_follows_agents_coming_online_and_going_away_without_a_reload() {
+    let demo = DemoStack::start_with(|c| c.visibility_poll_secs = 1).await;
+    let rules = VisibilityRules {
+        agent_available: protocol::Switch { enabled: true },
+        ..VisibilityRules::default()
+    };
+    demo.gateway.set_demo_rules(&rules).await;
+    let browser = Browser::launch().await;
+    browser.goto(&format!("{}/", demo.site)).await;
+    bootstrap_answered(&browser).await;
+    let launcher_shown = "return !!document.querySelector('livechat-widget')?.isConnected;";
+    assert_eq!(browser.eval(launcher_shown, json!([])).await, json!(false));
+
+    let token = tests::client::agent_login(&demo.gateway).await;
+    let agent = tests::client::agent_socket(&demo.gateway, &token).await;
+    browser
+        .wait_for(
+            "the launcher after the agent came online",
+            launcher_shown,
+            WAIT,
+        )
+        .await;
+    let away = json!({ "presence": "away" });
+    let set = tests::client::call(
+        &demo.gateway,
+        &token,
+        reqwest::Method::PUT,
+        "/v1/agent/presence",
+        Some(away),
+    )
+    .await;
+    assert_eq!(set.body["presence"], "away");
+    browser
+        .wait_for(
+            "the launcher gone after the agent went away",
+            "return !document.querySelector('livechat-widget')?.isConnected;",
+            WAIT,
+        )
+        .await;
+    drop(agent);
+    browser.quit().await;
 }

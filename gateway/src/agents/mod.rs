@@ -31,6 +31,8 @@ use crate::store::AgentRecord;
 use crate::tokens::{random_token, sha256_hex};
 use crate::{channels, now_ms, presence};
 
+pub mod sync;
+
 pub const LOGIN_COOKIE: &str = "livechat_agent";
 /// Conversations an agent holds at once unless set otherwise.
 pub const DEFAULT_CAPACITY: i64 = 5;
@@ -86,6 +88,8 @@ pub async fn ensure_agent(
         role: role.to_owned(),
         presence: AgentPresence::Online,
         capacity: DEFAULT_CAPACITY,
+        external_id: None,
+        active: true,
     };
     state.store.insert_agent(&agent, now_ms()).await?;
     state
@@ -119,7 +123,7 @@ pub async fn log_in(
     let hash = agent
         .as_ref()
         .map_or_else(|| UNKNOWN_AGENT_HASH.clone(), |a| a.password_hash.clone());
-    let Some(agent) = agent.filter(|_| password_matches(password, &hash)) else {
+    let Some(agent) = agent.filter(|a| password_matches(password, &hash) && a.active) else {
         return Err(Error::InvalidCredentials);
     };
     let token = random_token(32);
@@ -137,7 +141,8 @@ async fn login(
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response> {
     let Json(request) = body?;
-    let (token, agent) = log_in(&state, request.email.trim(), &request.password).await?;
+    let email = request.email.trim().to_lowercase();
+    let (token, agent) = log_in(&state, &email, &request.password).await?;
     let secure = if state.config.secure_cookies {
         "; Secure"
     } else {

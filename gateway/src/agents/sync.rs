@@ -1,0 +1,186 @@
+//! Agents managed by admins, and synced from another system (`PUT /v1/admin/agents/external/{id}`):
+//! an upsert by that system's id, so syncing the same agent twice leaves one agent.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use protocol::{AgentPresence, AgentView, SyncAgent};
+use std::collections::BTreeMap;
+
+use super::{hash_password, DEFAULT_CAPACITY};
+use crate::app::AppState;
+use crate::channels::admin::Admin;
+use crate::error::{Error, Result};
+use crate::now_ms;
+use crate::store::AgentRecord;
+use crate::tokens::random_token;
+
+const MAX_NAME_CHARS: usize = 120;
+const MAX_EXTERNAL_ID_CHARS: usize = 200;
+const MAX_CAPACITY: u32 = 100;
+const MIN_PASSWORD_CHARS: usize = 8;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/admin/agents", get(list))
+        .route("/v1/admin/agents/external/{external_id}", put(upsert))
+}
+
+pub fn view(agent: &AgentRecord) -> AgentView {
+    AgentView {
+        id: agent.id.clone(),
+        external_id: agent.external_id.clone(),
+        email: agent.email.clone(),
+        name: agent.name.clone(),
+        role: agent.role.clone(),
+        capacity: u32::try_from(agent.capacity).unwrap_or(0),
+        presence: agent.presence,
+        active: agent.active,
+    }
+}
+
+async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<AgentView>>> {
+    Ok(Json(state.store.agents().await?.iter().map(view).collect()))
+}
+
+/// The agent after applying `input`: every bad field is named, and nothing changes on any.
+pub fn apply(
+    existing: Option<AgentRecord>,
+    external_id: &str,
+    input: &SyncAgent,
+) -> Result<AgentRecord> {
+    let mut problems = BTreeMap::new();
+    let creating = existing.is_none();
+    let mut agent = existing.unwrap_or_else(|| AgentRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        email: String::new(),
+        name: String::new(),
+        password_hash: String::new(),
+        role: "agent".into(),
+        presence: AgentPresence::Online,
+        capacity: DEFAULT_CAPACITY,
+        external_id: Some(external_id.to_owned()),
+        active: true,
+    });
+    if external_id.is_empty() || external_id.chars().count() > MAX_EXTERNAL_ID_CHARS {
+        problems.insert(
+            "external_id".into(),
+            format!("1 to {MAX_EXTERNAL_ID_CHARS} characters"),
+        );
+    }
+    match input.email.as_deref().map(str::trim) {
+        Some(email)
+            if email.len() <= 254
+                && email
+                    .split_once('@')
+                    .is_some_and(|(user, host)| !user.is_empty() && host.contains('.')) =>
+        {
+            agent.email = email.to_lowercase();
+        }
+        Some(_) => {
+            problems.insert("email".into(), "is not an email address".into());
+        }
+        None if creating => {
+            problems.insert("email".into(), "is required".into());
+        }
+        None => {}
+    }
+    match input.name.as_deref().map(str::trim) {
+        Some(name) if !name.is_empty() && name.chars().count() <= MAX_NAME_CHARS => {
+            agent.name = name.to_owned()
+        }
+        Some(_) => {
+            problems.insert("name".into(), format!("1 to {MAX_NAME_CHARS} characters"));
+        }
+        None if creating => {
+            problems.insert("name".into(), "is required".into());
+        }
+        None => {}
+    }
+    match input.role.as_deref() {
+        Some(role @ ("agent" | "admin")) => agent.role = role.to_owned(),
+        Some(_) => {
+            problems.insert("role".into(), "is `agent` or `admin`".into());
+        }
+        None => {}
+    }
+    match input.capacity {
+        Some(n) if (1..=MAX_CAPACITY).contains(&n) => agent.capacity = i64::from(n),
+        Some(_) => {
+            problems.insert(
+                "capacity".into(),
+                format!("from 1 to {MAX_CAPACITY} conversations"),
+            );
+        }
+        None => {}
+    }
+    match input.password.as_deref() {
+        Some(password) if password.chars().count() >= MIN_PASSWORD_CHARS => {
+            agent.password_hash = hash_password(password)?;
+        }
+        Some(_) => {
+            problems.insert(
+                "password".into(),
+                format!("at least {MIN_PASSWORD_CHARS} characters"),
+            );
+        }
+        // No password: one nobody knows, so the agent logs in only by a join link.
+        None if creating => agent.password_hash = hash_password(&random_token(32))?,
+        None => {}
+    }
+    if let Some(active) = input.active {
+        agent.active = active;
+    }
+    if problems.is_empty() {
+        Ok(agent)
+    } else {
+        Err(Error::Validation(problems))
+    }
+}
+
+fn email_taken() -> Error {
+    Error::Validation(
+        [(
+            "email".to_owned(),
+            "another agent has this email".to_owned(),
+        )]
+        .into(),
+    )
+}
+
+/// Creates or updates the agent with this external id; `201` when created.
+async fn upsert(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(external_id): Path<String>,
+    body: Result<Json<SyncAgent>, JsonRejection>,
+) -> Result<(StatusCode, Json<AgentView>)> {
+    let Json(input) = body?;
+    // Two syncs of a new agent at once: the loser's insert hits the unique external id, and its
+    // second round finds the winner's row and updates it.
+    for _ in 0..2 {
+        let existing = state.store.agent_by_external_id(&external_id).await?;
+        let creating = existing.is_none();
+        let agent = apply(existing, &external_id, &input)?;
+        if creating {
+            if state.store.insert_agent(&agent, now_ms()).await? {
+                return Ok((StatusCode::CREATED, Json(view(&agent))));
+            }
+            if state
+                .store
+                .agent_by_external_id(&external_id)
+                .await?
+                .is_none()
+            {
+                return Err(email_taken());
+            }
+        } else if state.store.update_agent(&agent).await? {
+            return Ok((StatusCode::OK, Json(view(&agent))));
+        } else {
+            return Err(email_taken());
+        }
+    }
+    Err(Error::Internal("agent sync did not settle".into()))
+}
