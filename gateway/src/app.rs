@@ -15,7 +15,7 @@ use crate::limits::Limits;
 use crate::presence::Connections;
 use crate::store::Store;
 use crate::tokens::{random_token, Signer};
-use crate::{agents, assets, channels, demo, rules, sessions};
+use crate::{agents, assets, channels, conversations, demo, queues, rules, sessions};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -71,6 +71,8 @@ pub fn router(state: AppState) -> Router {
         .merge(visitor)
         .merge(agents::router())
         .merge(agents::sync::router())
+        .merge(conversations::router())
+        .merge(queues::router())
         .merge(channels::admin::router())
         .merge(rules::api::router())
         .merge(assets::router(&state))

@@ -1,15 +1,34 @@
 //! Conversations: posting a visitor's or an agent's message (validated, committed, then
 //! published) and the inbox the agents see. The sockets call these functions; so do the tests.
+//! Agents' actions on a conversation are HTTP calls: `POST /v1/conversations/{id}/accept`.
 
-use protocol::MAX_MESSAGE_CHARS;
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use protocol::{ConversationSummary, MAX_MESSAGE_CHARS};
 use std::net::IpAddr;
 
+use crate::agents::AuthAgent;
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::limits;
 use crate::sessions::SessionClaims;
 use crate::store::{AgentRecord, Appended, ChannelRecord, NewMessage, VisitContext};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/conversations/{id}/accept", post(accept))
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    auth: AuthAgent,
+    Path(id): Path<String>,
+) -> Result<Json<ConversationSummary>> {
+    Ok(Json(
+        crate::routing::accept(&state, &auth.agent, &id).await?,
+    ))
+}
 
 /// Longest `client_id` accepted: a UUID fits with room to spare.
 const MAX_CLIENT_ID_CHARS: usize = 64;
@@ -57,6 +76,11 @@ pub async fn post_visitor_message(
         .append_visitor_message(channel, &claims.visitor_id, context, message)
         .await?;
     publish(state, &appended);
+    if appended.created {
+        // Off the visitor's path: the ack does not wait for routing, and a routing failure
+        // only leaves the conversation waiting for the next pass or an agent's accept.
+        crate::routing::spawn_route_queue(state, &channel.queue_id);
+    }
     Ok(appended)
 }
 

@@ -30,6 +30,7 @@ pub async fn seed(state: &AppState) -> Result<()> {
         last_error: None,
         rules: Default::default(),
         visibility_override: Default::default(),
+        queue_id: crate::store::DEFAULT_QUEUE.into(),
         appearance: Appearance {
             title: "Chat with us".into(),
             greeting: "Hi! Ask us anything — we usually answer within a minute.".into(),

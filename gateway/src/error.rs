@@ -49,6 +49,8 @@ pub enum Error {
     ConversationNotFound,
     #[error("the conversation is closed")]
     ConversationClosed,
+    #[error("another agent has taken this conversation")]
+    ConversationTaken,
     #[error("a message cannot be empty")]
     MessageEmpty,
     #[error("a message can be at most {max} characters")]
@@ -107,7 +109,7 @@ impl Error {
             | Error::SessionEnded
             | Error::Unauthorized
             | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Error::ConversationClosed => StatusCode::CONFLICT,
+            Error::ConversationClosed | Error::ConversationTaken => StatusCode::CONFLICT,
             Error::Config(_) | Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -138,6 +140,7 @@ impl Error {
             Error::Validation(_) => codes::VALIDATION_FAILED,
             Error::ChannelInUse(_) => codes::CHANNEL_IN_USE,
             Error::ConversationClosed => codes::CONVERSATION_CLOSED,
+            Error::ConversationTaken => codes::CONVERSATION_TAKEN,
             Error::MessageEmpty => codes::MESSAGE_EMPTY,
             Error::MessageTooLong { .. } => codes::MESSAGE_TOO_LONG,
             Error::CaptchaRequired => codes::CAPTCHA_REQUIRED,

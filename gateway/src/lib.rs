@@ -14,6 +14,8 @@ pub mod error;
 pub mod hub;
 pub mod limits;
 pub mod presence;
+pub mod queues;
+pub mod routing;
 pub mod rules;
 pub mod sessions;
 pub mod socket;

@@ -65,6 +65,7 @@ pub async fn connect(state: &AppState, agent_id: &str) -> Result<ConnectionGuard
         .store
         .touch_agents(&[agent_id.to_owned()], now_ms())
         .await?;
+    crate::routing::spawn_route_agent_queues(state, agent_id);
     Ok(guard)
 }
 
@@ -72,9 +73,17 @@ fn grace_ms(state: &AppState) -> i64 {
     i64::try_from(state.config.presence_grace_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
 }
 
-/// Agents counted by presence at `now_ms`.
-pub async fn agent_counts(state: &AppState, now_ms: i64) -> Result<AgentCounts> {
-    state.store.agent_counts(now_ms - grace_ms(state)).await
+/// Members of the queue counted by presence at `now_ms`.
+pub async fn agent_counts(state: &AppState, queue_id: &str, now_ms: i64) -> Result<AgentCounts> {
+    state
+        .store
+        .agent_counts(queue_id, seen_after(state, now_ms))
+        .await
+}
+
+/// Agents seen after this instant count as connected.
+pub fn seen_after(state: &AppState, now_ms: i64) -> i64 {
+    now_ms - grace_ms(state)
 }
 
 /// Refreshes `seen_at` for this gateway's connected agents, four times per grace period, so a

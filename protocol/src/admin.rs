@@ -18,6 +18,8 @@ pub struct ChannelView {
     pub allowed_origins: Vec<String>,
     pub online: bool,
     pub receptive: bool,
+    /// The queue its new conversations wait in.
+    pub queue_id: String,
     pub state: ChannelState,
     /// Why the state is `error`.
     pub error: Option<String>,
@@ -69,6 +71,7 @@ pub struct AgentView {
     pub capacity: u32,
     pub presence: crate::AgentPresence,
     pub active: bool,
+    pub queues: Vec<String>,
 }
 
 /// `PUT /v1/admin/agents/external/{external_id}`: create or update the agent that system knows
@@ -85,4 +88,24 @@ pub struct SyncAgent {
     pub password: Option<String>,
     /// false deactivates: no login, counted by no rule; the history stays.
     pub active: Option<bool>,
+    /// The ids of the queues the agent works; a new agent without them joins the default queue.
+    pub queues: Option<Vec<String>>,
+}
+
+/// A queue as admins see it (`/v1/admin/queues`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueView {
+    pub id: String,
+    pub name: String,
+    /// On: new conversations go to the available member holding the fewest (round-robin on
+    /// ties). Off: members accept them from the queue.
+    pub auto_assign: bool,
+}
+
+/// `POST /v1/admin/queues` (name required) and `PATCH /v1/admin/queues/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QueueInput {
+    pub name: Option<String>,
+    pub auto_assign: Option<bool>,
 }

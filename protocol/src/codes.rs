@@ -21,6 +21,8 @@ pub const UNAUTHORIZED: &str = "unauthorized";
 pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
 pub const CONVERSATION_NOT_FOUND: &str = "conversation_not_found";
 pub const CONVERSATION_CLOSED: &str = "conversation_closed";
+/// Two agents accepted the same conversation at once; the other one has it.
+pub const CONVERSATION_TAKEN: &str = "conversation_taken";
 pub const MESSAGE_EMPTY: &str = "message_empty";
 pub const MESSAGE_TOO_LONG: &str = "message_too_long";
 pub const FRAME_TOO_LARGE: &str = "frame_too_large";

@@ -261,6 +261,28 @@ impl Visitor {
     }
 }
 
+/// A new visitor arrives on a page of `origin` and writes `text`: the conversation's id once
+/// the gateway acknowledged the message (the visitor's socket is closed after).
+pub async fn visitor_writes(gateway: &TestGateway, origin: &str, text: &str) -> String {
+    let visitor = Visitor::arrive(gateway, origin).await;
+    let mut socket = visitor.connect(gateway, None).await;
+    socket
+        .send(&protocol::VisitorClientFrame::Send {
+            client_id: "first".into(),
+            text: text.into(),
+        })
+        .await;
+    match socket
+        .recv_until(|f| matches!(f, protocol::VisitorServerFrame::Ack { .. }))
+        .await
+    {
+        protocol::VisitorServerFrame::Ack {
+            conversation_id, ..
+        } => conversation_id,
+        _ => unreachable!("recv_until returns an ack"),
+    }
+}
+
 /// Calls an authenticated API with a bearer token, as programs and the console do.
 pub async fn call(
     gateway: &TestGateway,

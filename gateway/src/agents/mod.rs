@@ -189,6 +189,9 @@ async fn set_presence(
         .store
         .set_agent_presence(&auth.agent.id, request.presence)
         .await?;
+    if request.presence == AgentPresence::Online {
+        crate::routing::spawn_route_agent_queues(&state, &auth.agent.id);
+    }
     let agent = AgentRecord {
         presence: request.presence,
         ..auth.agent

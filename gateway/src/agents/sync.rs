@@ -28,8 +28,9 @@ pub fn router() -> Router<AppState> {
         .route("/v1/admin/agents/external/{external_id}", put(upsert))
 }
 
-pub fn view(agent: &AgentRecord) -> AgentView {
+pub fn view(agent: &AgentRecord, queues: Vec<String>) -> AgentView {
     AgentView {
+        queues,
         id: agent.id.clone(),
         external_id: agent.external_id.clone(),
         email: agent.email.clone(),
@@ -42,7 +43,42 @@ pub fn view(agent: &AgentRecord) -> AgentView {
 }
 
 async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<AgentView>>> {
-    Ok(Json(state.store.agents().await?.iter().map(view).collect()))
+    let mut views = Vec::new();
+    for agent in state.store.agents().await? {
+        let queues = state.store.agent_queue_ids(&agent.id).await?;
+        views.push(view(&agent, queues));
+    }
+    Ok(Json(views))
+}
+
+/// The queues to put the agent in, checked to exist; None: leave them as they are.
+async fn wanted_queues(state: &AppState, input: &SyncAgent) -> Result<Option<Vec<String>>> {
+    let Some(wanted) = &input.queues else {
+        return Ok(None);
+    };
+    let existing = state.store.existing_queue_ids(wanted).await?;
+    let unknown: Vec<&String> = wanted.iter().filter(|q| !existing.contains(q)).collect();
+    if !unknown.is_empty() {
+        return Err(Error::Validation(
+            [("queues".to_owned(), format!("no such queue: {unknown:?}"))].into(),
+        ));
+    }
+    Ok(Some(wanted.clone()))
+}
+
+/// Applies the queue choice and answers with the agent as it now is.
+async fn synced(
+    state: &AppState,
+    agent: &AgentRecord,
+    queues: Option<Vec<String>>,
+) -> Result<AgentView> {
+    if let Some(queues) = queues {
+        state.store.set_agent_queues(&agent.id, &queues).await?;
+    }
+    let queues = state.store.agent_queue_ids(&agent.id).await?;
+    // More capacity or new queues can let waiting conversations through.
+    crate::routing::spawn_route_agent_queues(state, &agent.id);
+    Ok(view(agent, queues))
 }
 
 /// The agent after applying `input`: every bad field is named, and nothing changes on any.
@@ -158,6 +194,7 @@ async fn upsert(
     body: Result<Json<SyncAgent>, JsonRejection>,
 ) -> Result<(StatusCode, Json<AgentView>)> {
     let Json(input) = body?;
+    let queues = wanted_queues(&state, &input).await?;
     // Two syncs of a new agent at once: the loser's insert hits the unique external id, and its
     // second round finds the winner's row and updates it.
     for _ in 0..2 {
@@ -166,7 +203,10 @@ async fn upsert(
         let agent = apply(existing, &external_id, &input)?;
         if creating {
             if state.store.insert_agent(&agent, now_ms()).await? {
-                return Ok((StatusCode::CREATED, Json(view(&agent))));
+                return Ok((
+                    StatusCode::CREATED,
+                    Json(synced(&state, &agent, queues).await?),
+                ));
             }
             if state
                 .store
@@ -177,7 +217,7 @@ async fn upsert(
                 return Err(email_taken());
             }
         } else if state.store.update_agent(&agent).await? {
-            return Ok((StatusCode::OK, Json(view(&agent))));
+            return Ok((StatusCode::OK, Json(synced(&state, &agent, queues).await?)));
         } else {
             return Err(email_taken());
         }

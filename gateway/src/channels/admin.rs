@@ -76,6 +76,7 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
         allowed_origins: channel.allowed_origins.clone(),
         online: channel.online,
         receptive: channel.receptive,
+        queue_id: channel.queue_id.clone(),
         state: state_now,
         error: channel.last_error.clone(),
         captcha: channel.captcha.as_ref().map(|c| CaptchaView {
@@ -131,6 +132,7 @@ async fn create(
 ) -> Result<impl IntoResponse> {
     let Json(input) = body?;
     let channel = apply(new_channel(), &input, true)?;
+    check_queue(&state, &channel).await?;
     state.store.save_channel(&channel, now_ms()).await?;
     Ok((StatusCode::CREATED, Json(view(&state, &channel))))
 }
@@ -143,10 +145,21 @@ async fn edit(
 ) -> Result<Json<ChannelView>> {
     let Json(input) = body?;
     let mut channel = apply(by_id(&state, &id).await?, &input, false)?;
+    check_queue(&state, &channel).await?;
     // An edit is the admin's fix: the error is re-detected if it persists.
     channel.last_error = None;
     state.store.save_channel(&channel, now_ms()).await?;
     Ok(Json(view(&state, &channel)))
+}
+
+/// The channel's queue must exist: its conversations would otherwise wait forever.
+async fn check_queue(state: &AppState, channel: &ChannelRecord) -> Result<()> {
+    if state.store.queue(&channel.queue_id).await?.is_none() {
+        return Err(Error::Validation(
+            [("queue_id".to_owned(), "no such queue".to_owned())].into(),
+        ));
+    }
+    Ok(())
 }
 
 async fn rotate_secret(
@@ -219,6 +232,7 @@ fn new_channel() -> ChannelRecord {
         last_error: None,
         rules: Default::default(),
         visibility_override: Default::default(),
+        queue_id: crate::store::DEFAULT_QUEUE.into(),
     }
 }
 
@@ -250,6 +264,7 @@ pub fn apply(
             }
             "online" => flag(value).map(|on| channel.online = on),
             "receptive" => flag(value).map(|on| channel.receptive = on),
+            "queue_id" => text(value, 1, 100).map(|queue| channel.queue_id = queue),
             "captcha" => captcha(value, &mut problems).map(|c| channel.captcha = c),
             "appearance" => appearance(value, &channel.appearance, &mut problems)
                 .map(|a| channel.appearance = a),

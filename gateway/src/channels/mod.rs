@@ -205,6 +205,7 @@ mod tests {
             last_error: None,
             rules: Default::default(),
             visibility_override: Default::default(),
+            queue_id: crate::store::DEFAULT_QUEUE.into(),
             appearance: Appearance {
                 title: "t".into(),
                 greeting: "g".into(),

@@ -61,7 +61,7 @@ async fn report(
     let now_ms = now_ms();
     let facts = Facts {
         now_ms,
-        agents: crate::presence::agent_counts(state, now_ms).await?,
+        agents: crate::presence::agent_counts(state, &channel.queue_id, now_ms).await?,
         page_view: PageView {
             visit: request.visit.unwrap_or(1).max(1),
             viewed_at_ms: now_ms - i64::from(request.seconds_on_page) * 1000,

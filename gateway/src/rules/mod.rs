@@ -304,7 +304,7 @@ pub async fn decide_now(
 ) -> Result<Decision> {
     let now_ms = crate::now_ms();
     let agents = if channel.rules.agents_online.enabled || channel.rules.agent_available.enabled {
-        crate::presence::agent_counts(state, now_ms).await?
+        crate::presence::agent_counts(state, &channel.queue_id, now_ms).await?
     } else {
         AgentCounts::default()
     };

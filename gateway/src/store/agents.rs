@@ -57,8 +57,10 @@ fn from_row(row: &AnyRow) -> Result<AgentRecord> {
 }
 
 impl Store {
-    /// Creates the agent unless one with this email exists; returns whether it was created.
+    /// Creates the agent, in the default queue, unless the email or external id is taken;
+    /// returns whether it was created.
     pub async fn insert_agent(&self, agent: &AgentRecord, now_ms: i64) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
         let result = sqlx::query(
             "INSERT INTO agents (id, email, name, password_hash, role, presence, capacity, \
              external_id, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -73,13 +75,20 @@ impl Store {
         .bind(agent.external_id.as_deref())
         .bind(i64::from(agent.active))
         .bind(now_ms)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
         match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_unique_violation(&e) => Ok(false),
-            Err(e) => Err(e.into()),
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Ok(false),
+            Err(e) => return Err(e.into()),
         }
+        sqlx::query("INSERT INTO queue_members (queue_id, agent_id) VALUES ($1, $2)")
+            .bind(super::DEFAULT_QUEUE)
+            .bind(&agent.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn agent_by_email(&self, email: &str) -> Result<Option<AgentRecord>> {
@@ -166,9 +175,9 @@ impl Store {
         Ok(())
     }
 
-    /// Agents connected since `seen_after`, counted as online (online or away) and available
+    /// Members of the queue connected since `seen_after`, counted as online (online or away) and available
     /// (online and below capacity in conversations not closed).
-    pub async fn agent_counts(&self, seen_after_ms: i64) -> Result<AgentCounts> {
+    pub async fn agent_counts(&self, queue_id: &str, seen_after_ms: i64) -> Result<AgentCounts> {
         let row = sqlx::query(
             "SELECT \
              COALESCE(SUM(CASE WHEN presence IN ('online', 'away') THEN 1 ELSE 0 END), 0) AS online, \
@@ -176,8 +185,10 @@ impl Store {
              FROM (SELECT a.presence, a.capacity, \
                    (SELECT COUNT(*) FROM conversations c \
                     WHERE c.assigned_agent_id = a.id AND c.status <> 'closed') AS holding \
-                   FROM agents a WHERE a.seen_at > $1 AND a.active = 1) present",
+                   FROM agents a JOIN queue_members m ON m.agent_id = a.id AND m.queue_id = $1 \
+                   WHERE a.seen_at > $2 AND a.active = 1) present",
         )
+        .bind(queue_id)
         .bind(seen_after_ms)
         .fetch_one(&self.pool)
         .await?;

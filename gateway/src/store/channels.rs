@@ -36,6 +36,8 @@ pub struct ChannelRecord {
     /// channel and an edit of its rules never overwrite each other.
     pub rules: VisibilityRules,
     pub visibility_override: VisibilityOverride,
+    /// Where its new conversations wait for an agent.
+    pub queue_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +71,7 @@ fn provider_from_str(s: &str) -> Option<CaptchaProvider> {
 const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, allowed_origins, \
                        online, receptive, title, greeting, accent_color, position, captcha_provider, \
                        captcha_site_key, captcha_secret, captcha_min_score, last_error, \
-                       visibility_rules, override_mode, override_until";
+                       visibility_rules, override_mode, override_until, queue_id";
 
 fn override_mode_to_str(mode: OverrideMode) -> &'static str {
     match mode {
@@ -129,6 +131,7 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
         last_error: col_opt_str(row, "last_error")?,
         rules: serde_json::from_str(&col_str(row, "visibility_rules")?)
             .map_err(|e| Error::Internal(format!("corrupt visibility_rules: {e}")))?,
+        queue_id: col_str(row, "queue_id")?,
         visibility_override: VisibilityOverride {
             mode: override_mode_from_str(&col_str(row, "override_mode")?),
             until_ms: row.try_get::<Option<i64>, _>("override_until")?,
@@ -183,8 +186,9 @@ impl Store {
         sqlx::query(
             "INSERT INTO channels (id, channel_key, name, secret, inactivity_timeout_secs, \
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
-             receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
+             queue_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -192,7 +196,8 @@ impl Store {
              accent_color = excluded.accent_color, position = excluded.position, \
              receptive = excluded.receptive, captcha_provider = excluded.captcha_provider, \
              captcha_site_key = excluded.captcha_site_key, captcha_secret = excluded.captcha_secret, \
-             captcha_min_score = excluded.captcha_min_score, last_error = excluded.last_error",
+             captcha_min_score = excluded.captcha_min_score, last_error = excluded.last_error, \
+             queue_id = excluded.queue_id",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -212,6 +217,7 @@ impl Store {
         .bind(channel.captcha.as_ref().map(|c| c.secret.clone()))
         .bind(channel.captcha.as_ref().and_then(|c| c.min_score))
         .bind(channel.last_error.as_deref())
+        .bind(&channel.queue_id)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -122,8 +122,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let created = sqlx::query(
             "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, last_text, \
-             page_url, origin, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'waiting', 0, '', $4, $5, $6, $6) ON CONFLICT DO NOTHING",
+             page_url, origin, created_at, updated_at, queue_id) \
+             VALUES ($1, $2, $3, 'waiting', 0, '', $4, $5, $6, $6, $7) ON CONFLICT DO NOTHING",
         )
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(&channel.id)
@@ -131,6 +131,7 @@ impl Store {
         .bind(context.page_url)
         .bind(context.origin)
         .bind(message.sent_at_ms)
+        .bind(&channel.queue_id)
         .execute(&mut *tx)
         .await?
         .rows_affected()

@@ -5,12 +5,14 @@
 mod agents;
 mod channels;
 mod conversations;
+mod queues;
 mod sessions;
 mod settings;
 
 pub use agents::AgentRecord;
 pub use channels::{CaptchaSettings, ChannelRecord};
 pub use conversations::{Appended, NewMessage, VisitContext};
+pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};
 
 use futures_util::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -46,8 +48,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         4,
-        "agent sync",
-        include_str!("../../migrations/0004_agent_sync.sql"),
+        "agents and queues",
+        include_str!("../../migrations/0004_agents_queues.sql"),
     ),
 ];
 

@@ -7,5 +7,6 @@ mod captcha;
 mod chat;
 mod inactivity;
 mod limits;
+mod routing;
 mod visibility;
 mod visitors;

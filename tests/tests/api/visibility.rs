@@ -2,15 +2,13 @@
 //! the override, and visit tickets that cannot be forged or replayed.
 
 use base64::Engine;
-use protocol::{
-    AgentClientFrame, AgentServerFrame, Visibility, VisibilityReport, VisitorClientFrame,
-    VisitorServerFrame,
-};
+use protocol::{AgentClientFrame, AgentServerFrame, Visibility, VisibilityReport};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tests::client::{
-    agent_login, agent_socket, bootstrap, call, open_session, page_view, recheck, Socket, Visitor,
+    agent_login, agent_socket, bootstrap, call, open_session, page_view, recheck, visitor_writes,
+    Socket,
 };
 use tests::{TestGateway, SITE_ORIGIN};
 
@@ -52,22 +50,7 @@ async fn decision_becomes(gw: &TestGateway, expected: &str, within: Duration) ->
 
 /// A visitor writes; the agent answers, which assigns the conversation to the agent.
 async fn agent_takes_a_conversation(gw: &TestGateway, agent: &mut Socket, n: usize) {
-    let visitor = Visitor::arrive(gw, SITE_ORIGIN).await;
-    let mut widget = visitor.connect(gw, None).await;
-    widget
-        .send(&VisitorClientFrame::Send {
-            client_id: format!("v{n}"),
-            text: "Hello?".into(),
-        })
-        .await;
-    let VisitorServerFrame::Ack {
-        conversation_id, ..
-    } = widget
-        .recv_until(|f| matches!(f, VisitorServerFrame::Ack { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let conversation_id = visitor_writes(gw, SITE_ORIGIN, "Hello?").await;
     agent
         .send(&AgentClientFrame::Send {
             conversation_id,

@@ -1,0 +1,30 @@
+-- Agents synced from another system: matched by the id that system gives them. NULLs do not
+-- collide in a unique index (SQLite and PostgreSQL alike), so agents created here need none.
+ALTER TABLE agents ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX agents_by_external_id ON agents (external_id);
+-- A deactivated agent cannot log in and counts for no rule; their history stays.
+ALTER TABLE agents ADD COLUMN active BIGINT NOT NULL DEFAULT 1;
+
+-- Queues: a group of agents; each channel routes its new conversations to one queue. The
+-- default queue holds every agent until an admin organises them.
+CREATE TABLE queues (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    -- On: a new conversation goes to the available member with the fewest open conversations
+    -- (ties: the one assigned longest ago). Off: members accept from the queue.
+    auto_assign BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE queue_members (
+    queue_id TEXT NOT NULL REFERENCES queues (id),
+    agent_id TEXT NOT NULL REFERENCES agents (id),
+    PRIMARY KEY (queue_id, agent_id)
+);
+INSERT INTO queues (id, name, auto_assign, created_at) VALUES ('default', 'General', 1, 0);
+INSERT INTO queue_members (queue_id, agent_id) SELECT 'default', id FROM agents;
+ALTER TABLE channels ADD COLUMN queue_id TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE conversations ADD COLUMN queue_id TEXT NOT NULL DEFAULT 'default';
+-- Every assignment moves it, so it orders ties and guards against two assignments racing for
+-- the agent's last free slot (compare-and-set).
+ALTER TABLE agents ADD COLUMN last_assigned_at BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX conversations_waiting ON conversations (queue_id, status, created_at);

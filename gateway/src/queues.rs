@@ -1,0 +1,96 @@
+//! Queues for admins: `/v1/admin/queues`. Membership is set per agent (agent sync's `queues`);
+//! a channel names its queue (`queue_id` in the channel settings).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, patch};
+use axum::{Json, Router};
+use protocol::{QueueInput, QueueView};
+
+use crate::app::AppState;
+use crate::channels::admin::Admin;
+use crate::error::{Error, Result};
+use crate::now_ms;
+use crate::store::QueueRecord;
+
+const MAX_NAME_CHARS: usize = 80;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/admin/queues", get(list).post(create))
+        .route("/v1/admin/queues/{id}", patch(edit))
+}
+
+fn view(queue: &QueueRecord) -> QueueView {
+    QueueView {
+        id: queue.id.clone(),
+        name: queue.name.clone(),
+        auto_assign: queue.auto_assign,
+    }
+}
+
+async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<QueueView>>> {
+    Ok(Json(state.store.queues().await?.iter().map(view).collect()))
+}
+
+fn apply(mut queue: QueueRecord, input: &QueueInput) -> Result<QueueRecord> {
+    if let Some(name) = input.name.as_deref().map(str::trim) {
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            return Err(Error::Validation(
+                [(
+                    "name".to_owned(),
+                    format!("1 to {MAX_NAME_CHARS} characters"),
+                )]
+                .into(),
+            ));
+        }
+        queue.name = name.to_owned();
+    }
+    if let Some(auto_assign) = input.auto_assign {
+        queue.auto_assign = auto_assign;
+    }
+    Ok(queue)
+}
+
+async fn save(state: &AppState, queue: QueueRecord) -> Result<QueueView> {
+    if !state.store.save_queue(&queue, now_ms()).await? {
+        return Err(Error::Validation(
+            [("name".to_owned(), "another queue has this name".to_owned())].into(),
+        ));
+    }
+    // Switching auto-assignment on lets what waits through at once.
+    crate::routing::spawn_route_queue(state, &queue.id);
+    Ok(view(&queue))
+}
+
+async fn create(
+    _: Admin,
+    State(state): State<AppState>,
+    body: Result<Json<QueueInput>, JsonRejection>,
+) -> Result<(StatusCode, Json<QueueView>)> {
+    let Json(input) = body?;
+    if input.name.is_none() {
+        return Err(Error::Validation(
+            [("name".to_owned(), "is required".to_owned())].into(),
+        ));
+    }
+    let fresh = QueueRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: String::new(),
+        auto_assign: true,
+    };
+    let queue = apply(fresh, &input)?;
+    Ok((StatusCode::CREATED, Json(save(&state, queue).await?)))
+}
+
+async fn edit(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<QueueInput>, JsonRejection>,
+) -> Result<Json<QueueView>> {
+    let Json(input) = body?;
+    let queue = state.store.queue(&id).await?.ok_or(Error::NotFound)?;
+    Ok(Json(save(&state, apply(queue, &input)?).await?))
+}
