@@ -28,3 +28,19 @@ ALTER TABLE conversations ADD COLUMN queue_id TEXT NOT NULL DEFAULT 'default';
 -- the agent's last free slot (compare-and-set).
 ALTER TABLE agents ADD COLUMN last_assigned_at BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX conversations_waiting ON conversations (queue_id, status, created_at);
+
+-- Closing: when, so a visitor writing again within the reopen window reopens the same
+-- conversation instead of starting another.
+ALTER TABLE conversations ADD COLUMN closed_at BIGINT;
+CREATE INDEX conversations_closed_by_visitor ON conversations (channel_id, visitor_id, closed_at);
+-- What agents did to a conversation (transfers with their notes, closes): for agents only,
+-- never part of the visitor's transcript.
+CREATE TABLE conversation_events (
+    conversation_id TEXT NOT NULL REFERENCES conversations (id),
+    at BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    agent_id TEXT,
+    target TEXT,
+    note TEXT
+);
+CREATE INDEX conversation_events_by_conversation ON conversation_events (conversation_id, at);

@@ -34,6 +34,9 @@ pub struct Config {
     /// An agent whose last console connection dropped counts as offline after this long (a
     /// reload or a network blip in between changes nothing).
     pub presence_grace_secs: u64,
+    /// A visitor writing within this long after an agent closed the conversation reopens it
+    /// (back in its queue) instead of starting a new one.
+    pub reopen_window_secs: u64,
     /// Mark cookies `Secure`: on whenever the gateway is reached over HTTPS.
     pub secure_cookies: bool,
     /// Replaces every provider's siteverify URL: for a verifying proxy, and for tests that run
@@ -71,6 +74,7 @@ impl Default for Config {
             visit_gap_secs: 30 * 60,
             visibility_poll_secs: 5,
             presence_grace_secs: 20,
+            reopen_window_secs: 24 * 3600,
             secure_cookies: false,
             captcha_verify_url: None,
             captcha_script_url: None,

@@ -1,11 +1,13 @@
 //! Conversations: posting a visitor's or an agent's message (validated, committed, then
 //! published) and the inbox the agents see. The sockets call these functions; so do the tests.
-//! Agents' actions on a conversation are HTTP calls: `POST /v1/conversations/{id}/accept`.
+//! Agents' actions on a conversation are HTTP calls under `/v1/conversations/{id}/`: accept,
+//! close, transfer, and the events (transfers with notes, closes) agents see.
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use protocol::{ConversationSummary, MAX_MESSAGE_CHARS};
+use protocol::{ConversationEvent, ConversationSummary, TransferRequest, MAX_MESSAGE_CHARS};
 use std::net::IpAddr;
 
 use crate::agents::AuthAgent;
@@ -13,11 +15,18 @@ use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::limits;
+use crate::now_ms;
 use crate::sessions::SessionClaims;
-use crate::store::{AgentRecord, Appended, ChannelRecord, NewMessage, VisitContext};
+use crate::store::{
+    AgentRecord, Appended, ChannelRecord, NewMessage, Transfer, TransferTo, VisitContext,
+};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/conversations/{id}/accept", post(accept))
+    Router::new()
+        .route("/v1/conversations/{id}/accept", post(accept))
+        .route("/v1/conversations/{id}/close", post(close))
+        .route("/v1/conversations/{id}/transfer", post(transfer))
+        .route("/v1/conversations/{id}/events", get(events))
 }
 
 async fn accept(
@@ -28,6 +37,130 @@ async fn accept(
     Ok(Json(
         crate::routing::accept(&state, &auth.agent, &id).await?,
     ))
+}
+
+/// Tells every inbox and the visitor's tabs that the conversation changed status.
+async fn announce_status(state: &AppState, id: &str) -> Result<ConversationSummary> {
+    let summary = crate::routing::announce(state, id).await?;
+    state.hub.publish(
+        Topic::Visitor {
+            channel_key: summary.channel_key.clone(),
+            visitor_id: summary.visitor_id.clone(),
+        },
+        HubEvent::Conversation(summary.clone()),
+    );
+    Ok(summary)
+}
+
+/// Closes the conversation: the visitor's panel says so, and the agent's slot frees up.
+pub async fn close_conversation(
+    state: &AppState,
+    agent: &AgentRecord,
+    id: &str,
+) -> Result<ConversationSummary> {
+    let before = state
+        .store
+        .conversation(id)
+        .await?
+        .ok_or(Error::ConversationNotFound)?;
+    if !state
+        .store
+        .close_conversation(id, &agent.id, now_ms())
+        .await?
+    {
+        return Err(Error::ConversationClosed);
+    }
+    let summary = announce_status(state, id).await?;
+    if let Some(holder) = before.assigned_agent_id {
+        crate::routing::spawn_route_agent_queues(state, &holder);
+    }
+    Ok(summary)
+}
+
+async fn close(
+    State(state): State<AppState>,
+    auth: AuthAgent,
+    Path(id): Path<String>,
+) -> Result<Json<ConversationSummary>> {
+    Ok(Json(close_conversation(&state, &auth.agent, &id).await?))
+}
+
+fn field_error(field: &str, problem: &str) -> Error {
+    Error::Validation([(field.to_owned(), problem.to_owned())].into())
+}
+
+/// Hands the conversation to another agent or to a queue, with a note for whoever takes it.
+pub async fn transfer_conversation(
+    state: &AppState,
+    agent: &AgentRecord,
+    id: &str,
+    request: &TransferRequest,
+) -> Result<ConversationSummary> {
+    let note = request
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > MAX_MESSAGE_CHARS) {
+        return Err(field_error(
+            "note",
+            &format!("at most {MAX_MESSAGE_CHARS} characters"),
+        ));
+    }
+    let to = match (&request.agent_id, &request.queue_id) {
+        (Some(agent_id), None) => match state.store.agent_by_id(agent_id).await? {
+            Some(target) if target.active => TransferTo::Agent(agent_id),
+            _ => return Err(field_error("agent_id", "no such active agent")),
+        },
+        (None, Some(queue_id)) => match state.store.queue(queue_id).await? {
+            Some(_) => TransferTo::Queue(queue_id),
+            None => return Err(field_error("queue_id", "no such queue")),
+        },
+        _ => {
+            return Err(field_error(
+                "agent_id",
+                "name either an agent_id or a queue_id",
+            ))
+        }
+    };
+    let moved = state
+        .store
+        .transfer(id, &agent.id, &Transfer { to, note }, now_ms())
+        .await?;
+    if !moved {
+        return match state.store.conversation(id).await? {
+            Some(_) => Err(Error::ConversationClosed),
+            None => Err(Error::ConversationNotFound),
+        };
+    }
+    let summary = crate::routing::announce(state, id).await?;
+    if let TransferTo::Queue(queue_id) = to {
+        crate::routing::spawn_route_queue(state, queue_id);
+    }
+    Ok(summary)
+}
+
+async fn transfer(
+    State(state): State<AppState>,
+    auth: AuthAgent,
+    Path(id): Path<String>,
+    body: Result<Json<TransferRequest>, JsonRejection>,
+) -> Result<Json<ConversationSummary>> {
+    let Json(request) = body?;
+    let summary = transfer_conversation(&state, &auth.agent, &id, &request).await?;
+    Ok(Json(summary))
+}
+
+/// Transfers and closes, with notes: for agents only.
+async fn events(
+    State(state): State<AppState>,
+    _: AuthAgent,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ConversationEvent>>> {
+    if state.store.conversation(&id).await?.is_none() {
+        return Err(Error::ConversationNotFound);
+    }
+    Ok(Json(state.store.conversation_events(&id).await?))
 }
 
 /// Longest `client_id` accepted: a UUID fits with room to spare.
@@ -71,12 +204,21 @@ pub async fn post_visitor_message(
         origin: claims.origin.as_deref(),
     };
     let message = NewMessage::now(client_id, text);
+    let window_ms =
+        i64::try_from(state.config.reopen_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let reopen_after_ms = message.sent_at_ms.saturating_sub(window_ms);
     let appended = state
         .store
-        .append_visitor_message(channel, &claims.visitor_id, context, message)
+        .append_visitor_message(
+            channel,
+            &claims.visitor_id,
+            context,
+            message,
+            reopen_after_ms,
+        )
         .await?;
     publish(state, &appended);
-    if appended.created {
+    if appended.queued {
         // Off the visitor's path: the ack does not wait for routing, and a routing failure
         // only leaves the conversation waiting for the next pass or an agent's accept.
         crate::routing::spawn_route_queue(state, &channel.queue_id);

@@ -337,7 +337,12 @@ async fn visitor_socket(
                         return Ok(());
                     }
                 }
-                Ok(HubEvent::Conversation(_)) => {}
+                Ok(HubEvent::Conversation(conversation)) => {
+                    let frame = VisitorServerFrame::Status { conversation_id: conversation.id, status: conversation.status };
+                    if !socket::send(&mut ws, &frame).await {
+                        return Ok(());
+                    }
+                }
                 Err(RecvError::Lagged(_)) => {
                     if !socket::recover_lag(&mut ws, &state.store, &mut delivered, message_frame).await? {
                         return Ok(());

@@ -167,3 +167,13 @@ pub enum AgentPresence {
 pub struct SetPresence {
     pub presence: AgentPresence,
 }
+
+/// `POST /v1/conversations/{id}/transfer`: to an agent (who gets it at once) or to a queue
+/// (where it waits), with a note for whoever takes it over.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TransferRequest {
+    pub agent_id: Option<String>,
+    pub queue_id: Option<String>,
+    pub note: Option<String>,
+}

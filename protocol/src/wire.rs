@@ -57,6 +57,19 @@ pub struct ConversationSummary {
     pub updated_at_ms: i64,
 }
 
+/// Something an agent did to a conversation (a transfer with its note, a close): shown to agents,
+/// never to the visitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationEvent {
+    pub at_ms: i64,
+    /// `closed`, `transferred_to_agent` or `transferred_to_queue`.
+    pub kind: String,
+    pub agent_name: Option<String>,
+    /// The agent or queue id it went to.
+    pub target: Option<String>,
+    pub note: Option<String>,
+}
+
 /// Frames the widget sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -89,6 +102,12 @@ pub enum VisitorServerFrame {
     },
     Message {
         message: ChatMessage,
+    },
+    /// The conversation changed status: an agent closed it (writing again reopens it), or it
+    /// reopened.
+    Status {
+        conversation_id: String,
+        status: ConversationStatus,
     },
     Ack {
         client_id: String,

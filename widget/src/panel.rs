@@ -22,8 +22,22 @@ pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
             {status_bar(chat.clone())}
             <div class="lc-captcha" data-testid="captcha" node_ref=chat.captcha_box></div>
             {log(chat.clone(), appearance.greeting)}
+            {closed_notice(chat.clone())}
             {composer(chat)}
         </section>
+    }
+}
+
+fn closed_notice(chat: Rc<Chat>) -> impl IntoView {
+    let transcript = chat.transcript;
+    move || {
+        transcript.with(|t| t.closed).then(|| {
+            view! {
+                <p class="lc-notice" data-testid="closed-notice">
+                    "This conversation was closed. Write again to reopen it."
+                </p>
+            }
+        })
     }
 }
 

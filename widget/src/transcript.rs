@@ -3,7 +3,7 @@
 //! and multiplicity they arrive (an ack and the echo of the same message, a replay after a
 //! reconnect); each message still shows exactly once.
 
-use protocol::{Author, ChatMessage, VisitorServerFrame};
+use protocol::{Author, ChatMessage, ConversationStatus, VisitorServerFrame};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Who {
@@ -34,6 +34,8 @@ pub struct Line {
 pub struct Transcript {
     pub conversation_id: Option<String>,
     pub lines: Vec<Line>,
+    /// An agent closed the conversation; the visitor's next message reopens it.
+    pub closed: bool,
 }
 
 impl Transcript {
@@ -64,8 +66,10 @@ impl Transcript {
     pub fn apply(&mut self, frame: VisitorServerFrame) {
         match frame {
             VisitorServerFrame::Ready {
-                conversation_id, ..
+                conversation_id,
+                status,
             } => {
+                self.closed = status == Some(ConversationStatus::Closed);
                 if conversation_id.is_some() && conversation_id != self.conversation_id {
                     // Another conversation than the one shown: keep only what is unsent.
                     self.lines.retain(|l| l.seq.is_none());
@@ -73,12 +77,21 @@ impl Transcript {
                 self.conversation_id = conversation_id;
             }
             VisitorServerFrame::Message { message } => self.add_message(message),
+            VisitorServerFrame::Status {
+                conversation_id,
+                status,
+            } => {
+                if self.conversation_id.as_deref() == Some(conversation_id.as_str()) {
+                    self.closed = status == ConversationStatus::Closed;
+                }
+            }
             VisitorServerFrame::Ack {
                 client_id,
                 conversation_id,
                 seq,
             } => {
                 self.conversation_id.get_or_insert(conversation_id);
+                self.closed = false;
                 if let Some(line) = self.lines.iter_mut().find(|l| l.client_id == client_id) {
                     line.seq = Some(seq);
                     line.delivery = Delivery::Sent;

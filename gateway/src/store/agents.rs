@@ -100,6 +100,15 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
+    pub async fn agent_by_id(&self, id: &str) -> Result<Option<AgentRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM agents a WHERE a.id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
     pub async fn agent_by_external_id(&self, external_id: &str) -> Result<Option<AgentRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM agents a WHERE a.external_id = $1");
         let row = sqlx::query(&sql)

@@ -6,7 +6,7 @@
 //! Every write transaction starts with a write, so SQLite takes its write lock up front and a
 //! concurrent writer waits (busy timeout) instead of failing a read-to-write upgrade.
 
-use protocol::{Author, ChatMessage, ConversationStatus, ConversationSummary};
+use protocol::{Author, ChatMessage, ConversationEvent, ConversationStatus, ConversationSummary};
 use sqlx::any::AnyRow;
 
 use super::{
@@ -40,8 +40,46 @@ pub struct Appended {
     pub conversation: ConversationSummary,
     /// The message was already stored under this `client_id`: nothing new was written.
     pub duplicate: bool,
-    /// This message created the conversation.
-    pub created: bool,
+    /// This message put the conversation in its queue: it created it, or reopened it.
+    pub queued: bool,
+}
+
+/// Where a transfer sends a conversation.
+#[derive(Debug, Clone, Copy)]
+pub enum TransferTo<'a> {
+    Agent(&'a str),
+    Queue(&'a str),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Transfer<'a> {
+    pub to: TransferTo<'a>,
+    /// For the agents who take it over; never shown to the visitor.
+    pub note: Option<&'a str>,
+}
+
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conversation_id: &str,
+    at_ms: i64,
+    kind: &str,
+    agent_id: &str,
+    target: Option<&str>,
+    note: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO conversation_events (conversation_id, at, kind, agent_id, target, note) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(conversation_id)
+    .bind(at_ms)
+    .bind(kind)
+    .bind(agent_id)
+    .bind(target)
+    .bind(note)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Where a visitor's message comes from, recorded on the conversation it creates.
@@ -110,6 +148,7 @@ impl Store {
         visitor_id: &str,
         context: VisitContext<'_>,
         message: NewMessage<'_>,
+        reopen_after_ms: i64,
     ) -> Result<Appended> {
         if let Some(current) = self.open_conversation_id(&channel.id, visitor_id).await? {
             if let Some(existing) = self
@@ -120,7 +159,23 @@ impl Store {
             }
         }
         let mut tx = self.pool.begin().await?;
-        let created = sqlx::query(
+        // Closed recently: the same conversation comes back to the queue. (A second tab doing
+        // the same finds it no longer closed, and its insert below yields to it.)
+        let reopened = sqlx::query(
+            "UPDATE conversations SET status = 'waiting', assigned_agent_id = NULL, closed_at = NULL \
+             WHERE id = (SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 \
+                         AND status = 'closed' AND closed_at > $3 ORDER BY closed_at DESC LIMIT 1) \
+             AND status = 'closed' AND NOT EXISTS (SELECT 1 FROM conversations o \
+                 WHERE o.channel_id = $1 AND o.visitor_id = $2 AND o.status <> 'closed')",
+        )
+        .bind(&channel.id)
+        .bind(visitor_id)
+        .bind(reopen_after_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let created = !reopened && sqlx::query(
             "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, last_text, \
              page_url, origin, created_at, updated_at, queue_id) \
              VALUES ($1, $2, $3, 'waiting', 0, '', $4, $5, $6, $6, $7) ON CONFLICT DO NOTHING",
@@ -156,7 +211,8 @@ impl Store {
                 .await;
         }
         tx.commit().await?;
-        self.appended(&conversation_id, seq, created).await
+        self.appended(&conversation_id, seq, created || reopened)
+            .await
     }
 
     /// Stores an agent's message; the first agent to answer a waiting conversation takes it.
@@ -202,6 +258,106 @@ impl Store {
         }
         tx.commit().await?;
         self.appended(conversation_id, seq, false).await
+    }
+
+    /// Closes the conversation; false if it was closed already.
+    pub async fn close_conversation(&self, id: &str, agent_id: &str, now_ms: i64) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let closed = sqlx::query(
+            "UPDATE conversations SET status = 'closed', closed_at = $1, updated_at = $1 \
+             WHERE id = $2 AND status <> 'closed'",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if closed {
+            insert_event(&mut tx, id, now_ms, "closed", agent_id, None, None).await?;
+            tx.commit().await?;
+        }
+        Ok(closed)
+    }
+
+    /// Hands an open conversation to another agent (who gets it at once) or to a queue (where
+    /// it waits, unassigned); false if it is closed or missing.
+    pub async fn transfer(
+        &self,
+        id: &str,
+        by_agent_id: &str,
+        target: &Transfer<'_>,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let (sql, value, kind) = match target.to {
+            TransferTo::Agent(agent_id) => (
+                "UPDATE conversations SET assigned_agent_id = $1, status = 'open', updated_at = $2 \
+                 WHERE id = $3 AND status <> 'closed'",
+                agent_id,
+                "transferred_to_agent",
+            ),
+            TransferTo::Queue(queue_id) => (
+                "UPDATE conversations SET queue_id = $1, assigned_agent_id = NULL, status = 'waiting', \
+                 updated_at = $2 WHERE id = $3 AND status <> 'closed'",
+                queue_id,
+                "transferred_to_queue",
+            ),
+        };
+        let moved = sqlx::query(sql)
+            .bind(value)
+            .bind(now_ms)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !moved {
+            return Ok(false);
+        }
+        if let TransferTo::Agent(agent_id) = target.to {
+            // An assignment like any other: it moves the agent's turn (see `assign_waiting`).
+            sqlx::query("UPDATE agents SET last_assigned_at = $1 WHERE id = $2")
+                .bind(now_ms)
+                .bind(agent_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_event(
+            &mut tx,
+            id,
+            now_ms,
+            kind,
+            by_agent_id,
+            Some(value),
+            target.note,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// What agents did to the conversation, oldest first.
+    pub async fn conversation_events(&self, id: &str) -> Result<Vec<ConversationEvent>> {
+        let rows = sqlx::query(
+            "SELECT e.at, e.kind, e.agent_id, a.name AS agent_name, e.target, e.note \
+             FROM conversation_events e LEFT JOIN agents a ON a.id = e.agent_id \
+             WHERE e.conversation_id = $1 ORDER BY e.at, e.kind",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ConversationEvent {
+                    at_ms: col_i64(row, "at")?,
+                    kind: col_str(row, "kind")?,
+                    agent_name: col_opt_str(row, "agent_name")?,
+                    target: col_opt_str(row, "target")?,
+                    note: col_opt_str(row, "note")?,
+                })
+            })
+            .collect()
     }
 
     /// Messages with `seq > after_seq`, oldest first, at most `limit`.
@@ -314,11 +470,11 @@ impl Store {
             message,
             conversation,
             duplicate: true,
-            created: false,
+            queued: false,
         })
     }
 
-    async fn appended(&self, conversation_id: &str, seq: i64, created: bool) -> Result<Appended> {
+    async fn appended(&self, conversation_id: &str, seq: i64, queued: bool) -> Result<Appended> {
         let message = self
             .messages_after(conversation_id, seq - 1, 1)
             .await?
@@ -332,7 +488,7 @@ impl Store {
             message,
             conversation,
             duplicate: false,
-            created,
+            queued,
         })
     }
 }

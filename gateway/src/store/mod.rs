@@ -11,7 +11,7 @@ mod settings;
 
 pub use agents::AgentRecord;
 pub use channels::{CaptchaSettings, ChannelRecord};
-pub use conversations::{Appended, NewMessage, VisitContext};
+pub use conversations::{Appended, NewMessage, Transfer, TransferTo, VisitContext};
 pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};
 
 use futures_util::future::BoxFuture;

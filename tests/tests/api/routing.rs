@@ -2,11 +2,12 @@
 //! of two agents accepting one conversation.
 
 use futures_util::future::join_all;
+use protocol::{ConversationStatus, VisitorClientFrame, VisitorServerFrame};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use tests::client::{agent_login, agent_socket, call, login, visitor_writes, Socket};
+use tests::client::{agent_login, agent_socket, call, login, visitor_writes, Socket, Visitor};
 use tests::{TestGateway, SITE_ORIGIN};
 
 /// Syncs an agent with a password and capacity, logs it in and connects its console.
@@ -188,4 +189,127 @@ async fn of_two_agents_accepting_at_once_one_wins_and_the_other_is_told() {
     )
     .await
     .assert_error(StatusCode::NOT_FOUND, "conversation_not_found");
+}
+
+/// Sends a visitor message and returns the conversation it went to.
+async fn visitor_says(widget: &mut Socket, client_id: &str, text: &str) -> String {
+    widget
+        .send(&VisitorClientFrame::Send {
+            client_id: client_id.into(),
+            text: text.into(),
+        })
+        .await;
+    match widget
+        .recv_until(|f| matches!(f, VisitorServerFrame::Ack { .. }))
+        .await
+    {
+        VisitorServerFrame::Ack {
+            conversation_id, ..
+        } => conversation_id,
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn transfer_with_a_note_close_and_reopen_within_the_window() {
+    let gw = TestGateway::spawn_with(|c| c.reopen_window_secs = 2).await;
+    let admin = agent_login(&gw).await;
+    let (ann_id, ann, _ann_socket) = agent_on_shift(&gw, &admin, "ann", 5).await;
+    let (bob_id, _, _bob_socket) = agent_on_shift(&gw, &admin, "bob", 5).await;
+    let billing = call(
+        &gw,
+        &admin,
+        Method::POST,
+        "/v1/admin/queues",
+        Some(json!({"name": "Billing"})),
+    )
+    .await;
+    let billing = billing.body["id"].as_str().unwrap().to_owned();
+
+    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let mut widget = visitor.connect(&gw, None).await;
+    let conversation = visitor_says(&mut widget, "v1", "My invoice is wrong").await;
+    let ids = [ann_id.clone(), bob_id.clone()];
+    holdings_until(&gw, &ids, |h, _| h.values().sum::<usize>() == 1).await;
+
+    let path = |action: &str| format!("/v1/conversations/{conversation}/{action}");
+    let to_bob = json!({"agent_id": bob_id, "note": "Bob knows invoices"});
+    let moved = call(&gw, &ann, Method::POST, &path("transfer"), Some(to_bob)).await;
+    assert_eq!(
+        moved.body["assigned_agent_id"],
+        bob_id.as_str(),
+        "{}",
+        moved.body
+    );
+    let to_billing = json!({"queue_id": billing, "note": "for the billing team"});
+    let moved = call(&gw, &ann, Method::POST, &path("transfer"), Some(to_billing)).await;
+    assert_eq!(
+        (
+            moved.body["status"].as_str(),
+            &moved.body["assigned_agent_id"]
+        ),
+        (Some("waiting"), &json!(null)),
+        "nobody works billing yet"
+    );
+    let nowhere = call(
+        &gw,
+        &ann,
+        Method::POST,
+        &path("transfer"),
+        Some(json!({"queue_id": "nope"})),
+    )
+    .await;
+    nowhere.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let events = call(&gw, &ann, Method::GET, &path("events"), None).await;
+    let notes: Vec<&str> = events
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["note"].as_str())
+        .collect();
+    assert_eq!(notes, ["Bob knows invoices", "for the billing team"]);
+
+    // Closed by an agent: the visitor is told; writing again reopens the same conversation.
+    let closed = call(&gw, &ann, Method::POST, &path("close"), None).await;
+    assert_eq!(closed.body["status"], "closed", "{}", closed.body);
+    match widget
+        .recv_until(|f| matches!(f, VisitorServerFrame::Status { .. }))
+        .await
+    {
+        VisitorServerFrame::Status {
+            conversation_id,
+            status,
+        } => {
+            assert_eq!(
+                (conversation_id.as_str(), status),
+                (conversation.as_str(), ConversationStatus::Closed)
+            )
+        }
+        _ => unreachable!(),
+    }
+    call(&gw, &ann, Method::POST, &path("close"), None)
+        .await
+        .assert_error(StatusCode::CONFLICT, "conversation_closed");
+    assert_eq!(
+        visitor_says(&mut widget, "v2", "Still wrong").await,
+        conversation
+    );
+    assert_ne!(
+        gw.conversation(&conversation).await.status,
+        ConversationStatus::Closed
+    );
+    assert_eq!(
+        gw.stored(&conversation).await.len(),
+        2,
+        "one conversation, whole history"
+    );
+
+    // After the window, the next message starts a new conversation.
+    call(&gw, &ann, Method::POST, &path("close"), None).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_ne!(
+        visitor_says(&mut widget, "v3", "New question").await,
+        conversation
+    );
 }
