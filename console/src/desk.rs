@@ -4,7 +4,9 @@
 
 use browser_socket::Link;
 use leptos::prelude::*;
-use protocol::{AgentClientFrame, AgentServerFrame};
+use protocol::{AgentClientFrame, AgentServerFrame, Author, TYPING_SHOWS_MS};
+use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::inbox::{Inbox, Pending};
@@ -13,8 +15,15 @@ pub struct Desk {
     pub inbox: RwSignal<Inbox>,
     pub selected: RwSignal<Option<String>>,
     pub connected: RwSignal<bool>,
+    /// Conversations whose visitor is typing, with when the notice expires (ms).
+    pub visitor_typing: RwSignal<BTreeMap<String, f64>>,
+    /// When this agent's last typing notice went out (ms).
+    last_typing_ms: Cell<f64>,
     link: Link,
 }
+
+/// One typing notice per interval is enough: each shows for `TYPING_SHOWS_MS`.
+const TYPING_INTERVAL_MS: f64 = 3000.0;
 
 impl Desk {
     pub fn start() -> Rc<Self> {
@@ -22,6 +31,8 @@ impl Desk {
             inbox: RwSignal::new(Inbox::default()),
             selected: RwSignal::new(None),
             connected: RwSignal::new(false),
+            visitor_typing: RwSignal::new(BTreeMap::new()),
+            last_typing_ms: Cell::new(0.0),
             link: Link::default(),
         });
         connect(&desk);
@@ -59,7 +70,51 @@ impl Desk {
         });
     }
 
+    /// The agent is typing a reply: the visitor sees it, at most one notice per interval.
+    pub fn typing(&self) {
+        let Some(conversation_id) = self.selected.get_untracked() else {
+            return;
+        };
+        let now = js_sys::Date::now();
+        if now - self.last_typing_ms.get() >= TYPING_INTERVAL_MS
+            && self
+                .link
+                .send(&AgentClientFrame::Typing { conversation_id })
+        {
+            self.last_typing_ms.set(now);
+        }
+    }
+
+    fn visitor_is_typing(&self, conversation_id: String) {
+        let until = js_sys::Date::now() + TYPING_SHOWS_MS as f64;
+        self.visitor_typing
+            .update(|t| _ = t.insert(conversation_id.clone(), until));
+        let typing = self.visitor_typing;
+        set_timeout(
+            move || {
+                // Unless a later notice extended it.
+                typing.update(|t| {
+                    if t.get(&conversation_id).is_some_and(|u| *u <= until) {
+                        t.remove(&conversation_id);
+                    }
+                })
+            },
+            std::time::Duration::from_millis(TYPING_SHOWS_MS),
+        );
+    }
+
     fn on_frame(&self, frame: AgentServerFrame) {
+        match &frame {
+            AgentServerFrame::Typing { conversation_id } => {
+                return self.visitor_is_typing(conversation_id.clone());
+            }
+            // The visitor's message is what they were typing.
+            AgentServerFrame::Message { message } if message.author == Author::Visitor => {
+                self.visitor_typing
+                    .update(|t| _ = t.remove(&message.conversation_id));
+            }
+            _ => {}
+        }
         let snapshot = matches!(frame, AgentServerFrame::Inbox { .. });
         self.inbox.update(|i| i.apply(frame));
         if snapshot {

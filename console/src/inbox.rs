@@ -59,6 +59,8 @@ impl Inbox {
                 }
                 self.error = Some(message);
             }
+            // Ephemeral: the desk shows it for a few seconds; nothing to keep here.
+            AgentServerFrame::Typing { .. } => {}
         }
     }
 

@@ -165,7 +165,9 @@ fn inbox_list(desk: Rc<Desk>) -> impl IntoView {
 fn thread(desk: Rc<Desk>) -> impl IntoView {
     let inbox = desk.inbox;
     let selected = desk.selected;
+    let visitor_typing = desk.visitor_typing;
     let draft = RwSignal::new(String::new());
+    let typing_desk = desk.clone();
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let text = draft.get_untracked();
@@ -191,9 +193,14 @@ fn thread(desk: Rc<Desk>) -> impl IntoView {
                     </ol>
                 }.into_any(),
             }}
+            {move || {
+                let shown = selected.get().is_some_and(|id| visitor_typing.with(|t| t.contains_key(&id)));
+                shown.then(|| view! { <p class="typing" data-testid="visitor-typing">"The visitor is typing…"</p> })
+            }}
             <form class="reply" on:submit=send>
                 <textarea rows="2" placeholder="Reply…" data-testid="reply"
-                    prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
+                    prop:value=move || draft.get()
+                    on:input=move |ev| { draft.set(event_target_value(&ev)); typing_desk.typing(); }></textarea>
                 <button type="submit" data-testid="reply-send" disabled=move || selected.get().is_none()>"Send"</button>
             </form>
         </section>

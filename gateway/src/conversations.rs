@@ -243,6 +243,27 @@ pub async fn post_agent_message(
     Ok(appended)
 }
 
+/// The agent is typing: the visitor's tabs show it. Nothing is stored.
+pub async fn agent_typing(
+    state: &AppState,
+    agent: &AgentRecord,
+    conversation_id: &str,
+) -> Result<()> {
+    if let Some(conversation) = state.store.conversation(conversation_id).await? {
+        state.hub.publish(
+            Topic::Visitor {
+                channel_key: conversation.channel_key,
+                visitor_id: conversation.visitor_id,
+            },
+            HubEvent::Typing {
+                conversation_id: conversation.id,
+                agent_name: Some(agent.name.clone()),
+            },
+        );
+    }
+    Ok(())
+}
+
 /// Tells the visitor's tabs, the agents following the conversation and every inbox. Called
 /// only after the commit; a duplicate was published the first time and is not published again.
 fn publish(state: &AppState, appended: &Appended) {

@@ -12,6 +12,7 @@ use crate::{agents, now_ms, tokens};
 pub const CHANNEL_KEY: &str = "demo";
 pub const AGENT_EMAIL: &str = "agent@demo.test";
 pub const AGENT_PASSWORD: &str = "demo-password";
+pub const AGENT_NAME: &str = "Dana (demo agent)";
 
 pub async fn seed(state: &AppState) -> Result<()> {
     let existing = state.store.channel_by_key(CHANNEL_KEY).await?;
@@ -39,14 +40,7 @@ pub async fn seed(state: &AppState) -> Result<()> {
         },
     };
     state.store.save_channel(&channel, now_ms()).await?;
-    agents::ensure_agent(
-        state,
-        AGENT_EMAIL,
-        "Dana (demo agent)",
-        AGENT_PASSWORD,
-        "admin",
-    )
-    .await?;
+    agents::ensure_agent(state, AGENT_EMAIL, AGENT_NAME, AGENT_PASSWORD, "admin").await?;
     tracing::info!(
         channel = CHANNEL_KEY,
         agent = AGENT_EMAIL,

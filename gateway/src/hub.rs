@@ -30,6 +30,11 @@ pub enum Topic {
 pub enum HubEvent {
     Message(ChatMessage),
     Conversation(ConversationSummary),
+    /// Someone is typing in the conversation: an agent (by name) or, with None, the visitor.
+    Typing {
+        conversation_id: String,
+        agent_name: Option<String>,
+    },
 }
 
 #[derive(Default)]

@@ -272,6 +272,8 @@ async fn visitor_socket(
     if !socket::send(&mut ws, &ready).await {
         return Ok(());
     }
+    // Where the visitor's typing notices go: the conversation they write in.
+    let mut current = latest.as_ref().map(|c| c.id.clone());
     if let Some(conversation) = latest {
         let after = match resume {
             Some((id, after)) if id == conversation.id => after,
@@ -303,15 +305,26 @@ async fn visitor_socket(
                 return end_session(&state, &claims, &mut ws, EndReason::Inactive, channel.inactivity_timeout_secs).await;
             }
             incoming = socket::receive::<VisitorClientFrame>(&mut ws) => match incoming {
-                Incoming::Frame(VisitorClientFrame::Typing) => idle_deadline = Instant::now() + idle_limit,
+                Incoming::Frame(VisitorClientFrame::Typing) => {
+                    idle_deadline = Instant::now() + idle_limit;
+                    if let Some(conversation_id) = &current {
+                        state.hub.publish(
+                            Topic::Conversation(conversation_id.clone()),
+                            HubEvent::Typing { conversation_id: conversation_id.clone(), agent_name: None },
+                        );
+                    }
+                }
                 Incoming::Frame(VisitorClientFrame::Send { client_id, text }) => {
                     idle_deadline = Instant::now() + idle_limit;
                     let reply = match conversations::post_visitor_message(&state, &channel, &claims, ip, &client_id, &text).await {
-                        Ok(appended) => VisitorServerFrame::Ack {
-                            client_id,
-                            conversation_id: appended.message.conversation_id,
-                            seq: appended.message.seq,
-                        },
+                        Ok(appended) => {
+                            current = Some(appended.message.conversation_id.clone());
+                            VisitorServerFrame::Ack {
+                                client_id,
+                                conversation_id: appended.message.conversation_id,
+                                seq: appended.message.seq,
+                            }
+                        }
                         Err(e) => VisitorServerFrame::Error {
                             code: e.code().into(),
                             message: e.body().error.message,
@@ -343,6 +356,12 @@ async fn visitor_socket(
                         return Ok(());
                     }
                 }
+                Ok(HubEvent::Typing { agent_name: Some(agent_name), .. }) => {
+                    if !socket::send(&mut ws, &VisitorServerFrame::Typing { agent_name }).await {
+                        return Ok(());
+                    }
+                }
+                Ok(HubEvent::Typing { agent_name: None, .. }) => {}
                 Err(RecvError::Lagged(_)) => {
                     if !socket::recover_lag(&mut ws, &state.store, &mut delivered, message_frame).await? {
                         return Ok(());

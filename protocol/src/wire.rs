@@ -103,6 +103,10 @@ pub enum VisitorServerFrame {
     Message {
         message: ChatMessage,
     },
+    /// An agent is typing an answer.
+    Typing {
+        agent_name: String,
+    },
     /// The conversation changed status: an agent closed it (writing again reopens it), or it
     /// reopened.
     Status {
@@ -143,7 +147,12 @@ pub enum AgentClientFrame {
         client_id: String,
         text: String,
     },
+    /// The agent is typing in this conversation: shown to the visitor, never stored.
+    Typing { conversation_id: String },
 }
+
+/// How long a typing notice shows unless renewed; clients send one every few seconds.
+pub const TYPING_SHOWS_MS: u64 = 5000;
 
 /// Frames the gateway sends to the console.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +165,10 @@ pub enum AgentServerFrame {
     /// A conversation was created or changed (new message, assignment, status).
     Conversation {
         conversation: ConversationSummary,
+    },
+    /// The visitor of a conversation this console follows is typing.
+    Typing {
+        conversation_id: String,
     },
     Message {
         message: ChatMessage,

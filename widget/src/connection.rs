@@ -57,6 +57,10 @@ pub struct Chat {
     session: RefCell<Option<(String, f64)>>,
     /// Whether the current socket got its `ready`: a socket closed before that was refused.
     ready_seen: Cell<bool>,
+    /// The agent typing an answer, while their notice lasts.
+    pub agent_typing: RwSignal<Option<String>>,
+    /// Counts typing notices, so only the latest one's timer clears the indicator.
+    typing_notices: RwSignal<u32>,
     /// This page view's visit ticket. Each opens one session; the gateway renews it on request.
     ticket: RefCell<String>,
 }
@@ -71,6 +75,8 @@ impl Chat {
     pub fn start(options: Options) -> Rc<Self> {
         let chat = Rc::new(Self {
             ticket: RefCell::new(options.ticket.clone()),
+            agent_typing: RwSignal::new(None),
+            typing_notices: RwSignal::new(0),
             options,
             transcript: RwSignal::new(Transcript::default()),
             status: RwSignal::new(Status::Connecting),
@@ -110,7 +116,32 @@ impl Chat {
         connect(Rc::downgrade(self));
     }
 
+    fn agent_is_typing(&self, name: String) {
+        let notice = self.typing_notices.get_untracked().wrapping_add(1);
+        self.typing_notices.set(notice);
+        self.agent_typing.set(Some(name));
+        let (typing, notices) = (self.agent_typing, self.typing_notices);
+        set_timeout(
+            move || {
+                if notices.get_untracked() == notice {
+                    typing.set(None);
+                }
+            },
+            std::time::Duration::from_millis(protocol::TYPING_SHOWS_MS),
+        );
+    }
+
     fn on_frame(&self, frame: VisitorServerFrame) {
+        match frame {
+            VisitorServerFrame::Typing { agent_name } => return self.agent_is_typing(agent_name),
+            // The agent's message is what they were typing.
+            VisitorServerFrame::Message { ref message }
+                if message.author != protocol::Author::Visitor =>
+            {
+                self.agent_typing.set(None);
+            }
+            _ => {}
+        }
         if let VisitorServerFrame::SessionEnded { after_secs, .. } = frame {
             self.session.borrow_mut().take();
             let minutes = (after_secs + 59) / 60;

@@ -22,9 +22,19 @@ pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
             {status_bar(chat.clone())}
             <div class="lc-captcha" data-testid="captcha" node_ref=chat.captcha_box></div>
             {log(chat.clone(), appearance.greeting)}
+            {typing_notice(chat.clone())}
             {closed_notice(chat.clone())}
             {composer(chat)}
         </section>
+    }
+}
+
+fn typing_notice(chat: Rc<Chat>) -> impl IntoView {
+    let typing = chat.agent_typing;
+    move || {
+        typing.get().map(|name| {
+            view! { <p class="lc-typing" data-testid="agent-typing">{format!("{name} is typing…")}</p> }
+        })
     }
 }
 

@@ -110,7 +110,8 @@ impl Transcript {
             VisitorServerFrame::Error {
                 client_id: None, ..
             }
-            | VisitorServerFrame::SessionEnded { .. } => {}
+            | VisitorServerFrame::SessionEnded { .. }
+            | VisitorServerFrame::Typing { .. } => {}
         }
     }
 

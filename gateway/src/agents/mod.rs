@@ -323,6 +323,10 @@ async fn agent_socket(state: AppState, agent: AgentRecord, mut ws: WebSocket) ->
                     };
                     socket::send(&mut ws, &reply).await
                 }
+                Incoming::Frame(AgentClientFrame::Typing { conversation_id }) => {
+                    conversations::agent_typing(&state, &agent, &conversation_id).await?;
+                    true
+                }
                 Incoming::Refused(code, message) => {
                     socket::send(&mut ws, &AgentServerFrame::Error { code: code.into(), message, client_id: None }).await
                 }
@@ -333,7 +337,7 @@ async fn agent_socket(state: AppState, agent: AgentRecord, mut ws: WebSocket) ->
                 Ok(HubEvent::Conversation(conversation)) => {
                     socket::send(&mut ws, &AgentServerFrame::Conversation { conversation }).await
                 }
-                Ok(HubEvent::Message(_)) => true,
+                Ok(HubEvent::Message(_) | HubEvent::Typing { .. }) => true,
                 // The inbox is a snapshot, so a lagging console simply gets a fresh one.
                 Err(RecvError::Lagged(_)) => send_inbox(&state, &mut ws).await?,
                 Err(RecvError::Closed) => false,
@@ -342,7 +346,10 @@ async fn agent_socket(state: AppState, agent: AgentRecord, mut ws: WebSocket) ->
                 Ok(HubEvent::Message(message)) => {
                     socket::deliver(&mut ws, &state.store, &mut delivered, message, message_frame).await?
                 }
-                Ok(HubEvent::Conversation(_)) => true,
+                Ok(HubEvent::Typing { conversation_id, agent_name: None }) => {
+                    socket::send(&mut ws, &AgentServerFrame::Typing { conversation_id }).await
+                }
+                Ok(HubEvent::Conversation(_) | HubEvent::Typing { .. }) => true,
                 Err(BroadcastStreamRecvError::Lagged(_)) => {
                     socket::recover_lag(&mut ws, &state.store, &mut delivered, message_frame).await?
                 }

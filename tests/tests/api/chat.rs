@@ -328,3 +328,53 @@ async fn limits_are_answered_with_error_frames_and_the_socket_stays_usable() {
     }
     assert_eq!(send_acked(&mut socket, "ok", "still works").await.1, 1);
 }
+
+#[tokio::test]
+async fn typing_shows_both_ways_and_is_never_stored() {
+    let gw = TestGateway::spawn().await;
+    let token = agent_login(&gw).await;
+    let mut agent = agent_socket(&gw, &token).await;
+    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let mut widget = visitor.connect(&gw, None).await;
+    ready(&mut widget).await;
+    let (conversation, _) = send_acked(&mut widget, "v1", "Hello").await;
+    agent
+        .send(&AgentClientFrame::Open {
+            conversation_id: conversation.clone(),
+            resume_after: 0,
+        })
+        .await;
+    agent
+        .recv_until(|f| matches!(f, AgentServerFrame::Message { .. }))
+        .await;
+
+    widget.send(&VisitorClientFrame::Typing).await;
+    let typing = agent
+        .recv_until(|f| matches!(f, AgentServerFrame::Typing { .. }))
+        .await;
+    assert_eq!(
+        typing,
+        AgentServerFrame::Typing {
+            conversation_id: conversation.clone()
+        }
+    );
+    agent
+        .send(&AgentClientFrame::Typing {
+            conversation_id: conversation.clone(),
+        })
+        .await;
+    let typing = widget
+        .recv_until(|f| matches!(f, VisitorServerFrame::Typing { .. }))
+        .await;
+    assert_eq!(
+        typing,
+        VisitorServerFrame::Typing {
+            agent_name: gateway::demo::AGENT_NAME.into()
+        }
+    );
+    assert_eq!(
+        gw.stored(&conversation).await.len(),
+        1,
+        "typing stores nothing"
+    );
+}
