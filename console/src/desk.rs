@@ -41,6 +41,7 @@ impl Desk {
 
     pub fn open(&self, conversation_id: String) {
         self.selected.set(Some(conversation_id.clone()));
+        self.inbox.update(|i| i.mark_read(&conversation_id));
         let resume_after = self.inbox.with_untracked(|i| i.last_seq(&conversation_id));
         self.link.send(&AgentClientFrame::Open {
             conversation_id,
@@ -67,6 +68,28 @@ impl Desk {
             conversation_id,
             client_id,
             text,
+        });
+    }
+
+    /// Accepts or closes the conversation on screen (`action` is the URL's last segment); a
+    /// refusal (someone else took it) is shown like any other.
+    pub fn act(&self, action: &'static str) {
+        let Some(conversation_id) = self.selected.get_untracked() else {
+            return;
+        };
+        let inbox = self.inbox;
+        leptos::task::spawn_local(async move {
+            let url = format!("/v1/conversations/{conversation_id}/{action}");
+            let refusal = match gloo_net::http::Request::post(&url).send().await {
+                Ok(r) if r.ok() => None,
+                Ok(r) => Some(
+                    r.json::<protocol::ErrorBody>()
+                        .await
+                        .map_or_else(|_| "The action failed.".to_owned(), |e| e.error.message),
+                ),
+                Err(_) => Some("The gateway cannot be reached.".to_owned()),
+            };
+            inbox.update(|i| i.error = refusal);
         });
     }
 
@@ -116,7 +139,13 @@ impl Desk {
             _ => {}
         }
         let snapshot = matches!(frame, AgentServerFrame::Inbox { .. });
-        self.inbox.update(|i| i.apply(frame));
+        self.inbox.update(|i| {
+            i.apply(frame);
+            // What arrives in the conversation on screen is seen as it arrives.
+            if let Some(open) = self.selected.get_untracked() {
+                i.mark_read(&open);
+            }
+        });
         if snapshot {
             // A (re)connect: follow the conversation on screen again and resend what is unsent.
             self.link.connected();

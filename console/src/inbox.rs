@@ -2,7 +2,7 @@
 //! and, for the ones opened, their messages by `seq`. Frames may repeat after a reconnect; each
 //! message is held once because it is keyed by its `seq`.
 
-use protocol::{AgentServerFrame, ChatMessage, ConversationSummary};
+use protocol::{AgentServerFrame, ChatMessage, ConversationStatus, ConversationSummary};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,9 +20,76 @@ pub struct Inbox {
     pub pending: Vec<Pending>,
     /// The last refusal, shown to the agent.
     pub error: Option<String>,
+    /// Per conversation, the last `seq` this agent has seen.
+    pub read_seq: HashMap<String, i64>,
+}
+
+/// The inbox's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Nobody has it yet.
+    Waiting,
+    /// Assigned to me.
+    Mine,
+    /// Everything not closed.
+    All,
+}
+
+impl View {
+    pub const ALL: [View; 3] = [View::Waiting, View::Mine, View::All];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            View::Waiting => "Waiting",
+            View::Mine => "Mine",
+            View::All => "All",
+        }
+    }
+
+    fn shows(self, c: &ConversationSummary, me: &str) -> bool {
+        match self {
+            View::Waiting => c.status == ConversationStatus::Waiting,
+            View::Mine => c.assigned_agent_id.as_deref() == Some(me),
+            View::All => true,
+        }
+    }
 }
 
 impl Inbox {
+    /// The conversations a tab lists, newest activity first.
+    pub fn listed(&self, view: View, me: &str) -> Vec<ConversationSummary> {
+        self.conversations
+            .iter()
+            .filter(|c| view.shows(c, me))
+            .cloned()
+            .collect()
+    }
+
+    /// How many a tab lists.
+    pub fn count(&self, view: View, me: &str) -> usize {
+        self.conversations
+            .iter()
+            .filter(|c| view.shows(c, me))
+            .count()
+    }
+
+    /// Messages this agent has not seen yet in the conversation.
+    pub fn unread(&self, conversation: &ConversationSummary) -> i64 {
+        let read = self.read_seq.get(&conversation.id).copied().unwrap_or(0);
+        (conversation.last_seq - read).max(0)
+    }
+
+    /// The agent has seen the conversation up to its latest message.
+    pub fn mark_read(&mut self, conversation_id: &str) {
+        let latest = self
+            .conversations
+            .iter()
+            .find(|c| c.id == conversation_id)
+            .map_or(0, |c| c.last_seq)
+            .max(self.last_seq(conversation_id));
+        self.read_seq.insert(conversation_id.to_owned(), latest);
+    }
+
     pub fn last_seq(&self, conversation_id: &str) -> i64 {
         self.threads
             .get(conversation_id)
@@ -38,7 +105,10 @@ impl Inbox {
             }
             AgentServerFrame::Conversation { conversation } => {
                 self.conversations.retain(|c| c.id != conversation.id);
-                self.conversations.push(conversation);
+                // The inbox holds what is not closed; a reopened one comes back.
+                if conversation.status != ConversationStatus::Closed {
+                    self.conversations.push(conversation);
+                }
                 self.sort();
             }
             AgentServerFrame::Message { message } => {
@@ -115,6 +185,47 @@ mod tests {
         });
         let ids: Vec<_> = inbox.conversations.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn tabs_list_waiting_mine_and_all_and_closed_ones_leave() {
+        let mut inbox = Inbox::default();
+        let mut mine = summary("m", 3);
+        mine.status = ConversationStatus::Open;
+        mine.assigned_agent_id = Some("me".into());
+        let mut theirs = summary("t", 2);
+        theirs.status = ConversationStatus::Open;
+        theirs.assigned_agent_id = Some("colleague".into());
+        inbox.apply(AgentServerFrame::Inbox {
+            conversations: vec![summary("w", 1), mine.clone(), theirs],
+        });
+        let ids =
+            |view| -> Vec<String> { inbox.listed(view, "me").into_iter().map(|c| c.id).collect() };
+        assert_eq!(ids(View::Waiting), ["w"]);
+        assert_eq!(ids(View::Mine), ["m"]);
+        assert_eq!(ids(View::All), ["m", "t", "w"]);
+        mine.status = ConversationStatus::Closed;
+        inbox.apply(AgentServerFrame::Conversation { conversation: mine });
+        assert_eq!(inbox.count(View::Mine, "me"), 0);
+        assert_eq!(inbox.count(View::All, "me"), 2);
+    }
+
+    #[test]
+    fn unread_counts_what_came_after_the_agent_last_looked() {
+        let mut inbox = Inbox::default();
+        let mut c = summary("c", 1);
+        c.last_seq = 3;
+        inbox.apply(AgentServerFrame::Inbox {
+            conversations: vec![c.clone()],
+        });
+        assert_eq!(inbox.unread(&c), 3);
+        inbox.mark_read("c");
+        assert_eq!(inbox.unread(&c), 0);
+        c.last_seq = 5;
+        inbox.apply(AgentServerFrame::Conversation {
+            conversation: c.clone(),
+        });
+        assert_eq!(inbox.unread(&inbox.conversations[0]), 2);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use protocol::{
 use std::rc::Rc;
 
 use crate::desk::Desk;
+use crate::inbox::View;
 
 pub fn app() -> impl IntoView {
     // None: not known yet; Some(None): logged out; Some(Some(agent)): logged in.
@@ -90,7 +91,7 @@ fn workspace(profile: AgentProfile) -> impl IntoView {
                 <span>{profile.name}</span>
             </header>
             <div class="inbox-page" class:hidden=move || channels_page.get()>
-                {inbox_list(desk.clone())}
+                {inbox_list(desk.clone(), profile.id.clone())}
                 {thread(desk)}
             </div>
             {move || channels_page.get().then(crate::admin::channels_page)}
@@ -133,32 +134,52 @@ fn presence_choice(initial: AgentPresence) -> impl IntoView {
     }
 }
 
-fn inbox_list(desk: Rc<Desk>) -> impl IntoView {
+fn inbox_list(desk: Rc<Desk>, me: String) -> impl IntoView {
     let inbox = desk.inbox;
     let selected = desk.selected;
+    let tab = RwSignal::new(View::Waiting);
+    let me = StoredValue::new(me);
     // Reactive children must be Send; the desk stays on this thread behind a stored-value key.
     let desk = StoredValue::new_local(desk);
+    let tabs = View::ALL.map(|view| {
+        let count = move || me.with_value(|me| inbox.with(|i| i.count(view, me)));
+        view! {
+            <button class="tab" class:active=move || tab.get() == view data-testid=format!("tab-{}", view.label().to_lowercase())
+                on:click=move |_| tab.set(view)>
+                {view.label()} " " <span class="count">{count}</span>
+            </button>
+        }
+    });
     view! {
-        <ul class="inbox" data-testid="inbox">
-            {move || {
-                inbox.with(|i| i.conversations.iter().map(|c| {
-                    let id = c.id.clone();
-                    let is_selected = selected.get().as_deref() == Some(c.id.as_str());
-                    let (badge, badge_class) = match c.status {
-                        ConversationStatus::Waiting => ("waiting", "badge"),
-                        ConversationStatus::Open => ("open", "badge open"),
-                        ConversationStatus::Closed => ("closed", "badge"),
-                    };
-                    view! {
-                        <li class:selected=is_selected data-testid="conversation" data-id=c.id.clone()
-                            on:click=move |_| desk.with_value(|d| d.open(id.clone()))>
-                            <div class="meta"><span>{c.channel_name.clone()}</span><span class=badge_class>{badge}</span></div>
-                            <div class="preview">{c.last_text.clone()}</div>
-                        </li>
-                    }
-                }).collect_view())
-            }}
-        </ul>
+        <div class="inbox-column">
+            <nav class="tabs">{tabs.into_iter().collect_view()}</nav>
+            <ul class="inbox" data-testid="inbox">
+                {move || {
+                    let listed = me.with_value(|me| inbox.with(|i| i.listed(tab.get(), me)));
+                    listed.into_iter().map(|c| {
+                        let id = c.id.clone();
+                        let is_selected = selected.get().as_deref() == Some(c.id.as_str());
+                        let unread = inbox.with(|i| i.unread(&c));
+                        let (badge, badge_class) = match c.status {
+                            ConversationStatus::Waiting => ("waiting", "badge"),
+                            ConversationStatus::Open => ("open", "badge open"),
+                            ConversationStatus::Closed => ("closed", "badge"),
+                        };
+                        view! {
+                            <li class:selected=is_selected data-testid="conversation" data-id=c.id.clone()
+                                on:click=move |_| desk.with_value(|d| d.open(id.clone()))>
+                                <div class="meta">
+                                    <span>{c.channel_name.clone()}</span>
+                                    {(unread > 0).then(|| view! { <span class="unread" data-testid="unread">{unread}</span> })}
+                                    <span class=badge_class>{badge}</span>
+                                </div>
+                                <div class="preview">{c.last_text.clone()}</div>
+                            </li>
+                        }
+                    }).collect_view()
+                }}
+            </ul>
+        </div>
     }
 }
 
@@ -168,6 +189,31 @@ fn thread(desk: Rc<Desk>) -> impl IntoView {
     let visitor_typing = desk.visitor_typing;
     let draft = RwSignal::new(String::new());
     let typing_desk = desk.clone();
+    let actions = StoredValue::new_local(desk.clone());
+    let current = move || {
+        selected
+            .get()
+            .and_then(|id| inbox.with(|i| i.conversations.iter().find(|c| c.id == id).cloned()))
+    };
+    let toolbar = move || {
+        current().map(|c| {
+            let waiting = c.status == ConversationStatus::Waiting;
+            view! {
+                <div class="thread-head">
+                    <span class="where">{c.page_url.clone().unwrap_or_default()}</span>
+                    {waiting.then(|| view! {
+                        <button data-testid="accept" on:click=move |_| actions.with_value(|d| d.act("accept"))>"Accept"</button>
+                    })}
+                    <button data-testid="close-conversation" on:click=move |_| actions.with_value(|d| d.act("close"))>"Close"</button>
+                </div>
+            }
+        })
+    };
+    let refusal = move || {
+        inbox
+            .with(|i| i.error.clone())
+            .map(|e| view! { <p class="error" data-testid="desk-error">{e}</p> })
+    };
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let text = draft.get_untracked();
@@ -178,6 +224,8 @@ fn thread(desk: Rc<Desk>) -> impl IntoView {
     };
     view! {
         <section class="thread">
+            {toolbar}
+            {refusal}
             {move || match selected.get() {
                 None => view! { <p class="empty">"Pick a conversation."</p> }.into_any(),
                 Some(id) => view! {

@@ -2,6 +2,7 @@
 //! snippet; the visitor works the widget inside its shadow root like a person would.
 
 mod console;
+mod desk;
 mod gate;
 mod rules;
 mod visitor;

@@ -1,0 +1,115 @@
+//! An agent's shift in the console with a visitor in another browser: the first message arrives
+//! live, the agent accepts, both see each other typing and writing, and the close reaches the
+//! visitor.
+
+use serde_json::json;
+use tests::browser::{by_testid, in_widget, widget_query, Browser, WAIT};
+use tests::DemoStack;
+
+fn text_of(testid: &str) -> String {
+    format!("return document.querySelector('[data-testid={testid}]')?.textContent ?? null;")
+}
+
+#[tokio::test]
+async fn an_agent_accepts_a_visitor_and_both_see_typing_messages_and_the_close() {
+    let demo = DemoStack::start().await;
+    let admin = tests::client::agent_login(&demo.gateway).await;
+    let manual = json!({"auto_assign": false});
+    let queue = tests::client::call(
+        &demo.gateway,
+        &admin,
+        reqwest::Method::PATCH,
+        "/v1/admin/queues/default",
+        Some(manual),
+    )
+    .await;
+    assert_eq!(queue.body["auto_assign"], false);
+
+    let agent = Browser::launch().await;
+    agent.log_into_console(&demo.gateway.url("/console/")).await;
+    agent.change_value("presence", "away").await;
+    agent.change_value("presence", "online").await;
+
+    let visitor = Browser::launch().await;
+    visitor.open_chat(&format!("{}/", demo.site)).await;
+    let composer = visitor
+        .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
+        .await;
+    visitor
+        .type_into(&composer, "Which size fits a 42 foot?\n")
+        .await;
+
+    // Live, without a reload: the waiting tab counts it.
+    agent
+        .wait_for("the waiting conversation", "return document.querySelector('[data-testid=tab-waiting] .count')?.textContent === '1';", WAIT)
+        .await;
+    agent.click_on("conversation").await;
+    agent.click_on("accept").await;
+    agent
+        .wait_for(
+            "the conversation in my tab",
+            "return document.querySelector('[data-testid=tab-mine] .count')?.textContent === '1';",
+            WAIT,
+        )
+        .await;
+
+    // Typing, both ways.
+    visitor.type_into(&composer, "Also, do you").await;
+    agent
+        .wait_for("the visitor typing", &text_of("visitor-typing"), WAIT)
+        .await;
+    let reply = agent
+        .wait_for_element("the reply box", &by_testid("reply"), WAIT)
+        .await;
+    agent.type_into(&reply, "Size 9 fits").await;
+    let typing = visitor
+        .wait_for(
+            "the agent typing",
+            &format!(
+                "return {}?.textContent ?? null;",
+                widget_query("[data-testid=agent-typing]")
+            ),
+            WAIT,
+        )
+        .await;
+    assert_eq!(typing, format!("{} is typing…", gateway::demo::AGENT_NAME));
+
+    agent.click_on("reply-send").await;
+    visitor
+        .wait_for(
+            "the agent's answer",
+            &format!(
+                "return [...({}) ?? []].some(e => e.textContent.includes('Size 9 fits'));",
+                in_widget_all("[data-testid=message]")
+            ),
+            WAIT,
+        )
+        .await;
+
+    agent.click_on("close-conversation").await;
+    let notice = visitor
+        .wait_for(
+            "the closed notice",
+            &format!(
+                "return {}?.textContent ?? null;",
+                widget_query("[data-testid=closed-notice]")
+            ),
+            WAIT,
+        )
+        .await;
+    assert!(notice.as_str().unwrap().contains("closed"), "{notice}");
+    agent
+        .wait_for(
+            "the conversation gone from the inbox",
+            "return document.querySelectorAll('[data-testid=conversation]').length === 0;",
+            WAIT,
+        )
+        .await;
+    visitor.quit().await;
+    agent.quit().await;
+}
+
+/// Every element matching `css` inside the widget's shadow root.
+fn in_widget_all(css: &str) -> String {
+    format!("document.querySelector('livechat-widget')?.shadowRoot?.querySelectorAll({css:?})")
+}
