@@ -29,7 +29,8 @@ impl Desk {
     pub fn start() -> Rc<Self> {
         let desk = Rc::new(Self {
             inbox: RwSignal::new(Inbox::default()),
-            selected: RwSignal::new(None),
+            // A join link lands on `/console/#conversation=ID`: that one opens first.
+            selected: RwSignal::new(linked_conversation()),
             connected: RwSignal::new(false),
             visitor_typing: RwSignal::new(BTreeMap::new()),
             last_typing_ms: Cell::new(0.0),
@@ -162,6 +163,13 @@ impl Desk {
             }
         }
     }
+}
+
+fn linked_conversation() -> Option<String> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    hash.strip_prefix("#conversation=")
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
 }
 
 fn connect(desk: &Rc<Desk>) {

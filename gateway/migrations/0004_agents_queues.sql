@@ -44,3 +44,13 @@ CREATE TABLE conversation_events (
     note TEXT
 );
 CREATE INDEX conversation_events_by_conversation ON conversation_events (conversation_id, at);
+
+-- One-time links that log a named agent in and open one conversation. Only a hash of each
+-- link's token is kept; `used_at` is set by the one request that gets in.
+CREATE TABLE join_links (
+    token_hash TEXT PRIMARY KEY,
+    agent_id TEXT NOT NULL REFERENCES agents (id),
+    conversation_id TEXT NOT NULL REFERENCES conversations (id),
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);

@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(visitor)
         .merge(agents::router())
         .merge(agents::sync::router())
+        .merge(agents::join::router())
         .merge(conversations::router())
         .merge(queues::router())
         .merge(channels::admin::router())

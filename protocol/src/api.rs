@@ -177,3 +177,20 @@ pub struct TransferRequest {
     pub queue_id: Option<String>,
     pub note: Option<String>,
 }
+
+/// `POST /v1/conversations/{id}/agent-link`: a one-time link for a named agent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AgentLinkRequest {
+    pub agent_id: Option<String>,
+    pub email: Option<String>,
+    /// How long the link works; 600 s unless said.
+    pub ttl_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentLink {
+    /// Logs the agent in and opens the conversation in the console; works once.
+    pub url: String,
+    pub expires_at_ms: i64,
+}

@@ -31,6 +31,7 @@ use crate::store::AgentRecord;
 use crate::tokens::{random_token, sha256_hex};
 use crate::{channels, now_ms, presence};
 
+pub mod join;
 pub mod sync;
 
 pub const LOGIN_COOKIE: &str = "livechat_agent";
@@ -126,6 +127,11 @@ pub async fn log_in(
     let Some(agent) = agent.filter(|a| password_matches(password, &hash) && a.active) else {
         return Err(Error::InvalidCredentials);
     };
+    Ok((open_login(state, &agent).await?, agent))
+}
+
+/// A new login for the agent: its bearer token (only a hash is stored).
+pub async fn open_login(state: &AppState, agent: &AgentRecord) -> Result<String> {
     let token = random_token(32);
     let expires =
         now_ms() + i64::try_from(state.config.agent_login_ttl_secs * 1000).unwrap_or(i64::MAX);
@@ -133,16 +139,11 @@ pub async fn log_in(
         .store
         .insert_agent_session(&sha256_hex(&token), &agent.id, expires)
         .await?;
-    Ok((token, agent))
+    Ok(token)
 }
 
-async fn login(
-    State(state): State<AppState>,
-    body: Result<Json<LoginRequest>, JsonRejection>,
-) -> Result<Response> {
-    let Json(request) = body?;
-    let email = request.email.trim().to_lowercase();
-    let (token, agent) = log_in(&state, &email, &request.password).await?;
+/// The console's login cookie for `token`.
+pub fn login_cookie(state: &AppState, token: &str) -> Result<HeaderValue> {
     let secure = if state.config.secure_cookies {
         "; Secure"
     } else {
@@ -152,11 +153,21 @@ async fn login(
         "{LOGIN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         state.config.agent_login_ttl_secs
     );
+    HeaderValue::from_str(&cookie).map_err(|e| Error::Internal(e.to_string()))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> Result<Response> {
+    let Json(request) = body?;
+    let email = request.email.trim().to_lowercase();
+    let (token, agent) = log_in(&state, &email, &request.password).await?;
+    let cookie = login_cookie(&state, &token)?;
     let body = Json(LoginResponse {
         token,
         agent: profile(&agent),
     });
-    let cookie = HeaderValue::from_str(&cookie).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(([(header::SET_COOKIE, cookie)], body).into_response())
 }
 

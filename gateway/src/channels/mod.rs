@@ -72,29 +72,42 @@ impl FromRequestParts<AppState> for ChannelAccess {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| Error::BadRequest(e.body_text()))?;
-        let id = params.get("id").ok_or(Error::NotFound)?;
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        let channel = state.store.channel_by_id(id).await?;
-        if let (Some(channel), Some(secret)) = (&channel, bearer) {
-            if same_secret(secret, &channel.secret) {
-                return Ok(ChannelAccess {
-                    channel: channel.clone(),
-                });
-            }
-        }
-        // Not the channel's secret: it must be an admin's login (which says 401 or 403).
-        Admin::from_request_parts(parts, state).await?;
+        let id = path_id(parts, state).await?;
+        let channel = state.store.channel_by_id(&id).await?;
         Ok(ChannelAccess {
-            channel: channel.ok_or(Error::NotFound)?,
+            channel: secret_or_admin(parts, state, channel).await?,
         })
     }
+}
+
+/// The `{id}` of the request's path.
+pub async fn path_id(parts: &mut Parts, state: &AppState) -> Result<String> {
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|e| Error::BadRequest(e.body_text()))?;
+    params.get("id").cloned().ok_or(Error::NotFound)
+}
+
+/// Lets in the holder of the channel's secret (`Authorization: Bearer <secret>`) or an admin.
+/// A missing channel reads as a wrong secret, so callers learn nothing of other channels.
+pub async fn secret_or_admin(
+    parts: &mut Parts,
+    state: &AppState,
+    channel: Option<ChannelRecord>,
+) -> Result<ChannelRecord> {
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if let (Some(channel), Some(secret)) = (&channel, bearer) {
+        if same_secret(secret, &channel.secret) {
+            return Ok(channel.clone());
+        }
+    }
+    // Not the channel's secret: it must be an admin's login (which says 401 or 403).
+    Admin::from_request_parts(parts, state).await?;
+    channel.ok_or(Error::NotFound)
 }
 
 #[derive(Debug, Deserialize)]

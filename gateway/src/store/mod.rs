@@ -5,6 +5,7 @@
 mod agents;
 mod channels;
 mod conversations;
+mod join_links;
 mod queues;
 mod sessions;
 mod settings;
@@ -12,6 +13,7 @@ mod settings;
 pub use agents::AgentRecord;
 pub use channels::{CaptchaSettings, ChannelRecord};
 pub use conversations::{Appended, NewMessage, Transfer, TransferTo, VisitContext};
+pub use join_links::JoinRefusal;
 pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};
 
 use futures_util::future::BoxFuture;
@@ -116,6 +118,11 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 fn col_i64(row: &AnyRow, name: &str) -> Result<i64> {
     use sqlx::Row;
     Ok(row.try_get::<i64, _>(name)?)
+}
+
+fn col_opt_i64(row: &AnyRow, name: &str) -> Result<Option<i64>> {
+    use sqlx::Row;
+    Ok(row.try_get::<Option<i64>, _>(name)?)
 }
 
 fn col_str(row: &AnyRow, name: &str) -> Result<String> {

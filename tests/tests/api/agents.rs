@@ -169,3 +169,104 @@ async fn a_deactivated_agent_is_logged_out_and_cannot_log_in() {
     sync(&gw, &admin, "crm-9", json!({"active": true})).await;
     login(&gw, "lin@example.test", "correct horse").await;
 }
+
+#[tokio::test]
+async fn a_join_link_logs_its_agent_in_once_and_expires() {
+    let gw = TestGateway::spawn().await;
+    let admin = agent_login(&gw).await;
+    let body = json!({"email": "ann@example.test", "name": "Ann", "password": "a long password"});
+    sync(&gw, &admin, "crm-ann", body).await;
+    let conversation = tests::client::visitor_writes(&gw, tests::SITE_ORIGIN, "Help?").await;
+    let path = format!("/v1/conversations/{conversation}/agent-link");
+    let for_ann = json!({"email": "ann@example.test"});
+
+    let anonymous = reqwest::Client::new()
+        .post(gw.url(&path))
+        .json(&for_ann)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let ann = login(&gw, "ann@example.test", "a long password").await;
+    call(&gw, &ann, Method::POST, &path, Some(for_ann.clone()))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    // The channel secret may ask for one, as an admin may.
+    let secret = gw.demo_channel().await.secret;
+    let link = call(&gw, &secret, Method::POST, &path, Some(for_ann.clone())).await;
+    assert_eq!(link.status, StatusCode::CREATED, "{}", link.body);
+    let url = link.body["url"].as_str().unwrap().to_owned();
+
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // Opening it (or a chat tool previewing it) does not use it.
+    for _ in 0..2 {
+        let page = browser.get(&url).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.text().await.unwrap().contains("data-testid=\"join\""));
+    }
+    let joined = browser.post(&url).send().await.unwrap();
+    assert_eq!(joined.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        joined.headers()["location"],
+        format!("/console/#conversation={conversation}").as_str()
+    );
+    let cookie = joined.headers()["set-cookie"].to_str().unwrap();
+    let token = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .strip_prefix("livechat_agent=")
+        .unwrap();
+    let me = call(&gw, token, Method::GET, "/v1/agent/me", None).await;
+    assert_eq!(me.body["email"], "ann@example.test");
+
+    for attempt in [browser.post(&url), browser.get(&url)] {
+        let used = attempt.send().await.unwrap();
+        assert_eq!(used.status(), StatusCode::GONE);
+        assert!(used.text().await.unwrap().contains("join_link_used"));
+    }
+
+    // Clicked in several tabs at once: one gets in.
+    let link = call(&gw, &admin, Method::POST, &path, Some(for_ann.clone())).await;
+    let url = link.body["url"].as_str().unwrap().to_owned();
+    let racing = (0..5).map(|_| browser.post(&url).send());
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(racing)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status())
+        .collect();
+    let winners = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SEE_OTHER)
+        .count();
+    assert_eq!(winners, 1, "{statuses:?}");
+
+    let short = json!({"email": "ann@example.test", "ttl_secs": 1});
+    let link = call(&gw, &admin, Method::POST, &path, Some(short)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let expired = browser
+        .post(link.body["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expired.status(), StatusCode::GONE);
+    assert!(expired.text().await.unwrap().contains("join_link_expired"));
+    let unknown = browser
+        .get(gw.url("/join/not-a-link"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    call(
+        &gw,
+        &admin,
+        Method::POST,
+        &path,
+        Some(json!({"email": "nobody@example.test"})),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+}
