@@ -65,6 +65,8 @@ impl Desk {
             text: text.clone(),
         };
         self.inbox.update(|i| i.pending.push(pending));
+        // Typing after a send is a new episode: its first notice goes out at once.
+        self.last_typing_ms.set(0.0);
         self.link.send(&AgentClientFrame::Send {
             conversation_id,
             client_id,

@@ -137,7 +137,7 @@ fn presence_choice(initial: AgentPresence) -> impl IntoView {
 fn inbox_list(desk: Rc<Desk>, me: String) -> impl IntoView {
     let inbox = desk.inbox;
     let selected = desk.selected;
-    let tab = RwSignal::new(View::Waiting);
+    let tab = RwSignal::new(View::All);
     let me = StoredValue::new(me);
     // Reactive children must be Send; the desk stays on this thread behind a stored-value key.
     let desk = StoredValue::new_local(desk);

@@ -127,10 +127,12 @@ impl Browser {
 
     async fn command(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
         let url = format!("{}/session/{}{path}", self.driver_url, self.session);
-        let answer: Value = self
-            .http
-            .request(method, url)
-            .json(&body)
+        let mut request = self.http.request(method, url);
+        // chromedriver refuses a body on GET (`missing command parameters`).
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        let answer: Value = request
             .send()
             .await
             .expect("webdriver")

@@ -94,6 +94,8 @@ impl Chat {
     /// goes out with the resend after the next connect.
     pub fn send(&self, text: String) {
         let client_id = new_client_id();
+        // Typing after a send is a new episode: its first notice goes out at once.
+        self.last_typing_ms.set(0.0);
         self.transcript
             .update(|t| t.add_pending(client_id.clone(), text.clone()));
         self.link
