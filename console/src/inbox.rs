@@ -157,6 +157,7 @@ mod tests {
             last_text: "hi".into(),
             page_url: None,
             updated_at_ms: updated,
+            contact_id: None,
         }
     }
 

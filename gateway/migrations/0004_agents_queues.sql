@@ -54,3 +54,24 @@ CREATE TABLE join_links (
     expires_at BIGINT NOT NULL,
     used_at BIGINT
 );
+
+-- Contacts: the person behind a visitor id on a channel, created at their first message, which
+-- a company can match to its own records (external id, email, names) and label.
+CREATE TABLE contacts (
+    id TEXT PRIMARY KEY,
+    channel_id TEXT NOT NULL REFERENCES channels (id),
+    visitor_id TEXT NOT NULL,
+    external_id TEXT,
+    email TEXT,
+    first_name TEXT,
+    last_name TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX contacts_by_visitor ON contacts (channel_id, visitor_id);
+CREATE TABLE contact_labels (
+    contact_id TEXT NOT NULL REFERENCES contacts (id),
+    label TEXT NOT NULL,
+    PRIMARY KEY (contact_id, label)
+);
+ALTER TABLE conversations ADD COLUMN contact_id TEXT;

@@ -15,7 +15,7 @@ use crate::limits::Limits;
 use crate::presence::Connections;
 use crate::store::Store;
 use crate::tokens::{random_token, Signer};
-use crate::{agents, assets, channels, conversations, demo, queues, rules, sessions};
+use crate::{agents, assets, channels, contacts, conversations, demo, queues, rules, sessions};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agents::join::router())
         .merge(conversations::router())
         .merge(queues::router())
+        .merge(contacts::router())
         .merge(channels::admin::router())
         .merge(rules::api::router())
         .merge(assets::router(&state))

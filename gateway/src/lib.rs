@@ -8,6 +8,7 @@ pub mod assets;
 pub mod captcha;
 pub mod channels;
 pub mod config;
+pub mod contacts;
 pub mod conversations;
 pub mod demo;
 pub mod error;

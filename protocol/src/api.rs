@@ -194,3 +194,29 @@ pub struct AgentLink {
     pub url: String,
     pub expires_at_ms: i64,
 }
+
+/// `GET /v1/contacts/{id}`: a visitor as a person, with everything known and every conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactView {
+    pub id: String,
+    pub channel_key: String,
+    pub visitor_id: String,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub labels: Vec<String>,
+    /// Newest first, closed ones included.
+    pub conversations: Vec<crate::ConversationSummary>,
+}
+
+/// `PUT /v1/contacts/{id}`: fields sent replace the stored ones (an empty string clears one);
+/// fields left out stay.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContactUpdate {
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}

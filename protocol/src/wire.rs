@@ -55,6 +55,9 @@ pub struct ConversationSummary {
     pub last_text: String,
     pub page_url: Option<String>,
     pub updated_at_ms: i64,
+    /// The visitor's contact (created at their first message).
+    #[serde(default)]
+    pub contact_id: Option<String>,
 }
 
 /// Something an agent did to a conversation (a transfer with its note, a close): shown to agents,

@@ -16,7 +16,7 @@ use protocol::{AgentLink, AgentLinkRequest};
 
 use super::{login_cookie, open_login};
 use crate::app::AppState;
-use crate::channels::{path_id, secret_or_admin};
+use crate::channels::{path_id, secret_or_login, Login};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::store::JoinRefusal;
@@ -45,7 +45,7 @@ impl FromRequestParts<AppState> for ConversationAccess {
             Some(c) => state.store.channel_by_key(&c.channel_key).await?,
             None => None,
         };
-        secret_or_admin(parts, state, channel).await?;
+        secret_or_login(parts, state, channel, Login::Admin).await?;
         Ok(ConversationAccess {
             conversation_id: id,
         })

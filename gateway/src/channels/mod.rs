@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use protocol::{VisibilityUpdate, WidgetBootstrap};
 use serde::Deserialize;
 
+use crate::agents::AuthAgent;
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::store::ChannelRecord;
@@ -75,7 +76,7 @@ impl FromRequestParts<AppState> for ChannelAccess {
         let id = path_id(parts, state).await?;
         let channel = state.store.channel_by_id(&id).await?;
         Ok(ChannelAccess {
-            channel: secret_or_admin(parts, state, channel).await?,
+            channel: secret_or_login(parts, state, channel, Login::Admin).await?,
         })
     }
 }
@@ -88,12 +89,21 @@ pub async fn path_id(parts: &mut Parts, state: &AppState) -> Result<String> {
     params.get("id").cloned().ok_or(Error::NotFound)
 }
 
-/// Lets in the holder of the channel's secret (`Authorization: Bearer <secret>`) or an admin.
-/// A missing channel reads as a wrong secret, so callers learn nothing of other channels.
-pub async fn secret_or_admin(
+/// Who besides the holder of a channel's secret may call an endpoint of that channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Login {
+    Admin,
+    AnyAgent,
+}
+
+/// Lets in the holder of the channel's secret (`Authorization: Bearer <secret>`) or a login of
+/// the kind `also`. A missing channel reads as a wrong secret, so callers learn nothing of
+/// other channels.
+pub async fn secret_or_login(
     parts: &mut Parts,
     state: &AppState,
     channel: Option<ChannelRecord>,
+    also: Login,
 ) -> Result<ChannelRecord> {
     let bearer = parts
         .headers
@@ -105,8 +115,16 @@ pub async fn secret_or_admin(
             return Ok(channel.clone());
         }
     }
-    // Not the channel's secret: it must be an admin's login (which says 401 or 403).
-    Admin::from_request_parts(parts, state).await?;
+    // Not the channel's secret: it must be a login (which says 401, or 403 for a plain agent
+    // where an admin is needed).
+    match also {
+        Login::Admin => {
+            Admin::from_request_parts(parts, state).await?;
+        }
+        Login::AnyAgent => {
+            AuthAgent::from_request_parts(parts, state).await?;
+        }
+    }
     channel.ok_or(Error::NotFound)
 }
 

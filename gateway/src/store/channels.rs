@@ -271,7 +271,14 @@ impl Store {
         let in_channels = format!("SELECT id FROM conversations WHERE channel_id IN ({list})");
         let deletes = [
             format!("DELETE FROM messages WHERE conversation_id IN ({in_channels})"),
+            format!("DELETE FROM conversation_events WHERE conversation_id IN ({in_channels})"),
+            format!("DELETE FROM join_links WHERE conversation_id IN ({in_channels})"),
             format!("DELETE FROM conversations WHERE channel_id IN ({list})"),
+            format!(
+                "DELETE FROM contact_labels WHERE contact_id IN \
+                 (SELECT id FROM contacts WHERE channel_id IN ({list}))"
+            ),
+            format!("DELETE FROM contacts WHERE channel_id IN ({list})"),
             format!("DELETE FROM channels WHERE id IN ({list})"),
         ];
         let mut tx = self.pool.begin().await?;

@@ -58,6 +58,35 @@ pub struct Transfer<'a> {
     pub note: Option<&'a str>,
 }
 
+/// The visitor's contact (created with their first conversation) on their open conversation.
+async fn link_contact(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    channel_id: &str,
+    visitor_id: &str,
+    now_ms: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO contacts (id, channel_id, visitor_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (channel_id, visitor_id) DO NOTHING",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(channel_id)
+    .bind(visitor_id)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE conversations SET contact_id = \
+         (SELECT id FROM contacts WHERE channel_id = $1 AND visitor_id = $2) \
+         WHERE channel_id = $1 AND visitor_id = $2 AND status <> 'closed'",
+    )
+    .bind(channel_id)
+    .bind(visitor_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 async fn insert_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     conversation_id: &str,
@@ -90,7 +119,7 @@ pub struct VisitContext<'a> {
 }
 
 const SUMMARY_SELECT: &str = "SELECT c.id, ch.channel_key, ch.name AS channel_name, c.visitor_id, \
-     c.status, c.assigned_agent_id, c.last_seq, c.last_text, c.page_url, c.updated_at \
+     c.status, c.assigned_agent_id, c.last_seq, c.last_text, c.page_url, c.updated_at, c.contact_id \
      FROM conversations c JOIN channels ch ON ch.id = c.channel_id";
 
 const MESSAGE_SELECT: &str = "SELECT m.conversation_id, m.seq, m.author_kind, m.author_agent_id, \
@@ -117,6 +146,7 @@ fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
         last_text: col_str(row, "last_text")?,
         page_url: col_opt_str(row, "page_url")?,
         updated_at_ms: col_i64(row, "updated_at")?,
+        contact_id: col_opt_str(row, "contact_id")?,
     })
 }
 
@@ -191,6 +221,9 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
+        if created {
+            link_contact(&mut tx, &channel.id, visitor_id, message.sent_at_ms).await?;
+        }
         let row = sqlx::query(
             "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2 \
              WHERE channel_id = $3 AND visitor_id = $4 AND status <> 'closed' \
@@ -335,6 +368,20 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Every conversation of the contact, newest first.
+    pub async fn contact_conversations(
+        &self,
+        contact_id: &str,
+    ) -> Result<Vec<ConversationSummary>> {
+        let sql =
+            format!("{SUMMARY_SELECT} WHERE c.contact_id = $1 ORDER BY c.updated_at DESC, c.id");
+        let rows = sqlx::query(&sql)
+            .bind(contact_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(summary_from_row).collect()
     }
 
     /// What agents did to the conversation, oldest first.

@@ -4,6 +4,7 @@
 
 mod agents;
 mod channels;
+mod contacts;
 mod conversations;
 mod join_links;
 mod queues;
@@ -12,6 +13,7 @@ mod settings;
 
 pub use agents::AgentRecord;
 pub use channels::{CaptchaSettings, ChannelRecord};
+pub use contacts::ContactRecord;
 pub use conversations::{Appended, NewMessage, Transfer, TransferTo, VisitContext};
 pub use join_links::JoinRefusal;
 pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};

@@ -5,6 +5,7 @@ mod admin;
 mod agents;
 mod captcha;
 mod chat;
+mod contacts;
 mod inactivity;
 mod limits;
 mod routing;

@@ -1,0 +1,181 @@
+//! Contacts: the person behind a visitor, created at their first message. A company matches
+//! them with its own records through the REST API (channel secret or admin): external id, email,
+//! names and labels. Agents read them in the console, with every past conversation.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use protocol::{ContactUpdate, ContactView};
+use std::collections::BTreeMap;
+
+use crate::app::AppState;
+use crate::channels::{path_id, secret_or_login, Login};
+use crate::error::{Error, Result};
+use crate::now_ms;
+use crate::store::{ChannelRecord, ContactRecord};
+
+const MAX_FIELD_CHARS: usize = 200;
+const MAX_LABEL_CHARS: usize = 50;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/contacts/{id}", get(read).put(update))
+        .route(
+            "/v1/contacts/{id}/labels/{label}",
+            put(add_label).delete(remove_label),
+        )
+}
+
+/// A contact with its channel, for a caller allowed to read (any agent) or write (an admin);
+/// the channel's secret allows both.
+struct ContactAccess<const WRITE: bool> {
+    contact: ContactRecord,
+    channel: ChannelRecord,
+}
+
+impl<const WRITE: bool> FromRequestParts<AppState> for ContactAccess<WRITE> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let id = path_id(parts, state).await?;
+        let contact = state.store.contact(&id).await?;
+        let channel = match &contact {
+            Some(c) => state.store.channel_by_id(&c.channel_id).await?,
+            None => None,
+        };
+        let also = if WRITE { Login::Admin } else { Login::AnyAgent };
+        let channel = secret_or_login(parts, state, channel, also).await?;
+        Ok(ContactAccess {
+            contact: contact.ok_or(Error::NotFound)?,
+            channel,
+        })
+    }
+}
+
+async fn view(
+    state: &AppState,
+    contact: ContactRecord,
+    channel: &ChannelRecord,
+) -> Result<ContactView> {
+    Ok(ContactView {
+        labels: state.store.contact_labels(&contact.id).await?,
+        conversations: state.store.contact_conversations(&contact.id).await?,
+        id: contact.id,
+        channel_key: channel.key.clone(),
+        visitor_id: contact.visitor_id,
+        external_id: contact.external_id,
+        email: contact.email,
+        first_name: contact.first_name,
+        last_name: contact.last_name,
+    })
+}
+
+async fn read(
+    State(state): State<AppState>,
+    access: ContactAccess<false>,
+) -> Result<Json<ContactView>> {
+    Ok(Json(view(&state, access.contact, &access.channel).await?))
+}
+
+/// A sent field replaces the stored one; an empty string clears it.
+fn set(
+    field: &mut Option<String>,
+    name: &str,
+    sent: &Option<String>,
+    problems: &mut BTreeMap<String, String>,
+) {
+    let Some(value) = sent.as_deref().map(str::trim) else {
+        return;
+    };
+    if value.chars().count() > MAX_FIELD_CHARS {
+        problems.insert(
+            name.to_owned(),
+            format!("at most {MAX_FIELD_CHARS} characters"),
+        );
+    } else {
+        *field = Some(value.to_owned()).filter(|v| !v.is_empty());
+    }
+}
+
+pub fn apply(mut contact: ContactRecord, update: &ContactUpdate) -> Result<ContactRecord> {
+    let mut problems = BTreeMap::new();
+    set(
+        &mut contact.external_id,
+        "external_id",
+        &update.external_id,
+        &mut problems,
+    );
+    set(&mut contact.email, "email", &update.email, &mut problems);
+    set(
+        &mut contact.first_name,
+        "first_name",
+        &update.first_name,
+        &mut problems,
+    );
+    set(
+        &mut contact.last_name,
+        "last_name",
+        &update.last_name,
+        &mut problems,
+    );
+    if contact.email.as_deref().is_some_and(|e| !e.contains('@')) {
+        problems.insert("email".into(), "is not an email address".into());
+    }
+    if problems.is_empty() {
+        Ok(contact)
+    } else {
+        Err(Error::Validation(problems))
+    }
+}
+
+async fn update(
+    State(state): State<AppState>,
+    access: ContactAccess<true>,
+    body: Result<Json<ContactUpdate>, JsonRejection>,
+) -> Result<Json<ContactView>> {
+    let Json(update) = body?;
+    let contact = apply(access.contact, &update)?;
+    state.store.save_contact(&contact, now_ms()).await?;
+    Ok(Json(view(&state, contact, &access.channel).await?))
+}
+
+fn check_label(label: &str) -> Result<&str> {
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
+        return Err(Error::Validation(
+            [(
+                "label".to_owned(),
+                format!("1 to {MAX_LABEL_CHARS} characters"),
+            )]
+            .into(),
+        ));
+    }
+    Ok(label)
+}
+
+async fn add_label(
+    State(state): State<AppState>,
+    access: ContactAccess<true>,
+    Path((_, label)): Path<(String, String)>,
+) -> Result<Json<ContactView>> {
+    state
+        .store
+        .add_contact_label(&access.contact.id, check_label(&label)?)
+        .await?;
+    Ok(Json(view(&state, access.contact, &access.channel).await?))
+}
+
+async fn remove_label(
+    State(state): State<AppState>,
+    access: ContactAccess<true>,
+    Path((_, label)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    state
+        .store
+        .remove_contact_label(&access.contact.id, label.trim())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
