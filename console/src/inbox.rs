@@ -158,6 +158,9 @@ mod tests {
             page_url: None,
             updated_at_ms: updated,
             contact_id: None,
+            origin: None,
+            visit: None,
+            user_agent: None,
         }
     }
 

@@ -3,11 +3,13 @@
 //! - [`inbox`]: the conversations and their messages as plain data, updated by socket frames;
 //! - [`desk`]: the agent socket (cookie-authenticated, same origin), reconnecting on loss;
 //! - [`views`]: login, inbox list and conversation thread;
+//! - [`details`]: the visitor and their contact beside the conversation;
 //! - [`admin`]: the Channels page for admins;
 //! - [`rules`]: a channel's visibility rules, override and live preview.
 
 mod admin;
 mod desk;
+mod details;
 mod inbox;
 mod rules;
 mod views;

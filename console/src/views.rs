@@ -92,7 +92,8 @@ fn workspace(profile: AgentProfile) -> impl IntoView {
             </header>
             <div class="inbox-page" class:hidden=move || channels_page.get()>
                 {inbox_list(desk.clone(), profile.id.clone())}
-                {thread(desk)}
+                {thread(desk.clone())}
+                {crate::details::visitor_details(desk)}
             </div>
             {move || channels_page.get().then(crate::admin::channels_page)}
         </div>

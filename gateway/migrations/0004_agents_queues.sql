@@ -75,3 +75,7 @@ CREATE TABLE contact_labels (
     PRIMARY KEY (contact_id, label)
 );
 ALTER TABLE conversations ADD COLUMN contact_id TEXT;
+
+-- What agents see of the visitor beside the page: which visit it is and the browser.
+ALTER TABLE conversations ADD COLUMN visit BIGINT;
+ALTER TABLE conversations ADD COLUMN user_agent TEXT;

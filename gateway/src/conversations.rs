@@ -202,6 +202,8 @@ pub async fn post_visitor_message(
     let context = VisitContext {
         page_url: claims.page_url.as_deref(),
         origin: claims.origin.as_deref(),
+        visit: claims.visit,
+        user_agent: claims.user_agent.as_deref(),
     };
     let message = NewMessage::now(client_id, text);
     let window_ms =

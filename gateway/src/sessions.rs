@@ -118,8 +118,17 @@ pub struct SessionClaims {
     pub visitor_id: String,
     pub origin: Option<String>,
     pub page_url: Option<String>,
+    /// From the visit ticket, for agents.
+    #[serde(default)]
+    pub visit: Option<u32>,
+    /// The browser's `User-Agent`, cut short, for agents.
+    #[serde(default)]
+    pub user_agent: Option<String>,
     pub expires_at_ms: i64,
 }
+
+/// Enough of a `User-Agent` to tell the browser and the system.
+const MAX_USER_AGENT_CHARS: usize = 300;
 
 /// Checks signature, expiry and origin binding.
 pub fn verify_session_token(
@@ -194,6 +203,11 @@ async fn create_session(
         visitor_id: ticket.visitor_id.clone(),
         origin: origin.map(str::to_owned),
         page_url,
+        visit: Some(ticket.visit),
+        user_agent: headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
         expires_at_ms: now + i64::try_from(ttl_secs * 1000).unwrap_or(i64::MAX),
     };
     Ok(Json(SessionCreated {

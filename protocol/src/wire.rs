@@ -58,6 +58,13 @@ pub struct ConversationSummary {
     /// The visitor's contact (created at their first message).
     #[serde(default)]
     pub contact_id: Option<String>,
+    /// Where the visitor wrote from: the page's origin, which visit, the browser.
+    #[serde(default)]
+    pub origin: Option<String>,
+    #[serde(default)]
+    pub visit: Option<u32>,
+    #[serde(default)]
+    pub user_agent: Option<String>,
 }
 
 /// Something an agent did to a conversation (a transfer with its note, a close): shown to agents,

@@ -116,10 +116,14 @@ async fn insert_event(
 pub struct VisitContext<'a> {
     pub page_url: Option<&'a str>,
     pub origin: Option<&'a str>,
+    /// The visit number from the visitor's ticket.
+    pub visit: Option<u32>,
+    pub user_agent: Option<&'a str>,
 }
 
 const SUMMARY_SELECT: &str = "SELECT c.id, ch.channel_key, ch.name AS channel_name, c.visitor_id, \
-     c.status, c.assigned_agent_id, c.last_seq, c.last_text, c.page_url, c.updated_at, c.contact_id \
+     c.status, c.assigned_agent_id, c.last_seq, c.last_text, c.page_url, c.updated_at, c.contact_id, \
+     c.origin, c.visit, c.user_agent \
      FROM conversations c JOIN channels ch ON ch.id = c.channel_id";
 
 const MESSAGE_SELECT: &str = "SELECT m.conversation_id, m.seq, m.author_kind, m.author_agent_id, \
@@ -147,6 +151,9 @@ fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
         page_url: col_opt_str(row, "page_url")?,
         updated_at_ms: col_i64(row, "updated_at")?,
         contact_id: col_opt_str(row, "contact_id")?,
+        origin: col_opt_str(row, "origin")?,
+        visit: super::col_opt_i64(row, "visit")?.and_then(|v| u32::try_from(v).ok()),
+        user_agent: col_opt_str(row, "user_agent")?,
     })
 }
 
@@ -207,8 +214,8 @@ impl Store {
             == 1;
         let created = !reopened && sqlx::query(
             "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, last_text, \
-             page_url, origin, created_at, updated_at, queue_id) \
-             VALUES ($1, $2, $3, 'waiting', 0, '', $4, $5, $6, $6, $7) ON CONFLICT DO NOTHING",
+             page_url, origin, created_at, updated_at, queue_id, visit, user_agent) \
+             VALUES ($1, $2, $3, 'waiting', 0, '', $4, $5, $6, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
         )
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(&channel.id)
@@ -217,6 +224,8 @@ impl Store {
         .bind(context.origin)
         .bind(message.sent_at_ms)
         .bind(&channel.queue_id)
+        .bind(context.visit.map(i64::from))
+        .bind(context.user_agent)
         .execute(&mut *tx)
         .await?
         .rows_affected()

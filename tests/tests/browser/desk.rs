@@ -53,6 +53,17 @@ async fn an_agent_accepts_a_visitor_and_both_see_typing_messages_and_the_close()
         )
         .await;
 
+    // Beside it: where the visitor wrote from, which visit, the browser, the contact.
+    let details = agent
+        .wait_for(
+            "the visitor's details",
+            "const d = document.querySelector('[data-testid=visitor-details]')?.textContent ?? ''; \
+             return d.includes('Headless Chrome') && d.includes('Anonymous visitor') ? d : null;",
+            WAIT,
+        )
+        .await;
+    assert!(details.as_str().unwrap().contains("#1"), "{details}");
+
     // Typing, both ways.
     visitor.type_into(&composer, "Also, do you").await;
     agent

@@ -1,0 +1,147 @@
+//! The visitor beside the conversation: where they wrote from, which visit, the browser, and
+//! their contact (names, email, labels) with every conversation of that person.
+
+use gloo_net::http::Request;
+use leptos::prelude::*;
+use protocol::{ContactView, ConversationStatus, ConversationSummary};
+use std::rc::Rc;
+
+use crate::desk::Desk;
+
+/// "Firefox on Windows" from a `User-Agent`: enough for an agent, nothing to maintain.
+pub fn describe_user_agent(ua: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("HeadlessChrome/", "Headless Chrome"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map_or("Another browser", |(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map(|(_, name)| *name);
+    match system {
+        Some(system) => format!("{browser} on {system}"),
+        None => browser.to_owned(),
+    }
+}
+
+fn contact_name(contact: &ContactView) -> String {
+    let name = [contact.first_name.as_deref(), contact.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if name.is_empty() {
+        "Anonymous visitor".to_owned()
+    } else {
+        name
+    }
+}
+
+pub fn visitor_details(desk: Rc<Desk>) -> impl IntoView {
+    let inbox = desk.inbox;
+    let selected = desk.selected;
+    let contact = RwSignal::new(None::<ContactView>);
+    let current = move || {
+        selected
+            .get()
+            .and_then(|id| inbox.with(|i| i.conversations.iter().find(|c| c.id == id).cloned()))
+    };
+    // The contact of the conversation on screen, read again when another one is chosen.
+    let contact_id = Memo::new(move |_| current().and_then(|c| c.contact_id));
+    Effect::new(move |_| {
+        let Some(id) = contact_id.get() else {
+            contact.set(None);
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let found = match Request::get(&format!("/v1/contacts/{id}")).send().await {
+                Ok(r) if r.ok() => r.json::<ContactView>().await.ok(),
+                _ => None,
+            };
+            contact.set(found);
+        });
+    });
+    let desk = StoredValue::new_local(desk);
+    let facts = move |c: ConversationSummary| {
+        let rows = [
+            ("Page", c.page_url),
+            ("Origin", c.origin),
+            ("Visit", c.visit.map(|v| format!("#{v}"))),
+            ("Browser", c.user_agent.as_deref().map(describe_user_agent)),
+        ];
+        rows.into_iter()
+            .filter_map(|(label, value)| value.map(|v| view! { <dt>{label}</dt><dd>{v}</dd> }))
+            .collect_view()
+    };
+    let person = move || {
+        contact.get().map(|p| {
+            let history = p
+                .conversations
+                .iter()
+                .map(|c| {
+                    let id = c.id.clone();
+                    let status = match c.status {
+                        ConversationStatus::Waiting => "waiting",
+                        ConversationStatus::Open => "open",
+                        ConversationStatus::Closed => "closed",
+                    };
+                    view! {
+                        <li on:click=move |_| desk.with_value(|d| d.open(id.clone()))>
+                            <span class="badge">{status}</span>" "{c.last_text.clone()}
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <dl>
+                    <dt>"Contact"</dt><dd data-testid="contact-name">{contact_name(&p)}</dd>
+                    {p.email.clone().map(|e| view! { <dt>"Email"</dt><dd>{e}</dd> })}
+                    {p.external_id.clone().map(|e| view! { <dt>"Customer id"</dt><dd>{e}</dd> })}
+                    {(!p.labels.is_empty()).then(|| view! { <dt>"Labels"</dt><dd data-testid="contact-labels">{p.labels.join(", ")}</dd> })}
+                </dl>
+                <h4>"Conversations"</h4>
+                <ul class="history" data-testid="contact-history">{history}</ul>
+            }
+        })
+    };
+    view! {
+        <aside class="details" data-testid="visitor-details">
+            {move || current().map(|c| view! { <dl>{facts(c)}</dl> })}
+            {person}
+        </aside>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_user_agent;
+
+    #[test]
+    fn user_agents_are_named_briefly() {
+        let cases = [
+            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0", "Firefox on Windows"),
+            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15", "Safari on macOS"),
+            ("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36", "Chrome on Android"),
+            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 Edg/126.0", "Edge on Windows"),
+            ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0 Safari/537.36", "Headless Chrome on Linux"),
+            ("curl/8.0", "Another browser"),
+        ];
+        for (ua, expected) in cases {
+            assert_eq!(describe_user_agent(ua), expected);
+        }
+    }
+}
