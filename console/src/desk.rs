@@ -4,7 +4,7 @@
 
 use browser_socket::Link;
 use leptos::prelude::*;
-use protocol::{AgentClientFrame, AgentServerFrame, Author, TYPING_SHOWS_MS};
+use protocol::{AgentClientFrame, AgentServerFrame, Author, CannedResponse, TYPING_SHOWS_MS};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -19,6 +19,8 @@ pub struct Desk {
     pub visitor_typing: RwSignal<BTreeMap<String, f64>>,
     /// When this agent's last typing notice went out (ms).
     last_typing_ms: Cell<f64>,
+    /// The team's canned responses, for `/shortcut` + Tab in a reply.
+    pub canned: RwSignal<Vec<CannedResponse>>,
     link: Link,
 }
 
@@ -34,7 +36,19 @@ impl Desk {
             connected: RwSignal::new(false),
             visitor_typing: RwSignal::new(BTreeMap::new()),
             last_typing_ms: Cell::new(0.0),
+            canned: RwSignal::new(Vec::new()),
             link: Link::default(),
+        });
+        let canned = desk.canned;
+        leptos::task::spawn_local(async move {
+            if let Ok(r) = gloo_net::http::Request::get("/v1/canned-responses")
+                .send()
+                .await
+            {
+                if let Ok(list) = r.json::<Vec<CannedResponse>>().await {
+                    canned.set(list);
+                }
+            }
         });
         connect(&desk);
         desk

@@ -190,6 +190,40 @@ fn thread(desk: Rc<Desk>) -> impl IntoView {
     let visitor_typing = desk.visitor_typing;
     let draft = RwSignal::new(String::new());
     let typing_desk = desk.clone();
+    let canned = desk.canned;
+    // Tab after `/shortcut` puts the canned text in its place.
+    let expand = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() != "Tab" {
+            return;
+        }
+        let expanded = canned.with(|c| protocol::expand_shortcut(&draft.get_untracked(), c));
+        if let Some(text) = expanded {
+            ev.prevent_default();
+            draft.set(text);
+        }
+    };
+    let hints = move || {
+        let typed = draft.with(|d| {
+            d.rsplit(char::is_whitespace)
+                .next()
+                .and_then(|w| w.strip_prefix('/'))
+                .map(str::to_owned)
+        })?;
+        let matching: Vec<String> = canned.with(|c| {
+            c.iter()
+                .filter(|r| r.shortcut.starts_with(&typed))
+                .map(|r| format!("/{} — {}", r.shortcut, r.text))
+                .collect()
+        });
+        (!matching.is_empty()).then(|| {
+            view! {
+                <ul class="canned-hints" data-testid="canned-hints">
+                    {matching.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
+                    <li class="hint">"Tab inserts it"</li>
+                </ul>
+            }
+        })
+    };
     let actions = StoredValue::new_local(desk.clone());
     let current = move || {
         selected
@@ -246,8 +280,10 @@ fn thread(desk: Rc<Desk>) -> impl IntoView {
                 let shown = selected.get().is_some_and(|id| visitor_typing.with(|t| t.contains_key(&id)));
                 shown.then(|| view! { <p class="typing" data-testid="visitor-typing">"The visitor is typing…"</p> })
             }}
+            {hints}
             <form class="reply" on:submit=send>
-                <textarea rows="2" placeholder="Reply…" data-testid="reply"
+                <textarea rows="2" placeholder="Reply… (/ for canned responses)" data-testid="reply"
+                    on:keydown=expand
                     prop:value=move || draft.get()
                     on:input=move |ev| { draft.set(event_target_value(&ev)); typing_desk.typing(); }></textarea>
                 <button type="submit" data-testid="reply-send" disabled=move || selected.get().is_none()>"Send"</button>

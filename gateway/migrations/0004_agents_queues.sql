@@ -79,3 +79,10 @@ ALTER TABLE conversations ADD COLUMN contact_id TEXT;
 -- What agents see of the visitor beside the page: which visit it is and the browser.
 ALTER TABLE conversations ADD COLUMN visit BIGINT;
 ALTER TABLE conversations ADD COLUMN user_agent TEXT;
+
+-- Canned responses: team-wide snippets an agent inserts by typing /shortcut in a reply.
+CREATE TABLE canned_responses (
+    shortcut TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);

@@ -15,7 +15,9 @@ use crate::limits::Limits;
 use crate::presence::Connections;
 use crate::store::Store;
 use crate::tokens::{random_token, Signer};
-use crate::{agents, assets, channels, contacts, conversations, demo, queues, rules, sessions};
+use crate::{
+    agents, assets, canned, channels, contacts, conversations, demo, queues, rules, sessions,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -75,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .merge(conversations::router())
         .merge(queues::router())
         .merge(contacts::router())
+        .merge(canned::router())
         .merge(channels::admin::router())
         .merge(rules::api::router())
         .merge(assets::router(&state))

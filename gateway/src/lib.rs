@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod app;
 pub mod assets;
+pub mod canned;
 pub mod captcha;
 pub mod channels;
 pub mod config;

@@ -220,3 +220,55 @@ pub struct ContactUpdate {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
 }
+
+/// A canned response: `/v1/canned-responses`. In a `PUT` the shortcut comes from the path.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CannedResponse {
+    pub shortcut: String,
+    pub text: String,
+}
+
+/// Expands a `/shortcut` at the end of `draft` into its canned text; None if nothing matches.
+/// The console calls it when the agent presses Tab.
+pub fn expand_shortcut(draft: &str, canned: &[CannedResponse]) -> Option<String> {
+    let start = draft.rfind('/')?;
+    let typed = &draft[start + 1..];
+    let at_word_start = draft[..start]
+        .chars()
+        .next_back()
+        .is_none_or(char::is_whitespace);
+    if typed.is_empty() || !at_word_start {
+        return None;
+    }
+    let found = canned.iter().find(|c| c.shortcut == typed)?;
+    Some(format!("{}{}", &draft[..start], found.text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shortcut_at_the_end_of_a_word_expands() {
+        let canned = [CannedResponse {
+            shortcut: "ship".into(),
+            text: "We ship in 3 days.".into(),
+        }];
+        let cases = [
+            ("/ship", Some("We ship in 3 days.")),
+            ("Hello! /ship", Some("Hello! We ship in 3 days.")),
+            ("/shipping", None),
+            ("see http://x/ship", None),
+            ("/", None),
+            ("no shortcut", None),
+        ];
+        for (draft, expected) in cases {
+            assert_eq!(
+                expand_shortcut(draft, &canned).as_deref(),
+                expected,
+                "{draft}"
+            );
+        }
+    }
+}

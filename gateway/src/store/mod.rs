@@ -3,6 +3,7 @@
 //! portable (`$n` placeholders, BIGINT millisecond times, TEXT ids) so both run the same queries.
 
 mod agents;
+mod canned;
 mod channels;
 mod contacts;
 mod conversations;

@@ -15,6 +15,16 @@ async fn an_agent_accepts_a_visitor_and_both_see_typing_messages_and_the_close()
     let demo = DemoStack::start().await;
     let admin = tests::client::agent_login(&demo.gateway).await;
     let manual = json!({"auto_assign": false});
+    let canned = json!({"text": "Size 9 fits a 42 foot."});
+    let saved = tests::client::call(
+        &demo.gateway,
+        &admin,
+        reqwest::Method::PUT,
+        "/v1/canned-responses/size",
+        Some(canned),
+    )
+    .await;
+    assert_eq!(saved.status, reqwest::StatusCode::OK, "{}", saved.body);
     let queue = tests::client::call(
         &demo.gateway,
         &admin,
@@ -72,7 +82,15 @@ async fn an_agent_accepts_a_visitor_and_both_see_typing_messages_and_the_close()
     let reply = agent
         .wait_for_element("the reply box", &by_testid("reply"), WAIT)
         .await;
-    agent.type_into(&reply, "Size 9 fits").await;
+    // A canned response: `/size` then Tab.
+    agent.type_into(&reply, "/size\u{E004}").await;
+    let expanded = agent
+        .eval(
+            "return document.querySelector('[data-testid=reply]').value;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(expanded, "Size 9 fits a 42 foot.");
     let typing = visitor
         .wait_for(
             "the agent typing",
