@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod client;
+pub mod postgres;
 pub mod provider;
 
 use gateway::app::AppState;

@@ -9,6 +9,7 @@ mod chat;
 mod contacts;
 mod inactivity;
 mod limits;
+mod postgres;
 mod routing;
 mod visibility;
 mod visitors;

@@ -1,0 +1,184 @@
+//! The same gateway on PostgreSQL, the store for several gateways behind a load balancer: every
+//! kind of SQL the gateway runs (migrations, the visibility count, routing's compare-and-set,
+//! reopening, contacts, join links, the all-or-none channel delete) on a scratch database.
+
+use protocol::{VisitorClientFrame, VisitorServerFrame};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use tests::client::{agent_login, agent_socket, bootstrap, call, login, visitor_writes, Visitor};
+use tests::postgres::ScratchDatabase;
+use tests::{TestGateway, SITE_ORIGIN};
+
+#[tokio::test]
+async fn the_whole_flow_runs_on_postgresql() {
+    let Some(db) = ScratchDatabase::create().await else {
+        return;
+    };
+    let url = db.url.clone();
+    let mut gw = TestGateway::spawn_with(move |c| {
+        c.database_url = url;
+        c.reopen_window_secs = 3600;
+    })
+    .await;
+    let admin = agent_login(&gw).await;
+    let channel = gw.demo_channel().await;
+
+    // Visibility: presence counted by the store.
+    let rules = json!({"agents_online": {"enabled": true}});
+    let path = format!("/v1/channels/{}/rules", channel.id);
+    assert_eq!(
+        call(&gw, &channel.secret, Method::PUT, &path, Some(rules))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let body = json!({"email": "ann@example.test", "name": "Ann", "password": "a long password", "capacity": 2});
+    let synced = call(
+        &gw,
+        &admin,
+        Method::PUT,
+        "/v1/admin/agents/external/ann",
+        Some(body),
+    )
+    .await;
+    assert_eq!(synced.status, StatusCode::CREATED, "{}", synced.body);
+    let ann_id = synced.body["id"].as_str().unwrap().to_owned();
+    let ann = login(&gw, "ann@example.test", "a long password").await;
+    let _console = agent_socket(&gw, &ann).await;
+    let page = bootstrap(&gw, SITE_ORIGIN, None).await;
+    assert_eq!(page.visibility, protocol::Visibility::Visible);
+
+    // Routing assigns; the capacity guard holds.
+    let first = visitor_writes(&gw, SITE_ORIGIN, "one").await;
+    let second = visitor_writes(&gw, SITE_ORIGIN, "two").await;
+    let third = visitor_writes(&gw, SITE_ORIGIN, "three").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let held = [&first, &second, &third].len();
+        let mut assigned = 0;
+        for id in [&first, &second, &third] {
+            if gw.conversation(id).await.assigned_agent_id.as_deref() == Some(ann_id.as_str()) {
+                assigned += 1;
+            }
+        }
+        if assigned == 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{assigned} of {held} assigned"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        gw.conversation(&third).await.assigned_agent_id,
+        None,
+        "capacity 2"
+    );
+
+    // Close, and the visitor writes again: reopened, contact kept and labelled.
+    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let mut widget = visitor.connect(&gw, None).await;
+    let send = |n: u32| VisitorClientFrame::Send {
+        client_id: format!("c{n}"),
+        text: format!("hello {n}"),
+    };
+    widget.send(&send(1)).await;
+    let VisitorServerFrame::Ack {
+        conversation_id, ..
+    } = widget
+        .recv_until(|f| matches!(f, VisitorServerFrame::Ack { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    call(
+        &gw,
+        &admin,
+        Method::POST,
+        &format!("/v1/conversations/{conversation_id}/close"),
+        None,
+    )
+    .await;
+    widget.send(&send(2)).await;
+    let VisitorServerFrame::Ack {
+        conversation_id: again,
+        ..
+    } = widget
+        .recv_until(|f| matches!(f, VisitorServerFrame::Ack { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(again, conversation_id, "reopened");
+    let contact = gw.conversation(&again).await.contact_id.unwrap();
+    let labelled = call(
+        &gw,
+        &channel.secret,
+        Method::PUT,
+        &format!("/v1/contacts/{contact}/labels/vip"),
+        None,
+    )
+    .await;
+    assert_eq!(labelled.body["labels"], json!(["vip"]), "{}", labelled.body);
+
+    // A join link, used once.
+    let link = call(
+        &gw,
+        &admin,
+        Method::POST,
+        &format!("/v1/conversations/{again}/agent-link"),
+        Some(json!({"agent_id": ann_id})),
+    )
+    .await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = link.body["url"].as_str().unwrap();
+    assert_eq!(
+        no_redirects.post(url).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        no_redirects.post(url).send().await.unwrap().status(),
+        StatusCode::GONE
+    );
+
+    // Migrations run once; history survives a restart.
+    gw.restart().await;
+    assert_eq!(gw.stored(&again).await.len(), 2);
+
+    // All or none: refused while conversations are open, then everything goes.
+    let delete = json!({"ids": [channel.id]});
+    call(
+        &gw,
+        &admin,
+        Method::POST,
+        "/v1/admin/channels/delete",
+        Some(delete.clone()),
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "channel_in_use");
+    for id in [&first, &second, &third, &again] {
+        call(
+            &gw,
+            &admin,
+            Method::POST,
+            &format!("/v1/conversations/{id}/close"),
+            None,
+        )
+        .await;
+    }
+    let deleted = call(
+        &gw,
+        &admin,
+        Method::POST,
+        "/v1/admin/channels/delete",
+        Some(delete),
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    gw.state.store.close().await;
+    db.drop().await;
+}
