@@ -42,12 +42,9 @@ fn check_shortcut(shortcut: &str) -> Result<()> {
     if fine {
         Ok(())
     } else {
-        Err(Error::Validation(
-            [(
-                "shortcut".to_owned(),
-                format!("1 to {MAX_SHORTCUT_CHARS} letters, digits, - or _"),
-            )]
-            .into(),
+        Err(Error::field(
+            "shortcut",
+            format!("1 to {MAX_SHORTCUT_CHARS} letters, digits, - or _"),
         ))
     }
 }
@@ -62,12 +59,9 @@ async fn save(
     check_shortcut(&shortcut)?;
     let text = input.text.trim();
     if text.is_empty() || text.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(Error::Validation(
-            [(
-                "text".to_owned(),
-                format!("1 to {MAX_MESSAGE_CHARS} characters"),
-            )]
-            .into(),
+        return Err(Error::field(
+            "text",
+            format!("1 to {MAX_MESSAGE_CHARS} characters"),
         ));
     }
     state

@@ -145,12 +145,9 @@ async fn update(
 fn check_label(label: &str) -> Result<&str> {
     let label = label.trim();
     if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
-        return Err(Error::Validation(
-            [(
-                "label".to_owned(),
-                format!("1 to {MAX_LABEL_CHARS} characters"),
-            )]
-            .into(),
+        return Err(Error::field(
+            "label",
+            format!("1 to {MAX_LABEL_CHARS} characters"),
         ));
     }
     Ok(label)

@@ -85,10 +85,6 @@ async fn close(
     Ok(Json(close_conversation(&state, &auth.agent, &id).await?))
 }
 
-fn field_error(field: &str, problem: &str) -> Error {
-    Error::Validation([(field.to_owned(), problem.to_owned())].into())
-}
-
 /// Hands the conversation to another agent or to a queue, with a note for whoever takes it.
 pub async fn transfer_conversation(
     state: &AppState,
@@ -102,22 +98,22 @@ pub async fn transfer_conversation(
         .map(str::trim)
         .filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > MAX_MESSAGE_CHARS) {
-        return Err(field_error(
+        return Err(Error::field(
             "note",
-            &format!("at most {MAX_MESSAGE_CHARS} characters"),
+            format!("at most {MAX_MESSAGE_CHARS} characters"),
         ));
     }
     let to = match (&request.agent_id, &request.queue_id) {
         (Some(agent_id), None) => match state.store.agent_by_id(agent_id).await? {
             Some(target) if target.active => TransferTo::Agent(agent_id),
-            _ => return Err(field_error("agent_id", "no such active agent")),
+            _ => return Err(Error::field("agent_id", "no such active agent")),
         },
         (None, Some(queue_id)) => match state.store.queue(queue_id).await? {
             Some(_) => TransferTo::Queue(queue_id),
-            None => return Err(field_error("queue_id", "no such queue")),
+            None => return Err(Error::field("queue_id", "no such queue")),
         },
         _ => {
-            return Err(field_error(
+            return Err(Error::field(
                 "agent_id",
                 "name either an agent_id or a queue_id",
             ))

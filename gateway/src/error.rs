@@ -82,6 +82,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// `validation_failed` naming one field and what is wrong with it.
+    pub fn field(name: &str, problem: impl Into<String>) -> Self {
+        Error::Validation([(name.to_owned(), problem.into())].into())
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Error::BadRequest(_)

@@ -37,12 +37,9 @@ async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<QueueV
 fn apply(mut queue: QueueRecord, input: &QueueInput) -> Result<QueueRecord> {
     if let Some(name) = input.name.as_deref().map(str::trim) {
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-            return Err(Error::Validation(
-                [(
-                    "name".to_owned(),
-                    format!("1 to {MAX_NAME_CHARS} characters"),
-                )]
-                .into(),
+            return Err(Error::field(
+                "name",
+                format!("1 to {MAX_NAME_CHARS} characters"),
             ));
         }
         queue.name = name.to_owned();
@@ -55,9 +52,7 @@ fn apply(mut queue: QueueRecord, input: &QueueInput) -> Result<QueueRecord> {
 
 async fn save(state: &AppState, queue: QueueRecord) -> Result<QueueView> {
     if !state.store.save_queue(&queue, now_ms()).await? {
-        return Err(Error::Validation(
-            [("name".to_owned(), "another queue has this name".to_owned())].into(),
-        ));
+        return Err(Error::field("name", "another queue has this name"));
     }
     // Switching auto-assignment on lets what waits through at once.
     crate::routing::spawn_route_queue(state, &queue.id);
@@ -71,9 +66,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<QueueView>)> {
     let Json(input) = body?;
     if input.name.is_none() {
-        return Err(Error::Validation(
-            [("name".to_owned(), "is required".to_owned())].into(),
-        ));
+        return Err(Error::field("name", "is required"));
     }
     let fresh = QueueRecord {
         id: uuid::Uuid::new_v4().to_string(),

@@ -69,19 +69,12 @@ async fn create(
         _ => None,
     }
     .filter(|a| a.active)
-    .ok_or_else(|| {
-        Error::Validation(
-            [(
-                "agent_id".to_owned(),
-                "name one active agent, by agent_id or email".to_owned(),
-            )]
-            .into(),
-        )
-    })?;
+    .ok_or_else(|| Error::field("agent_id", "name one active agent, by agent_id or email"))?;
     let ttl_secs = request.ttl_secs.unwrap_or(DEFAULT_TTL_SECS);
     if !(1..=MAX_TTL_SECS).contains(&ttl_secs) {
-        return Err(Error::Validation(
-            [("ttl_secs".to_owned(), format!("from 1 to {MAX_TTL_SECS}"))].into(),
+        return Err(Error::field(
+            "ttl_secs",
+            format!("from 1 to {MAX_TTL_SECS}"),
         ));
     }
     let token = random_token(32);

@@ -59,8 +59,9 @@ async fn wanted_queues(state: &AppState, input: &SyncAgent) -> Result<Option<Vec
     let existing = state.store.existing_queue_ids(wanted).await?;
     let unknown: Vec<&String> = wanted.iter().filter(|q| !existing.contains(q)).collect();
     if !unknown.is_empty() {
-        return Err(Error::Validation(
-            [("queues".to_owned(), format!("no such queue: {unknown:?}"))].into(),
+        return Err(Error::field(
+            "queues",
+            format!("no such queue: {unknown:?}"),
         ));
     }
     Ok(Some(wanted.clone()))
@@ -177,13 +178,7 @@ pub fn apply(
 }
 
 fn email_taken() -> Error {
-    Error::Validation(
-        [(
-            "email".to_owned(),
-            "another agent has this email".to_owned(),
-        )]
-        .into(),
-    )
+    Error::field("email", "another agent has this email")
 }
 
 /// Creates or updates the agent with this external id; `201` when created.

@@ -155,9 +155,7 @@ async fn edit(
 /// The channel's queue must exist: its conversations would otherwise wait forever.
 async fn check_queue(state: &AppState, channel: &ChannelRecord) -> Result<()> {
     if state.store.queue(&channel.queue_id).await?.is_none() {
-        return Err(Error::Validation(
-            [("queue_id".to_owned(), "no such queue".to_owned())].into(),
-        ));
+        return Err(Error::field("queue_id", "no such queue"));
     }
     Ok(())
 }

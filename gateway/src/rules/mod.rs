@@ -380,15 +380,10 @@ fn check_patterns(page_url: &protocol::PageUrl, errors: &mut FieldErrors) {
 /// Checks an override: `until_ms` must lie in the future.
 pub fn validate_override(set: &VisibilityOverride, now_ms: i64) -> Result<()> {
     match set.until_ms {
-        Some(until) if until <= now_ms => Err(Error::Validation(
-            [("until_ms".to_owned(), "must be in the future".to_owned())].into(),
-        )),
-        Some(_) if set.mode == OverrideMode::Rules => Err(Error::Validation(
-            [(
-                "until_ms".to_owned(),
-                "only a visible or hidden override has an end".to_owned(),
-            )]
-            .into(),
+        Some(until) if until <= now_ms => Err(Error::field("until_ms", "must be in the future")),
+        Some(_) if set.mode == OverrideMode::Rules => Err(Error::field(
+            "until_ms",
+            "only a visible or hidden override has an end",
         )),
         _ => Ok(()),
     }
