@@ -4,7 +4,7 @@
 
 use browser_socket::Link;
 use leptos::prelude::*;
-use protocol::{AgentClientFrame, AgentServerFrame, Author, CannedResponse, TYPING_SHOWS_MS};
+use protocol::{AgentClientFrame, AgentServerFrame, Author, CannedResponse, Team, TYPING_SHOWS_MS};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -21,6 +21,8 @@ pub struct Desk {
     last_typing_ms: Cell<f64>,
     /// The team's canned responses, for `/shortcut` + Tab in a reply.
     pub canned: RwSignal<Vec<CannedResponse>>,
+    /// Colleagues and queues to transfer to.
+    pub team: RwSignal<Team>,
     link: Link,
 }
 
@@ -37,19 +39,11 @@ impl Desk {
             visitor_typing: RwSignal::new(BTreeMap::new()),
             last_typing_ms: Cell::new(0.0),
             canned: RwSignal::new(Vec::new()),
+            team: RwSignal::new(Team::default()),
             link: Link::default(),
         });
-        let canned = desk.canned;
-        leptos::task::spawn_local(async move {
-            if let Ok(r) = gloo_net::http::Request::get("/v1/canned-responses")
-                .send()
-                .await
-            {
-                if let Ok(list) = r.json::<Vec<CannedResponse>>().await {
-                    canned.set(list);
-                }
-            }
-        });
+        load("/v1/canned-responses", desk.canned);
+        load("/v1/team", desk.team);
         connect(&desk);
         desk
     }
@@ -88,16 +82,24 @@ impl Desk {
         });
     }
 
-    /// Accepts or closes the conversation on screen (`action` is the URL's last segment); a
-    /// refusal (someone else took it) is shown like any other.
-    pub fn act(&self, action: &'static str) {
+    /// Accepts, closes or transfers the conversation on screen (`action` is the URL's last
+    /// segment, `body` its JSON); a refusal (someone else took it) is shown like any other.
+    pub fn act(&self, action: &'static str, body: Option<serde_json::Value>) {
         let Some(conversation_id) = self.selected.get_untracked() else {
             return;
         };
         let inbox = self.inbox;
         leptos::task::spawn_local(async move {
             let url = format!("/v1/conversations/{conversation_id}/{action}");
-            let refusal = match gloo_net::http::Request::post(&url).send().await {
+            let request = gloo_net::http::Request::post(&url);
+            let sent = match body {
+                Some(body) => match request.json(&body) {
+                    Ok(request) => request.send().await,
+                    Err(e) => Err(e),
+                },
+                None => request.send().await,
+            };
+            let refusal = match sent {
                 Ok(r) if r.ok() => None,
                 Ok(r) => Some(
                     r.json::<protocol::ErrorBody>()
@@ -179,6 +181,20 @@ impl Desk {
             }
         }
     }
+}
+
+/// Fills `into` from a JSON endpoint once; on failure it stays as it was.
+fn load<T: serde::de::DeserializeOwned + Send + Sync + 'static>(
+    url: &'static str,
+    into: RwSignal<T>,
+) {
+    leptos::task::spawn_local(async move {
+        if let Ok(r) = gloo_net::http::Request::get(url).send().await {
+            if let Ok(value) = r.json::<T>().await {
+                into.set(value);
+            }
+        }
+    });
 }
 
 fn linked_conversation() -> Option<String> {

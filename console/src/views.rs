@@ -184,6 +184,52 @@ fn inbox_list(desk: Rc<Desk>, me: String) -> impl IntoView {
     }
 }
 
+/// Hands the conversation on screen to a colleague or a queue, with a note for them.
+fn transfer_form(desk: StoredValue<Rc<Desk>, LocalStorage>) -> impl IntoView {
+    let team = desk.with_value(|d| d.team);
+    let target = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let send = move |_| {
+        let chosen = target.get_untracked();
+        let body = match chosen.split_once(':') {
+            Some(("agent", id)) => {
+                serde_json::json!({ "agent_id": id, "note": note.get_untracked() })
+            }
+            Some(("queue", id)) => {
+                serde_json::json!({ "queue_id": id, "note": note.get_untracked() })
+            }
+            _ => return,
+        };
+        desk.with_value(|d| d.act("transfer", Some(body)));
+        note.set(String::new());
+    };
+    let options = move || {
+        team.with(|t| {
+            let agents = t
+                .agents
+                .iter()
+                .map(|a| (format!("agent:{}", a.id), a.name.clone()));
+            let queues = t
+                .queues
+                .iter()
+                .map(|q| (format!("queue:{}", q.id), format!("Queue: {}", q.name)));
+            agents
+                .chain(queues)
+                .map(|(value, label)| view! { <option value=value>{label}</option> })
+                .collect_view()
+        })
+    };
+    view! {
+        <select data-testid="transfer-to" on:change=move |ev| target.set(event_target_value(&ev))>
+            <option value="">"Transfer to…"</option>
+            {options}
+        </select>
+        <input placeholder="Note for them" data-testid="transfer-note" class="note"
+            prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
+        <button data-testid="transfer" disabled=move || target.with(String::is_empty) on:click=send>"Transfer"</button>
+    }
+}
+
 fn thread(desk: Rc<Desk>) -> impl IntoView {
     let inbox = desk.inbox;
     let selected = desk.selected;
@@ -237,9 +283,10 @@ fn thread(desk: Rc<Desk>) -> impl IntoView {
                 <div class="thread-head">
                     <span class="where">{c.page_url.clone().unwrap_or_default()}</span>
                     {waiting.then(|| view! {
-                        <button data-testid="accept" on:click=move |_| actions.with_value(|d| d.act("accept"))>"Accept"</button>
+                        <button data-testid="accept" on:click=move |_| actions.with_value(|d| d.act("accept", None))>"Accept"</button>
                     })}
-                    <button data-testid="close-conversation" on:click=move |_| actions.with_value(|d| d.act("close"))>"Close"</button>
+                    {transfer_form(actions)}
+                    <button data-testid="close-conversation" on:click=move |_| actions.with_value(|d| d.act("close", None))>"Close"</button>
                 </div>
             }
         })

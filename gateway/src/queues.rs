@@ -1,4 +1,4 @@
-//! Queues for admins: `/v1/admin/queues`. Membership is set per agent (agent sync's `queues`);
+//! Queues for admins: `/v1/admin/queues`; and `/v1/team`, where agents can transfer to. Membership is set per agent (agent sync's `queues`);
 //! a channel names its queue (`queue_id` in the channel settings).
 
 use axum::extract::rejection::JsonRejection;
@@ -6,8 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
-use protocol::{QueueInput, QueueView};
+use protocol::{Colleague, QueueInput, QueueView, Team};
 
+use crate::agents::AuthAgent;
 use crate::app::AppState;
 use crate::channels::admin::Admin;
 use crate::error::{Error, Result};
@@ -20,6 +21,25 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/admin/queues", get(list).post(create))
         .route("/v1/admin/queues/{id}", patch(edit))
+        .route("/v1/team", get(team))
+}
+
+/// Active agents and every queue: where an agent can transfer a conversation.
+async fn team(_: AuthAgent, State(state): State<AppState>) -> Result<Json<Team>> {
+    let agents = state
+        .store
+        .agents()
+        .await?
+        .into_iter()
+        .filter(|a| a.active)
+        .map(|a| Colleague {
+            id: a.id,
+            name: a.name,
+            presence: a.presence,
+        })
+        .collect();
+    let queues = state.store.queues().await?.iter().map(view).collect();
+    Ok(Json(Team { agents, queues }))
 }
 
 fn view(queue: &QueueRecord) -> QueueView {

@@ -109,3 +109,18 @@ pub struct QueueInput {
     pub name: Option<String>,
     pub auto_assign: Option<bool>,
 }
+
+/// `GET /v1/team`: who and where a conversation can be transferred to (any agent may ask).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Team {
+    pub agents: Vec<Colleague>,
+    pub queues: Vec<QueueView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Colleague {
+    pub id: String,
+    pub name: String,
+    /// What they chose; whether they are connected is not said here.
+    pub presence: crate::AgentPresence,
+}

@@ -115,6 +115,18 @@ async fn an_agent_accepts_a_visitor_and_both_see_typing_messages_and_the_close()
         )
         .await;
 
+    // Back to the queue with a note; it waits there until accepted again.
+    agent.change_value("transfer-to", "queue:default").await;
+    let note = agent
+        .wait_for_element("the note", &by_testid("transfer-note"), WAIT)
+        .await;
+    agent.type_into(&note, "Needs the sizes table").await;
+    agent.click_on("transfer").await;
+    agent
+        .wait_for("the conversation waiting again", "return document.querySelector('[data-testid=tab-waiting] .count')?.textContent === '1';", WAIT)
+        .await;
+    agent.click_on("accept").await;
+
     agent.click_on("close-conversation").await;
     let notice = visitor
         .wait_for(
