@@ -50,7 +50,7 @@ impl Desk {
 
     pub fn open(&self, conversation_id: String) {
         self.selected.set(Some(conversation_id.clone()));
-        self.inbox.update(|i| i.mark_read(&conversation_id));
+        self.read(&conversation_id);
         let resume_after = self.inbox.with_untracked(|i| i.last_seq(&conversation_id));
         self.link.send(&AgentClientFrame::Open {
             conversation_id,
@@ -80,6 +80,19 @@ impl Desk {
             client_id,
             text,
         });
+    }
+
+    /// Marks the conversation read here and tells the gateway, which keeps it for every console.
+    fn read(&self, conversation_id: &str) {
+        let mut advanced = None;
+        self.inbox
+            .update(|i| advanced = i.mark_read(conversation_id));
+        if let Some(seq) = advanced {
+            self.link.send(&AgentClientFrame::Read {
+                conversation_id: conversation_id.to_owned(),
+                seq,
+            });
+        }
     }
 
     /// Accepts, closes or transfers the conversation on screen (`action` is the URL's last
@@ -158,13 +171,11 @@ impl Desk {
             _ => {}
         }
         let snapshot = matches!(frame, AgentServerFrame::Inbox { .. });
-        self.inbox.update(|i| {
-            i.apply(frame);
-            // What arrives in the conversation on screen is seen as it arrives.
-            if let Some(open) = self.selected.get_untracked() {
-                i.mark_read(&open);
-            }
-        });
+        self.inbox.update(|i| i.apply(frame));
+        // What arrives in the conversation on screen is seen as it arrives.
+        if let Some(open) = self.selected.get_untracked() {
+            self.read(&open);
+        }
         if snapshot {
             // A (re)connect: follow the conversation on screen again and resend what is unsent.
             self.link.connected();

@@ -79,15 +79,20 @@ impl Inbox {
         (conversation.last_seq - read).max(0)
     }
 
-    /// The agent has seen the conversation up to its latest message.
-    pub fn mark_read(&mut self, conversation_id: &str) {
+    /// The agent has seen the conversation up to its latest message; returns that `seq` when
+    /// it moved forward (for the gateway to keep).
+    pub fn mark_read(&mut self, conversation_id: &str) -> Option<i64> {
         let latest = self
             .conversations
             .iter()
             .find(|c| c.id == conversation_id)
             .map_or(0, |c| c.last_seq)
             .max(self.last_seq(conversation_id));
-        self.read_seq.insert(conversation_id.to_owned(), latest);
+        let held = self.read_seq.entry(conversation_id.to_owned()).or_default();
+        (latest > *held).then(|| {
+            *held = latest;
+            latest
+        })
     }
 
     pub fn last_seq(&self, conversation_id: &str) -> i64 {
@@ -99,8 +104,16 @@ impl Inbox {
 
     pub fn apply(&mut self, frame: AgentServerFrame) {
         match frame {
-            AgentServerFrame::Inbox { conversations } => {
+            AgentServerFrame::Inbox {
+                conversations,
+                read,
+            } => {
                 self.conversations = conversations;
+                // What this agent read before (on any device) counts as read here too.
+                for (id, seq) in read {
+                    let held = self.read_seq.entry(id).or_default();
+                    *held = (*held).max(seq);
+                }
                 self.sort();
             }
             AgentServerFrame::Conversation { conversation } => {
@@ -182,6 +195,7 @@ mod tests {
         let mut inbox = Inbox::default();
         inbox.apply(AgentServerFrame::Inbox {
             conversations: vec![summary("a", 1), summary("b", 2)],
+            read: Default::default(),
         });
         assert_eq!(inbox.conversations[0].id, "b");
         inbox.apply(AgentServerFrame::Conversation {
@@ -202,6 +216,7 @@ mod tests {
         theirs.assigned_agent_id = Some("colleague".into());
         inbox.apply(AgentServerFrame::Inbox {
             conversations: vec![summary("w", 1), mine.clone(), theirs],
+            read: Default::default(),
         });
         let ids =
             |view| -> Vec<String> { inbox.listed(view, "me").into_iter().map(|c| c.id).collect() };
@@ -221,9 +236,11 @@ mod tests {
         c.last_seq = 3;
         inbox.apply(AgentServerFrame::Inbox {
             conversations: vec![c.clone()],
+            read: [("c".to_owned(), 1)].into(),
         });
-        assert_eq!(inbox.unread(&c), 3);
-        inbox.mark_read("c");
+        assert_eq!(inbox.unread(&c), 2, "read up to 1 in an earlier console");
+        assert_eq!(inbox.mark_read("c"), Some(3));
+        assert_eq!(inbox.mark_read("c"), None, "nothing new to keep");
         assert_eq!(inbox.unread(&c), 0);
         c.last_seq = 5;
         inbox.apply(AgentServerFrame::Conversation {

@@ -86,3 +86,11 @@ CREATE TABLE canned_responses (
     body TEXT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+
+-- How far each agent has read each conversation, so unread counts survive reloads and devices.
+CREATE TABLE agent_reads (
+    agent_id TEXT NOT NULL REFERENCES agents (id),
+    conversation_id TEXT NOT NULL REFERENCES conversations (id),
+    seq BIGINT NOT NULL,
+    PRIMARY KEY (agent_id, conversation_id)
+);

@@ -159,6 +159,8 @@ pub enum AgentClientFrame {
     },
     /// The agent is typing in this conversation: shown to the visitor, never stored.
     Typing { conversation_id: String },
+    /// The agent has read the conversation up to `seq` (kept, for unread counts everywhere).
+    Read { conversation_id: String, seq: i64 },
 }
 
 /// How long a typing notice shows unless renewed; clients send one every few seconds.
@@ -171,6 +173,9 @@ pub enum AgentServerFrame {
     /// First frame after the upgrade: every conversation that is not closed.
     Inbox {
         conversations: Vec<ConversationSummary>,
+        /// How far this agent has read each conversation (by `seq`), for unread counts.
+        #[serde(default)]
+        read: std::collections::BTreeMap<String, i64>,
     },
     /// A conversation was created or changed (new message, assignment, status).
     Conversation {

@@ -298,9 +298,17 @@ fn message_frame(message: protocol::ChatMessage) -> AgentServerFrame {
     AgentServerFrame::Message { message }
 }
 
-async fn send_inbox(state: &AppState, ws: &mut WebSocket) -> Result<bool> {
+async fn send_inbox(state: &AppState, agent: &AgentRecord, ws: &mut WebSocket) -> Result<bool> {
     let conversations = state.store.active_conversations().await?;
-    Ok(socket::send(ws, &AgentServerFrame::Inbox { conversations }).await)
+    let read = state.store.reads(&agent.id).await?;
+    Ok(socket::send(
+        ws,
+        &AgentServerFrame::Inbox {
+            conversations,
+            read,
+        },
+    )
+    .await)
 }
 
 async fn agent_socket(state: AppState, agent: AgentRecord, mut ws: WebSocket) -> Result<()> {
@@ -308,7 +316,7 @@ async fn agent_socket(state: AppState, agent: AgentRecord, mut ws: WebSocket) ->
     let mut inbox = state.hub.subscribe(Topic::Inbox);
     let mut followed: StreamMap<String, BroadcastStream<HubEvent>> = StreamMap::new();
     let mut delivered = Delivered::default();
-    if !send_inbox(&state, &mut ws).await? {
+    if !send_inbox(&state, &agent, &mut ws).await? {
         return Ok(());
     }
     loop {
@@ -334,6 +342,10 @@ async fn agent_socket(state: AppState, agent: AgentRecord, mut ws: WebSocket) ->
                     };
                     socket::send(&mut ws, &reply).await
                 }
+                Incoming::Frame(AgentClientFrame::Read { conversation_id, seq }) => {
+                    state.store.mark_read(&agent.id, &conversation_id, seq).await?;
+                    true
+                }
                 Incoming::Frame(AgentClientFrame::Typing { conversation_id }) => {
                     conversations::agent_typing(&state, &agent, &conversation_id).await?;
                     true
@@ -350,7 +362,7 @@ async fn agent_socket(state: AppState, agent: AgentRecord, mut ws: WebSocket) ->
                 }
                 Ok(HubEvent::Message(_) | HubEvent::Typing { .. }) => true,
                 // The inbox is a snapshot, so a lagging console simply gets a fresh one.
-                Err(RecvError::Lagged(_)) => send_inbox(&state, &mut ws).await?,
+                Err(RecvError::Lagged(_)) => send_inbox(&state, &agent, &mut ws).await?,
                 Err(RecvError::Closed) => false,
             },
             Some((_, event)) = followed.next(), if !followed.is_empty() => match event {

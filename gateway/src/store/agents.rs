@@ -208,6 +208,36 @@ impl Store {
         })
     }
 
+    /// Records that the agent read the conversation up to `seq`; never moves backwards.
+    pub async fn mark_read(&self, agent_id: &str, conversation_id: &str, seq: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO agent_reads (agent_id, conversation_id, seq) VALUES ($1, $2, $3) \
+             ON CONFLICT (agent_id, conversation_id) DO UPDATE SET seq = excluded.seq \
+             WHERE agent_reads.seq < excluded.seq",
+        )
+        .bind(agent_id)
+        .bind(conversation_id)
+        .bind(seq)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// How far the agent has read each conversation not closed.
+    pub async fn reads(&self, agent_id: &str) -> Result<std::collections::BTreeMap<String, i64>> {
+        let rows = sqlx::query(
+            "SELECT r.conversation_id, r.seq FROM agent_reads r \
+             JOIN conversations c ON c.id = r.conversation_id \
+             WHERE r.agent_id = $1 AND c.status <> 'closed'",
+        )
+        .bind(agent_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((col_str(r, "conversation_id")?, col_i64(r, "seq")?)))
+            .collect()
+    }
+
     pub async fn insert_agent_session(
         &self,
         token_hash: &str,

@@ -272,6 +272,7 @@ impl Store {
         let deletes = [
             format!("DELETE FROM messages WHERE conversation_id IN ({in_channels})"),
             format!("DELETE FROM conversation_events WHERE conversation_id IN ({in_channels})"),
+            format!("DELETE FROM agent_reads WHERE conversation_id IN ({in_channels})"),
             format!("DELETE FROM join_links WHERE conversation_id IN ({in_channels})"),
             format!("DELETE FROM conversations WHERE channel_id IN ({list})"),
             format!(

@@ -189,7 +189,7 @@ async fn an_agent_sees_the_conversation_arrive_and_the_visitor_sees_the_reply_at
     let token = agent_login(&gw).await;
     let mut agent = agent_socket(&gw, &token).await;
     match agent.recv::<AgentServerFrame>().await {
-        AgentServerFrame::Inbox { conversations } => assert!(conversations.is_empty()),
+        AgentServerFrame::Inbox { conversations, .. } => assert!(conversations.is_empty()),
         other => panic!("expected inbox, got {other:?}"),
     }
 
@@ -377,4 +377,36 @@ async fn typing_shows_both_ways_and_is_never_stored() {
         1,
         "typing stores nothing"
     );
+}
+
+#[tokio::test]
+async fn what_an_agent_has_read_is_kept_for_the_next_console() {
+    let gw = TestGateway::spawn().await;
+    let token = agent_login(&gw).await;
+    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let mut widget = visitor.connect(&gw, None).await;
+    ready(&mut widget).await;
+    let (conversation, _) = send_acked(&mut widget, "v1", "one").await;
+    send_acked(&mut widget, "v2", "two").await;
+
+    let mut console = agent_socket(&gw, &token).await;
+    let read_of = |frame: AgentServerFrame| match frame {
+        AgentServerFrame::Inbox { read, .. } => read,
+        other => panic!("expected the inbox, got {other:?}"),
+    };
+    assert!(read_of(console.recv().await).is_empty(), "nothing read yet");
+    for seq in [2, 1] {
+        console
+            .send(&AgentClientFrame::Read {
+                conversation_id: conversation.clone(),
+                seq,
+            })
+            .await;
+    }
+    // Frames are handled in order: a second console connecting after this one's frames
+    // (sent before it closes) sees the furthest point, never moved back.
+    drop(console);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut next = agent_socket(&gw, &token).await;
+    assert_eq!(read_of(next.recv().await).get(&conversation), Some(&2));
 }

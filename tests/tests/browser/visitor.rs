@@ -61,7 +61,7 @@ async fn a_visitor_chats_from_the_demo_page_and_sees_the_agents_reply_after_a_re
     let token = agent_login(&demo.gateway).await;
     let mut agent = agent_socket(&demo.gateway, &token).await;
     let conversation = match agent.recv::<AgentServerFrame>().await {
-        AgentServerFrame::Inbox { conversations } => conversations[0].id.clone(),
+        AgentServerFrame::Inbox { conversations, .. } => conversations[0].id.clone(),
         other => panic!("expected the inbox, got {other:?}"),
     };
     let reply = "Yes: 3000 mm hydrostatic head, taped seams.";
