@@ -103,15 +103,17 @@ async fn agents_coming_online_going_away_filling_up_and_leaving_change_the_decis
         again.body
     );
 
-    let away = |presence: &str| json!({ "presence": presence });
-    let set = call(
-        &gw,
-        &token,
-        Method::PUT,
-        "/v1/agent/presence",
-        Some(away("away")),
-    )
-    .await;
+    let set_presence = |presence: &'static str| {
+        let (gw, token) = (&gw, &token);
+        async move {
+            let body = json!({ "presence": presence });
+            call(gw, token, Method::PUT, "/v1/agent/presence", Some(body)).await
+        }
+    };
+    // Offline by choice, though still connected: nobody online.
+    set_presence("offline").await;
+    assert_eq!(decision(&gw).await, "rule_agents_online");
+    let set = set_presence("away").await;
     assert_eq!(set.body["presence"], "away");
     assert_eq!(decision(&gw).await, "rule_agent_available");
     set_rules(&gw, json!({"agents_online": {"enabled": true}})).await;
@@ -121,14 +123,7 @@ async fn agents_coming_online_going_away_filling_up_and_leaving_change_the_decis
         json!({"agents_online": {"enabled": true}, "agent_available": {"enabled": true}}),
     )
     .await;
-    call(
-        &gw,
-        &token,
-        Method::PUT,
-        "/v1/agent/presence",
-        Some(away("online")),
-    )
-    .await;
+    set_presence("online").await;
     assert_eq!(decision(&gw).await, "");
 
     // Capacity: the demo agent holds five conversations at once.
