@@ -210,28 +210,9 @@ async fn delete(state: &AppState, ids: Vec<String>) -> Result<()> {
         .map_err(Error::ChannelInUse)
 }
 
+/// A channel being created: its name and timeout come from the admin's input.
 fn new_channel() -> ChannelRecord {
-    ChannelRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        key: random_token(12),
-        name: String::new(),
-        secret: random_token(32),
-        inactivity_timeout_secs: 0,
-        allowed_origins: Vec::new(),
-        online: true,
-        receptive: false,
-        appearance: Appearance {
-            title: "Chat with us".into(),
-            greeting: "Hi! How can we help?".into(),
-            accent_color: "#2563eb".into(),
-            position: LauncherPosition::BottomRight,
-        },
-        captcha: None,
-        last_error: None,
-        rules: Default::default(),
-        visibility_override: Default::default(),
-        queue_id: crate::store::DEFAULT_QUEUE.into(),
-    }
+    ChannelRecord::new("", 0)
 }
 
 /// Applies the fields present in `input` to `channel`. When `creating`, name and timeout are

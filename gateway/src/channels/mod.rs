@@ -218,31 +218,13 @@ async fn widget_recheck(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use protocol::{Appearance, LauncherPosition};
 
     const OWN: &str = "https://chat.gateway.example";
 
     fn channel(origins: &[&str]) -> ChannelRecord {
         ChannelRecord {
-            id: "c".into(),
-            key: "k".into(),
-            name: "n".into(),
-            secret: "s".into(),
-            inactivity_timeout_secs: 60,
             allowed_origins: origins.iter().map(|o| o.to_string()).collect(),
-            online: true,
-            receptive: false,
-            captcha: None,
-            last_error: None,
-            rules: Default::default(),
-            visibility_override: Default::default(),
-            queue_id: crate::store::DEFAULT_QUEUE.into(),
-            appearance: Appearance {
-                title: "t".into(),
-                greeting: "g".into(),
-                accent_color: "#000".into(),
-                position: LauncherPosition::BottomRight,
-            },
+            ..ChannelRecord::new("n", 60)
         }
     }
 

@@ -40,6 +40,34 @@ pub struct ChannelRecord {
     pub queue_id: String,
 }
 
+impl ChannelRecord {
+    /// A new channel with fresh credentials and the defaults a site owner starts from: online,
+    /// any origin, no captcha, no visibility rule, the default queue.
+    pub fn new(name: &str, inactivity_timeout_secs: i64) -> Self {
+        ChannelRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            key: crate::tokens::random_token(12),
+            name: name.to_owned(),
+            secret: crate::tokens::random_token(32),
+            inactivity_timeout_secs,
+            allowed_origins: Vec::new(),
+            online: true,
+            receptive: false,
+            appearance: Appearance {
+                title: "Chat with us".into(),
+                greeting: "Hi! How can we help?".into(),
+                accent_color: "#2563eb".into(),
+                position: LauncherPosition::BottomRight,
+            },
+            captcha: None,
+            last_error: None,
+            rules: VisibilityRules::default(),
+            visibility_override: VisibilityOverride::default(),
+            queue_id: super::DEFAULT_QUEUE.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaptchaSettings {
     pub provider: CaptchaProvider,
