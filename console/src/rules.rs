@@ -275,14 +275,17 @@ fn visitor_rules(editor: Editor) -> impl IntoView {
     view! {
         <fieldset>
             <legend>"The visitor"</legend>
-            {toggle(editor, "rule-dwell", " Has been on the page for at least",
-                |r| r.dwell_time.enabled, |r, on| r.dwell_time.enabled = on)}
-            {number_input(editor, "dwell-seconds", |r| r.dwell_time.seconds, |r, n| r.dwell_time.seconds = n)}" seconds"
+            <div class="row">
+                {toggle(editor, "rule-dwell", " Has been on the page for at least",
+                    |r| r.dwell_time.enabled, |r, on| r.dwell_time.enabled = on)}
+                {number_input(editor, "dwell-seconds", |r| r.dwell_time.seconds, |r, n| r.dwell_time.seconds = n)}" seconds"
+            </div>
             {editor.problems("dwell_time")}
-            <br />
-            {toggle(editor, "rule-repeat", " Is on visit number",
-                |r| r.repeat_visit.enabled, |r, on| r.repeat_visit.enabled = on)}
-            {number_input(editor, "repeat-min", |r| r.repeat_visit.min_visit, |r, n| r.repeat_visit.min_visit = n)}" or later"
+            <div class="row">
+                {toggle(editor, "rule-repeat", " Is on visit number",
+                    |r| r.repeat_visit.enabled, |r, on| r.repeat_visit.enabled = on)}
+                {number_input(editor, "repeat-min", |r| r.repeat_visit.min_visit, |r, n| r.repeat_visit.min_visit = n)}" or later"
+            </div>
             <p class="hint">"Counting visits keeps a visit ticket in the visitor's browser storage."</p>
             {editor.problems("repeat_visit")}
             {toggle(editor, "rule-page-url", " Is on a page matching (one pattern per line; * matches anything; /path matches any host)",
