@@ -17,6 +17,7 @@ use crate::store::Store;
 use crate::tokens::{random_token, Signer};
 use crate::{
     agents, assets, canned, channels, contacts, conversations, demo, queues, rules, sessions,
+    webhooks,
 };
 
 #[derive(Clone)]
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(queues::router())
         .merge(contacts::router())
         .merge(canned::router())
+        .merge(webhooks::router())
         .merge(channels::admin::router())
         .merge(rules::api::router())
         .merge(assets::router(&state))

@@ -37,6 +37,9 @@ pub struct Config {
     /// A visitor writing within this long after an agent closed the conversation reopens it
     /// (back in its queue) instead of starting a new one.
     pub reopen_window_secs: u64,
+    /// Let webhook endpoints be loopback, private or link-local addresses: for self-hosted
+    /// receivers on the same network (and tests). Off, a webhook cannot probe the internal network.
+    pub webhooks_allow_private: bool,
     /// Mark cookies `Secure`: on whenever the gateway is reached over HTTPS.
     pub secure_cookies: bool,
     /// Replaces every provider's siteverify URL: for a verifying proxy, and for tests that run
@@ -75,6 +78,7 @@ impl Default for Config {
             visibility_poll_secs: 5,
             presence_grace_secs: 20,
             reopen_window_secs: 24 * 3600,
+            webhooks_allow_private: false,
             secure_cookies: false,
             captcha_verify_url: None,
             captcha_script_url: None,

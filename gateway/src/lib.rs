@@ -23,6 +23,7 @@ pub mod sessions;
 pub mod socket;
 pub mod store;
 pub mod tokens;
+pub mod webhooks;
 
 use std::future::Future;
 use tokio::net::TcpListener;

@@ -308,6 +308,7 @@ impl Store {
                  (SELECT id FROM contacts WHERE channel_id IN ({list}))"
             ),
             format!("DELETE FROM contacts WHERE channel_id IN ({list})"),
+            format!("DELETE FROM webhook_endpoints WHERE channel_id IN ({list})"),
             format!("DELETE FROM channels WHERE id IN ({list})"),
         ];
         let mut tx = self.pool.begin().await?;

@@ -11,6 +11,7 @@ mod join_links;
 mod queues;
 mod sessions;
 mod settings;
+mod webhooks;
 
 pub use agents::AgentRecord;
 pub use channels::{CaptchaSettings, ChannelRecord};
@@ -18,6 +19,7 @@ pub use contacts::ContactRecord;
 pub use conversations::{Appended, NewMessage, Transfer, TransferTo, VisitContext};
 pub use join_links::JoinRefusal;
 pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};
+pub use webhooks::WebhookEndpoint;
 
 use futures_util::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -55,6 +57,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "agents and queues",
         include_str!("../../migrations/0004_agents_queues.sql"),
+    ),
+    (
+        5,
+        "webhooks",
+        include_str!("../../migrations/0005_webhooks.sql"),
     ),
 ];
 

@@ -13,3 +13,4 @@ mod postgres;
 mod routing;
 mod visibility;
 mod visitors;
+mod webhooks;
