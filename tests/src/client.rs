@@ -74,6 +74,29 @@ impl Socket {
         }
     }
 
+    /// Sends a visitor message and waits for its ack: the conversation it went to and its seq.
+    pub async fn say(&mut self, client_id: &str, text: &str) -> (String, i64) {
+        self.send(&protocol::VisitorClientFrame::Send {
+            client_id: client_id.into(),
+            text: text.into(),
+        })
+        .await;
+        let ack = self
+            .recv_until(|f| matches!(f, protocol::VisitorServerFrame::Ack { .. }))
+            .await;
+        match ack {
+            protocol::VisitorServerFrame::Ack {
+                client_id: acked,
+                conversation_id,
+                seq,
+            } => {
+                assert_eq!(acked, client_id, "the ack names the message");
+                (conversation_id, seq)
+            }
+            _ => unreachable!("recv_until returns an ack"),
+        }
+    }
+
     /// Frames until one satisfies `wanted`, which is returned.
     pub async fn recv_until<T: DeserializeOwned>(&mut self, wanted: impl Fn(&T) -> bool) -> T {
         loop {
@@ -266,21 +289,7 @@ impl Visitor {
 pub async fn visitor_writes(gateway: &TestGateway, origin: &str, text: &str) -> String {
     let visitor = Visitor::arrive(gateway, origin).await;
     let mut socket = visitor.connect(gateway, None).await;
-    socket
-        .send(&protocol::VisitorClientFrame::Send {
-            client_id: "first".into(),
-            text: text.into(),
-        })
-        .await;
-    match socket
-        .recv_until(|f| matches!(f, protocol::VisitorServerFrame::Ack { .. }))
-        .await
-    {
-        protocol::VisitorServerFrame::Ack {
-            conversation_id, ..
-        } => conversation_id,
-        _ => unreachable!("recv_until returns an ack"),
-    }
+    socket.say("first", text).await.0
 }
 
 /// Calls an authenticated API with a bearer token, as programs and the console do.

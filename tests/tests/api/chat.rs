@@ -16,25 +16,6 @@ fn send(client_id: &str, text: &str) -> VisitorClientFrame {
     }
 }
 
-/// Sends a message and returns (conversation id, seq) from its ack.
-async fn send_acked(socket: &mut Socket, client_id: &str, text: &str) -> (String, i64) {
-    socket.send(&send(client_id, text)).await;
-    match socket
-        .recv_until(|f| matches!(f, VisitorServerFrame::Ack { .. }))
-        .await
-    {
-        VisitorServerFrame::Ack {
-            client_id: acked,
-            conversation_id,
-            seq,
-        } => {
-            assert_eq!(acked, client_id);
-            (conversation_id, seq)
-        }
-        _ => unreachable!(),
-    }
-}
-
 async fn ready(socket: &mut Socket) -> Option<String> {
     match socket.recv::<VisitorServerFrame>().await {
         VisitorServerFrame::Ready {
@@ -66,7 +47,7 @@ async fn the_first_message_creates_the_conversation_and_is_acked_after_commit() 
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut socket = visitor.connect(&gw, None).await;
     ready(&mut socket).await;
-    let (conversation, seq) = send_acked(&mut socket, "m-1", "Hello, is anyone there?").await;
+    let (conversation, seq) = socket.say("m-1", "Hello, is anyone there?").await;
     assert_eq!(seq, 1);
     // The ack means committed: the store has it.
     let stored = gw.stored(&conversation).await;
@@ -89,14 +70,14 @@ async fn a_resend_with_the_same_client_id_returns_the_same_seq_without_a_copy() 
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut socket = visitor.connect(&gw, None).await;
     ready(&mut socket).await;
-    let first = send_acked(&mut socket, "m-1", "one").await;
-    let second = send_acked(&mut socket, "m-2", "two").await;
+    let first = socket.say("m-1", "one").await;
+    let second = socket.say("m-2", "two").await;
     // The ack of m-2 was "lost": the widget reconnects and resends both.
     drop(socket);
     let mut socket = visitor.connect(&gw, Some((&first.0, 2))).await;
     ready(&mut socket).await;
-    assert_eq!(send_acked(&mut socket, "m-2", "two").await, second);
-    assert_eq!(send_acked(&mut socket, "m-1", "one").await, first);
+    assert_eq!(socket.say("m-2", "two").await, second);
+    assert_eq!(socket.say("m-1", "one").await, first);
     let stored = gw.stored(&first.0).await;
     assert_eq!(stored.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1, 2]);
 }
@@ -116,7 +97,7 @@ async fn two_tabs_writing_at_once_share_one_gap_free_conversation() {
         handles.push(tokio::spawn(async move {
             let mut acks = Vec::new();
             for i in 0..10 {
-                acks.push(send_acked(&mut socket, &format!("t{tab}-{i}"), "x").await);
+                acks.push(socket.say(&format!("t{tab}-{i}"), "x").await);
             }
             acks
         }));
@@ -153,9 +134,9 @@ async fn reconnecting_replays_exactly_what_the_client_lacks() {
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut socket = visitor.connect(&gw, None).await;
     ready(&mut socket).await;
-    let (conversation, _) = send_acked(&mut socket, "a", "first").await;
-    send_acked(&mut socket, "b", "second").await;
-    send_acked(&mut socket, "c", "third").await;
+    let (conversation, _) = socket.say("a", "first").await;
+    socket.say("b", "second").await;
+    socket.say("c", "third").await;
     drop(socket);
 
     let mut resumed = visitor.connect(&gw, Some((&conversation, 1))).await;
@@ -196,7 +177,7 @@ async fn an_agent_sees_the_conversation_arrive_and_the_visitor_sees_the_reply_at
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut widget = visitor.connect(&gw, None).await;
     ready(&mut widget).await;
-    let (conversation, _) = send_acked(&mut widget, "v1", "Do you ship to Norway?").await;
+    let (conversation, _) = widget.say("v1", "Do you ship to Norway?").await;
 
     // The inbox learns of it without asking.
     match agent.recv::<AgentServerFrame>().await {
@@ -272,7 +253,7 @@ async fn history_survives_a_gateway_restart() {
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut socket = visitor.connect(&gw, None).await;
     ready(&mut socket).await;
-    let (conversation, _) = send_acked(&mut socket, "a", "before the restart").await;
+    let (conversation, _) = socket.say("a", "before the restart").await;
     drop(socket);
 
     gw.restart().await;
@@ -287,10 +268,7 @@ async fn history_survives_a_gateway_restart() {
         messages(&mut socket, 1).await,
         vec![(1, "before the restart".into())]
     );
-    assert_eq!(
-        send_acked(&mut socket, "b", "after").await,
-        (conversation, 2)
-    );
+    assert_eq!(socket.say("b", "after").await, (conversation, 2));
 }
 
 #[tokio::test]
@@ -326,7 +304,7 @@ async fn limits_are_answered_with_error_frames_and_the_socket_stays_usable() {
             other => panic!("expected {code}, got {other:?}"),
         }
     }
-    assert_eq!(send_acked(&mut socket, "ok", "still works").await.1, 1);
+    assert_eq!(socket.say("ok", "still works").await.1, 1);
 }
 
 #[tokio::test]
@@ -337,7 +315,7 @@ async fn typing_shows_both_ways_and_is_never_stored() {
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut widget = visitor.connect(&gw, None).await;
     ready(&mut widget).await;
-    let (conversation, _) = send_acked(&mut widget, "v1", "Hello").await;
+    let (conversation, _) = widget.say("v1", "Hello").await;
     agent
         .send(&AgentClientFrame::Open {
             conversation_id: conversation.clone(),
@@ -386,8 +364,8 @@ async fn what_an_agent_has_read_is_kept_for_the_next_console() {
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut widget = visitor.connect(&gw, None).await;
     ready(&mut widget).await;
-    let (conversation, _) = send_acked(&mut widget, "v1", "one").await;
-    send_acked(&mut widget, "v2", "two").await;
+    let (conversation, _) = widget.say("v1", "one").await;
+    widget.say("v2", "two").await;
 
     let mut console = agent_socket(&gw, &token).await;
     let read_of = |frame: AgentServerFrame| match frame {

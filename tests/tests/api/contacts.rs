@@ -1,7 +1,6 @@
 //! Contacts: created at a visitor's first message, matched and labelled through the REST API,
 //! read by agents with every conversation of that person.
 
-use protocol::{VisitorClientFrame, VisitorServerFrame};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tests::client::{agent_login, call, login, Visitor};
@@ -15,20 +14,7 @@ async fn a_contact_is_created_at_the_first_message_matched_labelled_and_lists_it
 
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut widget = visitor.connect(&gw, None).await;
-    let say = |n: u32| VisitorClientFrame::Send {
-        client_id: format!("m{n}"),
-        text: format!("message {n}"),
-    };
-    widget.send(&say(1)).await;
-    let VisitorServerFrame::Ack {
-        conversation_id: first,
-        ..
-    } = widget
-        .recv_until(|f| matches!(f, VisitorServerFrame::Ack { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let (first, _) = widget.say("m1", "message 1").await;
     let contact = gw
         .conversation(&first)
         .await
@@ -141,16 +127,7 @@ async fn a_contact_is_created_at_the_first_message_matched_labelled_and_lists_it
         None,
     )
     .await;
-    widget.send(&say(2)).await;
-    let VisitorServerFrame::Ack {
-        conversation_id: second,
-        ..
-    } = widget
-        .recv_until(|f| matches!(f, VisitorServerFrame::Ack { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let (second, _) = widget.say("m2", "message 2").await;
     assert_ne!(first, second);
     let person = call(&gw, &plain, Method::GET, &path, None).await;
     let ids: Vec<&str> = person.body["conversations"]

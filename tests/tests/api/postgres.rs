@@ -2,7 +2,6 @@
 //! kind of SQL the gateway runs (migrations, the visibility count, routing's compare-and-set,
 //! reopening, contacts, join links, the all-or-none channel delete) on a scratch database.
 
-use protocol::{VisitorClientFrame, VisitorServerFrame};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tests::client::{agent_login, agent_socket, bootstrap, call, login, visitor_writes, Visitor};
@@ -79,19 +78,7 @@ async fn the_whole_flow_runs_on_postgresql() {
     // Close, and the visitor writes again: reopened, contact kept and labelled.
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut widget = visitor.connect(&gw, None).await;
-    let send = |n: u32| VisitorClientFrame::Send {
-        client_id: format!("c{n}"),
-        text: format!("hello {n}"),
-    };
-    widget.send(&send(1)).await;
-    let VisitorServerFrame::Ack {
-        conversation_id, ..
-    } = widget
-        .recv_until(|f| matches!(f, VisitorServerFrame::Ack { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let (conversation_id, _) = widget.say("m1", "message 1").await;
     call(
         &gw,
         &admin,
@@ -100,16 +87,7 @@ async fn the_whole_flow_runs_on_postgresql() {
         None,
     )
     .await;
-    widget.send(&send(2)).await;
-    let VisitorServerFrame::Ack {
-        conversation_id: again,
-        ..
-    } = widget
-        .recv_until(|f| matches!(f, VisitorServerFrame::Ack { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let (again, _) = widget.say("m2", "message 2").await;
     assert_eq!(again, conversation_id, "reopened");
     let contact = gw.conversation(&again).await.contact_id.unwrap();
     let labelled = call(

@@ -2,7 +2,7 @@
 //! of two agents accepting one conversation.
 
 use futures_util::future::join_all;
-use protocol::{ConversationStatus, VisitorClientFrame, VisitorServerFrame};
+use protocol::{ConversationStatus, VisitorServerFrame};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -191,25 +191,6 @@ async fn of_two_agents_accepting_at_once_one_wins_and_the_other_is_told() {
     .assert_error(StatusCode::NOT_FOUND, "conversation_not_found");
 }
 
-/// Sends a visitor message and returns the conversation it went to.
-async fn visitor_says(widget: &mut Socket, client_id: &str, text: &str) -> String {
-    widget
-        .send(&VisitorClientFrame::Send {
-            client_id: client_id.into(),
-            text: text.into(),
-        })
-        .await;
-    match widget
-        .recv_until(|f| matches!(f, VisitorServerFrame::Ack { .. }))
-        .await
-    {
-        VisitorServerFrame::Ack {
-            conversation_id, ..
-        } => conversation_id,
-        _ => unreachable!(),
-    }
-}
-
 #[tokio::test]
 async fn transfer_with_a_note_close_and_reopen_within_the_window() {
     let gw = TestGateway::spawn_with(|c| c.reopen_window_secs = 2).await;
@@ -228,7 +209,7 @@ async fn transfer_with_a_note_close_and_reopen_within_the_window() {
 
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut widget = visitor.connect(&gw, None).await;
-    let conversation = visitor_says(&mut widget, "v1", "My invoice is wrong").await;
+    let conversation = widget.say("v1", "My invoice is wrong").await.0;
     let ids = [ann_id.clone(), bob_id.clone()];
     holdings_until(&gw, &ids, |h, _| h.values().sum::<usize>() == 1).await;
 
@@ -291,10 +272,7 @@ async fn transfer_with_a_note_close_and_reopen_within_the_window() {
     call(&gw, &ann, Method::POST, &path("close"), None)
         .await
         .assert_error(StatusCode::CONFLICT, "conversation_closed");
-    assert_eq!(
-        visitor_says(&mut widget, "v2", "Still wrong").await,
-        conversation
-    );
+    assert_eq!(widget.say("v2", "Still wrong").await.0, conversation);
     assert_ne!(
         gw.conversation(&conversation).await.status,
         ConversationStatus::Closed
@@ -308,8 +286,5 @@ async fn transfer_with_a_note_close_and_reopen_within_the_window() {
     // After the window, the next message starts a new conversation.
     call(&gw, &ann, Method::POST, &path("close"), None).await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert_ne!(
-        visitor_says(&mut widget, "v3", "New question").await,
-        conversation
-    );
+    assert_ne!(widget.say("v3", "New question").await.0, conversation);
 }
