@@ -187,9 +187,10 @@ impl Store {
         message: NewMessage<'_>,
         reopen_after_ms: i64,
     ) -> Result<Appended> {
-        if let Some(current) = self.open_conversation_id(&channel.id, visitor_id).await? {
+        let current = self.open_conversation_id(&channel.id, visitor_id).await?;
+        if let Some(current) = &current {
             if let Some(existing) = self
-                .message_by_client_id(&current, message.client_id)
+                .message_by_client_id(current, message.client_id)
                 .await?
             {
                 return self.duplicate(existing).await;
@@ -197,8 +198,10 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         // Closed recently: the same conversation comes back to the queue. (A second tab doing
-        // the same finds it no longer closed, and its insert below yields to it.)
-        let reopened = sqlx::query(
+        // the same finds it no longer closed, and its insert below yields to it.) Only tried
+        // when no conversation was open: most messages go to one that is.
+        let reopened = current.is_none()
+            && sqlx::query(
             "UPDATE conversations SET status = 'waiting', assigned_agent_id = NULL, closed_at = NULL \
              WHERE id = (SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 \
                          AND status = 'closed' AND closed_at > $3 ORDER BY closed_at DESC LIMIT 1) \
