@@ -156,7 +156,7 @@ impl Inbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use protocol::{Author, ConversationStatus};
+    use protocol::{Author, ConversationStatus, Handler};
 
     fn summary(id: &str, updated: i64) -> ConversationSummary {
         ConversationSummary {
@@ -174,6 +174,8 @@ mod tests {
             origin: None,
             visit: None,
             user_agent: None,
+            handler: Handler::Agents,
+            queue_id: None,
         }
     }
 

@@ -316,6 +316,8 @@ fn thread(desk: Rc<Desk>) -> impl IntoView {
                             let (class, who) = match &m.author {
                                 Author::Visitor => ("msg", "Visitor".to_owned()),
                                 Author::Agent { name, .. } => ("msg agent", name.clone()),
+                                Author::Bot { name } => ("msg agent", format!("{name} (bot)")),
+                                Author::Desk { name } => ("msg agent", format!("{name} (desk)")),
                                 Author::System => ("msg", "System".to_owned()),
                             };
                             view! { <li class=class data-testid="thread-message"><span class="who">{who}</span>{m.text.clone()}</li> }

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agents::sync::router())
         .merge(agents::join::router())
         .merge(conversations::router())
+        .merge(conversations::api::router())
         .merge(queues::router())
         .merge(contacts::router())
         .merge(canned::router())

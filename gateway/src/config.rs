@@ -40,6 +40,15 @@ pub struct Config {
     /// Let webhook endpoints be loopback, private or link-local addresses: for self-hosted
     /// receivers on the same network (and tests). Off, a webhook cannot probe the internal network.
     pub webhooks_allow_private: bool,
+    /// A receiver that has not answered a delivery by then has failed that attempt.
+    pub webhook_timeout_ms: u64,
+    /// Retries wait about this long after the first failure, doubling each time (with jitter)
+    /// up to `webhook_retry_max_ms`.
+    pub webhook_retry_base_ms: u64,
+    pub webhook_retry_max_ms: u64,
+    /// A delivery still failing this long after its event (or its replay) is marked failed; the
+    /// delivery log keeps it for a replay.
+    pub webhook_retry_for_secs: u64,
     /// Mark cookies `Secure`: on whenever the gateway is reached over HTTPS.
     pub secure_cookies: bool,
     /// Replaces every provider's siteverify URL: for a verifying proxy, and for tests that run
@@ -79,6 +88,10 @@ impl Default for Config {
             presence_grace_secs: 20,
             reopen_window_secs: 24 * 3600,
             webhooks_allow_private: false,
+            webhook_timeout_ms: 10_000,
+            webhook_retry_base_ms: 5_000,
+            webhook_retry_max_ms: 3600 * 1000,
+            webhook_retry_for_secs: 24 * 3600,
             secure_cookies: false,
             captcha_verify_url: None,
             captcha_script_url: None,

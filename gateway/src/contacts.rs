@@ -47,7 +47,7 @@ impl<const WRITE: bool> FromRequestParts<AppState> for ContactAccess<WRITE> {
             None => None,
         };
         let also = if WRITE { Login::Admin } else { Login::AnyAgent };
-        let channel = secret_or_login(parts, state, channel, also).await?;
+        let (channel, _) = secret_or_login(parts, state, channel, also).await?;
         Ok(ContactAccess {
             contact: contact.ok_or(Error::NotFound)?,
             channel,

@@ -51,6 +51,8 @@ pub enum Error {
     ConversationClosed,
     #[error("another agent has taken this conversation")]
     ConversationTaken,
+    #[error("the channel's desk does not handle this conversation")]
+    ConversationNotAtDesk,
     #[error("a message cannot be empty")]
     MessageEmpty,
     #[error("a message can be at most {max} characters")]
@@ -114,7 +116,9 @@ impl Error {
             | Error::SessionEnded
             | Error::Unauthorized
             | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Error::ConversationClosed | Error::ConversationTaken => StatusCode::CONFLICT,
+            Error::ConversationClosed | Error::ConversationTaken | Error::ConversationNotAtDesk => {
+                StatusCode::CONFLICT
+            }
             Error::Config(_) | Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -146,6 +150,7 @@ impl Error {
             Error::ChannelInUse(_) => codes::CHANNEL_IN_USE,
             Error::ConversationClosed => codes::CONVERSATION_CLOSED,
             Error::ConversationTaken => codes::CONVERSATION_TAKEN,
+            Error::ConversationNotAtDesk => codes::CONVERSATION_NOT_AT_DESK,
             Error::MessageEmpty => codes::MESSAGE_EMPTY,
             Error::MessageTooLong { .. } => codes::MESSAGE_TOO_LONG,
             Error::CaptchaRequired => codes::CAPTCHA_REQUIRED,

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod hub;
 pub mod limits;
+pub mod pagination;
 pub mod presence;
 pub mod queues;
 pub mod routing;
@@ -44,11 +45,14 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // Lives exactly as long as the server: a stopped gateway stops vouching for its agents.
     let heartbeat = tokio::spawn(presence::heartbeat(state.clone()));
+    // Likewise the webhook worker: deliveries it leased go to another gateway when it stops.
+    let deliveries = tokio::spawn(webhooks::delivery::run(state.clone()));
     // Connection info gives handlers the peer address (the captcha check sends it on).
     let service = app::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     heartbeat.abort();
+    deliveries.abort();
     served
 }

@@ -398,9 +398,14 @@ async fn end_session(
     let reason_name = match reason {
         EndReason::Inactive => "inactive",
     };
+    let ended = protocol::EndedSession {
+        session_id: claims.session_id.clone(),
+        visitor_id: claims.visitor_id.clone(),
+        reason: reason_name.to_owned(),
+    };
     state
         .store
-        .end_session(&claims.session_id, reason_name, now_ms())
+        .end_session(&ended, &claims.channel_id, now_ms())
         .await?;
     socket::send(ws, &VisitorServerFrame::SessionEnded { reason, after_secs }).await;
     let _ = ws.send(axum::extract::ws::Message::Close(None)).await;

@@ -272,31 +272,3 @@ mod tests {
         }
     }
 }
-
-/// The events a webhook endpoint can subscribe to.
-pub const WEBHOOK_EVENTS: [&str; 5] = [
-    "conversation.created",
-    "message.created",
-    "conversation.assigned",
-    "conversation.closed",
-    "visitor.session_ended",
-];
-
-/// `POST /v1/channels/{id}/webhooks`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct NewWebhookEndpoint {
-    pub url: String,
-    /// Some of [`WEBHOOK_EVENTS`]; empty: all of them.
-    pub events: Vec<String>,
-}
-
-/// A webhook endpoint, with the secret its receiver verifies signatures with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WebhookEndpointView {
-    pub id: String,
-    pub url: String,
-    pub events: Vec<String>,
-    /// `whsec_…`, as Standard Webhooks verifiers take it.
-    pub secret: String,
-}

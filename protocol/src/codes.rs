@@ -23,6 +23,8 @@ pub const CONVERSATION_NOT_FOUND: &str = "conversation_not_found";
 pub const CONVERSATION_CLOSED: &str = "conversation_closed";
 /// Two agents accepted the same conversation at once; the other one has it.
 pub const CONVERSATION_TAKEN: &str = "conversation_taken";
+/// An external desk acted on a conversation it does not handle (a bot or the agents do).
+pub const CONVERSATION_NOT_AT_DESK: &str = "conversation_not_at_desk";
 pub const MESSAGE_EMPTY: &str = "message_empty";
 pub const MESSAGE_TOO_LONG: &str = "message_too_long";
 pub const FRAME_TOO_LARGE: &str = "frame_too_large";

@@ -7,10 +7,12 @@
 pub mod admin;
 pub mod api;
 pub mod codes;
+pub mod integrations;
 pub mod rules;
 pub mod wire;
 
 pub use admin::*;
 pub use api::*;
+pub use integrations::*;
 pub use rules::*;
 pub use wire::*;

@@ -27,8 +27,32 @@ pub enum ConversationStatus {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Author {
     Visitor,
-    Agent { agent_id: String, name: String },
+    Agent {
+        agent_id: String,
+        name: String,
+    },
+    /// The channel's bot endpoint, answering before a human takes over.
+    Bot {
+        name: String,
+    },
+    /// An agent of the channel's external desk, answering through the inbound URL.
+    Desk {
+        name: String,
+    },
     System,
+}
+
+/// Who answers a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Handler {
+    /// The gateway's agents, through queues and the console.
+    #[default]
+    Agents,
+    /// The channel's bot, until it hands over.
+    Bot,
+    /// The channel's external operator desk.
+    Desk,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +89,11 @@ pub struct ConversationSummary {
     pub visit: Option<u32>,
     #[serde(default)]
     pub user_agent: Option<String>,
+    #[serde(default)]
+    pub handler: Handler,
+    /// The queue it waits in (or waited in) for an agent.
+    #[serde(default)]
+    pub queue_id: Option<String>,
 }
 
 /// Something an agent did to a conversation (a transfer with its note, a close): shown to agents,

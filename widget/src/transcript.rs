@@ -124,7 +124,9 @@ impl Transcript {
         }
         let who = match message.author {
             Author::Visitor => Who::Me,
-            Author::Agent { name, .. } => Who::Agent(name),
+            Author::Agent { name, .. } | Author::Bot { name } | Author::Desk { name } => {
+                Who::Agent(name)
+            }
             Author::System => Who::System,
         };
         match self

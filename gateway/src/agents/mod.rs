@@ -27,7 +27,7 @@ use crate::conversations;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming};
-use crate::store::AgentRecord;
+use crate::store::{AgentRecord, ReplyAuthor};
 use crate::tokens::{random_token, sha256_hex};
 use crate::{channels, now_ms, presence};
 
@@ -336,7 +336,7 @@ async fn agent_socket(state: AppState, agent: AgentRecord, mut ws: WebSocket) ->
                     }
                 }
                 Incoming::Frame(AgentClientFrame::Send { conversation_id, client_id, text }) => {
-                    let reply = match conversations::post_agent_message(&state, &agent, &conversation_id, &client_id, &text).await {
+                    let reply = match conversations::post_reply(&state, ReplyAuthor::Agent(&agent), &conversation_id, &client_id, &text).await {
                         Ok(appended) => AgentServerFrame::Ack { client_id, conversation_id, seq: appended.message.seq },
                         Err(e) => AgentServerFrame::Error { code: e.code().into(), message: e.body().error.message, client_id: Some(client_id) },
                     };

@@ -43,7 +43,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// An agent with the admin role.
-pub struct Admin;
+pub struct Admin(pub crate::store::AgentRecord);
 
 impl axum::extract::FromRequestParts<AppState> for Admin {
     type Rejection = Error;
@@ -54,7 +54,7 @@ impl axum::extract::FromRequestParts<AppState> for Admin {
     ) -> Result<Self> {
         let auth = AuthAgent::from_request_parts(parts, state).await?;
         if auth.agent.role == "admin" {
-            Ok(Admin)
+            Ok(Admin(auth.agent))
         } else {
             Err(Error::Forbidden)
         }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::agents::AuthAgent;
 use crate::app::AppState;
 use crate::error::{Error, Result};
-use crate::store::ChannelRecord;
+use crate::store::{AgentRecord, ChannelRecord};
 use crate::tokens::same_secret;
 use crate::{captcha, now_ms, rules, sessions};
 use admin::Admin;
@@ -67,6 +67,8 @@ pub fn check_origin(channel: &ChannelRecord, origin: Option<&str>, own_origin: &
 /// secret as `Authorization: Bearer <secret>`, or a logged-in admin (the console).
 pub struct ChannelAccess {
     pub channel: ChannelRecord,
+    /// The admin calling, None for the holder of the secret.
+    pub admin: Option<AgentRecord>,
 }
 
 impl FromRequestParts<AppState> for ChannelAccess {
@@ -75,9 +77,8 @@ impl FromRequestParts<AppState> for ChannelAccess {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let id = path_id(parts, state).await?;
         let channel = state.store.channel_by_id(&id).await?;
-        Ok(ChannelAccess {
-            channel: secret_or_login(parts, state, channel, Login::Admin).await?,
-        })
+        let (channel, admin) = secret_or_login(parts, state, channel, Login::Admin).await?;
+        Ok(ChannelAccess { channel, admin })
     }
 }
 
@@ -97,14 +98,14 @@ pub enum Login {
 }
 
 /// Lets in the holder of the channel's secret (`Authorization: Bearer <secret>`) or a login of
-/// the kind `also`. A missing channel reads as a wrong secret, so callers learn nothing of
-/// other channels.
+/// the kind `also` (returned with the channel). A missing channel reads as a wrong secret, so
+/// callers learn nothing of other channels.
 pub async fn secret_or_login(
     parts: &mut Parts,
     state: &AppState,
     channel: Option<ChannelRecord>,
     also: Login,
-) -> Result<ChannelRecord> {
+) -> Result<(ChannelRecord, Option<AgentRecord>)> {
     let bearer = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -112,20 +113,16 @@ pub async fn secret_or_login(
         .and_then(|v| v.strip_prefix("Bearer "));
     if let (Some(channel), Some(secret)) = (&channel, bearer) {
         if same_secret(secret, &channel.secret) {
-            return Ok(channel.clone());
+            return Ok((channel.clone(), None));
         }
     }
     // Not the channel's secret: it must be a login (which says 401, or 403 for a plain agent
     // where an admin is needed).
-    match also {
-        Login::Admin => {
-            Admin::from_request_parts(parts, state).await?;
-        }
-        Login::AnyAgent => {
-            AuthAgent::from_request_parts(parts, state).await?;
-        }
-    }
-    channel.ok_or(Error::NotFound)
+    let agent = match also {
+        Login::Admin => Admin::from_request_parts(parts, state).await?.0,
+        Login::AnyAgent => AuthAgent::from_request_parts(parts, state).await?.agent,
+    };
+    Ok((channel.ok_or(Error::NotFound)?, Some(agent)))
 }
 
 #[derive(Debug, Deserialize)]

@@ -308,6 +308,11 @@ impl Store {
                  (SELECT id FROM contacts WHERE channel_id IN ({list}))"
             ),
             format!("DELETE FROM contacts WHERE channel_id IN ({list})"),
+            format!(
+                "DELETE FROM outbox_deliveries WHERE event_id IN \
+                 (SELECT id FROM outbox_events WHERE channel_id IN ({list}))"
+            ),
+            format!("DELETE FROM outbox_events WHERE channel_id IN ({list})"),
             format!("DELETE FROM webhook_endpoints WHERE channel_id IN ({list})"),
             format!("DELETE FROM channels WHERE id IN ({list})"),
         ];

@@ -8,6 +8,7 @@ mod channels;
 mod contacts;
 mod conversations;
 mod join_links;
+mod outbox;
 mod queues;
 mod sessions;
 mod settings;
@@ -16,8 +17,11 @@ mod webhooks;
 pub use agents::AgentRecord;
 pub use channels::{CaptchaSettings, ChannelRecord};
 pub use contacts::ContactRecord;
-pub use conversations::{Appended, NewMessage, Transfer, TransferTo, VisitContext};
+pub use conversations::{
+    Appended, ConversationFilter, NewMessage, ReplyAuthor, Transfer, TransferTo, VisitContext,
+};
 pub use join_links::JoinRefusal;
+pub use outbox::{receives, DueDelivery, Outcome};
 pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};
 pub use webhooks::WebhookEndpoint;
 
@@ -27,12 +31,17 @@ use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::AnyPool;
 use std::borrow::Cow;
+use std::sync::Arc;
+use tokio::sync::Notify;
 
 use crate::error::Result;
 
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Notified after a commit that put deliveries in the outbox, so the worker sends them at
+    /// once instead of at its next poll.
+    outbox_ready: Arc<Notify>,
 }
 
 /// Migrations compiled into the binary, so a gateway needs no files beside it. Never edit an
@@ -62,6 +71,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "webhooks",
         include_str!("../../migrations/0005_webhooks.sql"),
+    ),
+    (
+        6,
+        "outbox and integrations",
+        include_str!("../../migrations/0006_outbox_integrations.sql"),
     ),
 ];
 
@@ -103,7 +117,10 @@ impl Store {
                 .await?;
         }
         Migrator::new(EmbeddedMigrations).await?.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            outbox_ready: Arc::new(Notify::new()),
+        })
     }
 
     pub async fn close(&self) {

@@ -6,6 +6,7 @@
 
 use sqlx::any::AnyRow;
 
+use super::outbox::Event;
 use super::{col_i64, col_str, placeholders, Store};
 use crate::error::Result;
 
@@ -186,18 +187,25 @@ impl Store {
         }
         let taken = sqlx::query(
             "UPDATE conversations SET assigned_agent_id = $1, status = 'open', updated_at = $2 \
-             WHERE id = $3 AND status = 'waiting' AND assigned_agent_id IS NULL",
+             WHERE id = $3 AND status = 'waiting' AND assigned_agent_id IS NULL \
+             RETURNING channel_id",
         )
         .bind(agent_id)
         .bind(now_ms)
         .bind(conversation_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if taken {
-            tx.commit().await?;
-        }
-        Ok(taken)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = taken else {
+            return Ok(false);
+        };
+        let channel_id = col_str(&row, "channel_id")?;
+        let event = Event::about(
+            &channel_id,
+            "conversation.assigned",
+            conversation_id,
+            now_ms,
+        );
+        self.commit_with_events(tx, vec![event]).await?;
+        Ok(true)
     }
 }

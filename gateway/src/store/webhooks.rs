@@ -1,7 +1,9 @@
 //! Webhook endpoints.
 
+use protocol::EndpointKind;
 use sqlx::any::AnyRow;
 
+use super::outbox::{kind_from_str, kind_name};
 use super::{col_str, Store};
 use crate::error::{Error, Result};
 
@@ -13,6 +15,9 @@ pub struct WebhookEndpoint {
     pub secret: String,
     /// Event types it receives; empty: all.
     pub events: Vec<String>,
+    pub kind: EndpointKind,
+    /// Shown on a bot's or desk's messages.
+    pub name: String,
 }
 
 fn from_row(row: &AnyRow) -> Result<WebhookEndpoint> {
@@ -23,6 +28,8 @@ fn from_row(row: &AnyRow) -> Result<WebhookEndpoint> {
         secret: col_str(row, "secret")?,
         events: serde_json::from_str(&col_str(row, "events")?)
             .map_err(|e| Error::Internal(format!("corrupt webhook events: {e}")))?,
+        kind: kind_from_str(&col_str(row, "kind")?),
+        name: col_str(row, "name")?,
     })
 }
 
@@ -35,8 +42,8 @@ impl Store {
         let events =
             serde_json::to_string(&endpoint.events).map_err(|e| Error::Internal(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO webhook_endpoints (id, channel_id, url, secret, events, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO webhook_endpoints (id, channel_id, url, secret, events, created_at, kind, name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&endpoint.id)
         .bind(&endpoint.channel_id)
@@ -44,6 +51,8 @@ impl Store {
         .bind(&endpoint.secret)
         .bind(events)
         .bind(now_ms)
+        .bind(kind_name(endpoint.kind))
+        .bind(&endpoint.name)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -52,7 +61,7 @@ impl Store {
     /// The channel's endpoints, oldest first.
     pub async fn webhook_endpoints(&self, channel_id: &str) -> Result<Vec<WebhookEndpoint>> {
         let rows = sqlx::query(
-            "SELECT id, channel_id, url, secret, events FROM webhook_endpoints \
+            "SELECT id, channel_id, url, secret, events, kind, name FROM webhook_endpoints \
              WHERE channel_id = $1 ORDER BY created_at, id",
         )
         .bind(channel_id)
@@ -61,13 +70,40 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
-    /// Deletes the channel's endpoint; false if it has none with that id.
+    /// Deletes the channel's endpoint with its delivery log and pending deliveries; false if
+    /// it has none with that id.
     pub async fn delete_webhook_endpoint(&self, channel_id: &str, id: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM outbox_deliveries WHERE endpoint_id = \
+             (SELECT id FROM webhook_endpoints WHERE channel_id = $1 AND id = $2)",
+        )
+        .bind(channel_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query("DELETE FROM webhook_endpoints WHERE channel_id = $1 AND id = $2")
             .bind(channel_id)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn webhook_endpoint(
+        &self,
+        channel_id: &str,
+        id: &str,
+    ) -> Result<Option<WebhookEndpoint>> {
+        let row = sqlx::query(
+            "SELECT id, channel_id, url, secret, events, kind, name FROM webhook_endpoints \
+             WHERE channel_id = $1 AND id = $2",
+        )
+        .bind(channel_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(from_row).transpose()
     }
 }

@@ -1,18 +1,27 @@
 //! Webhooks: per channel, any number of endpoints, each with its own secret and events, signed
 //! in the Standard Webhooks format so receivers can use existing verifiers.
 //!
-//! This part holds the endpoints (`/v1/channels/{id}/webhooks`, channel secret or admin), the
-//! signature, and the check of target URLs; delivery comes with the outbox.
+//! Here: the endpoints (`/v1/channels/{id}/webhooks`, channel secret or admin), their delivery
+//! log and replay, the signature, and the check of target URLs. Events enter the outbox in the
+//! store's transactions (`store::outbox`); [`delivery`] sends them. A channel's bot and external
+//! desk are endpoints too (kinds `bot` and `desk`), so they share the signing, retries, order
+//! and log.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+pub mod delivery;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use protocol::{NewWebhookEndpoint, WebhookEndpointView, WEBHOOK_EVENTS};
+use protocol::{
+    DeliveryPage, DeliveryView, EndpointKind, NewWebhookEndpoint, WebhookEndpointView,
+    WEBHOOK_EVENTS,
+};
+use serde::Deserialize;
 use sha2::Sha256;
 use std::net::IpAddr;
 
@@ -25,11 +34,20 @@ use crate::store::WebhookEndpoint;
 const SECRET_PREFIX: &str = "whsec_";
 const MAX_URL_CHARS: usize = 2048;
 const MAX_ENDPOINTS_PER_CHANNEL: usize = 20;
+const MAX_NAME_CHARS: usize = 80;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/channels/{id}/webhooks", get(list).post(create))
         .route("/v1/channels/{id}/webhooks/{endpoint_id}", delete(remove))
+        .route(
+            "/v1/channels/{id}/webhooks/{endpoint_id}/deliveries",
+            get(deliveries),
+        )
+        .route(
+            "/v1/channels/{id}/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay",
+            post(replay),
+        )
 }
 
 /// A new endpoint secret: `whsec_` and 24 random bytes in base64.
@@ -125,6 +143,8 @@ fn view(endpoint: WebhookEndpoint) -> WebhookEndpointView {
         url: endpoint.url,
         events: endpoint.events,
         secret: endpoint.secret,
+        kind: endpoint.kind,
+        name: endpoint.name,
     }
 }
 
@@ -147,6 +167,20 @@ async fn create(
     {
         problems.insert("url".to_owned(), problem);
     }
+    if input.kind != EndpointKind::Webhook && !input.events.is_empty() {
+        problems.insert(
+            "events".to_owned(),
+            "a bot or desk receives the visitor's messages of the conversations it handles; \
+             it takes no event filter"
+                .to_owned(),
+        );
+    }
+    if input.name.chars().count() > MAX_NAME_CHARS {
+        problems.insert(
+            "name".to_owned(),
+            format!("at most {MAX_NAME_CHARS} characters"),
+        );
+    }
     for (i, event) in input.events.iter().enumerate() {
         if !WEBHOOK_EVENTS.contains(&event.as_str()) {
             problems.insert(
@@ -165,6 +199,18 @@ async fn create(
             format!("a channel has at most {MAX_ENDPOINTS_PER_CHANNEL} endpoints"),
         ));
     }
+    if input.kind != EndpointKind::Webhook && existing.iter().any(|e| e.kind == input.kind) {
+        return Err(Error::field(
+            "kind",
+            "a channel has at most one bot and one desk; delete the current one first",
+        ));
+    }
+    let name = match (input.name.trim(), input.kind) {
+        ("", EndpointKind::Bot) => "Assistant",
+        ("", EndpointKind::Desk) => "Support",
+        (name, _) => name,
+    }
+    .to_owned();
     let mut events = input.events;
     events.sort();
     events.dedup();
@@ -174,6 +220,8 @@ async fn create(
         url: input.url.trim().to_owned(),
         secret: new_secret(),
         events,
+        kind: input.kind,
+        name,
     };
     state
         .store
@@ -196,6 +244,58 @@ async fn remove(
     } else {
         Err(Error::NotFound)
     }
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+/// The endpoint's delivery log, newest first.
+async fn deliveries(
+    State(state): State<AppState>,
+    access: ChannelAccess,
+    Path((_, endpoint_id)): Path<(String, String)>,
+    page: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<DeliveryPage>> {
+    let Query(page) = page?;
+    let limit = crate::pagination::limit(page.limit)?;
+    let before = page
+        .cursor
+        .as_deref()
+        .map(crate::pagination::decode)
+        .transpose()?;
+    state
+        .store
+        .webhook_endpoint(&access.channel.id, &endpoint_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let rows = state.store.deliveries(&endpoint_id, before, limit).await?;
+    let next_cursor = crate::pagination::next(&rows, limit, |d| &d.id);
+    Ok(Json(DeliveryPage {
+        deliveries: rows.into_iter().map(|(_, d)| d).collect(),
+        next_cursor,
+    }))
+}
+
+/// Sends a delivery again (a failed one after the receiver is fixed, or any to resend it).
+async fn replay(
+    State(state): State<AppState>,
+    access: ChannelAccess,
+    Path((_, endpoint_id, delivery_id)): Path<(String, String, String)>,
+) -> Result<Json<DeliveryView>> {
+    state
+        .store
+        .webhook_endpoint(&access.channel.id, &endpoint_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    state
+        .store
+        .replay_delivery(&endpoint_id, &delivery_id, now_ms())
+        .await?
+        .map(Json)
+        .ok_or(Error::NotFound)
 }
 
 #[cfg(test)]

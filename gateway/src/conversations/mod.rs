@@ -1,7 +1,10 @@
 //! Conversations: posting a visitor's or an agent's message (validated, committed, then
 //! published) and the inbox the agents see. The sockets call these functions; so do the tests.
 //! Agents' actions on a conversation are HTTP calls under `/v1/conversations/{id}/`: accept,
-//! close, transfer, and the events (transfers with notes, closes) agents see.
+//! close, transfer, and the events (transfers with notes, closes) agents see. [`api`] is the
+//! same for integrations, by channel.
+
+pub mod api;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -18,7 +21,8 @@ use crate::limits;
 use crate::now_ms;
 use crate::sessions::SessionClaims;
 use crate::store::{
-    AgentRecord, Appended, ChannelRecord, NewMessage, Transfer, TransferTo, VisitContext,
+    AgentRecord, Appended, ChannelRecord, NewMessage, ReplyAuthor, Transfer, TransferTo,
+    VisitContext,
 };
 
 pub fn router() -> Router<AppState> {
@@ -52,10 +56,11 @@ async fn announce_status(state: &AppState, id: &str) -> Result<ConversationSumma
     Ok(summary)
 }
 
-/// Closes the conversation: the visitor's panel says so, and the agent's slot frees up.
+/// Closes the conversation: the visitor's panel says so, and the agent's slot frees up. `agent`:
+/// who closed it; None for an integration (the REST API, an external desk).
 pub async fn close_conversation(
     state: &AppState,
-    agent: &AgentRecord,
+    agent: Option<&AgentRecord>,
     id: &str,
 ) -> Result<ConversationSummary> {
     let before = state
@@ -65,7 +70,7 @@ pub async fn close_conversation(
         .ok_or(Error::ConversationNotFound)?;
     if !state
         .store
-        .close_conversation(id, &agent.id, now_ms())
+        .close_conversation(id, agent.map(|a| a.id.as_str()), now_ms())
         .await?
     {
         return Err(Error::ConversationClosed);
@@ -82,13 +87,15 @@ async fn close(
     auth: AuthAgent,
     Path(id): Path<String>,
 ) -> Result<Json<ConversationSummary>> {
-    Ok(Json(close_conversation(&state, &auth.agent, &id).await?))
+    Ok(Json(
+        close_conversation(&state, Some(&auth.agent), &id).await?,
+    ))
 }
 
 /// Hands the conversation to another agent or to a queue, with a note for whoever takes it.
 pub async fn transfer_conversation(
     state: &AppState,
-    agent: &AgentRecord,
+    agent: Option<&AgentRecord>,
     id: &str,
     request: &TransferRequest,
 ) -> Result<ConversationSummary> {
@@ -121,7 +128,12 @@ pub async fn transfer_conversation(
     };
     let moved = state
         .store
-        .transfer(id, &agent.id, &Transfer { to, note }, now_ms())
+        .transfer(
+            id,
+            agent.map(|a| a.id.as_str()),
+            &Transfer { to, note },
+            now_ms(),
+        )
         .await?;
     if !moved {
         return match state.store.conversation(id).await? {
@@ -143,7 +155,7 @@ async fn transfer(
     body: Result<Json<TransferRequest>, JsonRejection>,
 ) -> Result<Json<ConversationSummary>> {
     let Json(request) = body?;
-    let summary = transfer_conversation(&state, &auth.agent, &id, &request).await?;
+    let summary = transfer_conversation(&state, Some(&auth.agent), &id, &request).await?;
     Ok(Json(summary))
 }
 
@@ -224,9 +236,10 @@ pub async fn post_visitor_message(
     Ok(appended)
 }
 
-pub async fn post_agent_message(
+/// A reply to the visitor: an agent's, the bot's or the external desk's.
+pub async fn post_reply(
     state: &AppState,
-    agent: &AgentRecord,
+    author: ReplyAuthor<'_>,
     conversation_id: &str,
     client_id: &str,
     text: &str,
@@ -235,10 +248,23 @@ pub async fn post_agent_message(
     let message = NewMessage::now(client_id, text);
     let appended = state
         .store
-        .append_agent_message(conversation_id, agent, message)
+        .append_reply(conversation_id, author, message)
         .await?;
     publish(state, &appended);
     Ok(appended)
+}
+
+/// The bot hands the conversation to humans (see `Store::hand_over`); agents' inboxes learn of
+/// it, and the queue is routed if it went there.
+pub async fn hand_over(state: &AppState, id: &str, note: Option<&str>) -> Result<()> {
+    let handler = state.store.hand_over(id, note, now_ms()).await?;
+    if handler.is_some() {
+        let summary = crate::routing::announce(state, id).await?;
+        if let (Some(protocol::Handler::Agents), Some(queue_id)) = (handler, &summary.queue_id) {
+            crate::routing::spawn_route_queue(state, queue_id);
+        }
+    }
+    Ok(())
 }
 
 /// The agent is typing: the visitor's tabs show it. Nothing is stored.

@@ -1,0 +1,271 @@
+//! The conversations REST API of a channel (`/v1/channels/{id}/conversations…`, channel secret
+//! or an admin login), for help-desk tools and scripts: list with filters and a cursor, read
+//! with messages by `seq`, answer as an agent, assign, transfer, close. And the channel's
+//! inbound URL (`/v1/channels/{id}/inbound`), through which an external desk answers.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use protocol::{
+    ApiAgentMessage, AssignRequest, ChatMessage, ConversationPage, ConversationStatus,
+    ConversationSummary, ConversationTranscript, DeskAction, Handler, TransferRequest,
+};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::channels::ChannelAccess;
+use crate::error::{Error, Result};
+use crate::pagination;
+use crate::store::{AgentRecord, ConversationFilter, ReplyAuthor};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/channels/{id}/conversations", get(list))
+        .route(
+            "/v1/channels/{id}/conversations/{conversation_id}",
+            get(read),
+        )
+        .route(
+            "/v1/channels/{id}/conversations/{conversation_id}/messages",
+            post(post_message),
+        )
+        .route(
+            "/v1/channels/{id}/conversations/{conversation_id}/assign",
+            post(assign),
+        )
+        .route(
+            "/v1/channels/{id}/conversations/{conversation_id}/transfer",
+            post(transfer),
+        )
+        .route(
+            "/v1/channels/{id}/conversations/{conversation_id}/close",
+            post(close),
+        )
+        .route("/v1/channels/{id}/inbound", post(inbound))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    queue_id: Option<String>,
+    /// Unix milliseconds: only conversations with activity since.
+    updated_since: Option<i64>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+/// The query as a store filter, every field checked.
+fn filter(query: ListQuery) -> Result<ConversationFilter> {
+    let status = match query.status.as_deref() {
+        None => None,
+        Some("waiting") => Some(ConversationStatus::Waiting),
+        Some("open") => Some(ConversationStatus::Open),
+        Some("closed") => Some(ConversationStatus::Closed),
+        Some(_) => return Err(Error::field("status", "waiting, open or closed")),
+    };
+    Ok(ConversationFilter {
+        status,
+        queue_id: query.queue_id,
+        updated_since_ms: query.updated_since,
+        after: query
+            .cursor
+            .as_deref()
+            .map(pagination::decode)
+            .transpose()?,
+        limit: pagination::limit(query.limit)?,
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    access: ChannelAccess,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<ConversationPage>> {
+    let Query(query) = query?;
+    let filter = filter(query)?;
+    let rows = state
+        .store
+        .channel_conversations(&access.channel.id, &filter)
+        .await?;
+    let next_cursor = pagination::next(&rows, filter.limit, |c| &c.id);
+    Ok(Json(ConversationPage {
+        conversations: rows.into_iter().map(|(_, c)| c).collect(),
+        next_cursor,
+    }))
+}
+
+/// The channel's conversation; another channel's reads as missing.
+async fn of_channel(
+    state: &AppState,
+    access: &ChannelAccess,
+    id: &str,
+) -> Result<ConversationSummary> {
+    state
+        .store
+        .conversation(id)
+        .await?
+        .filter(|c| c.channel_key == access.channel.key)
+        .ok_or(Error::ConversationNotFound)
+}
+
+#[derive(Debug, Deserialize)]
+struct MessagesQuery {
+    #[serde(default)]
+    after_seq: i64,
+    limit: Option<i64>,
+}
+
+async fn read(
+    State(state): State<AppState>,
+    access: ChannelAccess,
+    Path((_, id)): Path<(String, String)>,
+    query: Result<Query<MessagesQuery>, QueryRejection>,
+) -> Result<Json<ConversationTranscript>> {
+    let Query(query) = query?;
+    let limit = pagination::limit(query.limit)?;
+    let conversation = of_channel(&state, &access, &id).await?;
+    let messages: Vec<ChatMessage> = state
+        .store
+        .messages_after(&id, query.after_seq, limit)
+        .await?;
+    let next_after_seq = messages
+        .last()
+        .filter(|_| i64::try_from(messages.len()).unwrap_or(i64::MAX) >= limit)
+        .map(|m| m.seq);
+    Ok(Json(ConversationTranscript {
+        conversation,
+        messages,
+        next_after_seq,
+    }))
+}
+
+/// The agent a REST call acts as: the one named, or the calling admin.
+async fn acting_agent(
+    state: &AppState,
+    access: &ChannelAccess,
+    agent_id: Option<&str>,
+) -> Result<AgentRecord> {
+    match (agent_id, &access.admin) {
+        (Some(id), _) => match state.store.agent_by_id(id).await? {
+            Some(agent) if agent.active => Ok(agent),
+            _ => Err(Error::field("agent_id", "no such active agent")),
+        },
+        (None, Some(admin)) => Ok(admin.clone()),
+        (None, None) => Err(Error::field(
+            "agent_id",
+            "required with the channel secret: the agent the message is from",
+        )),
+    }
+}
+
+async fn post_message(
+    State(state): State<AppState>,
+    access: ChannelAccess,
+    Path((_, id)): Path<(String, String)>,
+    body: Result<Json<ApiAgentMessage>, JsonRejection>,
+) -> Result<Json<ChatMessage>> {
+    let Json(input) = body?;
+    of_channel(&state, &access, &id).await?;
+    let agent = acting_agent(&state, &access, input.agent_id.as_deref()).await?;
+    let appended = super::post_reply(
+        &state,
+        ReplyAuthor::Agent(&agent),
+        &id,
+        &input.client_id,
+        &input.text,
+    )
+    .await?;
+    Ok(Json(appended.message))
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    access: ChannelAccess,
+    Path((_, id)): Path<(String, String)>,
+    body: Result<Json<AssignRequest>, JsonRejection>,
+) -> Result<Json<ConversationSummary>> {
+    let Json(input) = body?;
+    let request = TransferRequest {
+        agent_id: Some(input.agent_id),
+        queue_id: None,
+        note: None,
+    };
+    transfer_in_channel(&state, &access, &id, &request).await
+}
+
+async fn transfer(
+    State(state): State<AppState>,
+    access: ChannelAccess,
+    Path((_, id)): Path<(String, String)>,
+    body: Result<Json<TransferRequest>, JsonRejection>,
+) -> Result<Json<ConversationSummary>> {
+    let Json(request) = body?;
+    transfer_in_channel(&state, &access, &id, &request).await
+}
+
+async fn transfer_in_channel(
+    state: &AppState,
+    access: &ChannelAccess,
+    id: &str,
+    request: &TransferRequest,
+) -> Result<Json<ConversationSummary>> {
+    of_channel(state, access, id).await?;
+    let summary = super::transfer_conversation(state, access.admin.as_ref(), id, request).await?;
+    Ok(Json(summary))
+}
+
+async fn close(
+    State(state): State<AppState>,
+    access: ChannelAccess,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<ConversationSummary>> {
+    of_channel(&state, &access, &id).await?;
+    Ok(Json(
+        super::close_conversation(&state, access.admin.as_ref(), &id).await?,
+    ))
+}
+
+/// The external desk answers or closes a conversation it handles.
+async fn inbound(
+    State(state): State<AppState>,
+    access: ChannelAccess,
+    body: Result<Json<DeskAction>, JsonRejection>,
+) -> Result<Json<ConversationSummary>> {
+    let Json(action) = body?;
+    let conversation_id = match &action {
+        DeskAction::Message {
+            conversation_id, ..
+        }
+        | DeskAction::Close { conversation_id } => conversation_id,
+    };
+    let conversation = of_channel(&state, &access, conversation_id).await?;
+    if conversation.handler != Handler::Desk {
+        return Err(Error::ConversationNotAtDesk);
+    }
+    match action {
+        DeskAction::Message {
+            conversation_id,
+            client_id,
+            text,
+            author_name,
+        } => {
+            let name = author_name.trim();
+            if name.is_empty() || name.chars().count() > 80 {
+                return Err(Error::field("author_name", "1 to 80 characters"));
+            }
+            let appended = super::post_reply(
+                &state,
+                ReplyAuthor::Desk(name),
+                &conversation_id,
+                &client_id,
+                &text,
+            )
+            .await?;
+            Ok(Json(appended.conversation))
+        }
+        DeskAction::Close { conversation_id } => Ok(Json(
+            super::close_conversation(&state, None, &conversation_id).await?,
+        )),
+    }
+}

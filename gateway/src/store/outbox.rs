@@ -1,0 +1,481 @@
+//! The webhook outbox: events written in the transaction that made them happen, one delivery row
+//! per endpoint that should receive each, and the queries the delivery worker runs.
+//!
+//! Order: a delivery is due only when no earlier delivery of the same `order_key` to the same
+//! endpoint is still pending, so an endpoint sees a conversation's events in the order they
+//! committed, retries included. Several gateways can run workers on one database: a worker
+//! takes a delivery by a compare-and-set on `lease_until`, and another takes it over once the
+//! lease runs out (a crashed gateway's deliveries are sent by the others).
+
+use protocol::{
+    ChatMessage, DeliveryView, EndedSession, EndpointKind, Handler, WebhookData, WebhookPayload,
+    HANDED_OVER_EVENT,
+};
+use sqlx::any::AnyRow;
+
+use super::conversations::{conversation_in, transcript_in};
+use super::{col_i64, col_opt_i64, col_opt_str, col_str, Store};
+use crate::error::{Error, Result};
+
+/// An event about to be written to the outbox.
+#[derive(Debug, Clone)]
+pub(super) struct Event<'a> {
+    pub channel_id: &'a str,
+    pub event_type: &'static str,
+    /// The conversation it is about: its order and its summary in the payload.
+    pub conversation_id: Option<&'a str>,
+    pub message: Option<ChatMessage>,
+    /// Carry every message so far (a hand-over to a desk).
+    pub with_transcript: bool,
+    pub session: Option<EndedSession>,
+    pub now_ms: i64,
+}
+
+impl<'a> Event<'a> {
+    pub fn about(
+        channel_id: &'a str,
+        event_type: &'static str,
+        conversation_id: &'a str,
+        now_ms: i64,
+    ) -> Self {
+        Self {
+            channel_id,
+            event_type,
+            conversation_id: Some(conversation_id),
+            message: None,
+            with_transcript: false,
+            session: None,
+            now_ms,
+        }
+    }
+}
+
+/// Whether an endpoint of this kind and filter receives the event. Bots and desks get only
+/// what they act on, for the conversations they handle.
+pub fn receives(
+    kind: EndpointKind,
+    filter: &[String],
+    event_type: &str,
+    handler: Option<Handler>,
+    from_visitor: bool,
+) -> bool {
+    let visitor_message = event_type == "message.created" && from_visitor;
+    match kind {
+        EndpointKind::Webhook => {
+            event_type != HANDED_OVER_EVENT
+                && (filter.is_empty() || filter.iter().any(|e| e == event_type))
+        }
+        EndpointKind::Bot => visitor_message && handler == Some(Handler::Bot),
+        EndpointKind::Desk => {
+            handler == Some(Handler::Desk)
+                && (visitor_message
+                    || event_type == HANDED_OVER_EVENT
+                    || event_type == "conversation.closed")
+        }
+    }
+}
+
+pub fn kind_name(kind: EndpointKind) -> &'static str {
+    match kind {
+        EndpointKind::Webhook => "webhook",
+        EndpointKind::Bot => "bot",
+        EndpointKind::Desk => "desk",
+    }
+}
+
+pub fn kind_from_str(kind: &str) -> EndpointKind {
+    match kind {
+        "bot" => EndpointKind::Bot,
+        "desk" => EndpointKind::Desk,
+        _ => EndpointKind::Webhook,
+    }
+}
+
+/// Writes the event and its deliveries in the caller's transaction; false if no endpoint of
+/// the channel receives it (then nothing is written).
+pub(super) async fn enqueue(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    event: Event<'_>,
+) -> Result<bool> {
+    let endpoints =
+        sqlx::query("SELECT id, kind, events FROM webhook_endpoints WHERE channel_id = $1")
+            .bind(event.channel_id)
+            .fetch_all(&mut **tx)
+            .await?;
+    if endpoints.is_empty() {
+        return Ok(false);
+    }
+    let conversation = match event.conversation_id {
+        Some(id) => conversation_in(tx, id).await?,
+        None => None,
+    };
+    let handler = conversation.as_ref().map(|c| c.handler);
+    let from_visitor = event
+        .message
+        .as_ref()
+        .is_some_and(|m| m.author == protocol::Author::Visitor);
+    let mut recipients = Vec::new();
+    for row in &endpoints {
+        let filter: Vec<String> = serde_json::from_str(&col_str(row, "events")?)
+            .map_err(|e| Error::Internal(format!("corrupt webhook events: {e}")))?;
+        let kind = kind_from_str(&col_str(row, "kind")?);
+        if receives(kind, &filter, event.event_type, handler, from_visitor) {
+            recipients.push(col_str(row, "id")?);
+        }
+    }
+    if recipients.is_empty() {
+        return Ok(false);
+    }
+    let (order_key, order_seq) = match &conversation {
+        Some(c) => {
+            let row = sqlx::query(
+                "UPDATE conversations SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq",
+            )
+            .bind(&c.id)
+            .fetch_one(&mut **tx)
+            .await?;
+            (c.id.clone(), col_i64(&row, "event_seq")?)
+        }
+        None => (
+            format!(
+                "session:{}",
+                event.session.as_ref().map_or("", |s| s.session_id.as_str())
+            ),
+            1,
+        ),
+    };
+    let transcript = match (&conversation, event.with_transcript) {
+        (Some(c), true) => Some(transcript_in(tx, &c.id).await?),
+        _ => None,
+    };
+    let payload = WebhookPayload {
+        event_type: event.event_type.to_owned(),
+        timestamp: rfc3339(event.now_ms),
+        data: WebhookData {
+            channel_id: event.channel_id.to_owned(),
+            conversation,
+            message: event.message,
+            transcript,
+            session: event.session,
+        },
+    };
+    let payload = serde_json::to_string(&payload).map_err(|e| Error::Internal(e.to_string()))?;
+    let event_id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(
+        "INSERT INTO outbox_events (id, channel_id, event_type, order_key, order_seq, payload, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&event_id)
+    .bind(event.channel_id)
+    .bind(event.event_type)
+    .bind(&order_key)
+    .bind(order_seq)
+    .bind(&payload)
+    .bind(event.now_ms)
+    .execute(&mut **tx)
+    .await?;
+    for endpoint_id in recipients {
+        sqlx::query(
+            "INSERT INTO outbox_deliveries (id, event_id, endpoint_id, order_key, order_seq, status, \
+             attempts, next_attempt_at, retry_since, lease_until, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, 0, $6)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&event_id)
+        .bind(endpoint_id)
+        .bind(&order_key)
+        .bind(order_seq)
+        .bind(event.now_ms)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(true)
+}
+
+fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+/// A delivery the worker holds, with everything needed to send it.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub created_at_ms: i64,
+    pub attempts: i64,
+    pub retry_since_ms: i64,
+    pub endpoint_id: String,
+    pub endpoint_kind: EndpointKind,
+    pub endpoint_name: String,
+    pub channel_id: String,
+    pub url: String,
+    pub secret: String,
+    /// The conversation the event is about, if any.
+    pub conversation_id: Option<String>,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Delivered {
+        status: i64,
+    },
+    /// Try again at `retry_at_ms`, or give up if that is None.
+    Failed {
+        status: Option<i64>,
+        error: String,
+        retry_at_ms: Option<i64>,
+    },
+}
+
+const DELIVERY_SELECT: &str =
+    "SELECT d.id, d.event_id, e.event_type, d.status, d.attempts, d.created_at, \
+     d.last_attempt_at, d.last_status, d.last_error, d.next_attempt_at, d.delivered_at \
+     FROM outbox_deliveries d JOIN outbox_events e ON e.id = d.event_id";
+
+fn delivery_from_row(row: &AnyRow) -> Result<DeliveryView> {
+    let status = col_str(row, "status")?;
+    Ok(DeliveryView {
+        id: col_str(row, "id")?,
+        event_id: col_str(row, "event_id")?,
+        event_type: col_str(row, "event_type")?,
+        attempts: col_i64(row, "attempts")?,
+        created_at_ms: col_i64(row, "created_at")?,
+        last_attempt_at_ms: col_opt_i64(row, "last_attempt_at")?,
+        last_status: col_opt_i64(row, "last_status")?,
+        last_error: col_opt_str(row, "last_error")?,
+        next_attempt_at_ms: if status == "pending" {
+            Some(col_i64(row, "next_attempt_at")?)
+        } else {
+            None
+        },
+        delivered_at_ms: col_opt_i64(row, "delivered_at")?,
+        status,
+    })
+}
+
+impl Store {
+    /// Deliveries that can be sent now: pending, due, not held by a live lease, and first in
+    /// their order for their endpoint. Oldest first.
+    pub async fn due_deliveries(&self, now_ms: i64, limit: i64) -> Result<Vec<DueDelivery>> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.event_id, e.event_type, e.payload, e.created_at, d.attempts, d.retry_since, \
+             d.endpoint_id, w.kind, w.name, w.channel_id, w.url, w.secret, \
+             CASE WHEN d.order_key LIKE 'session:%' THEN NULL ELSE d.order_key END AS conversation_id \
+             FROM outbox_deliveries d \
+             JOIN outbox_events e ON e.id = d.event_id \
+             JOIN webhook_endpoints w ON w.id = d.endpoint_id \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.lease_until < $1 \
+             AND NOT EXISTS (SELECT 1 FROM outbox_deliveries p WHERE p.endpoint_id = d.endpoint_id \
+                 AND p.order_key = d.order_key AND p.status = 'pending' AND p.order_seq < d.order_seq) \
+             ORDER BY d.next_attempt_at, d.created_at LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DueDelivery {
+                    id: col_str(row, "id")?,
+                    event_id: col_str(row, "event_id")?,
+                    event_type: col_str(row, "event_type")?,
+                    payload: col_str(row, "payload")?,
+                    created_at_ms: col_i64(row, "created_at")?,
+                    attempts: col_i64(row, "attempts")?,
+                    retry_since_ms: col_i64(row, "retry_since")?,
+                    endpoint_id: col_str(row, "endpoint_id")?,
+                    endpoint_kind: kind_from_str(&col_str(row, "kind")?),
+                    endpoint_name: col_str(row, "name")?,
+                    channel_id: col_str(row, "channel_id")?,
+                    url: col_str(row, "url")?,
+                    secret: col_str(row, "secret")?,
+                    conversation_id: col_opt_str(row, "conversation_id")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Takes the delivery until `lease_until_ms`; false if another worker holds it or it is no
+    /// longer pending.
+    pub async fn lease_delivery(&self, id: &str, now_ms: i64, lease_until_ms: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox_deliveries SET lease_until = $1 \
+             WHERE id = $2 AND status = 'pending' AND lease_until < $3",
+        )
+        .bind(lease_until_ms)
+        .bind(id)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records an attempt and releases the lease.
+    pub async fn record_attempt(&self, id: &str, outcome: &Outcome, now_ms: i64) -> Result<()> {
+        let query = match outcome {
+            Outcome::Delivered { status } => sqlx::query(
+                "UPDATE outbox_deliveries SET status = 'delivered', attempts = attempts + 1, \
+                 last_attempt_at = $1, delivered_at = $1, last_status = $2, last_error = NULL, \
+                 lease_until = 0 WHERE id = $3",
+            )
+            .bind(now_ms)
+            .bind(*status)
+            .bind(id),
+            Outcome::Failed {
+                status,
+                error,
+                retry_at_ms,
+            } => sqlx::query(
+                "UPDATE outbox_deliveries SET status = $1, attempts = attempts + 1, \
+                 last_attempt_at = $2, last_status = $3, last_error = $4, next_attempt_at = $5, \
+                 lease_until = 0 WHERE id = $6",
+            )
+            .bind(if retry_at_ms.is_some() {
+                "pending"
+            } else {
+                "failed"
+            })
+            .bind(now_ms)
+            .bind(*status)
+            .bind(error.as_str())
+            .bind(retry_at_ms.unwrap_or(now_ms))
+            .bind(id),
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The endpoint's deliveries, newest first, before the cursor `(created_at, id)`.
+    pub async fn deliveries(
+        &self,
+        endpoint_id: &str,
+        before: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<(i64, DeliveryView)>> {
+        let (before_at, before_id) = before.unwrap_or((i64::MAX, String::new()));
+        let sql = format!(
+            "{DELIVERY_SELECT} WHERE d.endpoint_id = $1 \
+             AND (d.created_at < $2 OR (d.created_at = $2 AND d.id < $3)) ORDER BY d.created_at DESC, d.id DESC LIMIT $4"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(endpoint_id)
+            .bind(before_at)
+            .bind(before_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((col_i64(row, "created_at")?, delivery_from_row(row)?)))
+            .collect()
+    }
+
+    /// Sends the delivery again, whatever became of it: pending from now, retried afresh.
+    /// None if the endpoint has no such delivery.
+    pub async fn replay_delivery(
+        &self,
+        endpoint_id: &str,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<Option<DeliveryView>> {
+        let done = sqlx::query(
+            "UPDATE outbox_deliveries SET status = 'pending', next_attempt_at = $1, retry_since = $1, \
+             lease_until = 0 WHERE id = $2 AND endpoint_id = $3",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .bind(endpoint_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.outbox_ready.notify_one();
+        let sql = format!("{DELIVERY_SELECT} WHERE d.id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_one(&self.pool).await?;
+        delivery_from_row(&row).map(Some)
+    }
+
+    /// Wakes the delivery worker: something was just enqueued.
+    pub fn outbox_ready(&self) -> &tokio::sync::Notify {
+        &self.outbox_ready
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_receive_what_their_kind_and_filter_say() {
+        let all: Vec<String> = vec![];
+        let closed_only = vec!["conversation.closed".to_owned()];
+        let webhook = EndpointKind::Webhook;
+        let agents = Some(Handler::Agents);
+        assert!(receives(webhook, &all, "message.created", agents, true));
+        assert!(receives(
+            webhook,
+            &all,
+            "visitor.session_ended",
+            None,
+            false
+        ));
+        assert!(!receives(webhook, &all, HANDED_OVER_EVENT, agents, false));
+        assert!(!receives(
+            webhook,
+            &closed_only,
+            "message.created",
+            agents,
+            true
+        ));
+        assert!(receives(
+            webhook,
+            &closed_only,
+            "conversation.closed",
+            agents,
+            false
+        ));
+
+        let bot = EndpointKind::Bot;
+        assert!(receives(
+            bot,
+            &all,
+            "message.created",
+            Some(Handler::Bot),
+            true
+        ));
+        assert!(!receives(
+            bot,
+            &all,
+            "message.created",
+            Some(Handler::Bot),
+            false
+        ));
+        assert!(!receives(bot, &all, "message.created", agents, true));
+        assert!(!receives(
+            bot,
+            &all,
+            "conversation.created",
+            Some(Handler::Bot),
+            false
+        ));
+
+        let desk = EndpointKind::Desk;
+        let at_desk = Some(Handler::Desk);
+        assert!(receives(desk, &all, "message.created", at_desk, true));
+        assert!(!receives(desk, &all, "message.created", at_desk, false));
+        assert!(receives(desk, &all, HANDED_OVER_EVENT, at_desk, false));
+        assert!(receives(desk, &all, "conversation.closed", at_desk, false));
+        assert!(!receives(
+            desk,
+            &all,
+            "message.created",
+            Some(Handler::Bot),
+            true
+        ));
+    }
+}

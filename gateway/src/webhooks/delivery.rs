@@ -1,0 +1,298 @@
+//! The delivery worker: sends what the outbox holds, at least once, in order per conversation.
+//!
+//! Each gateway runs one. It wakes when a commit enqueued deliveries and polls besides (for
+//! retries coming due, and for deliveries another gateway enqueued or left behind when it
+//! died). A delivery is leased before it is sent, so two workers do not send it at once; a
+//! failure is retried with exponential backoff and jitter until `webhook_retry_for_secs`, then
+//! marked failed. A bot's answer to a delivery is applied before the delivery counts as done.
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use protocol::{BotReply, BotResponse, EndpointKind, Handler};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+use super::{check_target, is_private, sign};
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::now_ms;
+use crate::store::{DueDelivery, Outcome, ReplyAuthor};
+
+/// How often the worker looks for due deliveries when nothing woke it.
+const POLL: Duration = Duration::from_millis(500);
+/// Deliveries in flight at once per gateway.
+const IN_FLIGHT: usize = 16;
+/// A lease outlives the request's timeout by this much, so it never lapses mid-attempt.
+const LEASE_MARGIN_MS: i64 = 30_000;
+/// The most of a receiver's answer read: a bot's replies, or the start of an error page.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+/// The part of an error body kept in the delivery log.
+const MAX_ERROR_CHARS: usize = 300;
+
+/// Runs until the gateway stops.
+pub async fn run(state: AppState) {
+    let client = match client(&state) {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!(error = %e, "webhook delivery disabled: no HTTP client");
+            return;
+        }
+    };
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    loop {
+        if let Err(e) = send_due(&state, &client, &slots).await {
+            tracing::warn!(error = %e, "webhook outbox poll failed");
+        }
+        tokio::select! {
+            () = state.store.outbox_ready().notified() => {}
+            () = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+async fn send_due(
+    state: &AppState,
+    client: &reqwest::Client,
+    slots: &Arc<Semaphore>,
+) -> Result<()> {
+    let free = i64::try_from(slots.available_permits()).unwrap_or(0);
+    if free == 0 {
+        return Ok(());
+    }
+    let now = now_ms();
+    let lease_until = now
+        + i64::try_from(state.config.webhook_timeout_ms).unwrap_or(i64::MAX / 2)
+        + LEASE_MARGIN_MS;
+    for due in state.store.due_deliveries(now, free).await? {
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            break;
+        };
+        if !state
+            .store
+            .lease_delivery(&due.id, now, lease_until)
+            .await?
+        {
+            continue;
+        }
+        let state = state.clone();
+        let client = client.clone();
+        tokio::spawn(async move {
+            let outcome = attempt(&state, &client, &due).await;
+            if let Err(e) = state
+                .store
+                .record_attempt(&due.id, &outcome, now_ms())
+                .await
+            {
+                // The lease runs out and the delivery is sent again: at least once.
+                tracing::warn!(error = %e, delivery = %due.id, "recording a delivery attempt failed");
+            }
+            drop(slot);
+            // The next delivery in this one's order may be due now.
+            state.store.outbox_ready().notify_one();
+        });
+    }
+    Ok(())
+}
+
+/// The client deliveries go out with: the configured timeout, no redirects (a redirect could
+/// point anywhere), and unless private targets are allowed, a resolver that refuses names
+/// resolving to private addresses at connect time, so DNS cannot be switched after the check.
+fn client(state: &AppState) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("livechat-gateway/", env!("CARGO_PKG_VERSION")))
+        .timeout(Duration::from_millis(state.config.webhook_timeout_ms))
+        .redirect(reqwest::redirect::Policy::none());
+    if !state.config.webhooks_allow_private {
+        builder = builder.dns_resolver(Arc::new(PublicOnly));
+    }
+    builder
+        .build()
+        .map_err(|e| Error::Internal(format!("webhook http client: {e}")))
+}
+
+struct PublicOnly;
+
+impl Resolve for PublicOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if let Some(private) = addrs.iter().find(|a| is_private(a.ip())) {
+                return Err(
+                    format!("{host} resolves to a private address ({})", private.ip()).into(),
+                );
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// One attempt, ending in what to record.
+async fn attempt(state: &AppState, client: &reqwest::Client, due: &DueDelivery) -> Outcome {
+    let now = now_ms();
+    let failed = |status: Option<i64>, error: String| Outcome::Failed {
+        status,
+        error,
+        retry_at_ms: retry_at(state, due, now),
+    };
+    if let Err(problem) = check_target(&due.url, state.config.webhooks_allow_private).await {
+        return failed(None, format!("target refused: {problem}"));
+    }
+    let timestamp = now / 1000;
+    let signature = match sign(&due.secret, &due.event_id, timestamp, &due.payload) {
+        Ok(signature) => signature,
+        Err(e) => return failed(None, e.to_string()),
+    };
+    let sent = client
+        .post(&due.url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &due.event_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(due.payload.clone())
+        .send()
+        .await;
+    let mut response = match sent {
+        Ok(response) => response,
+        Err(e) => return failed(None, describe(e)),
+    };
+    let status = i64::from(response.status().as_u16());
+    let body = read_limited(&mut response).await;
+    if !response.status().is_success() {
+        let excerpt: String = String::from_utf8_lossy(&body)
+            .chars()
+            .take(MAX_ERROR_CHARS)
+            .collect();
+        return failed(Some(status), format!("HTTP {status}: {excerpt}"));
+    }
+    if due.endpoint_kind == EndpointKind::Bot {
+        if let Err(problem) = apply_bot_response(state, due, &body).await {
+            return failed(Some(status), problem);
+        }
+    }
+    Outcome::Delivered { status }
+}
+
+/// The reason a request failed, without the URL (which can carry a token in its query).
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    if e.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        // The chain down to the root cause: "connection refused" is what the log reader needs.
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+}
+
+async fn read_limited(response: &mut reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_RESPONSE_BYTES {
+            body.truncate(MAX_RESPONSE_BYTES);
+            break;
+        }
+    }
+    body
+}
+
+/// When to try again, or None to give up.
+fn retry_at(state: &AppState, due: &DueDelivery, now: i64) -> Option<i64> {
+    let config = &state.config;
+    let retry_at = now
+        + backoff_ms(
+            due.attempts + 1,
+            config.webhook_retry_base_ms,
+            config.webhook_retry_max_ms,
+            OsRng.next_u32(),
+        );
+    let give_up_at = due.retry_since_ms
+        + i64::try_from(config.webhook_retry_for_secs.saturating_mul(1000)).unwrap_or(i64::MAX / 2);
+    (retry_at <= give_up_at).then_some(retry_at)
+}
+
+/// The wait after the `attempt`-th failure: `base · 2^(attempt-1)`, capped at `max`, of which
+/// the upper half is random ("equal jitter"), so receivers coming back up are not hit by every
+/// retry at once and the wait still grows.
+pub fn backoff_ms(attempt: i64, base_ms: u64, max_ms: u64, random: u32) -> i64 {
+    let doublings = u32::try_from(attempt.saturating_sub(1).clamp(0, 40)).unwrap_or(40);
+    let full = base_ms.saturating_mul(1u64 << doublings).min(max_ms);
+    let half = full / 2;
+    let jitter = if half == 0 {
+        0
+    } else {
+        u64::from(random) % (half + 1)
+    };
+    i64::try_from(full - half + jitter).unwrap_or(i64::MAX)
+}
+
+/// Stores the bot's messages (each once, however often the delivery is retried) and performs
+/// its hand-over, while the bot still handles the conversation.
+async fn apply_bot_response(
+    state: &AppState,
+    due: &DueDelivery,
+    body: &[u8],
+) -> std::result::Result<(), String> {
+    let response: BotResponse = if body.iter().all(u8::is_ascii_whitespace) {
+        BotResponse::default()
+    } else {
+        serde_json::from_slice(body).map_err(|e| format!("the bot's answer is not valid: {e}"))?
+    };
+    let Some(conversation_id) = &due.conversation_id else {
+        return Ok(());
+    };
+    let handled_by_bot = state
+        .store
+        .conversation(conversation_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some_and(|c| c.handler == Handler::Bot);
+    if !handled_by_bot {
+        return Ok(());
+    }
+    for (i, reply) in response.replies.iter().enumerate() {
+        let applied = match reply {
+            BotReply::Message { text } => crate::conversations::post_reply(
+                state,
+                ReplyAuthor::Bot(&due.endpoint_name),
+                conversation_id,
+                &format!("bot-{}-{i}", due.event_id),
+                text,
+            )
+            .await
+            .map(drop),
+            BotReply::Switch { note } => {
+                crate::conversations::hand_over(state, conversation_id, note.as_deref()).await
+            }
+        };
+        applied.map_err(|e| format!("the bot's reply {i} was refused: {e}"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_in_its_upper_half_and_stays_capped() {
+        for attempt in 1..=6 {
+            let full = 1000i64 << (attempt - 1);
+            let low = backoff_ms(attempt, 1000, 3_600_000, 0);
+            let high = backoff_ms(attempt, 1000, 3_600_000, u32::MAX);
+            assert_eq!(low, full - full / 2, "attempt {attempt}");
+            assert!(high >= low && high <= full, "attempt {attempt}: {high}");
+        }
+        assert!(backoff_ms(60, 1000, 3_600_000, u32::MAX) <= 3_600_000);
+        assert!(backoff_ms(60, 1000, 3_600_000, 0) >= 1_800_000);
+        assert_eq!(backoff_ms(1, 0, 1000, 7), 0);
+    }
+}

@@ -1,0 +1,193 @@
+//! What crosses the gateway's edge to other systems: webhook deliveries and their log, the
+//! conversations REST API, a bot's replies and an external desk's inbound calls.
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{ChatMessage, ConversationSummary};
+
+/// The events a webhook endpoint can subscribe to.
+pub const WEBHOOK_EVENTS: [&str; 5] = [
+    "conversation.created",
+    "message.created",
+    "conversation.assigned",
+    "conversation.closed",
+    "visitor.session_ended",
+];
+
+/// Sent to a desk endpoint when a bot hands a conversation over to it, with the transcript.
+pub const HANDED_OVER_EVENT: &str = "conversation.handed_over";
+
+/// What an endpoint is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointKind {
+    /// Receives the events it subscribed to.
+    #[default]
+    Webhook,
+    /// Sees each visitor message first and answers with [`BotResponse`]; at most one per channel.
+    Bot,
+    /// An external operator desk: receives the visitor's messages of the conversations it
+    /// handles and answers through the channel's inbound URL; at most one per channel.
+    Desk,
+}
+
+/// `POST /v1/channels/{id}/webhooks`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NewWebhookEndpoint {
+    pub url: String,
+    /// Some of [`WEBHOOK_EVENTS`]; empty: all of them. Bots and desks get their own events.
+    pub events: Vec<String>,
+    pub kind: EndpointKind,
+    /// The name the visitor sees on a bot's or desk's messages (default "Assistant" or "Support").
+    pub name: String,
+}
+
+/// A webhook endpoint, with the secret its receiver verifies signatures with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookEndpointView {
+    pub id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    /// `whsec_…`, as Standard Webhooks verifiers take it.
+    pub secret: String,
+    #[serde(default)]
+    pub kind: EndpointKind,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// The body of every delivery: `{"type", "timestamp", "data"}` as Standard Webhooks suggests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookPayload {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// RFC 3339, UTC.
+    pub timestamp: String,
+    pub data: WebhookData,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WebhookData {
+    pub channel_id: String,
+    /// The conversation as it is right after the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<ConversationSummary>,
+    /// `message.created`: the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<ChatMessage>,
+    /// `conversation.handed_over`: every message so far, oldest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<Vec<ChatMessage>>,
+    /// `visitor.session_ended`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<EndedSession>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedSession {
+    pub session_id: String,
+    pub visitor_id: String,
+    /// `inactive`: no visitor activity for the channel's timeout.
+    pub reason: String,
+}
+
+/// One event's delivery to one endpoint: the delivery log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub id: String,
+    /// The `webhook-id` header: the same on every attempt and replay.
+    pub event_id: String,
+    pub event_type: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub created_at_ms: i64,
+    pub last_attempt_at_ms: Option<i64>,
+    /// The receiver's HTTP status at the last attempt, if it answered.
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    /// When it is tried next, while pending.
+    pub next_attempt_at_ms: Option<i64>,
+    pub delivered_at_ms: Option<i64>,
+}
+
+/// `GET /v1/channels/{id}/webhooks/{endpoint_id}/deliveries`: newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryPage {
+    pub deliveries: Vec<DeliveryView>,
+    /// Pass as `cursor` for the next (older) page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// What a bot endpoint answers to a visitor's message.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BotResponse {
+    #[serde(default)]
+    pub replies: Vec<BotReply>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BotReply {
+    /// A message to the visitor.
+    Message { text: String },
+    /// Hand the conversation to humans: the channel's desk if it has one, else its queue. The
+    /// note is for the agents who take it over.
+    Switch {
+        #[serde(default)]
+        note: Option<String>,
+    },
+}
+
+/// `POST /v1/channels/{id}/inbound`: an external desk acting on a conversation it handles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DeskAction {
+    /// A desk agent's answer. `client_id` makes a retried call store it once.
+    Message {
+        conversation_id: String,
+        client_id: String,
+        text: String,
+        /// The desk agent's name, shown to the visitor.
+        author_name: String,
+    },
+    Close {
+        conversation_id: String,
+    },
+}
+
+/// `GET /v1/channels/{id}/conversations`: oldest first by creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationPage {
+    pub conversations: Vec<ConversationSummary>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /v1/channels/{id}/conversations/{conversation_id}`: the conversation and its messages
+/// after `after_seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationTranscript {
+    pub conversation: ConversationSummary,
+    pub messages: Vec<ChatMessage>,
+    /// Pass as `after_seq` for more; absent when these are the last.
+    pub next_after_seq: Option<i64>,
+}
+
+/// `POST /v1/channels/{id}/conversations/{conversation_id}/messages`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiAgentMessage {
+    /// Who writes: required with the channel secret; an admin writes as themselves by default.
+    #[serde(default)]
+    pub agent_id: Option<String>,
+    /// The caller's id for this message: a retry with the same one stores it once.
+    pub client_id: String,
+    pub text: String,
+}
+
+/// `POST /v1/channels/{id}/conversations/{conversation_id}/assign`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignRequest {
+    pub agent_id: String,
+}
