@@ -1,7 +1,7 @@
 //! The harness for the end-to-end tests in `tests/tests/`: a real gateway on port 0 with a
 //! temporary SQLite database ([`TestGateway`]), socket and HTTP clients that speak to it as the
 //! widget and the console do ([`client`]), and a small WebDriver client for headless Chromium
-//! ([`browser`]), and a local captcha provider ([`provider`]).
+//! ([`browser`]), a local captcha provider ([`provider`]) and a webhook receiver ([`receiver`]).
 //!
 //! Run everything with `cargo xtask test`, which builds the widget first.
 
@@ -9,6 +9,7 @@ pub mod browser;
 pub mod client;
 pub mod postgres;
 pub mod provider;
+pub mod receiver;
 
 use gateway::app::AppState;
 use gateway::config::Config;

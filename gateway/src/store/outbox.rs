@@ -320,7 +320,7 @@ impl Store {
         let query = match outcome {
             Outcome::Delivered { status } => sqlx::query(
                 "UPDATE outbox_deliveries SET status = 'delivered', attempts = attempts + 1, \
-                 last_attempt_at = $1, delivered_at = $1, last_status = $2, last_error = NULL, \
+                 last_attempt_at = $1, delivered_at = $1, last_status = $2, \
                  lease_until = 0 WHERE id = $3",
             )
             .bind(now_ms)

@@ -7,6 +7,7 @@ mod canned;
 mod captcha;
 mod chat;
 mod contacts;
+mod deliveries;
 mod inactivity;
 mod limits;
 mod postgres;
