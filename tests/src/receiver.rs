@@ -233,7 +233,11 @@ async fn receive(
     let payload: Value = serde_json::from_slice(&body).expect("JSON payload");
     let answer = (shared.answer)(&payload);
     let id = headers["webhook-id"].to_str().unwrap().to_owned();
-    shared.accepted.lock().unwrap().push(Delivery { id, payload });
+    shared
+        .accepted
+        .lock()
+        .unwrap()
+        .push(Delivery { id, payload });
     shared.arrived.notify_waiters();
     (StatusCode::OK, Json(answer))
 }

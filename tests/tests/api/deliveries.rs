@@ -92,7 +92,14 @@ async fn every_event_arrives_signed_once_and_in_order_despite_failures_and_a_res
     socket.say("a2", "Anyone there?").await;
     socket.say("a3", "About my order").await;
     drop(socket);
-    let agent = call(&gw, &agent_login(&gw).await, Method::GET, "/v1/agent/me", None).await;
+    let agent = call(
+        &gw,
+        &agent_login(&gw).await,
+        Method::GET,
+        "/v1/agent/me",
+        None,
+    )
+    .await;
     let base = format!("/v1/channels/{}/conversations/{conversation_a}", channel.id);
     for (action, body) in [
         ("assign", json!({"agent_id": agent.body["id"]})),
@@ -114,7 +121,8 @@ async fn every_event_arrives_signed_once_and_in_order_despite_failures_and_a_res
     }
 
     // Conversation B: one message, then the visitor goes quiet and the session ends.
-    gw.edit_demo_channel(|c| c.inactivity_timeout_secs = 1).await;
+    gw.edit_demo_channel(|c| c.inactivity_timeout_secs = 1)
+        .await;
     let b = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut socket = b.connect(&gw, None).await;
     let (conversation_b, _) = socket.say("b1", "Quick question").await;

@@ -9,6 +9,7 @@ mod chat;
 mod contacts;
 mod deliveries;
 mod inactivity;
+mod integrations;
 mod limits;
 mod postgres;
 mod routing;
