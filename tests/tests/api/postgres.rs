@@ -160,3 +160,104 @@ async fn the_whole_flow_runs_on_postgresql() {
     gw.state.store.close().await;
     db.drop().await;
 }
+
+/// The outbox, the delivery worker's queries and the REST API's filters on PostgreSQL.
+#[tokio::test]
+async fn webhooks_and_the_rest_api_run_on_postgresql() {
+    let Some(db) = ScratchDatabase::create().await else {
+        return;
+    };
+    let url = db.url.clone();
+    let gw = TestGateway::spawn_with(move |c| {
+        c.database_url = url;
+        c.webhooks_allow_private = true;
+        c.webhook_retry_base_ms = 50;
+    })
+    .await;
+    let channel = gw.demo_channel().await;
+    let receiver = tests::receiver::Receiver::start().await;
+    let endpoint = crate::deliveries::register(&gw, &receiver, json!({})).await;
+    receiver.fail_next([tests::receiver::Failure::Status(500)]);
+    gw.edit_demo_channel(|c| c.inactivity_timeout_secs = 1)
+        .await;
+
+    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let mut socket = visitor.connect(&gw, None).await;
+    let (conversation, _) = socket.say("m1", "Hello").await;
+    socket.say("m2", "Still there?").await;
+    socket
+        .recv_until(|f: &protocol::VisitorServerFrame| {
+            matches!(f, protocol::VisitorServerFrame::SessionEnded { .. })
+        })
+        .await;
+    let base = format!("/v1/channels/{}/conversations", channel.id);
+    let open = call(
+        &gw,
+        &channel.secret,
+        Method::GET,
+        &format!("{base}?status=waiting&limit=1"),
+        None,
+    )
+    .await;
+    assert_eq!(open.body["conversations"][0]["id"], conversation.as_str());
+    let next = open.body["next_cursor"].as_str().unwrap();
+    let rest = call(
+        &gw,
+        &channel.secret,
+        Method::GET,
+        &format!("{base}?cursor={next}"),
+        None,
+    )
+    .await;
+    assert_eq!(rest.body["conversations"], json!([]));
+    let closed = call(
+        &gw,
+        &channel.secret,
+        Method::POST,
+        &format!("{base}/{conversation}/close"),
+        None,
+    )
+    .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+
+    let accepted = receiver
+        .wait_for(5, std::time::Duration::from_secs(20))
+        .await;
+    let types: Vec<&str> = accepted.iter().map(|d| d.event_type()).collect();
+    assert_eq!(
+        types,
+        [
+            "conversation.created",
+            "message.created",
+            "message.created",
+            "visitor.session_ended",
+            "conversation.closed"
+        ]
+    );
+    assert_eq!(receiver.forged(), 0);
+    let log = call(
+        &gw,
+        &channel.secret,
+        Method::GET,
+        &format!("/v1/channels/{}/webhooks/{endpoint}/deliveries", channel.id),
+        None,
+    )
+    .await;
+    let log = log.body["deliveries"].as_array().unwrap().clone();
+    assert_eq!(log.len(), 5);
+    assert!(log.iter().all(|d| d["status"] == "delivered"));
+    let replay = format!(
+        "/v1/channels/{}/webhooks/{endpoint}/deliveries/{}/replay",
+        channel.id,
+        log[0]["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        call(&gw, &channel.secret, Method::POST, &replay, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    receiver
+        .wait_for(6, std::time::Duration::from_secs(20))
+        .await;
+}
