@@ -16,8 +16,8 @@ use crate::presence::Connections;
 use crate::store::Store;
 use crate::tokens::{random_token, Signer};
 use crate::{
-    agents, assets, canned, channels, contacts, conversations, demo, queues, rules, sessions,
-    webhooks,
+    agents, assets, canned, channels, contacts, conversations, demo, openapi, queues, rules,
+    sessions, webhooks,
 };
 
 #[derive(Clone)]
@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks::router())
         .merge(channels::admin::router())
         .merge(rules::api::router())
+        .merge(openapi::router())
         .merge(assets::router(&state))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(|| async { Error::NotFound })

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod hub;
 pub mod limits;
+pub mod openapi;
 pub mod pagination;
 pub mod presence;
 pub mod queues;

@@ -11,6 +11,7 @@ mod deliveries;
 mod inactivity;
 mod integrations;
 mod limits;
+mod openapi;
 mod postgres;
 mod routing;
 mod visibility;

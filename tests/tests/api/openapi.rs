@@ -1,0 +1,169 @@
+//! The OpenAPI document against the running gateway: every documented operation is routed (and
+//! its path refuses an undocumented method with 405, which only a routed path does), and real
+//! responses have exactly the documented properties.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use tests::client::{agent_login, call, Visitor};
+use tests::receiver::Receiver;
+use tests::{TestGateway, SITE_ORIGIN};
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+#[tokio::test]
+async fn every_documented_operation_is_served() {
+    let gw = TestGateway::spawn().await;
+    let served = reqwest::get(gw.url("/openapi.json")).await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    let doc: Value = served.json().await.unwrap();
+    assert_eq!(doc, gateway::openapi::document());
+    let page = reqwest::get(gw.url("/api")).await.unwrap();
+    assert!(page.text().await.unwrap().contains("/openapi.json"));
+
+    let client = reqwest::Client::new();
+    let mut checked = 0;
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        let concrete: String = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "x" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let url = gw.url(&concrete);
+        for method in METHODS {
+            let documented = operations.get(method).is_some();
+            let status = client
+                .request(method.to_uppercase().parse().unwrap(), &url)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            if documented {
+                assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+                checked += 1;
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path}: its path is routed for other methods only"
+                );
+            }
+        }
+    }
+    assert_eq!(checked, gateway::openapi::OPERATIONS.len());
+}
+
+/// Checks that `value` has exactly the properties `schema` documents (required ones present,
+/// no others), recursively through references, arrays and nested objects.
+fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.rsplit('/').next().unwrap();
+        return conforms(doc, &doc["components"]["schemas"][name], value, at);
+    }
+    if value.is_null() {
+        return;
+    }
+    if let Some(properties) = schema["properties"].as_object() {
+        let object = value.as_object().unwrap_or_else(|| panic!("{at}: {value}"));
+        for required in schema["required"].as_array().unwrap() {
+            let name = required.as_str().unwrap();
+            assert!(object.contains_key(name), "{at}: {name} is missing");
+        }
+        for (name, field) in object {
+            let documented = properties
+                .get(name)
+                .unwrap_or_else(|| panic!("{at}: {name} is not documented"));
+            conforms(doc, documented, field, &format!("{at}.{name}"));
+        }
+    } else if schema["type"] == "array" {
+        for (i, item) in value.as_array().unwrap().iter().enumerate() {
+            conforms(doc, &schema["items"], item, &format!("{at}[{i}]"));
+        }
+    }
+}
+
+fn response_schema(doc: &Value, method: &str, path: &str, status: &str) -> Value {
+    doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"].clone()
+}
+
+#[tokio::test]
+async fn the_integration_responses_have_exactly_the_documented_properties() {
+    let gw = TestGateway::spawn_with(|c| c.webhooks_allow_private = true).await;
+    let doc = gateway::openapi::document();
+    let channel = gw.demo_channel().await;
+    let receiver = Receiver::start().await;
+    let endpoint = crate::deliveries::register(&gw, &receiver, json!({})).await;
+    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let mut socket = visitor.connect(&gw, None).await;
+    let (conversation, _) = socket.say("m1", "Hello").await;
+    let delivered = receiver
+        .wait_for(1, std::time::Duration::from_secs(20))
+        .await;
+    let admin = agent_login(&gw).await;
+
+    let base = format!("/v1/channels/{}", channel.id);
+    let cases = [
+        (
+            "get",
+            "/v1/channels/{id}/conversations",
+            format!("{base}/conversations"),
+            None,
+        ),
+        (
+            "get",
+            "/v1/channels/{id}/conversations/{conversation_id}",
+            format!("{base}/conversations/{conversation}"),
+            None,
+        ),
+        (
+            "post",
+            "/v1/channels/{id}/conversations/{conversation_id}/messages",
+            format!("{base}/conversations/{conversation}/messages"),
+            Some(json!({"client_id": "a1", "text": "Hi"})),
+        ),
+        (
+            "get",
+            "/v1/channels/{id}/webhooks",
+            format!("{base}/webhooks"),
+            None,
+        ),
+        (
+            "get",
+            "/v1/channels/{id}/webhooks/{endpoint_id}/deliveries",
+            format!("{base}/webhooks/{endpoint}/deliveries"),
+            None,
+        ),
+        (
+            "post",
+            "/v1/channels/{id}/conversations/{conversation_id}/close",
+            format!("{base}/conversations/{conversation}/close"),
+            None,
+        ),
+    ];
+    for (method, documented, path, body) in cases {
+        let answer = call(&gw, &admin, method.to_uppercase().parse::<Method>().unwrap(), &path, body).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);
+        let schema = response_schema(&doc, method, documented, "200");
+        conforms(&doc, &schema, &answer.body, documented);
+    }
+    // The refusals too, and the webhook payload the receiver got.
+    let refused = call(
+        &gw,
+        &admin,
+        Method::GET,
+        &format!("{base}/conversations?limit=0"),
+        None,
+    )
+    .await;
+    conforms(
+        &doc,
+        &json!({"$ref": "#/components/schemas/Error"}),
+        &refused.body,
+        "error",
+    );
+    conforms(
+        &doc,
+        &json!({"$ref": "#/components/schemas/WebhookPayload"}),
+        &delivered[0].payload,
+        "payload",
+    );
+}
