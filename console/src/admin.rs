@@ -119,6 +119,7 @@ pub fn channels_page() -> impl IntoView {
             </section>
             {error_box(page)}
             {move || page.open.get().map(|c| detail(page, c))}
+            {move || page.open.get().map(|c| crate::integrations::integrations(c.id))}
             {canned_admin()}
         </div>
     }

@@ -5,12 +5,14 @@
 //! - [`views`]: login, inbox list and conversation thread;
 //! - [`details`]: the visitor and their contact beside the conversation;
 //! - [`admin`]: the Channels page for admins;
-//! - [`rules`]: a channel's visibility rules, override and live preview.
+//! - [`rules`]: a channel's visibility rules, override and live preview;
+//! - [`integrations`]: a channel's webhook, bot and desk endpoints and their delivery logs.
 
 mod admin;
 mod desk;
 mod details;
 mod inbox;
+mod integrations;
 mod rules;
 mod views;
 
