@@ -50,16 +50,16 @@ pub struct Operation {
     pub response: &'static str,
 }
 
+/// `io`: the request body's schema, the success status and its body's schema.
 const fn op(
     method: &'static str,
     path: &'static str,
     tag: &'static str,
     summary: &'static str,
     auth: Auth,
-    request: &'static str,
-    status: u16,
-    response: &'static str,
+    io: (&'static str, u16, &'static str),
 ) -> Operation {
+    let (request, status, response) = io;
     Operation {
         method,
         path,
@@ -92,7 +92,7 @@ pub const OPERATIONS: &[Operation] = &[
         ],
         ..op("get", "/v1/channels/{id}/conversations", "Conversations",
             "List the channel's conversations, oldest created first. Paging never returns one twice, whatever is created meanwhile.",
-            ChannelOrAdmin, "", 200, "ConversationPage")
+            ChannelOrAdmin, ("", 200, "ConversationPage"))
     },
     Operation {
         query: &[
@@ -101,49 +101,49 @@ pub const OPERATIONS: &[Operation] = &[
         ],
         ..op("get", "/v1/channels/{id}/conversations/{conversation_id}", "Conversations",
             "Read a conversation with its messages by seq.",
-            ChannelOrAdmin, "", 200, "ConversationTranscript")
+            ChannelOrAdmin, ("", 200, "ConversationTranscript"))
     },
     op("post", "/v1/channels/{id}/conversations/{conversation_id}/messages", "Conversations",
         "Answer the visitor as an agent. A retry with the same client_id stores the message once.",
-        ChannelOrAdmin, "ApiAgentMessage", 200, "ChatMessage"),
+        ChannelOrAdmin, ("ApiAgentMessage", 200, "ChatMessage")),
     op("post", "/v1/channels/{id}/conversations/{conversation_id}/assign", "Conversations",
-        "Give the conversation to an agent.", ChannelOrAdmin, "AssignRequest", 200, "ConversationSummary"),
+        "Give the conversation to an agent.", ChannelOrAdmin, ("AssignRequest", 200, "ConversationSummary")),
     op("post", "/v1/channels/{id}/conversations/{conversation_id}/transfer", "Conversations",
         "Hand the conversation to an agent or a queue, with a note for agents.",
-        ChannelOrAdmin, "TransferRequest", 200, "ConversationSummary"),
+        ChannelOrAdmin, ("TransferRequest", 200, "ConversationSummary")),
     op("post", "/v1/channels/{id}/conversations/{conversation_id}/close", "Conversations",
         "Close the conversation; the visitor writing again within the reopen window reopens it.",
-        ChannelOrAdmin, "", 200, "ConversationSummary"),
+        ChannelOrAdmin, ("", 200, "ConversationSummary")),
     op("post", "/v1/channels/{id}/inbound", "Conversations",
         "The channel's inbound URL: an external desk answers or closes a conversation it handles.",
-        ChannelOrAdmin, "DeskAction", 200, "ConversationSummary"),
+        ChannelOrAdmin, ("DeskAction", 200, "ConversationSummary")),
     // Webhooks.
     op("get", "/v1/channels/{id}/webhooks", "Webhooks", "List the channel's endpoints.",
-        ChannelOrAdmin, "", 200, "WebhookEndpointList"),
+        ChannelOrAdmin, ("", 200, "WebhookEndpointList")),
     op("post", "/v1/channels/{id}/webhooks", "Webhooks",
         "Register an endpoint (a webhook, the channel's bot or its external desk); the answer holds its signing secret.",
-        ChannelOrAdmin, "NewWebhookEndpoint", 201, "WebhookEndpoint"),
+        ChannelOrAdmin, ("NewWebhookEndpoint", 201, "WebhookEndpoint")),
     op("delete", "/v1/channels/{id}/webhooks/{endpoint_id}", "Webhooks",
-        "Delete an endpoint with its delivery log.", ChannelOrAdmin, "", 204, ""),
+        "Delete an endpoint with its delivery log.", ChannelOrAdmin, ("", 204, "")),
     Operation {
         query: &PAGE,
         ..op("get", "/v1/channels/{id}/webhooks/{endpoint_id}/deliveries", "Webhooks",
-            "The endpoint's delivery log, newest first.", ChannelOrAdmin, "", 200, "DeliveryPage")
+            "The endpoint's delivery log, newest first.", ChannelOrAdmin, ("", 200, "DeliveryPage"))
     },
     op("post", "/v1/channels/{id}/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay", "Webhooks",
-        "Send a delivery again, with the same webhook-id.", ChannelOrAdmin, "", 200, "Delivery"),
+        "Send a delivery again, with the same webhook-id.", ChannelOrAdmin, ("", 200, "Delivery")),
     // Visibility.
     op("get", "/v1/channels/{id}/rules", "Visibility", "The channel's visibility rules.",
-        ChannelOrAdmin, "", 200, "object"),
+        ChannelOrAdmin, ("", 200, "object")),
     op("put", "/v1/channels/{id}/rules", "Visibility", "Replace the visibility rules (validated whole).",
-        ChannelOrAdmin, "object", 200, "object"),
+        ChannelOrAdmin, ("object", 200, "object")),
     op("get", "/v1/channels/{id}/visibility", "Visibility", "The override and the decision now, with reasons.",
-        ChannelOrAdmin, "", 200, "object"),
+        ChannelOrAdmin, ("", 200, "object")),
     op("put", "/v1/channels/{id}/visibility", "Visibility", "Force the widget visible or hidden, optionally until a time.",
-        ChannelOrAdmin, "object", 200, "object"),
+        ChannelOrAdmin, ("object", 200, "object")),
     op("post", "/v1/channels/{id}/visibility/preview", "Visibility", "Decide unsaved rules for a sample visitor.",
-        ChannelOrAdmin, "object", 200, "object"),
-    op("get", "/v1/time-zones", "Visibility", "Time zone names for business hours.", Agent, "", 200, "object"),
+        ChannelOrAdmin, ("object", 200, "object")),
+    op("get", "/v1/time-zones", "Visibility", "Time zone names for business hours.", Agent, ("", 200, "object")),
     // The widget.
     Operation {
         query: &[
@@ -151,15 +151,15 @@ pub const OPERATIONS: &[Operation] = &[
             ("page", "the host page's URL"),
         ],
         ..op("get", "/v1/widget/{channel_key}", "Widget",
-            "Bootstrap: appearance, the visibility decision and a visit ticket.", Public, "", 200, "object")
+            "Bootstrap: appearance, the visibility decision and a visit ticket.", Public, ("", 200, "object"))
     },
     Operation {
         query: &[("ticket", "this page view's ticket"), ("page", "the host page's URL")],
         ..op("get", "/v1/widget/{channel_key}/visibility", "Widget",
-            "Decide again for the same page view; renews its ticket.", Public, "", 200, "object")
+            "Decide again for the same page view; renews its ticket.", Public, ("", 200, "object"))
     },
     op("post", "/v1/sessions", "Widget", "Open a chat session with a visit ticket (and a captcha token if required).",
-        Public, "object", 200, "object"),
+        Public, ("object", 200, "object")),
     Operation {
         query: &[
             ("token", "the session token"),
@@ -167,49 +167,49 @@ pub const OPERATIONS: &[Operation] = &[
             ("resume_after", "replay messages after this seq"),
         ],
         ..op("get", "/v1/visitor/ws", "Widget", "The visitor's WebSocket (JSON frames tagged by type).",
-            Public, "", 101, "")
+            Public, ("", 101, ""))
     },
     // Agents.
     op("post", "/v1/agent/login", "Agents", "Log in with email and password: a bearer token and a cookie.",
-        Public, "object", 200, "object"),
-    op("post", "/v1/agent/logout", "Agents", "End this login.", Agent, "", 204, ""),
-    op("get", "/v1/agent/me", "Agents", "The logged-in agent.", Agent, "", 200, "object"),
-    op("put", "/v1/agent/presence", "Agents", "Set online, away or offline.", Agent, "object", 200, "object"),
-    op("get", "/v1/agent/ws", "Agents", "The console's WebSocket: inbox, messages, typing.", Agent, "", 101, ""),
-    op("get", "/v1/team", "Agents", "Active agents and queues, for transfers.", Agent, "", 200, "object"),
-    op("post", "/v1/conversations/{id}/accept", "Agents", "Take a waiting conversation.", Agent, "", 200, "ConversationSummary"),
-    op("post", "/v1/conversations/{id}/close", "Agents", "Close a conversation.", Agent, "", 200, "ConversationSummary"),
-    op("post", "/v1/conversations/{id}/transfer", "Agents", "Transfer to an agent or a queue.", Agent, "TransferRequest", 200, "ConversationSummary"),
-    op("get", "/v1/conversations/{id}/events", "Agents", "Transfers, notes and closes, for agents.", Agent, "", 200, "object"),
+        Public, ("object", 200, "object")),
+    op("post", "/v1/agent/logout", "Agents", "End this login.", Agent, ("", 204, "")),
+    op("get", "/v1/agent/me", "Agents", "The logged-in agent.", Agent, ("", 200, "object")),
+    op("put", "/v1/agent/presence", "Agents", "Set online, away or offline.", Agent, ("object", 200, "object")),
+    op("get", "/v1/agent/ws", "Agents", "The console's WebSocket: inbox, messages, typing.", Agent, ("", 101, "")),
+    op("get", "/v1/team", "Agents", "Active agents and queues, for transfers.", Agent, ("", 200, "object")),
+    op("post", "/v1/conversations/{id}/accept", "Agents", "Take a waiting conversation.", Agent, ("", 200, "ConversationSummary")),
+    op("post", "/v1/conversations/{id}/close", "Agents", "Close a conversation.", Agent, ("", 200, "ConversationSummary")),
+    op("post", "/v1/conversations/{id}/transfer", "Agents", "Transfer to an agent or a queue.", Agent, ("TransferRequest", 200, "ConversationSummary")),
+    op("get", "/v1/conversations/{id}/events", "Agents", "Transfers, notes and closes, for agents.", Agent, ("", 200, "object")),
     op("post", "/v1/conversations/{id}/agent-link", "Agents", "A one-time link that logs an agent in on this conversation.",
-        ChannelOrAdmin, "object", 201, "object"),
-    op("get", "/join/{token}", "Agents", "The join link's page (a button; opening it does not use it).", Public, "", 200, ""),
-    op("post", "/join/{token}", "Agents", "Use the join link: logs in and opens the conversation.", Public, "", 303, ""),
-    op("get", "/v1/contacts/{id}", "Agents", "A contact with labels and every conversation.", ChannelOrAgent, "", 200, "object"),
-    op("put", "/v1/contacts/{id}", "Agents", "Set a contact's ids, email and names.", ChannelOrAdmin, "object", 200, "object"),
-    op("put", "/v1/contacts/{id}/labels/{label}", "Agents", "Label a contact.", ChannelOrAdmin, "", 200, "object"),
-    op("delete", "/v1/contacts/{id}/labels/{label}", "Agents", "Remove a label.", ChannelOrAdmin, "", 204, ""),
-    op("get", "/v1/canned-responses", "Agents", "Canned responses.", Agent, "", 200, "object"),
-    op("put", "/v1/canned-responses/{shortcut}", "Agents", "Save a canned response.", Admin, "object", 200, "object"),
-    op("delete", "/v1/canned-responses/{shortcut}", "Agents", "Delete a canned response.", Admin, "", 204, ""),
+        ChannelOrAdmin, ("object", 201, "object")),
+    op("get", "/join/{token}", "Agents", "The join link's page (a button; opening it does not use it).", Public, ("", 200, "")),
+    op("post", "/join/{token}", "Agents", "Use the join link: logs in and opens the conversation.", Public, ("", 303, "")),
+    op("get", "/v1/contacts/{id}", "Agents", "A contact with labels and every conversation.", ChannelOrAgent, ("", 200, "object")),
+    op("put", "/v1/contacts/{id}", "Agents", "Set a contact's ids, email and names.", ChannelOrAdmin, ("object", 200, "object")),
+    op("put", "/v1/contacts/{id}/labels/{label}", "Agents", "Label a contact.", ChannelOrAdmin, ("", 200, "object")),
+    op("delete", "/v1/contacts/{id}/labels/{label}", "Agents", "Remove a label.", ChannelOrAdmin, ("", 204, "")),
+    op("get", "/v1/canned-responses", "Agents", "Canned responses.", Agent, ("", 200, "object")),
+    op("put", "/v1/canned-responses/{shortcut}", "Agents", "Save a canned response.", Admin, ("object", 200, "object")),
+    op("delete", "/v1/canned-responses/{shortcut}", "Agents", "Delete a canned response.", Admin, ("", 204, "")),
     // Administration.
-    op("get", "/v1/admin/agents", "Admin", "Every agent with queues, presence and capacity.", Admin, "", 200, "object"),
+    op("get", "/v1/admin/agents", "Admin", "Every agent with queues, presence and capacity.", Admin, ("", 200, "object")),
     op("put", "/v1/admin/agents/external/{external_id}", "Admin",
-        "Create (201) or update (200) an agent by another system's id; fields left out are kept.", Admin, "object", 200, "object"),
-    op("get", "/v1/admin/queues", "Admin", "Queues.", Admin, "", 200, "object"),
-    op("post", "/v1/admin/queues", "Admin", "Create a queue.", Admin, "object", 201, "object"),
-    op("patch", "/v1/admin/queues/{id}", "Admin", "Edit a queue.", Admin, "object", 200, "object"),
-    op("get", "/v1/admin/channels", "Admin", "Channels.", Admin, "", 200, "object"),
-    op("post", "/v1/admin/channels", "Admin", "Create a channel.", Admin, "object", 201, "object"),
-    op("post", "/v1/admin/channels/delete", "Admin", "Delete channels, all or none.", Admin, "object", 200, "object"),
-    op("get", "/v1/admin/channels/{id}", "Admin", "A channel.", Admin, "", 200, "object"),
-    op("patch", "/v1/admin/channels/{id}", "Admin", "Edit a channel.", Admin, "object", 200, "object"),
-    op("delete", "/v1/admin/channels/{id}", "Admin", "Delete a channel.", Admin, "", 204, ""),
-    op("post", "/v1/admin/channels/{id}/rotate-secret", "Admin", "Replace the channel's secret.", Admin, "", 200, "object"),
+        "Create (201) or update (200) an agent by another system's id; fields left out are kept.", Admin, ("object", 200, "object")),
+    op("get", "/v1/admin/queues", "Admin", "Queues.", Admin, ("", 200, "object")),
+    op("post", "/v1/admin/queues", "Admin", "Create a queue.", Admin, ("object", 201, "object")),
+    op("patch", "/v1/admin/queues/{id}", "Admin", "Edit a queue.", Admin, ("object", 200, "object")),
+    op("get", "/v1/admin/channels", "Admin", "Channels.", Admin, ("", 200, "object")),
+    op("post", "/v1/admin/channels", "Admin", "Create a channel.", Admin, ("object", 201, "object")),
+    op("post", "/v1/admin/channels/delete", "Admin", "Delete channels, all or none.", Admin, ("object", 200, "object")),
+    op("get", "/v1/admin/channels/{id}", "Admin", "A channel.", Admin, ("", 200, "object")),
+    op("patch", "/v1/admin/channels/{id}", "Admin", "Edit a channel.", Admin, ("object", 200, "object")),
+    op("delete", "/v1/admin/channels/{id}", "Admin", "Delete a channel.", Admin, ("", 204, "")),
+    op("post", "/v1/admin/channels/{id}/rotate-secret", "Admin", "Replace the channel's secret.", Admin, ("", 200, "object")),
     // The service.
-    op("get", "/healthz", "Service", "Liveness.", Public, "", 200, ""),
-    op("get", "/openapi.json", "Service", "This document.", Public, "", 200, "object"),
-    op("get", "/api", "Service", "This document as a page.", Public, "", 200, ""),
+    op("get", "/healthz", "Service", "Liveness.", Public, ("", 200, "")),
+    op("get", "/openapi.json", "Service", "This document.", Public, ("", 200, "object")),
+    op("get", "/api", "Service", "This document as a page.", Public, ("", 200, "")),
 ];
 
 /// Paths the gateway serves that are not API: the widget's and console's files.

@@ -140,7 +140,14 @@ async fn the_integration_responses_have_exactly_the_documented_properties() {
         ),
     ];
     for (method, documented, path, body) in cases {
-        let answer = call(&gw, &admin, method.to_uppercase().parse::<Method>().unwrap(), &path, body).await;
+        let answer = call(
+            &gw,
+            &admin,
+            method.to_uppercase().parse::<Method>().unwrap(),
+            &path,
+            body,
+        )
+        .await;
         assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);
         let schema = response_schema(&doc, method, documented, "200");
         conforms(&doc, &schema, &answer.body, documented);

@@ -4,5 +4,6 @@
 mod console;
 mod desk;
 mod gate;
+mod integrations;
 mod rules;
 mod visitor;
