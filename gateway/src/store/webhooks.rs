@@ -71,9 +71,19 @@ impl Store {
     }
 
     /// Deletes the channel's endpoint with its delivery log and pending deliveries; false if
-    /// it has none with that id.
+    /// it has none with that id. The conversations a deleted bot or desk handled go to the
+    /// agents' queue, so no visitor is left writing to nobody.
     pub async fn delete_webhook_endpoint(&self, channel_id: &str, id: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE conversations SET handler = 'agents', status = 'waiting', assigned_agent_id = NULL \
+             WHERE channel_id = $1 AND status <> 'closed' AND handler = \
+             (SELECT kind FROM webhook_endpoints WHERE channel_id = $1 AND id = $2 AND kind <> 'webhook')",
+        )
+        .bind(channel_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "DELETE FROM outbox_deliveries WHERE endpoint_id = \
              (SELECT id FROM webhook_endpoints WHERE channel_id = $1 AND id = $2)",

@@ -7,7 +7,7 @@
 //! marked failed. A bot's answer to a delivery is applied before the delivery counts as done.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use protocol::{BotReply, BotResponse, EndpointKind, Handler};
+use protocol::{BotReply, BotResponse, ConversationStatus, EndpointKind, Handler};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::sync::Arc;
 use std::time::Duration;
@@ -254,7 +254,7 @@ async fn apply_bot_response(
         .conversation(conversation_id)
         .await
         .map_err(|e| e.to_string())?
-        .is_some_and(|c| c.handler == Handler::Bot);
+        .is_some_and(|c| c.handler == Handler::Bot && c.status != ConversationStatus::Closed);
     if !handled_by_bot {
         return Ok(());
     }

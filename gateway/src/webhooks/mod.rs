@@ -240,6 +240,8 @@ async fn remove(
         .delete_webhook_endpoint(&access.channel.id, &endpoint_id)
         .await?
     {
+        // A deleted bot's or desk's conversations may now wait for agents.
+        crate::routing::spawn_route_queue(&state, &access.channel.queue_id);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::NotFound)

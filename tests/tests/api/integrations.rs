@@ -406,3 +406,35 @@ async fn without_a_desk_the_bot_hands_over_to_the_agents_queue() {
     }
     panic!("not handed over to the queue: {handlers:?}");
 }
+
+#[tokio::test]
+async fn deleting_the_bot_leaves_its_conversations_to_the_agents() {
+    let gw = busy_gateway().await;
+    let channel = gw.demo_channel().await;
+    let bot = Receiver::start().await;
+    let endpoint = register(&gw, &bot, json!({"kind": "bot"})).await;
+    let conversation = visitor_writes(&gw, SITE_ORIGIN, "Hello?").await;
+    bot.wait_for(1, WAIT).await;
+    assert_eq!(
+        gw.conversation(&conversation).await.handler,
+        protocol::Handler::Bot
+    );
+
+    let deleted = call(
+        &gw,
+        &channel.secret,
+        Method::DELETE,
+        &format!("/v1/channels/{}/webhooks/{endpoint}", channel.id),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let now = gw.conversation(&conversation).await;
+    assert_eq!(
+        (now.handler, now.status),
+        (
+            protocol::Handler::Agents,
+            protocol::ConversationStatus::Waiting
+        )
+    );
+}
