@@ -49,6 +49,8 @@ pub struct Config {
     /// A delivery still failing this long after its event (or its replay) is marked failed; the
     /// delivery log keeps it for a replay.
     pub webhook_retry_for_secs: u64,
+    /// The delivery log keeps finished deliveries this long.
+    pub webhook_log_days: u64,
     /// Mark cookies `Secure`: on whenever the gateway is reached over HTTPS.
     pub secure_cookies: bool,
     /// Replaces every provider's siteverify URL: for a verifying proxy, and for tests that run
@@ -92,6 +94,7 @@ impl Default for Config {
             webhook_retry_base_ms: 5_000,
             webhook_retry_max_ms: 3600 * 1000,
             webhook_retry_for_secs: 24 * 3600,
+            webhook_log_days: 30,
             secure_cookies: false,
             captcha_verify_url: None,
             captcha_script_url: None,

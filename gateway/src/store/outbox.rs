@@ -400,6 +400,28 @@ impl Store {
         delivery_from_row(&row).map(Some)
     }
 
+    /// Forgets deliveries made or given up before `before_ms`, and events left with none;
+    /// pending ones stay whatever their age. Returns how many deliveries went.
+    pub async fn prune_outbox(&self, before_ms: i64) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let pruned = sqlx::query(
+            "DELETE FROM outbox_deliveries WHERE status <> 'pending' AND created_at < $1",
+        )
+        .bind(before_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "DELETE FROM outbox_events WHERE created_at < $1 AND NOT EXISTS \
+             (SELECT 1 FROM outbox_deliveries d WHERE d.event_id = outbox_events.id)",
+        )
+        .bind(before_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(pruned)
+    }
+
     /// Wakes the delivery worker: something was just enqueued.
     pub fn outbox_ready(&self) -> &tokio::sync::Notify {
         &self.outbox_ready

@@ -21,6 +21,8 @@ use crate::store::{DueDelivery, Outcome, ReplyAuthor};
 
 /// How often the worker looks for due deliveries when nothing woke it.
 const POLL: Duration = Duration::from_millis(500);
+/// How often the delivery log is pruned of deliveries past `webhook_log_days`.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Deliveries in flight at once per gateway.
 const IN_FLIGHT: usize = 16;
 /// A lease outlives the request's timeout by this much, so it never lapses mid-attempt.
@@ -40,9 +42,22 @@ pub async fn run(state: AppState) {
         }
     };
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    let mut next_prune = tokio::time::Instant::now();
     loop {
         if let Err(e) = send_due(&state, &client, &slots).await {
             tracing::warn!(error = %e, "webhook outbox poll failed");
+        }
+        if tokio::time::Instant::now() >= next_prune {
+            next_prune += PRUNE_EVERY;
+            let keep_ms = i64::try_from(state.config.webhook_log_days.saturating_mul(86_400_000))
+                .unwrap_or(i64::MAX / 2);
+            if let Err(e) = state
+                .store
+                .prune_outbox(now_ms().saturating_sub(keep_ms))
+                .await
+            {
+                tracing::warn!(error = %e, "pruning the delivery log failed");
+            }
         }
         tokio::select! {
             () = state.store.outbox_ready().notified() => {}

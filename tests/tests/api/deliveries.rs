@@ -275,3 +275,40 @@ async fn a_delivery_failing_past_its_retry_time_is_marked_failed_and_can_be_repl
     .await
     .assert_error(StatusCode::NOT_FOUND, "not_found");
 }
+
+#[tokio::test]
+async fn the_delivery_log_forgets_finished_deliveries_only() {
+    let gw = gateway(600).await;
+    let receiver = Receiver::start().await;
+    let endpoint = register(&gw, &receiver, json!({})).await;
+    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let mut socket = visitor.connect(&gw, None).await;
+    socket.say("m1", "Hello").await;
+    receiver.wait_for(2, WAIT).await;
+    receiver.fail_next(std::iter::repeat_n(Failure::Status(500), 1000));
+    socket.say("m2", "Again").await;
+    tokio::time::timeout(WAIT, async {
+        while !delivery_log(&gw, &endpoint)
+            .await
+            .iter()
+            .any(|d| d["attempts"].as_i64() > Some(0) && d["status"] == "pending")
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the third delivery is failing");
+
+    let pruned = gw
+        .state
+        .store
+        .prune_outbox(gateway::now_ms() + 1)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 2);
+    let log = delivery_log(&gw, &endpoint).await;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["status"], "pending");
+    receiver.stop_failing();
+    receiver.wait_for(3, WAIT).await;
+}
