@@ -3,7 +3,7 @@
 use gloo_net::http::Request;
 use leptos::prelude::*;
 use protocol::{
-    AgentPresence, AgentProfile, Author, ConversationStatus, ErrorBody, LoginRequest,
+    AgentPresence, AgentProfile, Author, ConversationStatus, ErrorBody, Handler, LoginRequest,
     LoginResponse, SetPresence,
 };
 use std::rc::Rc;
@@ -161,10 +161,13 @@ fn inbox_list(desk: Rc<Desk>, me: String) -> impl IntoView {
                         let id = c.id.clone();
                         let is_selected = selected.get().as_deref() == Some(c.id.as_str());
                         let unread = inbox.with(|i| i.unread(&c));
-                        let (badge, badge_class) = match c.status {
-                            ConversationStatus::Waiting => ("waiting", "badge"),
-                            ConversationStatus::Open => ("open", "badge open"),
-                            ConversationStatus::Closed => ("closed", "badge"),
+                        // A bot's or desk's conversation is open without an agent: say who has it.
+                        let (badge, badge_class) = match (c.status, c.handler) {
+                            (ConversationStatus::Closed, _) => ("closed", "badge"),
+                            (_, Handler::Bot) => ("bot", "badge"),
+                            (_, Handler::Desk) => ("desk", "badge"),
+                            (ConversationStatus::Waiting, _) => ("waiting", "badge"),
+                            (ConversationStatus::Open, _) => ("open", "badge open"),
                         };
                         view! {
                             <li class:selected=is_selected data-testid="conversation" data-id=c.id.clone()
