@@ -223,7 +223,7 @@ fn new_endpoint(
                 let toggled = event.clone();
                 view! {
                     <label class="check">
-                        <input type="checkbox" on:change=move |ev| {
+                        <input type="checkbox" data-testid=format!("event-{event}") on:change=move |ev| {
                             let on = event_target_checked(&ev);
                             events.update(|list| {
                                 list.retain(|e| *e != toggled);
