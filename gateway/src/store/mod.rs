@@ -21,7 +21,7 @@ pub use conversations::{
     Appended, ConversationFilter, NewMessage, ReplyAuthor, Transfer, TransferTo, VisitContext,
 };
 pub use join_links::JoinRefusal;
-pub use outbox::{receives, DueDelivery, Outcome};
+pub use outbox::{DueDelivery, Outcome};
 pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};
 pub use webhooks::WebhookEndpoint;
 

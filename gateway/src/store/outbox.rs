@@ -203,15 +203,11 @@ fn rfc3339(ms: i64) -> String {
 pub struct DueDelivery {
     pub id: String,
     pub event_id: String,
-    pub event_type: String,
     pub payload: String,
-    pub created_at_ms: i64,
     pub attempts: i64,
     pub retry_since_ms: i64,
-    pub endpoint_id: String,
     pub endpoint_kind: EndpointKind,
     pub endpoint_name: String,
-    pub channel_id: String,
     pub url: String,
     pub secret: String,
     /// The conversation the event is about, if any.
@@ -263,8 +259,8 @@ impl Store {
     /// their order for their endpoint. Oldest first.
     pub async fn due_deliveries(&self, now_ms: i64, limit: i64) -> Result<Vec<DueDelivery>> {
         let rows = sqlx::query(
-            "SELECT d.id, d.event_id, e.event_type, e.payload, e.created_at, d.attempts, d.retry_since, \
-             d.endpoint_id, w.kind, w.name, w.channel_id, w.url, w.secret, \
+            "SELECT d.id, d.event_id, e.payload, d.attempts, d.retry_since, \
+             w.kind, w.name, w.url, w.secret, \
              CASE WHEN d.order_key LIKE 'session:%' THEN NULL ELSE d.order_key END AS conversation_id \
              FROM outbox_deliveries d \
              JOIN outbox_events e ON e.id = d.event_id \
@@ -283,15 +279,11 @@ impl Store {
                 Ok(DueDelivery {
                     id: col_str(row, "id")?,
                     event_id: col_str(row, "event_id")?,
-                    event_type: col_str(row, "event_type")?,
                     payload: col_str(row, "payload")?,
-                    created_at_ms: col_i64(row, "created_at")?,
                     attempts: col_i64(row, "attempts")?,
                     retry_since_ms: col_i64(row, "retry_since")?,
-                    endpoint_id: col_str(row, "endpoint_id")?,
                     endpoint_kind: kind_from_str(&col_str(row, "kind")?),
                     endpoint_name: col_str(row, "name")?,
-                    channel_id: col_str(row, "channel_id")?,
                     url: col_str(row, "url")?,
                     secret: col_str(row, "secret")?,
                     conversation_id: col_opt_str(row, "conversation_id")?,
