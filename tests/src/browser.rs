@@ -12,7 +12,8 @@ pub const WAIT: Duration = Duration::from_secs(15);
 
 /// A page script returning the element with this `data-testid` (outside any shadow root).
 pub fn by_testid(id: &str) -> String {
-    format!("return document.querySelector('[data-testid={id}]');")
+    // Quoted: ids such as `event-message.created` are not CSS identifiers.
+    format!("return document.querySelector('[data-testid=\"{id}\"]');")
 }
 
 /// A page expression for the element matching `css` inside the widget's shadow root, or null.
