@@ -40,11 +40,22 @@ impl AppState {
         let key = store
             .setting_or_insert("token_signing_key", || random_token(32))
             .await?;
+        let hub = match &config.redis_url {
+            // Gateways on one database share a namespace; other deployments on the same Redis
+            // (and tests, each with its own database) never hear each other.
+            Some(url) => {
+                let namespace = store
+                    .setting_or_insert("hub_namespace", || random_token(12))
+                    .await?;
+                Hub::relayed(url, &namespace)?
+            }
+            None => Hub::local(),
+        };
         let state = Self {
             limits: Arc::new(Limits::from_config(&config)),
             config: Arc::new(config),
             store,
-            hub: Arc::new(Hub::default()),
+            hub: Arc::new(hub),
             connections: Arc::new(Connections::default()),
             signer: Arc::new(Signer::new(key.as_bytes())),
             http: reqwest::Client::builder()

@@ -18,6 +18,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// `sqlite://path?mode=rwc` (default, no server needed) or `postgres://…`.
     pub database_url: String,
+    /// `redis://host:6379`: relay real-time events between the gateways sharing the database
+    /// (several behind a load balancer). None: one gateway, events stay in the process.
+    pub redis_url: Option<String>,
     /// Trunk's output for the widget (`embed.js` loads the panel from here).
     pub widget_dir: PathBuf,
     /// Trunk's output for the console, served under `/console/`.
@@ -81,6 +84,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             database_url: "sqlite://livechat.db?mode=rwc".into(),
+            redis_url: None,
             widget_dir: PathBuf::from("dist/widget"),
             console_dir: PathBuf::from("dist/console"),
             session_ttl_secs: 600,

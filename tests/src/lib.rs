@@ -18,6 +18,16 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// The Redis server `LIVECHAT_TEST_REDIS` names (`redis://127.0.0.1:6379` in CI), for the tests
+/// of several gateways; without it they say so and do nothing, as the default needs no Redis.
+pub fn test_redis() -> Option<String> {
+    let url = std::env::var("LIVECHAT_TEST_REDIS").ok();
+    if url.is_none() {
+        eprintln!("LIVECHAT_TEST_REDIS is not set: no Redis server to test against");
+    }
+    url
+}
+
 /// The origin the API tests present as the host page; the demo channel allows only it.
 pub const SITE_ORIGIN: &str = "http://site.test";
 
@@ -212,6 +222,11 @@ impl TestGateway {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// The database this gateway uses: another gateway started on it serves the same data.
+    pub fn database_url(&self) -> String {
+        self.config.database_url.clone()
     }
 
     pub fn ws_url(&self, path: &str) -> String {

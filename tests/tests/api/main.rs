@@ -8,6 +8,7 @@ mod captcha;
 mod chat;
 mod contacts;
 mod deliveries;
+mod fanout;
 mod inactivity;
 mod integrations;
 mod limits;
