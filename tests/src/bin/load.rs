@@ -1,0 +1,150 @@
+//! `cargo xtask bench`: a load generator against a real gateway on 127.0.0.1 (in this process,
+//! on a temporary SQLite database). Visitors write through their sockets, each waiting for the
+//! ack of a message before sending the next; one agent console receives every inbox update.
+//! Measured: messages per second, and the latency from a visitor's send to the agent seeing it
+//! (p50, p99). The same load runs without webhooks (the baseline) and with a webhook endpoint
+//! receiving every event, and the figures are printed with their ratio to the baseline.
+
+use protocol::AgentServerFrame;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tests::client::{agent_login, agent_socket, call, Visitor};
+use tests::receiver::Receiver;
+use tests::{TestGateway, SITE_ORIGIN};
+
+const VISITORS: usize = 40;
+const MESSAGES_EACH: usize = 50;
+
+struct Figures {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+    deliveries: usize,
+}
+
+/// Runs the load once; `with_webhook` registers an endpoint for every event first.
+async fn run(with_webhook: bool) -> Figures {
+    let gw = TestGateway::spawn_with(|c| {
+        c.webhooks_allow_private = true;
+        c.sessions_per_ip_per_minute = 100_000;
+        c.sessions_per_channel_per_minute = 100_000;
+        c.messages_per_session_per_minute = 100_000;
+        c.messages_per_ip_per_minute = 1_000_000;
+        c.messages_per_channel_per_minute = 1_000_000;
+    })
+    .await;
+    let receiver = Receiver::start().await;
+    if with_webhook {
+        let channel = gw.demo_channel().await;
+        let created = call(
+            &gw,
+            &channel.secret,
+            reqwest::Method::POST,
+            &format!("/v1/channels/{}/webhooks", channel.id),
+            Some(json!({"url": receiver.url()})),
+        )
+        .await;
+        receiver.set_secret(created.body["secret"].as_str().expect("endpoint created"));
+    }
+    let token = agent_login(&gw).await;
+    let mut console = agent_socket(&gw, &token).await;
+    console
+        .recv_until(|f: &AgentServerFrame| matches!(f, AgentServerFrame::Inbox { .. }))
+        .await;
+    let mut sockets = Vec::new();
+    for _ in 0..VISITORS {
+        let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+        sockets.push(visitor.connect(&gw, None).await);
+    }
+
+    // Each message's text names it; the console records when it saw each.
+    let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let total = VISITORS * MESSAGES_EACH;
+    let watcher = tokio::spawn(async move {
+        let mut seen = HashMap::new();
+        while seen.len() < total {
+            if let AgentServerFrame::Conversation { conversation } = console.recv().await {
+                seen.entry(conversation.last_text).or_insert_with(Instant::now);
+            }
+        }
+        seen
+    });
+    let started = Instant::now();
+    let writers: Vec<_> = sockets
+        .into_iter()
+        .enumerate()
+        .map(|(v, mut socket)| {
+            let sent_at = sent_at.clone();
+            tokio::spawn(async move {
+                for m in 0..MESSAGES_EACH {
+                    let text = format!("v{v} m{m}");
+                    sent_at.lock().unwrap().insert(text.clone(), Instant::now());
+                    socket.say(&format!("c{m}"), &text).await;
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let elapsed = started.elapsed();
+    let seen = watcher.await.expect("watcher");
+    let sent_at = sent_at.lock().unwrap();
+    let mut latencies: Vec<Duration> = seen
+        .iter()
+        .filter_map(|(text, at)| Some(at.saturating_duration_since(*sent_at.get(text)?)))
+        .collect();
+    latencies.sort();
+    let deliveries = if with_webhook {
+        // Every message is a message.created, and every visitor's first a conversation.created.
+        receiver
+            .wait_for(total + VISITORS, Duration::from_secs(120))
+            .await
+            .len()
+    } else {
+        0
+    };
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    Figures {
+        per_second: total as f64 / elapsed.as_secs_f64(),
+        p50: at(0.50),
+        p99: at(0.99),
+        deliveries,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    println!(
+        "load: {VISITORS} visitors x {MESSAGES_EACH} messages, each sent after the previous ack, \
+         one agent console; gateway and load in one process on this machine"
+    );
+    // A first run warms the process (allocator, connection pools) and is not reported.
+    run(false).await;
+    let baseline = run(false).await;
+    let webhook = run(true).await;
+    println!(
+        "{:<34} {:>10} {:>10} {:>10} {:>12}",
+        "", "msg/s", "p50 ms", "p99 ms", "deliveries"
+    );
+    for (name, f) in [
+        ("baseline (no webhook)", &baseline),
+        ("with a webhook on every event", &webhook),
+    ] {
+        println!(
+            "{name:<34} {:>10.0} {:>10.2} {:>10.2} {:>12}",
+            f.per_second,
+            f.p50.as_secs_f64() * 1000.0,
+            f.p99.as_secs_f64() * 1000.0,
+            f.deliveries
+        );
+    }
+    println!(
+        "ratio webhook/baseline: throughput {:.2}, p50 {:.2}, p99 {:.2}",
+        webhook.per_second / baseline.per_second,
+        webhook.p50.as_secs_f64() / baseline.p50.as_secs_f64(),
+        webhook.p99.as_secs_f64() / baseline.p99.as_secs_f64()
+    );
+}
