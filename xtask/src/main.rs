@@ -1,13 +1,16 @@
-//! `cargo xtask demo | test` — the project's two commands.
+//! `cargo xtask demo | test | bench` — the project's commands.
 //!
 //! - `demo`: installs what is missing, builds the widget and console, starts the gateway with the
 //!   demo channel on 127.0.0.1:8080 and the demo site on 127.0.0.1:8081, and prints what to open.
 //! - `test`: installs what the tests need (Chromium too), builds, lints the WASM crates and runs
 //!   every test in the workspace.
+//! - `bench`: the gateway under a local load, release build: throughput and latency, without
+//!   and with webhooks, as ratios to the baseline of the same run.
 //!
 //! Tools are pinned and installed from crates.io and npm only; nothing downloads a prebuilt
 //! binary. See `tools.rs`.
 
+mod bench;
 mod demo;
 mod dist;
 mod paths;
@@ -22,8 +25,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::main(&args[1..]),
         Some("test") => test::main(&args[1..]),
+        Some("bench") => bench::main(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask demo [--gateway ADDR] [--site ADDR]\n       cargo xtask test [-- CARGO TEST ARGS]");
+            eprintln!("usage: cargo xtask demo [--gateway ADDR] [--site ADDR]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask bench");
             return ExitCode::from(2);
         }
     };

@@ -292,53 +292,66 @@ impl Store {
             .collect()
     }
 
-    /// Takes the delivery until `lease_until_ms`; false if another worker holds it or it is no
-    /// longer pending.
-    pub async fn lease_delivery(&self, id: &str, now_ms: i64, lease_until_ms: i64) -> Result<bool> {
-        let done = sqlx::query(
+    /// Takes the deliveries until `lease_until_ms`, in one statement; returns those it got
+    /// (not those another worker holds or that are no longer pending).
+    pub async fn lease_deliveries(
+        &self,
+        ids: &[&str],
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<Vec<String>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
             "UPDATE outbox_deliveries SET lease_until = $1 \
-             WHERE id = $2 AND status = 'pending' AND lease_until < $3",
-        )
-        .bind(lease_until_ms)
-        .bind(id)
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+             WHERE status = 'pending' AND lease_until < $2 AND id IN ({}) RETURNING id",
+            super::placeholders(3, ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(lease_until_ms).bind(now_ms);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(|row| col_str(row, "id")).collect()
     }
 
-    /// Records an attempt and releases the lease.
-    pub async fn record_attempt(&self, id: &str, outcome: &Outcome, now_ms: i64) -> Result<()> {
-        let query = match outcome {
-            Outcome::Delivered { status } => sqlx::query(
-                "UPDATE outbox_deliveries SET status = 'delivered', attempts = attempts + 1, \
-                 last_attempt_at = $1, delivered_at = $1, last_status = $2, \
-                 lease_until = 0 WHERE id = $3",
-            )
-            .bind(now_ms)
-            .bind(*status)
-            .bind(id),
-            Outcome::Failed {
-                status,
-                error,
-                retry_at_ms,
-            } => sqlx::query(
-                "UPDATE outbox_deliveries SET status = $1, attempts = attempts + 1, \
-                 last_attempt_at = $2, last_status = $3, last_error = $4, next_attempt_at = $5, \
-                 lease_until = 0 WHERE id = $6",
-            )
-            .bind(if retry_at_ms.is_some() {
-                "pending"
-            } else {
-                "failed"
-            })
-            .bind(now_ms)
-            .bind(*status)
-            .bind(error.as_str())
-            .bind(retry_at_ms.unwrap_or(now_ms))
-            .bind(id),
-        };
-        query.execute(&self.pool).await?;
+    /// Records attempts and releases their leases, all in one transaction.
+    pub async fn record_attempts(&self, attempts: &[(String, Outcome)], now_ms: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (id, outcome) in attempts {
+            let query = match outcome {
+                Outcome::Delivered { status } => sqlx::query(
+                    "UPDATE outbox_deliveries SET status = 'delivered', attempts = attempts + 1, \
+                     last_attempt_at = $1, delivered_at = $1, last_status = $2, \
+                     lease_until = 0 WHERE id = $3",
+                )
+                .bind(now_ms)
+                .bind(*status)
+                .bind(id),
+                Outcome::Failed {
+                    status,
+                    error,
+                    retry_at_ms,
+                } => sqlx::query(
+                    "UPDATE outbox_deliveries SET status = $1, attempts = attempts + 1, \
+                     last_attempt_at = $2, last_status = $3, last_error = $4, next_attempt_at = $5, \
+                     lease_until = 0 WHERE id = $6",
+                )
+                .bind(if retry_at_ms.is_some() {
+                    "pending"
+                } else {
+                    "failed"
+                })
+                .bind(now_ms)
+                .bind(*status)
+                .bind(error.as_str())
+                .bind(retry_at_ms.unwrap_or(now_ms))
+                .bind(id),
+            };
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -11,7 +11,7 @@ use protocol::{BotReply, BotResponse, ConversationStatus, EndpointKind, Handler}
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use super::{check_target, is_private, sign};
 use crate::app::AppState;
@@ -42,9 +42,13 @@ pub async fn run(state: AppState) {
         }
     };
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    let (finished, to_record) = mpsc::unbounded_channel();
+    let recorder = tokio::spawn(record(state.clone(), to_record));
+    // Ends with the worker (the server stopping aborts it).
+    let _recorder = AbortOnDrop(recorder);
     let mut next_prune = tokio::time::Instant::now();
     loop {
-        if let Err(e) = send_due(&state, &client, &slots).await {
+        if let Err(e) = send_due(&state, &client, &slots, &finished).await {
             tracing::warn!(error = %e, "webhook outbox poll failed");
         }
         if tokio::time::Instant::now() >= next_prune {
@@ -66,10 +70,14 @@ pub async fn run(state: AppState) {
     }
 }
 
+/// An attempt's outcome on its way to the store, with the slot it holds until recorded.
+type Finished = (String, Outcome, OwnedSemaphorePermit);
+
 async fn send_due(
     state: &AppState,
     client: &reqwest::Client,
     slots: &Arc<Semaphore>,
+    finished: &mpsc::UnboundedSender<Finished>,
 ) -> Result<()> {
     let free = i64::try_from(slots.available_permits()).unwrap_or(0);
     if free == 0 {
@@ -79,35 +87,52 @@ async fn send_due(
     let lease_until = now
         + i64::try_from(state.config.webhook_timeout_ms).unwrap_or(i64::MAX / 2)
         + LEASE_MARGIN_MS;
-    for due in state.store.due_deliveries(now, free).await? {
+    let due = state.store.due_deliveries(now, free).await?;
+    let ids: Vec<&str> = due.iter().map(|d| d.id.as_str()).collect();
+    let leased = state.store.lease_deliveries(&ids, now, lease_until).await?;
+    for due in due.into_iter().filter(|d| leased.contains(&d.id)) {
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             break;
         };
-        if !state
-            .store
-            .lease_delivery(&due.id, now, lease_until)
-            .await?
-        {
-            continue;
-        }
         let state = state.clone();
         let client = client.clone();
+        let finished = finished.clone();
         tokio::spawn(async move {
             let outcome = attempt(&state, &client, &due).await;
-            if let Err(e) = state
-                .store
-                .record_attempt(&due.id, &outcome, now_ms())
-                .await
-            {
-                // The lease runs out and the delivery is sent again: at least once.
-                tracing::warn!(error = %e, delivery = %due.id, "recording a delivery attempt failed");
-            }
-            drop(slot);
-            // The next delivery in this one's order may be due now.
-            state.store.outbox_ready().notify_one();
+            let _ = finished.send((due.id, outcome, slot));
         });
     }
     Ok(())
+}
+
+/// Writes finished attempts to the store, as many as have finished in one transaction (on
+/// SQLite every write transaction waits for the one writer), then wakes the worker: the next
+/// delivery in each one's order may be due now.
+async fn record(state: AppState, mut finished: mpsc::UnboundedReceiver<Finished>) {
+    while let Some(first) = finished.recv().await {
+        let mut batch = vec![first];
+        while let Ok(more) = finished.try_recv() {
+            batch.push(more);
+        }
+        let attempts: Vec<(String, Outcome)> = batch
+            .iter()
+            .map(|(id, outcome, _)| (id.clone(), outcome.clone()))
+            .collect();
+        if let Err(e) = state.store.record_attempts(&attempts, now_ms()).await {
+            // The leases run out and these are sent again: at least once.
+            tracing::warn!(error = %e, count = attempts.len(), "recording delivery attempts failed");
+        }
+        drop(batch);
+        state.store.outbox_ready().notify_one();
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The client deliveries go out with: the configured timeout, no redirects (a redirect could

@@ -66,7 +66,8 @@ async fn run(with_webhook: bool) -> Figures {
         let mut seen = HashMap::new();
         while seen.len() < total {
             if let AgentServerFrame::Conversation { conversation } = console.recv().await {
-                seen.entry(conversation.last_text).or_insert_with(Instant::now);
+                seen.entry(conversation.last_text)
+                    .or_insert_with(Instant::now);
             }
         }
         seen
@@ -91,11 +92,12 @@ async fn run(with_webhook: bool) -> Figures {
     }
     let elapsed = started.elapsed();
     let seen = watcher.await.expect("watcher");
-    let sent_at = sent_at.lock().unwrap();
-    let mut latencies: Vec<Duration> = seen
-        .iter()
-        .filter_map(|(text, at)| Some(at.saturating_duration_since(*sent_at.get(text)?)))
-        .collect();
+    let mut latencies: Vec<Duration> = {
+        let sent_at = sent_at.lock().unwrap();
+        seen.iter()
+            .filter_map(|(text, at)| Some(at.saturating_duration_since(*sent_at.get(text)?)))
+            .collect()
+    };
     latencies.sort();
     let deliveries = if with_webhook {
         // Every message is a message.created, and every visitor's first a conversation.created.
