@@ -102,7 +102,27 @@ pub(super) async fn enqueue(
             .bind(event.channel_id)
             .fetch_all(&mut **tx)
             .await?;
-    if endpoints.is_empty() {
+    let from_visitor = event
+        .message
+        .as_ref()
+        .is_some_and(|m| m.author == protocol::Author::Visitor);
+    let mut candidates = Vec::new();
+    for row in &endpoints {
+        let filter: Vec<String> = serde_json::from_str(&col_str(row, "events")?)
+            .map_err(|e| Error::Internal(format!("corrupt webhook events: {e}")))?;
+        let kind = kind_from_str(&col_str(row, "kind")?);
+        // Whether it would, were the conversation its own: most events on most channels stop
+        // here, before the conversation is read.
+        let own = match kind {
+            EndpointKind::Webhook => Handler::Agents,
+            EndpointKind::Bot => Handler::Bot,
+            EndpointKind::Desk => Handler::Desk,
+        };
+        if receives(kind, &filter, event.event_type, Some(own), from_visitor) {
+            candidates.push((col_str(row, "id")?, kind, filter));
+        }
+    }
+    if candidates.is_empty() {
         return Ok(false);
     }
     let conversation = match event.conversation_id {
@@ -110,19 +130,13 @@ pub(super) async fn enqueue(
         None => None,
     };
     let handler = conversation.as_ref().map(|c| c.handler);
-    let from_visitor = event
-        .message
-        .as_ref()
-        .is_some_and(|m| m.author == protocol::Author::Visitor);
-    let mut recipients = Vec::new();
-    for row in &endpoints {
-        let filter: Vec<String> = serde_json::from_str(&col_str(row, "events")?)
-            .map_err(|e| Error::Internal(format!("corrupt webhook events: {e}")))?;
-        let kind = kind_from_str(&col_str(row, "kind")?);
-        if receives(kind, &filter, event.event_type, handler, from_visitor) {
-            recipients.push(col_str(row, "id")?);
-        }
-    }
+    let recipients: Vec<String> = candidates
+        .into_iter()
+        .filter(|(_, kind, filter)| {
+            receives(*kind, filter, event.event_type, handler, from_visitor)
+        })
+        .map(|(id, _, _)| id)
+        .collect();
     if recipients.is_empty() {
         return Ok(false);
     }
