@@ -101,10 +101,11 @@ pub struct ConversationSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationEvent {
     pub at_ms: i64,
-    /// `closed`, `transferred_to_agent` or `transferred_to_queue`.
+    /// `closed`, `transferred_to_agent`, `transferred_to_queue`, or `handed_over` (the bot
+    /// handed it to `desk` or `agents`, in `target`).
     pub kind: String,
     pub agent_name: Option<String>,
-    /// The agent or queue id it went to.
+    /// The agent or queue id it went to, or who the bot handed it to.
     pub target: Option<String>,
     pub note: Option<String>,
 }
