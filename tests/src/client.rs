@@ -334,3 +334,15 @@ pub async fn agent_socket(gateway: &TestGateway, token: &str) -> Socket {
         .await
         .expect("agent socket")
 }
+
+/// An agent's console once the gateway counts the agent present: it has sent the inbox, which
+/// it does after recording the connection.
+pub async fn agent_present(gateway: &TestGateway, token: &str) -> Socket {
+    let mut socket = agent_socket(gateway, token).await;
+    socket
+        .recv_until(|f: &protocol::AgentServerFrame| {
+            matches!(f, protocol::AgentServerFrame::Inbox { .. })
+        })
+        .await;
+    socket
+}

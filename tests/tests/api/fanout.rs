@@ -5,7 +5,7 @@
 use protocol::{AgentServerFrame, VisitorServerFrame};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tests::client::{agent_login, agent_socket, call, Visitor};
+use tests::client::{agent_login, agent_present, call, Visitor};
 use tests::{test_redis, TestGateway, SITE_ORIGIN};
 
 #[tokio::test]
@@ -23,10 +23,7 @@ async fn a_visitor_on_one_gateway_and_an_agent_on_another_talk_live() {
     .await;
     let channel = b.demo_channel().await;
     let token = agent_login(&b).await;
-    let mut console = agent_socket(&b, &token).await;
-    console
-        .recv_until(|f: &AgentServerFrame| matches!(f, AgentServerFrame::Inbox { .. }))
-        .await;
+    let mut console = agent_present(&b, &token).await;
 
     let visitor = Visitor::arrive(&a, SITE_ORIGIN).await;
     let mut socket = visitor.connect(&a, None).await;
@@ -73,10 +70,7 @@ async fn a_visitor_on_one_gateway_and_an_agent_on_another_talk_live() {
 async fn with_redis_unreachable_a_gateway_still_serves_its_own_sockets() {
     let gw = TestGateway::spawn_with(|c| c.redis_url = Some("redis://127.0.0.1:1".into())).await;
     let token = agent_login(&gw).await;
-    let mut console = agent_socket(&gw, &token).await;
-    console
-        .recv_until(|f: &AgentServerFrame| matches!(f, AgentServerFrame::Inbox { .. }))
-        .await;
+    let mut console = agent_present(&gw, &token).await;
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut socket = visitor.connect(&gw, None).await;
     let (conversation, _) = socket.say("v1", "Is anyone there?").await;

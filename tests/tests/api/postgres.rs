@@ -4,7 +4,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tests::client::{agent_login, agent_socket, bootstrap, call, login, visitor_writes, Visitor};
+use tests::client::{agent_login, agent_present, bootstrap, call, login, visitor_writes, Visitor};
 use tests::postgres::ScratchDatabase;
 use tests::{TestGateway, SITE_ORIGIN};
 
@@ -43,7 +43,7 @@ async fn the_whole_flow_runs_on_postgresql() {
     assert_eq!(synced.status, StatusCode::CREATED, "{}", synced.body);
     let ann_id = synced.body["id"].as_str().unwrap().to_owned();
     let ann = login(&gw, "ann@example.test", "a long password").await;
-    let _console = agent_socket(&gw, &ann).await;
+    let _console = agent_present(&gw, &ann).await;
     let page = bootstrap(&gw, SITE_ORIGIN, None).await;
     assert_eq!(page.visibility, protocol::Visibility::Visible);
 
@@ -235,17 +235,8 @@ async fn webhooks_and_the_rest_api_run_on_postgresql() {
         ]
     );
     assert_eq!(receiver.forged(), 0);
-    let log = call(
-        &gw,
-        &channel.secret,
-        Method::GET,
-        &format!("/v1/channels/{}/webhooks/{endpoint}/deliveries", channel.id),
-        None,
-    )
-    .await;
-    let log = log.body["deliveries"].as_array().unwrap().clone();
+    let log = crate::deliveries::delivered_log(&gw, &endpoint).await;
     assert_eq!(log.len(), 5);
-    assert!(log.iter().all(|d| d["status"] == "delivered"));
     let replay = format!(
         "/v1/channels/{}/webhooks/{endpoint}/deliveries/{}/replay",
         channel.id,

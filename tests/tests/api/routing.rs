@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use tests::client::{agent_login, agent_socket, call, login, visitor_writes, Socket, Visitor};
+use tests::client::{agent_login, agent_present, call, login, visitor_writes, Socket, Visitor};
 use tests::{TestGateway, SITE_ORIGIN};
 
 /// Syncs an agent with a password and capacity, logs it in and connects its console.
@@ -30,7 +30,7 @@ async fn agent_on_shift(
     .await;
     assert!(synced.status.is_success(), "{}", synced.body);
     let token = login(gw, &email, "a long password").await;
-    let socket = agent_socket(gw, &token).await;
+    let socket = agent_present(gw, &token).await;
     (
         synced.body["id"].as_str().unwrap().to_owned(),
         token,
