@@ -87,11 +87,16 @@ async fn send_due(
     let lease_until = now
         + i64::try_from(state.config.webhook_timeout_ms).unwrap_or(i64::MAX / 2)
         + LEASE_MARGIN_MS;
-    let due = state.store.due_deliveries(now, free).await?;
+    let mut due = state.store.due_deliveries(now, free).await?;
+    // Slots first, so nothing is leased that could not be sent now.
+    let mut taken: Vec<OwnedSemaphorePermit> = (0..due.len())
+        .map_while(|_| slots.clone().try_acquire_owned().ok())
+        .collect();
+    due.truncate(taken.len());
     let ids: Vec<&str> = due.iter().map(|d| d.id.as_str()).collect();
     let leased = state.store.lease_deliveries(&ids, now, lease_until).await?;
     for due in due.into_iter().filter(|d| leased.contains(&d.id)) {
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
+        let Some(slot) = taken.pop() else {
             break;
         };
         let state = state.clone();
