@@ -1,9 +1,10 @@
 //! The visitor beside the conversation: where they wrote from, which visit, the browser, and
-//! their contact (names, email, labels) with every conversation of that person.
+//! their contact (names, email, labels) with every conversation of that person; and what
+//! happened to the conversation (transfers and the bot's hand-over with their notes, closes).
 
 use gloo_net::http::Request;
 use leptos::prelude::*;
-use protocol::{ContactView, ConversationStatus, ConversationSummary};
+use protocol::{ContactView, ConversationEvent, ConversationStatus, ConversationSummary};
 use std::rc::Rc;
 
 use crate::desk::Desk;
@@ -35,6 +36,30 @@ pub fn describe_user_agent(ua: &str) -> String {
     match system {
         Some(system) => format!("{browser} on {system}"),
         None => browser.to_owned(),
+    }
+}
+
+/// One line for an event in the conversation's history, for agents.
+pub fn describe_event(event: &ConversationEvent) -> String {
+    let by = event.agent_name.as_deref();
+    let target = event.target.as_deref().unwrap_or_default();
+    match (event.kind.as_str(), by) {
+        ("closed", Some(agent)) => format!("Closed by {agent}"),
+        ("closed", None) => "Closed by an integration".to_owned(),
+        ("transferred_to_agent", _) => {
+            format!("{} gave it to an agent", by.unwrap_or("An integration"))
+        }
+        ("transferred_to_queue", _) => {
+            format!(
+                "{} sent it to the queue {target}",
+                by.unwrap_or("An integration")
+            )
+        }
+        ("handed_over", _) if target == "desk" => {
+            "The bot handed it to the external desk".to_owned()
+        }
+        ("handed_over", _) => "The bot handed it to the agents".to_owned(),
+        (other, _) => other.replace('_', " "),
     }
 }
 
@@ -75,6 +100,38 @@ pub fn visitor_details(desk: Rc<Desk>) -> impl IntoView {
             contact.set(found);
         });
     });
+    // What happened to it, read again whenever the conversation changes.
+    let events = RwSignal::new(Vec::<ConversationEvent>::new());
+    let changed = Memo::new(move |_| current().map(|c| (c.id, c.updated_at_ms, c.status)));
+    Effect::new(move |_| {
+        let Some((id, _, _)) = changed.get() else {
+            events.set(vec![]);
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let found = match Request::get(&format!("/v1/conversations/{id}/events"))
+                .send()
+                .await
+            {
+                Ok(r) if r.ok() => r.json::<Vec<ConversationEvent>>().await.unwrap_or_default(),
+                _ => vec![],
+            };
+            events.set(found);
+        });
+    });
+    let history_of_conversation = move || {
+        let list = events.get();
+        (!list.is_empty()).then(|| {
+            let lines = list
+                .iter()
+                .map(|e| {
+                    let note = e.note.clone().map(|n| view! { <q>{n}</q> });
+                    view! { <li data-testid="conversation-event">{describe_event(e)}" "{note}</li> }
+                })
+                .collect_view();
+            view! { <h4>"Notes"</h4><ul class="events">{lines}</ul> }
+        })
+    };
     let desk = StoredValue::new_local(desk);
     let facts = move |c: ConversationSummary| {
         let rows = [
@@ -121,6 +178,7 @@ pub fn visitor_details(desk: Rc<Desk>) -> impl IntoView {
     view! {
         <aside class="details" data-testid="visitor-details">
             {move || current().map(|c| view! { <dl>{facts(c)}</dl> })}
+            {history_of_conversation}
             {person}
         </aside>
     }
@@ -128,7 +186,42 @@ pub fn visitor_details(desk: Rc<Desk>) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::describe_user_agent;
+    use super::{describe_event, describe_user_agent};
+    use protocol::ConversationEvent;
+
+    #[test]
+    fn events_read_as_sentences() {
+        let event = |kind: &str, agent: Option<&str>, target: Option<&str>| ConversationEvent {
+            at_ms: 0,
+            kind: kind.into(),
+            agent_name: agent.map(Into::into),
+            target: target.map(Into::into),
+            note: None,
+        };
+        let cases = [
+            (event("closed", Some("Dana"), None), "Closed by Dana"),
+            (event("closed", None, None), "Closed by an integration"),
+            (
+                event("transferred_to_queue", Some("Dana"), Some("billing")),
+                "Dana sent it to the queue billing",
+            ),
+            (
+                event("transferred_to_agent", None, Some("a1")),
+                "An integration gave it to an agent",
+            ),
+            (
+                event("handed_over", None, Some("desk")),
+                "The bot handed it to the external desk",
+            ),
+            (
+                event("handed_over", None, Some("agents")),
+                "The bot handed it to the agents",
+            ),
+        ];
+        for (e, expected) in cases {
+            assert_eq!(describe_event(&e), expected);
+        }
+    }
 
     #[test]
     fn user_agents_are_named_briefly() {

@@ -125,6 +125,18 @@ async fn an_agent_accepts_a_visitor_and_both_see_typing_messages_and_the_close()
     agent
         .wait_for("the conversation waiting again", "return document.querySelector('[data-testid=tab-waiting] .count')?.textContent === '1';", WAIT)
         .await;
+    // The transfer and its note, beside the conversation, for whoever takes it next.
+    let event = agent
+        .wait_for(
+            "the transfer among the notes",
+            "return document.querySelector('[data-testid=conversation-event]')?.textContent ?? null;",
+            WAIT,
+        )
+        .await;
+    assert_eq!(
+        event.as_str().unwrap(),
+        "Dana (demo agent) sent it to the queue default Needs the sizes table"
+    );
     agent.click_on("accept").await;
 
     agent.click_on("close-conversation").await;
