@@ -10,7 +10,7 @@ use axum::Router;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::channels;
 
 /// The loader a site owner's page fetches. Plain JS, a few hundred bytes compressed.

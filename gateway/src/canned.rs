@@ -9,9 +9,9 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use protocol::{CannedResponse, MAX_MESSAGE_CHARS};
 
-use crate::agents::AuthAgent;
-use crate::app::AppState;
-use crate::channels::admin::Admin;
+use crate::auth::AuthAgent;
+use crate::state::AppState;
+use crate::auth::Admin;
 use crate::error::{Error, Result};
 use crate::now_ms;
 

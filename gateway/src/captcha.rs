@@ -8,7 +8,7 @@ use serde::Deserialize;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::error::{Error, Result};
 use crate::store::{CaptchaSettings, ChannelRecord};
 

@@ -2,6 +2,7 @@
 //! TOML file, overridden in turn by `LIVECHAT_*` environment variables (`LIVECHAT_LISTEN`,
 //! `LIVECHAT_DATABASE_URL`, ...: the field name in upper case).
 
+use ipnet::IpNet;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,9 +14,14 @@ use crate::error::{Error, Result};
 pub struct Config {
     /// Address the HTTP server binds.
     pub listen: SocketAddr,
-    /// The origin browsers use to reach this gateway, used in the snippet shown to site owners.
-    /// Defaults to `http://{listen}`.
+    /// The URL browsers use to reach this gateway, used in the snippet shown to site owners and
+    /// as the console's origin for the cross-site checks. Defaults to `http://{listen}`.
     pub public_url: Option<String>,
+    /// Load balancers and reverse proxies (addresses or CIDR blocks, a list or a comma-separated
+    /// string) whose `X-Forwarded-For` / `Forwarded` headers name the client. Those headers from
+    /// any other peer are ignored: anyone can send them.
+    #[serde(deserialize_with = "networks")]
+    pub trusted_proxies: Vec<IpNet>,
     /// `sqlite://path?mode=rwc` (default, no server needed) or `postgres://…`.
     pub database_url: String,
     /// `redis://host:6379`: relay real-time events between the gateways sharing the database
@@ -29,6 +35,16 @@ pub struct Config {
     pub session_ttl_secs: u64,
     /// How long an agent stays logged in.
     pub agent_login_ttl_secs: u64,
+    /// Login attempts per client IP and per account (email), per minute; more get
+    /// `rate_limited`, whatever the password.
+    pub logins_per_ip_per_minute: u32,
+    pub logins_per_account_per_minute: u32,
+    /// A page's rechecks renew its visit ticket for at most this long after the page view
+    /// began; after that only a new page view gets a ticket.
+    pub page_view_max_secs: u64,
+    /// A new page view keeps the visitor's identity (and visit count) from a ticket issued at
+    /// most this long ago, as a cookie of that age would. 0: every page view is a new visitor.
+    pub visitor_memory_secs: u64,
     /// A page view this long after the previous one starts a new visit.
     pub visit_gap_secs: u64,
     /// How often a page whose decision depends on agents' presence asks again, so the launcher
@@ -83,12 +99,17 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
+            trusted_proxies: Vec::new(),
             database_url: "sqlite://livechat.db?mode=rwc".into(),
             redis_url: None,
             widget_dir: PathBuf::from("dist/widget"),
             console_dir: PathBuf::from("dist/console"),
             session_ttl_secs: 600,
             agent_login_ttl_secs: 12 * 3600,
+            logins_per_ip_per_minute: 20,
+            logins_per_account_per_minute: 6,
+            page_view_max_secs: 12 * 3600,
+            visitor_memory_secs: 30 * 24 * 3600,
             visit_gap_secs: 30 * 60,
             visibility_poll_secs: 5,
             presence_grace_secs: 20,
@@ -140,15 +161,61 @@ impl Config {
             }
             table.insert(field.to_ascii_lowercase(), env_value(&value));
         }
-        Self::deserialize(toml::Value::Table(table)).map_err(|e| Error::Config(e.to_string()))
+        let config =
+            Self::deserialize(toml::Value::Table(table)).map_err(|e| Error::Config(e.to_string()))?;
+        if let Some(url) = &config.public_url {
+            match url::Url::parse(url) {
+                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => {}
+                _ => {
+                    return Err(Error::Config(format!(
+                        "public_url {url:?} is not an http(s) URL"
+                    )))
+                }
+            }
+        }
+        Ok(config)
     }
 
-    /// The origin of this gateway as browsers see it.
+    /// The URL of this gateway as browsers see it, without a trailing slash (paths are appended).
     pub fn public_url(&self) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen))
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
     }
+
+    /// The origin browsers send from the gateway's own pages (console, hosted chat page):
+    /// scheme, host and port of the public URL, as `Origin` serialises them.
+    pub fn public_origin(&self) -> String {
+        let url = self.public_url();
+        url::Url::parse(&url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or(url)
+    }
+}
+
+/// A list of networks, or one string of them separated by commas (an environment variable).
+fn networks<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Listed {
+        One(String),
+        Many(Vec<String>),
+    }
+    let entries = match Listed::deserialize(deserializer)? {
+        Listed::One(text) => text.split(',').map(str::to_owned).collect(),
+        Listed::Many(list) => list,
+    };
+    entries
+        .iter()
+        .map(|e| e.trim())
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            e.parse::<IpNet>()
+                .or_else(|_| e.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| serde::de::Error::custom(format!("{e:?} is not an address or CIDR block")))
+        })
+        .collect()
 }
 
 /// Environment values are strings; numbers and booleans are recognised so that
@@ -180,6 +247,32 @@ mod tests {
         assert_eq!(config.listen.port(), 8080);
         assert!(config.database_url.starts_with("sqlite:"));
         assert_eq!(config.public_url(), "http://127.0.0.1:8080");
+        assert_eq!(config.public_origin(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_public_url_gives_the_console_origin_whatever_its_slash() {
+        let config = Config::load(
+            None,
+            env(&[("LIVECHAT_PUBLIC_URL", "https://Chat.Example.com:443/")]),
+        )
+        .unwrap();
+        assert_eq!(config.public_url(), "https://Chat.Example.com:443");
+        assert_eq!(config.public_origin(), "https://chat.example.com");
+        let err = Config::load(None, env(&[("LIVECHAT_PUBLIC_URL", "chat.example.com")]));
+        assert!(err.is_err(), "a URL without a scheme is refused at start-up");
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_or_a_comma_separated_string() {
+        let config = Config::load(
+            None,
+            env(&[("LIVECHAT_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,fd00::/8")]),
+        )
+        .unwrap();
+        let listed: Vec<String> = config.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(listed, ["10.0.0.0/8", "192.168.1.7/32", "fd00::/8"]);
+        assert!(Config::load(None, env(&[("LIVECHAT_TRUSTED_PROXIES", "10.0.0.0/33")])).is_err());
     }
 
     #[test]

@@ -11,8 +11,8 @@ use axum::{Json, Router};
 use protocol::{ContactUpdate, ContactView};
 use std::collections::BTreeMap;
 
-use crate::app::AppState;
-use crate::channels::{path_id, secret_or_login, Login};
+use crate::state::AppState;
+use crate::auth::{path_id, secret_or_login, Login};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::store::{ChannelRecord, ContactRecord};

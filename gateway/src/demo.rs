@@ -4,7 +4,7 @@
 
 use protocol::Appearance;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::error::Result;
 use crate::store::ChannelRecord;
 use crate::{agents, now_ms};
@@ -29,7 +29,7 @@ pub async fn seed(state: &AppState) -> Result<()> {
         ..fresh
     };
     state.store.save_channel(&channel, now_ms()).await?;
-    agents::ensure_agent(state, AGENT_EMAIL, AGENT_NAME, AGENT_PASSWORD, "admin").await?;
+    agents::ensure_agent(state, AGENT_EMAIL, AGENT_NAME, AGENT_PASSWORD, protocol::Role::Admin).await?;
     tracing::info!(
         channel = CHANNEL_KEY,
         agent = AGENT_EMAIL,

@@ -1,10 +1,11 @@
-//! The live-chat gateway as a library: `app::AppState::new(config)` builds the state,
+//! The live-chat gateway as a library: `state::AppState::new(config)` builds the state,
 //! `app::router(state)` the HTTP surface, and [`serve`] runs it on an already bound listener
 //! (tests bind port 0 and spawn it). `main.rs` only reads the config and calls these.
 
 pub mod agents;
 pub mod app;
 pub mod assets;
+pub mod auth;
 pub mod canned;
 pub mod captcha;
 pub mod channels;
@@ -17,12 +18,14 @@ pub mod hub;
 pub mod limits;
 pub mod openapi;
 pub mod pagination;
+pub mod peer;
 pub mod presence;
 pub mod queues;
 pub mod routing;
 pub mod rules;
 pub mod sessions;
 pub mod socket;
+pub mod state;
 pub mod store;
 pub mod tokens;
 pub mod webhooks;
@@ -41,7 +44,7 @@ pub fn now_ms() -> i64 {
 /// Serves until `shutdown` completes, then lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
-    state: app::AppState,
+    state: state::AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Lives exactly as long as the server: a stopped gateway stops vouching for its agents.

@@ -67,6 +67,8 @@ pub struct Limits {
     /// Many sessions from one address (tabs, or a script) share this.
     pub messages_per_ip: RateLimit,
     pub messages_per_channel: RateLimit,
+    pub logins_per_ip: RateLimit,
+    pub logins_per_account: RateLimit,
 }
 
 impl Limits {
@@ -86,6 +88,14 @@ impl Limits {
             messages_per_channel: RateLimit::per_minute(
                 config.messages_per_channel_per_minute,
                 config.messages_per_channel_per_minute,
+            ),
+            logins_per_ip: RateLimit::per_minute(
+                config.logins_per_ip_per_minute,
+                config.logins_per_ip_per_minute.min(10),
+            ),
+            logins_per_account: RateLimit::per_minute(
+                config.logins_per_account_per_minute,
+                config.logins_per_account_per_minute.min(5),
             ),
         }
     }

@@ -1,7 +1,7 @@
 //! `gateway [--config livechat.toml]`: reads the config (file, then `LIVECHAT_*` variables),
 //! opens the store and serves until Ctrl-C.
 
-use gateway::app::AppState;
+use gateway::state::AppState;
 use gateway::config::Config;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -314,7 +314,7 @@ pub fn document() -> Value {
                     "description": "The channel's secret (console: Channels), for servers only."},
                 "agentToken": {"type": "http", "scheme": "bearer",
                     "description": "The token from POST /v1/agent/login."},
-                "agentCookie": {"type": "apiKey", "in": "cookie", "name": crate::agents::LOGIN_COOKIE}
+                "agentCookie": {"type": "apiKey", "in": "cookie", "name": crate::auth::LOGIN_COOKIE}
             },
             "schemas": schemas()
         }

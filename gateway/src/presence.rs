@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::error::Result;
 use crate::now_ms;
 use crate::rules::AgentCounts;

@@ -8,9 +8,9 @@ use axum::routing::{get, patch};
 use axum::{Json, Router};
 use protocol::{Colleague, QueueInput, QueueView, Team};
 
-use crate::agents::AuthAgent;
-use crate::app::AppState;
-use crate::channels::admin::Admin;
+use crate::auth::AuthAgent;
+use crate::state::AppState;
+use crate::auth::Admin;
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::store::QueueRecord;

@@ -8,7 +8,7 @@
 
 use protocol::ConversationSummary;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::store::AgentRecord;

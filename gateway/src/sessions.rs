@@ -17,7 +17,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::time::Instant;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::conversations;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
@@ -50,6 +50,10 @@ pub struct VisitTicket {
     pub viewed_at_ms: i64,
     #[serde(default)]
     pub issued_at_ms: i64,
+    /// When this visitor id was first given out: it is remembered for `visitor_memory_secs`
+    /// from then, not from its latest use, so a copied ticket cannot be kept alive for ever.
+    #[serde(default)]
+    pub first_seen_ms: i64,
 }
 
 /// A ticket opens a chat only this long after it was issued (the widget renews older ones), so a
@@ -63,19 +67,28 @@ pub fn page_url_within_limit(url: Option<String>) -> Option<String> {
     url.filter(|u| u.len() <= MAX_PAGE_URL)
 }
 
-/// The ticket for a new page view: a returning visitor keeps its id, and its visit number goes
-/// up when the previous page view is older than the visit gap.
+fn millis(secs: u64) -> i64 {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+/// The ticket for a new page view: a returning visitor (first seen less than `visitor_memory`
+/// ago) keeps its id, and its visit number goes up when the previous page view is older than
+/// the visit gap.
 pub fn next_visit_ticket(
     previous: Option<VisitTicket>,
     channel_id: &str,
     now_ms: i64,
-    visit_gap_secs: u64,
+    config: &crate::config::Config,
 ) -> VisitTicket {
-    let gap_ms = i64::try_from(visit_gap_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let (visitor_id, visit) = match previous {
-        Some(prev) if now_ms - prev.viewed_at_ms >= gap_ms => (prev.visitor_id, prev.visit + 1),
-        Some(prev) => (prev.visitor_id, prev.visit),
-        None => (uuid::Uuid::new_v4().to_string(), 1),
+    let remembered = previous.filter(|prev| {
+        now_ms.saturating_sub(prev.first_seen_ms) < millis(config.visitor_memory_secs)
+    });
+    let (visitor_id, visit, first_seen_ms) = match remembered {
+        Some(prev) if now_ms - prev.viewed_at_ms >= millis(config.visit_gap_secs) => {
+            (prev.visitor_id, prev.visit + 1, prev.first_seen_ms)
+        }
+        Some(prev) => (prev.visitor_id, prev.visit, prev.first_seen_ms),
+        None => (uuid::Uuid::new_v4().to_string(), 1, now_ms),
     };
     VisitTicket {
         id: random_token(12),
@@ -84,17 +97,26 @@ pub fn next_visit_ticket(
         visit,
         viewed_at_ms: now_ms,
         issued_at_ms: now_ms,
+        first_seen_ms,
     }
 }
 
 /// The same page view under a fresh ticket: for opening a chat again on a page where the first
-/// ticket was used or grew old. Dwell time keeps counting from the page view's start.
-pub fn renew_visit_ticket(ticket: VisitTicket, now_ms: i64) -> VisitTicket {
-    VisitTicket {
+/// ticket was used or grew old. Dwell time keeps counting from the page view's start. Only for
+/// `page_view_max` after that start: a ticket copied out of a page is not a lasting credential.
+pub fn renew_visit_ticket(
+    ticket: VisitTicket,
+    now_ms: i64,
+    config: &crate::config::Config,
+) -> Result<VisitTicket> {
+    if now_ms.saturating_sub(ticket.viewed_at_ms) >= millis(config.page_view_max_secs) {
+        return Err(Error::VisitTicketExpired);
+    }
+    Ok(VisitTicket {
         id: random_token(12),
         issued_at_ms: now_ms,
         ..ticket
-    }
+    })
 }
 
 pub fn sign_visit_ticket(state: &AppState, ticket: &VisitTicket) -> String {
@@ -157,20 +179,22 @@ async fn create_session(
     body: Result<Json<CreateSession>, JsonRejection>,
 ) -> Result<Json<SessionCreated>> {
     let Json(request) = body?;
-    let origin = channels::request_origin(&headers);
+    let origin = crate::auth::request_origin(&headers);
     let channel = channels::by_key(&state, &request.channel_key).await?;
-    channels::check_origin(&channel, origin, &state.config.public_url())?;
-    let limits = &state.limits;
-    limits::check(&[
-        (&limits.sessions_per_ip, &peer.ip().to_string()),
-        (&limits.sessions_per_channel, &channel.id),
-    ])?;
+    channels::check_origin(&channel, origin, &state.config.public_origin())?;
+    let client = crate::peer::client_ip(&state.config, peer.ip(), &headers);
+    // The ticket first: requests without a genuine one must not spend the channel's allowance.
     let ticket = verify_visit_ticket(&state, &request.visit_ticket, &channel.id)
         .ok_or(Error::InvalidVisitTicket)?;
     let now = now_ms();
     if now - ticket.issued_at_ms > TICKET_TTL_MS {
         return Err(Error::VisitTicketExpired);
     }
+    let limits = &state.limits;
+    limits::check(&[
+        (&limits.sessions_per_ip, &crate::peer::limit_key(client)),
+        (&limits.sessions_per_channel, &channel.id),
+    ])?;
     let page_url = page_url_within_limit(request.page_url);
     let page_view = rules::PageView {
         visit: ticket.visit,
@@ -184,7 +208,7 @@ async fn create_session(
         &state,
         &channel,
         request.captcha_token.as_deref(),
-        peer.ip(),
+        client,
         origin,
     )
     .await?;
@@ -236,7 +260,7 @@ async fn visitor_ws(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response> {
     let Query(query) = query?;
-    let origin = channels::request_origin(&headers);
+    let origin = crate::auth::request_origin(&headers);
     let claims = verify_session_token(&state, &query.token, origin, now_ms())?;
     if state.store.session_ended(&claims.session_id).await? {
         return Err(Error::SessionEnded);
@@ -246,12 +270,13 @@ async fn visitor_ws(
         .channel_by_id(&claims.channel_id)
         .await?
         .ok_or(Error::InvalidSessionToken)?;
-    channels::check_origin(&channel, origin, &state.config.public_url())?;
+    channels::check_origin(&channel, origin, &state.config.public_origin())?;
     let resume = query.conversation_id.map(|id| (id, query.resume_after));
+    let client = crate::peer::client_ip(&state.config, peer.ip(), &headers);
     Ok(upgrade
         .max_message_size(socket::TRANSPORT_MAX_BYTES)
         .on_upgrade(move |ws| async move {
-            if let Err(e) = visitor_socket(state, channel, claims, peer.ip(), ws, resume).await {
+            if let Err(e) = visitor_socket(state, channel, claims, client, ws, resume).await {
                 tracing::warn!(error = %e, "visitor socket ended with an error");
             }
         }))
@@ -313,6 +338,7 @@ async fn visitor_socket(
             .max(1),
     );
     let mut idle_deadline = Instant::now() + idle_limit;
+    let mut typing = socket::TypingThrottle::default();
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(idle_deadline) => {
@@ -321,7 +347,8 @@ async fn visitor_socket(
             incoming = socket::receive::<VisitorClientFrame>(&mut ws) => match incoming {
                 Incoming::Frame(VisitorClientFrame::Typing) => {
                     idle_deadline = Instant::now() + idle_limit;
-                    if let Some(conversation_id) = &current {
+                    let now = std::time::Instant::now();
+                    if let Some(conversation_id) = current.as_ref().filter(|id| typing.allow(id, now)) {
                         state.hub.publish(
                             Topic::Conversation(conversation_id.clone()),
                             HubEvent::Typing { conversation_id: conversation_id.clone(), agent_name: None },
@@ -376,7 +403,7 @@ async fn visitor_socket(
                     }
                 }
                 Ok(HubEvent::Typing { agent_name: None, .. }) => {}
-                Err(RecvError::Lagged(_)) => {
+                Ok(HubEvent::Resync) | Err(RecvError::Lagged(_)) => {
                     if !socket::recover_lag(&mut ws, &state.store, &mut delivered, message_frame).await? {
                         return Ok(());
                     }
@@ -416,28 +443,69 @@ async fn end_session(
 mod tests {
     use super::*;
 
+    use crate::config::Config;
+
+    fn config() -> Config {
+        Config {
+            visit_gap_secs: 1800,
+            visitor_memory_secs: 10 * 24 * 3600,
+            page_view_max_secs: 3600,
+            ..Config::default()
+        }
+    }
+
     #[test]
     fn a_new_visitor_starts_at_visit_one() {
-        let t = next_visit_ticket(None, "c", 1_000, 1800);
+        let t = next_visit_ticket(None, "c", 1_000, &config());
         assert_eq!(
-            (t.visit, t.viewed_at_ms, t.channel_id.as_str()),
-            (1, 1_000, "c")
+            (t.visit, t.viewed_at_ms, t.first_seen_ms, t.channel_id.as_str()),
+            (1, 1_000, 1_000, "c")
         );
     }
 
     #[test]
     fn the_visit_number_grows_only_after_the_gap() {
-        let first = next_visit_ticket(None, "c", 0, 1800);
-        let same_visit = next_visit_ticket(Some(first.clone()), "c", 1_799_999, 1800);
+        let first = next_visit_ticket(None, "c", 0, &config());
+        let same_visit = next_visit_ticket(Some(first.clone()), "c", 1_799_999, &config());
         assert_eq!(
             (same_visit.visit, &same_visit.visitor_id),
             (1, &first.visitor_id)
         );
         let next_visit =
-            next_visit_ticket(Some(same_visit.clone()), "c", 1_799_999 + 1_800_000, 1800);
+            next_visit_ticket(Some(same_visit.clone()), "c", 1_799_999 + 1_800_000, &config());
         assert_eq!(
             (next_visit.visit, &next_visit.visitor_id),
             (2, &first.visitor_id)
         );
+    }
+
+    #[test]
+    fn a_visitor_is_remembered_from_its_first_page_view_not_its_last() {
+        let day = 24 * 3600 * 1000;
+        let mut ticket = next_visit_ticket(None, "c", 0, &config());
+        let first_id = ticket.visitor_id.clone();
+        // Used every day, it still runs out ten days after the first page view.
+        for at in (1..10).map(|d| d * day) {
+            ticket = next_visit_ticket(Some(ticket), "c", at, &config());
+            assert_eq!(ticket.visitor_id, first_id);
+        }
+        let later = next_visit_ticket(Some(ticket), "c", 10 * day, &config());
+        assert_ne!(later.visitor_id, first_id);
+        assert_eq!((later.visit, later.first_seen_ms), (1, 10 * day));
+    }
+
+    #[test]
+    fn a_page_view_renews_its_ticket_for_a_bounded_time_only() {
+        let ticket = next_visit_ticket(None, "c", 0, &config());
+        let renewed = renew_visit_ticket(ticket.clone(), 3_599_999, &config()).unwrap();
+        assert_ne!(renewed.id, ticket.id);
+        assert_eq!(
+            (renewed.viewed_at_ms, renewed.issued_at_ms),
+            (0, 3_599_999)
+        );
+        assert!(matches!(
+            renew_visit_ticket(renewed, 3_600_000, &config()),
+            Err(Error::VisitTicketExpired)
+        ));
     }
 }

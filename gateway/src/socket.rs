@@ -7,6 +7,7 @@ use protocol::{codes, ChatMessage, MAX_FRAME_BYTES};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use crate::error::Result;
 use crate::store::Store;
@@ -53,6 +54,33 @@ pub async fn receive<T: DeserializeOwned>(socket: &mut WebSocket) -> Incoming<T>
 pub async fn send<T: Serialize>(socket: &mut WebSocket, frame: &T) -> bool {
     let json = serde_json::to_string(frame).expect("frames serialize");
     socket.send(Message::Text(json.into())).await.is_ok()
+}
+
+/// At most one typing notice per conversation per this long from one socket: the widget and the
+/// console send one every few seconds while a key is pressed; anything faster is noise that would
+/// cost every subscriber (and the relay) a frame.
+pub const TYPING_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Which typing notices of one socket to pass on (see [`TYPING_INTERVAL`]).
+#[derive(Debug, Default)]
+pub struct TypingThrottle {
+    last: HashMap<String, Instant>,
+}
+
+impl TypingThrottle {
+    /// Whether a notice for this conversation goes out now.
+    pub fn allow(&mut self, conversation_id: &str, now: Instant) -> bool {
+        if self.last.len() > 64 {
+            self.last.retain(|_, at| now.duration_since(*at) < TYPING_INTERVAL);
+        }
+        match self.last.get(conversation_id) {
+            Some(at) if now.duration_since(*at) < TYPING_INTERVAL => false,
+            _ => {
+                self.last.insert(conversation_id.to_owned(), now);
+                true
+            }
+        }
+    }
 }
 
 /// The last `seq` delivered to this socket, per conversation.
@@ -182,6 +210,16 @@ mod tests {
             client_id: String::new(),
             sent_at_ms: 0,
         }
+    }
+
+    #[test]
+    fn typing_notices_pass_once_per_interval_per_conversation() {
+        let mut throttle = TypingThrottle::default();
+        let start = Instant::now();
+        assert!(throttle.allow("a", start));
+        assert!(!throttle.allow("a", start + Duration::from_millis(100)));
+        assert!(throttle.allow("b", start + Duration::from_millis(100)));
+        assert!(throttle.allow("a", start + TYPING_INTERVAL));
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub struct AgentView {
     pub external_id: Option<String>,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: crate::Role,
     pub capacity: u32,
     pub presence: crate::AgentPresence,
     pub active: bool,

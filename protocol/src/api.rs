@@ -143,12 +143,45 @@ pub struct AgentProfile {
     pub id: String,
     pub name: String,
     pub email: String,
-    /// `agent` or `admin` (admins also manage channels).
-    pub role: String,
+    pub role: Role,
     /// What the agent chose; it counts only while a console of theirs is connected.
     pub presence: AgentPresence,
     /// How many conversations the agent holds at once.
     pub capacity: u32,
+}
+
+/// What an agent's account may do. A login can be narrower than its account's role (a join
+/// link's login is an agent's in one channel, whatever the account).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Answers conversations.
+    #[default]
+    Agent,
+    /// Also manages channels, agents, queues and canned responses.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 2] = [Role::Agent, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == s)
+            .ok_or_else(|| format!("is `agent` or `admin`, not {s:?}"))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -248,6 +281,16 @@ pub fn expand_shortcut(draft: &str, canned: &[CannedResponse]) -> Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_reads_back_as_serde_writes_it() {
+        for role in Role::ALL {
+            let json = serde_json::to_value(role).unwrap();
+            assert_eq!(json, role.as_str());
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert!("Admin".parse::<Role>().is_err());
+    }
 
     #[test]
     fn a_shortcut_at_the_end_of_a_word_expands() {

@@ -11,7 +11,7 @@ pub mod postgres;
 pub mod provider;
 pub mod receiver;
 
-use gateway::app::AppState;
+use gateway::state::AppState;
 use gateway::config::Config;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;

@@ -6,17 +6,16 @@
 //! tool that fetches links to preview them does not burn the link before the agent clicks.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use protocol::{AgentLink, AgentLinkRequest};
 
 use super::{login_cookie, open_login};
-use crate::app::AppState;
-use crate::channels::{path_id, secret_or_login, Login};
+use crate::state::AppState;
+use crate::auth::{check_same_origin, ConversationAccess};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::store::JoinRefusal;
@@ -29,27 +28,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/conversations/{id}/agent-link", post(create))
         .route("/join/{token}", get(join_page).post(join))
-}
-
-/// A conversation, for a caller holding its channel's secret or an admin login.
-pub struct ConversationAccess {
-    pub conversation_id: String,
-}
-
-impl FromRequestParts<AppState> for ConversationAccess {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let id = path_id(parts, state).await?;
-        let channel = match state.store.conversation(&id).await? {
-            Some(c) => state.store.channel_by_key(&c.channel_key).await?,
-            None => None,
-        };
-        secret_or_login(parts, state, channel, Login::Admin).await?;
-        Ok(ConversationAccess {
-            conversation_id: id,
-        })
-    }
 }
 
 async fn create(
@@ -148,8 +126,16 @@ async fn join_page(State(state): State<AppState>, Path(token): Path<String>) -> 
     })
 }
 
-/// Uses the link: logs the agent in (cookie) and opens the conversation in the console.
-async fn join(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response> {
+/// Uses the link: logs the agent in (cookie) and opens the conversation in the console. The
+/// login acts in the conversation's channel only, as a plain agent, whoever minted the link
+/// and whatever the account's role: a channel secret never grants more than its channel.
+/// The Join form is the gateway's own page: a foreign page may not submit it.
+async fn join(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response> {
+    check_same_origin(&headers, &state.config)?;
     let outcome = state
         .store
         .use_join_link(&sha256_hex(&token), now_ms())
@@ -164,7 +150,12 @@ async fn join(State(state): State<AppState>, Path(token): Path<String>) -> Resul
         .await?
         .filter(|a| a.active)
         .ok_or(Error::Unauthorized)?;
-    let login = open_login(&state, &agent).await?;
+    let channel_id = state
+        .store
+        .conversation_channel_id(&conversation_id)
+        .await?
+        .ok_or(Error::ConversationNotFound)?;
+    let login = open_login(&state, &agent, Some(&channel_id)).await?;
     let console = format!("/console/#conversation={conversation_id}");
     let location = HeaderValue::from_str(&console).map_err(|e| Error::Internal(e.to_string()))?;
     Ok((

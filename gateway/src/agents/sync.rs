@@ -10,8 +10,8 @@ use protocol::{AgentPresence, AgentView, SyncAgent};
 use std::collections::BTreeMap;
 
 use super::{hash_password, DEFAULT_CAPACITY};
-use crate::app::AppState;
-use crate::channels::admin::Admin;
+use crate::state::AppState;
+use crate::auth::Admin;
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::store::AgentRecord;
@@ -56,6 +56,16 @@ async fn wanted_queues(state: &AppState, input: &SyncAgent) -> Result<Option<Vec
     let Some(wanted) = &input.queues else {
         return Ok(None);
     };
+    if let Some(repeated) = wanted
+        .iter()
+        .enumerate()
+        .find_map(|(i, q)| wanted[..i].contains(q).then_some(q))
+    {
+        return Err(Error::field(
+            "queues",
+            format!("{repeated:?} is named twice"),
+        ));
+    }
     let existing = state.store.existing_queue_ids(wanted).await?;
     let unknown: Vec<&String> = wanted.iter().filter(|q| !existing.contains(q)).collect();
     if !unknown.is_empty() {
@@ -82,11 +92,26 @@ async fn synced(
     Ok(view(agent, queues))
 }
 
-/// The agent after applying `input`: every bad field is named, and nothing changes on any.
+/// The hash [`apply`] stores, computed off the async workers: of the new password (if it is
+/// long enough to be accepted), or of a random one for a new agent given none.
+async fn password_hash(state: &AppState, input: &SyncAgent, creating: bool) -> Result<Option<String>> {
+    let password = match input.password.as_deref() {
+        Some(password) if password.chars().count() >= MIN_PASSWORD_CHARS => password.to_owned(),
+        None if creating => random_token(32),
+        _ => return Ok(None),
+    };
+    Ok(Some(
+        super::argon2_work(state, move || hash_password(&password)).await??,
+    ))
+}
+
+/// The agent after applying `input` (with `password_hash` from [`password_hash`]): every bad
+/// field is named, and nothing changes on any.
 pub fn apply(
     existing: Option<AgentRecord>,
     external_id: &str,
     input: &SyncAgent,
+    password_hash: Option<String>,
 ) -> Result<AgentRecord> {
     let mut problems = BTreeMap::new();
     let creating = existing.is_none();
@@ -95,7 +120,7 @@ pub fn apply(
         email: String::new(),
         name: String::new(),
         password_hash: String::new(),
-        role: "agent".into(),
+        role: protocol::Role::Agent,
         presence: AgentPresence::Online,
         capacity: DEFAULT_CAPACITY,
         external_id: Some(external_id.to_owned()),
@@ -136,10 +161,10 @@ pub fn apply(
         }
         None => {}
     }
-    match input.role.as_deref() {
-        Some(role @ ("agent" | "admin")) => agent.role = role.to_owned(),
-        Some(_) => {
-            problems.insert("role".into(), "is `agent` or `admin`".into());
+    match input.role.as_deref().map(str::parse) {
+        Some(Ok(role)) => agent.role = role,
+        Some(Err(problem)) => {
+            problems.insert("role".into(), problem);
         }
         None => {}
     }
@@ -153,19 +178,16 @@ pub fn apply(
         }
         None => {}
     }
-    match input.password.as_deref() {
-        Some(password) if password.chars().count() >= MIN_PASSWORD_CHARS => {
-            agent.password_hash = hash_password(password)?;
-        }
-        Some(_) => {
+    match (input.password.as_deref(), password_hash) {
+        // No password for a new agent: one nobody knows, so it logs in only by a join link.
+        (_, Some(hash)) => agent.password_hash = hash,
+        (Some(_), None) => {
             problems.insert(
                 "password".into(),
                 format!("at least {MIN_PASSWORD_CHARS} characters"),
             );
         }
-        // No password: one nobody knows, so the agent logs in only by a join link.
-        None if creating => agent.password_hash = hash_password(&random_token(32))?,
-        None => {}
+        (None, None) => {}
     }
     if let Some(active) = input.active {
         agent.active = active;
@@ -195,7 +217,11 @@ async fn upsert(
     for _ in 0..2 {
         let existing = state.store.agent_by_external_id(&external_id).await?;
         let creating = existing.is_none();
-        let agent = apply(existing, &external_id, &input)?;
+        let previous_hash = existing.as_ref().map(|a| a.password_hash.clone());
+        let hash = password_hash(&state, &input, creating).await?;
+        let agent = apply(existing, &external_id, &input, hash)?;
+        // A new password or a deactivation ends every login the agent has.
+        let end_logins = !agent.active || previous_hash.as_ref() != Some(&agent.password_hash);
         if creating {
             if state.store.insert_agent(&agent, now_ms()).await? {
                 return Ok((
@@ -211,7 +237,7 @@ async fn upsert(
             {
                 return Err(email_taken());
             }
-        } else if state.store.update_agent(&agent).await? {
+        } else if state.store.update_agent(&agent, end_logins).await? {
             return Ok((StatusCode::OK, Json(synced(&state, &agent, queues).await?)));
         } else {
             return Err(email_taken());

@@ -18,8 +18,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-use crate::agents::AuthAgent;
-use crate::app::AppState;
+use crate::auth::Admin;
+use crate::state::AppState;
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::store::{CaptchaSettings, ChannelRecord};
@@ -40,25 +40,6 @@ pub fn router() -> Router<AppState> {
             get(read).patch(edit).delete(delete_one),
         )
         .route("/v1/admin/channels/{id}/rotate-secret", post(rotate_secret))
-}
-
-/// An agent with the admin role.
-pub struct Admin(pub crate::store::AgentRecord);
-
-impl axum::extract::FromRequestParts<AppState> for Admin {
-    type Rejection = Error;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self> {
-        let auth = AuthAgent::from_request_parts(parts, state).await?;
-        if auth.agent.role == "admin" {
-            Ok(Admin(auth.agent))
-        } else {
-            Err(Error::Forbidden)
-        }
-    }
 }
 
 pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {

@@ -2,22 +2,18 @@
 //! check, and `GET /v1/widget/{channel_key}`, the loader's one request per page view.
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use protocol::{VisibilityUpdate, WidgetBootstrap};
 use serde::Deserialize;
 
-use crate::agents::AuthAgent;
-use crate::app::AppState;
+use crate::auth::request_origin;
 use crate::error::{Error, Result};
-use crate::store::{AgentRecord, ChannelRecord};
-use crate::tokens::same_secret;
+use crate::state::AppState;
+use crate::store::ChannelRecord;
 use crate::{captcha, now_ms, rules, sessions};
-use admin::Admin;
-use std::collections::HashMap;
 
 pub mod admin;
 
@@ -34,11 +30,6 @@ pub async fn by_key(state: &AppState, key: &str) -> Result<ChannelRecord> {
         .channel_by_key(key)
         .await?
         .ok_or_else(|| Error::ChannelNotFound(key.to_owned()))
-}
-
-/// The `Origin` header, if the client sent one.
-pub fn request_origin(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
 }
 
 /// An empty allow-list admits any origin; otherwise the origin must equal one entry exactly
@@ -63,68 +54,6 @@ pub fn check_origin(channel: &ChannelRecord, origin: Option<&str>, own_origin: &
     }
 }
 
-/// A caller of a channel's REST API (`/v1/channels/{id}/…`): a program holding the channel
-/// secret as `Authorization: Bearer <secret>`, or a logged-in admin (the console).
-pub struct ChannelAccess {
-    pub channel: ChannelRecord,
-    /// The admin calling, None for the holder of the secret.
-    pub admin: Option<AgentRecord>,
-}
-
-impl FromRequestParts<AppState> for ChannelAccess {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let id = path_id(parts, state).await?;
-        let channel = state.store.channel_by_id(&id).await?;
-        let (channel, admin) = secret_or_login(parts, state, channel, Login::Admin).await?;
-        Ok(ChannelAccess { channel, admin })
-    }
-}
-
-/// The `{id}` of the request's path.
-pub async fn path_id(parts: &mut Parts, state: &AppState) -> Result<String> {
-    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-        .await
-        .map_err(|e| Error::BadRequest(e.body_text()))?;
-    params.get("id").cloned().ok_or(Error::NotFound)
-}
-
-/// Who besides the holder of a channel's secret may call an endpoint of that channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Login {
-    Admin,
-    AnyAgent,
-}
-
-/// Lets in the holder of the channel's secret (`Authorization: Bearer <secret>`) or a login of
-/// the kind `also` (returned with the channel). A missing channel reads as a wrong secret, so
-/// callers learn nothing of other channels.
-pub async fn secret_or_login(
-    parts: &mut Parts,
-    state: &AppState,
-    channel: Option<ChannelRecord>,
-    also: Login,
-) -> Result<(ChannelRecord, Option<AgentRecord>)> {
-    let bearer = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if let (Some(channel), Some(secret)) = (&channel, bearer) {
-        if same_secret(secret, &channel.secret) {
-            return Ok((channel.clone(), None));
-        }
-    }
-    // Not the channel's secret: it must be a login (which says 401, or 403 for a plain agent
-    // where an admin is needed).
-    let agent = match also {
-        Login::Admin => Admin::from_request_parts(parts, state).await?.0,
-        Login::AnyAgent => AuthAgent::from_request_parts(parts, state).await?.agent,
-    };
-    Ok((channel.ok_or(Error::NotFound)?, Some(agent)))
-}
-
 #[derive(Debug, Deserialize)]
 struct PageViewQuery {
     /// The bootstrap: the ticket this browser kept from an earlier page view, if it kept one.
@@ -144,7 +73,7 @@ async fn visited_channel(
     check_origin(
         &channel,
         request_origin(headers),
-        &state.config.public_url(),
+        &state.config.public_origin(),
     )?;
     Ok(channel)
 }
@@ -170,8 +99,7 @@ async fn widget_bootstrap(
         .ticket
         .as_deref()
         .and_then(|t| sessions::verify_visit_ticket(&state, t, &channel.id));
-    let ticket =
-        sessions::next_visit_ticket(previous, &channel.id, now_ms(), state.config.visit_gap_secs);
+    let ticket = sessions::next_visit_ticket(previous, &channel.id, now_ms(), &state.config);
     let page_url = sessions::page_url_within_limit(query.page);
     let decision =
         rules::decide_now(&state, &channel, page_view(&ticket, page_url.as_deref())).await?;
@@ -204,7 +132,7 @@ async fn widget_recheck(
     let page_url = sessions::page_url_within_limit(query.page);
     let decision =
         rules::decide_now(&state, &channel, page_view(&ticket, page_url.as_deref())).await?;
-    let renewed = sessions::renew_visit_ticket(ticket, now_ms());
+    let renewed = sessions::renew_visit_ticket(ticket, now_ms(), &state.config)?;
     Ok(Json(VisibilityUpdate {
         visibility: decision.visibility(),
         recheck_after_ms: decision.recheck_after_ms,

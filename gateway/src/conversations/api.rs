@@ -13,8 +13,8 @@ use protocol::{
 };
 use serde::Deserialize;
 
-use crate::app::AppState;
-use crate::channels::ChannelAccess;
+use crate::state::AppState;
+use crate::auth::ChannelAccess;
 use crate::error::{Error, Result};
 use crate::pagination;
 use crate::store::{AgentRecord, ConversationFilter, ReplyAuthor};

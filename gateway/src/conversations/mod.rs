@@ -7,14 +7,14 @@
 pub mod api;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use protocol::{ConversationEvent, ConversationSummary, TransferRequest, MAX_MESSAGE_CHARS};
 use std::net::IpAddr;
 
-use crate::agents::AuthAgent;
-use crate::app::AppState;
+use crate::auth::AgentConversation;
+use crate::state::AppState;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::limits;
@@ -35,11 +35,11 @@ pub fn router() -> Router<AppState> {
 
 async fn accept(
     State(state): State<AppState>,
-    auth: AuthAgent,
-    Path(id): Path<String>,
+    access: AgentConversation,
 ) -> Result<Json<ConversationSummary>> {
+    let id = &access.conversation.id;
     Ok(Json(
-        crate::routing::accept(&state, &auth.agent, &id).await?,
+        crate::routing::accept(&state, &access.auth.agent, id).await?,
     ))
 }
 
@@ -84,11 +84,11 @@ pub async fn close_conversation(
 
 async fn close(
     State(state): State<AppState>,
-    auth: AuthAgent,
-    Path(id): Path<String>,
+    access: AgentConversation,
 ) -> Result<Json<ConversationSummary>> {
+    let id = &access.conversation.id;
     Ok(Json(
-        close_conversation(&state, Some(&auth.agent), &id).await?,
+        close_conversation(&state, Some(&access.auth.agent), id).await?,
     ))
 }
 
@@ -150,25 +150,26 @@ pub async fn transfer_conversation(
 
 async fn transfer(
     State(state): State<AppState>,
-    auth: AuthAgent,
-    Path(id): Path<String>,
+    access: AgentConversation,
     body: Result<Json<TransferRequest>, JsonRejection>,
 ) -> Result<Json<ConversationSummary>> {
     let Json(request) = body?;
-    let summary = transfer_conversation(&state, Some(&auth.agent), &id, &request).await?;
+    let id = &access.conversation.id;
+    let summary = transfer_conversation(&state, Some(&access.auth.agent), id, &request).await?;
     Ok(Json(summary))
 }
 
 /// Transfers and closes, with notes: for agents only.
 async fn events(
     State(state): State<AppState>,
-    _: AuthAgent,
-    Path(id): Path<String>,
+    access: AgentConversation,
 ) -> Result<Json<Vec<ConversationEvent>>> {
-    if state.store.conversation(&id).await?.is_none() {
-        return Err(Error::ConversationNotFound);
-    }
-    Ok(Json(state.store.conversation_events(&id).await?))
+    Ok(Json(
+        state
+            .store
+            .conversation_events(&access.conversation.id)
+            .await?,
+    ))
 }
 
 /// Longest `client_id` accepted: a UUID fits with room to spare.
@@ -204,7 +205,7 @@ pub async fn post_visitor_message(
     let limits = &state.limits;
     limits::check(&[
         (&limits.messages_per_session, &claims.session_id),
-        (&limits.messages_per_ip, &ip.to_string()),
+        (&limits.messages_per_ip, &crate::peer::limit_key(ip)),
         (&limits.messages_per_channel, &channel.id),
     ])?;
     let context = VisitContext {

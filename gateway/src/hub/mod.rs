@@ -8,15 +8,18 @@
 
 mod relay;
 
+use futures_util::stream::{BoxStream, StreamExt};
 use protocol::{ChatMessage, ConversationSummary};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc};
 
-/// Events buffered per topic before a slow subscriber is told it lagged (it then re-reads the
-/// store, so the bound costs latency for that subscriber, never data).
-const TOPIC_CAPACITY: usize = 256;
+/// Events waiting for the Redis relay. Beyond that, events are dropped and the other gateways
+/// are told to resync (see [`HubEvent::Resync`]): only typing notices are lost for good.
+const RELAY_QUEUE: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Topic {
@@ -31,6 +34,20 @@ pub enum Topic {
     },
 }
 
+impl Topic {
+    /// Events buffered per topic before a slow subscriber is told it lagged (it then re-reads
+    /// the store, so the bound costs latency for that subscriber, never data). Broadcast
+    /// channels allocate every slot up front, so the per-visitor and per-conversation topics,
+    /// one or a few per socket and quiet, stay small.
+    fn capacity(&self) -> usize {
+        match self {
+            Topic::Inbox => 256,
+            Topic::Conversation(_) => 16,
+            Topic::Visitor { .. } => 8,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum HubEvent {
     Message(ChatMessage),
@@ -40,6 +57,9 @@ pub enum HubEvent {
         conversation_id: String,
         agent_name: Option<String>,
     },
+    /// Events for this topic may have been lost on the way (the relay queue overflowed, or
+    /// Redis was out of reach): re-read the store as after a lag.
+    Resync,
 }
 
 /// The broadcast channel of each topic that has subscribers in this process.
@@ -49,22 +69,82 @@ pub enum HubEvent {
 struct Topics(Mutex<HashMap<Topic, broadcast::Sender<HubEvent>>>);
 
 impl Topics {
-    /// Sends to the topic's subscribers in this process; a topic nobody listens to is dropped.
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Topic, broadcast::Sender<HubEvent>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sends to the topic's subscribers in this process.
     fn deliver(&self, topic: &Topic, event: HubEvent) {
-        let mut topics = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(sender) = topics.get(topic) {
-            if sender.send(event).is_err() {
-                topics.remove(topic);
-            }
+        if let Some(sender) = self.lock().get(topic) {
+            // No receiver: the last one is being dropped and removes the topic itself.
+            let _ = sender.send(event);
         }
     }
+
+    /// Sends to every topic's subscribers in this process.
+    fn deliver_to_all(&self, event: &HubEvent) {
+        for sender in self.lock().values() {
+            let _ = sender.send(event.clone());
+        }
+    }
+}
+
+/// The relay's end of the hub: a bounded queue, and whether it dropped anything since the
+/// relay last told the other gateways to resync.
+struct RelayQueue {
+    sender: mpsc::Sender<(Topic, HubEvent)>,
+    overflowed: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
 pub struct Hub {
     topics: Arc<Topics>,
     /// To the Redis relay, when gateways share the load.
-    relay: Option<mpsc::UnboundedSender<(Topic, HubEvent)>>,
+    relay: Option<RelayQueue>,
+}
+
+/// One subscriber of one topic. Dropping the last subscription of a topic removes the topic, so
+/// the hub holds nothing for sockets that are gone.
+pub struct Subscription {
+    /// Some until dropped; taken first in `drop`, so the count of receivers left is exact.
+    receiver: Option<broadcast::Receiver<HubEvent>>,
+    topic: Topic,
+    topics: Arc<Topics>,
+}
+
+impl Subscription {
+    pub async fn recv(&mut self) -> Result<HubEvent, RecvError> {
+        match self.receiver.as_mut() {
+            Some(receiver) => receiver.recv().await,
+            None => Err(RecvError::Closed),
+        }
+    }
+
+    /// The subscription as a stream of events and lags, ending if the topic closes.
+    pub fn into_stream(self) -> BoxStream<'static, Result<HubEvent, RecvError>> {
+        futures_util::stream::unfold(self, |mut sub| async move {
+            match sub.recv().await {
+                Err(RecvError::Closed) => None,
+                other => Some((other, sub)),
+            }
+        })
+        .boxed()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        drop(self.receiver.take());
+        let mut topics = self.topics.lock();
+        // Under the lock, so a subscriber arriving meanwhile either counts here or finds the
+        // topic gone and creates it afresh.
+        if topics
+            .get(&self.topic)
+            .is_some_and(|sender| sender.receiver_count() == 0)
+        {
+            topics.remove(&self.topic);
+        }
+    }
 }
 
 impl Hub {
@@ -77,33 +157,50 @@ impl Hub {
     /// (one per database). Connects in the background: until Redis answers, events stay local.
     pub fn relayed(redis_url: &str, namespace: &str) -> crate::error::Result<Self> {
         let topics = Arc::new(Topics::default());
-        let relay = relay::start(redis_url, namespace, Arc::downgrade(&topics))?;
+        let (sender, receiver) = mpsc::channel(RELAY_QUEUE);
+        let overflowed = Arc::new(AtomicBool::new(false));
+        relay::start(
+            redis_url,
+            namespace,
+            Arc::downgrade(&topics),
+            receiver,
+            overflowed.clone(),
+        )?;
         Ok(Self {
             topics,
-            relay: Some(relay),
+            relay: Some(RelayQueue { sender, overflowed }),
         })
     }
 
-    pub fn subscribe(&self, topic: Topic) -> broadcast::Receiver<HubEvent> {
-        let mut topics = self.topics.0.lock().unwrap_or_else(|e| e.into_inner());
-        topics
-            .entry(topic)
-            .or_insert_with(|| broadcast::channel(TOPIC_CAPACITY).0)
-            .subscribe()
+    pub fn subscribe(&self, topic: Topic) -> Subscription {
+        let receiver = self
+            .topics
+            .lock()
+            .entry(topic.clone())
+            .or_insert_with(|| broadcast::channel(topic.capacity()).0)
+            .subscribe();
+        Subscription {
+            receiver: Some(receiver),
+            topic,
+            topics: self.topics.clone(),
+        }
     }
 
     /// Sends to the topic's subscribers here and, with a relay, on every other gateway.
     pub fn publish(&self, topic: Topic, event: HubEvent) {
         if let Some(relay) = &self.relay {
-            // The relay task serialises and publishes, off the caller's path.
-            let _ = relay.send((topic.clone(), event.clone()));
+            // The relay task serialises and publishes, off the caller's path. A full queue
+            // drops the event; the relay then has the other gateways resync from the store.
+            if relay.sender.try_send((topic.clone(), event.clone())).is_err() {
+                relay.overflowed.store(true, Ordering::Relaxed);
+            }
         }
         self.topics.deliver(&topic, event);
     }
 
-    #[cfg(test)]
-    fn topic_count(&self) -> usize {
-        self.topics.0.lock().unwrap().len()
+    /// Topics with at least one subscriber in this process.
+    pub fn topic_count(&self) -> usize {
+        self.topics.lock().len()
     }
 }
 
@@ -134,12 +231,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn topics_without_subscribers_are_forgotten() {
+    async fn a_topic_goes_with_its_last_subscriber() {
         let hub = Hub::default();
-        let rx = hub.subscribe(Topic::Inbox);
+        let first = hub.subscribe(Topic::Inbox);
+        let mut second = hub.subscribe(Topic::Inbox);
         assert_eq!(hub.topic_count(), 1);
-        drop(rx);
+        drop(first);
+        assert_eq!(hub.topic_count(), 1, "one subscriber is left");
         hub.publish(Topic::Inbox, message(1));
-        assert_eq!(hub.topic_count(), 0);
+        assert!(matches!(second.recv().await.unwrap(), HubEvent::Message(m) if m.seq == 1));
+        drop(second);
+        assert_eq!(hub.topic_count(), 0, "nothing is kept for nobody");
+        let mut again = hub.subscribe(Topic::Inbox);
+        hub.publish(Topic::Inbox, message(2));
+        assert!(matches!(again.recv().await.unwrap(), HubEvent::Message(m) if m.seq == 2));
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_of_a_small_topic_is_told_it_lagged() {
+        let hub = Hub::default();
+        let topic = Topic::Visitor {
+            channel_key: "k".into(),
+            visitor_id: "v".into(),
+        };
+        let mut slow = hub.subscribe(topic.clone());
+        for seq in 0..=i64::try_from(topic.capacity()).unwrap() {
+            hub.publish(topic.clone(), message(seq));
+        }
+        assert!(matches!(slow.recv().await, Err(RecvError::Lagged(_))));
     }
 }

@@ -8,9 +8,9 @@ use axum::{Json, Router};
 use protocol::{PreviewRequest, VisibilityOverride, VisibilityReport, VisibilityRules};
 
 use super::{decide, validate, validate_override, Facts, PageView};
-use crate::agents::AuthAgent;
-use crate::app::AppState;
-use crate::channels::ChannelAccess;
+use crate::auth::AuthAgent;
+use crate::state::AppState;
+use crate::auth::ChannelAccess;
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::store::ChannelRecord;

@@ -15,7 +15,7 @@ use protocol::{
     VisibilityRules,
 };
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::error::{Error, Result};
 use crate::store::ChannelRecord;
 use schedule::{FieldErrors, Schedule};

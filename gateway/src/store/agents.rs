@@ -1,10 +1,11 @@
 //! Agent rows, their presence, and agent login sessions.
 
-use protocol::AgentPresence;
+use protocol::{AgentPresence, Role};
 use sqlx::any::AnyRow;
 
 use super::{col_i64, col_opt_str, col_str, is_unique_violation, placeholders, Store};
-use crate::error::Result;
+use crate::auth::ChannelScope;
+use crate::error::{Error, Result};
 use crate::rules::AgentCounts;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,7 +14,7 @@ pub struct AgentRecord {
     pub email: String,
     pub name: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     /// Chosen by the agent; counts only while connected (see `presence`).
     pub presence: AgentPresence,
     pub capacity: i64,
@@ -48,7 +49,9 @@ fn from_row(row: &AnyRow) -> Result<AgentRecord> {
         email: col_str(row, "email")?,
         name: col_str(row, "name")?,
         password_hash: col_str(row, "password_hash")?,
-        role: col_str(row, "role")?,
+        role: col_str(row, "role")?
+            .parse()
+            .map_err(|e| Error::Internal(format!("agent role {e}")))?,
         presence: presence_from_str(&col_str(row, "presence")?),
         capacity: col_i64(row, "capacity")?,
         external_id: col_opt_str(row, "external_id")?,
@@ -69,7 +72,7 @@ impl Store {
         .bind(&agent.email)
         .bind(&agent.name)
         .bind(&agent.password_hash)
-        .bind(&agent.role)
+        .bind(agent.role.as_str())
         .bind(presence_to_str(agent.presence))
         .bind(agent.capacity)
         .bind(agent.external_id.as_deref())
@@ -126,9 +129,9 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
-    /// Writes every field of an existing agent; a deactivated agent's logins end with it.
+    /// Writes every field of an existing agent, and ends its logins if `end_logins`.
     /// Returns false if another agent has the email.
-    pub async fn update_agent(&self, agent: &AgentRecord) -> Result<bool> {
+    pub async fn update_agent(&self, agent: &AgentRecord, end_logins: bool) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
             "UPDATE agents SET email = $1, name = $2, password_hash = $3, role = $4, capacity = $5, \
@@ -137,7 +140,7 @@ impl Store {
         .bind(&agent.email)
         .bind(&agent.name)
         .bind(&agent.password_hash)
-        .bind(&agent.role)
+        .bind(agent.role.as_str())
         .bind(agent.capacity)
         .bind(agent.external_id.as_deref())
         .bind(i64::from(agent.active))
@@ -148,7 +151,7 @@ impl Store {
             Err(e) if is_unique_violation(&e) => return Ok(false),
             other => other?,
         };
-        if !agent.active {
+        if end_logins {
             sqlx::query("DELETE FROM agent_sessions WHERE agent_id = $1")
                 .bind(&agent.id)
                 .execute(&mut *tx)
@@ -238,42 +241,57 @@ impl Store {
             .collect()
     }
 
+    /// `scope`: the id of the one channel the login may act in.
     pub async fn insert_agent_session(
         &self,
         token_hash: &str,
         agent_id: &str,
+        scope: Option<&str>,
         expires_at_ms: i64,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO agent_sessions (token_hash, agent_id, expires_at) VALUES ($1, $2, $3)",
+            "INSERT INTO agent_sessions (token_hash, agent_id, channel_id, expires_at) \
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(token_hash)
         .bind(agent_id)
+        .bind(scope)
         .bind(expires_at_ms)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// The agent holding an unexpired login with this token hash.
+    /// The agent holding an unexpired login with this token hash, and the login's scope. A
+    /// scoped login whose channel is gone is no login.
     pub async fn agent_by_session(
         &self,
         token_hash: &str,
         now_ms: i64,
-    ) -> Result<Option<AgentRecord>> {
+    ) -> Result<Option<(AgentRecord, Option<ChannelScope>)>> {
         let sql = format!(
-            "SELECT {COLUMNS}, s.expires_at \
+            "SELECT {COLUMNS}, s.expires_at, s.channel_id AS scope_id, ch.key AS scope_key \
              FROM agent_sessions s JOIN agents a ON a.id = s.agent_id \
+             LEFT JOIN channels ch ON ch.id = s.channel_id \
              WHERE s.token_hash = $1 AND a.active = 1"
         );
         let row = sqlx::query(&sql)
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await?;
-        match row {
-            Some(row) if col_i64(&row, "expires_at")? > now_ms => Ok(Some(from_row(&row)?)),
-            _ => Ok(None),
-        }
+        let Some(row) = row.filter(|row| col_i64(row, "expires_at").is_ok_and(|at| at > now_ms))
+        else {
+            return Ok(None);
+        };
+        let scope = match (col_opt_str(&row, "scope_id")?, col_opt_str(&row, "scope_key")?) {
+            (None, _) => None,
+            (Some(channel_id), Some(channel_key)) => Some(ChannelScope {
+                channel_id,
+                channel_key,
+            }),
+            (Some(_), None) => return Ok(None),
+        };
+        Ok(Some((from_row(&row)?, scope)))
     }
 
     pub async fn delete_agent_session(&self, token_hash: &str) -> Result<()> {

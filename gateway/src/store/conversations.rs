@@ -806,6 +806,15 @@ impl Store {
     }
 
     /// Every conversation not closed, most recently active first: the agents' inbox.
+    /// The id of the conversation's channel.
+    pub async fn conversation_channel_id(&self, id: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT channel_id FROM conversations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| col_str(&r, "channel_id")).transpose()
+    }
+
     pub async fn active_conversations(&self) -> Result<Vec<ConversationSummary>> {
         let sql = format!("{SUMMARY_SELECT} WHERE c.status <> 'closed' ORDER BY c.updated_at DESC");
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;

@@ -77,6 +77,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "outbox and integrations",
         include_str!("../../migrations/0006_outbox_integrations.sql"),
     ),
+    (
+        7,
+        "hardening",
+        include_str!("../../migrations/0007_hardening.sql"),
+    ),
 ];
 
 #[derive(Debug)]

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
-use super::{check_target, is_private, sign};
-use crate::app::AppState;
+use super::sign;
+use super::target::{check_target, is_special_purpose, not_public};
+use crate::state::AppState;
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::store::{DueDelivery, Outcome, ReplyAuthor};
@@ -163,10 +164,8 @@ impl Resolve for PublicOnly {
         Box::pin(async move {
             let host = name.as_str().to_owned();
             let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if let Some(private) = addrs.iter().find(|a| is_private(a.ip())) {
-                return Err(
-                    format!("{host} resolves to a private address ({})", private.ip()).into(),
-                );
+            if addrs.iter().any(|a| is_special_purpose(a.ip())) {
+                return Err(not_public(&host).into());
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })

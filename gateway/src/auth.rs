@@ -1,0 +1,336 @@
+//! Who is calling and what they may do: every credential but the visitor's is read here.
+//!
+//! - An agent login (`Authorization: Bearer <token>`, or the console's HttpOnly cookie holding
+//!   the same token) is [`AuthAgent`]. A login may be scoped to one channel (a join link's):
+//!   it then acts as a plain agent of that channel only, whatever the account's role.
+//! - [`Admin`] is an unscoped login of an account with the admin role.
+//! - A channel secret (`Authorization: Bearer <secret>`) reaches that channel's REST API and its
+//!   conversations, nothing else: [`ChannelAccess`], [`ConversationAccess`], [`secret_or_login`].
+//! - A request authenticated by the cookie that changes anything (or opens the agent socket)
+//!   must come from the console's own origin: [`check_same_origin`] (CSRF and cross-site
+//!   WebSocket hijacking). Bearer requests are not affected: browsers never add those on their own.
+//!
+//! The visitor's credentials (visit ticket, session token) are in `sessions`.
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method};
+use protocol::{ConversationSummary, Role};
+use std::collections::HashMap;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::now_ms;
+use crate::state::AppState;
+use crate::store::{AgentRecord, ChannelRecord};
+use crate::tokens::{same_secret, sha256_hex};
+
+pub const LOGIN_COOKIE: &str = "livechat_agent";
+
+/// The token of `Authorization: Bearer <token>`.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
+/// The value of the cookie `name`, among every `Cookie` header.
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The `Origin` header, if the client sent one.
+pub fn request_origin(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
+}
+
+/// A browser request must come from the console's origin: `Origin` equal to the public URL's
+/// origin (or to this request's own host, for a gateway reached under several names, such as
+/// `localhost` and `127.0.0.1`), else, without `Origin`, `Sec-Fetch-Site` saying same-origin or
+/// a typed address. A request with neither header is not from a browser page and passes.
+pub fn check_same_origin(headers: &HeaderMap, config: &Config) -> Result<()> {
+    let refuse = |origin: &str| Err(Error::OriginNotAllowed(origin.to_owned()));
+    match request_origin(headers) {
+        Some(origin) => {
+            let public = config.public_origin();
+            let scheme = public.split("://").next().unwrap_or("http");
+            let own_host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(|host| format!("{scheme}://{}", host.to_ascii_lowercase()));
+            if origin == public || own_host.as_deref() == Some(origin) {
+                Ok(())
+            } else {
+                refuse(origin)
+            }
+        }
+        None => match headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+        {
+            None | Some("same-origin" | "none") => Ok(()),
+            Some(site) => refuse(site),
+        },
+    }
+}
+
+/// Requests a cross-site page could make harmful use of: those that change something, and
+/// socket upgrades (a socket acts as the agent).
+fn needs_same_origin(parts: &Parts) -> bool {
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    !safe || parts.headers.contains_key(header::UPGRADE)
+}
+
+/// The one channel a scoped login may act in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelScope {
+    pub channel_id: String,
+    pub channel_key: String,
+}
+
+/// An authenticated agent login, from `Authorization: Bearer …` or the login cookie.
+pub struct AuthAgent {
+    pub agent: AgentRecord,
+    pub token: String,
+    /// Set for a join link's login: this channel only, as a plain agent.
+    pub scope: Option<ChannelScope>,
+}
+
+impl AuthAgent {
+    /// What this login may do: the account's role, at most an agent's when scoped.
+    pub fn role(&self) -> Role {
+        match self.scope {
+            Some(_) => Role::Agent,
+            None => self.agent.role,
+        }
+    }
+
+    /// Whether this login may see the channel's conversations.
+    pub fn sees_channel(&self, channel_key: &str) -> bool {
+        self.scope
+            .as_ref()
+            .is_none_or(|scope| scope.channel_key == channel_key)
+    }
+
+    /// The conversation, if it exists and this login may see it; `conversation_not_found`
+    /// otherwise, so a scoped login learns nothing of other channels.
+    pub async fn conversation(&self, state: &AppState, id: &str) -> Result<ConversationSummary> {
+        state
+            .store
+            .conversation(id)
+            .await?
+            .filter(|c| self.sees_channel(&c.channel_key))
+            .ok_or(Error::ConversationNotFound)
+    }
+}
+
+impl FromRequestParts<AppState> for AuthAgent {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let token = match bearer(&parts.headers) {
+            Some(token) => token,
+            None => {
+                let token = cookie_value(&parts.headers, LOGIN_COOKIE).ok_or(Error::Unauthorized)?;
+                if needs_same_origin(parts) {
+                    check_same_origin(&parts.headers, &state.config)?;
+                }
+                token
+            }
+        };
+        let (agent, scope) = state
+            .store
+            .agent_by_session(&sha256_hex(token), now_ms())
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        Ok(AuthAgent {
+            agent,
+            token: token.to_owned(),
+            scope,
+        })
+    }
+}
+
+/// An unscoped login of an admin account.
+pub struct Admin(pub AgentRecord);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let auth = AuthAgent::from_request_parts(parts, state).await?;
+        match auth.role() {
+            Role::Admin => Ok(Admin(auth.agent)),
+            Role::Agent => Err(Error::Forbidden),
+        }
+    }
+}
+
+/// The `{id}` of the request's path.
+pub async fn path_id(parts: &mut Parts, state: &AppState) -> Result<String> {
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|e| Error::BadRequest(e.body_text()))?;
+    params.get("id").cloned().ok_or(Error::NotFound)
+}
+
+/// Who besides the holder of a channel's secret may call an endpoint of that channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Login {
+    Admin,
+    AnyAgent,
+}
+
+/// Lets in the holder of the channel's secret (`Authorization: Bearer <secret>`) or a login of
+/// the kind `also` (returned with the channel). A missing channel, or one a scoped login may not
+/// see, reads as a wrong secret, so callers learn nothing of other channels.
+pub async fn secret_or_login(
+    parts: &mut Parts,
+    state: &AppState,
+    channel: Option<ChannelRecord>,
+    also: Login,
+) -> Result<(ChannelRecord, Option<AgentRecord>)> {
+    if let (Some(channel), Some(secret)) = (&channel, bearer(&parts.headers)) {
+        if same_secret(secret, &channel.secret) {
+            return Ok((channel.clone(), None));
+        }
+    }
+    // Not the channel's secret: it must be a login (which says 401, or 403 for a plain agent
+    // where an admin is needed).
+    let agent = match also {
+        Login::Admin => Admin::from_request_parts(parts, state).await?.0,
+        Login::AnyAgent => {
+            let auth = AuthAgent::from_request_parts(parts, state).await?;
+            match &channel {
+                Some(channel) if !auth.sees_channel(&channel.key) => return Err(Error::NotFound),
+                _ => auth.agent,
+            }
+        }
+    };
+    Ok((channel.ok_or(Error::NotFound)?, Some(agent)))
+}
+
+/// A caller of a channel's REST API (`/v1/channels/{id}/…`): a program holding the channel
+/// secret, or an admin login (the console).
+pub struct ChannelAccess {
+    pub channel: ChannelRecord,
+    /// The admin calling, None for the holder of the secret.
+    pub admin: Option<AgentRecord>,
+}
+
+impl FromRequestParts<AppState> for ChannelAccess {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let id = path_id(parts, state).await?;
+        let channel = state.store.channel_by_id(&id).await?;
+        let (channel, admin) = secret_or_login(parts, state, channel, Login::Admin).await?;
+        Ok(ChannelAccess { channel, admin })
+    }
+}
+
+/// A conversation, for a caller holding its channel's secret or an admin login.
+pub struct ConversationAccess {
+    pub conversation_id: String,
+    pub channel: ChannelRecord,
+}
+
+impl FromRequestParts<AppState> for ConversationAccess {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let id = path_id(parts, state).await?;
+        let channel = match state.store.conversation(&id).await? {
+            Some(c) => state.store.channel_by_key(&c.channel_key).await?,
+            None => None,
+        };
+        let (channel, _) = secret_or_login(parts, state, channel, Login::Admin).await?;
+        Ok(ConversationAccess {
+            conversation_id: id,
+            channel,
+        })
+    }
+}
+
+/// A conversation `{id}` that the calling agent login may see.
+pub struct AgentConversation {
+    pub auth: AuthAgent,
+    pub conversation: ConversationSummary,
+}
+
+impl FromRequestParts<AppState> for AgentConversation {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let auth = AuthAgent::from_request_parts(parts, state).await?;
+        let id = path_id(parts, state).await?;
+        let conversation = auth.conversation(state, &id).await?;
+        Ok(AgentConversation { auth, conversation })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn config(public_url: &str) -> Config {
+        Config {
+            public_url: Some(public_url.into()),
+            ..Config::default()
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(*name, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    #[test]
+    fn the_login_cookie_is_found_among_others() {
+        let h = headers(&[("cookie", "a=1; livechat_agent=tok; b=2")]);
+        assert_eq!(cookie_value(&h, LOGIN_COOKIE), Some("tok"));
+        assert_eq!(cookie_value(&h, "missing"), None);
+    }
+
+    #[test]
+    fn browser_requests_must_come_from_the_console_origin() {
+        let c = config("https://chat.example.com/");
+        let ok = [
+            headers(&[]),
+            headers(&[("origin", "https://chat.example.com")]),
+            headers(&[("sec-fetch-site", "same-origin")]),
+            headers(&[("sec-fetch-site", "none")]),
+            // A proxy that rewrites Host changes nothing: the public URL is what counts.
+            headers(&[("origin", "https://chat.example.com"), ("host", "10.0.0.5:8080")]),
+            headers(&[("origin", "https://other-name.example"), ("host", "other-name.example")]),
+        ];
+        for h in ok {
+            assert!(check_same_origin(&h, &c).is_ok(), "{h:?}");
+        }
+        let refused = [
+            headers(&[("origin", "https://evil.example")]),
+            headers(&[("origin", "null")]),
+            headers(&[("origin", "https://chat.example.com.evil.example")]),
+            headers(&[("origin", "http://chat.example.com")]),
+            headers(&[("origin", "https://chat.example.com:8443")]),
+            headers(&[("origin", "https://evil.example"), ("host", "chat.example.com")]),
+            headers(&[("sec-fetch-site", "same-site")]),
+            headers(&[("sec-fetch-site", "cross-site")]),
+        ];
+        for h in refused {
+            assert!(check_same_origin(&h, &c).is_err(), "{h:?}");
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! `AppState`: everything a handler reaches (config, store, hub, token signer, limits),
+//! built in one place from the config.
+
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+use crate::config::Config;
+use crate::demo;
+use crate::error::{Error, Result};
+use crate::hub::Hub;
+use crate::limits::Limits;
+use crate::presence::Connections;
+use crate::store::Store;
+use crate::tokens::{random_token, Signer};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    pub signer: Arc<Signer>,
+    pub limits: Arc<Limits>,
+    /// Agents connected to this gateway, for the presence heartbeat.
+    pub connections: Arc<Connections>,
+    /// One HTTP client for calls out (captcha providers), so connections are reused.
+    pub http: reqwest::Client,
+    /// Password hashes computed at once (see `agents::argon2_work`).
+    pub password_checks: Arc<Semaphore>,
+}
+
+impl AppState {
+    pub async fn new(config: Config) -> Result<Self> {
+        let store = Store::connect(&config.database_url).await?;
+        // Kept in the database so that every gateway sharing it signs and verifies alike.
+        let key = store
+            .setting_or_insert("token_signing_key", || random_token(32))
+            .await?;
+        let hub = match &config.redis_url {
+            // Gateways on one database share a namespace; other deployments on the same Redis
+            // (and tests, each with its own database) never hear each other.
+            Some(url) => {
+                let namespace = store
+                    .setting_or_insert("hub_namespace", || random_token(12))
+                    .await?;
+                Hub::relayed(url, &namespace)?
+            }
+            None => Hub::local(),
+        };
+        let state = Self {
+            limits: Arc::new(Limits::from_config(&config)),
+            config: Arc::new(config),
+            store,
+            hub: Arc::new(hub),
+            connections: Arc::new(Connections::default()),
+            signer: Arc::new(Signer::new(key.as_bytes())),
+            http: reqwest::Client::builder()
+                .user_agent(concat!("livechat-gateway/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| Error::Internal(format!("http client: {e}")))?,
+            // Half the cores: logins wait their turn while sockets keep the rest.
+            password_checks: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            )),
+        };
+        if state.config.demo {
+            demo::seed(&state).await?;
+        }
+        Ok(state)
+    }
+}
