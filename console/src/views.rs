@@ -73,7 +73,7 @@ fn workspace(profile: AgentProfile) -> impl IntoView {
     let desk = Desk::start();
     let connected = desk.connected;
     let channels_page = RwSignal::new(false);
-    let is_admin = profile.role == "admin";
+    let is_admin = profile.role == protocol::Role::Admin;
     view! {
         <div class="app" class:admin-page=move || channels_page.get()>
             <header class="topbar">

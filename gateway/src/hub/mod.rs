@@ -227,7 +227,8 @@ mod tests {
         let mut b = hub.subscribe(Topic::Conversation("b".into()));
         hub.publish(Topic::Conversation("a".into()), message(1));
         assert!(matches!(a.recv().await.unwrap(), HubEvent::Message(m) if m.seq == 1));
-        assert!(b.try_recv().is_err());
+        let nothing = tokio::time::timeout(std::time::Duration::from_millis(50), b.recv()).await;
+        assert!(nothing.is_err(), "b heard nothing");
     }
 
     #[tokio::test]

@@ -270,7 +270,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<Option<(AgentRecord, Option<ChannelScope>)>> {
         let sql = format!(
-            "SELECT {COLUMNS}, s.expires_at, s.channel_id AS scope_id, ch.key AS scope_key \
+            "SELECT {COLUMNS}, s.expires_at, s.channel_id AS scope_id, ch.channel_key AS scope_key \
              FROM agent_sessions s JOIN agents a ON a.id = s.agent_id \
              LEFT JOIN channels ch ON ch.id = s.channel_id \
              WHERE s.token_hash = $1 AND a.active = 1"

@@ -25,7 +25,7 @@ async fn only_logged_in_admins_may_manage_channels() {
         "sam@demo.test",
         "Sam",
         "a long password",
-        "agent",
+        protocol::Role::Agent,
     )
     .await
     .unwrap();
