@@ -58,6 +58,13 @@ impl Desk {
         });
     }
 
+    /// Asks for the next page of older conversations, if the gateway said there is one.
+    pub fn load_older(&self) {
+        if let Some(before) = self.inbox.with_untracked(|i| i.older.clone()) {
+            self.link.send(&AgentClientFrame::InboxOlder { before });
+        }
+    }
+
     pub fn reply(&self, text: String) {
         let Some(conversation_id) = self.selected.get_untracked() else {
             return;

@@ -2,7 +2,9 @@
 //! and, for the ones opened, their messages by `seq`. Frames may repeat after a reconnect; each
 //! message is held once because it is keyed by its `seq`.
 
-use protocol::{AgentServerFrame, ChatMessage, ConversationStatus, ConversationSummary};
+use protocol::{
+    AgentServerFrame, ChatMessage, ConversationStatus, ConversationSummary, InboxCursor,
+};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,8 @@ pub struct Inbox {
     pub error: Option<String>,
     /// Per conversation, the last `seq` this agent has seen.
     pub read_seq: HashMap<String, i64>,
+    /// Where the gateway's next page of older conversations starts, if there is one.
+    pub older: Option<InboxCursor>,
 }
 
 /// The inbox's tabs.
@@ -107,13 +111,26 @@ impl Inbox {
             AgentServerFrame::Inbox {
                 conversations,
                 read,
+                older,
             } => {
                 self.conversations = conversations;
-                // What this agent read before (on any device) counts as read here too.
-                for (id, seq) in read {
-                    let held = self.read_seq.entry(id).or_default();
-                    *held = (*held).max(seq);
+                self.merge_reads(read);
+                self.older = older;
+                self.sort();
+            }
+            AgentServerFrame::InboxPage {
+                conversations,
+                read,
+                older,
+            } => {
+                // A conversation that moved up meanwhile is already held, newer.
+                for conversation in conversations {
+                    if !self.conversations.iter().any(|c| c.id == conversation.id) {
+                        self.conversations.push(conversation);
+                    }
                 }
+                self.merge_reads(read);
+                self.older = older;
                 self.sort();
             }
             AgentServerFrame::Conversation { conversation } => {
@@ -144,6 +161,14 @@ impl Inbox {
             }
             // Ephemeral: the desk shows it for a few seconds; nothing to keep here.
             AgentServerFrame::Typing { .. } => {}
+        }
+    }
+
+    /// What this agent read before (on any device) counts as read here too.
+    fn merge_reads(&mut self, read: std::collections::BTreeMap<String, i64>) {
+        for (id, seq) in read {
+            let held = self.read_seq.entry(id).or_default();
+            *held = (*held).max(seq);
         }
     }
 
@@ -198,6 +223,7 @@ mod tests {
         inbox.apply(AgentServerFrame::Inbox {
             conversations: vec![summary("a", 1), summary("b", 2)],
             read: Default::default(),
+            older: None,
         });
         assert_eq!(inbox.conversations[0].id, "b");
         inbox.apply(AgentServerFrame::Conversation {
@@ -205,6 +231,34 @@ mod tests {
         });
         let ids: Vec<_> = inbox.conversations.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn older_pages_add_below_without_repeating_a_conversation() {
+        let mut inbox = Inbox::default();
+        let cursor = InboxCursor {
+            updated_at_ms: 5,
+            id: "b".into(),
+        };
+        inbox.apply(AgentServerFrame::Inbox {
+            conversations: vec![summary("a", 6), summary("b", 5)],
+            read: Default::default(),
+            older: Some(cursor),
+        });
+        assert!(inbox.older.is_some());
+        inbox.apply(AgentServerFrame::InboxPage {
+            conversations: vec![summary("a", 4), summary("c", 3)],
+            read: [("c".to_owned(), 1)].into(),
+            older: None,
+        });
+        let ids: Vec<_> = inbox.conversations.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert_eq!(
+            inbox.conversations[0].updated_at_ms, 6,
+            "the newer copy stays"
+        );
+        assert_eq!(inbox.older, None);
+        assert_eq!(inbox.read_seq["c"], 1);
     }
 
     #[test]
@@ -219,6 +273,7 @@ mod tests {
         inbox.apply(AgentServerFrame::Inbox {
             conversations: vec![summary("w", 1), mine.clone(), theirs],
             read: Default::default(),
+            older: None,
         });
         let ids =
             |view| -> Vec<String> { inbox.listed(view, "me").into_iter().map(|c| c.id).collect() };
@@ -239,6 +294,7 @@ mod tests {
         inbox.apply(AgentServerFrame::Inbox {
             conversations: vec![c.clone()],
             read: [("c".to_owned(), 1)].into(),
+            older: None,
         });
         assert_eq!(inbox.unread(&c), 2, "read up to 1 in an earlier console");
         assert_eq!(inbox.mark_read("c"), Some(3));

@@ -183,6 +183,10 @@ fn inbox_list(desk: Rc<Desk>, me: String) -> impl IntoView {
                     }).collect_view()
                 }}
             </ul>
+            {move || inbox.with(|i| i.older.is_some()).then(|| view! {
+                <button class="older" data-testid="load-older"
+                    on:click=move |_| desk.with_value(|d| d.load_older())>"Load older conversations"</button>
+            })}
         </div>
     }
 }

@@ -10,8 +10,8 @@ use axum::Router;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::state::AppState;
 use crate::channels;
+use crate::state::AppState;
 
 /// The loader a site owner's page fetches. Plain JS, a few hundred bytes compressed.
 pub const EMBED_JS: &str = include_str!("../../widget/loader/embed.js");

@@ -72,10 +72,7 @@ pub fn check_same_origin(headers: &HeaderMap, config: &Config) -> Result<()> {
                 refuse(origin)
             }
         }
-        None => match headers
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-        {
+        None => match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
             None | Some("same-origin" | "none") => Ok(()),
             Some(site) => refuse(site),
         },
@@ -139,7 +136,8 @@ impl FromRequestParts<AppState> for AuthAgent {
         let token = match bearer(&parts.headers) {
             Some(token) => token,
             None => {
-                let token = cookie_value(&parts.headers, LOGIN_COOKIE).ok_or(Error::Unauthorized)?;
+                let token =
+                    cookie_value(&parts.headers, LOGIN_COOKIE).ok_or(Error::Unauthorized)?;
                 if needs_same_origin(parts) {
                     check_same_origin(&parts.headers, &state.config)?;
                 }
@@ -313,8 +311,14 @@ mod tests {
             headers(&[("sec-fetch-site", "same-origin")]),
             headers(&[("sec-fetch-site", "none")]),
             // A proxy that rewrites Host changes nothing: the public URL is what counts.
-            headers(&[("origin", "https://chat.example.com"), ("host", "10.0.0.5:8080")]),
-            headers(&[("origin", "https://other-name.example"), ("host", "other-name.example")]),
+            headers(&[
+                ("origin", "https://chat.example.com"),
+                ("host", "10.0.0.5:8080"),
+            ]),
+            headers(&[
+                ("origin", "https://other-name.example"),
+                ("host", "other-name.example"),
+            ]),
         ];
         for h in ok {
             assert!(check_same_origin(&h, &c).is_ok(), "{h:?}");
@@ -325,7 +329,10 @@ mod tests {
             headers(&[("origin", "https://chat.example.com.evil.example")]),
             headers(&[("origin", "http://chat.example.com")]),
             headers(&[("origin", "https://chat.example.com:8443")]),
-            headers(&[("origin", "https://evil.example"), ("host", "chat.example.com")]),
+            headers(&[
+                ("origin", "https://evil.example"),
+                ("host", "chat.example.com"),
+            ]),
             headers(&[("sec-fetch-site", "same-site")]),
             headers(&[("sec-fetch-site", "cross-site")]),
         ];

@@ -9,11 +9,11 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use protocol::{CannedResponse, MAX_MESSAGE_CHARS};
 
-use crate::auth::AuthAgent;
-use crate::state::AppState;
 use crate::auth::Admin;
+use crate::auth::AuthAgent;
 use crate::error::{Error, Result};
 use crate::now_ms;
+use crate::state::AppState;
 
 const MAX_SHORTCUT_CHARS: usize = 32;
 

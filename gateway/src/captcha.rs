@@ -8,8 +8,8 @@ use serde::Deserialize;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::state::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 use crate::store::{CaptchaSettings, ChannelRecord};
 
 /// reCAPTCHA v3's own suggestion when a channel sets no threshold.

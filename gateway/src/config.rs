@@ -161,8 +161,8 @@ impl Config {
             }
             table.insert(field.to_ascii_lowercase(), env_value(&value));
         }
-        let config =
-            Self::deserialize(toml::Value::Table(table)).map_err(|e| Error::Config(e.to_string()))?;
+        let config = Self::deserialize(toml::Value::Table(table))
+            .map_err(|e| Error::Config(e.to_string()))?;
         if let Some(url) = &config.public_url {
             match url::Url::parse(url) {
                 Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => {}
@@ -213,7 +213,9 @@ fn networks<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpN
         .map(|e| {
             e.parse::<IpNet>()
                 .or_else(|_| e.parse::<std::net::IpAddr>().map(IpNet::from))
-                .map_err(|_| serde::de::Error::custom(format!("{e:?} is not an address or CIDR block")))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!("{e:?} is not an address or CIDR block"))
+                })
         })
         .collect()
 }
@@ -260,17 +262,27 @@ mod tests {
         assert_eq!(config.public_url(), "https://Chat.Example.com:443");
         assert_eq!(config.public_origin(), "https://chat.example.com");
         let err = Config::load(None, env(&[("LIVECHAT_PUBLIC_URL", "chat.example.com")]));
-        assert!(err.is_err(), "a URL without a scheme is refused at start-up");
+        assert!(
+            err.is_err(),
+            "a URL without a scheme is refused at start-up"
+        );
     }
 
     #[test]
     fn trusted_proxies_are_a_list_or_a_comma_separated_string() {
         let config = Config::load(
             None,
-            env(&[("LIVECHAT_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,fd00::/8")]),
+            env(&[(
+                "LIVECHAT_TRUSTED_PROXIES",
+                "10.0.0.0/8, 192.168.1.7,fd00::/8",
+            )]),
         )
         .unwrap();
-        let listed: Vec<String> = config.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        let listed: Vec<String> = config
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
         assert_eq!(listed, ["10.0.0.0/8", "192.168.1.7/32", "fd00::/8"]);
         assert!(Config::load(None, env(&[("LIVECHAT_TRUSTED_PROXIES", "10.0.0.0/33")])).is_err());
     }

@@ -11,10 +11,10 @@ use axum::{Json, Router};
 use protocol::{ContactUpdate, ContactView};
 use std::collections::BTreeMap;
 
-use crate::state::AppState;
 use crate::auth::{path_id, secret_or_login, Login};
 use crate::error::{Error, Result};
 use crate::now_ms;
+use crate::state::AppState;
 use crate::store::{ChannelRecord, ContactRecord};
 
 const MAX_FIELD_CHARS: usize = 200;

@@ -4,8 +4,8 @@
 
 use protocol::Appearance;
 
-use crate::state::AppState;
 use crate::error::Result;
+use crate::state::AppState;
 use crate::store::ChannelRecord;
 use crate::{agents, now_ms};
 
@@ -29,7 +29,14 @@ pub async fn seed(state: &AppState) -> Result<()> {
         ..fresh
     };
     state.store.save_channel(&channel, now_ms()).await?;
-    agents::ensure_agent(state, AGENT_EMAIL, AGENT_NAME, AGENT_PASSWORD, protocol::Role::Admin).await?;
+    agents::ensure_agent(
+        state,
+        AGENT_EMAIL,
+        AGENT_NAME,
+        AGENT_PASSWORD,
+        protocol::Role::Admin,
+    )
+    .await?;
     tracing::info!(
         channel = CHANNEL_KEY,
         agent = AGENT_EMAIL,

@@ -1,8 +1,8 @@
 //! `gateway [--config livechat.toml]`: reads the config (file, then `LIVECHAT_*` variables),
 //! opens the store and serves until Ctrl-C.
 
-use gateway::state::AppState;
 use gateway::config::Config;
+use gateway::state::AppState;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;

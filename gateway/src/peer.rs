@@ -110,7 +110,10 @@ mod tests {
     #[test]
     fn forwarding_headers_count_only_from_trusted_proxies() {
         let xff = headers(&[("x-forwarded-for", "203.0.113.9")]);
-        assert_eq!(client_ip(&config(&[]), ip("10.0.0.2"), &xff), ip("10.0.0.2"));
+        assert_eq!(
+            client_ip(&config(&[]), ip("10.0.0.2"), &xff),
+            ip("10.0.0.2")
+        );
         assert_eq!(
             client_ip(&config(&["10.0.0.0/8"]), ip("198.51.100.1"), &xff),
             ip("198.51.100.1"),
@@ -147,7 +150,10 @@ mod tests {
             limit_key(ip("2001:db8:1:2:bbbb::9")),
             limit_key(ip("2001:db8:1:2:aaaa::1"))
         );
-        assert_ne!(limit_key(ip("2001:db8:1:3::1")), limit_key(ip("2001:db8:1:2::1")));
+        assert_ne!(
+            limit_key(ip("2001:db8:1:3::1")),
+            limit_key(ip("2001:db8:1:2::1"))
+        );
         assert_eq!(limit_key(ip("::ffff:192.0.2.1")), "192.0.2.1");
         assert_eq!(limit_key(ip("192.0.2.1")), "192.0.2.1");
     }

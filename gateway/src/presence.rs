@@ -10,10 +10,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::state::AppState;
 use crate::error::Result;
 use crate::now_ms;
 use crate::rules::AgentCounts;
+use crate::state::AppState;
 
 /// The agents connected to this gateway, with how many connections each has open.
 #[derive(Default)]

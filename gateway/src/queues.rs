@@ -8,11 +8,11 @@ use axum::routing::{get, patch};
 use axum::{Json, Router};
 use protocol::{Colleague, QueueInput, QueueView, Team};
 
-use crate::auth::AuthAgent;
-use crate::state::AppState;
 use crate::auth::Admin;
+use crate::auth::AuthAgent;
 use crate::error::{Error, Result};
 use crate::now_ms;
+use crate::state::AppState;
 use crate::store::QueueRecord;
 
 const MAX_NAME_CHARS: usize = 80;

@@ -8,9 +8,9 @@
 
 use protocol::ConversationSummary;
 
-use crate::state::AppState;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
+use crate::state::AppState;
 use crate::store::AgentRecord;
 use crate::{now_ms, presence};
 

@@ -17,11 +17,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::time::Instant;
 
-use crate::state::AppState;
 use crate::conversations;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming};
+use crate::state::AppState;
 use crate::store::ChannelRecord;
 use crate::tokens::random_token;
 use crate::{captcha, channels, limits, now_ms, rules};
@@ -63,8 +63,10 @@ pub const TICKET_TTL_MS: i64 = 60 * 60 * 1000;
 /// The longest page URL kept; longer ones are dropped rather than cut.
 const MAX_PAGE_URL: usize = 2048;
 
+/// The page URL if it is one: not too long, no control characters (which no URL has, and
+/// PostgreSQL would refuse as NUL), else none.
 pub fn page_url_within_limit(url: Option<String>) -> Option<String> {
-    url.filter(|u| u.len() <= MAX_PAGE_URL)
+    url.filter(|u| u.len() <= MAX_PAGE_URL && !u.chars().any(char::is_control))
 }
 
 fn millis(secs: u64) -> i64 {
@@ -458,7 +460,12 @@ mod tests {
     fn a_new_visitor_starts_at_visit_one() {
         let t = next_visit_ticket(None, "c", 1_000, &config());
         assert_eq!(
-            (t.visit, t.viewed_at_ms, t.first_seen_ms, t.channel_id.as_str()),
+            (
+                t.visit,
+                t.viewed_at_ms,
+                t.first_seen_ms,
+                t.channel_id.as_str()
+            ),
             (1, 1_000, 1_000, "c")
         );
     }
@@ -471,8 +478,12 @@ mod tests {
             (same_visit.visit, &same_visit.visitor_id),
             (1, &first.visitor_id)
         );
-        let next_visit =
-            next_visit_ticket(Some(same_visit.clone()), "c", 1_799_999 + 1_800_000, &config());
+        let next_visit = next_visit_ticket(
+            Some(same_visit.clone()),
+            "c",
+            1_799_999 + 1_800_000,
+            &config(),
+        );
         assert_eq!(
             (next_visit.visit, &next_visit.visitor_id),
             (2, &first.visitor_id)
@@ -499,10 +510,7 @@ mod tests {
         let ticket = next_visit_ticket(None, "c", 0, &config());
         let renewed = renew_visit_ticket(ticket.clone(), 3_599_999, &config()).unwrap();
         assert_ne!(renewed.id, ticket.id);
-        assert_eq!(
-            (renewed.viewed_at_ms, renewed.issued_at_ms),
-            (0, 3_599_999)
-        );
+        assert_eq!((renewed.viewed_at_ms, renewed.issued_at_ms), (0, 3_599_999));
         assert!(matches!(
             renew_visit_ticket(renewed, 3_600_000, &config()),
             Err(Error::VisitTicketExpired)

@@ -44,6 +44,13 @@ pub async fn receive<T: DeserializeOwned>(socket: &mut WebSocket) -> Incoming<T>
             format!("a frame can be at most {MAX_FRAME_BYTES} bytes"),
         );
     }
+    // PostgreSQL stores no NUL in text, SQLite would: refused here, the same on every store.
+    if text.contains("\\u0000") {
+        return Incoming::Refused(
+            codes::INVALID_FRAME,
+            "frames cannot carry NUL characters".into(),
+        );
+    }
     match serde_json::from_str(text.as_str()) {
         Ok(frame) => Incoming::Frame(frame),
         Err(e) => Incoming::Refused(codes::INVALID_FRAME, format!("unreadable frame: {e}")),
@@ -71,7 +78,8 @@ impl TypingThrottle {
     /// Whether a notice for this conversation goes out now.
     pub fn allow(&mut self, conversation_id: &str, now: Instant) -> bool {
         if self.last.len() > 64 {
-            self.last.retain(|_, at| now.duration_since(*at) < TYPING_INTERVAL);
+            self.last
+                .retain(|_, at| now.duration_since(*at) < TYPING_INTERVAL);
         }
         match self.last.get(conversation_id) {
             Some(at) if now.duration_since(*at) < TYPING_INTERVAL => false,

@@ -191,7 +191,21 @@ pub enum AgentClientFrame {
     Typing { conversation_id: String },
     /// The agent has read the conversation up to `seq` (kept, for unread counts everywhere).
     Read { conversation_id: String, seq: i64 },
+    /// The next page of the inbox: conversations older than `before` (an `older` cursor).
+    InboxOlder { before: InboxCursor },
 }
+
+/// Where a page of the inbox ended: the next page starts below this conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxCursor {
+    pub updated_at_ms: i64,
+    pub id: String,
+}
+
+/// Conversations in one inbox frame; older ones come a page at a time, on request.
+pub const INBOX_PAGE: usize = 100;
+/// A conversation summary's `last_text` is a preview cut to this many characters.
+pub const PREVIEW_CHARS: usize = 140;
 
 /// How long a typing notice shows unless renewed; clients send one every few seconds.
 pub const TYPING_SHOWS_MS: u64 = 5000;
@@ -200,12 +214,22 @@ pub const TYPING_SHOWS_MS: u64 = 5000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AgentServerFrame {
-    /// First frame after the upgrade: every conversation that is not closed.
+    /// First frame after the upgrade: the conversations not closed with the latest activity
+    /// (at most [`INBOX_PAGE`]), and where older ones continue if there are more.
     Inbox {
         conversations: Vec<ConversationSummary>,
-        /// How far this agent has read each conversation (by `seq`), for unread counts.
+        /// How far this agent has read each of them (by `seq`), for unread counts.
         #[serde(default)]
         read: std::collections::BTreeMap<String, i64>,
+        #[serde(default)]
+        older: Option<InboxCursor>,
+    },
+    /// The answer to `inbox_older`: the next page, added below the ones the console has.
+    InboxPage {
+        conversations: Vec<ConversationSummary>,
+        #[serde(default)]
+        read: std::collections::BTreeMap<String, i64>,
+        older: Option<InboxCursor>,
     },
     /// A conversation was created or changed (new message, assignment, status).
     Conversation {

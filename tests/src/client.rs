@@ -50,6 +50,11 @@ impl Socket {
             .await;
     }
 
+    /// Sends any websocket message: binary, or a raw frame the client library would not build.
+    pub async fn send_message(&mut self, message: Message) {
+        self.inner.send(message).await.expect("socket send");
+    }
+
     pub async fn send_text(&mut self, text: String) {
         self.inner
             .send(Message::Text(text.into()))

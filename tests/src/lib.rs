@@ -11,8 +11,8 @@ pub mod postgres;
 pub mod provider;
 pub mod receiver;
 
-use gateway::state::AppState;
 use gateway::config::Config;
+use gateway::state::AppState;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;

@@ -14,10 +14,10 @@ use axum::{Json, Router};
 use protocol::{AgentLink, AgentLinkRequest};
 
 use super::{login_cookie, open_login};
-use crate::state::AppState;
 use crate::auth::{check_same_origin, ConversationAccess};
 use crate::error::{Error, Result};
 use crate::now_ms;
+use crate::state::AppState;
 use crate::store::JoinRefusal;
 use crate::tokens::{random_token, sha256_hex};
 

@@ -11,13 +11,14 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use protocol::{
-    AgentClientFrame, AgentPresence, AgentProfile, AgentServerFrame, LoginRequest, LoginResponse,
-    Role, SetPresence,
+    AgentClientFrame, AgentPresence, AgentProfile, AgentServerFrame, ConversationSummary,
+    InboxCursor, LoginRequest, LoginResponse, Role, SetPresence, INBOX_PAGE,
 };
+use std::collections::BTreeMap;
 use tokio::sync::broadcast::error::RecvError;
-use futures_util::stream::BoxStream;
 use tokio_stream::StreamMap;
 
 use std::net::{IpAddr, SocketAddr};
@@ -152,7 +153,9 @@ pub async fn log_in(
     })
     .await?;
     match agent {
-        Some(agent) if matches && agent.active => Ok((open_login(state, &agent, None).await?, agent)),
+        Some(agent) if matches && agent.active => {
+            Ok((open_login(state, &agent, None).await?, agent))
+        }
         _ => Err(Error::InvalidCredentials),
     }
 }
@@ -271,15 +274,44 @@ fn message_frame(message: protocol::ChatMessage) -> AgentServerFrame {
     AgentServerFrame::Message { message }
 }
 
+/// One page of the inbox for this login, below `before`, with the agent's reads of it and
+/// where the next page starts.
+async fn inbox_page(
+    state: &AppState,
+    auth: &AuthAgent,
+    before: Option<&InboxCursor>,
+) -> Result<(
+    Vec<ConversationSummary>,
+    BTreeMap<String, i64>,
+    Option<InboxCursor>,
+)> {
+    let scope = auth.scope.as_ref().map(|s| s.channel_key.as_str());
+    // One more than a page tells whether another page follows.
+    let mut conversations = state
+        .store
+        .active_conversations(before, scope, INBOX_PAGE + 1)
+        .await?;
+    let older = (conversations.len() > INBOX_PAGE).then(|| {
+        conversations.truncate(INBOX_PAGE);
+        conversations.last().map(|last| InboxCursor {
+            updated_at_ms: last.updated_at_ms,
+            id: last.id.clone(),
+        })
+    });
+    let mut read = state.store.reads(&auth.agent.id).await?;
+    read.retain(|id, _| conversations.iter().any(|c| &c.id == id));
+    Ok((conversations, read, older.flatten()))
+}
+
+/// The first page of the inbox: on connect, and after a lag or a resync.
 async fn send_inbox(state: &AppState, auth: &AuthAgent, ws: &mut WebSocket) -> Result<bool> {
-    let mut conversations = state.store.active_conversations().await?;
-    conversations.retain(|c| auth.sees_channel(&c.channel_key));
-    let read = state.store.reads(&auth.agent.id).await?;
+    let (conversations, read, older) = inbox_page(state, auth, None).await?;
     Ok(socket::send(
         ws,
         &AgentServerFrame::Inbox {
             conversations,
             read,
+            older,
         },
     )
     .await)
@@ -339,6 +371,10 @@ async fn agent_socket(state: AppState, auth: AuthAgent, mut ws: WebSocket) -> Re
                         }
                         Err(e) => socket::send(&mut ws, &error_frame(&e, None)).await,
                     }
+                }
+                Incoming::Frame(AgentClientFrame::InboxOlder { before }) => {
+                    let (conversations, read, older) = inbox_page(&state, &auth, Some(&before)).await?;
+                    socket::send(&mut ws, &AgentServerFrame::InboxPage { conversations, read, older }).await
                 }
                 Incoming::Frame(AgentClientFrame::Typing { conversation_id }) if !typing.allow(&conversation_id, std::time::Instant::now()) => true,
                 Incoming::Frame(AgentClientFrame::Typing { conversation_id }) => {

@@ -10,10 +10,10 @@ use protocol::{AgentPresence, AgentView, SyncAgent};
 use std::collections::BTreeMap;
 
 use super::{hash_password, DEFAULT_CAPACITY};
-use crate::state::AppState;
 use crate::auth::Admin;
 use crate::error::{Error, Result};
 use crate::now_ms;
+use crate::state::AppState;
 use crate::store::AgentRecord;
 use crate::tokens::random_token;
 
@@ -35,7 +35,7 @@ pub fn view(agent: &AgentRecord, queues: Vec<String>) -> AgentView {
         external_id: agent.external_id.clone(),
         email: agent.email.clone(),
         name: agent.name.clone(),
-        role: agent.role.clone(),
+        role: agent.role,
         capacity: u32::try_from(agent.capacity).unwrap_or(0),
         presence: agent.presence,
         active: agent.active,
@@ -94,7 +94,11 @@ async fn synced(
 
 /// The hash [`apply`] stores, computed off the async workers: of the new password (if it is
 /// long enough to be accepted), or of a random one for a new agent given none.
-async fn password_hash(state: &AppState, input: &SyncAgent, creating: bool) -> Result<Option<String>> {
+async fn password_hash(
+    state: &AppState,
+    input: &SyncAgent,
+    creating: bool,
+) -> Result<Option<String>> {
     let password = match input.password.as_deref() {
         Some(password) if password.chars().count() >= MIN_PASSWORD_CHARS => password.to_owned(),
         None if creating => random_token(32),

@@ -19,9 +19,9 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 use crate::auth::Admin;
-use crate::state::AppState;
 use crate::error::{Error, Result};
 use crate::now_ms;
+use crate::state::AppState;
 use crate::store::{CaptchaSettings, ChannelRecord};
 use crate::tokens::random_token;
 

@@ -13,10 +13,10 @@ use protocol::{
 };
 use serde::Deserialize;
 
-use crate::state::AppState;
 use crate::auth::ChannelAccess;
 use crate::error::{Error, Result};
 use crate::pagination;
+use crate::state::AppState;
 use crate::store::{AgentRecord, ConversationFilter, ReplyAuthor};
 
 pub fn router() -> Router<AppState> {

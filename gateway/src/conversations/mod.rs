@@ -14,12 +14,12 @@ use protocol::{ConversationEvent, ConversationSummary, TransferRequest, MAX_MESS
 use std::net::IpAddr;
 
 use crate::auth::AgentConversation;
-use crate::state::AppState;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::limits;
 use crate::now_ms;
 use crate::sessions::SessionClaims;
+use crate::state::AppState;
 use crate::store::{
     AgentRecord, Appended, ChannelRecord, NewMessage, ReplyAuthor, Transfer, TransferTo,
     VisitContext,
@@ -184,6 +184,12 @@ pub fn validate(client_id: &str, text: &str) -> Result<()> {
     }
     if text.trim().is_empty() {
         return Err(Error::MessageEmpty);
+    }
+    // PostgreSQL cannot store NUL in text; refused on every store alike.
+    if text.contains('\0') || client_id.contains('\0') {
+        return Err(Error::BadRequest(
+            "text cannot contain NUL characters".into(),
+        ));
     }
     if text.chars().count() > MAX_MESSAGE_CHARS {
         return Err(Error::MessageTooLong {

@@ -191,7 +191,11 @@ impl Hub {
         if let Some(relay) = &self.relay {
             // The relay task serialises and publishes, off the caller's path. A full queue
             // drops the event; the relay then has the other gateways resync from the store.
-            if relay.sender.try_send((topic.clone(), event.clone())).is_err() {
+            if relay
+                .sender
+                .try_send((topic.clone(), event.clone()))
+                .is_err()
+            {
                 relay.overflowed.store(true, Ordering::Relaxed);
             }
         }

@@ -125,7 +125,11 @@ async fn subscribe(client: redis::Client, channel: String, origin: String, topic
                             return;
                         };
                         match serde_json::from_slice::<Envelope>(message.get_payload_bytes()) {
-                            Ok(Envelope { origin: from, event: HubEvent::Resync, .. }) if from != origin => {
+                            Ok(Envelope {
+                                origin: from,
+                                event: HubEvent::Resync,
+                                ..
+                            }) if from != origin => {
                                 topics.deliver_to_all(&HubEvent::Resync);
                             }
                             Ok(envelope) if envelope.origin != origin => {

@@ -9,10 +9,10 @@ use protocol::{PreviewRequest, VisibilityOverride, VisibilityReport, VisibilityR
 
 use super::{decide, validate, validate_override, Facts, PageView};
 use crate::auth::AuthAgent;
-use crate::state::AppState;
 use crate::auth::ChannelAccess;
 use crate::error::{Error, Result};
 use crate::now_ms;
+use crate::state::AppState;
 use crate::store::ChannelRecord;
 
 pub fn router() -> Router<AppState> {

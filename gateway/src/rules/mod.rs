@@ -15,8 +15,8 @@ use protocol::{
     VisibilityRules,
 };
 
-use crate::state::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 use crate::store::ChannelRecord;
 use schedule::{FieldErrors, Schedule};
 

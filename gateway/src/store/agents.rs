@@ -283,7 +283,10 @@ impl Store {
         else {
             return Ok(None);
         };
-        let scope = match (col_opt_str(&row, "scope_id")?, col_opt_str(&row, "scope_key")?) {
+        let scope = match (
+            col_opt_str(&row, "scope_id")?,
+            col_opt_str(&row, "scope_key")?,
+        ) {
             (None, _) => None,
             (Some(channel_id), Some(channel_key)) => Some(ChannelScope {
                 channel_id,

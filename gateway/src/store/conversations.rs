@@ -8,7 +8,7 @@
 
 use protocol::{
     Author, ChatMessage, ConversationEvent, ConversationStatus, ConversationSummary, EndedSession,
-    Handler, HANDED_OVER_EVENT,
+    Handler, InboxCursor, HANDED_OVER_EVENT,
 };
 use sqlx::any::AnyRow;
 
@@ -249,7 +249,10 @@ fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
         status: status_from_str(&col_str(row, "status")?),
         assigned_agent_id: col_opt_str(row, "assigned_agent_id")?,
         last_seq: col_i64(row, "last_seq")?,
-        last_text: col_str(row, "last_text")?,
+        last_text: col_str(row, "last_text")?
+            .chars()
+            .take(protocol::PREVIEW_CHARS)
+            .collect(),
         page_url: col_opt_str(row, "page_url")?,
         updated_at_ms: col_i64(row, "updated_at")?,
         contact_id: col_opt_str(row, "contact_id")?,
@@ -815,9 +818,27 @@ impl Store {
         row.map(|r| col_str(&r, "channel_id")).transpose()
     }
 
-    pub async fn active_conversations(&self) -> Result<Vec<ConversationSummary>> {
-        let sql = format!("{SUMMARY_SELECT} WHERE c.status <> 'closed' ORDER BY c.updated_at DESC");
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+    /// Up to `limit` conversations not closed, latest activity first, starting below `before`
+    /// and, for a scoped login, of that channel only.
+    pub async fn active_conversations(
+        &self,
+        before: Option<&InboxCursor>,
+        channel_key: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ConversationSummary>> {
+        let sql = format!(
+            "{SUMMARY_SELECT} WHERE c.status <> 'closed' \
+             AND (c.updated_at < $1 OR (c.updated_at = $1 AND c.id < $2)) \
+             AND ($3 = '' OR ch.channel_key = $3) \
+             ORDER BY c.updated_at DESC, c.id DESC LIMIT $4"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(before.map_or(i64::MAX, |b| b.updated_at_ms))
+            .bind(before.map_or("", |b| b.id.as_str()))
+            .bind(channel_key.unwrap_or(""))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(summary_from_row).collect()
     }
 

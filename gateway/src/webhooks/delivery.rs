@@ -15,9 +15,9 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use super::sign;
 use super::target::{check_target, is_special_purpose, not_public};
-use crate::state::AppState;
 use crate::error::{Error, Result};
 use crate::now_ms;
+use crate::state::AppState;
 use crate::store::{DueDelivery, Outcome, ReplyAuthor};
 
 /// How often the worker looks for due deliveries when nothing woke it.

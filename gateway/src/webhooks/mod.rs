@@ -27,10 +27,10 @@ use protocol::{
 use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::state::AppState;
 use crate::auth::ChannelAccess;
 use crate::error::{Error, Result};
 use crate::now_ms;
+use crate::state::AppState;
 use crate::store::WebhookEndpoint;
 
 const SECRET_PREFIX: &str = "whsec_";

@@ -15,40 +15,40 @@ const MAX_URL_CHARS: usize = 2048;
 /// The IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890 and updates), with
 /// multicast and the reserved 240.0.0.0/4: none of them is a public webhook receiver.
 const SPECIAL_PURPOSE: &[&str] = &[
-    "0.0.0.0/8",          // "this network"
-    "10.0.0.0/8",         // private
-    "100.64.0.0/10",      // shared address space (carrier-grade NAT)
-    "127.0.0.0/8",        // loopback
-    "169.254.0.0/16",     // link-local (cloud metadata services)
-    "172.16.0.0/12",      // private
-    "192.0.0.0/24",       // IETF protocol assignments
-    "192.0.2.0/24",       // documentation (TEST-NET-1)
-    "192.31.196.0/24",    // AS112-v4
-    "192.52.193.0/24",    // AMT
-    "192.88.99.0/24",     // 6to4 relay anycast (deprecated)
-    "192.168.0.0/16",     // private
-    "192.175.48.0/24",    // direct delegation AS112
-    "198.18.0.0/15",      // benchmarking
-    "198.51.100.0/24",    // documentation (TEST-NET-2)
-    "203.0.113.0/24",     // documentation (TEST-NET-3)
-    "224.0.0.0/4",        // multicast
-    "240.0.0.0/4",        // reserved, and the limited broadcast address
-    "::/128",             // unspecified
-    "::1/128",            // loopback
-    "::/96",              // IPv4-compatible (deprecated): ::a.b.c.d
-    "::ffff:0:0/96",      // IPv4-mapped
-    "64:ff9b::/96",       // NAT64 well-known prefix: reaches IPv4 space through a translator
-    "64:ff9b:1::/48",     // local-use NAT64
-    "100::/64",           // discard-only
-    "2001::/23",          // IETF protocol assignments (Teredo, ORCHID, ...)
-    "2001:db8::/32",      // documentation
-    "2002::/16",          // 6to4: embeds an IPv4 address
-    "3fff::/20",          // documentation
-    "5f00::/16",          // SRv6 SIDs
-    "fc00::/7",           // unique local
-    "fe80::/10",          // link-local
-    "fec0::/10",          // site-local (deprecated)
-    "ff00::/8",           // multicast
+    "0.0.0.0/8",       // "this network"
+    "10.0.0.0/8",      // private
+    "100.64.0.0/10",   // shared address space (carrier-grade NAT)
+    "127.0.0.0/8",     // loopback
+    "169.254.0.0/16",  // link-local (cloud metadata services)
+    "172.16.0.0/12",   // private
+    "192.0.0.0/24",    // IETF protocol assignments
+    "192.0.2.0/24",    // documentation (TEST-NET-1)
+    "192.31.196.0/24", // AS112-v4
+    "192.52.193.0/24", // AMT
+    "192.88.99.0/24",  // 6to4 relay anycast (deprecated)
+    "192.168.0.0/16",  // private
+    "192.175.48.0/24", // direct delegation AS112
+    "198.18.0.0/15",   // benchmarking
+    "198.51.100.0/24", // documentation (TEST-NET-2)
+    "203.0.113.0/24",  // documentation (TEST-NET-3)
+    "224.0.0.0/4",     // multicast
+    "240.0.0.0/4",     // reserved, and the limited broadcast address
+    "::/128",          // unspecified
+    "::1/128",         // loopback
+    "::/96",           // IPv4-compatible (deprecated): ::a.b.c.d
+    "::ffff:0:0/96",   // IPv4-mapped
+    "64:ff9b::/96",    // NAT64 well-known prefix: reaches IPv4 space through a translator
+    "64:ff9b:1::/48",  // local-use NAT64
+    "100::/64",        // discard-only
+    "2001::/23",       // IETF protocol assignments (Teredo, ORCHID, ...)
+    "2001:db8::/32",   // documentation
+    "2002::/16",       // 6to4: embeds an IPv4 address
+    "3fff::/20",       // documentation
+    "5f00::/16",       // SRv6 SIDs
+    "fc00::/7",        // unique local
+    "fe80::/10",       // link-local
+    "fec0::/10",       // site-local (deprecated)
+    "ff00::/8",        // multicast
 ];
 
 static SPECIAL_NETWORKS: LazyLock<Vec<IpNet>> = LazyLock::new(|| {
@@ -190,7 +190,10 @@ mod tests {
         let unresolvable = check_target("http://no-such-host.invalid/hook", false)
             .await
             .unwrap_err();
-        assert!(!resolved.contains("127.0.0.1") && !resolved.contains("::1"), "{resolved}");
+        assert!(
+            !resolved.contains("127.0.0.1") && !resolved.contains("::1"),
+            "{resolved}"
+        );
         assert_eq!(
             resolved.replace("localhost", "H"),
             unresolvable.replace("no-such-host.invalid", "H"),

@@ -35,7 +35,7 @@ async fn opening_the_widget_creates_no_conversation() {
     assert!(gw
         .state
         .store
-        .active_conversations()
+        .active_conversations(None, None, 1000)
         .await
         .unwrap()
         .is_empty());

@@ -9,6 +9,7 @@ mod chat;
 mod contacts;
 mod deliveries;
 mod fanout;
+mod hostile;
 mod inactivity;
 mod integrations;
 mod limits;

@@ -48,7 +48,13 @@ async fn holdings_until(
     loop {
         let mut held: BTreeMap<String, usize> = ids.iter().map(|id| (id.clone(), 0)).collect();
         let mut waiting = 0;
-        for c in gw.state.store.active_conversations().await.unwrap() {
+        for c in gw
+            .state
+            .store
+            .active_conversations(None, None, 1000)
+            .await
+            .unwrap()
+        {
             match c.assigned_agent_id {
                 Some(agent) => *held.entry(agent).or_default() += 1,
                 None => waiting += 1,
