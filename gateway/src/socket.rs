@@ -38,6 +38,12 @@ pub async fn receive<T: DeserializeOwned>(socket: &mut WebSocket) -> Incoming<T>
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => return Incoming::Ignored,
         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Incoming::Closed,
     };
+    decode(text.as_str())
+}
+
+/// What one text frame says: a frame of `T`, or why it is refused. Pure, so the property tests
+/// can throw anything at it.
+pub fn decode<T: DeserializeOwned>(text: &str) -> Incoming<T> {
     if text.len() > MAX_FRAME_BYTES {
         return Incoming::Refused(
             codes::FRAME_TOO_LARGE,
@@ -51,7 +57,7 @@ pub async fn receive<T: DeserializeOwned>(socket: &mut WebSocket) -> Incoming<T>
             "frames cannot carry NUL characters".into(),
         );
     }
-    match serde_json::from_str(text.as_str()) {
+    match serde_json::from_str(text) {
         Ok(frame) => Incoming::Frame(frame),
         Err(e) => Incoming::Refused(codes::INVALID_FRAME, format!("unreadable frame: {e}")),
     }
