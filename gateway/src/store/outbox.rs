@@ -270,22 +270,36 @@ fn delivery_from_row(row: &AnyRow) -> Result<DeliveryView> {
 
 impl Store {
     /// Deliveries that can be sent now: pending, due, not held by a live lease, and first in
-    /// their order for their endpoint. Oldest first.
-    pub async fn due_deliveries(&self, now_ms: i64, limit: i64) -> Result<Vec<DueDelivery>> {
+    /// their order for their endpoint. Fair between endpoints: no endpoint gets more than
+    /// `per_endpoint` in flight (counting the leases any gateway holds), and endpoints take
+    /// turns (each one's oldest, then each one's second oldest, ...), so one slow receiver
+    /// cannot take every slot.
+    pub async fn due_deliveries(
+        &self,
+        now_ms: i64,
+        limit: i64,
+        per_endpoint: i64,
+    ) -> Result<Vec<DueDelivery>> {
         let rows = sqlx::query(
-            "SELECT d.id, d.event_id, e.payload, d.attempts, d.retry_since, \
-             w.kind, w.name, w.url, w.secret, \
-             CASE WHEN d.order_key LIKE 'session:%' THEN NULL ELSE d.order_key END AS conversation_id \
-             FROM outbox_deliveries d \
-             JOIN outbox_events e ON e.id = d.event_id \
-             JOIN webhook_endpoints w ON w.id = d.endpoint_id \
-             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.lease_until < $1 \
-             AND NOT EXISTS (SELECT 1 FROM outbox_deliveries p WHERE p.endpoint_id = d.endpoint_id \
-                 AND p.order_key = d.order_key AND p.status = 'pending' AND p.order_seq < d.order_seq) \
-             ORDER BY d.next_attempt_at, d.created_at LIMIT $2",
+            "SELECT * FROM (\
+                 SELECT d.id, d.event_id, e.payload, d.attempts, d.retry_since, d.endpoint_id, \
+                 d.next_attempt_at, d.created_at, w.kind, w.name, w.url, w.secret, \
+                 CASE WHEN d.order_key LIKE 'session:%' THEN NULL ELSE d.order_key END AS conversation_id, \
+                 ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.created_at) AS turn \
+                 FROM outbox_deliveries d \
+                 JOIN outbox_events e ON e.id = d.event_id \
+                 JOIN webhook_endpoints w ON w.id = d.endpoint_id \
+                 WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.lease_until < $1 \
+                 AND NOT EXISTS (SELECT 1 FROM outbox_deliveries p WHERE p.endpoint_id = d.endpoint_id \
+                     AND p.order_key = d.order_key AND p.status = 'pending' AND p.order_seq < d.order_seq)\
+             ) due \
+             WHERE due.turn + (SELECT COUNT(*) FROM outbox_deliveries f WHERE f.endpoint_id = due.endpoint_id \
+                 AND f.status = 'pending' AND f.lease_until >= $1) <= $3 \
+             ORDER BY due.turn, due.next_attempt_at, due.created_at LIMIT $2",
         )
         .bind(now_ms)
         .bind(limit)
+        .bind(per_endpoint)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

@@ -26,6 +26,9 @@ const POLL: Duration = Duration::from_millis(500);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Deliveries in flight at once per gateway.
 const IN_FLIGHT: usize = 16;
+/// Deliveries in flight at once to one endpoint, across gateways: a receiver that hangs holds
+/// at most these, and every other endpoint keeps the rest.
+const IN_FLIGHT_PER_ENDPOINT: i64 = 4;
 /// A lease outlives the request's timeout by this much, so it never lapses mid-attempt.
 const LEASE_MARGIN_MS: i64 = 30_000;
 /// The most of a receiver's answer read: a bot's replies, or the start of an error page.
@@ -88,7 +91,10 @@ async fn send_due(
     let lease_until = now
         + i64::try_from(state.config.webhook_timeout_ms).unwrap_or(i64::MAX / 2)
         + LEASE_MARGIN_MS;
-    let mut due = state.store.due_deliveries(now, free).await?;
+    let mut due = state
+        .store
+        .due_deliveries(now, free, IN_FLIGHT_PER_ENDPOINT)
+        .await?;
     // Slots first, so nothing is leased that could not be sent now.
     let mut taken: Vec<OwnedSemaphorePermit> = (0..due.len())
         .map_while(|_| slots.clone().try_acquire_owned().ok())

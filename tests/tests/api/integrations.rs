@@ -438,3 +438,84 @@ async fn deleting_the_bot_leaves_its_conversations_to_the_agents() {
         )
     );
 }
+
+/// A webhook receiver that accepts connections and never answers, holding each until the
+/// gateway's timeout.
+async fn hanging_receiver() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = listener.accept().await {
+            held.push(connection);
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test]
+async fn a_hanging_receiver_does_not_keep_another_channels_bot_from_answering() {
+    let gw = busy_gateway().await;
+    let admin = agent_login(&gw).await;
+    // Another channel, any origin, whose webhook receiver hangs on every delivery.
+    let created = call(
+        &gw,
+        &admin,
+        Method::POST,
+        "/v1/admin/channels",
+        Some(json!({"name": "Slow", "inactivity_timeout_secs": 600})),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let (slow_id, slow_key, slow_secret) = (
+        created.body["id"].as_str().unwrap().to_owned(),
+        created.body["key"].as_str().unwrap().to_owned(),
+        created.body["secret"].as_str().unwrap().to_owned(),
+    );
+    let (hanging_url, _hanging) = hanging_receiver().await;
+    let hook = call(
+        &gw,
+        &slow_secret,
+        Method::POST,
+        &format!("/v1/channels/{slow_id}/webhooks"),
+        Some(json!({"url": hanging_url, "events": []})),
+    )
+    .await;
+    assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.body);
+    // Far more deliveries for it than the gateway has slots.
+    for i in 0..20 {
+        let boot = tests::client::get(&gw.url(&format!("/v1/widget/{slow_key}")), None).await;
+        let session = tests::client::post(
+            &gw.url("/v1/sessions"),
+            None,
+            &json!({"channel_key": slow_key, "visit_ticket": boot.body["visit_ticket"]}),
+        )
+        .await;
+        let token = session.body["session_token"].as_str().unwrap();
+        let url = gw.ws_url(&format!("/v1/visitor/ws?token={token}"));
+        let mut socket = Socket::connect(&url, None, None).await.unwrap();
+        socket.say(&format!("s{i}"), "anyone?").await;
+    }
+    // The demo channel's bot answers its visitor within a second all the same.
+    let bot =
+        Receiver::answering(|_| json!({"replies": [{"type": "message", "text": "Bot here."}]}))
+            .await;
+    register(&gw, &bot, json!({"kind": "bot", "name": "Robo"})).await;
+    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let mut socket = visitor.connect(&gw, None).await;
+    socket.say("v1", "Hello?").await;
+    let asked = std::time::Instant::now();
+    let mut seen = Vec::new();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        visitor_sees(&mut socket, &mut seen, 2),
+    )
+    .await
+    .expect("the bot answers");
+    let waited = asked.elapsed();
+    assert_eq!(seen[1].text, "Bot here.");
+    assert!(
+        waited < Duration::from_secs(1),
+        "the bot answered after {waited:?}"
+    );
+}
