@@ -300,10 +300,16 @@ fn captcha_form(page: Page, channel: &ChannelView) -> impl IntoView {
             "none" => Value::Null,
             chosen => {
                 let score = min_score.get_untracked();
-                json!({
-                    "provider": chosen, "site_key": site_key.get_untracked(), "secret": secret.get_untracked(),
+                let mut settings = json!({
+                    "provider": chosen, "site_key": site_key.get_untracked(),
                     "min_score": if score.trim().is_empty() { Value::Null } else { score.trim().parse::<f64>().map_or(json!(score), |n| json!(n)) },
-                })
+                });
+                // Left empty, the saved secret stays: it is never shown, so never re-sent.
+                let typed = secret.get_untracked();
+                if !typed.trim().is_empty() {
+                    settings["secret"] = json!(typed);
+                }
+                settings
             }
         };
         page.change(Request::patch(&path), Some(json!({ "captcha": captcha })));
@@ -335,7 +341,7 @@ fn captcha_form(page: Page, channel: &ChannelView) -> impl IntoView {
                     .collect_view()}
             </select>
             <input placeholder="Site key" data-testid="captcha-site-key" prop:value=move || site_key.get() on:input=move |ev| site_key.set(event_target_value(&ev)) />
-            <input type="password" placeholder="Secret key (needed to save)" autocomplete="off" data-testid="captcha-secret" on:input=move |ev| secret.set(event_target_value(&ev)) />
+            <input type="password" placeholder="Secret key (kept if left empty)" autocomplete="off" data-testid="captcha-secret" on:input=move |ev| secret.set(event_target_value(&ev)) />
             <input placeholder="Minimum score, v3 only (0.5 if empty)" prop:value=move || min_score.get() on:input=move |ev| min_score.set(event_target_value(&ev)) />
             {captcha_problems}
             <button type="button" data-testid="save-captcha" on:click=save>"Save captcha"</button>

@@ -42,8 +42,31 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(|| async { Error::NotFound })
         // Spans carry the path only: query strings hold session tokens, which never reach logs.
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
-        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let path = loggable_path(request.uri().path());
+                tracing::info_span!("http", method = %request.method(), path = %path)
+            }),
+        )
         .with_state(state)
+}
+
+/// The path as logs may show it: a join link's token is a login, so it is cut out.
+fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/join/") {
+        "/join/[token]"
+    } else {
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_tokens_never_reach_the_logs() {
+        assert_eq!(loggable_path("/join/s3cr3t-token"), "/join/[token]");
+        assert_eq!(loggable_path("/v1/widget/demo"), "/v1/widget/demo");
+    }
 }

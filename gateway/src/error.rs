@@ -186,12 +186,20 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The body for the client, after logging a server fault in full: every path that answers
+    /// an error (HTTP, socket error frames) goes through here, so "it has been logged" is true.
+    pub fn reported(&self) -> ErrorBody {
+        if self.status().is_server_error() {
+            tracing::error!(error = %self, code = self.code(), "request failed");
+        }
+        self.body()
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        if self.status().is_server_error() {
-            tracing::error!(error = %self, "request failed");
-        }
-        let mut response = (self.status(), Json(self.body())).into_response();
+        let mut response = (self.status(), Json(self.reported())).into_response();
         if let Error::RateLimited { retry_after_secs } = self {
             response
                 .headers_mut()
@@ -210,5 +218,50 @@ impl From<JsonRejection> for Error {
 impl From<QueryRejection> for Error {
     fn from(rejection: QueryRejection) -> Self {
         Error::BadRequest(rejection.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_server_fault_is_logged_in_full_and_told_blandly() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let body = tracing::subscriber::with_default(subscriber, || {
+            Error::Internal("disk on fire".into()).reported()
+        });
+        assert_eq!(body.error.message, "internal error; it has been logged");
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(log.contains("disk on fire"), "{log}");
+        let quiet = Captured::default();
+        let writer = quiet.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || Error::MessageEmpty.reported());
+        assert!(
+            quiet.0.lock().unwrap().is_empty(),
+            "a client's mistake is not a fault"
+        );
     }
 }

@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod demo;
 pub mod error;
+pub mod housekeeping;
 pub mod hub;
 pub mod limits;
 pub mod openapi;
@@ -51,6 +52,7 @@ pub async fn serve(
     let heartbeat = tokio::spawn(presence::heartbeat(state.clone()));
     // Likewise the webhook worker: deliveries it leased go to another gateway when it stops.
     let deliveries = tokio::spawn(webhooks::delivery::run(state.clone()));
+    let housekeeping = tokio::spawn(housekeeping::run(state.clone()));
     // Connection info gives handlers the peer address (the captcha check sends it on).
     let service = app::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, service)
@@ -58,5 +60,6 @@ pub async fn serve(
         .await;
     heartbeat.abort();
     deliveries.abort();
+    housekeeping.abort();
     served
 }

@@ -370,7 +370,7 @@ async fn visitor_socket(
                         }
                         Err(e) => VisitorServerFrame::Error {
                             code: e.code().into(),
-                            message: e.body().error.message,
+                            message: e.reported().error.message,
                             client_id: Some(client_id),
                         },
                     };

@@ -321,7 +321,7 @@ async fn send_inbox(state: &AppState, auth: &AuthAgent, ws: &mut WebSocket) -> R
 fn error_frame(e: &Error, client_id: Option<String>) -> AgentServerFrame {
     AgentServerFrame::Error {
         code: e.code().into(),
-        message: e.body().error.message,
+        message: e.reported().error.message,
         client_id,
     }
 }

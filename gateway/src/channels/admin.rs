@@ -225,7 +225,9 @@ pub fn apply(
             "online" => flag(value).map(|on| channel.online = on),
             "receptive" => flag(value).map(|on| channel.receptive = on),
             "queue_id" => text(value, 1, 100).map(|queue| channel.queue_id = queue),
-            "captcha" => captcha(value, &mut problems).map(|c| channel.captcha = c),
+            "captcha" => {
+                captcha(value, channel.captcha.as_ref(), &mut problems).map(|c| channel.captcha = c)
+            }
             "appearance" => appearance(value, &channel.appearance, &mut problems)
                 .map(|a| channel.appearance = a),
             _ => Err("is not a channel setting".to_owned()),
@@ -287,40 +289,26 @@ fn origins(
 pub fn normalize_origin(raw: &str) -> std::result::Result<String, String> {
     let hint = "must be an origin such as https://shop.example or http://localhost:3000";
     let (scheme, rest) = raw.trim().split_once("://").ok_or(hint)?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => "443",
-        "http" => "80",
-        _ => return Err(hint.into()),
-    };
-    if rest.is_empty() || rest.contains(['/', '?', '#', '@', '*', ' ']) {
-        return Err(format!("{hint} (no path, query, user or wildcard)"));
-    }
-    let rest = rest.to_ascii_lowercase();
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || rest.starts_with('[') => {
-            (host.to_owned(), Some(port.to_owned()))
-        }
-        _ => (rest.clone(), None),
-    };
-    let valid_host = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c));
-    let valid_port = port
-        .as_deref()
-        .is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
-    if !valid_host || !valid_port {
+    if !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https") {
         return Err(hint.into());
     }
-    Ok(match port {
-        Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
-        _ => format!("{scheme}://{host}"),
-    })
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', '*', ' ', '\\']) {
+        return Err(format!("{hint} (no path, query, user or wildcard)"));
+    }
+    // The URL parser serialises the origin exactly as browsers send it: lower case, IDNA,
+    // default port dropped, IPv6 in brackets.
+    let parsed = url::Url::parse(raw.trim()).map_err(|_| hint.to_owned())?;
+    match parsed.origin() {
+        origin @ url::Origin::Tuple(..) => Ok(origin.ascii_serialization()),
+        url::Origin::Opaque(_) => Err(hint.into()),
+    }
 }
 
+/// `null` removes the captcha: the one way to. An object sets it; its secret may be left out
+/// to keep the one saved (the console never shows it, so a change of score need not repeat it).
 fn captcha(
     value: &Value,
+    current: Option<&CaptchaSettings>,
     problems: &mut BTreeMap<String, String>,
 ) -> std::result::Result<Option<CaptchaSettings>, String> {
     if value.is_null() {
@@ -332,15 +320,22 @@ fn captcha(
     let mut problem = |field: &str, text: &str| {
         problems.insert(format!("captcha.{field}"), text.to_owned());
     };
-    let secret = fields
+    let given = fields
         .get("secret")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .trim();
-    if secret.is_empty() {
-        // No secret, no captcha: the documented way to switch it off.
-        return Ok(None);
-    }
+    let secret = match (given, current) {
+        ("", Some(current)) => current.secret.clone(),
+        ("", None) => {
+            problem(
+                "secret",
+                "is required for a new captcha (send captcha: null to remove one)",
+            );
+            String::new()
+        }
+        (given, _) => given.to_owned(),
+    };
     let provider = match fields.get("provider").and_then(Value::as_str) {
         Some("recaptcha_v2") => Some(CaptchaProvider::RecaptchaV2),
         Some("recaptcha_v3") => Some(CaptchaProvider::RecaptchaV3),
@@ -386,7 +381,7 @@ fn captcha(
     Ok(Some(CaptchaSettings {
         provider,
         site_key,
-        secret: secret.to_owned(),
+        secret,
         min_score,
     }))
 }
@@ -512,6 +507,15 @@ mod tests {
             normalize_origin("http://127.0.0.1:8081").unwrap(),
             "http://127.0.0.1:8081"
         );
+        assert_eq!(normalize_origin("http://[::1]").unwrap(), "http://[::1]");
+        assert_eq!(
+            normalize_origin("http://[::1]:3000").unwrap(),
+            "http://[::1]:3000"
+        );
+        assert_eq!(
+            normalize_origin("https://Bücher.example").unwrap(),
+            "https://xn--bcher-kva.example"
+        );
         for bad in [
             "shop.example",
             "https://shop.example/",
@@ -525,19 +529,34 @@ mod tests {
     }
 
     #[test]
-    fn a_captcha_needs_a_known_provider_and_site_key_and_no_secret_means_none() {
+    fn a_captcha_needs_a_known_provider_and_site_key_and_only_null_removes_it() {
         let on = apply(new_channel(), &input(json!({"captcha": {"provider": "recaptcha_v3", "site_key": "k", "secret": "s", "min_score": 0.7}})), false).unwrap();
         assert_eq!(
             on.captcha.as_ref().map(|c| (c.provider, c.min_score)),
             Some((CaptchaProvider::RecaptchaV3, Some(0.7)))
         );
-        let off = apply(
+        // A new score without the secret keeps the secret, and the captcha.
+        let rescored = apply(
             on,
-            &input(json!({"captcha": {"provider": "turnstile", "secret": ""}})),
+            &input(json!({"captcha": {"provider": "recaptcha_v3", "site_key": "k", "secret": "", "min_score": 0.3}})),
             false,
         )
         .unwrap();
+        assert_eq!(
+            rescored
+                .captcha
+                .as_ref()
+                .map(|c| (c.secret.as_str(), c.min_score)),
+            Some(("s", Some(0.3)))
+        );
+        let off = apply(rescored, &input(json!({"captcha": null})), false).unwrap();
         assert!(off.captcha.is_none());
+        let no_secret = problems(apply(
+            new_channel(),
+            &input(json!({"captcha": {"provider": "turnstile", "site_key": "k"}})),
+            false,
+        ));
+        assert!(no_secret.contains_key("captcha.secret"), "{no_secret:?}");
         let bad = problems(apply(
             new_channel(),
             &input(json!({"captcha": {"provider": "nope", "secret": "s", "min_score": 2}})),

@@ -37,4 +37,37 @@ impl Store {
             Err(e) => Err(e.into()),
         }
     }
+
+    /// Forgets what can never be used again: logins past their expiry, ended sessions whose
+    /// tokens have expired too (ended before `ended_before_ms`), and join links expired before
+    /// `links_before_ms` (kept a while so their page says "expired", not "unknown"). Returns
+    /// how many rows went.
+    pub async fn prune_expired(
+        &self,
+        now_ms: i64,
+        ended_before_ms: i64,
+        links_before_ms: i64,
+    ) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let mut removed = 0;
+        for (sql, before) in [
+            ("DELETE FROM agent_sessions WHERE expires_at < $1", now_ms),
+            (
+                "DELETE FROM ended_sessions WHERE ended_at < $1",
+                ended_before_ms,
+            ),
+            (
+                "DELETE FROM join_links WHERE expires_at < $1",
+                links_before_ms,
+            ),
+        ] {
+            removed += sqlx::query(sql)
+                .bind(before)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(removed)
+    }
 }

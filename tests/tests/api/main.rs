@@ -9,6 +9,7 @@ mod chat;
 mod contacts;
 mod deliveries;
 mod fanout;
+mod hardening;
 mod hostile;
 mod inactivity;
 mod integrations;
