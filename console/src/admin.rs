@@ -198,6 +198,7 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
     let path = format!("/v1/admin/channels/{}", channel.id);
     let name = RwSignal::new(channel.name.clone());
     let timeout = RwSignal::new(channel.inactivity_timeout_secs.to_string());
+    let idle_hours = RwSignal::new((channel.idle_close_secs as f64 / 3600.0).to_string());
     let origins = RwSignal::new(channel.allowed_origins.join("\n"));
     let online = RwSignal::new(channel.online);
     let receptive = RwSignal::new(channel.receptive);
@@ -217,8 +218,16 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
                 .trim()
                 .parse::<i64>()
                 .map_or_else(|_| json!(timeout.get_untracked()), |n| json!(n));
+            // Hours on screen, seconds on the wire; what is not a number goes as typed, so the
+            // gateway names the field.
+            let idle = idle_hours.get_untracked();
+            let idle_value = idle
+                .trim()
+                .parse::<f64>()
+                .map_or_else(|_| json!(idle), |h| json!((h * 3600.0).round() as i64));
             let body = json!({
                 "name": name.get_untracked(), "inactivity_timeout_secs": timeout_value,
+                "idle_close_secs": idle_value,
                 "allowed_origins": origins, "online": online.get_untracked(), "receptive": receptive.get_untracked(),
             });
             page.change(Request::patch(&path), Some(body));
@@ -242,6 +251,8 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
             {field_error(page, "name")}
             <label>"Inactivity timeout (s)" <input data-testid="edit-timeout" prop:value=move || timeout.get() on:input=move |ev| timeout.set(event_target_value(&ev)) /></label>
             {field_error(page, "inactivity_timeout_secs")}
+            <label>"Close conversations idle for (hours; 0 = never)" <input data-testid="edit-idle-close" prop:value=move || idle_hours.get() on:input=move |ev| idle_hours.set(event_target_value(&ev)) /></label>
+            {field_error(page, "idle_close_secs")}
             <label>"Allowed origins (one per line; none = any site)"
                 <textarea data-testid="edit-origins" rows="3" prop:value=move || origins.get() on:input=move |ev| origins.set(event_target_value(&ev))></textarea>
             </label>

@@ -1,29 +1,59 @@
-//! Sweeps what the store no longer needs, hourly, on every gateway (the deletes are idempotent,
-//! so gateways sharing a database need not take turns).
+//! Background upkeep on every gateway: closing conversations idle past their channel's setting
+//! (each minute), and sweeping what the store no longer needs (hourly). Both are idempotent, so
+//! gateways sharing a database need not take turns.
 
 use std::time::Duration;
 
-use crate::now_ms;
+use crate::error::{Error, Result};
 use crate::state::AppState;
+use crate::{conversations, now_ms};
 
-const EVERY: Duration = Duration::from_secs(3600);
+const TICK: Duration = Duration::from_secs(60);
+/// Ticks between two sweeps: an hour.
+const SWEEP_EVERY_TICKS: u32 = 60;
+/// Idle conversations closed per tick, so a backlog is worked off without a burst.
+const CLOSE_PER_TICK: i64 = 500;
 /// An expired join link is kept this long, so opening it says "expired" rather than "unknown".
 const JOIN_LINKS_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// Runs until the gateway stops.
 pub async fn run(state: AppState) {
-    let mut ticks = tokio::time::interval(EVERY);
+    let mut ticks = tokio::time::interval(TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
+    for tick in 0u32.. {
         ticks.tick().await;
-        if let Err(e) = sweep(&state, now_ms()).await {
-            tracing::warn!(error = %e, "housekeeping failed");
+        if let Err(e) = close_idle(&state, now_ms()).await {
+            tracing::warn!(error = %e, "closing idle conversations failed");
+        }
+        if tick % SWEEP_EVERY_TICKS == 0 {
+            if let Err(e) = sweep(&state, now_ms()).await {
+                tracing::warn!(error = %e, "housekeeping sweep failed");
+            }
         }
     }
 }
 
+/// Closes the conversations idle past their channel's `idle_close_secs` as of `now_ms`, as an
+/// agent closing them would (the visitor's panel and every inbox hear of it); returns how many.
+pub async fn close_idle(state: &AppState, now_ms: i64) -> Result<usize> {
+    let mut closed = 0;
+    for id in state
+        .store
+        .idle_conversation_ids(now_ms, CLOSE_PER_TICK)
+        .await?
+    {
+        match conversations::close_conversation(state, None, &id).await {
+            Ok(_) => closed += 1,
+            // Closed meanwhile, by someone or another gateway.
+            Err(Error::ConversationClosed | Error::ConversationNotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(closed)
+}
+
 /// One sweep as of `now_ms`; returns how many rows went.
-pub async fn sweep(state: &AppState, now_ms: i64) -> crate::error::Result<u64> {
+pub async fn sweep(state: &AppState, now_ms: i64) -> Result<u64> {
     let session_ttl_ms =
         i64::try_from(state.config.session_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     state

@@ -14,6 +14,9 @@ pub struct ChannelView {
     pub secret: String,
     pub name: String,
     pub inactivity_timeout_secs: i64,
+    /// A conversation without activity this long closes by itself; 0: never.
+    #[serde(default)]
+    pub idle_close_secs: i64,
     /// Exact origins; empty means any origin.
     pub allowed_origins: Vec<String>,
     pub online: bool,

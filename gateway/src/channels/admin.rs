@@ -30,6 +30,9 @@ const MAX_BULK: usize = 100;
 const MAX_NAME_CHARS: usize = 100;
 /// A week: longer "inactivity" is no timeout at all.
 const MAX_TIMEOUT_SECS: i64 = 7 * 24 * 3600;
+/// Closing sooner than this would close chats a visitor is still reading.
+const MIN_IDLE_CLOSE_SECS: i64 = 300;
+const MAX_IDLE_CLOSE_SECS: i64 = 90 * 24 * 3600;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -54,6 +57,7 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
         secret: channel.secret.clone(),
         name: channel.name.clone(),
         inactivity_timeout_secs: channel.inactivity_timeout_secs,
+        idle_close_secs: channel.idle_close_secs,
         allowed_origins: channel.allowed_origins.clone(),
         online: channel.online,
         receptive: channel.receptive,
@@ -219,6 +223,17 @@ pub fn apply(
                 )),
             }
             .map(|secs| channel.inactivity_timeout_secs = secs),
+            "idle_close_secs" => match value.as_i64() {
+                Some(secs)
+                    if secs == 0 || (MIN_IDLE_CLOSE_SECS..=MAX_IDLE_CLOSE_SECS).contains(&secs) =>
+                {
+                    Ok(secs)
+                }
+                _ => Err(format!(
+                    "0 (never), or seconds from {MIN_IDLE_CLOSE_SECS} to {MAX_IDLE_CLOSE_SECS}"
+                )),
+            }
+            .map(|secs| channel.idle_close_secs = secs),
             "allowed_origins" => {
                 origins(value, &mut problems).map(|list| channel.allowed_origins = list)
             }

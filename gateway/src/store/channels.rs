@@ -21,6 +21,8 @@ pub struct ChannelRecord {
     /// Server-to-server credential; never sent to browsers.
     pub secret: String,
     pub inactivity_timeout_secs: i64,
+    /// Its conversations close by themselves after this long without activity; 0: never.
+    pub idle_close_secs: i64,
     /// Exact origins; empty means any origin.
     pub allowed_origins: Vec<String>,
     pub online: bool,
@@ -50,6 +52,7 @@ impl ChannelRecord {
             name: name.to_owned(),
             secret: crate::tokens::random_token(32),
             inactivity_timeout_secs,
+            idle_close_secs: 0,
             allowed_origins: Vec::new(),
             online: true,
             receptive: false,
@@ -99,7 +102,7 @@ fn provider_from_str(s: &str) -> Option<CaptchaProvider> {
 const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, allowed_origins, \
                        online, receptive, title, greeting, accent_color, position, captcha_provider, \
                        captcha_site_key, captcha_secret, captcha_min_score, last_error, \
-                       visibility_rules, override_mode, override_until, queue_id";
+                       visibility_rules, override_mode, override_until, queue_id, idle_close_secs";
 
 fn override_mode_to_str(mode: OverrideMode) -> &'static str {
     match mode {
@@ -152,6 +155,7 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
         name: col_str(row, "name")?,
         secret: col_str(row, "secret")?,
         inactivity_timeout_secs: col_i64(row, "inactivity_timeout_secs")?,
+        idle_close_secs: col_i64(row, "idle_close_secs")?,
         allowed_origins,
         online: col_i64(row, "online")? != 0,
         receptive: col_i64(row, "receptive")? != 0,
@@ -215,8 +219,8 @@ impl Store {
             "INSERT INTO channels (id, channel_key, name, secret, inactivity_timeout_secs, \
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
-             queue_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+             queue_id, idle_close_secs) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -225,7 +229,7 @@ impl Store {
              receptive = excluded.receptive, captcha_provider = excluded.captcha_provider, \
              captcha_site_key = excluded.captcha_site_key, captcha_secret = excluded.captcha_secret, \
              captcha_min_score = excluded.captcha_min_score, last_error = excluded.last_error, \
-             queue_id = excluded.queue_id",
+             queue_id = excluded.queue_id, idle_close_secs = excluded.idle_close_secs",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -246,6 +250,7 @@ impl Store {
         .bind(channel.captcha.as_ref().and_then(|c| c.min_score))
         .bind(channel.last_error.as_deref())
         .bind(&channel.queue_id)
+        .bind(channel.idle_close_secs)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -809,6 +809,22 @@ impl Store {
     }
 
     /// Every conversation not closed, most recently active first: the agents' inbox.
+    /// Conversations not closed whose channel closes idle ones and that have had no activity
+    /// for that long, at most `limit`, the longest idle first.
+    pub async fn idle_conversation_ids(&self, now_ms: i64, limit: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT c.id FROM conversations c JOIN channels ch ON ch.id = c.channel_id \
+             WHERE c.status <> 'closed' AND ch.idle_close_secs > 0 \
+             AND c.updated_at < $1 - ch.idle_close_secs * 1000 \
+             ORDER BY c.updated_at LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| col_str(r, "id")).collect()
+    }
+
     /// The id of the conversation's channel.
     pub async fn conversation_channel_id(&self, id: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT channel_id FROM conversations WHERE id = $1")

@@ -272,3 +272,56 @@ async fn the_sweep_forgets_expired_logins_ended_sessions_and_old_join_links_only
         1
     );
 }
+
+#[tokio::test]
+async fn conversations_left_idle_close_by_themselves_after_the_channels_setting() {
+    let gw = TestGateway::spawn().await;
+    let admin = agent_login(&gw).await;
+    let demo = gw.demo_channel().await;
+    let path = format!("/v1/admin/channels/{}", demo.id);
+    for bad in [json!(-1), json!(10), json!(1e12), json!("soon")] {
+        call(
+            &gw,
+            &admin,
+            Method::PATCH,
+            &path,
+            Some(json!({"idle_close_secs": bad})),
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    }
+    let conversation = tests::client::visitor_writes(&gw, SITE_ORIGIN, "anyone there?").await;
+    let now = gateway::now_ms();
+    // The default is never.
+    assert_eq!(
+        gateway::housekeeping::close_idle(&gw.state, now + 86_400_000)
+            .await
+            .unwrap(),
+        0
+    );
+    let set = call(
+        &gw,
+        &admin,
+        Method::PATCH,
+        &path,
+        Some(json!({"idle_close_secs": 3600})),
+    )
+    .await;
+    assert_eq!(set.body["idle_close_secs"], 3600, "{}", set.body);
+    assert_eq!(
+        gateway::housekeeping::close_idle(&gw.state, now + 1_000)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        gateway::housekeeping::close_idle(&gw.state, now + 3_601_000)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        gw.conversation(&conversation).await.status,
+        protocol::ConversationStatus::Closed
+    );
+}
