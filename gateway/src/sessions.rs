@@ -275,13 +275,11 @@ async fn visitor_ws(
     channels::check_origin(&channel, origin, &state.config.public_origin())?;
     let resume = query.conversation_id.map(|id| (id, query.resume_after));
     let client = crate::peer::client_ip(&state.config, peer.ip(), &headers);
-    Ok(upgrade
-        .max_message_size(socket::TRANSPORT_MAX_BYTES)
-        .on_upgrade(move |ws| async move {
-            if let Err(e) = visitor_socket(state, channel, claims, client, ws, resume).await {
-                tracing::warn!(error = %e, "visitor socket ended with an error");
-            }
-        }))
+    Ok(socket::configure(upgrade).on_upgrade(move |ws| async move {
+        if let Err(e) = visitor_socket(state, channel, claims, client, ws, resume).await {
+            tracing::warn!(error = %e, "visitor socket ended with an error");
+        }
+    }))
 }
 
 fn message_frame(message: protocol::ChatMessage) -> VisitorServerFrame {

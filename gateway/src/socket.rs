@@ -2,7 +2,7 @@
 //! frames, and delivering each conversation's messages exactly once and in `seq` order whether
 //! they come from the store (replay, catch-up) or from the hub (live).
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use protocol::{codes, ChatMessage, MAX_FRAME_BYTES};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -15,6 +15,19 @@ use crate::store::Store;
 /// The transport's own hard limit; frames between [`MAX_FRAME_BYTES`] and this get a polite
 /// `frame_too_large` error, frames above it close the connection.
 pub const TRANSPORT_MAX_BYTES: usize = 4 * MAX_FRAME_BYTES;
+
+/// The read buffer each socket keeps. The transport's default (128 KiB, allocated up front) was
+/// most of what an idle visitor socket cost; frames are at most a few KiB, and a larger one
+/// simply takes several reads.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// The upgrade with the limits and buffers every socket of the gateway uses.
+pub fn configure(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+    upgrade
+        .max_message_size(TRANSPORT_MAX_BYTES)
+        .max_frame_size(TRANSPORT_MAX_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+}
 
 /// Page size of replays, so a long history never becomes one huge query.
 const REPLAY_PAGE: i64 = 500;

@@ -261,13 +261,11 @@ async fn agent_ws(
     auth: AuthAgent,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response> {
-    Ok(upgrade
-        .max_message_size(socket::TRANSPORT_MAX_BYTES)
-        .on_upgrade(move |ws| async move {
-            if let Err(e) = agent_socket(state, auth, ws).await {
-                tracing::warn!(error = %e, "agent socket ended with an error");
-            }
-        }))
+    Ok(socket::configure(upgrade).on_upgrade(move |ws| async move {
+        if let Err(e) = agent_socket(state, auth, ws).await {
+            tracing::warn!(error = %e, "agent socket ended with an error");
+        }
+    }))
 }
 
 fn message_frame(message: protocol::ChatMessage) -> AgentServerFrame {
@@ -328,7 +326,12 @@ fn error_frame(e: &Error, client_id: Option<String>) -> AgentServerFrame {
 
 async fn agent_socket(state: AppState, auth: AuthAgent, mut ws: WebSocket) -> Result<()> {
     let agent = &auth.agent;
-    let _connected = presence::connect(&state, &agent.id).await?;
+    // A join link's console is for its one channel: it does not make the agent present, or
+    // routing would hand it conversations of channels it cannot see.
+    let _connected = match auth.scope {
+        None => Some(presence::connect(&state, &agent.id).await?),
+        Some(_) => None,
+    };
     let mut inbox = state.hub.subscribe(Topic::Inbox);
     let mut followed: StreamMap<String, BoxStream<'static, Result<HubEvent, RecvError>>> =
         StreamMap::new();

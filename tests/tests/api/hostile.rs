@@ -1127,9 +1127,23 @@ async fn hostile_socket_frames_get_an_error_frame_and_the_socket_carries_on() {
             .await;
     }
     // Still usable: a good message is acknowledged.
-    socket.say("after", "still here").await;
+    let (conversation, _) = socket.say("after", "still here").await;
 
     let mut console = agent_socket(&gw, &admin).await;
+    // The agent's arrival routes the waiting conversation to it: let that write land first.
+    let settling = std::time::Instant::now();
+    while gw
+        .conversation(&conversation)
+        .await
+        .assigned_agent_id
+        .is_none()
+    {
+        assert!(
+            settling.elapsed() < std::time::Duration::from_secs(10),
+            "routing settles"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     for (name, message, code) in [
         (
             "agent: read of an unknown conversation",
