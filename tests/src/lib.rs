@@ -32,6 +32,23 @@ pub fn test_redis() -> Option<String> {
 pub const SITE_ORIGIN: &str = "http://site.test";
 
 /// Where Trunk's builds are: `LIVECHAT_DIST` (set by `cargo xtask test`) or `<workspace>/dist`.
+/// A process's resident memory in KiB, from `/proc/{pid}/status` (Linux, where CI runs);
+/// `None`: this process.
+pub fn rss_kib(pid: Option<u32>) -> u64 {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/status"),
+        None => "/proc/self/status".to_owned(),
+    };
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 pub fn dist_dir() -> std::path::PathBuf {
     let dir = std::env::var_os("LIVECHAT_DIST")
         .map(std::path::PathBuf::from)

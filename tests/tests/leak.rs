@@ -5,18 +5,6 @@ use protocol::VisitorServerFrame;
 use tests::client::Visitor;
 use tests::{TestGateway, SITE_ORIGIN};
 
-/// The process's resident memory, from `/proc` (Linux, where CI runs).
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 async fn visitors_come_and_go(gw: &TestGateway, count: usize) {
     for _ in 0..count / 50 {
         let mut sockets = Vec::new();
@@ -43,7 +31,7 @@ async fn a_thousand_visitor_sockets_leave_no_topic_and_no_memory_behind() {
     .await;
     // Warm the allocator and every lazy structure first, so what follows measures growth.
     visitors_come_and_go(&gw, 200).await;
-    let before = rss_kib();
+    let before = tests::rss_kib(None);
     visitors_come_and_go(&gw, 1_000).await;
     let start = std::time::Instant::now();
     while gw.state.hub.topic_count() > 0 && start.elapsed() < std::time::Duration::from_secs(5) {
@@ -54,7 +42,7 @@ async fn a_thousand_visitor_sockets_leave_no_topic_and_no_memory_behind() {
         0,
         "every topic went with its socket"
     );
-    let grown = rss_kib().saturating_sub(before);
+    let grown = tests::rss_kib(None).saturating_sub(before);
     eprintln!("GROWN {grown} KiB");
     // A topic per visitor once cost about 80 KiB that was never freed: 1,000 of them, 80 MiB.
     assert!(

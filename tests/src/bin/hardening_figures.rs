@@ -17,17 +17,6 @@ const IDLE_SOCKETS: usize = 1000;
 const STORM: usize = 50;
 const STORM_ROUNDS: usize = 4;
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn p99(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples
@@ -125,7 +114,7 @@ async fn main() {
     // Warm up allocator and caches, then measure idle sockets.
     drop(futures_util::future::join_all((0..100).map(|_| visitor_socket(&http, &base, &ws))).await);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let before = rss_kib(pid);
+    let before = tests::rss_kib(Some(pid));
     let mut rounds = Vec::new();
     for _ in 0..2 {
         let mut idle = Vec::new();
@@ -136,10 +125,10 @@ async fn main() {
             );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let open = rss_kib(pid);
+        let open = tests::rss_kib(Some(pid));
         drop(idle);
         tokio::time::sleep(Duration::from_secs(2)).await;
-        rounds.push((open, rss_kib(pid)));
+        rounds.push((open, tests::rss_kib(Some(pid))));
     }
     let per_socket = |kib: u64| kib as f64 / IDLE_SOCKETS as f64;
     let ((open, closed), (_, closed_again)) = (rounds[0], rounds[1]);
