@@ -1003,6 +1003,34 @@ async fn malformed_oversize_and_nested_bodies_are_refused() {
             .http(name, StatusCode::BAD_REQUEST, "bad_request", request)
             .await;
     }
+    // NUL anywhere a value can come from: refused on every store alike.
+    let channel_path = format!("/v1/admin/channels/{}", demo.id);
+    for (name, method, path, body) in [
+        (
+            "NUL in a channel name",
+            Method::PATCH,
+            channel_path.as_str(),
+            Some(r#"{"name":"a\u0000b"}"#),
+        ),
+        (
+            "NUL in a login",
+            Method::POST,
+            "/v1/agent/login",
+            Some(r#"{"email":"a\u0000@b.c","password":"x"}"#),
+        ),
+        ("NUL in a path", Method::GET, "/v1/contacts/a%00b", None),
+        (
+            "NUL in a query",
+            Method::GET,
+            "/v1/widget/demo?page=http://site.test/%00",
+            None,
+        ),
+    ] {
+        let request = request(&gw, method, path, &[auth, origin], body);
+        suite
+            .http(name, StatusCode::BAD_REQUEST, "bad_request", request)
+            .await;
+    }
     let path = format!("/v1/channels/{}/webhooks", demo.id);
     let request = request(&gw, Method::POST, &path, &[auth], Some(&nested));
     suite
@@ -1013,7 +1041,7 @@ async fn malformed_oversize_and_nested_bodies_are_refused() {
             request,
         )
         .await;
-    assert_eq!(suite.cases, 10);
+    assert_eq!(suite.cases, 14);
 }
 
 #[tokio::test]
