@@ -2,7 +2,6 @@
 //! /v1/canned-responses/{shortcut}`); every agent reads them and inserts one by typing
 //! `/shortcut` and Tab in a reply.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
@@ -11,7 +10,7 @@ use protocol::{CannedResponse, MAX_MESSAGE_CHARS};
 
 use crate::auth::Admin;
 use crate::auth::AuthAgent;
-use crate::error::{Error, Result};
+use crate::error::{ApiJson, Error, Result};
 use crate::now_ms;
 use crate::state::AppState;
 
@@ -53,9 +52,8 @@ async fn save(
     _: Admin,
     State(state): State<AppState>,
     Path(shortcut): Path<String>,
-    body: Result<Json<CannedResponse>, JsonRejection>,
+    ApiJson(input): ApiJson<CannedResponse>,
 ) -> Result<Json<CannedResponse>> {
-    let Json(input) = body?;
     check_shortcut(&shortcut)?;
     let text = input.text.trim();
     if text.is_empty() || text.chars().count() > MAX_MESSAGE_CHARS {

@@ -2,7 +2,6 @@
 //! them with its own records through the REST API (channel secret or admin): external id, email,
 //! names and labels. Agents read them in the console, with every past conversation.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -12,7 +11,7 @@ use protocol::{ContactUpdate, ContactView};
 use std::collections::BTreeMap;
 
 use crate::auth::{path_id, secret_or_login, Login};
-use crate::error::{Error, Result};
+use crate::error::{ApiJson, Error, Result};
 use crate::now_ms;
 use crate::state::AppState;
 use crate::store::{ChannelRecord, ContactRecord};
@@ -134,9 +133,8 @@ pub fn apply(mut contact: ContactRecord, update: &ContactUpdate) -> Result<Conta
 async fn update(
     State(state): State<AppState>,
     access: ContactAccess<true>,
-    body: Result<Json<ContactUpdate>, JsonRejection>,
+    ApiJson(update): ApiJson<ContactUpdate>,
 ) -> Result<Json<ContactView>> {
-    let Json(update) = body?;
     let contact = apply(access.contact, &update)?;
     state.store.save_contact(&contact, now_ms()).await?;
     Ok(Json(view(&state, contact, &access.channel).await?))

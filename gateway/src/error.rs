@@ -209,6 +209,23 @@ impl IntoResponse for Error {
     }
 }
 
+/// A JSON request body whose refusal (unreadable, wrong shape, too large) is the crate's
+/// `bad_request`, so handlers take the value itself.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self> {
+        let Json(value) = Json::<T>::from_request(request, state).await?;
+        Ok(ApiJson(value))
+    }
+}
+
 impl From<JsonRejection> for Error {
     fn from(rejection: JsonRejection) -> Self {
         Error::BadRequest(rejection.body_text())

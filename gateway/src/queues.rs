@@ -1,7 +1,6 @@
 //! Queues for admins: `/v1/admin/queues`; and `/v1/team`, where agents can transfer to. Membership is set per agent (agent sync's `queues`);
 //! a channel names its queue (`queue_id` in the channel settings).
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
@@ -10,7 +9,7 @@ use protocol::{Colleague, QueueInput, QueueView, Team};
 
 use crate::auth::Admin;
 use crate::auth::AuthAgent;
-use crate::error::{Error, Result};
+use crate::error::{ApiJson, Error, Result};
 use crate::now_ms;
 use crate::state::AppState;
 use crate::store::QueueRecord;
@@ -82,9 +81,8 @@ async fn save(state: &AppState, queue: QueueRecord) -> Result<QueueView> {
 async fn create(
     _: Admin,
     State(state): State<AppState>,
-    body: Result<Json<QueueInput>, JsonRejection>,
+    ApiJson(input): ApiJson<QueueInput>,
 ) -> Result<(StatusCode, Json<QueueView>)> {
-    let Json(input) = body?;
     if input.name.is_none() {
         return Err(Error::field("name", "is required"));
     }
@@ -101,9 +99,8 @@ async fn edit(
     _: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Result<Json<QueueInput>, JsonRejection>,
+    ApiJson(input): ApiJson<QueueInput>,
 ) -> Result<Json<QueueView>> {
-    let Json(input) = body?;
     let queue = state.store.queue(&id).await?.ok_or(Error::NotFound)?;
     Ok(Json(save(&state, apply(queue, &input)?).await?))
 }

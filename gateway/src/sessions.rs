@@ -4,7 +4,7 @@
 //! No conversation exists until the visitor's first message: opening and closing the widget
 //! stores nothing.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::conversations;
-use crate::error::{Error, Result};
+use crate::error::{ApiJson, Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming};
 use crate::state::AppState;
@@ -178,9 +178,8 @@ async fn create_session(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Result<Json<CreateSession>, JsonRejection>,
+    ApiJson(request): ApiJson<CreateSession>,
 ) -> Result<Json<SessionCreated>> {
-    let Json(request) = body?;
     let origin = crate::auth::request_origin(&headers);
     let channel = channels::by_key(&state, &request.channel_key).await?;
     channels::check_origin(&channel, origin, &state.config.public_origin())?;

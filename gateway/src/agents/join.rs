@@ -5,7 +5,6 @@
 //! Opening the link (GET) only shows a Join button; the POST behind it uses the link. So a chat
 //! tool that fetches links to preview them does not burn the link before the agent clicks.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -15,7 +14,7 @@ use protocol::{AgentLink, AgentLinkRequest};
 
 use super::{login_cookie, open_login};
 use crate::auth::{check_same_origin, ConversationAccess};
-use crate::error::{Error, Result};
+use crate::error::{ApiJson, Error, Result};
 use crate::now_ms;
 use crate::state::AppState;
 use crate::store::JoinRefusal;
@@ -33,9 +32,8 @@ pub fn router() -> Router<AppState> {
 async fn create(
     State(state): State<AppState>,
     access: ConversationAccess,
-    body: Result<Json<AgentLinkRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<AgentLinkRequest>,
 ) -> Result<(StatusCode, Json<AgentLink>)> {
-    let Json(request) = body?;
     let agent = match (&request.agent_id, &request.email) {
         (Some(id), None) => state.store.agent_by_id(id).await?,
         (None, Some(email)) => {

@@ -4,7 +4,6 @@
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -25,7 +24,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::auth::{self, AuthAgent, LOGIN_COOKIE};
 use crate::conversations;
-use crate::error::{Error, Result};
+use crate::error::{ApiJson, Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming};
 use crate::state::AppState;
@@ -196,10 +195,9 @@ async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Result<Json<LoginRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Response> {
     auth::check_same_origin(&headers, &state.config)?;
-    let Json(request) = body?;
     let email = request.email.trim().to_lowercase();
     let client = peer::client_ip(&state.config, peer.ip(), &headers);
     let (token, agent) = log_in(&state, client, &email, &request.password).await?;
@@ -237,9 +235,8 @@ async fn me(auth: AuthAgent) -> Json<AgentProfile> {
 async fn set_presence(
     State(state): State<AppState>,
     auth: AuthAgent,
-    body: Result<Json<SetPresence>, JsonRejection>,
+    ApiJson(request): ApiJson<SetPresence>,
 ) -> Result<Json<AgentProfile>> {
-    let Json(request) = body?;
     state
         .store
         .set_agent_presence(&auth.agent.id, request.presence)

@@ -1,7 +1,6 @@
 //! Agents managed by admins, and synced from another system (`PUT /v1/admin/agents/external/{id}`):
 //! an upsert by that system's id, so syncing the same agent twice leaves one agent.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
@@ -11,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::{hash_password, DEFAULT_CAPACITY};
 use crate::auth::Admin;
-use crate::error::{Error, Result};
+use crate::error::{ApiJson, Error, Result};
 use crate::now_ms;
 use crate::state::AppState;
 use crate::store::AgentRecord;
@@ -212,9 +211,8 @@ async fn upsert(
     _: Admin,
     State(state): State<AppState>,
     Path(external_id): Path<String>,
-    body: Result<Json<SyncAgent>, JsonRejection>,
+    ApiJson(input): ApiJson<SyncAgent>,
 ) -> Result<(StatusCode, Json<AgentView>)> {
-    let Json(input) = body?;
     let queues = wanted_queues(&state, &input).await?;
     // Two syncs of a new agent at once: the loser's insert hits the unique external id, and its
     // second round finds the winner's row and updates it.

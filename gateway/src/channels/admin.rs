@@ -4,7 +4,6 @@
 //! Input is checked field by field by [`apply`]: every problem is reported at once, by field
 //! name, with `validation_failed`; nothing is saved unless all of it is valid.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -19,7 +18,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 use crate::auth::Admin;
-use crate::error::{Error, Result};
+use crate::error::{ApiJson, Error, Result};
 use crate::now_ms;
 use crate::state::AppState;
 use crate::store::{CaptchaSettings, ChannelRecord};
@@ -113,9 +112,8 @@ async fn read(
 async fn create(
     _: Admin,
     State(state): State<AppState>,
-    body: Result<Json<Map<String, Value>>, JsonRejection>,
+    ApiJson(input): ApiJson<Map<String, Value>>,
 ) -> Result<impl IntoResponse> {
-    let Json(input) = body?;
     let channel = apply(new_channel(), &input, true)?;
     check_queue(&state, &channel).await?;
     state.store.save_channel(&channel, now_ms()).await?;
@@ -126,9 +124,8 @@ async fn edit(
     _: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Result<Json<Map<String, Value>>, JsonRejection>,
+    ApiJson(input): ApiJson<Map<String, Value>>,
 ) -> Result<Json<ChannelView>> {
-    let Json(input) = body?;
     let mut channel = apply(by_id(&state, &id).await?, &input, false)?;
     check_queue(&state, &channel).await?;
     // An edit is the admin's fix: the error is re-detected if it persists.
@@ -168,9 +165,8 @@ async fn delete_one(
 async fn delete_many(
     _: Admin,
     State(state): State<AppState>,
-    body: Result<Json<DeleteChannels>, JsonRejection>,
+    ApiJson(request): ApiJson<DeleteChannels>,
 ) -> Result<Json<ChannelsDeleted>> {
-    let Json(request) = body?;
     let mut ids = request.ids;
     ids.sort();
     ids.dedup();

@@ -3,7 +3,7 @@
 //! with messages by `seq`, answer as an agent, assign, transfer, close. And the channel's
 //! inbound URL (`/v1/channels/{id}/inbound`), through which an external desk answers.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,7 +14,7 @@ use protocol::{
 use serde::Deserialize;
 
 use crate::auth::ChannelAccess;
-use crate::error::{Error, Result};
+use crate::error::{ApiJson, Error, Result};
 use crate::pagination;
 use crate::state::AppState;
 use crate::store::{AgentRecord, ConversationFilter, ReplyAuthor};
@@ -163,9 +163,8 @@ async fn post_message(
     State(state): State<AppState>,
     access: ChannelAccess,
     Path((_, id)): Path<(String, String)>,
-    body: Result<Json<ApiAgentMessage>, JsonRejection>,
+    ApiJson(input): ApiJson<ApiAgentMessage>,
 ) -> Result<Json<ChatMessage>> {
-    let Json(input) = body?;
     of_channel(&state, &access, &id).await?;
     let agent = acting_agent(&state, &access, input.agent_id.as_deref()).await?;
     let appended = super::post_reply(
@@ -183,9 +182,8 @@ async fn assign(
     State(state): State<AppState>,
     access: ChannelAccess,
     Path((_, id)): Path<(String, String)>,
-    body: Result<Json<AssignRequest>, JsonRejection>,
+    ApiJson(input): ApiJson<AssignRequest>,
 ) -> Result<Json<ConversationSummary>> {
-    let Json(input) = body?;
     let request = TransferRequest {
         agent_id: Some(input.agent_id),
         queue_id: None,
@@ -198,9 +196,8 @@ async fn transfer(
     State(state): State<AppState>,
     access: ChannelAccess,
     Path((_, id)): Path<(String, String)>,
-    body: Result<Json<TransferRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<TransferRequest>,
 ) -> Result<Json<ConversationSummary>> {
-    let Json(request) = body?;
     transfer_in_channel(&state, &access, &id, &request).await
 }
 
@@ -230,9 +227,8 @@ async fn close(
 async fn inbound(
     State(state): State<AppState>,
     access: ChannelAccess,
-    body: Result<Json<DeskAction>, JsonRejection>,
+    ApiJson(action): ApiJson<DeskAction>,
 ) -> Result<Json<ConversationSummary>> {
-    let Json(action) = body?;
     let conversation_id = match &action {
         DeskAction::Message {
             conversation_id, ..

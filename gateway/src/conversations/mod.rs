@@ -6,7 +6,6 @@
 
 pub mod api;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,7 +13,7 @@ use protocol::{ConversationEvent, ConversationSummary, TransferRequest, MAX_MESS
 use std::net::IpAddr;
 
 use crate::auth::AgentConversation;
-use crate::error::{Error, Result};
+use crate::error::{ApiJson, Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::limits;
 use crate::now_ms;
@@ -151,9 +150,8 @@ pub async fn transfer_conversation(
 async fn transfer(
     State(state): State<AppState>,
     access: AgentConversation,
-    body: Result<Json<TransferRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<TransferRequest>,
 ) -> Result<Json<ConversationSummary>> {
-    let Json(request) = body?;
     let id = &access.conversation.id;
     let summary = transfer_conversation(&state, Some(&access.auth.agent), id, &request).await?;
     Ok(Json(summary))

@@ -1,7 +1,6 @@
 //! The rules over HTTP, for marketers' console page and for programs holding the channel secret:
 //! read and replace the rules, set the override, and preview the decision.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -10,7 +9,7 @@ use protocol::{PreviewRequest, VisibilityOverride, VisibilityReport, VisibilityR
 use super::{decide, validate, validate_override, Facts, PageView};
 use crate::auth::AuthAgent;
 use crate::auth::ChannelAccess;
-use crate::error::{Error, Result};
+use crate::error::{ApiJson, Error, Result};
 use crate::now_ms;
 use crate::state::AppState;
 use crate::store::ChannelRecord;
@@ -36,9 +35,8 @@ async fn read_rules(access: ChannelAccess) -> Json<VisibilityRules> {
 async fn replace_rules(
     State(state): State<AppState>,
     access: ChannelAccess,
-    body: Result<Json<VisibilityRules>, JsonRejection>,
+    ApiJson(rules): ApiJson<VisibilityRules>,
 ) -> Result<Json<VisibilityRules>> {
-    let Json(rules) = body?;
     validate(&rules)?;
     if !state
         .store
@@ -84,9 +82,8 @@ async fn read_visibility(
 async fn set_override(
     State(state): State<AppState>,
     access: ChannelAccess,
-    body: Result<Json<VisibilityOverride>, JsonRejection>,
+    ApiJson(set): ApiJson<VisibilityOverride>,
 ) -> Result<Json<VisibilityReport>> {
-    let Json(set) = body?;
     validate_override(&set, now_ms())?;
     let mut channel = access.channel;
     if !state.store.set_channel_override(&channel.id, set).await? {
@@ -100,9 +97,8 @@ async fn set_override(
 async fn preview(
     State(state): State<AppState>,
     access: ChannelAccess,
-    body: Result<Json<PreviewRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<PreviewRequest>,
 ) -> Result<Json<VisibilityReport>> {
-    let Json(request) = body?;
     let channel = &access.channel;
     let rules = request.rules.as_ref().unwrap_or(&channel.rules);
     validate(rules)?;

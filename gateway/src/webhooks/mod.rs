@@ -12,7 +12,7 @@ pub mod target;
 
 pub use target::check_target;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
@@ -28,7 +28,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::auth::ChannelAccess;
-use crate::error::{Error, Result};
+use crate::error::{ApiJson, Error, Result};
 use crate::now_ms;
 use crate::state::AppState;
 use crate::store::WebhookEndpoint;
@@ -95,9 +95,8 @@ async fn list(
 async fn create(
     State(state): State<AppState>,
     access: ChannelAccess,
-    body: Result<Json<NewWebhookEndpoint>, JsonRejection>,
+    ApiJson(input): ApiJson<NewWebhookEndpoint>,
 ) -> Result<(StatusCode, Json<WebhookEndpointView>)> {
-    let Json(input) = body?;
     let mut problems = std::collections::BTreeMap::new();
     if let Err(problem) = check_target(input.url.trim(), state.config.webhooks_allow_private).await
     {
