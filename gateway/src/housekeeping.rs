@@ -54,8 +54,7 @@ pub async fn close_idle(state: &AppState, now_ms: i64) -> Result<usize> {
 
 /// One sweep as of `now_ms`; returns how many rows went.
 pub async fn sweep(state: &AppState, now_ms: i64) -> Result<u64> {
-    let session_ttl_ms =
-        i64::try_from(state.config.session_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let session_ttl_ms = crate::secs_to_ms(state.config.session_ttl_secs);
     state
         .store
         .prune_expired(

@@ -42,6 +42,12 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Seconds (from the config or a request) as milliseconds, saturating: a huge setting means
+/// "for ever", never an overflow.
+pub fn secs_to_ms(secs: u64) -> i64 {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
 /// Serves until `shutdown` completes, then lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,

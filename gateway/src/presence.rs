@@ -70,7 +70,7 @@ pub async fn connect(state: &AppState, agent_id: &str) -> Result<ConnectionGuard
 }
 
 fn grace_ms(state: &AppState) -> i64 {
-    i64::try_from(state.config.presence_grace_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    crate::secs_to_ms(state.config.presence_grace_secs)
 }
 
 /// Members of the queue counted by presence at `now_ms`.

@@ -69,10 +69,6 @@ pub fn page_url_within_limit(url: Option<String>) -> Option<String> {
     url.filter(|u| u.len() <= MAX_PAGE_URL && !u.chars().any(char::is_control))
 }
 
-fn millis(secs: u64) -> i64 {
-    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
-}
-
 /// The ticket for a new page view: a returning visitor (first seen less than `visitor_memory`
 /// ago) keeps its id, and its visit number goes up when the previous page view is older than
 /// the visit gap.
@@ -83,10 +79,10 @@ pub fn next_visit_ticket(
     config: &crate::config::Config,
 ) -> VisitTicket {
     let remembered = previous.filter(|prev| {
-        now_ms.saturating_sub(prev.first_seen_ms) < millis(config.visitor_memory_secs)
+        now_ms.saturating_sub(prev.first_seen_ms) < crate::secs_to_ms(config.visitor_memory_secs)
     });
     let (visitor_id, visit, first_seen_ms) = match remembered {
-        Some(prev) if now_ms - prev.viewed_at_ms >= millis(config.visit_gap_secs) => {
+        Some(prev) if now_ms - prev.viewed_at_ms >= crate::secs_to_ms(config.visit_gap_secs) => {
             (prev.visitor_id, prev.visit + 1, prev.first_seen_ms)
         }
         Some(prev) => (prev.visitor_id, prev.visit, prev.first_seen_ms),
@@ -111,7 +107,7 @@ pub fn renew_visit_ticket(
     now_ms: i64,
     config: &crate::config::Config,
 ) -> Result<VisitTicket> {
-    if now_ms.saturating_sub(ticket.viewed_at_ms) >= millis(config.page_view_max_secs) {
+    if now_ms.saturating_sub(ticket.viewed_at_ms) >= crate::secs_to_ms(config.page_view_max_secs) {
         return Err(Error::VisitTicketExpired);
     }
     Ok(VisitTicket {
@@ -233,7 +229,7 @@ async fn create_session(
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
-        expires_at_ms: now + i64::try_from(ttl_secs * 1000).unwrap_or(i64::MAX),
+        expires_at_ms: now.saturating_add(crate::secs_to_ms(ttl_secs)),
     };
     Ok(Json(SessionCreated {
         session_token: state.signer.sign(SESSION_TOKEN, &claims),

@@ -54,7 +54,7 @@ async fn create(
         ));
     }
     let token = random_token(32);
-    let expires_at_ms = now_ms() + i64::try_from(ttl_secs * 1000).unwrap_or(i64::MAX);
+    let expires_at_ms = now_ms().saturating_add(crate::secs_to_ms(ttl_secs));
     state
         .store
         .insert_join_link(

@@ -167,8 +167,7 @@ pub async fn open_login(
     scope: Option<&str>,
 ) -> Result<String> {
     let token = random_token(32);
-    let expires =
-        now_ms() + i64::try_from(state.config.agent_login_ttl_secs * 1000).unwrap_or(i64::MAX);
+    let expires = now_ms().saturating_add(crate::secs_to_ms(state.config.agent_login_ttl_secs));
     state
         .store
         .insert_agent_session(&sha256_hex(&token), &agent.id, scope, expires)

@@ -219,8 +219,7 @@ pub async fn post_visitor_message(
         user_agent: claims.user_agent.as_deref(),
     };
     let message = NewMessage::now(client_id, text);
-    let window_ms =
-        i64::try_from(state.config.reopen_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let window_ms = crate::secs_to_ms(state.config.reopen_window_secs);
     let reopen_after_ms = message.sent_at_ms.saturating_sub(window_ms);
     let appended = state
         .store

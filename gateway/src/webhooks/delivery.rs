@@ -264,8 +264,9 @@ fn retry_at(state: &AppState, due: &DueDelivery, now: i64) -> Option<i64> {
             config.webhook_retry_max_ms,
             OsRng.next_u32(),
         );
-    let give_up_at = due.retry_since_ms
-        + i64::try_from(config.webhook_retry_for_secs.saturating_mul(1000)).unwrap_or(i64::MAX / 2);
+    let give_up_at = due
+        .retry_since_ms
+        .saturating_add(crate::secs_to_ms(config.webhook_retry_for_secs));
     (retry_at <= give_up_at).then_some(retry_at)
 }
 
