@@ -253,6 +253,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_full_relay_queue_drops_for_the_relay_only_and_says_so() {
+        let (sender, _stalled) = mpsc::channel(RELAY_QUEUE);
+        let overflowed = Arc::new(AtomicBool::new(false));
+        let hub = Hub {
+            topics: Arc::default(),
+            relay: Some(RelayQueue {
+                sender,
+                overflowed: overflowed.clone(),
+            }),
+        };
+        let mut here = hub.subscribe(Topic::Inbox);
+        for seq in 0..i64::try_from(RELAY_QUEUE).unwrap() {
+            hub.publish(Topic::Inbox, message(seq));
+            here.recv().await.unwrap();
+        }
+        assert!(
+            !overflowed.load(Ordering::Relaxed),
+            "the queue held every event so far"
+        );
+        hub.publish(Topic::Inbox, message(-1));
+        assert!(
+            overflowed.load(Ordering::Relaxed),
+            "the relay will tell the other gateways to resync"
+        );
+        assert!(
+            matches!(here.recv().await.unwrap(), HubEvent::Message(m) if m.seq == -1),
+            "this gateway's subscribers still get it"
+        );
+    }
+
+    #[tokio::test]
     async fn a_slow_subscriber_of_a_small_topic_is_told_it_lagged() {
         let hub = Hub::default();
         let topic = Topic::Visitor {
