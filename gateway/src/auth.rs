@@ -86,19 +86,12 @@ fn needs_same_origin(parts: &Parts) -> bool {
     !safe || parts.headers.contains_key(header::UPGRADE)
 }
 
-/// The one channel a scoped login may act in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelScope {
-    pub channel_id: String,
-    pub channel_key: String,
-}
-
 /// An authenticated agent login, from `Authorization: Bearer …` or the login cookie.
 pub struct AuthAgent {
     pub agent: AgentRecord,
     pub token: String,
-    /// Set for a join link's login: this channel only, as a plain agent.
-    pub scope: Option<ChannelScope>,
+    /// Set for a join link's login: the key of its one channel, where it acts as a plain agent.
+    pub scope: Option<String>,
 }
 
 impl AuthAgent {
@@ -112,9 +105,17 @@ impl AuthAgent {
 
     /// Whether this login may see the channel's conversations.
     pub fn sees_channel(&self, channel_key: &str) -> bool {
-        self.scope
-            .as_ref()
-            .is_none_or(|scope| scope.channel_key == channel_key)
+        self.scope.as_ref().is_none_or(|scope| scope == channel_key)
+    }
+
+    /// Whether this login may write in the conversation: any unscoped login may (the store then
+    /// says whether it exists, without a lookup of its own on the send path); a scoped one only
+    /// in its channel.
+    pub async fn may_write(&self, state: &AppState, id: &str) -> Result<()> {
+        match self.scope {
+            None => Ok(()),
+            Some(_) => self.conversation(state, id).await.map(drop),
+        }
     }
 
     /// The conversation, if it exists and this login may see it; `conversation_not_found`
@@ -238,7 +239,6 @@ impl FromRequestParts<AppState> for ChannelAccess {
 /// A conversation, for a caller holding its channel's secret or an admin login.
 pub struct ConversationAccess {
     pub conversation_id: String,
-    pub channel: ChannelRecord,
 }
 
 impl FromRequestParts<AppState> for ConversationAccess {
@@ -250,10 +250,9 @@ impl FromRequestParts<AppState> for ConversationAccess {
             Some(c) => state.store.channel_by_key(&c.channel_key).await?,
             None => None,
         };
-        let (channel, _) = secret_or_login(parts, state, channel, Login::Admin).await?;
+        secret_or_login(parts, state, channel, Login::Admin).await?;
         Ok(ConversationAccess {
             conversation_id: id,
-            channel,
         })
     }
 }

@@ -279,7 +279,7 @@ async fn inbox_page(
     BTreeMap<String, i64>,
     Option<InboxCursor>,
 )> {
-    let scope = auth.scope.as_ref().map(|s| s.channel_key.as_str());
+    let scope = auth.scope.as_deref();
     // One more than a page tells whether another page follows.
     let mut conversations = state
         .store
@@ -352,8 +352,8 @@ async fn agent_socket(state: AppState, auth: AuthAgent, mut ws: WebSocket) -> Re
                     }
                 }
                 Incoming::Frame(AgentClientFrame::Send { conversation_id, client_id, text }) => {
-                    let posted = match auth.conversation(&state, &conversation_id).await {
-                        Ok(_) => conversations::post_reply(&state, ReplyAuthor::Agent(agent), &conversation_id, &client_id, &text).await,
+                    let posted = match auth.may_write(&state, &conversation_id).await {
+                        Ok(()) => conversations::post_reply(&state, ReplyAuthor::Agent(agent), &conversation_id, &client_id, &text).await,
                         Err(e) => Err(e),
                     };
                     let reply = match posted {
@@ -378,8 +378,8 @@ async fn agent_socket(state: AppState, auth: AuthAgent, mut ws: WebSocket) -> Re
                 Incoming::Frame(AgentClientFrame::Typing { conversation_id }) if !typing.allow(&conversation_id, std::time::Instant::now()) => true,
                 Incoming::Frame(AgentClientFrame::Typing { conversation_id }) => {
                     match auth.conversation(&state, &conversation_id).await {
-                        Ok(_) => {
-                            conversations::agent_typing(&state, agent, &conversation_id).await?;
+                        Ok(conversation) => {
+                            conversations::agent_typing(&state, agent, conversation);
                             true
                         }
                         Err(e) => socket::send(&mut ws, &error_frame(&e, None)).await,

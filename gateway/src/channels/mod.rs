@@ -129,10 +129,11 @@ async fn widget_recheck(
         .as_deref()
         .and_then(|t| sessions::verify_visit_ticket(&state, t, &channel.id))
         .ok_or(Error::InvalidVisitTicket)?;
+    // Refused before any work if the page view is past renewing.
+    let renewed = sessions::renew_visit_ticket(ticket, now_ms(), &state.config)?;
     let page_url = sessions::page_url_within_limit(query.page);
     let decision =
-        rules::decide_now(&state, &channel, page_view(&ticket, page_url.as_deref())).await?;
-    let renewed = sessions::renew_visit_ticket(ticket, now_ms(), &state.config)?;
+        rules::decide_now(&state, &channel, page_view(&renewed, page_url.as_deref())).await?;
     Ok(Json(VisibilityUpdate {
         visibility: decision.visibility(),
         recheck_after_ms: decision.recheck_after_ms,

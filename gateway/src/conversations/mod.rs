@@ -272,24 +272,17 @@ pub async fn hand_over(state: &AppState, id: &str, note: Option<&str>) -> Result
 }
 
 /// The agent is typing: the visitor's tabs show it. Nothing is stored.
-pub async fn agent_typing(
-    state: &AppState,
-    agent: &AgentRecord,
-    conversation_id: &str,
-) -> Result<()> {
-    if let Some(conversation) = state.store.conversation(conversation_id).await? {
-        state.hub.publish(
-            Topic::Visitor {
-                channel_key: conversation.channel_key,
-                visitor_id: conversation.visitor_id,
-            },
-            HubEvent::Typing {
-                conversation_id: conversation.id,
-                agent_name: Some(agent.name.clone()),
-            },
-        );
-    }
-    Ok(())
+pub fn agent_typing(state: &AppState, agent: &AgentRecord, conversation: ConversationSummary) {
+    state.hub.publish(
+        Topic::Visitor {
+            channel_key: conversation.channel_key,
+            visitor_id: conversation.visitor_id,
+        },
+        HubEvent::Typing {
+            conversation_id: conversation.id,
+            agent_name: Some(agent.name.clone()),
+        },
+    );
 }
 
 /// Tells the visitor's tabs, the agents following the conversation and every inbox. Called

@@ -4,7 +4,6 @@ use protocol::{AgentPresence, Role};
 use sqlx::any::AnyRow;
 
 use super::{col_i64, col_opt_str, col_str, is_unique_violation, placeholders, Store};
-use crate::auth::ChannelScope;
 use crate::error::{Error, Result};
 use crate::rules::AgentCounts;
 
@@ -262,13 +261,13 @@ impl Store {
         Ok(())
     }
 
-    /// The agent holding an unexpired login with this token hash, and the login's scope. A
-    /// scoped login whose channel is gone is no login.
+    /// The agent holding an unexpired login with this token hash, and the key of the channel
+    /// the login is scoped to, if it is. A scoped login whose channel is gone is no login.
     pub async fn agent_by_session(
         &self,
         token_hash: &str,
         now_ms: i64,
-    ) -> Result<Option<(AgentRecord, Option<ChannelScope>)>> {
+    ) -> Result<Option<(AgentRecord, Option<String>)>> {
         let sql = format!(
             "SELECT {COLUMNS}, s.expires_at, s.channel_id AS scope_id, ch.channel_key AS scope_key \
              FROM agent_sessions s JOIN agents a ON a.id = s.agent_id \
@@ -288,10 +287,7 @@ impl Store {
             col_opt_str(&row, "scope_key")?,
         ) {
             (None, _) => None,
-            (Some(channel_id), Some(channel_key)) => Some(ChannelScope {
-                channel_id,
-                channel_key,
-            }),
+            (Some(_), Some(channel_key)) => Some(channel_key),
             (Some(_), None) => return Ok(None),
         };
         Ok(Some((from_row(&row)?, scope)))

@@ -25,26 +25,19 @@ fn p99(mut samples: Vec<Duration>) -> Duration {
         .unwrap_or_default()
 }
 
+/// The JSON body of a request sent from a page of the demo site.
+async fn json_from_site(request: reqwest::RequestBuilder) -> Value {
+    let answer = request.header("origin", SITE).send().await.unwrap();
+    answer.json().await.unwrap()
+}
+
 async fn visitor_socket(http: &reqwest::Client, base: &str, ws: &str) -> Socket {
-    let boot: Value = http
-        .get(format!("{base}/v1/widget/demo"))
-        .header("origin", SITE)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session: Value = http
-        .post(format!("{base}/v1/sessions"))
-        .header("origin", SITE)
-        .json(&json!({"channel_key": "demo", "visit_ticket": boot["visit_ticket"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let boot = json_from_site(http.get(format!("{base}/v1/widget/demo"))).await;
+    let session = json_from_site(
+        http.post(format!("{base}/v1/sessions"))
+            .json(&json!({"channel_key": "demo", "visit_ticket": boot["visit_ticket"]})),
+    )
+    .await;
     let token = session["session_token"].as_str().expect("a session");
     let mut socket = Socket::connect(
         &format!("{ws}/v1/visitor/ws?token={token}"),
