@@ -183,12 +183,6 @@ pub fn validate(client_id: &str, text: &str) -> Result<()> {
     if text.trim().is_empty() {
         return Err(Error::MessageEmpty);
     }
-    // PostgreSQL cannot store NUL in text; refused on every store alike.
-    if text.contains('\0') || client_id.contains('\0') {
-        return Err(Error::BadRequest(
-            "text cannot contain NUL characters".into(),
-        ));
-    }
     if text.chars().count() > MAX_MESSAGE_CHARS {
         return Err(Error::MessageTooLong {
             max: MAX_MESSAGE_CHARS,
