@@ -12,7 +12,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::{
-    agents, assets, canned, channels, contacts, conversations, openapi, queues, rules, sessions,
+    agents, assets, canned, channels, contacts, conversations, openapi, queues, rules, visitors,
     webhooks,
 };
 
@@ -24,9 +24,7 @@ pub fn router(state: AppState) -> Router {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE])
         .max_age(Duration::from_secs(600));
-    let visitor = channels::router()
-        .merge(sessions::router())
-        .layer(visitor_cors);
+    let visitor = visitors::router().layer(visitor_cors);
     Router::new()
         .merge(visitor)
         .merge(agents::router())

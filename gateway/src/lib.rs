@@ -1,6 +1,7 @@
-//! The live-chat gateway as a library: `state::AppState::new(config)` builds the state,
-//! `app::router(state)` the HTTP surface, and [`serve`] runs it on an already bound listener
-//! (tests bind port 0 and spawn it). `main.rs` only reads the config and calls these.
+//! The live-chat gateway as a library: [`prepare`] builds the state (and the demo's fixtures
+//! when the config asks), `app::router(state)` the HTTP surface, and [`serve`] runs it on an
+//! already bound listener (tests bind port 0 and spawn it). `main.rs` only reads the config and
+//! calls these.
 
 pub mod agents;
 pub mod app;
@@ -10,6 +11,7 @@ pub mod canned;
 pub mod captcha;
 pub mod channels;
 pub mod config;
+pub mod connections;
 pub mod contacts;
 pub mod conversations;
 pub mod demo;
@@ -24,11 +26,11 @@ pub mod presence;
 pub mod queues;
 pub mod routing;
 pub mod rules;
-pub mod sessions;
 pub mod socket;
 pub mod state;
 pub mod store;
 pub mod tokens;
+pub mod visitors;
 pub mod webhooks;
 
 use std::future::Future;
@@ -46,6 +48,17 @@ pub fn now_ms() -> i64 {
 /// "for ever", never an overflow.
 pub fn secs_to_ms(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+/// The state for `config`, with the demo channel and agents seeded when `config.demo` is set.
+/// (The seeding lives here, not in `AppState::new`, because it goes through the agents'
+/// module, which itself depends on the state.)
+pub async fn prepare(config: config::Config) -> error::Result<state::AppState> {
+    let state = state::AppState::new(config).await?;
+    if state.config.demo {
+        demo::seed(&state).await?;
+    }
+    Ok(state)
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish.

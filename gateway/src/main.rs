@@ -2,7 +2,6 @@
 //! opens the store and serves until Ctrl-C.
 
 use gateway::config::Config;
-use gateway::state::AppState;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
@@ -33,7 +32,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::load(config_path.as_deref(), std::env::vars())?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "gateway listening");
-    let state = AppState::new(config).await?;
+    let state = gateway::prepare(config).await?;
     gateway::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -6,66 +6,22 @@
 //! period reads as offline. So a console reload inside the grace period changes nothing, a
 //! gateway that dies takes its agents offline, and every gateway sharing the database agrees.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::connections::ConnectionGuard;
 use crate::error::Result;
 use crate::now_ms;
-use crate::rules::AgentCounts;
 use crate::state::AppState;
+use crate::store::AgentCounts;
 
-/// The agents connected to this gateway, with how many connections each has open.
-#[derive(Default)]
-pub struct Connections {
-    // Held only to count, never across an await.
-    open: Mutex<HashMap<String, usize>>,
-}
-
-/// Keeps an agent counted as connected until dropped (the socket task ends).
-pub struct ConnectionGuard {
-    connections: Arc<Connections>,
-    agent_id: String,
-}
-
-impl Connections {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
-        self.open.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn connected(&self) -> Vec<String> {
-        self.lock().keys().cloned().collect()
-    }
-}
-
-impl Drop for ConnectionGuard {
-    fn drop(&mut self) {
-        let mut open = self.connections.lock();
-        if let Some(count) = open.get_mut(&self.agent_id) {
-            *count -= 1;
-            if *count == 0 {
-                open.remove(&self.agent_id);
-            }
-        }
-    }
-}
-
-/// Counts the agent as connected from now until the guard drops.
+/// Counts the agent as connected from now until the guard drops, and as seen now. (Routing
+/// their queues' waiting conversations to them is the caller's next step.)
 pub async fn connect(state: &AppState, agent_id: &str) -> Result<ConnectionGuard> {
-    *state
-        .connections
-        .lock()
-        .entry(agent_id.to_owned())
-        .or_default() += 1;
-    let guard = ConnectionGuard {
-        connections: state.connections.clone(),
-        agent_id: agent_id.to_owned(),
-    };
+    let guard = state.connections.open(agent_id);
     state
         .store
         .touch_agents(&[agent_id.to_owned()], now_ms())
         .await?;
-    crate::routing::spawn_route_agent_queues(state, agent_id);
     Ok(guard)
 }
 

@@ -5,11 +5,10 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
-use crate::demo;
+use crate::connections::Connections;
 use crate::error::{Error, Result};
 use crate::hub::Hub;
 use crate::limits::Limits;
-use crate::presence::Connections;
 use crate::store::Store;
 use crate::tokens::{random_token, Signer};
 
@@ -29,6 +28,7 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state over a migrated store, without fixtures ([`crate::prepare`] adds the demo's).
     pub async fn new(config: Config) -> Result<Self> {
         let store = Store::connect(&config.database_url).await?;
         // Kept in the database so that every gateway sharing it signs and verifies alike.
@@ -62,9 +62,6 @@ impl AppState {
                 std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             )),
         };
-        if state.config.demo {
-            demo::seed(&state).await?;
-        }
         Ok(state)
     }
 }

@@ -155,7 +155,9 @@ impl TestGateway {
         let addr = listener.local_addr().expect("local addr");
         // The gateway tells browsers its own address (the snippet): the one actually bound.
         config.listen = addr;
-        let state = AppState::new(config.clone()).await.expect("gateway state");
+        let state = gateway::prepare(config.clone())
+            .await
+            .expect("gateway state");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(gateway::serve(listener, state.clone(), async {
             let _ = stopped.await;

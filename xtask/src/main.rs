@@ -6,6 +6,7 @@
 //!   every test in the workspace.
 //! - `bench`: the gateway under a local load, release build: throughput and latency, without
 //!   and with webhooks, as ratios to the baseline of the same run.
+//! - `layers`: fails when a module imports one that imports it back (also part of `test`).
 //!
 //! Tools are pinned and installed from crates.io and npm only; nothing downloads a prebuilt
 //! binary. See `tools.rs`.
@@ -13,6 +14,7 @@
 mod bench;
 mod demo;
 mod dist;
+mod layers;
 mod paths;
 mod run;
 mod test;
@@ -26,8 +28,9 @@ fn main() -> ExitCode {
         Some("demo") => demo::main(&args[1..]),
         Some("test") => test::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
+        Some("layers") => layers::main(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask demo [--gateway ADDR] [--site ADDR]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask bench");
+            eprintln!("usage: cargo xtask demo [--gateway ADDR] [--site ADDR]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask bench\n       cargo xtask layers");
             return ExitCode::from(2);
         }
     };

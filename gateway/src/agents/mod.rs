@@ -30,7 +30,7 @@ use crate::socket::{self, Delivered, Incoming};
 use crate::state::AppState;
 use crate::store::{AgentRecord, ReplyAuthor};
 use crate::tokens::{random_token, sha256_hex};
-use crate::{limits, now_ms, peer, presence};
+use crate::{limits, now_ms, peer, presence, routing};
 
 pub mod join;
 pub mod sync;
@@ -325,7 +325,11 @@ async fn agent_socket(state: AppState, auth: AuthAgent, mut ws: WebSocket) -> Re
     // A join link's console is for its one channel: it does not make the agent present, or
     // routing would hand it conversations of channels it cannot see.
     let _connected = match auth.scope {
-        None => Some(presence::connect(&state, &agent.id).await?),
+        None => {
+            let guard = presence::connect(&state, &agent.id).await?;
+            routing::spawn_route_agent_queues(&state, &agent.id);
+            Some(guard)
+        }
         Some(_) => None,
     };
     let mut inbox = state.hub.subscribe(Topic::Inbox);

@@ -17,12 +17,21 @@ use crate::error::{ApiJson, Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::limits;
 use crate::now_ms;
-use crate::sessions::SessionClaims;
 use crate::state::AppState;
 use crate::store::{
     AgentRecord, Appended, ChannelRecord, NewMessage, ReplyAuthor, Transfer, TransferTo,
     VisitContext,
 };
+
+/// The visitor writing, as their session vouches: what a visitor's message is limited by and
+/// recorded with.
+#[derive(Debug, Clone, Copy)]
+pub struct VisitorContext<'a> {
+    pub session_id: &'a str,
+    pub visitor_id: &'a str,
+    pub ip: IpAddr,
+    pub visit: VisitContext<'a>,
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -194,24 +203,17 @@ pub fn validate(client_id: &str, text: &str) -> Result<()> {
 pub async fn post_visitor_message(
     state: &AppState,
     channel: &ChannelRecord,
-    claims: &SessionClaims,
-    ip: IpAddr,
+    visitor: VisitorContext<'_>,
     client_id: &str,
     text: &str,
 ) -> Result<Appended> {
     validate(client_id, text)?;
     let limits = &state.limits;
     limits::check(&[
-        (&limits.messages_per_session, &claims.session_id),
-        (&limits.messages_per_ip, &crate::peer::limit_key(ip)),
+        (&limits.messages_per_session, visitor.session_id),
+        (&limits.messages_per_ip, &crate::peer::limit_key(visitor.ip)),
         (&limits.messages_per_channel, &channel.id),
     ])?;
-    let context = VisitContext {
-        page_url: claims.page_url.as_deref(),
-        origin: claims.origin.as_deref(),
-        visit: claims.visit,
-        user_agent: claims.user_agent.as_deref(),
-    };
     let message = NewMessage::now(client_id, text);
     let window_ms = crate::secs_to_ms(state.config.reopen_window_secs);
     let reopen_after_ms = message.sent_at_ms.saturating_sub(window_ms);
@@ -219,8 +221,8 @@ pub async fn post_visitor_message(
         .store
         .append_visitor_message(
             channel,
-            &claims.visitor_id,
-            context,
+            visitor.visitor_id,
+            visitor.visit,
             message,
             reopen_after_ms,
         )

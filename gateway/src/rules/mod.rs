@@ -17,7 +17,7 @@ use protocol::{
 
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::store::ChannelRecord;
+use crate::store::{AgentCounts, ChannelRecord};
 use schedule::{FieldErrors, Schedule};
 
 /// Rechecks sooner than this are not worth a request.
@@ -26,15 +26,6 @@ const MAX_PATTERNS: usize = 50;
 const MAX_PATTERN_LEN: usize = 500;
 const MAX_DWELL_SECS: u32 = 24 * 3600;
 const MAX_VISIT: u32 = 1000;
-
-/// Agents who serve the channel, counted by presence.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AgentCounts {
-    /// Online or away.
-    pub online: u32,
-    /// Online, not away, below capacity.
-    pub available: u32,
-}
 
 /// What the gateway knows of this page view: from its own signed visit ticket, never from
 /// values the browser claims (the page URL aside, which only selects pages).

@@ -5,7 +5,6 @@ use sqlx::any::AnyRow;
 
 use super::{col_i64, col_opt_str, col_str, is_unique_violation, placeholders, Store};
 use crate::error::{Error, Result};
-use crate::rules::AgentCounts;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentRecord {
@@ -56,6 +55,15 @@ fn from_row(row: &AnyRow) -> Result<AgentRecord> {
         external_id: col_opt_str(row, "external_id")?,
         active: col_i64(row, "active")? != 0,
     })
+}
+
+/// Agents who serve the channel, counted by presence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AgentCounts {
+    /// Online or away.
+    pub online: u32,
+    /// Online, not away, below capacity.
+    pub available: u32,
 }
 
 impl Store {

@@ -1,73 +1,16 @@
-//! Conversations and their messages.
-//!
-//! Invariants kept here: a message's `seq` is the conversation's `last_seq` incremented in the
-//! same transaction that inserts the message, so seqs are gap-free; the unique index on
-//! `(conversation_id, client_id)` makes a resend return the stored message instead of a copy.
-//! Every write transaction starts with a write, so SQLite takes its write lock up front and a
-//! concurrent writer waits (busy timeout) instead of failing a read-to-write upgrade.
+//! Conversations and their messages as read: the summary and message row mappers, the
+//! transaction-scoped reads the outbox and the appends share, and the queries behind the inbox,
+//! the REST API and a contact's history. Writes are in `messages.rs` (appends) and
+//! `lifecycle.rs` (close, transfer, hand-over).
 
 use protocol::{
-    Author, ChatMessage, ConversationEvent, ConversationStatus, ConversationSummary, EndedSession,
-    Handler, InboxCursor, HANDED_OVER_EVENT,
+    Author, ChatMessage, ConversationEvent, ConversationStatus, ConversationSummary, Handler,
+    InboxCursor,
 };
 use sqlx::any::AnyRow;
 
-use super::outbox::{enqueue, Event};
-use super::{
-    col_i64, col_opt_str, col_str, is_unique_violation, AgentRecord, ChannelRecord, Store,
-};
-use crate::error::{Error, Result};
-
-/// A message as a client sends it.
-#[derive(Debug, Clone, Copy)]
-pub struct NewMessage<'a> {
-    pub client_id: &'a str,
-    pub text: &'a str,
-    pub sent_at_ms: i64,
-}
-
-impl<'a> NewMessage<'a> {
-    /// A message as a client sends it now.
-    pub fn now(client_id: &'a str, text: &'a str) -> Self {
-        Self {
-            client_id,
-            text,
-            sent_at_ms: crate::now_ms(),
-        }
-    }
-}
-
-/// The outcome of an append.
-#[derive(Debug, Clone)]
-pub struct Appended {
-    pub message: ChatMessage,
-    pub conversation: ConversationSummary,
-    /// The message was already stored under this `client_id`: nothing new was written.
-    pub duplicate: bool,
-    /// This message put the conversation in its queue: it created it, or reopened it.
-    pub queued: bool,
-}
-
-/// Who writes a reply to the visitor.
-#[derive(Debug, Clone, Copy)]
-pub enum ReplyAuthor<'a> {
-    /// One of the gateway's agents: the first to answer a waiting conversation takes it.
-    Agent(&'a AgentRecord),
-    /// The channel's bot, by its endpoint's name.
-    Bot(&'a str),
-    /// An agent of the channel's external desk, by the name the desk gave.
-    Desk(&'a str),
-}
-
-impl ReplyAuthor<'_> {
-    fn kind(&self) -> &'static str {
-        match self {
-            Self::Agent(_) => "agent",
-            Self::Bot(_) => "bot",
-            Self::Desk(_) => "desk",
-        }
-    }
-}
+use super::{col_i64, col_opt_str, col_str, Store};
+use crate::error::Result;
 
 /// `GET /v1/channels/{id}/conversations` filters; the cursor is the last row's `(created_at, id)`.
 #[derive(Debug, Clone, Default)]
@@ -79,82 +22,13 @@ pub struct ConversationFilter {
     pub limit: i64,
 }
 
-/// Where a transfer sends a conversation.
-#[derive(Debug, Clone, Copy)]
-pub enum TransferTo<'a> {
-    Agent(&'a str),
-    Queue(&'a str),
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Transfer<'a> {
-    pub to: TransferTo<'a>,
-    /// For the agents who take it over; never shown to the visitor.
-    pub note: Option<&'a str>,
-}
-
-/// The visitor's contact (created with their first conversation) on their open conversation.
-async fn link_contact(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    channel_id: &str,
-    visitor_id: &str,
-    now_ms: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO contacts (id, channel_id, visitor_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (channel_id, visitor_id) DO NOTHING",
-    )
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(channel_id)
-    .bind(visitor_id)
-    .bind(now_ms)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
-        "UPDATE conversations SET contact_id = \
-         (SELECT id FROM contacts WHERE channel_id = $1 AND visitor_id = $2) \
-         WHERE channel_id = $1 AND visitor_id = $2 AND status <> 'closed'",
-    )
-    .bind(channel_id)
-    .bind(visitor_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-async fn insert_event(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    conversation_id: &str,
-    at_ms: i64,
-    kind: &str,
-    agent_id: Option<&str>,
-    target: Option<&str>,
-    note: Option<&str>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO conversation_events (conversation_id, at, kind, agent_id, target, note) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(conversation_id)
-    .bind(at_ms)
-    .bind(kind)
-    .bind(agent_id)
-    .bind(target)
-    .bind(note)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Where a visitor's message comes from, recorded on the conversation it creates.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct VisitContext<'a> {
-    pub page_url: Option<&'a str>,
-    pub origin: Option<&'a str>,
-    /// The visit number from the visitor's ticket.
-    pub visit: Option<u32>,
-    pub user_agent: Option<&'a str>,
-}
+/// A conversation summary's columns as an `UPDATE conversations … RETURNING` can name them
+/// (the channel's through subqueries), so a write returns the summary it made.
+pub(super) const SUMMARY_COLUMNS: &str = "id, \
+     (SELECT channel_key FROM channels WHERE channels.id = conversations.channel_id) AS channel_key, \
+     (SELECT name FROM channels WHERE channels.id = conversations.channel_id) AS channel_name, \
+     visitor_id, status, assigned_agent_id, last_seq, last_text, page_url, updated_at, contact_id, \
+     origin, visit, user_agent, handler, queue_id, created_at";
 
 const SUMMARY_SELECT: &str = "SELECT c.id, ch.channel_key, ch.name AS channel_name, c.visitor_id, \
      c.status, c.assigned_agent_id, c.last_seq, c.last_text, c.page_url, c.updated_at, c.contact_id, \
@@ -165,7 +39,7 @@ const MESSAGE_SELECT: &str = "SELECT m.conversation_id, m.seq, m.author_kind, m.
      a.name AS agent_name, m.author_name, m.body, m.client_id, m.sent_at \
      FROM messages m LEFT JOIN agents a ON a.id = m.author_agent_id";
 
-fn status_name(status: ConversationStatus) -> &'static str {
+pub(super) fn status_name(status: ConversationStatus) -> &'static str {
     match status {
         ConversationStatus::Waiting => "waiting",
         ConversationStatus::Open => "open",
@@ -173,7 +47,7 @@ fn status_name(status: ConversationStatus) -> &'static str {
     }
 }
 
-fn handler_name(handler: Handler) -> &'static str {
+pub(super) fn handler_name(handler: Handler) -> &'static str {
     match handler {
         Handler::Agents => "agents",
         Handler::Bot => "bot",
@@ -181,7 +55,7 @@ fn handler_name(handler: Handler) -> &'static str {
     }
 }
 
-fn handler_from_str(s: &str) -> Handler {
+pub(super) fn handler_from_str(s: &str) -> Handler {
     match s {
         "bot" => Handler::Bot,
         "desk" => Handler::Desk,
@@ -209,29 +83,6 @@ pub(super) async fn transcript_in(
     rows.iter().map(message_from_row).collect()
 }
 
-/// Who answers a new conversation on the channel: its bot first, else its desk, else agents.
-async fn first_handler(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    channel_id: &str,
-) -> Result<Handler> {
-    let kinds = sqlx::query(
-        "SELECT kind FROM webhook_endpoints WHERE channel_id = $1 AND kind IN ('bot', 'desk')",
-    )
-    .bind(channel_id)
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|row| col_str(row, "kind"))
-    .collect::<Result<Vec<_>>>()?;
-    Ok(if kinds.iter().any(|k| k == "bot") {
-        Handler::Bot
-    } else if kinds.iter().any(|k| k == "desk") {
-        Handler::Desk
-    } else {
-        Handler::Agents
-    })
-}
-
 fn status_from_str(s: &str) -> ConversationStatus {
     match s {
         "open" => ConversationStatus::Open,
@@ -240,7 +91,7 @@ fn status_from_str(s: &str) -> ConversationStatus {
     }
 }
 
-fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
+pub(super) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
     Ok(ConversationSummary {
         id: col_str(row, "id")?,
         channel_key: col_str(row, "channel_key")?,
@@ -264,7 +115,7 @@ fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
     })
 }
 
-fn message_from_row(row: &AnyRow) -> Result<ChatMessage> {
+pub(super) fn message_from_row(row: &AnyRow) -> Result<ChatMessage> {
     let author = match col_str(row, "author_kind")?.as_str() {
         "visitor" => Author::Visitor,
         "agent" => Author::Agent {
@@ -290,393 +141,6 @@ fn message_from_row(row: &AnyRow) -> Result<ChatMessage> {
 }
 
 impl Store {
-    /// Stores a visitor's message in the visitor's conversation in progress on this channel,
-    /// creating the conversation if this is its first message.
-    pub async fn append_visitor_message(
-        &self,
-        channel: &ChannelRecord,
-        visitor_id: &str,
-        context: VisitContext<'_>,
-        message: NewMessage<'_>,
-        reopen_after_ms: i64,
-    ) -> Result<Appended> {
-        let current = self.open_conversation_id(&channel.id, visitor_id).await?;
-        if let Some(current) = &current {
-            if let Some(existing) = self
-                .message_by_client_id(current, message.client_id)
-                .await?
-            {
-                return self.duplicate(existing).await;
-            }
-        }
-        let mut tx = self.pool.begin().await?;
-        // Closed recently: the same conversation comes back to whoever handled it. (A second
-        // tab doing the same finds it no longer closed, and its insert below yields to it.) Only
-        // tried when no conversation was open: most messages go to one that is.
-        let reopened = current.is_none()
-            && sqlx::query(
-                "UPDATE conversations SET assigned_agent_id = NULL, closed_at = NULL, \
-             status = CASE WHEN handler = 'agents' THEN 'waiting' ELSE 'open' END \
-             WHERE id = (SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 \
-                         AND status = 'closed' AND closed_at > $3 ORDER BY closed_at DESC LIMIT 1) \
-             AND status = 'closed' AND NOT EXISTS (SELECT 1 FROM conversations o \
-                 WHERE o.channel_id = $1 AND o.visitor_id = $2 AND o.status <> 'closed')",
-            )
-            .bind(&channel.id)
-            .bind(visitor_id)
-            .bind(reopen_after_ms)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-        // Only a first message can create the conversation (a race with a close aside).
-        let handler = if current.is_none() && !reopened {
-            first_handler(&mut tx, &channel.id).await?
-        } else {
-            Handler::Agents
-        };
-        let created = !reopened && sqlx::query(
-            "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, last_text, \
-             page_url, origin, created_at, updated_at, queue_id, visit, user_agent, handler) \
-             VALUES ($1, $2, $3, $4, 0, '', $5, $6, $7, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(&channel.id)
-        .bind(visitor_id)
-        .bind(if handler == Handler::Agents { "waiting" } else { "open" })
-        .bind(context.page_url)
-        .bind(context.origin)
-        .bind(message.sent_at_ms)
-        .bind(&channel.queue_id)
-        .bind(context.visit.map(i64::from))
-        .bind(context.user_agent)
-        .bind(handler_name(handler))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if created {
-            link_contact(&mut tx, &channel.id, visitor_id, message.sent_at_ms).await?;
-        }
-        let row = sqlx::query(
-            "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2 \
-             WHERE channel_id = $3 AND visitor_id = $4 AND status <> 'closed' \
-             RETURNING id, last_seq, handler",
-        )
-        .bind(message.text)
-        .bind(message.sent_at_ms)
-        .bind(&channel.id)
-        .bind(visitor_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let conversation_id = col_str(&row, "id")?;
-        let seq = col_i64(&row, "last_seq")?;
-        let handler = handler_from_str(&col_str(&row, "handler")?);
-        if let Err(e) = insert_message(&mut tx, &conversation_id, seq, None, message).await {
-            drop(tx);
-            return self
-                .resolve_insert_conflict(e, &conversation_id, message.client_id)
-                .await;
-        }
-        let mut events = Vec::new();
-        if created {
-            events.push(Event::about(
-                &channel.id,
-                "conversation.created",
-                &conversation_id,
-                message.sent_at_ms,
-            ));
-        }
-        events.push(Event {
-            message: Some(stored_message(
-                &conversation_id,
-                seq,
-                Author::Visitor,
-                message,
-            )),
-            ..Event::about(
-                &channel.id,
-                "message.created",
-                &conversation_id,
-                message.sent_at_ms,
-            )
-        });
-        self.commit_with_events(tx, events).await?;
-        let queued = (created || reopened) && handler == Handler::Agents;
-        self.appended(&conversation_id, seq, queued).await
-    }
-
-    /// Stores a reply to the visitor: an agent's (the first to answer a waiting conversation
-    /// takes it), the bot's or the external desk's.
-    pub async fn append_reply(
-        &self,
-        conversation_id: &str,
-        author: ReplyAuthor<'_>,
-        message: NewMessage<'_>,
-    ) -> Result<Appended> {
-        if let Some(existing) = self
-            .message_by_client_id(conversation_id, message.client_id)
-            .await?
-        {
-            return self.duplicate(existing).await;
-        }
-        let mut tx = self.pool.begin().await?;
-        let mut took_it = false;
-        if let ReplyAuthor::Agent(agent) = author {
-            took_it = sqlx::query(
-                "UPDATE conversations SET assigned_agent_id = $1 \
-                 WHERE id = $2 AND status <> 'closed' AND assigned_agent_id IS NULL",
-            )
-            .bind(&agent.id)
-            .bind(conversation_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-        }
-        // An agent's answer makes the conversation theirs to handle; a bot's or desk's leaves
-        // who handles it as it was.
-        let row = sqlx::query(
-            "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2, \
-             status = 'open', handler = CASE WHEN $3 = 'agent' THEN 'agents' ELSE handler END \
-             WHERE id = $4 AND status <> 'closed' RETURNING last_seq, channel_id",
-        )
-        .bind(message.text)
-        .bind(message.sent_at_ms)
-        .bind(author.kind())
-        .bind(conversation_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            drop(tx);
-            return match self.conversation(conversation_id).await? {
-                Some(_) => Err(Error::ConversationClosed),
-                None => Err(Error::ConversationNotFound),
-            };
-        };
-        let seq = col_i64(&row, "last_seq")?;
-        let channel_id = col_str(&row, "channel_id")?;
-        if let Err(e) = insert_message(&mut tx, conversation_id, seq, Some(author), message).await {
-            drop(tx);
-            return self
-                .resolve_insert_conflict(e, conversation_id, message.client_id)
-                .await;
-        }
-        let stored_author = match author {
-            ReplyAuthor::Agent(agent) => Author::Agent {
-                agent_id: agent.id.clone(),
-                name: agent.name.clone(),
-            },
-            ReplyAuthor::Bot(name) => Author::Bot { name: name.into() },
-            ReplyAuthor::Desk(name) => Author::Desk { name: name.into() },
-        };
-        let mut events = Vec::new();
-        if took_it {
-            events.push(Event::about(
-                &channel_id,
-                "conversation.assigned",
-                conversation_id,
-                message.sent_at_ms,
-            ));
-        }
-        events.push(Event {
-            message: Some(stored_message(conversation_id, seq, stored_author, message)),
-            ..Event::about(
-                &channel_id,
-                "message.created",
-                conversation_id,
-                message.sent_at_ms,
-            )
-        });
-        self.commit_with_events(tx, events).await?;
-        self.appended(conversation_id, seq, false).await
-    }
-
-    /// Closes the conversation; false if it was closed already. `agent_id`: who closed it, None
-    /// for an integration.
-    pub async fn close_conversation(
-        &self,
-        id: &str,
-        agent_id: Option<&str>,
-        now_ms: i64,
-    ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let closed = sqlx::query(
-            "UPDATE conversations SET status = 'closed', closed_at = $1, updated_at = $1 \
-             WHERE id = $2 AND status <> 'closed' RETURNING channel_id",
-        )
-        .bind(now_ms)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = closed else {
-            return Ok(false);
-        };
-        let channel_id = col_str(&row, "channel_id")?;
-        insert_event(&mut tx, id, now_ms, "closed", agent_id, None, None).await?;
-        let event = Event::about(&channel_id, "conversation.closed", id, now_ms);
-        self.commit_with_events(tx, vec![event]).await?;
-        Ok(true)
-    }
-
-    /// Hands an open conversation to another agent (who gets it at once) or to a queue (where
-    /// it waits, unassigned); false if it is closed or missing. Either way the gateway's agents
-    /// handle it from then on, whoever did before.
-    pub async fn transfer(
-        &self,
-        id: &str,
-        by_agent_id: Option<&str>,
-        target: &Transfer<'_>,
-        now_ms: i64,
-    ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let (sql, value, kind) = match target.to {
-            TransferTo::Agent(agent_id) => (
-                "UPDATE conversations SET assigned_agent_id = $1, status = 'open', handler = 'agents', \
-                 updated_at = $2 WHERE id = $3 AND status <> 'closed' RETURNING channel_id",
-                agent_id,
-                "transferred_to_agent",
-            ),
-            TransferTo::Queue(queue_id) => (
-                "UPDATE conversations SET queue_id = $1, assigned_agent_id = NULL, status = 'waiting', \
-                 handler = 'agents', updated_at = $2 WHERE id = $3 AND status <> 'closed' \
-                 RETURNING channel_id",
-                queue_id,
-                "transferred_to_queue",
-            ),
-        };
-        let moved = sqlx::query(sql)
-            .bind(value)
-            .bind(now_ms)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = moved else {
-            return Ok(false);
-        };
-        let channel_id = col_str(&row, "channel_id")?;
-        let mut events = Vec::new();
-        if let TransferTo::Agent(agent_id) = target.to {
-            // An assignment like any other: it moves the agent's turn (see `assign_waiting`).
-            sqlx::query("UPDATE agents SET last_assigned_at = $1 WHERE id = $2")
-                .bind(now_ms)
-                .bind(agent_id)
-                .execute(&mut *tx)
-                .await?;
-            events.push(Event::about(
-                &channel_id,
-                "conversation.assigned",
-                id,
-                now_ms,
-            ));
-        }
-        insert_event(
-            &mut tx,
-            id,
-            now_ms,
-            kind,
-            by_agent_id,
-            Some(value),
-            target.note,
-        )
-        .await?;
-        self.commit_with_events(tx, events).await?;
-        Ok(true)
-    }
-
-    /// The bot hands the conversation to humans: the channel's desk if it has one (which gets
-    /// the transcript), else the agents' queue. Returns who handles it now; None if the bot no
-    /// longer did (closed, already handed over, taken by an agent).
-    pub async fn hand_over(
-        &self,
-        id: &str,
-        note: Option<&str>,
-        now_ms: i64,
-    ) -> Result<Option<Handler>> {
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
-            "UPDATE conversations SET updated_at = $1, \
-             handler = CASE WHEN EXISTS (SELECT 1 FROM webhook_endpoints w \
-                 WHERE w.channel_id = conversations.channel_id AND w.kind = 'desk') \
-                 THEN 'desk' ELSE 'agents' END, \
-             status = CASE WHEN EXISTS (SELECT 1 FROM webhook_endpoints w \
-                 WHERE w.channel_id = conversations.channel_id AND w.kind = 'desk') \
-                 THEN 'open' ELSE 'waiting' END \
-             WHERE id = $2 AND handler = 'bot' AND status <> 'closed' \
-             RETURNING handler, channel_id",
-        )
-        .bind(now_ms)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let handler = handler_from_str(&col_str(&row, "handler")?);
-        let channel_id = col_str(&row, "channel_id")?;
-        insert_event(
-            &mut tx,
-            id,
-            now_ms,
-            "handed_over",
-            None,
-            Some(handler_name(handler)),
-            note,
-        )
-        .await?;
-        let event = Event {
-            with_transcript: true,
-            ..Event::about(&channel_id, HANDED_OVER_EVENT, id, now_ms)
-        };
-        self.commit_with_events(tx, vec![event]).await?;
-        Ok(Some(handler))
-    }
-
-    /// Records that the visitor's session ended, with a `visitor.session_ended` event in the
-    /// order of the visitor's conversation in progress, if any. Ending it twice is not an error
-    /// and sends nothing more.
-    pub async fn end_session(
-        &self,
-        session: &EndedSession,
-        channel_id: &str,
-        now_ms: i64,
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO ended_sessions (session_id, reason, ended_at) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(&session.session_id)
-        .bind(&session.reason)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !inserted {
-            return Ok(());
-        }
-        let current = sqlx::query(
-            "SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 AND status <> 'closed'",
-        )
-        .bind(channel_id)
-        .bind(&session.visitor_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|row| col_str(&row, "id"))
-        .transpose()?;
-        let event = Event {
-            channel_id,
-            event_type: "visitor.session_ended",
-            conversation_id: current.as_deref(),
-            message: None,
-            with_transcript: false,
-            session: Some(session.clone()),
-            now_ms,
-        };
-        self.commit_with_events(tx, vec![event]).await
-    }
-
     /// The channel's conversations matching the filter, oldest created first, after the cursor.
     /// Creation order never changes, so paging visits each conversation once however many are
     /// created or updated meanwhile.
@@ -705,23 +169,6 @@ impl Store {
         rows.iter()
             .map(|row| Ok((col_i64(row, "created_at")?, summary_from_row(row)?)))
             .collect()
-    }
-
-    /// Commits, and wakes the delivery worker if the events went to any endpoint.
-    pub(super) async fn commit_with_events(
-        &self,
-        mut tx: sqlx::Transaction<'_, sqlx::Any>,
-        events: Vec<Event<'_>>,
-    ) -> Result<()> {
-        let mut enqueued = false;
-        for event in events {
-            enqueued |= enqueue(&mut tx, event).await?;
-        }
-        tx.commit().await?;
-        if enqueued {
-            self.outbox_ready.notify_one();
-        }
-        Ok(())
     }
 
     /// Every conversation of the contact, newest first.
@@ -808,7 +255,6 @@ impl Store {
         row.as_ref().map(summary_from_row).transpose()
     }
 
-    /// Every conversation not closed, most recently active first: the agents' inbox.
     /// Conversations not closed whose channel closes idle ones and that have had no activity
     /// for that long, at most `limit`, the longest idle first.
     pub async fn idle_conversation_ids(&self, now_ms: i64, limit: i64) -> Result<Vec<String>> {
@@ -858,7 +304,7 @@ impl Store {
         rows.iter().map(summary_from_row).collect()
     }
 
-    async fn open_conversation_id(
+    pub(super) async fn open_conversation_id(
         &self,
         channel_id: &str,
         visitor_id: &str,
@@ -873,7 +319,7 @@ impl Store {
         row.map(|r| col_str(&r, "id")).transpose()
     }
 
-    async fn message_by_client_id(
+    pub(super) async fn message_by_client_id(
         &self,
         conversation_id: &str,
         client_id: &str,
@@ -886,100 +332,4 @@ impl Store {
             .await?;
         row.as_ref().map(message_from_row).transpose()
     }
-
-    /// A failed insert that lost a race with its own resend is a duplicate, not an error.
-    async fn resolve_insert_conflict(
-        &self,
-        err: sqlx::Error,
-        conversation_id: &str,
-        client_id: &str,
-    ) -> Result<Appended> {
-        if is_unique_violation(&err) {
-            if let Some(existing) = self
-                .message_by_client_id(conversation_id, client_id)
-                .await?
-            {
-                return self.duplicate(existing).await;
-            }
-        }
-        Err(err.into())
-    }
-
-    async fn duplicate(&self, message: ChatMessage) -> Result<Appended> {
-        let conversation = self
-            .conversation(&message.conversation_id)
-            .await?
-            .ok_or(Error::ConversationNotFound)?;
-        Ok(Appended {
-            message,
-            conversation,
-            duplicate: true,
-            queued: false,
-        })
-    }
-
-    async fn appended(&self, conversation_id: &str, seq: i64, queued: bool) -> Result<Appended> {
-        let message = self
-            .messages_after(conversation_id, seq - 1, 1)
-            .await?
-            .pop()
-            .ok_or_else(|| Error::Internal("committed message not found".into()))?;
-        let conversation = self
-            .conversation(conversation_id)
-            .await?
-            .ok_or(Error::ConversationNotFound)?;
-        Ok(Appended {
-            message,
-            conversation,
-            duplicate: false,
-            queued,
-        })
-    }
-}
-
-/// The message as stored, for an event's payload before the commit.
-fn stored_message(
-    conversation_id: &str,
-    seq: i64,
-    author: Author,
-    message: NewMessage<'_>,
-) -> ChatMessage {
-    ChatMessage {
-        conversation_id: conversation_id.to_owned(),
-        seq,
-        author,
-        text: message.text.to_owned(),
-        client_id: message.client_id.to_owned(),
-        sent_at_ms: message.sent_at_ms,
-    }
-}
-
-async fn insert_message(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    conversation_id: &str,
-    seq: i64,
-    author: Option<ReplyAuthor<'_>>,
-    message: NewMessage<'_>,
-) -> std::result::Result<(), sqlx::Error> {
-    let (kind, agent_id, name) = match author {
-        None => ("visitor", None, None),
-        Some(ReplyAuthor::Agent(agent)) => ("agent", Some(agent.id.as_str()), None),
-        Some(ReplyAuthor::Bot(name)) => ("bot", None, Some(name)),
-        Some(ReplyAuthor::Desk(name)) => ("desk", None, Some(name)),
-    };
-    sqlx::query(
-        "INSERT INTO messages (conversation_id, seq, author_kind, author_agent_id, author_name, \
-         body, client_id, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(conversation_id)
-    .bind(seq)
-    .bind(kind)
-    .bind(agent_id)
-    .bind(name)
-    .bind(message.text)
-    .bind(message.client_id)
-    .bind(message.sent_at_ms)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }

@@ -8,19 +8,21 @@ mod channels;
 mod contacts;
 mod conversations;
 mod join_links;
+mod lifecycle;
+mod messages;
 mod outbox;
 mod queues;
 mod sessions;
 mod settings;
 mod webhooks;
 
-pub use agents::AgentRecord;
+pub use agents::{AgentCounts, AgentRecord};
 pub use channels::{CaptchaSettings, ChannelRecord};
 pub use contacts::ContactRecord;
-pub use conversations::{
-    Appended, ConversationFilter, NewMessage, ReplyAuthor, Transfer, TransferTo, VisitContext,
-};
+pub use conversations::ConversationFilter;
 pub use join_links::JoinRefusal;
+pub use lifecycle::{Transfer, TransferTo};
+pub use messages::{Appended, NewMessage, ReplyAuthor, VisitContext};
 pub use outbox::{DueDelivery, Outcome};
 pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};
 pub use webhooks::WebhookEndpoint;

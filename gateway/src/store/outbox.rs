@@ -8,8 +8,8 @@
 //! lease runs out (a crashed gateway's deliveries are sent by the others).
 
 use protocol::{
-    ChatMessage, DeliveryView, EndedSession, EndpointKind, Handler, WebhookData, WebhookPayload,
-    HANDED_OVER_EVENT,
+    ChatMessage, ConversationSummary, DeliveryView, EndedSession, EndpointKind, Handler,
+    WebhookData, WebhookPayload, HANDED_OVER_EVENT,
 };
 use sqlx::any::AnyRow;
 
@@ -24,6 +24,8 @@ pub(super) struct Event<'a> {
     pub event_type: &'static str,
     /// The conversation it is about: its order and its summary in the payload.
     pub conversation_id: Option<&'a str>,
+    /// That conversation's summary when the writer has it already (saves reading it back).
+    pub summary: Option<ConversationSummary>,
     pub message: Option<ChatMessage>,
     /// Carry every message so far (a hand-over to a desk).
     pub with_transcript: bool,
@@ -42,6 +44,7 @@ impl<'a> Event<'a> {
             channel_id,
             event_type,
             conversation_id: Some(conversation_id),
+            summary: None,
             message: None,
             with_transcript: false,
             session: None,
@@ -125,9 +128,10 @@ pub(super) async fn enqueue(
     if candidates.is_empty() {
         return Ok(false);
     }
-    let conversation = match event.conversation_id {
-        Some(id) => conversation_in(tx, id).await?,
-        None => None,
+    let conversation = match (event.summary, event.conversation_id) {
+        (Some(summary), _) => Some(summary),
+        (None, Some(id)) => conversation_in(tx, id).await?,
+        (None, None) => None,
     };
     let handler = conversation.as_ref().map(|c| c.handler);
     let recipients: Vec<String> = candidates
@@ -269,6 +273,23 @@ fn delivery_from_row(row: &AnyRow) -> Result<DeliveryView> {
 }
 
 impl Store {
+    /// Commits, and wakes the delivery worker if the events went to any endpoint.
+    pub(super) async fn commit_with_events(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Any>,
+        events: Vec<Event<'_>>,
+    ) -> Result<()> {
+        let mut enqueued = false;
+        for event in events {
+            enqueued |= enqueue(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        if enqueued {
+            self.outbox_ready.notify_one();
+        }
+        Ok(())
+    }
+
     /// Deliveries that can be sent now: pending, due, not held by a live lease, and first in
     /// their order for their endpoint. Fair between endpoints: no endpoint gets more than
     /// `per_endpoint` in flight (counting the leases any gateway holds), and endpoints take

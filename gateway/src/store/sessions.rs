@@ -1,10 +1,59 @@
-//! Visitor sessions the gateway ended before their tokens expired (`end_session` is with the
-//! conversations: it writes an event), and visit tickets used.
+//! Visitor sessions the gateway ended before their tokens expired (with the webhook event
+//! that says so), and visit tickets used.
 
-use super::{is_unique_violation, Store};
+use protocol::EndedSession;
+
+use super::outbox::Event;
+use super::{col_str, is_unique_violation, Store};
 use crate::error::Result;
 
 impl Store {
+    /// Records that the visitor's session ended, with a `visitor.session_ended` event in the
+    /// order of the visitor's conversation in progress, if any. Ending it twice is not an error
+    /// and sends nothing more.
+    pub async fn end_session(
+        &self,
+        session: &EndedSession,
+        channel_id: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO ended_sessions (session_id, reason, ended_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&session.session_id)
+        .bind(&session.reason)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !inserted {
+            return Ok(());
+        }
+        let current = sqlx::query(
+            "SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 AND status <> 'closed'",
+        )
+        .bind(channel_id)
+        .bind(&session.visitor_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| col_str(&row, "id"))
+        .transpose()?;
+        let event = Event {
+            channel_id,
+            event_type: "visitor.session_ended",
+            conversation_id: current.as_deref(),
+            summary: None,
+            message: None,
+            with_transcript: false,
+            session: Some(session.clone()),
+            now_ms,
+        };
+        self.commit_with_events(tx, vec![event]).await
+    }
+
     pub async fn session_ended(&self, session_id: &str) -> Result<bool> {
         let row = sqlx::query("SELECT session_id FROM ended_sessions WHERE session_id = $1")
             .bind(session_id)

@@ -3,7 +3,8 @@
 //! exactly what it held before (row counts, channel secrets, logins).
 
 use futures_util::future::BoxFuture;
-use gateway::sessions::{sign_visit_ticket, SessionClaims, VisitTicket};
+use gateway::visitors::session::SessionClaims;
+use gateway::visitors::tickets::{sign_visit_ticket, VisitTicket};
 use protocol::{AgentClientFrame, AgentServerFrame, VisitorServerFrame};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

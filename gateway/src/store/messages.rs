@@ -1,0 +1,426 @@
+//! Appending messages: a visitor's (which may create or reopen the conversation) and a reply
+//! (an agent's, the bot's, the desk's).
+//!
+//! Invariants kept here: a message's `seq` is the conversation's `last_seq` incremented in the
+//! same transaction that inserts the message, so seqs are gap-free; the unique index on
+//! `(conversation_id, client_id)` makes a resend return the stored message instead of a copy.
+//! Every write transaction starts with a write, so SQLite takes its write lock up front and a
+//! concurrent writer waits (busy timeout) instead of failing a read-to-write upgrade.
+
+use protocol::{Author, ChatMessage, ConversationSummary, Handler};
+
+use super::conversations::{handler_name, summary_from_row, SUMMARY_COLUMNS};
+use super::outbox::Event;
+use super::{col_str, is_unique_violation, AgentRecord, ChannelRecord, Store};
+use crate::error::{Error, Result};
+
+/// A message as a client sends it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMessage<'a> {
+    pub client_id: &'a str,
+    pub text: &'a str,
+    pub sent_at_ms: i64,
+}
+
+impl<'a> NewMessage<'a> {
+    /// A message as a client sends it now.
+    pub fn now(client_id: &'a str, text: &'a str) -> Self {
+        Self {
+            client_id,
+            text,
+            sent_at_ms: crate::now_ms(),
+        }
+    }
+}
+
+/// The outcome of an append.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    pub message: ChatMessage,
+    pub conversation: ConversationSummary,
+    /// The message was already stored under this `client_id`: nothing new was written.
+    pub duplicate: bool,
+    /// This message put the conversation in its queue: it created it, or reopened it.
+    pub queued: bool,
+}
+
+/// Who writes a reply to the visitor.
+#[derive(Debug, Clone, Copy)]
+pub enum ReplyAuthor<'a> {
+    /// One of the gateway's agents: the first to answer a waiting conversation takes it.
+    Agent(&'a AgentRecord),
+    /// The channel's bot, by its endpoint's name.
+    Bot(&'a str),
+    /// An agent of the channel's external desk, by the name the desk gave.
+    Desk(&'a str),
+}
+
+impl ReplyAuthor<'_> {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Agent(_) => "agent",
+            Self::Bot(_) => "bot",
+            Self::Desk(_) => "desk",
+        }
+    }
+}
+
+/// Where a visitor's message comes from, recorded on the conversation it creates.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VisitContext<'a> {
+    pub page_url: Option<&'a str>,
+    pub origin: Option<&'a str>,
+    /// The visit number from the visitor's ticket.
+    pub visit: Option<u32>,
+    pub user_agent: Option<&'a str>,
+}
+
+/// The visitor's contact (created with their first conversation) on their open conversation.
+async fn link_contact(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    channel_id: &str,
+    visitor_id: &str,
+    now_ms: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO contacts (id, channel_id, visitor_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (channel_id, visitor_id) DO NOTHING",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(channel_id)
+    .bind(visitor_id)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE conversations SET contact_id = \
+         (SELECT id FROM contacts WHERE channel_id = $1 AND visitor_id = $2) \
+         WHERE channel_id = $1 AND visitor_id = $2 AND status <> 'closed'",
+    )
+    .bind(channel_id)
+    .bind(visitor_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Who answers a new conversation on the channel: its bot first, else its desk, else agents.
+async fn first_handler(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    channel_id: &str,
+) -> Result<Handler> {
+    let kinds = sqlx::query(
+        "SELECT kind FROM webhook_endpoints WHERE channel_id = $1 AND kind IN ('bot', 'desk')",
+    )
+    .bind(channel_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|row| col_str(row, "kind"))
+    .collect::<Result<Vec<_>>>()?;
+    Ok(if kinds.iter().any(|k| k == "bot") {
+        Handler::Bot
+    } else if kinds.iter().any(|k| k == "desk") {
+        Handler::Desk
+    } else {
+        Handler::Agents
+    })
+}
+
+impl Store {
+    /// Stores a visitor's message in the visitor's conversation in progress on this channel,
+    /// creating the conversation if this is its first message.
+    pub async fn append_visitor_message(
+        &self,
+        channel: &ChannelRecord,
+        visitor_id: &str,
+        context: VisitContext<'_>,
+        message: NewMessage<'_>,
+        reopen_after_ms: i64,
+    ) -> Result<Appended> {
+        let current = self.open_conversation_id(&channel.id, visitor_id).await?;
+        if let Some(current) = &current {
+            if let Some(existing) = self
+                .message_by_client_id(current, message.client_id)
+                .await?
+            {
+                return self.duplicate(existing).await;
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        // Closed recently: the same conversation comes back to whoever handled it. (A second
+        // tab doing the same finds it no longer closed, and its insert below yields to it.) Only
+        // tried when no conversation was open: most messages go to one that is.
+        let reopened = current.is_none()
+            && sqlx::query(
+                "UPDATE conversations SET assigned_agent_id = NULL, closed_at = NULL, \
+             status = CASE WHEN handler = 'agents' THEN 'waiting' ELSE 'open' END \
+             WHERE id = (SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 \
+                         AND status = 'closed' AND closed_at > $3 ORDER BY closed_at DESC LIMIT 1) \
+             AND status = 'closed' AND NOT EXISTS (SELECT 1 FROM conversations o \
+                 WHERE o.channel_id = $1 AND o.visitor_id = $2 AND o.status <> 'closed')",
+            )
+            .bind(&channel.id)
+            .bind(visitor_id)
+            .bind(reopen_after_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+        // Only a first message can create the conversation (a race with a close aside).
+        let handler = if current.is_none() && !reopened {
+            first_handler(&mut tx, &channel.id).await?
+        } else {
+            Handler::Agents
+        };
+        let created = !reopened && sqlx::query(
+            "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, last_text, \
+             page_url, origin, created_at, updated_at, queue_id, visit, user_agent, handler) \
+             VALUES ($1, $2, $3, $4, 0, '', $5, $6, $7, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&channel.id)
+        .bind(visitor_id)
+        .bind(if handler == Handler::Agents { "waiting" } else { "open" })
+        .bind(context.page_url)
+        .bind(context.origin)
+        .bind(message.sent_at_ms)
+        .bind(&channel.queue_id)
+        .bind(context.visit.map(i64::from))
+        .bind(context.user_agent)
+        .bind(handler_name(handler))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if created {
+            link_contact(&mut tx, &channel.id, visitor_id, message.sent_at_ms).await?;
+        }
+        let row = sqlx::query(&format!(
+            "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2 \
+             WHERE channel_id = $3 AND visitor_id = $4 AND status <> 'closed' \
+             RETURNING {SUMMARY_COLUMNS}",
+        ))
+        .bind(message.text)
+        .bind(message.sent_at_ms)
+        .bind(&channel.id)
+        .bind(visitor_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let conversation = summary_from_row(&row)?;
+        let conversation_id = conversation.id.clone();
+        let seq = conversation.last_seq;
+        if let Err(e) = insert_message(&mut tx, &conversation_id, seq, None, message).await {
+            drop(tx);
+            return self
+                .resolve_insert_conflict(e, &conversation_id, message.client_id)
+                .await;
+        }
+        let stored = stored_message(&conversation_id, seq, Author::Visitor, message);
+        let mut events = Vec::new();
+        if created {
+            events.push(Event {
+                summary: Some(conversation.clone()),
+                ..Event::about(
+                    &channel.id,
+                    "conversation.created",
+                    &conversation_id,
+                    message.sent_at_ms,
+                )
+            });
+        }
+        events.push(Event {
+            message: Some(stored.clone()),
+            summary: Some(conversation.clone()),
+            ..Event::about(
+                &channel.id,
+                "message.created",
+                &conversation_id,
+                message.sent_at_ms,
+            )
+        });
+        self.commit_with_events(tx, events).await?;
+        let queued = (created || reopened) && conversation.handler == Handler::Agents;
+        Ok(Appended {
+            message: stored,
+            conversation,
+            duplicate: false,
+            queued,
+        })
+    }
+
+    /// Stores a reply to the visitor: an agent's (the first to answer a waiting conversation
+    /// takes it), the bot's or the external desk's.
+    pub async fn append_reply(
+        &self,
+        conversation_id: &str,
+        author: ReplyAuthor<'_>,
+        message: NewMessage<'_>,
+    ) -> Result<Appended> {
+        if let Some(existing) = self
+            .message_by_client_id(conversation_id, message.client_id)
+            .await?
+        {
+            return self.duplicate(existing).await;
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut took_it = false;
+        if let ReplyAuthor::Agent(agent) = author {
+            took_it = sqlx::query(
+                "UPDATE conversations SET assigned_agent_id = $1 \
+                 WHERE id = $2 AND status <> 'closed' AND assigned_agent_id IS NULL",
+            )
+            .bind(&agent.id)
+            .bind(conversation_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+        }
+        // An agent's answer makes the conversation theirs to handle; a bot's or desk's leaves
+        // who handles it as it was.
+        let row = sqlx::query(&format!(
+            "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2, \
+             status = 'open', handler = CASE WHEN $3 = 'agent' THEN 'agents' ELSE handler END \
+             WHERE id = $4 AND status <> 'closed' RETURNING {SUMMARY_COLUMNS}, channel_id",
+        ))
+        .bind(message.text)
+        .bind(message.sent_at_ms)
+        .bind(author.kind())
+        .bind(conversation_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            drop(tx);
+            return match self.conversation(conversation_id).await? {
+                Some(_) => Err(Error::ConversationClosed),
+                None => Err(Error::ConversationNotFound),
+            };
+        };
+        let conversation = summary_from_row(&row)?;
+        let seq = conversation.last_seq;
+        let channel_id = col_str(&row, "channel_id")?;
+        if let Err(e) = insert_message(&mut tx, conversation_id, seq, Some(author), message).await {
+            drop(tx);
+            return self
+                .resolve_insert_conflict(e, conversation_id, message.client_id)
+                .await;
+        }
+        let stored_author = match author {
+            ReplyAuthor::Agent(agent) => Author::Agent {
+                agent_id: agent.id.clone(),
+                name: agent.name.clone(),
+            },
+            ReplyAuthor::Bot(name) => Author::Bot { name: name.into() },
+            ReplyAuthor::Desk(name) => Author::Desk { name: name.into() },
+        };
+        let stored = stored_message(conversation_id, seq, stored_author, message);
+        let mut events = Vec::new();
+        if took_it {
+            events.push(Event {
+                summary: Some(conversation.clone()),
+                ..Event::about(
+                    &channel_id,
+                    "conversation.assigned",
+                    conversation_id,
+                    message.sent_at_ms,
+                )
+            });
+        }
+        events.push(Event {
+            message: Some(stored.clone()),
+            summary: Some(conversation.clone()),
+            ..Event::about(
+                &channel_id,
+                "message.created",
+                conversation_id,
+                message.sent_at_ms,
+            )
+        });
+        self.commit_with_events(tx, events).await?;
+        Ok(Appended {
+            message: stored,
+            conversation,
+            duplicate: false,
+            queued: false,
+        })
+    }
+
+    /// A failed insert that lost a race with its own resend is a duplicate, not an error.
+    async fn resolve_insert_conflict(
+        &self,
+        err: sqlx::Error,
+        conversation_id: &str,
+        client_id: &str,
+    ) -> Result<Appended> {
+        if is_unique_violation(&err) {
+            if let Some(existing) = self
+                .message_by_client_id(conversation_id, client_id)
+                .await?
+            {
+                return self.duplicate(existing).await;
+            }
+        }
+        Err(err.into())
+    }
+
+    async fn duplicate(&self, message: ChatMessage) -> Result<Appended> {
+        let conversation = self
+            .conversation(&message.conversation_id)
+            .await?
+            .ok_or(Error::ConversationNotFound)?;
+        Ok(Appended {
+            message,
+            conversation,
+            duplicate: true,
+            queued: false,
+        })
+    }
+}
+
+/// The message as stored, for an event's payload before the commit.
+fn stored_message(
+    conversation_id: &str,
+    seq: i64,
+    author: Author,
+    message: NewMessage<'_>,
+) -> ChatMessage {
+    ChatMessage {
+        conversation_id: conversation_id.to_owned(),
+        seq,
+        author,
+        text: message.text.to_owned(),
+        client_id: message.client_id.to_owned(),
+        sent_at_ms: message.sent_at_ms,
+    }
+}
+
+async fn insert_message(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conversation_id: &str,
+    seq: i64,
+    author: Option<ReplyAuthor<'_>>,
+    message: NewMessage<'_>,
+) -> std::result::Result<(), sqlx::Error> {
+    let (kind, agent_id, name) = match author {
+        None => ("visitor", None, None),
+        Some(ReplyAuthor::Agent(agent)) => ("agent", Some(agent.id.as_str()), None),
+        Some(ReplyAuthor::Bot(name)) => ("bot", None, Some(name)),
+        Some(ReplyAuthor::Desk(name)) => ("desk", None, Some(name)),
+    };
+    sqlx::query(
+        "INSERT INTO messages (conversation_id, seq, author_kind, author_agent_id, author_name, \
+         body, client_id, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(conversation_id)
+    .bind(seq)
+    .bind(kind)
+    .bind(agent_id)
+    .bind(name)
+    .bind(message.text)
+    .bind(message.client_id)
+    .bind(message.sent_at_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

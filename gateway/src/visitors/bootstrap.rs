@@ -1,0 +1,113 @@
+//! The loader's requests: `GET /v1/widget/{channel_key}` once per page view (the decision, the
+//! appearance, a new visit ticket) and `…/visibility` to recheck the same page view.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::routing::get;
+use axum::{Json, Router};
+use protocol::{VisibilityUpdate, WidgetBootstrap};
+use serde::Deserialize;
+
+use super::tickets::{
+    next_visit_ticket, page_url_within_limit, renew_visit_ticket, sign_visit_ticket,
+    verify_visit_ticket, VisitTicket,
+};
+use crate::auth::request_origin;
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use crate::store::ChannelRecord;
+use crate::{captcha, channels, now_ms, rules};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/widget/{channel_key}", get(widget_bootstrap))
+        .route("/v1/widget/{channel_key}/visibility", get(widget_recheck))
+}
+
+#[derive(Debug, Deserialize)]
+struct PageViewQuery {
+    /// The bootstrap: the ticket this browser kept from an earlier page view, if it kept one.
+    /// A recheck: this page view's ticket.
+    ticket: Option<String>,
+    /// The host page's URL, for page URL rules.
+    page: Option<String>,
+}
+
+/// Channel lookup and origin check shared by the loader's two requests.
+async fn visited_channel(
+    state: &AppState,
+    channel_key: &str,
+    headers: &HeaderMap,
+) -> Result<ChannelRecord> {
+    let channel = channels::by_key(state, channel_key).await?;
+    channels::check_origin(
+        &channel,
+        request_origin(headers),
+        &state.config.public_origin(),
+    )?;
+    Ok(channel)
+}
+
+fn page_view<'a>(ticket: &VisitTicket, page_url: Option<&'a str>) -> rules::PageView<'a> {
+    rules::PageView {
+        visit: ticket.visit,
+        viewed_at_ms: ticket.viewed_at_ms,
+        page_url,
+    }
+}
+
+/// A new page view: the decision, the appearance, and a new visit ticket.
+async fn widget_bootstrap(
+    State(state): State<AppState>,
+    Path(channel_key): Path<String>,
+    query: Result<Query<PageViewQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<WidgetBootstrap>> {
+    let Query(query) = query?;
+    let channel = visited_channel(&state, &channel_key, &headers).await?;
+    let previous = query
+        .ticket
+        .as_deref()
+        .and_then(|t| verify_visit_ticket(&state, t, &channel.id));
+    let ticket = next_visit_ticket(previous, &channel.id, now_ms(), &state.config);
+    let page_url = page_url_within_limit(query.page);
+    let decision =
+        rules::decide_now(&state, &channel, page_view(&ticket, page_url.as_deref())).await?;
+    Ok(Json(WidgetBootstrap {
+        channel_key: channel.key.clone(),
+        visibility: decision.visibility(),
+        recheck_after_ms: decision.recheck_after_ms,
+        remember_visits: channel.rules.repeat_visit.enabled,
+        appearance: channel.appearance.clone(),
+        captcha: captcha::challenge(&state, &channel),
+        visit_ticket: sign_visit_ticket(&state, &ticket),
+    }))
+}
+
+/// The same page view again: presence or the clock may have changed the decision. Also renews
+/// the ticket, so the widget can open another chat on this page.
+async fn widget_recheck(
+    State(state): State<AppState>,
+    Path(channel_key): Path<String>,
+    query: Result<Query<PageViewQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<VisibilityUpdate>> {
+    let Query(query) = query?;
+    let channel = visited_channel(&state, &channel_key, &headers).await?;
+    let ticket = query
+        .ticket
+        .as_deref()
+        .and_then(|t| verify_visit_ticket(&state, t, &channel.id))
+        .ok_or(Error::InvalidVisitTicket)?;
+    // Refused before any work if the page view is past renewing.
+    let renewed = renew_visit_ticket(ticket, now_ms(), &state.config)?;
+    let page_url = page_url_within_limit(query.page);
+    let decision =
+        rules::decide_now(&state, &channel, page_view(&renewed, page_url.as_deref())).await?;
+    Ok(Json(VisibilityUpdate {
+        visibility: decision.visibility(),
+        recheck_after_ms: decision.recheck_after_ms,
+        visit_ticket: sign_visit_ticket(&state, &renewed),
+    }))
+}

@@ -1,0 +1,151 @@
+//! `POST /v1/sessions`: a genuine, fresh, unused visit ticket (and a solved captcha, where the
+//! channel asks) becomes a short-lived session token bound to the page's origin.
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use protocol::{CreateSession, SessionCreated};
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
+
+use super::tickets::{page_url_within_limit, verify_visit_ticket, TICKET_TTL_MS};
+use crate::auth::request_origin;
+use crate::conversations::VisitorContext;
+use crate::error::{ApiJson, Error, Result};
+use crate::state::AppState;
+use crate::store::VisitContext;
+use crate::tokens::random_token;
+use crate::{captcha, channels, limits, now_ms, peer, rules};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/v1/sessions", post(create_session))
+}
+
+const SESSION_TOKEN: &str = "session-token";
+
+/// What a session token grants: this visitor, on this channel, from this origin, until then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionClaims {
+    /// Identifies this session, so the gateway can end it before the token expires.
+    pub session_id: String,
+    pub channel_id: String,
+    pub visitor_id: String,
+    pub origin: Option<String>,
+    pub page_url: Option<String>,
+    /// From the visit ticket, for agents.
+    #[serde(default)]
+    pub visit: Option<u32>,
+    /// The browser's `User-Agent`, cut short, for agents.
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    pub expires_at_ms: i64,
+}
+
+/// Enough of a `User-Agent` to tell the browser and the system.
+const MAX_USER_AGENT_CHARS: usize = 300;
+
+/// Checks signature, expiry and origin binding.
+pub fn verify_session_token(
+    state: &AppState,
+    token: &str,
+    origin: Option<&str>,
+    now_ms: i64,
+) -> Result<SessionClaims> {
+    let claims: SessionClaims = state
+        .signer
+        .verify(SESSION_TOKEN, token)
+        .ok_or(Error::InvalidSessionToken)?;
+    if claims.expires_at_ms <= now_ms {
+        return Err(Error::SessionExpired);
+    }
+    if claims.origin.as_deref() != origin {
+        return Err(Error::OriginNotAllowed(origin.unwrap_or("").to_owned()));
+    }
+    Ok(claims)
+}
+
+async fn create_session(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<CreateSession>,
+) -> Result<Json<SessionCreated>> {
+    let origin = request_origin(&headers);
+    let channel = channels::by_key(&state, &request.channel_key).await?;
+    channels::check_origin(&channel, origin, &state.config.public_origin())?;
+    let client = peer::client_ip(&state.config, peer.ip(), &headers);
+    // The ticket first: requests without a genuine one must not spend the channel's allowance.
+    let ticket = verify_visit_ticket(&state, &request.visit_ticket, &channel.id)
+        .ok_or(Error::InvalidVisitTicket)?;
+    let now = now_ms();
+    if now - ticket.issued_at_ms > TICKET_TTL_MS {
+        return Err(Error::VisitTicketExpired);
+    }
+    let limits = &state.limits;
+    limits::check(&[
+        (&limits.sessions_per_ip, &peer::limit_key(client)),
+        (&limits.sessions_per_channel, &channel.id),
+    ])?;
+    let page_url = page_url_within_limit(request.page_url);
+    let page_view = rules::PageView {
+        visit: ticket.visit,
+        viewed_at_ms: ticket.viewed_at_ms,
+        page_url: page_url.as_deref(),
+    };
+    rules::decide_now(&state, &channel, page_view)
+        .await?
+        .allow_session()?;
+    captcha::verify(
+        &state,
+        &channel,
+        request.captcha_token.as_deref(),
+        client,
+        origin,
+    )
+    .await?;
+    // Last, so a refused captcha leaves the ticket usable for the retry.
+    if !state
+        .store
+        .use_visit_ticket(&ticket.id, ticket.issued_at_ms + TICKET_TTL_MS, now)
+        .await?
+    {
+        return Err(Error::VisitTicketUsed);
+    }
+    let ttl_secs = state.config.session_ttl_secs;
+    let claims = SessionClaims {
+        session_id: random_token(16),
+        channel_id: channel.id,
+        visitor_id: ticket.visitor_id.clone(),
+        origin: origin.map(str::to_owned),
+        page_url,
+        visit: Some(ticket.visit),
+        user_agent: headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
+        expires_at_ms: now.saturating_add(crate::secs_to_ms(ttl_secs)),
+    };
+    Ok(Json(SessionCreated {
+        session_token: state.signer.sign(SESSION_TOKEN, &claims),
+        visitor_id: ticket.visitor_id,
+        expires_in_secs: ttl_secs,
+    }))
+}
+
+impl SessionClaims {
+    /// The visitor as a message from this session is limited and recorded.
+    pub fn writer(&self, ip: IpAddr) -> VisitorContext<'_> {
+        VisitorContext {
+            session_id: &self.session_id,
+            visitor_id: &self.visitor_id,
+            ip,
+            visit: VisitContext {
+                page_url: self.page_url.as_deref(),
+                origin: self.origin.as_deref(),
+                visit: self.visit,
+                user_agent: self.user_agent.as_deref(),
+            },
+        }
+    }
+}
