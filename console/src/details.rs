@@ -4,7 +4,9 @@
 
 use gloo_net::http::Request;
 use leptos::prelude::*;
-use protocol::{ContactView, ConversationEvent, ConversationStatus, ConversationSummary};
+use protocol::{
+    ContactView, ConversationEvent, ConversationEventKind, ConversationSummary, Handler,
+};
 use std::rc::Rc;
 
 use crate::desk::Desk;
@@ -43,23 +45,22 @@ pub fn describe_user_agent(ua: &str) -> String {
 pub fn describe_event(event: &ConversationEvent) -> String {
     let by = event.agent_name.as_deref();
     let target = event.target.as_deref().unwrap_or_default();
-    match (event.kind.as_str(), by) {
-        ("closed", Some(agent)) => format!("Closed by {agent}"),
-        ("closed", None) => "Closed by an integration".to_owned(),
-        ("transferred_to_agent", _) => {
+    match (event.kind, by) {
+        (ConversationEventKind::Closed, Some(agent)) => format!("Closed by {agent}"),
+        (ConversationEventKind::Closed, None) => "Closed by an integration".to_owned(),
+        (ConversationEventKind::TransferredToAgent, _) => {
             format!("{} gave it to an agent", by.unwrap_or("An integration"))
         }
-        ("transferred_to_queue", _) => {
+        (ConversationEventKind::TransferredToQueue, _) => {
             format!(
                 "{} sent it to the queue {target}",
                 by.unwrap_or("An integration")
             )
         }
-        ("handed_over", _) if target == "desk" => {
+        (ConversationEventKind::HandedOver, _) if target == Handler::Desk.as_str() => {
             "The bot handed it to the external desk".to_owned()
         }
-        ("handed_over", _) => "The bot handed it to the agents".to_owned(),
-        (other, _) => other.replace('_', " "),
+        (ConversationEventKind::HandedOver, _) => "The bot handed it to the agents".to_owned(),
     }
 }
 
@@ -151,11 +152,7 @@ pub fn visitor_details(desk: Rc<Desk>) -> impl IntoView {
                 .iter()
                 .map(|c| {
                     let id = c.id.clone();
-                    let status = match c.status {
-                        ConversationStatus::Waiting => "waiting",
-                        ConversationStatus::Open => "open",
-                        ConversationStatus::Closed => "closed",
-                    };
+                    let status = c.status.as_str();
                     view! {
                         <li on:click=move |_| desk.with_value(|d| d.open(id.clone()))>
                             <span class="badge">{status}</span>" "{c.last_text.clone()}
@@ -191,30 +188,42 @@ mod tests {
 
     #[test]
     fn events_read_as_sentences() {
-        let event = |kind: &str, agent: Option<&str>, target: Option<&str>| ConversationEvent {
-            at_ms: 0,
-            kind: kind.into(),
-            agent_name: agent.map(Into::into),
-            target: target.map(Into::into),
-            note: None,
+        let event = |kind: ConversationEventKind, agent: Option<&str>, target: Option<&str>| {
+            ConversationEvent {
+                at_ms: 0,
+                kind,
+                agent_name: agent.map(Into::into),
+                target: target.map(Into::into),
+                note: None,
+            }
         };
         let cases = [
-            (event("closed", Some("Dana"), None), "Closed by Dana"),
-            (event("closed", None, None), "Closed by an integration"),
             (
-                event("transferred_to_queue", Some("Dana"), Some("billing")),
+                event(ConversationEventKind::Closed, Some("Dana"), None),
+                "Closed by Dana",
+            ),
+            (
+                event(ConversationEventKind::Closed, None, None),
+                "Closed by an integration",
+            ),
+            (
+                event(
+                    ConversationEventKind::TransferredToQueue,
+                    Some("Dana"),
+                    Some("billing"),
+                ),
                 "Dana sent it to the queue billing",
             ),
             (
-                event("transferred_to_agent", None, Some("a1")),
+                event(ConversationEventKind::TransferredToAgent, None, Some("a1")),
                 "An integration gave it to an agent",
             ),
             (
-                event("handed_over", None, Some("desk")),
+                event(ConversationEventKind::HandedOver, None, Some("desk")),
                 "The bot handed it to the external desk",
             ),
             (
-                event("handed_over", None, Some("agents")),
+                event(ConversationEventKind::HandedOver, None, Some("agents")),
                 "The bot handed it to the agents",
             ),
         ];

@@ -4,7 +4,8 @@
 use gloo_net::http::Request;
 use leptos::prelude::*;
 use protocol::{
-    DeliveryPage, DeliveryView, EndpointKind, ErrorDetail, WebhookEndpointView, WEBHOOK_EVENTS,
+    DeliveryPage, DeliveryView, EndpointKind, ErrorDetail, EventType, NewWebhookEndpoint,
+    WebhookEndpointView, WEBHOOK_EVENTS,
 };
 use serde_json::{json, Value};
 
@@ -101,7 +102,8 @@ fn endpoint_row(
     let events = if endpoint.events.is_empty() {
         "all events".to_owned()
     } else {
-        endpoint.events.join(", ")
+        let names: Vec<&str> = endpoint.events.iter().map(|e| e.as_str()).collect();
+        names.join(", ")
     };
     let what = match endpoint.kind {
         EndpointKind::Webhook => events,
@@ -154,10 +156,10 @@ fn delivery_log(path: String, error: RwSignal<Option<ErrorDetail>>) -> impl Into
                 let when = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(d.created_at_ms as f64))
                     .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED);
                 view! {
-                    <tr data-testid="delivery" data-status=d.status.clone()>
+                    <tr data-testid="delivery" data-status=d.status.as_str()>
                         <td>{String::from(when)}</td>
-                        <td>{d.event_type.clone()}</td>
-                        <td class=format!("status {}", d.status)>{d.status.clone()}</td>
+                        <td>{d.event_type.as_str()}</td>
+                        <td class=format!("status {}", d.status)>{d.status.as_str()}</td>
                         <td>{d.attempts}</td>
                         <td>{d.last_status.map(|s| s.to_string()).unwrap_or_default()}</td>
                         <td>{d.last_error.clone().unwrap_or_default()}</td>
@@ -178,19 +180,35 @@ fn delivery_log(path: String, error: RwSignal<Option<ErrorDetail>>) -> impl Into
     }
 }
 
+fn kind_choice(kind: EndpointKind) -> &'static str {
+    match kind {
+        EndpointKind::Webhook => "Webhook: events as they happen",
+        EndpointKind::Bot => "Bot: answers first, can hand over",
+        EndpointKind::Desk => "External desk: gets the conversations",
+    }
+}
+
 fn new_endpoint(
     base: String,
     error: RwSignal<Option<ErrorDetail>>,
     reload: impl Fn() + Clone + 'static,
 ) -> impl IntoView {
     let url = RwSignal::new(String::new());
-    let kind = RwSignal::new("webhook".to_owned());
+    let kind = RwSignal::new(EndpointKind::Webhook);
     let name = RwSignal::new(String::new());
-    let events = RwSignal::new(Vec::<String>::new());
+    let events = RwSignal::new(Vec::<EventType>::new());
     let add = move |_| {
-        let body = json!({
-            "url": url.get_untracked(), "kind": kind.get_untracked(), "name": name.get_untracked(),
-            "events": if kind.get_untracked() == "webhook" { events.get_untracked() } else { vec![] },
+        let chosen = kind.get_untracked();
+        let body = json!(NewWebhookEndpoint {
+            url: url.get_untracked(),
+            kind: chosen,
+            name: name.get_untracked(),
+            events: match chosen {
+                EndpointKind::Webhook => events.with_untracked(|list| {
+                    list.iter().map(|e| e.as_str().to_owned()).collect()
+                }),
+                EndpointKind::Bot | EndpointKind::Desk => vec![],
+            },
         });
         let base = base.clone();
         let reload = reload.clone();
@@ -208,29 +226,30 @@ fn new_endpoint(
     view! {
         <fieldset class="new-endpoint">
             <legend>"Add an endpoint"</legend>
-            <select data-testid="endpoint-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
-                <option value="webhook">"Webhook: events as they happen"</option>
-                <option value="bot">"Bot: answers first, can hand over"</option>
-                <option value="desk">"External desk: gets the conversations"</option>
+            <select data-testid="endpoint-kind" on:change=move |ev| {
+                if let Ok(chosen) = event_target_value(&ev).parse() { kind.set(chosen) }
+            }>
+                {EndpointKind::ALL.iter().map(|&k| view! {
+                    <option value=k.as_str()>{kind_choice(k)}</option>
+                }).collect_view()}
             </select>
             <input placeholder="https://…" data-testid="endpoint-url" prop:value=move || url.get()
                 on:input=move |ev| url.set(event_target_value(&ev)) />
-            {move || (kind.get() != "webhook").then(|| view! {
+            {move || (kind.get() != EndpointKind::Webhook).then(|| view! {
                 <input placeholder="Name shown to visitors" on:input=move |ev| name.set(event_target_value(&ev)) />
             })}
-            {move || (kind.get() == "webhook").then(|| WEBHOOK_EVENTS.iter().map(|event| {
-                let event = (*event).to_owned();
-                let toggled = event.clone();
+            {move || (kind.get() == EndpointKind::Webhook).then(|| WEBHOOK_EVENTS.iter().map(|&event| {
+                let toggled = event;
                 view! {
                     <label class="check">
                         <input type="checkbox" data-testid=format!("event-{event}") on:change=move |ev| {
                             let on = event_target_checked(&ev);
                             events.update(|list| {
                                 list.retain(|e| *e != toggled);
-                                if on { list.push(toggled.clone()); }
+                                if on { list.push(toggled); }
                             });
                         } />
-                        " " {event}
+                        " " {event.as_str()}
                     </label>
                 }
             }).collect_view())}

@@ -104,17 +104,16 @@ fn workspace(profile: AgentProfile) -> impl IntoView {
 /// taking new ones, offline hides the agent from visitors' rules.
 fn presence_choice(initial: AgentPresence) -> impl IntoView {
     let presence = RwSignal::new(initial);
-    let choices = [
-        (AgentPresence::Online, "online", "Online"),
-        (AgentPresence::Away, "away", "Away"),
-        (AgentPresence::Offline, "offline", "Offline"),
-    ];
+    let label = |p: AgentPresence| match p {
+        AgentPresence::Online => "Online",
+        AgentPresence::Away => "Away",
+        AgentPresence::Offline => "Offline",
+    };
     let change = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
-        let Some((chosen, _, _)) = choices.iter().find(|(_, v, _)| *v == value) else {
+        let Ok(chosen) = event_target_value(&ev).parse::<AgentPresence>() else {
             return;
         };
-        let body = SetPresence { presence: *chosen };
+        let body = SetPresence { presence: chosen };
         leptos::task::spawn_local(async move {
             if let Ok(request) = Request::put("/v1/agent/presence").json(&body) {
                 if let Ok(r) = request.send().await {
@@ -127,9 +126,8 @@ fn presence_choice(initial: AgentPresence) -> impl IntoView {
     };
     view! {
         <select class="presence" data-testid="presence" on:change=change>
-            {choices.iter().map(|(p, value, label)| {
-                let p = *p;
-                view! { <option value=*value selected=move || presence.get() == p>{*label}</option> }
+            {AgentPresence::ALL.iter().map(|&p| {
+                view! { <option value=p.as_str() selected=move || presence.get() == p>{label(p)}</option> }
             }).collect_view()}
         </select>
     }
@@ -163,11 +161,10 @@ fn inbox_list(desk: Rc<Desk>, me: String) -> impl IntoView {
                         let unread = inbox.with(|i| i.unread(&c));
                         // A bot's or desk's conversation is open without an agent: say who has it.
                         let (badge, badge_class) = match (c.status, c.handler) {
-                            (ConversationStatus::Closed, _) => ("closed", "badge"),
-                            (_, Handler::Bot) => ("bot", "badge"),
-                            (_, Handler::Desk) => ("desk", "badge"),
-                            (ConversationStatus::Waiting, _) => ("waiting", "badge"),
-                            (ConversationStatus::Open, _) => ("open", "badge open"),
+                            (ConversationStatus::Closed, _) => (c.status.as_str(), "badge"),
+                            (_, handler @ (Handler::Bot | Handler::Desk)) => (handler.as_str(), "badge"),
+                            (ConversationStatus::Waiting, _) => (c.status.as_str(), "badge"),
+                            (ConversationStatus::Open, _) => (c.status.as_str(), "badge open"),
                         };
                         view! {
                             <li class:selected=is_selected data-testid="conversation" data-id=c.id.clone()

@@ -370,7 +370,7 @@ fn schemas() -> Value {
         ]},
         "NewWebhookEndpoint": object(&["url"], json!({
             "url": string,
-            "events": {"type": "array", "items": {"enum": protocol::WEBHOOK_EVENTS}},
+            "events": {"type": "array", "items": {"enum": protocol::WEBHOOK_EVENTS.map(protocol::EventType::as_str)}},
             "kind": {"enum": ["webhook", "bot", "desk"]},
             "name": string})),
         "WebhookEndpoint": object(&["id", "url", "events", "secret", "kind", "name"], json!({
@@ -383,15 +383,14 @@ fn schemas() -> Value {
               "last_status", "last_error", "next_attempt_at_ms", "delivered_at_ms"],
             json!({
                 "id": string, "event_id": string, "event_type": string,
-                "status": {"enum": ["pending", "delivered", "failed"]}, "attempts": int,
+                "status": {"enum": protocol::DeliveryStatus::NAMES}, "attempts": int,
                 "created_at_ms": int, "last_attempt_at_ms": opt_int, "last_status": opt_int,
                 "last_error": opt_string, "next_attempt_at_ms": opt_int, "delivered_at_ms": opt_int
             })),
         "DeliveryPage": object(&["deliveries", "next_cursor"], json!({
             "deliveries": array_of("Delivery"), "next_cursor": opt_string})),
         "WebhookPayload": object(&["type", "timestamp", "data"], json!({
-            "type": {"enum": [protocol::WEBHOOK_EVENTS[0], protocol::WEBHOOK_EVENTS[1], protocol::WEBHOOK_EVENTS[2],
-                               protocol::WEBHOOK_EVENTS[3], protocol::WEBHOOK_EVENTS[4], protocol::HANDED_OVER_EVENT]},
+            "type": {"enum": protocol::EventType::NAMES},
             "timestamp": {"type": "string", "format": "date-time"},
             "data": object(&["channel_id"], json!({
                 "channel_id": string, "conversation": schema("ConversationSummary"),

@@ -1,8 +1,13 @@
 //! Plumbing shared by the visitor and agent sockets: reading frames within the limits, writing
 //! frames, and delivering each conversation's messages exactly once and in `seq` order whether
 //! they come from the store (replay, catch-up) or from the hub (live).
+//!
+//! Both sockets are written against a `Sink` of messages out and a `Stream` of messages in (the
+//! two halves of axum's `WebSocket`, or channels in a test), and both turn each frame and each
+//! hub event into a [`Step`] in plain functions; [`perform`] carries a step out.
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use protocol::{codes, ChatMessage, MAX_FRAME_BYTES};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -42,8 +47,52 @@ pub enum Incoming<T> {
     Closed,
 }
 
-pub async fn receive<T: DeserializeOwned>(socket: &mut WebSocket) -> Incoming<T> {
-    let text = match socket.recv().await {
+impl<T> Incoming<T> {
+    /// Whether the client did something (any frame it meant to send), for idle timeouts.
+    pub fn is_activity(&self) -> bool {
+        matches!(self, Self::Frame(_))
+    }
+}
+
+/// What a socket does next, after a frame from its client or an event from the hub.
+#[derive(Debug, PartialEq)]
+pub enum Step<F> {
+    Nothing,
+    /// Send this frame.
+    Reply(F),
+    /// A live message: sent in order and once, through the socket's [`Delivered`].
+    Deliver(ChatMessage),
+    /// Send what is stored in this conversation after what was delivered (a new follow).
+    CatchUp(String),
+    /// Events were dropped for this socket: catch up on every conversation it follows.
+    Resync,
+    /// The client or the hub is gone.
+    Close,
+}
+
+/// Carries out a step; false when the socket is done (closed, or the peer gone).
+pub async fn perform<F: Serialize>(
+    out: &mut (impl Sink<Message> + Unpin),
+    store: &Store,
+    delivered: &mut Delivered,
+    step: Step<F>,
+    to_frame: impl Fn(ChatMessage) -> F + Copy,
+) -> Result<bool> {
+    match step {
+        Step::Nothing => Ok(true),
+        Step::Reply(frame) => Ok(send(out, &frame).await),
+        Step::Deliver(message) => deliver(out, store, delivered, message, to_frame).await,
+        Step::CatchUp(id) => catch_up(out, store, delivered, &id, to_frame).await,
+        Step::Resync => recover_lag(out, store, delivered, to_frame).await,
+        Step::Close => Ok(false),
+    }
+}
+
+/// The next message from the client, read as a frame of `T`.
+pub async fn receive<T: DeserializeOwned>(
+    socket: &mut (impl Stream<Item = std::result::Result<Message, axum::Error>> + Unpin),
+) -> Incoming<T> {
+    let text = match socket.next().await {
         Some(Ok(Message::Text(text))) => text,
         Some(Ok(Message::Binary(_))) => {
             return Incoming::Refused(codes::INVALID_FRAME, "frames are JSON text".into())
@@ -77,7 +126,7 @@ pub fn decode<T: DeserializeOwned>(text: &str) -> Incoming<T> {
 }
 
 /// Writes one frame; false when the peer is gone.
-pub async fn send<T: Serialize>(socket: &mut WebSocket, frame: &T) -> bool {
+pub async fn send<T: Serialize>(socket: &mut (impl Sink<Message> + Unpin), frame: &T) -> bool {
     let json = serde_json::to_string(frame).expect("frames serialize");
     socket.send(Message::Text(json.into())).await.is_ok()
 }
@@ -161,8 +210,8 @@ impl Delivered {
 
 /// Sends every stored message of the conversation after the last delivered one. Returns false
 /// when the peer is gone.
-pub async fn catch_up<F: Serialize>(
-    socket: &mut WebSocket,
+async fn catch_up<F: Serialize>(
+    socket: &mut (impl Sink<Message> + Unpin),
     store: &Store,
     delivered: &mut Delivered,
     conversation_id: &str,
@@ -188,8 +237,8 @@ pub async fn catch_up<F: Serialize>(
 
 /// Delivers a live message from the hub: in order, once, reading the store for anything missed.
 /// Returns false when the peer is gone.
-pub async fn deliver<F: Serialize>(
-    socket: &mut WebSocket,
+async fn deliver<F: Serialize>(
+    socket: &mut (impl Sink<Message> + Unpin),
     store: &Store,
     delivered: &mut Delivered,
     message: ChatMessage,
@@ -209,8 +258,8 @@ pub async fn deliver<F: Serialize>(
 }
 
 /// After the hub dropped events for a slow socket: re-read every followed conversation.
-pub async fn recover_lag<F: Serialize>(
-    socket: &mut WebSocket,
+async fn recover_lag<F: Serialize>(
+    socket: &mut (impl Sink<Message> + Unpin),
     store: &Store,
     delivered: &mut Delivered,
     to_frame: impl Fn(ChatMessage) -> F + Copy,

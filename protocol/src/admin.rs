@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::names::named;
+
 use crate::{Appearance, CaptchaProvider};
 
 /// A channel as admins see it.
@@ -34,13 +36,13 @@ pub struct ChannelView {
     pub chat_url: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChannelState {
-    Online,
-    Offline,
-    /// Online, but something keeps it from working (say, a captcha secret the provider rejects).
-    Error,
+named! {
+    pub enum ChannelState {
+        Online = "online",
+        Offline = "offline",
+        /// Online, but something keeps it from working (say, a captcha secret the provider rejects).
+        Error = "error",
+    }
 }
 
 /// A channel's captcha as admins see it: the secret is write-only.

@@ -1,7 +1,10 @@
 //! Bodies of the HTTP API: the widget bootstrap, visitor sessions and agent login.
 
 use serde::{Deserialize, Serialize};
+
 use std::collections::BTreeMap;
+
+use crate::names::named;
 
 /// Every HTTP error: `{ "error": { "code": "...", "message": "..." } }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,22 +76,22 @@ pub struct Appearance {
     pub position: LauncherPosition,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LauncherPosition {
-    BottomRight,
-    BottomLeft,
+named! {
+    pub enum LauncherPosition {
+        BottomRight = "bottom_right",
+        BottomLeft = "bottom_left",
+    }
 }
 
-/// The captcha providers a channel can require. All four speak the same siteverify protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CaptchaProvider {
-    RecaptchaV2,
-    /// Invisible, scored: the gateway also checks the score and the action.
-    RecaptchaV3,
-    Hcaptcha,
-    Turnstile,
+named! {
+    /// The captcha providers a channel can require. All four speak the same siteverify protocol.
+    pub enum CaptchaProvider {
+        RecaptchaV2 = "recaptcha_v2",
+        /// Invisible, scored: the gateway also checks the score and the action.
+        RecaptchaV3 = "recaptcha_v3",
+        Hcaptcha = "hcaptcha",
+        Turnstile = "turnstile",
+    }
 }
 
 /// What the widget needs to render the provider's challenge: public values only.
@@ -150,49 +153,29 @@ pub struct AgentProfile {
     pub capacity: u32,
 }
 
-/// What an agent's account may do. A login can be narrower than its account's role (a join
-/// link's login is an agent's in one channel, whatever the account).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Answers conversations.
-    #[default]
-    Agent,
-    /// Also manages channels, agents, queues and canned responses.
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 2] = [Role::Agent, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Agent => "agent",
-            Role::Admin => "admin",
-        }
+named! {
+    /// What an agent's account may do. A login can be narrower than its account's role (a join
+    /// link's login is an agent's in one channel, whatever the account).
+    #[derive(Default)]
+    pub enum Role {
+        /// Answers conversations.
+        #[default]
+        Agent = "agent",
+        /// Also manages channels, agents, queues and canned responses.
+        Admin = "admin",
     }
 }
 
-impl std::str::FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == s)
-            .ok_or_else(|| format!("is `agent` or `admin`, not {s:?}"))
+named! {
+    #[derive(Default)]
+    pub enum AgentPresence {
+        /// Takes conversations (while below capacity).
+        #[default]
+        Online = "online",
+        /// Connected, but takes no new conversations.
+        Away = "away",
+        Offline = "offline",
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AgentPresence {
-    /// Takes conversations (while below capacity).
-    #[default]
-    Online,
-    /// Connected, but takes no new conversations.
-    Away,
-    Offline,
 }
 
 /// `PUT /v1/agent/presence`.
@@ -284,7 +267,7 @@ mod tests {
 
     #[test]
     fn a_role_reads_back_as_serde_writes_it() {
-        for role in Role::ALL {
+        for &role in Role::ALL {
             let json = serde_json::to_value(role).unwrap();
             assert_eq!(json, role.as_str());
             assert_eq!(role.as_str().parse::<Role>(), Ok(role));

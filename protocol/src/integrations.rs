@@ -3,32 +3,57 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{ChatMessage, ConversationSummary};
+use crate::names::named;
+
+use crate::wire::{ChatMessage, ConversationSummary, EndReason};
+
+named! {
+    /// What a webhook delivery is about: its payload's `type`.
+    pub enum EventType {
+        ConversationCreated = "conversation.created",
+        MessageCreated = "message.created",
+        ConversationAssigned = "conversation.assigned",
+        ConversationClosed = "conversation.closed",
+        VisitorSessionEnded = "visitor.session_ended",
+        /// Sent to a desk endpoint when a bot hands a conversation over to it, with the
+        /// transcript; not one a webhook can subscribe to.
+        HandedOver = "conversation.handed_over",
+    }
+}
 
 /// The events a webhook endpoint can subscribe to.
-pub const WEBHOOK_EVENTS: [&str; 5] = [
-    "conversation.created",
-    "message.created",
-    "conversation.assigned",
-    "conversation.closed",
-    "visitor.session_ended",
+pub const WEBHOOK_EVENTS: [EventType; 5] = [
+    EventType::ConversationCreated,
+    EventType::MessageCreated,
+    EventType::ConversationAssigned,
+    EventType::ConversationClosed,
+    EventType::VisitorSessionEnded,
 ];
 
-/// Sent to a desk endpoint when a bot hands a conversation over to it, with the transcript.
-pub const HANDED_OVER_EVENT: &str = "conversation.handed_over";
+named! {
+    /// Where one delivery stands.
+    pub enum DeliveryStatus {
+        /// Not yet delivered; tried again at `next_attempt_at_ms`.
+        Pending = "pending",
+        Delivered = "delivered",
+        /// Retried for as long as the gateway retries, and given up.
+        Failed = "failed",
+    }
+}
 
-/// What an endpoint is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EndpointKind {
-    /// Receives the events it subscribed to.
-    #[default]
-    Webhook,
-    /// Sees each visitor message first and answers with [`BotResponse`]; at most one per channel.
-    Bot,
-    /// An external operator desk: receives the visitor's messages of the conversations it
-    /// handles and answers through the channel's inbound URL; at most one per channel.
-    Desk,
+named! {
+    /// What an endpoint is for.
+    #[derive(Default)]
+    pub enum EndpointKind {
+        /// Receives the events it subscribed to.
+        #[default]
+        Webhook = "webhook",
+        /// Sees each visitor message first and answers with [`BotResponse`]; at most one per channel.
+        Bot = "bot",
+        /// An external operator desk: receives the visitor's messages of the conversations it
+        /// handles and answers through the channel's inbound URL; at most one per channel.
+        Desk = "desk",
+    }
 }
 
 /// `POST /v1/channels/{id}/webhooks`.
@@ -48,7 +73,7 @@ pub struct NewWebhookEndpoint {
 pub struct WebhookEndpointView {
     pub id: String,
     pub url: String,
-    pub events: Vec<String>,
+    pub events: Vec<EventType>,
     /// `whsec_…`, as Standard Webhooks verifiers take it.
     pub secret: String,
     #[serde(default)]
@@ -61,7 +86,7 @@ pub struct WebhookEndpointView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookPayload {
     #[serde(rename = "type")]
-    pub event_type: String,
+    pub event_type: EventType,
     /// RFC 3339, UTC.
     pub timestamp: String,
     pub data: WebhookData,
@@ -88,8 +113,7 @@ pub struct WebhookData {
 pub struct EndedSession {
     pub session_id: String,
     pub visitor_id: String,
-    /// `inactive`: no visitor activity for the channel's timeout.
-    pub reason: String,
+    pub reason: EndReason,
 }
 
 /// One event's delivery to one endpoint: the delivery log.
@@ -98,9 +122,8 @@ pub struct DeliveryView {
     pub id: String,
     /// The `webhook-id` header: the same on every attempt and replay.
     pub event_id: String,
-    pub event_type: String,
-    /// `pending`, `delivered` or `failed`.
-    pub status: String,
+    pub event_type: EventType,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub created_at_ms: i64,
     pub last_attempt_at_ms: Option<i64>,

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod api;
 pub mod codes;
 pub mod integrations;
+pub mod names;
 pub mod rules;
 pub mod wire;
 

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::names::named;
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct VisibilityRules {
@@ -19,14 +21,15 @@ pub struct VisibilityRules {
     pub page_url: PageUrl,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Combine {
-    /// Every enabled rule must hold.
-    #[default]
-    AllOf,
-    /// One enabled rule holding is enough.
-    AnyOf,
+named! {
+    #[derive(Default)]
+    pub enum Combine {
+        /// Every enabled rule must hold.
+        #[default]
+        AllOf = "all_of",
+        /// One enabled rule holding is enough.
+        AnyOf = "any_of",
+    }
 }
 
 /// A rule without settings of its own.
@@ -228,14 +231,15 @@ pub struct VisibilityOverride {
     pub until_ms: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OverrideMode {
-    /// No override: the rules decide.
-    #[default]
-    Rules,
-    Visible,
-    Hidden,
+named! {
+    #[derive(Default)]
+    pub enum OverrideMode {
+        /// No override: the rules decide.
+        #[default]
+        Rules = "rules",
+        Visible = "visible",
+        Hidden = "hidden",
+    }
 }
 
 /// The decision with its reasons: `GET /v1/channels/{id}/visibility` and the console preview.

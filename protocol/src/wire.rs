@@ -8,19 +8,21 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::names::named;
+
 /// Longest message text accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
 /// Largest socket frame accepted, in bytes (a full-length message of 4-byte characters fits).
 pub const MAX_FRAME_BYTES: usize = 20 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConversationStatus {
-    /// Created by the visitor's first message; no agent has answered yet.
-    Waiting,
-    /// An agent has it.
-    Open,
-    Closed,
+named! {
+    pub enum ConversationStatus {
+        /// Created by the visitor's first message; no agent has answered yet.
+        Waiting = "waiting",
+        /// An agent has it.
+        Open = "open",
+        Closed = "closed",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,17 +44,41 @@ pub enum Author {
     System,
 }
 
-/// Who answers a conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Handler {
-    /// The gateway's agents, through queues and the console.
-    #[default]
-    Agents,
-    /// The channel's bot, until it hands over.
-    Bot,
-    /// The channel's external operator desk.
-    Desk,
+named! {
+    /// [`Author`]'s variants by name, as the store keeps a message's author.
+    pub enum AuthorKind {
+        Visitor = "visitor",
+        Agent = "agent",
+        Bot = "bot",
+        Desk = "desk",
+        System = "system",
+    }
+}
+
+impl Author {
+    pub fn kind(&self) -> AuthorKind {
+        match self {
+            Self::Visitor => AuthorKind::Visitor,
+            Self::Agent { .. } => AuthorKind::Agent,
+            Self::Bot { .. } => AuthorKind::Bot,
+            Self::Desk { .. } => AuthorKind::Desk,
+            Self::System => AuthorKind::System,
+        }
+    }
+}
+
+named! {
+    /// Who answers a conversation.
+    #[derive(Default)]
+    pub enum Handler {
+        /// The gateway's agents, through queues and the console.
+        #[default]
+        Agents = "agents",
+        /// The channel's bot, until it hands over.
+        Bot = "bot",
+        /// The channel's external operator desk.
+        Desk = "desk",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,14 +122,22 @@ pub struct ConversationSummary {
     pub queue_id: Option<String>,
 }
 
+named! {
+    pub enum ConversationEventKind {
+        Closed = "closed",
+        TransferredToAgent = "transferred_to_agent",
+        TransferredToQueue = "transferred_to_queue",
+        /// The bot handed it to `desk` or `agents` (in the event's `target`).
+        HandedOver = "handed_over",
+    }
+}
+
 /// Something an agent did to a conversation (a transfer with its note, a close): shown to agents,
 /// never to the visitor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationEvent {
     pub at_ms: i64,
-    /// `closed`, `transferred_to_agent`, `transferred_to_queue`, or `handed_over` (the bot
-    /// handed it to `desk` or `agents`, in `target`).
-    pub kind: String,
+    pub kind: ConversationEventKind,
     pub agent_name: Option<String>,
     /// The agent or queue id it went to, or who the bot handed it to.
     pub target: Option<String>,
@@ -122,12 +156,12 @@ pub enum VisitorClientFrame {
     Typing,
 }
 
-/// Why the gateway ended a visitor session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EndReason {
-    /// Nothing sent (message or typing) for the channel's inactivity timeout.
-    Inactive,
+named! {
+    /// Why the gateway ended a visitor session.
+    pub enum EndReason {
+        /// Nothing sent (message or typing) for the channel's inactivity timeout.
+        Inactive = "inactive",
+    }
 }
 
 /// Frames the gateway sends to the widget.

@@ -1,7 +1,7 @@
 //! The channel's captcha, solved in the panel before a session opens. The provider's own script
 //! renders the challenge (`captcha.js`); the gateway verifies the token it yields.
 
-use protocol::{CaptchaChallenge, CaptchaProvider, CAPTCHA_ACTION};
+use protocol::{CaptchaChallenge, CAPTCHA_ACTION};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -17,15 +17,6 @@ extern "C" {
     ) -> js_sys::Promise;
 }
 
-fn provider_name(provider: CaptchaProvider) -> &'static str {
-    match provider {
-        CaptchaProvider::RecaptchaV2 => "recaptcha_v2",
-        CaptchaProvider::RecaptchaV3 => "recaptcha_v3",
-        CaptchaProvider::Hcaptcha => "hcaptcha",
-        CaptchaProvider::Turnstile => "turnstile",
-    }
-}
-
 /// Shows the challenge in `container` and waits for the visitor to solve it.
 pub async fn solve(
     container: &web_sys::HtmlElement,
@@ -34,7 +25,7 @@ pub async fn solve(
     container.set_inner_html("");
     let promise = solve_captcha(
         container,
-        provider_name(challenge.provider),
+        challenge.provider.as_str(),
         &challenge.site_key,
         &challenge.script_url,
         CAPTCHA_ACTION,

@@ -7,6 +7,7 @@
 //! - `bench`: the gateway under a local load, release build: throughput and latency, without
 //!   and with webhooks, as ratios to the baseline of the same run.
 //! - `layers`: fails when a module imports one that imports it back (also part of `test`).
+//! - `tools`: installs the pinned tools and the browser only (`test` and `demo` do it too).
 //!
 //! Tools are pinned and installed from crates.io and npm only; nothing downloads a prebuilt
 //! binary. See `tools.rs`.
@@ -29,8 +30,9 @@ fn main() -> ExitCode {
         Some("test") => test::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
         Some("layers") => layers::main(&args[1..]),
+        Some("tools") => tools::ensure_wasm_tools().and_then(|_| tools::ensure_browser()),
         _ => {
-            eprintln!("usage: cargo xtask demo [--gateway ADDR] [--site ADDR]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask bench\n       cargo xtask layers");
+            eprintln!("usage: cargo xtask demo [--gateway ADDR] [--site ADDR]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask bench\n       cargo xtask layers\n       cargo xtask tools");
             return ExitCode::from(2);
         }
     };

@@ -1,38 +1,29 @@
 //! Agents: password login (argon2), the login token (HttpOnly cookie for the console, bearer
-//! token for programs), and the agent socket `WS /v1/agent/ws` that feeds the console inbox.
+//! token for programs), logout, profile and presence. The agent socket `WS /v1/agent/ws` that
+//! feeds the console inbox is in [`socket`]; [`join`] logs an agent in from a desk's link and
+//! [`sync`] provisions agents from an identity system.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use futures_util::stream::BoxStream;
-use futures_util::StreamExt;
-use protocol::{
-    AgentClientFrame, AgentPresence, AgentProfile, AgentServerFrame, ConversationSummary,
-    InboxCursor, LoginRequest, LoginResponse, Role, SetPresence, INBOX_PAGE,
-};
-use std::collections::BTreeMap;
-use tokio::sync::broadcast::error::RecvError;
-use tokio_stream::StreamMap;
+use protocol::{AgentPresence, AgentProfile, LoginRequest, LoginResponse, Role, SetPresence};
 
 use std::net::{IpAddr, SocketAddr};
 
 use crate::auth::{self, AuthAgent, LOGIN_COOKIE};
-use crate::conversations;
 use crate::error::{ApiJson, Error, Result};
-use crate::hub::{HubEvent, Topic};
-use crate::socket::{self, Delivered, Incoming};
 use crate::state::AppState;
-use crate::store::{AgentRecord, ReplyAuthor};
+use crate::store::AgentRecord;
 use crate::tokens::{random_token, sha256_hex};
-use crate::{limits, now_ms, peer, presence, routing};
+use crate::{limits, now_ms, peer};
 
 pub mod join;
+pub mod socket;
 pub mod sync;
 
 /// Conversations an agent holds at once unless set otherwise.
@@ -49,7 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/agent/logout", post(logout))
         .route("/v1/agent/me", get(me))
         .route("/v1/agent/presence", put(set_presence))
-        .route("/v1/agent/ws", get(agent_ws))
+        .route("/v1/agent/ws", get(socket::agent_ws))
 }
 
 pub fn hash_password(password: &str) -> Result<String> {
@@ -248,180 +239,6 @@ async fn set_presence(
         ..auth.agent
     };
     Ok(Json(profile(&agent)))
-}
-
-/// The origin check of a cookie login is in [`AuthAgent`]'s extraction (a socket upgrade needs
-/// the console's origin).
-async fn agent_ws(
-    State(state): State<AppState>,
-    auth: AuthAgent,
-    upgrade: WebSocketUpgrade,
-) -> Result<Response> {
-    Ok(socket::configure(upgrade).on_upgrade(move |ws| async move {
-        if let Err(e) = agent_socket(state, auth, ws).await {
-            tracing::warn!(error = %e, "agent socket ended with an error");
-        }
-    }))
-}
-
-fn message_frame(message: protocol::ChatMessage) -> AgentServerFrame {
-    AgentServerFrame::Message { message }
-}
-
-/// One page of the inbox for this login, below `before`, with the agent's reads of it and
-/// where the next page starts.
-async fn inbox_page(
-    state: &AppState,
-    auth: &AuthAgent,
-    before: Option<&InboxCursor>,
-) -> Result<(
-    Vec<ConversationSummary>,
-    BTreeMap<String, i64>,
-    Option<InboxCursor>,
-)> {
-    let scope = auth.scope.as_deref();
-    // One more than a page tells whether another page follows.
-    let mut conversations = state
-        .store
-        .active_conversations(before, scope, INBOX_PAGE + 1)
-        .await?;
-    let older = (conversations.len() > INBOX_PAGE).then(|| {
-        conversations.truncate(INBOX_PAGE);
-        conversations.last().map(|last| InboxCursor {
-            updated_at_ms: last.updated_at_ms,
-            id: last.id.clone(),
-        })
-    });
-    let mut read = state.store.reads(&auth.agent.id).await?;
-    read.retain(|id, _| conversations.iter().any(|c| &c.id == id));
-    Ok((conversations, read, older.flatten()))
-}
-
-/// The first page of the inbox: on connect, and after a lag or a resync.
-async fn send_inbox(state: &AppState, auth: &AuthAgent, ws: &mut WebSocket) -> Result<bool> {
-    let (conversations, read, older) = inbox_page(state, auth, None).await?;
-    Ok(socket::send(
-        ws,
-        &AgentServerFrame::Inbox {
-            conversations,
-            read,
-            older,
-        },
-    )
-    .await)
-}
-
-/// An error frame for a refused request; the socket carries on.
-fn error_frame(e: &Error, client_id: Option<String>) -> AgentServerFrame {
-    AgentServerFrame::Error {
-        code: e.code().into(),
-        message: e.reported().error.message,
-        client_id,
-    }
-}
-
-async fn agent_socket(state: AppState, auth: AuthAgent, mut ws: WebSocket) -> Result<()> {
-    let agent = &auth.agent;
-    // A join link's console is for its one channel: it does not make the agent present, or
-    // routing would hand it conversations of channels it cannot see.
-    let _connected = match auth.scope {
-        None => {
-            let guard = presence::connect(&state, &agent.id).await?;
-            routing::spawn_route_agent_queues(&state, &agent.id);
-            Some(guard)
-        }
-        Some(_) => None,
-    };
-    let mut inbox = state.hub.subscribe(Topic::Inbox);
-    let mut followed: StreamMap<String, BoxStream<'static, Result<HubEvent, RecvError>>> =
-        StreamMap::new();
-    let mut delivered = Delivered::default();
-    let mut typing = socket::TypingThrottle::default();
-    if !send_inbox(&state, &auth, &mut ws).await? {
-        return Ok(());
-    }
-    loop {
-        let proceed = tokio::select! {
-            incoming = socket::receive::<AgentClientFrame>(&mut ws) => match incoming {
-                Incoming::Frame(AgentClientFrame::Open { conversation_id, resume_after }) => {
-                    if let Err(e) = auth.conversation(&state, &conversation_id).await {
-                        socket::send(&mut ws, &error_frame(&e, None)).await
-                    } else {
-                        if !followed.contains_key(&conversation_id) {
-                            let rx = state.hub.subscribe(Topic::Conversation(conversation_id.clone()));
-                            followed.insert(conversation_id.clone(), rx.into_stream());
-                        }
-                        delivered.follow(&conversation_id, resume_after.max(0));
-                        socket::catch_up(&mut ws, &state.store, &mut delivered, &conversation_id, message_frame).await?
-                    }
-                }
-                Incoming::Frame(AgentClientFrame::Send { conversation_id, client_id, text }) => {
-                    let posted = match auth.may_write(&state, &conversation_id).await {
-                        Ok(()) => conversations::post_reply(&state, ReplyAuthor::Agent(agent), &conversation_id, &client_id, &text).await,
-                        Err(e) => Err(e),
-                    };
-                    let reply = match posted {
-                        Ok(appended) => AgentServerFrame::Ack { client_id, conversation_id, seq: appended.message.seq },
-                        Err(e) => error_frame(&e, Some(client_id)),
-                    };
-                    socket::send(&mut ws, &reply).await
-                }
-                Incoming::Frame(AgentClientFrame::Read { conversation_id, seq }) => {
-                    match auth.conversation(&state, &conversation_id).await {
-                        Ok(_) => {
-                            state.store.mark_read(&agent.id, &conversation_id, seq).await?;
-                            true
-                        }
-                        Err(e) => socket::send(&mut ws, &error_frame(&e, None)).await,
-                    }
-                }
-                Incoming::Frame(AgentClientFrame::InboxOlder { before }) => {
-                    let (conversations, read, older) = inbox_page(&state, &auth, Some(&before)).await?;
-                    socket::send(&mut ws, &AgentServerFrame::InboxPage { conversations, read, older }).await
-                }
-                Incoming::Frame(AgentClientFrame::Typing { conversation_id }) if !typing.allow(&conversation_id, std::time::Instant::now()) => true,
-                Incoming::Frame(AgentClientFrame::Typing { conversation_id }) => {
-                    match auth.conversation(&state, &conversation_id).await {
-                        Ok(conversation) => {
-                            conversations::agent_typing(&state, agent, conversation);
-                            true
-                        }
-                        Err(e) => socket::send(&mut ws, &error_frame(&e, None)).await,
-                    }
-                }
-                Incoming::Refused(code, message) => {
-                    socket::send(&mut ws, &AgentServerFrame::Error { code: code.into(), message, client_id: None }).await
-                }
-                Incoming::Ignored => true,
-                Incoming::Closed => false,
-            },
-            event = inbox.recv() => match event {
-                Ok(HubEvent::Conversation(conversation)) if auth.sees_channel(&conversation.channel_key) => {
-                    socket::send(&mut ws, &AgentServerFrame::Conversation { conversation }).await
-                }
-                Ok(HubEvent::Conversation(_) | HubEvent::Message(_) | HubEvent::Typing { .. }) => true,
-                // The inbox is a snapshot, so a lagging console simply gets a fresh one.
-                Ok(HubEvent::Resync) | Err(RecvError::Lagged(_)) => send_inbox(&state, &auth, &mut ws).await?,
-                Err(RecvError::Closed) => false,
-            },
-            Some((_, event)) = followed.next(), if !followed.is_empty() => match event {
-                Ok(HubEvent::Message(message)) => {
-                    socket::deliver(&mut ws, &state.store, &mut delivered, message, message_frame).await?
-                }
-                Ok(HubEvent::Typing { conversation_id, agent_name: None }) => {
-                    socket::send(&mut ws, &AgentServerFrame::Typing { conversation_id }).await
-                }
-                Ok(HubEvent::Conversation(_) | HubEvent::Typing { .. }) => true,
-                // A lag (the stream ends rather than yield a close).
-                Ok(HubEvent::Resync) | Err(_) => {
-                    socket::recover_lag(&mut ws, &state.store, &mut delivered, message_frame).await?
-                }
-            },
-        };
-        if !proceed {
-            return Ok(());
-        }
-    }
 }
 
 #[cfg(test)]

@@ -167,7 +167,7 @@ pub fn apply(
     match input.role.as_deref().map(str::parse) {
         Some(Ok(role)) => agent.role = role,
         Some(Err(problem)) => {
-            problems.insert("role".into(), problem);
+            problems.insert("role".into(), problem.to_string());
         }
         None => {}
     }

@@ -347,16 +347,15 @@ fn captcha(
         }
         (given, _) => given.to_owned(),
     };
-    let provider = match fields.get("provider").and_then(Value::as_str) {
-        Some("recaptcha_v2") => Some(CaptchaProvider::RecaptchaV2),
-        Some("recaptcha_v3") => Some(CaptchaProvider::RecaptchaV3),
-        Some("hcaptcha") => Some(CaptchaProvider::Hcaptcha),
-        Some("turnstile") => Some(CaptchaProvider::Turnstile),
-        _ => {
-            problem(
-                "provider",
-                "must be recaptcha_v2, recaptcha_v3, hcaptcha or turnstile",
-            );
+    let provider = match fields
+        .get("provider")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .parse::<CaptchaProvider>()
+    {
+        Ok(provider) => Some(provider),
+        Err(unknown) => {
+            problem("provider", &unknown.to_string());
             None
         }
     };
@@ -417,12 +416,12 @@ fn appearance(
                         .ok_or_else(|| "must be a CSS colour such as #2563eb".to_owned())
                 })
                 .map(|c| out.accent_color = c),
-            "position" => match v.as_str() {
-                Some("bottom_right") => Ok(LauncherPosition::BottomRight),
-                Some("bottom_left") => Ok(LauncherPosition::BottomLeft),
-                _ => Err("must be bottom_right or bottom_left".to_owned()),
-            }
-            .map(|position| out.position = position),
+            "position" => v
+                .as_str()
+                .unwrap_or_default()
+                .parse::<LauncherPosition>()
+                .map_err(|unknown| unknown.to_string())
+                .map(|position| out.position = position),
             _ => Err("is not an appearance setting".to_owned()),
         };
         if let Err(problem) = outcome {

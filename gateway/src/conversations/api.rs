@@ -57,13 +57,12 @@ struct ListQuery {
 
 /// The query as a store filter, every field checked.
 fn filter(query: ListQuery) -> Result<ConversationFilter> {
-    let status = match query.status.as_deref() {
-        None => None,
-        Some("waiting") => Some(ConversationStatus::Waiting),
-        Some("open") => Some(ConversationStatus::Open),
-        Some("closed") => Some(ConversationStatus::Closed),
-        Some(_) => return Err(Error::field("status", "waiting, open or closed")),
-    };
+    let status = query
+        .status
+        .as_deref()
+        .map(str::parse::<ConversationStatus>)
+        .transpose()
+        .map_err(|e| Error::field("status", e.to_string()))?;
     Ok(ConversationFilter {
         status,
         queue_id: query.queue_id,

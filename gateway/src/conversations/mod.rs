@@ -267,18 +267,40 @@ pub async fn hand_over(state: &AppState, id: &str, note: Option<&str>) -> Result
     Ok(())
 }
 
-/// The agent is typing: the visitor's tabs show it. Nothing is stored.
-pub fn agent_typing(state: &AppState, agent: &AgentRecord, conversation: ConversationSummary) {
-    state.hub.publish(
-        Topic::Visitor {
-            channel_key: conversation.channel_key,
-            visitor_id: conversation.visitor_id,
+/// The conversation someone is typing in, and whose it is.
+#[derive(Debug, Clone, Copy)]
+pub struct TypingIn<'a> {
+    pub conversation_id: &'a str,
+    pub channel_key: &'a str,
+    pub visitor_id: &'a str,
+}
+
+impl<'a> From<&'a ConversationSummary> for TypingIn<'a> {
+    fn from(conversation: &'a ConversationSummary) -> Self {
+        Self {
+            conversation_id: &conversation.id,
+            channel_key: &conversation.channel_key,
+            visitor_id: &conversation.visitor_id,
+        }
+    }
+}
+
+/// Someone is typing (an agent, or with `None` the visitor): the other side sees it for a few
+/// seconds. A visitor's notice goes to the agents following the conversation, an agent's to the
+/// visitor's tabs. Nothing is stored; each socket throttles its own notices first.
+pub fn typing(state: &AppState, at: TypingIn<'_>, agent: Option<&AgentRecord>) {
+    let event = HubEvent::Typing {
+        conversation_id: at.conversation_id.to_owned(),
+        agent_name: agent.map(|a| a.name.clone()),
+    };
+    let topic = match agent {
+        Some(_) => Topic::Visitor {
+            channel_key: at.channel_key.to_owned(),
+            visitor_id: at.visitor_id.to_owned(),
         },
-        HubEvent::Typing {
-            conversation_id: conversation.id,
-            agent_name: Some(agent.name.clone()),
-        },
-    );
+        None => Topic::Conversation(at.conversation_id.to_owned()),
+    };
+    state.hub.publish(topic, event);
 }
 
 /// Tells the visitor's tabs, the agents following the conversation and every inbox. Called

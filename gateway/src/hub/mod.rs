@@ -8,10 +8,11 @@
 
 mod relay;
 
-use futures_util::stream::{BoxStream, StreamExt};
+use futures_util::stream::Stream;
 use protocol::{ChatMessage, ConversationSummary};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast::error::RecvError;
@@ -121,16 +122,19 @@ impl Subscription {
     }
 
     /// The subscription as a stream of events and lags, ending if the topic closes.
-    pub fn into_stream(self) -> BoxStream<'static, Result<HubEvent, RecvError>> {
-        futures_util::stream::unfold(self, |mut sub| async move {
+    pub fn into_stream(self) -> EventStream {
+        Box::pin(futures_util::stream::unfold(self, |mut sub| async move {
             match sub.recv().await {
                 Err(RecvError::Closed) => None,
                 other => Some((other, sub)),
             }
-        })
-        .boxed()
+        }))
     }
 }
+
+/// A subscription as a stream. `Sync` as well as `Send`, so a socket that keeps several in its
+/// state can be borrowed across an await.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<HubEvent, RecvError>> + Send + Sync>>;
 
 impl Drop for Subscription {
     fn drop(&mut self) {

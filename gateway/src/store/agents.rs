@@ -3,8 +3,8 @@
 use protocol::{AgentPresence, Role};
 use sqlx::any::AnyRow;
 
-use super::{col_i64, col_opt_str, col_str, is_unique_violation, placeholders, Store};
-use crate::error::{Error, Result};
+use super::{col_i64, col_name, col_opt_str, col_str, is_unique_violation, placeholders, Store};
+use crate::error::Result;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentRecord {
@@ -25,32 +25,14 @@ pub struct AgentRecord {
 const COLUMNS: &str = "a.id, a.email, a.name, a.password_hash, a.role, a.presence, a.capacity, \
                        a.external_id, a.active";
 
-pub fn presence_to_str(presence: AgentPresence) -> &'static str {
-    match presence {
-        AgentPresence::Online => "online",
-        AgentPresence::Away => "away",
-        AgentPresence::Offline => "offline",
-    }
-}
-
-fn presence_from_str(s: &str) -> AgentPresence {
-    match s {
-        "online" => AgentPresence::Online,
-        "away" => AgentPresence::Away,
-        _ => AgentPresence::Offline,
-    }
-}
-
 fn from_row(row: &AnyRow) -> Result<AgentRecord> {
     Ok(AgentRecord {
         id: col_str(row, "id")?,
         email: col_str(row, "email")?,
         name: col_str(row, "name")?,
         password_hash: col_str(row, "password_hash")?,
-        role: col_str(row, "role")?
-            .parse()
-            .map_err(|e| Error::Internal(format!("agent role {e}")))?,
-        presence: presence_from_str(&col_str(row, "presence")?),
+        role: col_name(row, "role")?,
+        presence: col_name(row, "presence")?,
         capacity: col_i64(row, "capacity")?,
         external_id: col_opt_str(row, "external_id")?,
         active: col_i64(row, "active")? != 0,
@@ -80,7 +62,7 @@ impl Store {
         .bind(&agent.name)
         .bind(&agent.password_hash)
         .bind(agent.role.as_str())
-        .bind(presence_to_str(agent.presence))
+        .bind(agent.presence.as_str())
         .bind(agent.capacity)
         .bind(agent.external_id.as_deref())
         .bind(i64::from(agent.active))
@@ -170,7 +152,7 @@ impl Store {
 
     pub async fn set_agent_presence(&self, agent_id: &str, presence: AgentPresence) -> Result<()> {
         sqlx::query("UPDATE agents SET presence = $1 WHERE id = $2")
-            .bind(presence_to_str(presence))
+            .bind(presence.as_str())
             .bind(agent_id)
             .execute(&self.pool)
             .await?;

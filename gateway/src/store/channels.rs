@@ -1,14 +1,13 @@
 //! Channel rows.
 
 use protocol::{
-    Appearance, CaptchaProvider, LauncherPosition, OverrideMode, Refusal, VisibilityOverride,
-    VisibilityRules,
+    Appearance, CaptchaProvider, LauncherPosition, Refusal, VisibilityOverride, VisibilityRules,
 };
 use sqlx::any::AnyRow;
 
 use sqlx::Row;
 
-use super::{col_i64, col_opt_str, col_str, placeholders, Store};
+use super::{col_i64, col_name, col_opt_name, col_opt_str, col_str, placeholders, Store};
 use crate::error::{Error, Result};
 
 /// A channel as stored.
@@ -80,65 +79,17 @@ pub struct CaptchaSettings {
     pub min_score: Option<f64>,
 }
 
-pub fn provider_to_str(p: CaptchaProvider) -> &'static str {
-    match p {
-        CaptchaProvider::RecaptchaV2 => "recaptcha_v2",
-        CaptchaProvider::RecaptchaV3 => "recaptcha_v3",
-        CaptchaProvider::Hcaptcha => "hcaptcha",
-        CaptchaProvider::Turnstile => "turnstile",
-    }
-}
-
-fn provider_from_str(s: &str) -> Option<CaptchaProvider> {
-    Some(match s {
-        "recaptcha_v2" => CaptchaProvider::RecaptchaV2,
-        "recaptcha_v3" => CaptchaProvider::RecaptchaV3,
-        "hcaptcha" => CaptchaProvider::Hcaptcha,
-        "turnstile" => CaptchaProvider::Turnstile,
-        _ => return None,
-    })
-}
-
 const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, allowed_origins, \
                        online, receptive, title, greeting, accent_color, position, captcha_provider, \
                        captcha_site_key, captcha_secret, captcha_min_score, last_error, \
                        visibility_rules, override_mode, override_until, queue_id, idle_close_secs";
 
-fn override_mode_to_str(mode: OverrideMode) -> &'static str {
-    match mode {
-        OverrideMode::Rules => "rules",
-        OverrideMode::Visible => "visible",
-        OverrideMode::Hidden => "hidden",
-    }
-}
-
-fn override_mode_from_str(s: &str) -> OverrideMode {
-    match s {
-        "visible" => OverrideMode::Visible,
-        "hidden" => OverrideMode::Hidden,
-        _ => OverrideMode::Rules,
-    }
-}
-
-fn position_to_str(p: LauncherPosition) -> &'static str {
-    match p {
-        LauncherPosition::BottomRight => "bottom_right",
-        LauncherPosition::BottomLeft => "bottom_left",
-    }
-}
-
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
     let allowed_origins = serde_json::from_str(&origins)
         .map_err(|e| Error::Internal(format!("corrupt allowed_origins: {e}")))?;
-    let position = match col_str(row, "position")?.as_str() {
-        "bottom_left" => LauncherPosition::BottomLeft,
-        _ => LauncherPosition::BottomRight,
-    };
     let captcha = match (
-        col_opt_str(row, "captcha_provider")?
-            .as_deref()
-            .and_then(provider_from_str),
+        col_opt_name::<CaptchaProvider>(row, "captcha_provider")?,
         col_opt_str(row, "captcha_secret")?,
     ) {
         (Some(provider), Some(secret)) if !secret.is_empty() => Some(CaptchaSettings {
@@ -165,14 +116,14 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
             .map_err(|e| Error::Internal(format!("corrupt visibility_rules: {e}")))?,
         queue_id: col_str(row, "queue_id")?,
         visibility_override: VisibilityOverride {
-            mode: override_mode_from_str(&col_str(row, "override_mode")?),
+            mode: col_name(row, "override_mode")?,
             until_ms: row.try_get::<Option<i64>, _>("override_until")?,
         },
         appearance: Appearance {
             title: col_str(row, "title")?,
             greeting: col_str(row, "greeting")?,
             accent_color: col_str(row, "accent_color")?,
-            position,
+            position: col_name(row, "position")?,
         },
     })
 }
@@ -241,10 +192,10 @@ impl Store {
         .bind(&channel.appearance.title)
         .bind(&channel.appearance.greeting)
         .bind(&channel.appearance.accent_color)
-        .bind(position_to_str(channel.appearance.position))
+        .bind(channel.appearance.position.as_str())
         .bind(now_ms)
         .bind(i64::from(channel.receptive))
-        .bind(channel.captcha.as_ref().map(|c| provider_to_str(c.provider)))
+        .bind(channel.captcha.as_ref().map(|c| c.provider.as_str()))
         .bind(channel.captcha.as_ref().map(|c| c.site_key.clone()))
         .bind(channel.captcha.as_ref().map(|c| c.secret.clone()))
         .bind(channel.captcha.as_ref().and_then(|c| c.min_score))
@@ -272,7 +223,7 @@ impl Store {
         let done = sqlx::query(
             "UPDATE channels SET override_mode = $1, override_until = $2 WHERE id = $3",
         )
-        .bind(override_mode_to_str(set.mode))
+        .bind(set.mode.as_str())
         .bind(set.until_ms)
         .bind(id)
         .execute(&self.pool)

@@ -4,12 +4,12 @@
 //! `lifecycle.rs` (close, transfer, hand-over).
 
 use protocol::{
-    Author, ChatMessage, ConversationEvent, ConversationStatus, ConversationSummary, Handler,
+    Author, AuthorKind, ChatMessage, ConversationEvent, ConversationStatus, ConversationSummary,
     InboxCursor,
 };
 use sqlx::any::AnyRow;
 
-use super::{col_i64, col_opt_str, col_str, Store};
+use super::{col_i64, col_name, col_opt_str, col_str, Store};
 use crate::error::Result;
 
 /// `GET /v1/channels/{id}/conversations` filters; the cursor is the last row's `(created_at, id)`.
@@ -39,30 +39,6 @@ const MESSAGE_SELECT: &str = "SELECT m.conversation_id, m.seq, m.author_kind, m.
      a.name AS agent_name, m.author_name, m.body, m.client_id, m.sent_at \
      FROM messages m LEFT JOIN agents a ON a.id = m.author_agent_id";
 
-pub(super) fn status_name(status: ConversationStatus) -> &'static str {
-    match status {
-        ConversationStatus::Waiting => "waiting",
-        ConversationStatus::Open => "open",
-        ConversationStatus::Closed => "closed",
-    }
-}
-
-pub(super) fn handler_name(handler: Handler) -> &'static str {
-    match handler {
-        Handler::Agents => "agents",
-        Handler::Bot => "bot",
-        Handler::Desk => "desk",
-    }
-}
-
-pub(super) fn handler_from_str(s: &str) -> Handler {
-    match s {
-        "bot" => Handler::Bot,
-        "desk" => Handler::Desk,
-        _ => Handler::Agents,
-    }
-}
-
 /// The conversation as the transaction sees it (its own writes included).
 pub(super) async fn conversation_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -83,21 +59,13 @@ pub(super) async fn transcript_in(
     rows.iter().map(message_from_row).collect()
 }
 
-fn status_from_str(s: &str) -> ConversationStatus {
-    match s {
-        "open" => ConversationStatus::Open,
-        "closed" => ConversationStatus::Closed,
-        _ => ConversationStatus::Waiting,
-    }
-}
-
 pub(super) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
     Ok(ConversationSummary {
         id: col_str(row, "id")?,
         channel_key: col_str(row, "channel_key")?,
         channel_name: col_str(row, "channel_name")?,
         visitor_id: col_str(row, "visitor_id")?,
-        status: status_from_str(&col_str(row, "status")?),
+        status: col_name(row, "status")?,
         assigned_agent_id: col_opt_str(row, "assigned_agent_id")?,
         last_seq: col_i64(row, "last_seq")?,
         last_text: col_str(row, "last_text")?
@@ -110,25 +78,25 @@ pub(super) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
         origin: col_opt_str(row, "origin")?,
         visit: super::col_opt_i64(row, "visit")?.and_then(|v| u32::try_from(v).ok()),
         user_agent: col_opt_str(row, "user_agent")?,
-        handler: handler_from_str(&col_str(row, "handler")?),
+        handler: col_name(row, "handler")?,
         queue_id: col_opt_str(row, "queue_id")?,
     })
 }
 
 pub(super) fn message_from_row(row: &AnyRow) -> Result<ChatMessage> {
-    let author = match col_str(row, "author_kind")?.as_str() {
-        "visitor" => Author::Visitor,
-        "agent" => Author::Agent {
+    let author = match col_name(row, "author_kind")? {
+        AuthorKind::Visitor => Author::Visitor,
+        AuthorKind::Agent => Author::Agent {
             agent_id: col_opt_str(row, "author_agent_id")?.unwrap_or_default(),
             name: col_opt_str(row, "agent_name")?.unwrap_or_default(),
         },
-        "bot" => Author::Bot {
+        AuthorKind::Bot => Author::Bot {
             name: col_opt_str(row, "author_name")?.unwrap_or_default(),
         },
-        "desk" => Author::Desk {
+        AuthorKind::Desk => Author::Desk {
             name: col_opt_str(row, "author_name")?.unwrap_or_default(),
         },
-        _ => Author::System,
+        AuthorKind::System => Author::System,
     };
     Ok(ChatMessage {
         conversation_id: col_str(row, "conversation_id")?,
@@ -160,7 +128,7 @@ impl Store {
             .bind(channel_id)
             .bind(after_at)
             .bind(after_id)
-            .bind(filter.status.map_or("", status_name))
+            .bind(filter.status.map_or("", ConversationStatus::as_str))
             .bind(filter.queue_id.as_deref().unwrap_or(""))
             .bind(filter.updated_since_ms.unwrap_or(i64::MIN))
             .bind(filter.limit)
@@ -199,7 +167,7 @@ impl Store {
             .map(|row| {
                 Ok(ConversationEvent {
                     at_ms: col_i64(row, "at")?,
-                    kind: col_str(row, "kind")?,
+                    kind: col_name(row, "kind")?,
                     agent_name: col_opt_str(row, "agent_name")?,
                     target: col_opt_str(row, "target")?,
                     note: col_opt_str(row, "note")?,

@@ -1,11 +1,10 @@
 //! A conversation's lifecycle after its first message: closed, transferred, handed over by the
 //! bot. Each change and its webhook events commit together.
 
-use protocol::{Handler, HANDED_OVER_EVENT};
+use protocol::{ConversationEventKind, EventType, Handler};
 
-use super::conversations::{handler_from_str, handler_name};
 use super::outbox::Event;
-use super::{col_str, Store};
+use super::{col_name, col_str, Store};
 use crate::error::Result;
 
 /// Where a transfer sends a conversation.
@@ -26,7 +25,7 @@ async fn insert_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     conversation_id: &str,
     at_ms: i64,
-    kind: &str,
+    kind: ConversationEventKind,
     agent_id: Option<&str>,
     target: Option<&str>,
     note: Option<&str>,
@@ -37,7 +36,7 @@ async fn insert_event(
     )
     .bind(conversation_id)
     .bind(at_ms)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(agent_id)
     .bind(target)
     .bind(note)
@@ -68,8 +67,17 @@ impl Store {
             return Ok(false);
         };
         let channel_id = col_str(&row, "channel_id")?;
-        insert_event(&mut tx, id, now_ms, "closed", agent_id, None, None).await?;
-        let event = Event::about(&channel_id, "conversation.closed", id, now_ms);
+        insert_event(
+            &mut tx,
+            id,
+            now_ms,
+            ConversationEventKind::Closed,
+            agent_id,
+            None,
+            None,
+        )
+        .await?;
+        let event = Event::about(&channel_id, EventType::ConversationClosed, id, now_ms);
         self.commit_with_events(tx, vec![event]).await?;
         Ok(true)
     }
@@ -90,14 +98,14 @@ impl Store {
                 "UPDATE conversations SET assigned_agent_id = $1, status = 'open', handler = 'agents', \
                  updated_at = $2 WHERE id = $3 AND status <> 'closed' RETURNING channel_id",
                 agent_id,
-                "transferred_to_agent",
+                ConversationEventKind::TransferredToAgent,
             ),
             TransferTo::Queue(queue_id) => (
                 "UPDATE conversations SET queue_id = $1, assigned_agent_id = NULL, status = 'waiting', \
                  handler = 'agents', updated_at = $2 WHERE id = $3 AND status <> 'closed' \
                  RETURNING channel_id",
                 queue_id,
-                "transferred_to_queue",
+                ConversationEventKind::TransferredToQueue,
             ),
         };
         let moved = sqlx::query(sql)
@@ -120,7 +128,7 @@ impl Store {
                 .await?;
             events.push(Event::about(
                 &channel_id,
-                "conversation.assigned",
+                EventType::ConversationAssigned,
                 id,
                 now_ms,
             ));
@@ -167,21 +175,21 @@ impl Store {
         let Some(row) = row else {
             return Ok(None);
         };
-        let handler = handler_from_str(&col_str(&row, "handler")?);
+        let handler: Handler = col_name(&row, "handler")?;
         let channel_id = col_str(&row, "channel_id")?;
         insert_event(
             &mut tx,
             id,
             now_ms,
-            "handed_over",
+            ConversationEventKind::HandedOver,
             None,
-            Some(handler_name(handler)),
+            Some(handler.as_str()),
             note,
         )
         .await?;
         let event = Event {
             with_transcript: true,
-            ..Event::about(&channel_id, HANDED_OVER_EVENT, id, now_ms)
+            ..Event::about(&channel_id, EventType::HandedOver, id, now_ms)
         };
         self.commit_with_events(tx, vec![event]).await?;
         Ok(Some(handler))

@@ -7,11 +7,14 @@
 //! Every write transaction starts with a write, so SQLite takes its write lock up front and a
 //! concurrent writer waits (busy timeout) instead of failing a read-to-write upgrade.
 
-use protocol::{Author, ChatMessage, ConversationSummary, Handler};
+use protocol::{
+    Author, AuthorKind, ChatMessage, ConversationStatus, ConversationSummary, EndpointKind,
+    EventType, Handler,
+};
 
-use super::conversations::{handler_name, summary_from_row, SUMMARY_COLUMNS};
+use super::conversations::{summary_from_row, SUMMARY_COLUMNS};
 use super::outbox::Event;
-use super::{col_str, is_unique_violation, AgentRecord, ChannelRecord, Store};
+use super::{col_name, col_str, is_unique_violation, AgentRecord, ChannelRecord, Store};
 use crate::error::{Error, Result};
 
 /// A message as a client sends it.
@@ -56,11 +59,11 @@ pub enum ReplyAuthor<'a> {
 }
 
 impl ReplyAuthor<'_> {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> AuthorKind {
         match self {
-            Self::Agent(_) => "agent",
-            Self::Bot(_) => "bot",
-            Self::Desk(_) => "desk",
+            Self::Agent(_) => AuthorKind::Agent,
+            Self::Bot(_) => AuthorKind::Bot,
+            Self::Desk(_) => AuthorKind::Desk,
         }
     }
 }
@@ -116,11 +119,11 @@ async fn first_handler(
     .fetch_all(&mut **tx)
     .await?
     .iter()
-    .map(|row| col_str(row, "kind"))
-    .collect::<Result<Vec<_>>>()?;
-    Ok(if kinds.iter().any(|k| k == "bot") {
+    .map(|row| col_name(row, "kind"))
+    .collect::<Result<Vec<EndpointKind>>>()?;
+    Ok(if kinds.contains(&EndpointKind::Bot) {
         Handler::Bot
-    } else if kinds.iter().any(|k| k == "desk") {
+    } else if kinds.contains(&EndpointKind::Desk) {
         Handler::Desk
     } else {
         Handler::Agents
@@ -181,14 +184,18 @@ impl Store {
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(&channel.id)
         .bind(visitor_id)
-        .bind(if handler == Handler::Agents { "waiting" } else { "open" })
+        .bind(if handler == Handler::Agents {
+            ConversationStatus::Waiting.as_str()
+        } else {
+            ConversationStatus::Open.as_str()
+        })
         .bind(context.page_url)
         .bind(context.origin)
         .bind(message.sent_at_ms)
         .bind(&channel.queue_id)
         .bind(context.visit.map(i64::from))
         .bind(context.user_agent)
-        .bind(handler_name(handler))
+        .bind(handler.as_str())
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -223,7 +230,7 @@ impl Store {
                 summary: Some(conversation.clone()),
                 ..Event::about(
                     &channel.id,
-                    "conversation.created",
+                    EventType::ConversationCreated,
                     &conversation_id,
                     message.sent_at_ms,
                 )
@@ -234,7 +241,7 @@ impl Store {
             summary: Some(conversation.clone()),
             ..Event::about(
                 &channel.id,
-                "message.created",
+                EventType::MessageCreated,
                 &conversation_id,
                 message.sent_at_ms,
             )
@@ -286,7 +293,7 @@ impl Store {
         ))
         .bind(message.text)
         .bind(message.sent_at_ms)
-        .bind(author.kind())
+        .bind(author.kind().as_str())
         .bind(conversation_id)
         .fetch_optional(&mut *tx)
         .await?;
@@ -321,7 +328,7 @@ impl Store {
                 summary: Some(conversation.clone()),
                 ..Event::about(
                     &channel_id,
-                    "conversation.assigned",
+                    EventType::ConversationAssigned,
                     conversation_id,
                     message.sent_at_ms,
                 )
@@ -332,7 +339,7 @@ impl Store {
             summary: Some(conversation.clone()),
             ..Event::about(
                 &channel_id,
-                "message.created",
+                EventType::MessageCreated,
                 conversation_id,
                 message.sent_at_ms,
             )
@@ -403,10 +410,11 @@ async fn insert_message(
     message: NewMessage<'_>,
 ) -> std::result::Result<(), sqlx::Error> {
     let (kind, agent_id, name) = match author {
-        None => ("visitor", None, None),
-        Some(ReplyAuthor::Agent(agent)) => ("agent", Some(agent.id.as_str()), None),
-        Some(ReplyAuthor::Bot(name)) => ("bot", None, Some(name)),
-        Some(ReplyAuthor::Desk(name)) => ("desk", None, Some(name)),
+        None => (AuthorKind::Visitor, None, None),
+        Some(author @ ReplyAuthor::Agent(agent)) => (author.kind(), Some(agent.id.as_str()), None),
+        Some(author @ (ReplyAuthor::Bot(name) | ReplyAuthor::Desk(name))) => {
+            (author.kind(), None, Some(name))
+        }
     };
     sqlx::query(
         "INSERT INTO messages (conversation_id, seq, author_kind, author_agent_id, author_name, \
@@ -414,7 +422,7 @@ async fn insert_message(
     )
     .bind(conversation_id)
     .bind(seq)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(agent_id)
     .bind(name)
     .bind(message.text)

@@ -168,3 +168,24 @@ fn col_opt_str(row: &AnyRow, name: &str) -> Result<Option<String>> {
     use sqlx::Row;
     Ok(row.try_get::<Option<String>, _>(name)?)
 }
+
+/// Reads a column holding one of an enum's names; a name no variant has is a corrupt row,
+/// refused loudly rather than read as some default.
+fn col_name<T>(row: &AnyRow, name: &str) -> Result<T>
+where
+    T: std::str::FromStr<Err = protocol::names::UnknownName>,
+{
+    col_str(row, name)?
+        .parse()
+        .map_err(|e| crate::error::Error::Internal(format!("column {name}: {e}")))
+}
+
+fn col_opt_name<T>(row: &AnyRow, name: &str) -> Result<Option<T>>
+where
+    T: std::str::FromStr<Err = protocol::names::UnknownName>,
+{
+    col_opt_str(row, name)?
+        .map(|value| value.parse())
+        .transpose()
+        .map_err(|e| crate::error::Error::Internal(format!("column {name}: {e}")))
+}

@@ -8,20 +8,20 @@
 //! lease runs out (a crashed gateway's deliveries are sent by the others).
 
 use protocol::{
-    ChatMessage, ConversationSummary, DeliveryView, EndedSession, EndpointKind, Handler,
-    WebhookData, WebhookPayload, HANDED_OVER_EVENT,
+    ChatMessage, ConversationSummary, DeliveryStatus, DeliveryView, EndedSession, EndpointKind,
+    EventType, Handler, WebhookData, WebhookPayload,
 };
 use sqlx::any::AnyRow;
 
 use super::conversations::{conversation_in, transcript_in};
-use super::{col_i64, col_opt_i64, col_opt_str, col_str, Store};
+use super::{col_i64, col_name, col_opt_i64, col_opt_str, col_str, Store};
 use crate::error::{Error, Result};
 
 /// An event about to be written to the outbox.
 #[derive(Debug, Clone)]
 pub(super) struct Event<'a> {
     pub channel_id: &'a str,
-    pub event_type: &'static str,
+    pub event_type: EventType,
     /// The conversation it is about: its order and its summary in the payload.
     pub conversation_id: Option<&'a str>,
     /// That conversation's summary when the writer has it already (saves reading it back).
@@ -36,7 +36,7 @@ pub(super) struct Event<'a> {
 impl<'a> Event<'a> {
     pub fn about(
         channel_id: &'a str,
-        event_type: &'static str,
+        event_type: EventType,
         conversation_id: &'a str,
         now_ms: i64,
     ) -> Self {
@@ -57,40 +57,24 @@ impl<'a> Event<'a> {
 /// what they act on, for the conversations they handle.
 pub fn receives(
     kind: EndpointKind,
-    filter: &[String],
-    event_type: &str,
+    filter: &[EventType],
+    event_type: EventType,
     handler: Option<Handler>,
     from_visitor: bool,
 ) -> bool {
-    let visitor_message = event_type == "message.created" && from_visitor;
+    let visitor_message = event_type == EventType::MessageCreated && from_visitor;
     match kind {
         EndpointKind::Webhook => {
-            event_type != HANDED_OVER_EVENT
-                && (filter.is_empty() || filter.iter().any(|e| e == event_type))
+            event_type != EventType::HandedOver
+                && (filter.is_empty() || filter.contains(&event_type))
         }
         EndpointKind::Bot => visitor_message && handler == Some(Handler::Bot),
         EndpointKind::Desk => {
             handler == Some(Handler::Desk)
                 && (visitor_message
-                    || event_type == HANDED_OVER_EVENT
-                    || event_type == "conversation.closed")
+                    || event_type == EventType::HandedOver
+                    || event_type == EventType::ConversationClosed)
         }
-    }
-}
-
-pub fn kind_name(kind: EndpointKind) -> &'static str {
-    match kind {
-        EndpointKind::Webhook => "webhook",
-        EndpointKind::Bot => "bot",
-        EndpointKind::Desk => "desk",
-    }
-}
-
-pub fn kind_from_str(kind: &str) -> EndpointKind {
-    match kind {
-        "bot" => EndpointKind::Bot,
-        "desk" => EndpointKind::Desk,
-        _ => EndpointKind::Webhook,
     }
 }
 
@@ -111,9 +95,9 @@ pub(super) async fn enqueue(
         .is_some_and(|m| m.author == protocol::Author::Visitor);
     let mut candidates = Vec::new();
     for row in &endpoints {
-        let filter: Vec<String> = serde_json::from_str(&col_str(row, "events")?)
+        let filter: Vec<EventType> = serde_json::from_str(&col_str(row, "events")?)
             .map_err(|e| Error::Internal(format!("corrupt webhook events: {e}")))?;
-        let kind = kind_from_str(&col_str(row, "kind")?);
+        let kind: EndpointKind = col_name(row, "kind")?;
         // Whether it would, were the conversation its own: most events on most channels stop
         // here, before the conversation is read.
         let own = match kind {
@@ -167,7 +151,7 @@ pub(super) async fn enqueue(
         _ => None,
     };
     let payload = WebhookPayload {
-        event_type: event.event_type.to_owned(),
+        event_type: event.event_type,
         timestamp: rfc3339(event.now_ms),
         data: WebhookData {
             channel_id: event.channel_id.to_owned(),
@@ -185,7 +169,7 @@ pub(super) async fn enqueue(
     )
     .bind(&event_id)
     .bind(event.channel_id)
-    .bind(event.event_type)
+    .bind(event.event_type.as_str())
     .bind(&order_key)
     .bind(order_seq)
     .bind(&payload)
@@ -252,17 +236,17 @@ const DELIVERY_SELECT: &str =
      FROM outbox_deliveries d JOIN outbox_events e ON e.id = d.event_id";
 
 fn delivery_from_row(row: &AnyRow) -> Result<DeliveryView> {
-    let status = col_str(row, "status")?;
+    let status = col_name(row, "status")?;
     Ok(DeliveryView {
         id: col_str(row, "id")?,
         event_id: col_str(row, "event_id")?,
-        event_type: col_str(row, "event_type")?,
+        event_type: col_name(row, "event_type")?,
         attempts: col_i64(row, "attempts")?,
         created_at_ms: col_i64(row, "created_at")?,
         last_attempt_at_ms: col_opt_i64(row, "last_attempt_at")?,
         last_status: col_opt_i64(row, "last_status")?,
         last_error: col_opt_str(row, "last_error")?,
-        next_attempt_at_ms: if status == "pending" {
+        next_attempt_at_ms: if status == DeliveryStatus::Pending {
             Some(col_i64(row, "next_attempt_at")?)
         } else {
             None
@@ -331,7 +315,7 @@ impl Store {
                     payload: col_str(row, "payload")?,
                     attempts: col_i64(row, "attempts")?,
                     retry_since_ms: col_i64(row, "retry_since")?,
-                    endpoint_kind: kind_from_str(&col_str(row, "kind")?),
+                    endpoint_kind: col_name(row, "kind")?,
                     endpoint_name: col_str(row, "name")?,
                     url: col_str(row, "url")?,
                     secret: col_str(row, "secret")?,
@@ -388,9 +372,9 @@ impl Store {
                      lease_until = 0 WHERE id = $6",
                 )
                 .bind(if retry_at_ms.is_some() {
-                    "pending"
+                    DeliveryStatus::Pending.as_str()
                 } else {
-                    "failed"
+                    DeliveryStatus::Failed.as_str()
                 })
                 .bind(now_ms)
                 .bind(*status)
@@ -488,30 +472,42 @@ mod tests {
 
     #[test]
     fn endpoints_receive_what_their_kind_and_filter_say() {
-        let all: Vec<String> = vec![];
-        let closed_only = vec!["conversation.closed".to_owned()];
+        let all: Vec<EventType> = vec![];
+        let closed_only = vec![EventType::ConversationClosed];
         let webhook = EndpointKind::Webhook;
         let agents = Some(Handler::Agents);
-        assert!(receives(webhook, &all, "message.created", agents, true));
         assert!(receives(
             webhook,
             &all,
-            "visitor.session_ended",
+            EventType::MessageCreated,
+            agents,
+            true
+        ));
+        assert!(receives(
+            webhook,
+            &all,
+            EventType::VisitorSessionEnded,
             None,
             false
         ));
-        assert!(!receives(webhook, &all, HANDED_OVER_EVENT, agents, false));
+        assert!(!receives(
+            webhook,
+            &all,
+            EventType::HandedOver,
+            agents,
+            false
+        ));
         assert!(!receives(
             webhook,
             &closed_only,
-            "message.created",
+            EventType::MessageCreated,
             agents,
             true
         ));
         assert!(receives(
             webhook,
             &closed_only,
-            "conversation.closed",
+            EventType::ConversationClosed,
             agents,
             false
         ));
@@ -520,36 +516,60 @@ mod tests {
         assert!(receives(
             bot,
             &all,
-            "message.created",
+            EventType::MessageCreated,
             Some(Handler::Bot),
             true
         ));
         assert!(!receives(
             bot,
             &all,
-            "message.created",
+            EventType::MessageCreated,
             Some(Handler::Bot),
             false
         ));
-        assert!(!receives(bot, &all, "message.created", agents, true));
         assert!(!receives(
             bot,
             &all,
-            "conversation.created",
+            EventType::MessageCreated,
+            agents,
+            true
+        ));
+        assert!(!receives(
+            bot,
+            &all,
+            EventType::ConversationCreated,
             Some(Handler::Bot),
             false
         ));
 
         let desk = EndpointKind::Desk;
         let at_desk = Some(Handler::Desk);
-        assert!(receives(desk, &all, "message.created", at_desk, true));
-        assert!(!receives(desk, &all, "message.created", at_desk, false));
-        assert!(receives(desk, &all, HANDED_OVER_EVENT, at_desk, false));
-        assert!(receives(desk, &all, "conversation.closed", at_desk, false));
+        assert!(receives(
+            desk,
+            &all,
+            EventType::MessageCreated,
+            at_desk,
+            true
+        ));
         assert!(!receives(
             desk,
             &all,
-            "message.created",
+            EventType::MessageCreated,
+            at_desk,
+            false
+        ));
+        assert!(receives(desk, &all, EventType::HandedOver, at_desk, false));
+        assert!(receives(
+            desk,
+            &all,
+            EventType::ConversationClosed,
+            at_desk,
+            false
+        ));
+        assert!(!receives(
+            desk,
+            &all,
+            EventType::MessageCreated,
             Some(Handler::Bot),
             true
         ));

@@ -4,6 +4,7 @@
 //! set: two assignments racing for one agent cannot both pass, so an agent's capacity holds on
 //! both backends without row locks, and ties go to the agent assigned longest ago.
 
+use protocol::EventType;
 use sqlx::any::AnyRow;
 
 use super::outbox::Event;
@@ -201,7 +202,7 @@ impl Store {
         let channel_id = col_str(&row, "channel_id")?;
         let event = Event::about(
             &channel_id,
-            "conversation.assigned",
+            EventType::ConversationAssigned,
             conversation_id,
             now_ms,
         );

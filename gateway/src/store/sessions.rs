@@ -1,7 +1,7 @@
 //! Visitor sessions the gateway ended before their tokens expired (with the webhook event
 //! that says so), and visit tickets used.
 
-use protocol::EndedSession;
+use protocol::{EndedSession, EventType};
 
 use super::outbox::Event;
 use super::{col_str, is_unique_violation, Store};
@@ -23,7 +23,7 @@ impl Store {
              ON CONFLICT DO NOTHING",
         )
         .bind(&session.session_id)
-        .bind(&session.reason)
+        .bind(session.reason.as_str())
         .bind(now_ms)
         .execute(&mut *tx)
         .await?
@@ -43,7 +43,7 @@ impl Store {
         .transpose()?;
         let event = Event {
             channel_id,
-            event_type: "visitor.session_ended",
+            event_type: EventType::VisitorSessionEnded,
             conversation_id: current.as_deref(),
             summary: None,
             message: None,

@@ -1,10 +1,9 @@
 //! Webhook endpoints.
 
-use protocol::EndpointKind;
+use protocol::{EndpointKind, EventType};
 use sqlx::any::AnyRow;
 
-use super::outbox::{kind_from_str, kind_name};
-use super::{col_str, Store};
+use super::{col_name, col_str, Store};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +13,7 @@ pub struct WebhookEndpoint {
     pub url: String,
     pub secret: String,
     /// Event types it receives; empty: all.
-    pub events: Vec<String>,
+    pub events: Vec<EventType>,
     pub kind: EndpointKind,
     /// Shown on a bot's or desk's messages.
     pub name: String,
@@ -28,7 +27,7 @@ fn from_row(row: &AnyRow) -> Result<WebhookEndpoint> {
         secret: col_str(row, "secret")?,
         events: serde_json::from_str(&col_str(row, "events")?)
             .map_err(|e| Error::Internal(format!("corrupt webhook events: {e}")))?,
-        kind: kind_from_str(&col_str(row, "kind")?),
+        kind: col_name(row, "kind")?,
         name: col_str(row, "name")?,
     })
 }
@@ -51,7 +50,7 @@ impl Store {
         .bind(&endpoint.secret)
         .bind(events)
         .bind(now_ms)
-        .bind(kind_name(endpoint.kind))
+        .bind(endpoint.kind.as_str())
         .bind(&endpoint.name)
         .execute(&self.pool)
         .await?;

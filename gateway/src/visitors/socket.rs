@@ -3,13 +3,14 @@
 //! server after the channel's inactivity timeout.
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use protocol::{EndReason, VisitorClientFrame, VisitorServerFrame};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use protocol::{ChatMessage, EndReason, EndedSession, VisitorClientFrame, VisitorServerFrame};
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -18,9 +19,10 @@ use tokio::time::Instant;
 
 use super::session::{verify_session_token, SessionClaims};
 use crate::auth::request_origin;
+use crate::conversations::TypingIn;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
-use crate::socket::{self, Delivered, Incoming};
+use crate::socket::{self, Delivered, Incoming, Step, TypingThrottle};
 use crate::state::AppState;
 use crate::store::ChannelRecord;
 use crate::{channels, conversations, now_ms, peer};
@@ -62,165 +64,225 @@ async fn visitor_ws(
     let resume = query.conversation_id.map(|id| (id, query.resume_after));
     let client = peer::client_ip(&state.config, peer.ip(), &headers);
     Ok(socket::configure(upgrade).on_upgrade(move |ws| async move {
-        if let Err(e) = visitor_socket(state, channel, claims, client, ws, resume).await {
+        let (out, incoming) = ws.split();
+        let socket = VisitorSocket::new(state, channel, claims, client);
+        if let Err(e) = socket.run(out, incoming, resume).await {
             tracing::warn!(error = %e, "visitor socket ended with an error");
         }
     }))
 }
 
-fn message_frame(message: protocol::ChatMessage) -> VisitorServerFrame {
+fn message_frame(message: ChatMessage) -> VisitorServerFrame {
     VisitorServerFrame::Message { message }
 }
 
-async fn visitor_socket(
+/// One visitor's socket between frames: who they are, and where their typing goes.
+pub struct VisitorSocket {
     state: AppState,
     channel: ChannelRecord,
     claims: SessionClaims,
     ip: IpAddr,
-    mut ws: WebSocket,
-    resume: Option<(String, i64)>,
-) -> Result<()> {
-    // Subscribe before reading the store, so nothing committed in between is missed.
-    let mut events = state.hub.subscribe(Topic::Visitor {
-        channel_key: channel.key.clone(),
-        visitor_id: claims.visitor_id.clone(),
-    });
-    let mut delivered = Delivered::default();
-    let latest = state
-        .store
-        .latest_conversation(&channel.id, &claims.visitor_id)
-        .await?;
-    let ready = VisitorServerFrame::Ready {
-        conversation_id: latest.as_ref().map(|c| c.id.clone()),
-        status: latest.as_ref().map(|c| c.status),
-    };
-    if !socket::send(&mut ws, &ready).await {
-        return Ok(());
-    }
-    // Where the visitor's typing notices go: the conversation they write in.
-    let mut current = latest.as_ref().map(|c| c.id.clone());
-    if let Some(conversation) = latest {
-        let after = match resume {
-            Some((id, after)) if id == conversation.id => after,
-            _ => 0,
-        };
-        delivered.follow(&conversation.id, after);
-        if !socket::catch_up(
-            &mut ws,
-            &state.store,
-            &mut delivered,
-            &conversation.id,
-            message_frame,
-        )
-        .await?
-        {
-            return Ok(());
-        }
-    }
-    // The session ends, on the server, after the channel's timeout without a message or typing.
-    let idle_limit = Duration::from_secs(
-        u64::try_from(channel.inactivity_timeout_secs)
-            .unwrap_or(1)
-            .max(1),
-    );
-    let mut idle_deadline = Instant::now() + idle_limit;
-    let mut typing = socket::TypingThrottle::default();
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep_until(idle_deadline) => {
-                return end_session(&state, &claims, &mut ws, EndReason::Inactive, channel.inactivity_timeout_secs).await;
-            }
-            incoming = socket::receive::<VisitorClientFrame>(&mut ws) => match incoming {
-                Incoming::Frame(VisitorClientFrame::Typing) => {
-                    idle_deadline = Instant::now() + idle_limit;
-                    let now = std::time::Instant::now();
-                    if let Some(conversation_id) = current.as_ref().filter(|id| typing.allow(id, now)) {
-                        state.hub.publish(
-                            Topic::Conversation(conversation_id.clone()),
-                            HubEvent::Typing { conversation_id: conversation_id.clone(), agent_name: None },
-                        );
-                    }
-                }
-                Incoming::Frame(VisitorClientFrame::Send { client_id, text }) => {
-                    idle_deadline = Instant::now() + idle_limit;
-                    let reply = match conversations::post_visitor_message(&state, &channel, claims.writer(ip), &client_id, &text).await {
-                        Ok(appended) => {
-                            current = Some(appended.message.conversation_id.clone());
-                            VisitorServerFrame::Ack {
-                                client_id,
-                                conversation_id: appended.message.conversation_id,
-                                seq: appended.message.seq,
-                            }
-                        }
-                        Err(e) => VisitorServerFrame::Error {
-                            code: e.code().into(),
-                            message: e.reported().error.message,
-                            client_id: Some(client_id),
-                        },
-                    };
-                    if !socket::send(&mut ws, &reply).await {
-                        return Ok(());
-                    }
-                }
-                Incoming::Refused(code, message) => {
-                    let frame = VisitorServerFrame::Error { code: code.into(), message, client_id: None };
-                    if !socket::send(&mut ws, &frame).await {
-                        return Ok(());
-                    }
-                }
-                Incoming::Ignored => {}
-                Incoming::Closed => return Ok(()),
-            },
-            event = events.recv() => match event {
-                Ok(HubEvent::Message(message)) => {
-                    if !socket::deliver(&mut ws, &state.store, &mut delivered, message, message_frame).await? {
-                        return Ok(());
-                    }
-                }
-                Ok(HubEvent::Conversation(conversation)) => {
-                    let frame = VisitorServerFrame::Status { conversation_id: conversation.id, status: conversation.status };
-                    if !socket::send(&mut ws, &frame).await {
-                        return Ok(());
-                    }
-                }
-                Ok(HubEvent::Typing { agent_name: Some(agent_name), .. }) => {
-                    if !socket::send(&mut ws, &VisitorServerFrame::Typing { agent_name }).await {
-                        return Ok(());
-                    }
-                }
-                Ok(HubEvent::Typing { agent_name: None, .. }) => {}
-                Ok(HubEvent::Resync) | Err(RecvError::Lagged(_)) => {
-                    if !socket::recover_lag(&mut ws, &state.store, &mut delivered, message_frame).await? {
-                        return Ok(());
-                    }
-                }
-                Err(RecvError::Closed) => return Ok(()),
-            },
-        }
-    }
+    /// The conversation the visitor writes in: where their typing notices go.
+    current: Option<String>,
+    typing: TypingThrottle,
+    delivered: Delivered,
 }
 
-/// Records the end (so the token cannot reopen a socket), tells the widget why, and closes.
-async fn end_session(
-    state: &AppState,
-    claims: &SessionClaims,
-    ws: &mut WebSocket,
-    reason: EndReason,
-    after_secs: i64,
-) -> Result<()> {
-    let reason_name = match reason {
-        EndReason::Inactive => "inactive",
-    };
-    let ended = protocol::EndedSession {
-        session_id: claims.session_id.clone(),
-        visitor_id: claims.visitor_id.clone(),
-        reason: reason_name.to_owned(),
-    };
-    state
-        .store
-        .end_session(&ended, &claims.channel_id, now_ms())
-        .await?;
-    socket::send(ws, &VisitorServerFrame::SessionEnded { reason, after_secs }).await;
-    let _ = ws.send(axum::extract::ws::Message::Close(None)).await;
-    Ok(())
+impl VisitorSocket {
+    pub fn new(state: AppState, channel: ChannelRecord, claims: SessionClaims, ip: IpAddr) -> Self {
+        Self {
+            state,
+            channel,
+            claims,
+            ip,
+            current: None,
+            typing: TypingThrottle::default(),
+            delivered: Delivered::default(),
+        }
+    }
+
+    /// What a frame from the widget asks for: an ack or a refusal for a message, nothing for a
+    /// typing notice (which goes to the agents).
+    pub async fn on_client_frame(
+        &mut self,
+        incoming: Incoming<VisitorClientFrame>,
+    ) -> Step<VisitorServerFrame> {
+        match incoming {
+            Incoming::Frame(VisitorClientFrame::Typing) => {
+                if let Some(conversation_id) = self
+                    .current
+                    .as_deref()
+                    .filter(|id| self.typing.allow(id, std::time::Instant::now()))
+                {
+                    conversations::typing(
+                        &self.state,
+                        TypingIn {
+                            conversation_id,
+                            channel_key: &self.channel.key,
+                            visitor_id: &self.claims.visitor_id,
+                        },
+                        None,
+                    );
+                }
+                Step::Nothing
+            }
+            Incoming::Frame(VisitorClientFrame::Send { client_id, text }) => {
+                let posted = conversations::post_visitor_message(
+                    &self.state,
+                    &self.channel,
+                    self.claims.writer(self.ip),
+                    &client_id,
+                    &text,
+                )
+                .await;
+                Step::Reply(match posted {
+                    Ok(appended) => {
+                        self.current = Some(appended.message.conversation_id.clone());
+                        VisitorServerFrame::Ack {
+                            client_id,
+                            conversation_id: appended.message.conversation_id,
+                            seq: appended.message.seq,
+                        }
+                    }
+                    Err(e) => VisitorServerFrame::Error {
+                        code: e.code().into(),
+                        message: e.reported().error.message,
+                        client_id: Some(client_id),
+                    },
+                })
+            }
+            Incoming::Refused(code, message) => Step::Reply(VisitorServerFrame::Error {
+                code: code.into(),
+                message,
+                client_id: None,
+            }),
+            Incoming::Ignored => Step::Nothing,
+            Incoming::Closed => Step::Close,
+        }
+    }
+
+    /// What an event on the visitor's topic means for their widget.
+    pub fn on_hub_event(
+        event: std::result::Result<HubEvent, RecvError>,
+    ) -> Step<VisitorServerFrame> {
+        match event {
+            Ok(HubEvent::Message(message)) => Step::Deliver(message),
+            Ok(HubEvent::Conversation(conversation)) => Step::Reply(VisitorServerFrame::Status {
+                conversation_id: conversation.id,
+                status: conversation.status,
+            }),
+            Ok(HubEvent::Typing {
+                agent_name: Some(agent_name),
+                ..
+            }) => Step::Reply(VisitorServerFrame::Typing { agent_name }),
+            // The visitor's own typing, seen by the agents.
+            Ok(HubEvent::Typing {
+                agent_name: None, ..
+            }) => Step::Nothing,
+            Ok(HubEvent::Resync) | Err(RecvError::Lagged(_)) => Step::Resync,
+            Err(RecvError::Closed) => Step::Close,
+        }
+    }
+
+    /// Says where the visitor stands, replays what they have not seen, then serves frames and
+    /// events until the socket closes or the session idles out.
+    pub async fn run(
+        mut self,
+        mut out: impl Sink<Message> + Unpin,
+        mut incoming: impl Stream<Item = std::result::Result<Message, axum::Error>> + Unpin,
+        resume: Option<(String, i64)>,
+    ) -> Result<()> {
+        // Subscribe before reading the store, so nothing committed in between is missed.
+        let mut events = self.state.hub.subscribe(Topic::Visitor {
+            channel_key: self.channel.key.clone(),
+            visitor_id: self.claims.visitor_id.clone(),
+        });
+        let latest = self
+            .state
+            .store
+            .latest_conversation(&self.channel.id, &self.claims.visitor_id)
+            .await?;
+        let ready = VisitorServerFrame::Ready {
+            conversation_id: latest.as_ref().map(|c| c.id.clone()),
+            status: latest.as_ref().map(|c| c.status),
+        };
+        if !socket::send(&mut out, &ready).await {
+            return Ok(());
+        }
+        if let Some(conversation) = latest {
+            let after = match resume {
+                Some((id, after)) if id == conversation.id => after,
+                _ => 0,
+            };
+            self.delivered.follow(&conversation.id, after);
+            self.current = Some(conversation.id.clone());
+            if !self
+                .perform(&mut out, Step::CatchUp(conversation.id))
+                .await?
+            {
+                return Ok(());
+            }
+        }
+        // The session ends, on the server, after the channel's timeout without a frame.
+        let timeout_secs = self.channel.inactivity_timeout_secs;
+        let idle_limit = Duration::from_secs(u64::try_from(timeout_secs).unwrap_or(1).max(1));
+        let mut idle_deadline = Instant::now() + idle_limit;
+        loop {
+            let step = tokio::select! {
+                () = tokio::time::sleep_until(idle_deadline) => {
+                    return self.end(&mut out, EndReason::Inactive, timeout_secs).await;
+                }
+                frame = socket::receive::<VisitorClientFrame>(&mut incoming) => {
+                    if frame.is_activity() {
+                        idle_deadline = Instant::now() + idle_limit;
+                    }
+                    self.on_client_frame(frame).await
+                }
+                event = events.recv() => Self::on_hub_event(event),
+            };
+            if !self.perform(&mut out, step).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn perform(
+        &mut self,
+        out: &mut (impl Sink<Message> + Unpin),
+        step: Step<VisitorServerFrame>,
+    ) -> Result<bool> {
+        socket::perform(
+            out,
+            &self.state.store,
+            &mut self.delivered,
+            step,
+            message_frame,
+        )
+        .await
+    }
+
+    /// Records the end (so the token cannot reopen a socket), tells the widget why, and closes.
+    async fn end(
+        &self,
+        out: &mut (impl Sink<Message> + Unpin),
+        reason: EndReason,
+        after_secs: i64,
+    ) -> Result<()> {
+        let ended = EndedSession {
+            session_id: self.claims.session_id.clone(),
+            visitor_id: self.claims.visitor_id.clone(),
+            reason,
+        };
+        self.state
+            .store
+            .end_session(&ended, &self.claims.channel_id, now_ms())
+            .await?;
+        socket::send(
+            out,
+            &VisitorServerFrame::SessionEnded { reason, after_secs },
+        )
+        .await;
+        let _ = out.send(Message::Close(None)).await;
+        Ok(())
+    }
 }

@@ -21,7 +21,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use protocol::{
-    DeliveryPage, DeliveryView, EndpointKind, NewWebhookEndpoint, WebhookEndpointView,
+    DeliveryPage, DeliveryView, EndpointKind, EventType, NewWebhookEndpoint, WebhookEndpointView,
     WEBHOOK_EVENTS,
 };
 use serde::Deserialize;
@@ -116,12 +116,17 @@ async fn create(
             format!("at most {MAX_NAME_CHARS} characters"),
         );
     }
+    let mut events = Vec::new();
     for (i, event) in input.events.iter().enumerate() {
-        if !WEBHOOK_EVENTS.contains(&event.as_str()) {
-            problems.insert(
-                format!("events[{i}]"),
-                format!("{event:?} is not one of {}", WEBHOOK_EVENTS.join(", ")),
-            );
+        match event.parse::<EventType>() {
+            Ok(event) if WEBHOOK_EVENTS.contains(&event) => events.push(event),
+            _ => {
+                let names = WEBHOOK_EVENTS.map(EventType::as_str);
+                problems.insert(
+                    format!("events[{i}]"),
+                    format!("{event:?} is not one of {}", names.join(", ")),
+                );
+            }
         }
     }
     if !problems.is_empty() {
@@ -146,8 +151,7 @@ async fn create(
         (name, _) => name,
     }
     .to_owned();
-    let mut events = input.events;
-    events.sort();
+    events.sort_by_key(|e| e.as_str());
     events.dedup();
     let endpoint = WebhookEndpoint {
         id: uuid::Uuid::new_v4().to_string(),

@@ -234,7 +234,7 @@ async fn the_sweep_forgets_expired_logins_ended_sessions_and_old_join_links_only
     let ended = EndedSession {
         session_id: "s-old".into(),
         visitor_id: "v".into(),
-        reason: "inactive".into(),
+        reason: protocol::EndReason::Inactive,
     };
     gw.state
         .store
