@@ -1,11 +1,11 @@
 //! The browser side of a gateway socket, shared by the widget and the console: JSON frames in
-//! and out over a `web_sys::WebSocket`, and the backoff between reconnects. What to do on a
-//! frame or a drop (resume, resend) stays with each app; this crate only carries frames.
+//! and out over a `web_sys::WebSocket`, the backoff between reconnects, the client id each sent
+//! message carries, and the pace of typing notices. What to do on a frame or a drop (resume,
+//! resend) stays with each app; this crate only carries frames.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, WebSocket};
@@ -21,33 +21,24 @@ pub struct Link {
 }
 
 impl Link {
-    /// Opens a socket to `url` for `owner`, held weakly (the owner holds this link, so a strong
-    /// reference would keep both alive forever). Each JSON text frame that parses as `T` goes to
-    /// `on_frame`; `on_close` runs once the socket is gone (refused, dropped or closed).
-    pub fn open<O: 'static, T: DeserializeOwned + 'static>(
+    /// Opens a socket to `url`. Each JSON text frame that parses as `T` goes to `on_frame`;
+    /// `on_close` runs once the socket is gone (refused, dropped or closed). The callbacks live
+    /// as long as this socket: an owner that holds this link gives them a weak reference to
+    /// itself, or both would stay alive for ever.
+    pub fn open<T: DeserializeOwned + 'static>(
         &self,
         url: &str,
-        owner: &Rc<O>,
-        on_frame: fn(&O, T),
-        on_close: fn(&Rc<O>),
+        mut on_frame: impl FnMut(T) + 'static,
+        mut on_close: impl FnMut() + 'static,
     ) -> Result<(), JsValue> {
         let socket = WebSocket::new(url)?;
-        let weak = Rc::downgrade(owner);
         let on_message = Callback::new(move |event: JsValue| {
             let text = event.unchecked_into::<MessageEvent>().data().as_string();
-            if let (Some(owner), Some(frame)) = (
-                weak.upgrade(),
-                text.and_then(|t| serde_json::from_str(&t).ok()),
-            ) {
-                on_frame(&owner, frame);
+            if let Some(frame) = text.and_then(|t| serde_json::from_str(&t).ok()) {
+                on_frame(frame);
             }
         });
-        let weak = Rc::downgrade(owner);
-        let on_close = Callback::new(move |_| {
-            if let Some(owner) = weak.upgrade() {
-                on_close(&owner);
-            }
-        });
+        let on_close = Callback::new(move |_| on_close());
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         *self.callbacks.borrow_mut() = vec![on_message, on_close];
@@ -88,5 +79,38 @@ impl Link {
                 delay_ms as i32,
             );
         }
+    }
+}
+
+/// A new message's client id: unique enough across tabs and reloads (time and randomness), and
+/// kept with the message until the gateway acks it, so a resend is never stored twice.
+pub fn client_id() -> String {
+    let random = (js_sys::Math::random() * 1e15) as u64;
+    format!("{:x}-{random:x}", js_sys::Date::now() as u64)
+}
+
+/// One typing notice per this long is enough: the other side shows each for a few seconds.
+pub const TYPING_INTERVAL_MS: f64 = 3000.0;
+
+/// The pace of this page's typing notices.
+#[derive(Default)]
+pub struct TypingNotices {
+    /// When the last notice went out (ms).
+    last_ms: Cell<f64>,
+}
+
+impl TypingNotices {
+    /// Runs `send` unless a notice went out less than an interval ago; `send` says whether the
+    /// notice left (a closed socket sends nothing, and the next keypress tries again).
+    pub fn notify(&self, send: impl FnOnce() -> bool) {
+        let now = js_sys::Date::now();
+        if now - self.last_ms.get() >= TYPING_INTERVAL_MS && send() {
+            self.last_ms.set(now);
+        }
+    }
+
+    /// A message went out: typing after it is a new episode, whose first notice goes at once.
+    pub fn reset(&self) {
+        self.last_ms.set(0.0);
     }
 }

@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use protocol::{
     ContactView, ConversationEvent, ConversationEventKind, ConversationSummary, Handler,
 };
-use std::rc::Rc;
 
+use crate::api::call;
 use crate::desk::Desk;
 
 /// "Firefox on Windows" from a `User-Agent`: enough for an agent, nothing to maintain.
@@ -77,15 +77,10 @@ fn contact_name(contact: &ContactView) -> String {
     }
 }
 
-pub fn visitor_details(desk: Rc<Desk>) -> impl IntoView {
-    let inbox = desk.inbox;
-    let selected = desk.selected;
+pub fn visitor_details() -> impl IntoView {
+    let desk = expect_context::<Desk>();
     let contact = RwSignal::new(None::<ContactView>);
-    let current = move || {
-        selected
-            .get()
-            .and_then(|id| inbox.with(|i| i.conversations.iter().find(|c| c.id == id).cloned()))
-    };
+    let current = move || desk.current();
     // The contact of the conversation on screen, read again when another one is chosen.
     let contact_id = Memo::new(move |_| current().and_then(|c| c.contact_id));
     Effect::new(move |_| {
@@ -94,11 +89,8 @@ pub fn visitor_details(desk: Rc<Desk>) -> impl IntoView {
             return;
         };
         leptos::task::spawn_local(async move {
-            let found = match Request::get(&format!("/v1/contacts/{id}")).send().await {
-                Ok(r) if r.ok() => r.json::<ContactView>().await.ok(),
-                _ => None,
-            };
-            contact.set(found);
+            let url = format!("/v1/contacts/{id}");
+            contact.set(call::<ContactView>(Request::get(&url), None).await.ok());
         });
     });
     // What happened to it, read again whenever the conversation changes.
@@ -110,14 +102,9 @@ pub fn visitor_details(desk: Rc<Desk>) -> impl IntoView {
             return;
         };
         leptos::task::spawn_local(async move {
-            let found = match Request::get(&format!("/v1/conversations/{id}/events"))
-                .send()
-                .await
-            {
-                Ok(r) if r.ok() => r.json::<Vec<ConversationEvent>>().await.unwrap_or_default(),
-                _ => vec![],
-            };
-            events.set(found);
+            let url = format!("/v1/conversations/{id}/events");
+            let found = call::<Vec<ConversationEvent>>(Request::get(&url), None).await;
+            events.set(found.unwrap_or_default());
         });
     });
     let history_of_conversation = move || {
@@ -184,9 +171,10 @@ pub fn visitor_details(desk: Rc<Desk>) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::{describe_event, describe_user_agent};
-    use protocol::ConversationEvent;
+    use protocol::{ConversationEvent, ConversationEventKind};
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn events_read_as_sentences() {
         let event = |kind: ConversationEventKind, agent: Option<&str>, target: Option<&str>| {
             ConversationEvent {
@@ -232,7 +220,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn user_agents_are_named_briefly() {
         let cases = [
             ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0", "Firefox on Windows"),

@@ -60,6 +60,11 @@ impl View {
 }
 
 impl Inbox {
+    /// The conversation with this id, if the inbox holds it.
+    pub fn conversation(&self, id: &str) -> Option<&ConversationSummary> {
+        self.conversations.iter().find(|c| c.id == id)
+    }
+
     /// The conversations a tab lists, newest activity first.
     pub fn listed(&self, view: View, me: &str) -> Vec<ConversationSummary> {
         self.conversations
@@ -182,6 +187,7 @@ impl Inbox {
 mod tests {
     use super::*;
     use protocol::{Author, ConversationStatus, Handler};
+    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn summary(id: &str, updated: i64) -> ConversationSummary {
         ConversationSummary {
@@ -217,7 +223,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn updates_replace_a_conversation_and_keep_newest_first() {
         let mut inbox = Inbox::default();
         inbox.apply(AgentServerFrame::Inbox {
@@ -231,9 +237,11 @@ mod tests {
         });
         let ids: Vec<_> = inbox.conversations.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, vec!["a", "b"]);
+        assert_eq!(inbox.conversation("a").map(|c| c.updated_at_ms), Some(3));
+        assert!(inbox.conversation("gone").is_none());
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn older_pages_add_below_without_repeating_a_conversation() {
         let mut inbox = Inbox::default();
         let cursor = InboxCursor {
@@ -261,7 +269,7 @@ mod tests {
         assert_eq!(inbox.read_seq["c"], 1);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn tabs_list_waiting_mine_and_all_and_closed_ones_leave() {
         let mut inbox = Inbox::default();
         let mut mine = summary("m", 3);
@@ -286,7 +294,7 @@ mod tests {
         assert_eq!(inbox.count(View::All, "me"), 2);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn unread_counts_what_came_after_the_agent_last_looked() {
         let mut inbox = Inbox::default();
         let mut c = summary("c", 1);
@@ -307,7 +315,7 @@ mod tests {
         assert_eq!(inbox.unread(&inbox.conversations[0]), 2);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn replayed_messages_are_held_once_and_acks_clear_pending() {
         let mut inbox = Inbox::default();
         inbox.pending.push(Pending {

@@ -9,7 +9,7 @@ use protocol::{
 };
 use serde_json::{json, Value};
 
-use crate::admin::api;
+use crate::api::call;
 
 pub fn integrations(channel_id: String) -> impl IntoView {
     let base = format!("/v1/channels/{channel_id}/webhooks");
@@ -20,7 +20,7 @@ pub fn integrations(channel_id: String) -> impl IntoView {
         move || {
             let base = base.clone();
             leptos::task::spawn_local(async move {
-                match api::<Vec<WebhookEndpointView>>(Request::get(&base), None).await {
+                match call::<Vec<WebhookEndpointView>>(Request::get(&base), None).await {
                     Ok(list) => endpoints.set(list),
                     Err(e) => error.set(Some(e)),
                 }
@@ -92,7 +92,7 @@ fn endpoint_row(
             let path = path.clone();
             let reload = reload.clone();
             leptos::task::spawn_local(async move {
-                match api::<Value>(Request::delete(&path), None).await {
+                match call::<Value>(Request::delete(&path), None).await {
                     Ok(_) => reload(),
                     Err(e) => error.set(Some(e)),
                 }
@@ -127,7 +127,8 @@ fn delivery_log(path: String, error: RwSignal<Option<ErrorDetail>>) -> impl Into
         move || {
             let path = path.clone();
             leptos::task::spawn_local(async move {
-                match api::<DeliveryPage>(Request::get(&format!("{path}/deliveries")), None).await {
+                match call::<DeliveryPage>(Request::get(&format!("{path}/deliveries")), None).await
+                {
                     Ok(page) => deliveries.set(page.deliveries),
                     Err(e) => error.set(Some(e)),
                 }
@@ -147,7 +148,7 @@ fn delivery_log(path: String, error: RwSignal<Option<ErrorDetail>>) -> impl Into
                     let url = url.clone();
                     let load = load.clone();
                     leptos::task::spawn_local(async move {
-                        match api::<Value>(Request::post(&url), Some(json!({}))).await {
+                        match call::<Value>(Request::post(&url), Some(json!({}))).await {
                             Ok(_) => load(),
                             Err(e) => error.set(Some(e)),
                         }
@@ -213,7 +214,7 @@ fn new_endpoint(
         let base = base.clone();
         let reload = reload.clone();
         leptos::task::spawn_local(async move {
-            match api::<WebhookEndpointView>(Request::post(&base), Some(body)).await {
+            match call::<WebhookEndpointView>(Request::post(&base), Some(body)).await {
                 Ok(_) => {
                     error.set(None);
                     url.set(String::new());

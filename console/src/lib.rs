@@ -1,19 +1,30 @@
 //! The agent console, served by the gateway under `/console/`.
 //!
 //! - [`inbox`]: the conversations and their messages as plain data, updated by socket frames;
-//! - [`desk`]: the agent socket (cookie-authenticated, same origin), reconnecting on loss;
-//! - [`views`]: login, inbox list and conversation thread;
-//! - [`details`]: the visitor and their contact beside the conversation;
-//! - [`admin`]: the Channels page for admins;
-//! - [`rules`]: a channel's visibility rules, override and live preview;
-//! - [`integrations`]: a channel's webhook, bot and desk endpoints and their delivery logs.
+//! - [`desk`]: the agent socket (cookie-authenticated, same origin), reconnecting on loss, and
+//!   the signals every view shares (a `Copy` context);
+//! - [`api`]: the one helper every HTTP call goes through;
+//! - [`shell`]: the top bar and the inbox page's layout; [`login`]: the login form;
+//! - [`inbox_list`], [`thread`], [`details`]: the inbox page's three columns;
+//! - [`channels`]: the Channels page for admins, with [`rules`] (a channel's visibility rules,
+//!   override and live preview), [`integrations`] (its webhook, bot and desk endpoints and their
+//!   delivery logs) and [`canned`] (the team's canned responses).
 
-mod admin;
+mod api;
+mod canned;
+mod channels;
 mod desk;
 mod details;
 mod inbox;
+mod inbox_list;
 mod integrations;
+mod login;
 mod rules;
-mod views;
+mod shell;
+mod thread;
 
-pub use views::app;
+pub use shell::app;
+
+// The unit tests need a page (the models use `js_sys`): they run in headless Chromium.
+#[cfg(test)]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

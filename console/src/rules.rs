@@ -13,7 +13,7 @@ use protocol::{
 };
 use serde_json::json;
 
-use crate::admin::api;
+use crate::api::call;
 
 const DAY_NAMES: [&str; 7] = [
     "Monday",
@@ -95,14 +95,14 @@ pub fn rules_page(
     {
         let rules_path = rules_path.clone();
         leptos::task::spawn_local(async move {
-            match api::<VisibilityRules>(Request::get(&rules_path), None).await {
+            match call::<VisibilityRules>(Request::get(&rules_path), None).await {
                 Ok(rules) => {
                     editor.rules.set(rules);
                     loaded.set(true);
                 }
                 Err(e) => editor.errors.set(Some(e)),
             }
-            if let Ok(list) = api::<Vec<String>>(Request::get("/v1/time-zones"), None).await {
+            if let Ok(list) = call::<Vec<String>>(Request::get("/v1/time-zones"), None).await {
                 zones.set(list);
             }
         });
@@ -111,7 +111,7 @@ pub fn rules_page(
         let path = rules_path.clone();
         let body = json!(editor.rules.get_untracked());
         leptos::task::spawn_local(async move {
-            match api::<VisibilityRules>(Request::put(&path), Some(body)).await {
+            match call::<VisibilityRules>(Request::put(&path), Some(body)).await {
                 Ok(_) => {
                     editor.errors.set(None);
                     editor.saved.set(true);
@@ -319,7 +319,7 @@ fn preview(channel_id: String, editor: Editor) -> impl IntoView {
         };
         let path = path.clone();
         leptos::task::spawn_local(async move {
-            let answer = api::<VisibilityReport>(Request::post(&path), Some(json!(request))).await;
+            let answer = call::<VisibilityReport>(Request::post(&path), Some(json!(request))).await;
             report.set(Some(answer));
         });
     });
@@ -380,7 +380,7 @@ fn override_form(path: String) -> impl IntoView {
     {
         let path = path.clone();
         leptos::task::spawn_local(async move {
-            if let Ok(report) = api::<VisibilityReport>(Request::get(&path), None).await {
+            if let Ok(report) = call::<VisibilityReport>(Request::get(&path), None).await {
                 mode.set(report.r#override.mode);
                 status.set(Some(Ok(report)));
             }
@@ -398,7 +398,7 @@ fn override_form(path: String) -> impl IntoView {
         let path = path.clone();
         leptos::task::spawn_local(async move {
             status.set(Some(
-                api::<VisibilityReport>(Request::put(&path), Some(json!(body))).await,
+                call::<VisibilityReport>(Request::put(&path), Some(json!(body))).await,
             ));
         });
     };

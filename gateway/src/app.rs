@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agents::router())
         .merge(agents::sync::router())
         .merge(agents::join::router())
+        .merge(agents::team::router())
         .merge(conversations::router())
         .merge(conversations::api::router())
         .merge(queues::router())

@@ -135,33 +135,33 @@ impl Default for Config {
     }
 }
 
-const ENV_PREFIX: &str = "LIVECHAT_";
+const ENV_PREFIX: &str = "LIVECHAT";
 
 impl Config {
-    /// Loads the file at `path` (if given) and applies `LIVECHAT_*` variables from `env`.
+    /// Loads the file at `path` (if given) and applies `LIVECHAT_*` variables from `env`
+    /// (`LIVECHAT_CONFIG`, the file's path, aside). Environment values stay strings until the
+    /// field they set says what they are: `LIVECHAT_DATABASE_URL=123` is a string, while
+    /// `LIVECHAT_SESSION_TTL_SECS=60` is a number.
     pub fn load(
         path: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self> {
-        let mut table = match path {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
-                text.parse::<toml::Table>()
-                    .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?
-            }
-            None => toml::Table::new(),
-        };
-        for (name, value) in env {
-            let Some(field) = name.strip_prefix(ENV_PREFIX) else {
-                continue;
-            };
-            if field == "CONFIG" {
-                continue;
-            }
-            table.insert(field.to_ascii_lowercase(), env_value(&value));
+        let variables: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(name, _)| name != &format!("{ENV_PREFIX}_CONFIG"))
+            .collect();
+        let mut layers = config::Config::builder();
+        if let Some(path) = path {
+            let file = config::File::from(path).format(config::FileFormat::Toml);
+            layers = layers.add_source(file);
         }
-        let config = Self::deserialize(toml::Value::Table(table))
+        let environment = config::Environment::with_prefix(ENV_PREFIX)
+            .prefix_separator("_")
+            .source(Some(variables));
+        let config: Self = layers
+            .add_source(environment)
+            .build()
+            .and_then(config::Config::try_deserialize)
             .map_err(|e| Error::Config(e.to_string()))?;
         if let Some(url) = &config.public_url {
             match url::Url::parse(url) {
@@ -218,18 +218,6 @@ fn networks<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpN
                 })
         })
         .collect()
-}
-
-/// Environment values are strings; numbers and booleans are recognised so that
-/// `LIVECHAT_DEMO=true` and `LIVECHAT_SESSION_TTL_SECS=60` work.
-fn env_value(raw: &str) -> toml::Value {
-    if let Ok(b) = raw.parse::<bool>() {
-        return toml::Value::Boolean(b);
-    }
-    if let Ok(n) = raw.parse::<i64>() {
-        return toml::Value::Integer(n);
-    }
-    toml::Value::String(raw.to_owned())
 }
 
 #[cfg(test)]
@@ -308,6 +296,26 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.session_ttl_secs, 45);
         assert!(config.demo);
+    }
+
+    #[test]
+    fn an_environment_value_is_read_as_its_fields_type() {
+        let config = Config::load(
+            None,
+            env(&[
+                ("LIVECHAT_DEMO_SITE_ORIGIN", "8081"),
+                ("LIVECHAT_SECURE_COOKIES", "true"),
+                ("LIVECHAT_WEBHOOK_LOG_DAYS", "7"),
+                ("LIVECHAT_CONFIG", "/etc/livechat.toml"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.demo_site_origin, "8081",
+            "a string field keeps digits"
+        );
+        assert!(config.secure_cookies);
+        assert_eq!(config.webhook_log_days, 7);
     }
 
     #[test]

@@ -1,14 +1,13 @@
-//! Queues for admins: `/v1/admin/queues`; and `/v1/team`, where agents can transfer to. Membership is set per agent (agent sync's `queues`);
+//! Queues for admins: `/v1/admin/queues`. Membership is set per agent (agent sync's `queues`);
 //! a channel names its queue (`queue_id` in the channel settings).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
-use protocol::{Colleague, QueueInput, QueueView, Team};
+use protocol::{QueueInput, QueueView};
 
 use crate::auth::Admin;
-use crate::auth::AuthAgent;
 use crate::error::{ApiJson, Error, Result};
 use crate::now_ms;
 use crate::state::AppState;
@@ -20,28 +19,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/admin/queues", get(list).post(create))
         .route("/v1/admin/queues/{id}", patch(edit))
-        .route("/v1/team", get(team))
 }
 
-/// Active agents and every queue: where an agent can transfer a conversation.
-async fn team(_: AuthAgent, State(state): State<AppState>) -> Result<Json<Team>> {
-    let agents = state
-        .store
-        .agents()
-        .await?
-        .into_iter()
-        .filter(|a| a.active)
-        .map(|a| Colleague {
-            id: a.id,
-            name: a.name,
-            presence: a.presence,
-        })
-        .collect();
-    let queues = state.store.queues().await?.iter().map(view).collect();
-    Ok(Json(Team { agents, queues }))
-}
-
-fn view(queue: &QueueRecord) -> QueueView {
+pub fn view(queue: &QueueRecord) -> QueueView {
     QueueView {
         id: queue.id.clone(),
         name: queue.name.clone(),

@@ -35,19 +35,23 @@ impl AppState {
         let key = store
             .setting_or_insert("token_signing_key", || random_token(32))
             .await?;
-        let hub = match &config.redis_url {
-            // Gateways on one database share a namespace; other deployments on the same Redis
-            // (and tests, each with its own database) never hear each other.
-            Some(url) => {
-                let namespace = store
+        // Gateways on one database share a namespace in Redis; other deployments on the same
+        // Redis (and tests, each with its own database) never hear or limit each other.
+        let namespace = match &config.redis_url {
+            Some(_) => Some(
+                store
                     .setting_or_insert("hub_namespace", || random_token(12))
-                    .await?;
-                Hub::relayed(url, &namespace)?
-            }
-            None => Hub::local(),
+                    .await?,
+            ),
+            None => None,
         };
+        let hub = match (&config.redis_url, &namespace) {
+            (Some(url), Some(namespace)) => Hub::relayed(url, namespace)?,
+            _ => Hub::local(),
+        };
+        let limits = Limits::from_config(&config, namespace.as_deref())?;
         let state = Self {
-            limits: Arc::new(Limits::from_config(&config)),
+            limits: Arc::new(limits),
             config: Arc::new(config),
             store,
             hub: Arc::new(hub),

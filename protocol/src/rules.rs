@@ -176,28 +176,19 @@ pub struct PageUrl {
     pub patterns: Vec<String>,
 }
 
-/// The rules, by name: in refusal codes (`rule_<name>`) and in explanations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rule {
-    AgentsOnline,
-    AgentAvailable,
-    BusinessHours,
-    DwellTime,
-    RepeatVisit,
-    PageUrl,
+named! {
+    /// The rules, by name: in refusal codes (`rule_<name>`) and in explanations.
+    pub enum Rule {
+        AgentsOnline = "agents_online",
+        AgentAvailable = "agent_available",
+        BusinessHours = "business_hours",
+        DwellTime = "dwell_time",
+        RepeatVisit = "repeat_visit",
+        PageUrl = "page_url",
+    }
 }
 
 impl Rule {
-    pub const ALL: [Rule; 6] = [
-        Rule::AgentsOnline,
-        Rule::AgentAvailable,
-        Rule::BusinessHours,
-        Rule::DwellTime,
-        Rule::RepeatVisit,
-        Rule::PageUrl,
-    ];
-
     /// The stable error code `POST /v1/sessions` answers when this rule keeps the chat closed.
     pub fn code(self) -> &'static str {
         match self {

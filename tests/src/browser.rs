@@ -1,7 +1,10 @@
-//! A small WebDriver client for Debian's headless Chromium through chromedriver: enough to
-//! load pages, find elements (inside shadow roots too, by script), click, type and read back.
-//! Real input events go through WebDriver's element click and send-keys, as a person's would.
+//! Debian's headless Chromium through chromedriver, driven with `fantoccini` (a WebDriver
+//! client): pages load, elements are found by script (inside shadow roots too), and real input
+//! events go through WebDriver's element click and send-keys, as a person's would.
 
+use fantoccini::elements::ElementRef;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -28,25 +31,45 @@ pub fn in_widget(css: &str) -> String {
     format!("return {};", widget_query(css))
 }
 
-/// WebDriver's key for element references in JSON.
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
-
 pub struct Browser {
-    http: reqwest::Client,
-    session: String,
-    driver_url: String,
+    client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
 }
 
+/// WebDriver's key for element references in JSON.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
 /// An element handle returned by the browser.
 #[derive(Debug, Clone)]
-pub struct Element(String);
+pub struct Element(fantoccini::elements::Element);
 
 impl Element {
     /// The handle as a script argument: the page receives the element itself.
     pub fn to_json(&self) -> Value {
-        json!({ ELEMENT_KEY: self.0 })
+        serde_json::to_value(&self.0).expect("an element serialises as its reference")
+    }
+}
+
+/// Chromium's DevTools command through chromedriver's vendor endpoint (WebDriver has none for
+/// "run this script in every new document").
+#[derive(Debug)]
+struct DevToolsCommand(Value);
+
+impl WebDriverCompatibleCommand for DevToolsCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.0.to_string()))
     }
 }
 
@@ -79,20 +102,8 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
-        let driver_url = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while http
-            .get(format!("{driver_url}/status"))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
         let profile = tempfile::tempdir().expect("profile dir");
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
+        let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chromium,
@@ -103,59 +114,46 @@ impl Browser {
                     format!("--user-data-dir={}", profile.path().display()),
                 ]
             }
-        }}});
-        let answer: Value = http
-            .post(format!("{driver_url}/session"))
-            .json(&capabilities)
-            .send()
-            .await
-            .expect("new session")
-            .json()
-            .await
-            .expect("session json");
-        let session = answer["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("chromedriver refused the session: {answer}"))
-            .to_owned();
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        let mut builder =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        builder.capabilities(capabilities);
+        let driver_url = format!("http://127.0.0.1:{port}");
+        // chromedriver takes a moment to listen.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            match builder.connect(&driver_url).await {
+                Ok(client) => break client,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("chromedriver refused the session: {e}"),
+            }
+        };
         Self {
-            http,
-            session,
-            driver_url,
+            client,
             driver,
             _profile: profile,
         }
     }
 
-    async fn command(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let url = format!("{}/session/{}{path}", self.driver_url, self.session);
-        let mut request = self.http.request(method, url);
-        // chromedriver refuses a body on GET (`missing command parameters`).
-        if !body.is_null() {
-            request = request.json(&body);
-        }
-        let answer: Value = request
-            .send()
-            .await
-            .expect("webdriver")
-            .json()
-            .await
-            .expect("webdriver json");
-        if let Some(error) = answer["value"]["error"].as_str() {
-            panic!("webdriver {path}: {error}: {}", answer["value"]["message"]);
-        }
-        answer["value"].clone()
-    }
-
     pub async fn goto(&self, url: &str) {
-        self.command(reqwest::Method::POST, "/url", json!({ "url": url }))
-            .await;
+        self.client.goto(url).await.expect("navigate");
     }
 
     /// Runs `script` in every page this browser loads from now on, before the page's own scripts.
     pub async fn before_each_page(&self, script: &str) {
-        let params = json!({ "cmd": "Page.addScriptToEvaluateOnNewDocument", "params": { "source": script } });
-        self.command(reqwest::Method::POST, "/goog/cdp/execute", params)
-            .await;
+        let command = DevToolsCommand(json!({
+            "cmd": "Page.addScriptToEvaluateOnNewDocument",
+            "params": { "source": script },
+        }));
+        self.client
+            .issue_cmd(command)
+            .await
+            .expect("a script for every page");
     }
 
     /// Loads `page` and clicks the chat launcher, as a visitor does.
@@ -187,18 +185,20 @@ impl Browser {
     }
 
     pub async fn refresh(&self) {
-        self.command(reqwest::Method::POST, "/refresh", json!({}))
-            .await;
+        self.client.refresh().await.expect("reload");
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) in the page and returns its value.
     pub async fn eval(&self, script: &str, args: Value) -> Value {
-        self.command(
-            reqwest::Method::POST,
-            "/execute/sync",
-            json!({ "script": script, "args": args }),
-        )
-        .await
+        let args = match args {
+            Value::Array(args) => args,
+            Value::Null => vec![],
+            other => vec![other],
+        };
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}"))
     }
 
     /// Polls `script` until it returns something truthy, and returns that.
@@ -228,12 +228,13 @@ impl Browser {
     /// Waits for `script` to return an element, and returns a handle to it.
     pub async fn wait_for_element(&self, what: &str, script: &str, timeout: Duration) -> Element {
         let value = self.wait_for(what, script, timeout).await;
-        Element(
-            value[ELEMENT_KEY]
-                .as_str()
-                .unwrap_or_else(|| panic!("{what} is not an element: {value}"))
-                .to_owned(),
-        )
+        let id = value[ELEMENT_KEY]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what} is not an element: {value}"));
+        Element(fantoccini::elements::Element::from_element_id(
+            self.client.clone(),
+            ElementRef::from(id.to_owned()),
+        ))
     }
 
     /// Waits for the element with this `data-testid` and clicks it.
@@ -251,48 +252,31 @@ impl Browser {
             .wait_for_element(testid, &by_testid(testid), WAIT)
             .await;
         self.eval(
-            "arguments[0].value = arguments[1];              arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
+            "arguments[0].value = arguments[1]; \
+             arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
             json!([element.to_json(), value]),
         )
         .await;
     }
 
     pub async fn click(&self, element: &Element) {
-        self.command(
-            reqwest::Method::POST,
-            &format!("/element/{}/click", element.0),
-            json!({}),
-        )
-        .await;
+        element.0.click().await.expect("click");
     }
 
     /// Types `text` into the element as keystrokes.
     pub async fn type_into(&self, element: &Element, text: &str) {
-        self.command(
-            reqwest::Method::POST,
-            &format!("/element/{}/value", element.0),
-            json!({ "text": text }),
-        )
-        .await;
+        element.0.send_keys(text).await.expect("type");
     }
 
     pub async fn screenshot(&self, path: &Path) {
-        use base64::Engine;
-        let png = self
-            .command(reqwest::Method::GET, "/screenshot", Value::Null)
-            .await;
-        if let Some(bytes) = png
-            .as_str()
-            .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
-        {
-            let _ = std::fs::write(path, bytes);
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(path, png);
         }
     }
 
     /// Ends the session and the browser.
     pub async fn quit(mut self) {
-        let url = format!("{}/session/{}", self.driver_url, self.session);
-        let _ = self.http.delete(url).send().await;
+        let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

@@ -2,7 +2,7 @@
 //! socket. On any drop it asks for a fresh token and reconnects with `resume_after`, resending
 //! what was never acknowledged (same client ids, so nothing is stored twice).
 
-use browser_socket::Link;
+use browser_socket::{Link, TypingNotices};
 use leptos::html::Div;
 use leptos::prelude::*;
 use protocol::{
@@ -48,8 +48,8 @@ pub struct Chat {
     pub transcript: RwSignal<Transcript>,
     pub status: RwSignal<Status>,
     link: Link,
-    /// When the last typing notice went out (ms), to send at most one every few seconds.
-    last_typing_ms: Cell<f64>,
+    /// The pace of the visitor's own typing notices.
+    own_typing: TypingNotices,
     /// Where the provider renders the captcha challenge.
     pub captcha_box: NodeRef<Div>,
     /// The session token and when it expires (ms): reused across reconnects until then, so a
@@ -68,9 +68,6 @@ pub struct Chat {
 /// A session token this close to expiry is not reused.
 const SESSION_MARGIN_MS: f64 = 30_000.0;
 
-/// Typing notices count as activity for the inactivity timeout; one per interval is enough.
-const TYPING_INTERVAL_MS: f64 = 3000.0;
-
 impl Chat {
     pub fn start(options: Options) -> Rc<Self> {
         let chat = Rc::new(Self {
@@ -81,7 +78,7 @@ impl Chat {
             transcript: RwSignal::new(Transcript::default()),
             status: RwSignal::new(Status::Connecting),
             link: Link::default(),
-            last_typing_ms: Cell::new(0.0),
+            own_typing: TypingNotices::default(),
             captcha_box: NodeRef::new(),
             session: RefCell::new(None),
             ready_seen: Cell::new(false),
@@ -93,23 +90,19 @@ impl Chat {
     /// Shows the message at once as "sending" and sends it if the socket is up; otherwise it
     /// goes out with the resend after the next connect.
     pub fn send(&self, text: String) {
-        let client_id = new_client_id();
-        // Typing after a send is a new episode: its first notice goes out at once.
-        self.last_typing_ms.set(0.0);
+        let client_id = browser_socket::client_id();
+        self.own_typing.reset();
         self.transcript
             .update(|t| t.add_pending(client_id.clone(), text.clone()));
         self.link
             .send(&VisitorClientFrame::Send { client_id, text });
     }
 
-    /// The visitor is typing: tells the gateway, at most once per interval.
+    /// The visitor is typing: tells the gateway (where it also counts as activity for the
+    /// inactivity timeout), at most once per interval.
     pub fn typing(&self) {
-        let now = js_sys::Date::now();
-        if now - self.last_typing_ms.get() >= TYPING_INTERVAL_MS
-            && self.link.send(&VisitorClientFrame::Typing)
-        {
-            self.last_typing_ms.set(now);
-        }
+        self.own_typing
+            .notify(|| self.link.send(&VisitorClientFrame::Typing));
     }
 
     /// After the gateway ended the session: a new session, resuming the same conversation.
@@ -185,11 +178,6 @@ impl Chat {
         let weak = Rc::downgrade(self);
         self.link.retry_later(move || connect(weak));
     }
-}
-
-fn new_client_id() -> String {
-    let random = (js_sys::Math::random() * 1e15) as u64;
-    format!("{:x}-{random:x}", js_sys::Date::now() as u64)
 }
 
 fn connect(chat: Weak<Chat>) {
@@ -364,11 +352,21 @@ fn open_socket(chat: &Rc<Chat>, token: &str) {
     let base = chat.options.gateway.replacen("http", "ws", 1);
     let url = format!("{base}/v1/visitor/ws?token={token}{resume}");
     chat.ready_seen.set(false);
-    if chat
-        .link
-        .open(&url, chat, Chat::on_frame, Chat::on_closed)
-        .is_err()
-    {
+    let (on_frame, on_closed) = (Rc::downgrade(chat), Rc::downgrade(chat));
+    let opened = chat.link.open(
+        &url,
+        move |frame| {
+            if let Some(chat) = on_frame.upgrade() {
+                chat.on_frame(frame);
+            }
+        },
+        move || {
+            if let Some(chat) = on_closed.upgrade() {
+                chat.on_closed();
+            }
+        },
+    );
+    if opened.is_err() {
         chat.retry_later("The chat connection failed.".into());
     }
 }

@@ -41,3 +41,7 @@ pub fn mount(root: web_sys::HtmlElement, options_json: &str) -> Result<(), JsVal
     .forget();
     Ok(())
 }
+
+// The unit tests need a page (the models use `js_sys`): they run in headless Chromium.
+#[cfg(test)]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -158,6 +158,7 @@ impl Transcript {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn message(seq: i64, client_id: &str, author: Author, text: &str) -> VisitorServerFrame {
         VisitorServerFrame::Message {
@@ -179,7 +180,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn ack_and_echo_of_the_same_message_show_it_once() {
         let mut t = Transcript::default();
         t.add_pending("m1".into(), "hi".into());
@@ -198,7 +199,7 @@ mod tests {
         assert!(t.pending().is_empty());
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn a_replay_after_reconnect_adds_nothing_twice_and_keeps_order() {
         let mut t = Transcript::default();
         t.apply(message(2, "a2", agent(), "second"));
@@ -212,7 +213,7 @@ mod tests {
         assert_eq!(t.lines[1].who, Who::Agent("Dana".into()));
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn a_refused_message_is_marked_failed_with_the_reason() {
         let mut t = Transcript::default();
         t.add_pending("m1".into(), "x".into());
@@ -225,7 +226,7 @@ mod tests {
         assert!(t.pending().is_empty());
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn ready_for_another_conversation_clears_the_old_one_but_not_unsent_lines() {
         let mut t = Transcript::default();
         t.apply(VisitorServerFrame::Ready {

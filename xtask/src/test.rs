@@ -1,13 +1,15 @@
-//! `cargo xtask test [-- ARGS]`: tools, the browser builds, clippy on the WASM crates for their
-//! real target, then `cargo test --workspace` with the builds' location for the browser tests.
+//! `cargo xtask test [-- ARGS]`: the module layering check, tools, the browser builds, clippy on
+//! the WASM crates for their real target and their unit tests in headless Chromium, then
+//! `cargo test --workspace` with the builds' location for the browser tests.
 
 use std::process::Command;
 
 use crate::run::{run, Result};
-use crate::{dist, paths, tools};
+use crate::{dist, layers, paths, tools};
 
 pub fn main(args: &[String]) -> Result {
     let extra: Vec<&String> = args.iter().skip_while(|a| *a == "--").collect();
+    layers::main(&[])?;
     let path = tools::ensure_wasm_tools()?;
     tools::ensure_browser()?;
     dist::build_all(&path)?;
@@ -29,8 +31,36 @@ pub fn main(args: &[String]) -> Result {
         ])
         .current_dir(paths::root())
         .env("CARGO_TARGET_DIR", paths::wasm_target_dir()))?;
+    // The browser crates' unit tests, compiled for wasm32 and run in headless Chromium by
+    // wasm-bindgen's test runner (which finds chromedriver on PATH).
     run(Command::new("cargo")
+        .args([
+            "test",
+            "-p",
+            "widget",
+            "-p",
+            "console",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .current_dir(paths::root())
+        .env("PATH", &path)
+        .env("CARGO_TARGET_DIR", paths::wasm_target_dir())
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        ))?;
+    run(Command::new("cargo")
+        // The browser crates' tests ran above, in the browser; natively they would be empty.
         .args(["test", "--workspace"])
+        .args([
+            "--exclude",
+            "widget",
+            "--exclude",
+            "console",
+            "--exclude",
+            "browser-socket",
+        ])
         .args(extra)
         .current_dir(paths::root())
         .env("PATH", &path)

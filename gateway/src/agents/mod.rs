@@ -1,7 +1,7 @@
 //! Agents: password login (argon2), the login token (HttpOnly cookie for the console, bearer
 //! token for programs), logout, profile and presence. The agent socket `WS /v1/agent/ws` that
 //! feeds the console inbox is in [`socket`]; [`join`] logs an agent in from a desk's link and
-//! [`sync`] provisions agents from an identity system.
+//! [`sync`] provisions agents from an identity system; [`team`] lists colleagues and queues.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -20,11 +20,12 @@ use crate::error::{ApiJson, Error, Result};
 use crate::state::AppState;
 use crate::store::AgentRecord;
 use crate::tokens::{random_token, sha256_hex};
-use crate::{limits, now_ms, peer};
+use crate::{now_ms, peer};
 
 pub mod join;
 pub mod socket;
 pub mod sync;
+pub mod team;
 
 /// Conversations an agent holds at once unless set otherwise.
 pub const DEFAULT_CAPACITY: i64 = 5;
@@ -131,10 +132,12 @@ pub async fn log_in(
     password: &str,
 ) -> Result<(String, AgentRecord)> {
     let limits = &state.limits;
-    limits::check(&[
-        (&limits.logins_per_ip, &peer::limit_key(client)),
-        (&limits.logins_per_account, email),
-    ])?;
+    limits
+        .check(&[
+            (&limits.logins_per_ip, &peer::limit_key(client)),
+            (&limits.logins_per_account, email),
+        ])
+        .await?;
     let agent = state.store.agent_by_email(email).await?;
     let hash = agent.as_ref().map(|a| a.password_hash.clone());
     let password = password.to_owned();

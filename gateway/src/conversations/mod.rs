@@ -1,5 +1,6 @@
-//! Conversations: posting a visitor's or an agent's message (validated, committed, then
-//! published) and the inbox the agents see. The sockets call these functions; so do the tests.
+//! Conversations: posting a visitor's or an agent's message (validated, limited, committed,
+//! then published), typing notices both ways, and the bot's hand-over. The sockets call these
+//! functions; so do the REST API and the tests.
 //! Agents' actions on a conversation are HTTP calls under `/v1/conversations/{id}/`: accept,
 //! close, transfer, and the events (transfers with notes, closes) agents see. [`api`] is the
 //! same for integrations, by channel.
@@ -15,7 +16,6 @@ use std::net::IpAddr;
 use crate::auth::AgentConversation;
 use crate::error::{ApiJson, Error, Result};
 use crate::hub::{HubEvent, Topic};
-use crate::limits;
 use crate::now_ms;
 use crate::state::AppState;
 use crate::store::{
@@ -209,11 +209,13 @@ pub async fn post_visitor_message(
 ) -> Result<Appended> {
     validate(client_id, text)?;
     let limits = &state.limits;
-    limits::check(&[
-        (&limits.messages_per_session, visitor.session_id),
-        (&limits.messages_per_ip, &crate::peer::limit_key(visitor.ip)),
-        (&limits.messages_per_channel, &channel.id),
-    ])?;
+    limits
+        .check(&[
+            (&limits.messages_per_session, visitor.session_id),
+            (&limits.messages_per_ip, &crate::peer::limit_key(visitor.ip)),
+            (&limits.messages_per_channel, &channel.id),
+        ])
+        .await?;
     let message = NewMessage::now(client_id, text);
     let window_ms = crate::secs_to_ms(state.config.reopen_window_secs);
     let reopen_after_ms = message.sent_at_ms.saturating_sub(window_ms);

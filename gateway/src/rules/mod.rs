@@ -244,7 +244,8 @@ pub fn decide(
     facts: &Facts,
 ) -> Decision {
     let outcomes: Vec<Outcome> = Rule::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|rule| enabled(rules, *rule))
         .map(|rule| evaluate(rule, rules, facts))
         .collect();

@@ -16,7 +16,7 @@ use crate::error::{ApiJson, Error, Result};
 use crate::state::AppState;
 use crate::store::VisitContext;
 use crate::tokens::random_token;
-use crate::{captcha, channels, limits, now_ms, peer, rules};
+use crate::{captcha, channels, now_ms, peer, rules};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/v1/sessions", post(create_session))
@@ -83,10 +83,12 @@ async fn create_session(
         return Err(Error::VisitTicketExpired);
     }
     let limits = &state.limits;
-    limits::check(&[
-        (&limits.sessions_per_ip, &peer::limit_key(client)),
-        (&limits.sessions_per_channel, &channel.id),
-    ])?;
+    limits
+        .check(&[
+            (&limits.sessions_per_ip, &peer::limit_key(client)),
+            (&limits.sessions_per_channel, &channel.id),
+        ])
+        .await?;
     let page_url = page_url_within_limit(request.page_url);
     let page_view = rules::PageView {
         visit: ticket.visit,

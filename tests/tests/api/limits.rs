@@ -3,7 +3,7 @@
 use protocol::{VisitorClientFrame, VisitorServerFrame};
 use reqwest::StatusCode;
 use tests::client::{bootstrap, open_session, Visitor};
-use tests::{TestGateway, SITE_ORIGIN};
+use tests::{test_redis, TestGateway, SITE_ORIGIN};
 
 #[tokio::test]
 async fn one_ip_opening_sessions_in_a_loop_is_slowed_down() {
@@ -109,4 +109,48 @@ async fn many_sessions_from_one_address_share_its_message_limit() {
         }
     }
     assert_eq!(refused, 45 - 40);
+}
+
+/// Behind a load balancer each request may land on another gateway: with Redis, the gateways on
+/// one database share each limit, so spreading sessions over them gains nothing.
+#[tokio::test]
+async fn gateways_sharing_redis_share_their_limits() {
+    let Some(redis) = test_redis() else {
+        return;
+    };
+    let relay = redis.clone();
+    let a = TestGateway::spawn_with(move |c| {
+        c.redis_url = Some(relay);
+        c.sessions_per_ip_per_minute = 4;
+    })
+    .await;
+    let shared = a.database_url();
+    let b = TestGateway::spawn_with(move |c| {
+        c.database_url = shared;
+        c.redis_url = Some(redis);
+        c.sessions_per_ip_per_minute = 4;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for gw in [&a, &b, &a, &b, &a, &b] {
+        let ticket = bootstrap(gw, SITE_ORIGIN, None).await.visit_ticket;
+        statuses.push(open_session(gw, SITE_ORIGIN, &ticket, None).await.status);
+    }
+    let opened = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    assert_eq!(opened, 4, "{statuses:?}: four in all, not four per gateway");
+    assert_eq!(statuses[4..], [StatusCode::TOO_MANY_REQUESTS; 2]);
+
+    // Another deployment on the same Redis (its own database) has its own buckets.
+    let other = TestGateway::spawn_with(move |c| {
+        c.redis_url = test_redis();
+        c.sessions_per_ip_per_minute = 4;
+    })
+    .await;
+    let ticket = bootstrap(&other, SITE_ORIGIN, None).await.visit_ticket;
+    assert_eq!(
+        open_session(&other, SITE_ORIGIN, &ticket, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
 }

@@ -1,49 +1,15 @@
 //! The Channels page, for admins: what the admin API offers, on screen. Field errors from the
 //! gateway (`validation_failed`) are shown next to their fields; a refused delete names the
-//! channels that were kept and why.
+//! channels that were kept and why. Each channel opens its rules ([`crate::rules`]) and its
+//! endpoints ([`crate::integrations`]); the team's canned responses ([`crate::canned`]) sit below.
 
 use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::*;
-use protocol::{CannedResponse, ChannelState, ChannelView, DeleteChannels, ErrorBody, ErrorDetail};
-use serde::de::DeserializeOwned;
+use protocol::{ChannelState, ChannelView, DeleteChannels, ErrorDetail};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-/// Sends `body` (if any) and decodes the answer, or the gateway's error.
-pub(crate) async fn api<T: DeserializeOwned>(
-    request: RequestBuilder,
-    body: Option<Value>,
-) -> Result<T, ErrorDetail> {
-    let failure = |message: String| ErrorDetail {
-        code: "network".into(),
-        message,
-        fields: Default::default(),
-        refused: vec![],
-    };
-    let sent = match body {
-        Some(body) => {
-            request
-                .json(&body)
-                .map_err(|e| failure(e.to_string()))?
-                .send()
-                .await
-        }
-        None => request.send().await,
-    }
-    .map_err(|_| failure("The gateway cannot be reached.".into()))?;
-    if sent.ok() {
-        // 204 No Content decodes as JSON null.
-        let text = sent.text().await.map_err(|e| failure(e.to_string()))?;
-        serde_json::from_str(if text.is_empty() { "null" } else { &text })
-            .map_err(|e| failure(e.to_string()))
-    } else {
-        Err(sent
-            .json::<ErrorBody>()
-            .await
-            .map(|b| b.error)
-            .unwrap_or_else(|_| failure("Unexpected answer.".into())))
-    }
-}
+use crate::api::call;
 
 #[derive(Clone, Copy)]
 struct Page {
@@ -63,7 +29,7 @@ impl Page {
                 "/v1/admin/channels?q={}",
                 js_sys::encode_uri_component(&self.query.get_untracked())
             );
-            match api::<Vec<ChannelView>>(Request::get(&url), None).await {
+            match call::<Vec<ChannelView>>(Request::get(&url), None).await {
                 Ok(list) => self.channels.set(list),
                 Err(e) => self.error.set(Some(e)),
             }
@@ -74,7 +40,7 @@ impl Page {
     /// reloads the list.
     fn change(self, request: RequestBuilder, body: Option<Value>) {
         leptos::task::spawn_local(async move {
-            match api::<Value>(request, body).await {
+            match call::<Value>(request, body).await {
                 Ok(answer) => {
                     self.error.set(None);
                     self.chosen.set(BTreeSet::new());
@@ -120,7 +86,7 @@ pub fn channels_page() -> impl IntoView {
             {error_box(page)}
             {move || page.open.get().map(|c| detail(page, c))}
             {move || page.open.get().map(|c| crate::integrations::integrations(c.id))}
-            {canned_admin()}
+            {crate::canned::canned_admin()}
         </div>
     }
 }
@@ -357,82 +323,5 @@ fn captcha_form(page: Page, channel: &ChannelView) -> impl IntoView {
             {captcha_problems}
             <button type="button" data-testid="save-captcha" on:click=save>"Save captcha"</button>
         </fieldset>
-    }
-}
-
-/// The team's canned responses: listed, added or replaced by shortcut, deleted.
-fn canned_admin() -> impl IntoView {
-    let list = RwSignal::new(Vec::<CannedResponse>::new());
-    let shortcut = RwSignal::new(String::new());
-    let text = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ErrorDetail>);
-    let reload = move || {
-        leptos::task::spawn_local(async move {
-            match api::<Vec<CannedResponse>>(Request::get("/v1/canned-responses"), None).await {
-                Ok(all) => list.set(all),
-                Err(e) => error.set(Some(e)),
-            }
-        })
-    };
-    reload();
-    let path = |shortcut: &str| {
-        format!(
-            "/v1/canned-responses/{}",
-            js_sys::encode_uri_component(shortcut)
-        )
-    };
-    let save = move |_| {
-        let url = path(shortcut.get_untracked().trim());
-        let body = json!({ "text": text.get_untracked() });
-        leptos::task::spawn_local(async move {
-            match api::<CannedResponse>(Request::put(&url), Some(body)).await {
-                Ok(_) => {
-                    error.set(None);
-                    shortcut.set(String::new());
-                    text.set(String::new());
-                    reload();
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
-    let rows = move || {
-        list.get()
-            .into_iter()
-            .map(|c| {
-                let url = path(&c.shortcut);
-                let remove = move |_| {
-                    let url = url.clone();
-                    leptos::task::spawn_local(async move {
-                        if let Err(e) = api::<Value>(Request::delete(&url), None).await {
-                            error.set(Some(e));
-                        }
-                        reload();
-                    });
-                };
-                view! {
-                    <li data-testid="canned">
-                        <code>{format!("/{}", c.shortcut)}</code>" "{c.text.clone()}" "
-                        <button type="button" class="link" on:click=remove>"Delete"</button>
-                    </li>
-                }
-            })
-            .collect_view()
-    };
-    view! {
-        <section class="canned-admin">
-            <h3>"Canned responses"</h3>
-            <p class="hint">"Agents type /shortcut and Tab in a reply to insert the text."</p>
-            <ul>{rows}</ul>
-            <input placeholder="shortcut" data-testid="canned-shortcut" prop:value=move || shortcut.get()
-                on:input=move |ev| shortcut.set(event_target_value(&ev)) />
-            <textarea rows="2" placeholder="Text" data-testid="canned-text" prop:value=move || text.get()
-                on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-            <button type="button" data-testid="canned-save" on:click=save>"Save"</button>
-            {move || error.get().map(|e| {
-                let fields = e.fields.values().cloned().collect::<Vec<_>>().join("; ");
-                view! { <p class="error">{e.message} " " {fields}</p> }
-            })}
-        </section>
     }
 }

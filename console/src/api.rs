@@ -1,0 +1,49 @@
+//! The console's one way to call the gateway: send, then decode the answer or the gateway's
+//! error, with one sentence for a gateway that cannot be reached.
+
+use gloo_net::http::RequestBuilder;
+use protocol::{ErrorBody, ErrorDetail};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub const UNREACHABLE: &str = "The gateway cannot be reached.";
+
+/// An error the console itself found (no answer, an unreadable one), shaped like the gateway's.
+fn failure(message: String) -> ErrorDetail {
+    ErrorDetail {
+        code: "network".into(),
+        message,
+        fields: Default::default(),
+        refused: vec![],
+    }
+}
+
+/// Sends `body` (if any) and decodes the answer, or the gateway's error.
+pub async fn call<T: DeserializeOwned>(
+    request: RequestBuilder,
+    body: Option<Value>,
+) -> Result<T, ErrorDetail> {
+    let sent = match body {
+        Some(body) => {
+            request
+                .json(&body)
+                .map_err(|e| failure(e.to_string()))?
+                .send()
+                .await
+        }
+        None => request.send().await,
+    }
+    .map_err(|_| failure(UNREACHABLE.into()))?;
+    if sent.ok() {
+        // 204 No Content decodes as JSON null.
+        let text = sent.text().await.map_err(|e| failure(e.to_string()))?;
+        serde_json::from_str(if text.is_empty() { "null" } else { &text })
+            .map_err(|e| failure(e.to_string()))
+    } else {
+        Err(sent
+            .json::<ErrorBody>()
+            .await
+            .map(|b| b.error)
+            .unwrap_or_else(|_| failure("Unexpected answer.".into())))
+    }
+}

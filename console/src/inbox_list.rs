@@ -1,0 +1,62 @@
+//! The inbox column: tabs with their counts, the conversations each lists with their unread
+//! counts and who has them, and the button for older ones.
+
+use leptos::prelude::*;
+use protocol::{ConversationStatus, Handler};
+
+use crate::desk::Desk;
+use crate::inbox::View;
+
+pub fn inbox_list(me: String) -> impl IntoView {
+    let desk = expect_context::<Desk>();
+    let inbox = desk.inbox;
+    let selected = desk.selected;
+    let tab = RwSignal::new(View::All);
+    let me = StoredValue::new(me);
+    let tabs = View::ALL.map(|view| {
+        let count = move || me.with_value(|me| inbox.with(|i| i.count(view, me)));
+        view! {
+            <button class="tab" class:active=move || tab.get() == view data-testid=format!("tab-{}", view.label().to_lowercase())
+                on:click=move |_| tab.set(view)>
+                {view.label()} " " <span class="count">{count}</span>
+            </button>
+        }
+    });
+    view! {
+        <div class="inbox-column">
+            <nav class="tabs">{tabs.into_iter().collect_view()}</nav>
+            <ul class="inbox" data-testid="inbox">
+                {move || {
+                    let listed = me.with_value(|me| inbox.with(|i| i.listed(tab.get(), me)));
+                    listed.into_iter().map(|c| {
+                        let id = c.id.clone();
+                        let is_selected = selected.get().as_deref() == Some(c.id.as_str());
+                        let unread = inbox.with(|i| i.unread(&c));
+                        // A bot's or desk's conversation is open without an agent: say who has it.
+                        let (badge, badge_class) = match (c.status, c.handler) {
+                            (ConversationStatus::Closed, _) => (c.status.as_str(), "badge"),
+                            (_, handler @ (Handler::Bot | Handler::Desk)) => (handler.as_str(), "badge"),
+                            (ConversationStatus::Waiting, _) => (c.status.as_str(), "badge"),
+                            (ConversationStatus::Open, _) => (c.status.as_str(), "badge open"),
+                        };
+                        view! {
+                            <li class:selected=is_selected data-testid="conversation" data-id=c.id.clone()
+                                on:click=move |_| desk.open(id.clone())>
+                                <div class="meta">
+                                    <span>{c.channel_name.clone()}</span>
+                                    {(unread > 0).then(|| view! { <span class="unread" data-testid="unread">{unread}</span> })}
+                                    <span class=badge_class>{badge}</span>
+                                </div>
+                                <div class="preview">{c.last_text.clone()}</div>
+                            </li>
+                        }
+                    }).collect_view()
+                }}
+            </ul>
+            {move || inbox.with(|i| i.older.is_some()).then(|| view! {
+                <button class="older" data-testid="load-older"
+                    on:click=move |_| desk.load_older()>"Load older conversations"</button>
+            })}
+        </div>
+    }
+}

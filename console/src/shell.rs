@@ -1,0 +1,88 @@
+//! The console's shell: who is logged in (the login form until someone is), the top bar with
+//! the pages and the agent's presence, and the inbox page's three columns.
+
+use gloo_net::http::Request;
+use leptos::prelude::*;
+use protocol::{AgentPresence, AgentProfile, SetPresence};
+
+use crate::api::call;
+use crate::desk::Desk;
+
+pub fn app() -> impl IntoView {
+    // None: not known yet; Some(None): logged out; Some(Some(agent)): logged in.
+    let agent = RwSignal::new(None::<Option<AgentProfile>>);
+    leptos::task::spawn_local(async move {
+        let me = call::<AgentProfile>(Request::get("/v1/agent/me"), None)
+            .await
+            .ok();
+        agent.set(Some(me));
+    });
+    move || match agent.get() {
+        None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+        Some(None) => crate::login::login(agent).into_any(),
+        Some(Some(profile)) => workspace(profile).into_any(),
+    }
+}
+
+fn workspace(profile: AgentProfile) -> impl IntoView {
+    let desk = Desk::start();
+    let connected = desk.connected;
+    let channels_page = RwSignal::new(false);
+    let is_admin = profile.role == protocol::Role::Admin;
+    view! {
+        <div class="app" class:admin-page=move || channels_page.get()>
+            <header class="topbar">
+                <strong>"Live chat"</strong>
+                <nav>
+                    <button class="link" data-testid="nav-inbox" on:click=move |_| channels_page.set(false)>"Inbox"</button>
+                    {is_admin.then(|| view! {
+                        <button class="link" data-testid="nav-channels" on:click=move |_| channels_page.set(true)>"Channels"</button>
+                    })}
+                </nav>
+                <span class="conn" data-testid="connection">
+                    {move || if connected.get() { "● live" } else { "○ reconnecting…" }}
+                </span>
+                {presence_choice(profile.presence)}
+                <span>{profile.name}</span>
+            </header>
+            <div class="inbox-page" class:hidden=move || channels_page.get()>
+                {crate::inbox_list::inbox_list(profile.id.clone())}
+                {crate::thread::thread()}
+                {crate::details::visitor_details()}
+            </div>
+            {move || channels_page.get().then(crate::channels::channels_page)}
+        </div>
+    }
+}
+
+/// The agent's own presence: online takes conversations, away keeps the console open without
+/// taking new ones, offline hides the agent from visitors' rules.
+fn presence_choice(initial: AgentPresence) -> impl IntoView {
+    let presence = RwSignal::new(initial);
+    let label = |p: AgentPresence| match p {
+        AgentPresence::Online => "Online",
+        AgentPresence::Away => "Away",
+        AgentPresence::Offline => "Offline",
+    };
+    let change = move |ev: leptos::ev::Event| {
+        let Ok(chosen) = event_target_value(&ev).parse::<AgentPresence>() else {
+            return;
+        };
+        let body = SetPresence { presence: chosen };
+        leptos::task::spawn_local(async move {
+            let body = serde_json::to_value(body).ok();
+            if let Ok(profile) =
+                call::<AgentProfile>(Request::put("/v1/agent/presence"), body).await
+            {
+                presence.set(profile.presence);
+            }
+        });
+    };
+    view! {
+        <select class="presence" data-testid="presence" on:change=change>
+            {AgentPresence::ALL.iter().map(|&p| {
+                view! { <option value=p.as_str() selected=move || presence.get() == p>{label(p)}</option> }
+            }).collect_view()}
+        </select>
+    }
+}

@@ -1,0 +1,164 @@
+//! The conversation on screen: its toolbar (accept, transfer with a note, close), its messages
+//! (visitor text always as text nodes, never as HTML), the visitor typing, and the reply box
+//! with canned responses on `/shortcut` + Tab.
+
+use leptos::prelude::*;
+use protocol::{Author, ConversationStatus, TransferRequest};
+
+use crate::desk::Desk;
+
+/// Hands the conversation on screen to a colleague or a queue, with a note for them.
+fn transfer_form(desk: Desk) -> impl IntoView {
+    let team = desk.team;
+    let target = RwSignal::new(String::new());
+    let draft_note = RwSignal::new(String::new());
+    let send = move |_| {
+        let chosen = target.get_untracked();
+        let note = Some(draft_note.get_untracked());
+        let request = match chosen.split_once(':') {
+            Some(("agent", id)) => TransferRequest {
+                agent_id: Some(id.to_owned()),
+                queue_id: None,
+                note,
+            },
+            Some(("queue", id)) => TransferRequest {
+                agent_id: None,
+                queue_id: Some(id.to_owned()),
+                note,
+            },
+            _ => return,
+        };
+        desk.act("transfer", serde_json::to_value(request).ok());
+        draft_note.set(String::new());
+    };
+    let options = move || {
+        team.with(|t| {
+            let agents = t
+                .agents
+                .iter()
+                .map(|a| (format!("agent:{}", a.id), a.name.clone()));
+            let queues = t
+                .queues
+                .iter()
+                .map(|q| (format!("queue:{}", q.id), format!("Queue: {}", q.name)));
+            agents
+                .chain(queues)
+                .map(|(value, label)| view! { <option value=value>{label}</option> })
+                .collect_view()
+        })
+    };
+    view! {
+        <select data-testid="transfer-to" on:change=move |ev| target.set(event_target_value(&ev))>
+            <option value="">"Transfer to…"</option>
+            {options}
+        </select>
+        <input placeholder="Note for them" data-testid="transfer-note" class="note"
+            prop:value=move || draft_note.get() on:input=move |ev| draft_note.set(event_target_value(&ev)) />
+        <button data-testid="transfer" disabled=move || target.with(String::is_empty) on:click=send>"Transfer"</button>
+    }
+}
+
+pub fn thread() -> impl IntoView {
+    let desk = expect_context::<Desk>();
+    let inbox = desk.inbox;
+    let selected = desk.selected;
+    let visitor_typing = desk.visitor_typing;
+    let draft = RwSignal::new(String::new());
+    let canned = desk.canned;
+    // Tab after `/shortcut` puts the canned text in its place.
+    let expand = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() != "Tab" {
+            return;
+        }
+        let expanded = canned.with(|c| protocol::expand_shortcut(&draft.get_untracked(), c));
+        if let Some(text) = expanded {
+            ev.prevent_default();
+            draft.set(text);
+        }
+    };
+    let hints = move || {
+        let typed = draft.with(|d| {
+            d.rsplit(char::is_whitespace)
+                .next()
+                .and_then(|w| w.strip_prefix('/'))
+                .map(str::to_owned)
+        })?;
+        let matching: Vec<String> = canned.with(|c| {
+            c.iter()
+                .filter(|r| r.shortcut.starts_with(&typed))
+                .map(|r| format!("/{} — {}", r.shortcut, r.text))
+                .collect()
+        });
+        (!matching.is_empty()).then(|| {
+            view! {
+                <ul class="canned-hints" data-testid="canned-hints">
+                    {matching.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
+                    <li class="hint">"Tab inserts it"</li>
+                </ul>
+            }
+        })
+    };
+    let toolbar = move || {
+        desk.current().map(|c| {
+            let waiting = c.status == ConversationStatus::Waiting;
+            view! {
+                <div class="thread-head">
+                    <span class="where">{c.page_url.clone().unwrap_or_default()}</span>
+                    {waiting.then(|| view! {
+                        <button data-testid="accept" on:click=move |_| desk.act("accept", None)>"Accept"</button>
+                    })}
+                    {transfer_form(desk)}
+                    <button data-testid="close-conversation" on:click=move |_| desk.act("close", None)>"Close"</button>
+                </div>
+            }
+        })
+    };
+    let refusal = move || {
+        inbox
+            .with(|i| i.error.clone())
+            .map(|e| view! { <p class="error" data-testid="desk-error">{e}</p> })
+    };
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = draft.get_untracked();
+        if !text.trim().is_empty() {
+            desk.reply(text);
+            draft.set(String::new());
+        }
+    };
+    view! {
+        <section class="thread">
+            {toolbar}
+            {refusal}
+            {move || match selected.get() {
+                None => view! { <p class="empty">"Pick a conversation."</p> }.into_any(),
+                Some(id) => view! {
+                    <ol class="messages" data-testid="thread">
+                        {move || inbox.with(|i| i.threads.get(&id).map(|t| t.values().map(|m| {
+                            let (class, who) = match &m.author {
+                                Author::Visitor => ("msg", "Visitor".to_owned()),
+                                Author::Agent { name, .. } => ("msg agent", name.clone()),
+                                Author::Bot { name } => ("msg agent", format!("{name} (bot)")),
+                                Author::Desk { name } => ("msg agent", format!("{name} (desk)")),
+                                Author::System => ("msg", "System".to_owned()),
+                            };
+                            view! { <li class=class data-testid="thread-message"><span class="who">{who}</span>{m.text.clone()}</li> }
+                        }).collect_view()))}
+                    </ol>
+                }.into_any(),
+            }}
+            {move || {
+                let shown = selected.get().is_some_and(|id| visitor_typing.with(|t| t.contains_key(&id)));
+                shown.then(|| view! { <p class="typing" data-testid="visitor-typing">"The visitor is typing…"</p> })
+            }}
+            {hints}
+            <form class="reply" on:submit=send>
+                <textarea rows="2" placeholder="Reply… (/ for canned responses)" data-testid="reply"
+                    on:keydown=expand
+                    prop:value=move || draft.get()
+                    on:input=move |ev| { draft.set(event_target_value(&ev)); desk.typing(); }></textarea>
+                <button type="submit" data-testid="reply-send" disabled=move || selected.get().is_none()>"Send"</button>
+            </form>
+        </section>
+    }
+}
