@@ -8,7 +8,7 @@
 //! theoretical arrival time, on Redis's own clock. When Redis cannot answer in time, the gateway
 //! falls back to its own limits for that check, which still bounds abuse per gateway.
 
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -55,7 +55,7 @@ impl RateLimit {
         }
         self.local
             .check_key(&key.to_owned())
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+            .map_err(|not_until| not_until.wait_time_from(self.local.clock().now()))
     }
 
     /// The time between two cells at the sustained rate.
