@@ -1,47 +1,20 @@
-//! The router that merges every module's routes over the one [`AppState`].
+//! The whole HTTP surface over the one [`AppState`]: the documented API ([`openapi::api`]),
+//! the widget's and console's files, and the layers every request passes.
 
 use axum::body::Body;
-use axum::http::{header, Method, Request};
+use axum::http::{header, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
-use std::time::Duration;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::error::Error;
 use crate::state::AppState;
-use crate::{
-    agents, assets, canned, channels, contacts, conversations, openapi, queues, rules, visitors,
-    webhooks,
-};
+use crate::{assets, openapi};
 
 pub fn router(state: AppState) -> Router {
-    // Visitor endpoints answer any origin at the CORS level so the widget can read the JSON
-    // refusal; the channel's allow-list is enforced in the handlers themselves.
-    let visitor_cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::mirror_request())
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE])
-        .max_age(Duration::from_secs(600));
-    let visitor = visitors::router().layer(visitor_cors);
-    Router::new()
-        .merge(visitor)
-        .merge(agents::router())
-        .merge(agents::sync::router())
-        .merge(agents::join::router())
-        .merge(agents::team::router())
-        .merge(conversations::router())
-        .merge(conversations::api::router())
-        .merge(queues::router())
-        .merge(contacts::router())
-        .merge(canned::router())
-        .merge(webhooks::router())
-        .merge(channels::admin::router())
-        .merge(rules::api::router())
-        .merge(openapi::router())
-        .merge(assets::router(&state))
-        .route("/healthz", axum::routing::get(|| async { "ok" }))
+    let (api, _) = openapi::api().split_for_parts();
+    api.merge(assets::router(&state))
         .fallback(|| async { Error::NotFound })
         .layer(axum::middleware::from_fn(refuse_nul))
         // Spans carry the path only: query strings hold session tokens, which never reach logs.

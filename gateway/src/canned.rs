@@ -4,9 +4,10 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use protocol::{CannedResponse, MAX_MESSAGE_CHARS};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Admin;
 use crate::auth::AuthAgent;
@@ -16,12 +17,20 @@ use crate::state::AppState;
 
 const MAX_SHORTCUT_CHARS: usize = 32;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/canned-responses", get(list))
-        .route("/v1/canned-responses/{shortcut}", put(save).delete(remove))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(save, remove))
 }
 
+/// Canned responses.
+#[utoipa::path(
+    get,
+    path = "/v1/canned-responses",
+    tag = "Agents",
+    security(("agentToken" = []), ("agentCookie" = [])),
+    responses((status = 200, description = "Done.", body = Vec<CannedResponse>))
+)]
 async fn list(_: AuthAgent, State(state): State<AppState>) -> Result<Json<Vec<CannedResponse>>> {
     let all = state.store.canned_responses().await?;
     Ok(Json(
@@ -48,6 +57,17 @@ fn check_shortcut(shortcut: &str) -> Result<()> {
     }
 }
 
+/// Save a canned response.
+///
+/// The shortcut is 1 to 32 letters, digits, `-` or `_`: what an agent types after `/`.
+#[utoipa::path(
+    put,
+    path = "/v1/canned-responses/{shortcut}",
+    tag = "Agents",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = CannedResponse,
+    responses((status = 200, description = "Done.", body = CannedResponse))
+)]
 async fn save(
     _: Admin,
     State(state): State<AppState>,
@@ -72,6 +92,14 @@ async fn save(
     }))
 }
 
+/// Delete a canned response.
+#[utoipa::path(
+    delete,
+    path = "/v1/canned-responses/{shortcut}",
+    tag = "Agents",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 204, description = "Done."))
+)]
 async fn remove(
     _: Admin,
     State(state): State<AppState>,

@@ -5,10 +5,11 @@
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use protocol::{ContactUpdate, ContactView};
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{path_id, secret_or_login, Login};
 use crate::error::{ApiJson, Error, Result};
@@ -19,13 +20,10 @@ use crate::store::{ChannelRecord, ContactRecord};
 const MAX_FIELD_CHARS: usize = 200;
 const MAX_LABEL_CHARS: usize = 50;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/contacts/{id}", get(read).put(update))
-        .route(
-            "/v1/contacts/{id}/labels/{label}",
-            put(add_label).delete(remove_label),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(read, update))
+        .routes(routes!(add_label, remove_label))
 }
 
 /// A contact with its channel, for a caller allowed to read (any agent) or write (an admin);
@@ -72,6 +70,14 @@ async fn view(
     })
 }
 
+/// A contact with labels and every conversation.
+#[utoipa::path(
+    get,
+    path = "/v1/contacts/{id}",
+    tag = "Agents",
+    security(("channelSecret" = []), ("agentToken" = []), ("agentCookie" = [])),
+    responses((status = 200, description = "Done.", body = ContactView))
+)]
 async fn read(
     State(state): State<AppState>,
     access: ContactAccess<false>,
@@ -130,6 +136,15 @@ pub fn apply(mut contact: ContactRecord, update: &ContactUpdate) -> Result<Conta
     }
 }
 
+/// Set a contact's ids, email and names.
+#[utoipa::path(
+    put,
+    path = "/v1/contacts/{id}",
+    tag = "Agents",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = ContactUpdate,
+    responses((status = 200, description = "Done.", body = ContactView))
+)]
 async fn update(
     State(state): State<AppState>,
     access: ContactAccess<true>,
@@ -151,6 +166,14 @@ fn check_label(label: &str) -> Result<&str> {
     Ok(label)
 }
 
+/// Label a contact.
+#[utoipa::path(
+    put,
+    path = "/v1/contacts/{id}/labels/{label}",
+    tag = "Agents",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Done.", body = ContactView))
+)]
 async fn add_label(
     State(state): State<AppState>,
     access: ContactAccess<true>,
@@ -163,6 +186,14 @@ async fn add_label(
     Ok(Json(view(&state, access.contact, &access.channel).await?))
 }
 
+/// Remove a label.
+#[utoipa::path(
+    delete,
+    path = "/v1/contacts/{id}/labels/{label}",
+    tag = "Agents",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 204, description = "Done."))
+)]
 async fn remove_label(
     State(state): State<AppState>,
     access: ContactAccess<true>,

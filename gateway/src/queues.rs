@@ -3,9 +3,10 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, patch};
-use axum::{Json, Router};
+use axum::Json;
 use protocol::{QueueInput, QueueView};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Admin;
 use crate::error::{ApiJson, Error, Result};
@@ -15,10 +16,10 @@ use crate::store::QueueRecord;
 
 const MAX_NAME_CHARS: usize = 80;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/admin/queues", get(list).post(create))
-        .route("/v1/admin/queues/{id}", patch(edit))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(edit))
 }
 
 pub fn view(queue: &QueueRecord) -> QueueView {
@@ -29,6 +30,14 @@ pub fn view(queue: &QueueRecord) -> QueueView {
     }
 }
 
+/// Queues.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/queues",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Done.", body = Vec<QueueView>))
+)]
 async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<QueueView>>> {
     Ok(Json(state.store.queues().await?.iter().map(view).collect()))
 }
@@ -58,6 +67,15 @@ async fn save(state: &AppState, queue: QueueRecord) -> Result<QueueView> {
     Ok(view(&queue))
 }
 
+/// Create a queue.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/queues",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = QueueInput,
+    responses((status = 201, description = "Created.", body = QueueView))
+)]
 async fn create(
     _: Admin,
     State(state): State<AppState>,
@@ -75,6 +93,15 @@ async fn create(
     Ok((StatusCode::CREATED, Json(save(&state, queue).await?)))
 }
 
+/// Edit a queue.
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/queues/{id}",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = QueueInput,
+    responses((status = 200, description = "Done.", body = QueueView))
+)]
 async fn edit(
     _: Admin,
     State(state): State<AppState>,

@@ -8,6 +8,7 @@ use crate::{Appearance, CaptchaProvider};
 
 /// A channel as admins see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelView {
     pub id: String,
     /// Public: goes in the snippet.
@@ -47,6 +48,7 @@ named! {
 
 /// A channel's captcha as admins see it: the secret is write-only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaptchaView {
     pub provider: CaptchaProvider,
     pub site_key: String,
@@ -55,17 +57,20 @@ pub struct CaptchaView {
 
 /// `POST /v1/admin/channels/delete`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteChannels {
     pub ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelsDeleted {
     pub deleted: Vec<String>,
 }
 
 /// An agent as admins see it (`/v1/admin/agents`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentView {
     pub id: String,
     /// The id another system gave this agent, when synced from it.
@@ -82,6 +87,7 @@ pub struct AgentView {
 /// `PUT /v1/admin/agents/external/{external_id}`: create or update the agent that system knows
 /// by that id. Fields left out keep their value (or their default, for a new agent).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SyncAgent {
     pub email: Option<String>,
@@ -99,6 +105,7 @@ pub struct SyncAgent {
 
 /// A queue as admins see it (`/v1/admin/queues`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueView {
     pub id: String,
     pub name: String,
@@ -109,6 +116,7 @@ pub struct QueueView {
 
 /// `POST /v1/admin/queues` (name required) and `PATCH /v1/admin/queues/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct QueueInput {
     pub name: Option<String>,
@@ -117,12 +125,14 @@ pub struct QueueInput {
 
 /// `GET /v1/team`: who and where a conversation can be transferred to (any agent may ask).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Team {
     pub agents: Vec<Colleague>,
     pub queues: Vec<QueueView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Colleague {
     pub id: String,
     pub name: String,

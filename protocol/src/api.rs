@@ -8,11 +8,13 @@ use crate::names::named;
 
 /// Every HTTP error: `{ "error": { "code": "...", "message": "..." } }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// One of [`crate::codes`]; stable, for programs.
     pub code: String,
@@ -27,6 +29,7 @@ pub struct ErrorDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Refusal {
     pub id: String,
     pub name: String,
@@ -35,6 +38,7 @@ pub struct Refusal {
 
 /// Answer to `GET /v1/widget/{channel_key}`: everything the loader needs for one page view.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WidgetBootstrap {
     pub channel_key: String,
     pub visibility: Visibility,
@@ -57,6 +61,7 @@ pub struct WidgetBootstrap {
 
 /// The gateway's decision for this page view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Visibility {
     Visible,
@@ -68,6 +73,7 @@ pub enum Visibility {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Appearance {
     pub title: String,
     pub greeting: String,
@@ -96,6 +102,7 @@ named! {
 
 /// What the widget needs to render the provider's challenge: public values only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaptchaChallenge {
     pub provider: CaptchaProvider,
     pub site_key: String,
@@ -108,6 +115,7 @@ pub const CAPTCHA_ACTION: &str = "livechat";
 
 /// `POST /v1/sessions`: the visitor opens the chat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateSession {
     pub channel_key: String,
     pub visit_ticket: String,
@@ -120,6 +128,7 @@ pub struct CreateSession {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionCreated {
     /// Bound to channel, visitor and origin; presented at the visitor socket upgrade.
     pub session_token: String,
@@ -129,12 +138,14 @@ pub struct SessionCreated {
 
 /// `POST /v1/agent/login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     /// Bearer token for programs; browsers get the same token as an HttpOnly cookie.
     pub token: String,
@@ -142,6 +153,7 @@ pub struct LoginResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentProfile {
     pub id: String,
     pub name: String,
@@ -180,6 +192,7 @@ named! {
 
 /// `PUT /v1/agent/presence`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetPresence {
     pub presence: AgentPresence,
 }
@@ -187,6 +200,7 @@ pub struct SetPresence {
 /// `POST /v1/conversations/{id}/transfer`: to an agent (who gets it at once) or to a queue
 /// (where it waits), with a note for whoever takes it over.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct TransferRequest {
     pub agent_id: Option<String>,
@@ -196,6 +210,7 @@ pub struct TransferRequest {
 
 /// `POST /v1/conversations/{id}/agent-link`: a one-time link for a named agent.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct AgentLinkRequest {
     pub agent_id: Option<String>,
@@ -205,6 +220,7 @@ pub struct AgentLinkRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentLink {
     /// Logs the agent in and opens the conversation in the console; works once.
     pub url: String,
@@ -213,6 +229,7 @@ pub struct AgentLink {
 
 /// `GET /v1/contacts/{id}`: a visitor as a person, with everything known and every conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactView {
     pub id: String,
     pub channel_key: String,
@@ -229,6 +246,7 @@ pub struct ContactView {
 /// `PUT /v1/contacts/{id}`: fields sent replace the stored ones (an empty string clears one);
 /// fields left out stay.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ContactUpdate {
     pub external_id: Option<String>,
@@ -239,6 +257,7 @@ pub struct ContactUpdate {
 
 /// A canned response: `/v1/canned-responses`. In a `PUT` the shortcut comes from the path.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CannedResponse {
     pub shortcut: String,

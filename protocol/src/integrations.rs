@@ -58,6 +58,7 @@ named! {
 
 /// `POST /v1/channels/{id}/webhooks`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct NewWebhookEndpoint {
     pub url: String,
@@ -70,6 +71,7 @@ pub struct NewWebhookEndpoint {
 
 /// A webhook endpoint, with the secret its receiver verifies signatures with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookEndpointView {
     pub id: String,
     pub url: String,
@@ -84,6 +86,7 @@ pub struct WebhookEndpointView {
 
 /// The body of every delivery: `{"type", "timestamp", "data"}` as Standard Webhooks suggests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookPayload {
     #[serde(rename = "type")]
     pub event_type: EventType,
@@ -93,6 +96,7 @@ pub struct WebhookPayload {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookData {
     pub channel_id: String,
     /// The conversation as it is right after the event.
@@ -110,6 +114,7 @@ pub struct WebhookData {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EndedSession {
     pub session_id: String,
     pub visitor_id: String,
@@ -118,6 +123,7 @@ pub struct EndedSession {
 
 /// One event's delivery to one endpoint: the delivery log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryView {
     pub id: String,
     /// The `webhook-id` header: the same on every attempt and replay.
@@ -137,6 +143,7 @@ pub struct DeliveryView {
 
 /// `GET /v1/channels/{id}/webhooks/{endpoint_id}/deliveries`: newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryPage {
     pub deliveries: Vec<DeliveryView>,
     /// Pass as `cursor` for the next (older) page; absent on the last one.
@@ -145,12 +152,14 @@ pub struct DeliveryPage {
 
 /// What a bot endpoint answers to a visitor's message.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BotResponse {
     #[serde(default)]
     pub replies: Vec<BotReply>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BotReply {
     /// A message to the visitor.
@@ -165,6 +174,7 @@ pub enum BotReply {
 
 /// `POST /v1/channels/{id}/inbound`: an external desk acting on a conversation it handles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DeskAction {
     /// A desk agent's answer. `client_id` makes a retried call store it once.
@@ -182,6 +192,7 @@ pub enum DeskAction {
 
 /// `GET /v1/channels/{id}/conversations`: oldest first by creation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationPage {
     pub conversations: Vec<ConversationSummary>,
     /// Pass as `cursor` for the next page; absent on the last one.
@@ -191,6 +202,7 @@ pub struct ConversationPage {
 /// `GET /v1/channels/{id}/conversations/{conversation_id}`: the conversation and its messages
 /// after `after_seq`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationTranscript {
     pub conversation: ConversationSummary,
     pub messages: Vec<ChatMessage>,
@@ -200,6 +212,7 @@ pub struct ConversationTranscript {
 
 /// `POST /v1/channels/{id}/conversations/{conversation_id}/messages`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiAgentMessage {
     /// Who writes: required with the channel secret; an admin writes as themselves by default.
     #[serde(default)]
@@ -211,6 +224,7 @@ pub struct ApiAgentMessage {
 
 /// `POST /v1/channels/{id}/conversations/{conversation_id}/assign`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignRequest {
     pub agent_id: String,
 }

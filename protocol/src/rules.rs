@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::names::named;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct VisibilityRules {
     /// How the enabled rules combine. No rule enabled: the widget shows.
@@ -34,6 +35,7 @@ named! {
 
 /// A rule without settings of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct Switch {
     pub enabled: bool,
@@ -43,6 +45,7 @@ pub struct Switch {
 /// wall-clock `HH:MM`; an interval whose end is not after its start runs past midnight, and
 /// `24:00` ends a day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct BusinessHours {
     pub enabled: bool,
@@ -71,6 +74,7 @@ impl Default for BusinessHours {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct WeeklyHours {
     pub mon: Vec<Interval>,
@@ -110,6 +114,7 @@ impl WeeklyHours {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Interval {
     pub from: String,
     pub to: String,
@@ -126,6 +131,7 @@ impl Interval {
 
 /// One date (`YYYY-MM-DD`, in the schedule's zone) with other hours; no hours: closed all day.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct DateException {
     pub date: String,
@@ -133,6 +139,7 @@ pub struct DateException {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct DwellTime {
     pub enabled: bool,
@@ -150,6 +157,7 @@ impl Default for DwellTime {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct RepeatVisit {
     pub enabled: bool,
@@ -170,6 +178,7 @@ impl Default for RepeatVisit {
 /// characters; a pattern starting with `/` matches the path (and query) only, so
 /// `/pricing*` works on every host the channel allows.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct PageUrl {
     pub enabled: bool,
@@ -215,6 +224,7 @@ impl Rule {
 
 /// Forces the widget on or off regardless of the rules, until a time or until changed back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisibilityOverride {
     pub mode: OverrideMode,
     /// Unix milliseconds; after it the rules decide again. None: until changed.
@@ -235,6 +245,7 @@ named! {
 
 /// The decision with its reasons: `GET /v1/channels/{id}/visibility` and the console preview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisibilityReport {
     pub visible: bool,
     /// Why not, in a sentence, when hidden.
@@ -246,6 +257,7 @@ pub struct VisibilityReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleCheck {
     pub rule: Rule,
     pub met: bool,
@@ -255,6 +267,7 @@ pub struct RuleCheck {
 /// `POST /v1/channels/{id}/visibility/preview`: would the widget show now for such a visitor,
 /// under these (possibly unsaved) rules?
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct PreviewRequest {
     /// The rules being edited; None: the saved ones.
@@ -268,6 +281,7 @@ pub struct PreviewRequest {
 /// `GET /v1/widget/{key}/visibility`: the decision for the current page view again, when agents'
 /// presence or the clock may have changed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisibilityUpdate {
     pub visibility: crate::Visibility,
     /// Ask again after this long; None: nothing that time changes could alter the decision.

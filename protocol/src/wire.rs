@@ -26,6 +26,7 @@ named! {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Author {
     Visitor,
@@ -82,6 +83,7 @@ named! {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatMessage {
     pub conversation_id: String,
     pub seq: i64,
@@ -94,6 +96,7 @@ pub struct ChatMessage {
 
 /// What an agent's inbox shows of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationSummary {
     pub id: String,
     pub channel_key: String,
@@ -135,6 +138,7 @@ named! {
 /// Something an agent did to a conversation (a transfer with its note, a close): shown to agents,
 /// never to the visitor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationEvent {
     pub at_ms: i64,
     pub kind: ConversationEventKind,
@@ -146,6 +150,7 @@ pub struct ConversationEvent {
 
 /// Frames the widget sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum VisitorClientFrame {
     Send {
@@ -166,6 +171,7 @@ named! {
 
 /// Frames the gateway sends to the widget.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum VisitorServerFrame {
     /// First frame after the upgrade: the visitor's current conversation, if any. The replay of
@@ -208,6 +214,7 @@ pub enum VisitorServerFrame {
 
 /// Frames the console sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AgentClientFrame {
     /// Start following one conversation: the server replays messages after `resume_after` and
@@ -231,6 +238,7 @@ pub enum AgentClientFrame {
 
 /// Where a page of the inbox ended: the next page starts below this conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InboxCursor {
     pub updated_at_ms: i64,
     pub id: String,
@@ -246,6 +254,7 @@ pub const TYPING_SHOWS_MS: u64 = 5000;
 
 /// Frames the gateway sends to the console.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AgentServerFrame {
     /// First frame after the upgrade: the conversations not closed with the latest activity

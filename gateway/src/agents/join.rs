@@ -8,9 +8,10 @@
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use protocol::{AgentLink, AgentLinkRequest};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{login_cookie, open_login};
 use crate::auth::{check_same_origin, ConversationAccess};
@@ -23,12 +24,23 @@ use crate::tokens::{random_token, sha256_hex};
 const DEFAULT_TTL_SECS: u64 = 600;
 const MAX_TTL_SECS: u64 = 24 * 3600;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/conversations/{id}/agent-link", post(create))
-        .route("/join/{token}", get(join_page).post(join))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(join_page, join))
 }
 
+/// A one-time link that logs an agent in on this conversation.
+///
+/// The login it gives acts in the conversation's channel only, as a plain agent.
+#[utoipa::path(
+    post,
+    path = "/v1/conversations/{id}/agent-link",
+    tag = "Agents",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = AgentLinkRequest,
+    responses((status = 201, description = "Created.", body = AgentLink))
+)]
 async fn create(
     State(state): State<AppState>,
     access: ConversationAccess,
@@ -106,7 +118,15 @@ fn refusal_page(refusal: JoinRefusal) -> Response {
     page(status, code, title, &body)
 }
 
-/// Shows the Join button, or why the link cannot be used.
+/// The join link's page.
+///
+/// A button, or why the link cannot be used; opening the page does not use the link.
+#[utoipa::path(
+    get,
+    path = "/join/{token}",
+    tag = "Agents",
+    responses((status = 200, description = "An HTML page.", content_type = "text/html"))
+)]
 async fn join_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response> {
     let refusal = state
         .store
@@ -124,10 +144,19 @@ async fn join_page(State(state): State<AppState>, Path(token): Path<String>) -> 
     })
 }
 
-/// Uses the link: logs the agent in (cookie) and opens the conversation in the console. The
-/// login acts in the conversation's channel only, as a plain agent, whoever minted the link
-/// and whatever the account's role: a channel secret never grants more than its channel.
-/// The Join form is the gateway's own page: a foreign page may not submit it.
+// Uses the link: logs the agent in (cookie) and opens the conversation in the console. The
+// login acts in the conversation's channel only, as a plain agent, whoever minted the link
+// and whatever the account's role: a channel secret never grants more than its channel.
+// The Join form is the gateway's own page: a foreign page may not submit it.
+/// Use the join link: logs in and opens the conversation.
+///
+/// Only the gateway's own page may submit it.
+#[utoipa::path(
+    post,
+    path = "/join/{token}",
+    tag = "Agents",
+    responses((status = 303, description = "To the conversation in the console, with the login cookie set."))
+)]
 async fn join(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -9,11 +9,12 @@ use argon2::Argon2;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use protocol::{AgentPresence, AgentProfile, LoginRequest, LoginResponse, Role, SetPresence};
 
 use std::net::{IpAddr, SocketAddr};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{self, AuthAgent, LOGIN_COOKIE};
 use crate::error::{ApiJson, Error, Result};
@@ -35,13 +36,13 @@ static UNKNOWN_AGENT_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::ne
     hash_password(&random_token(32)).expect("argon2 hashes a random password")
 });
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/agent/login", post(login))
-        .route("/v1/agent/logout", post(logout))
-        .route("/v1/agent/me", get(me))
-        .route("/v1/agent/presence", put(set_presence))
-        .route("/v1/agent/ws", get(socket::agent_ws))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(set_presence))
+        .routes(routes!(socket::agent_ws))
 }
 
 pub fn hash_password(password: &str) -> Result<String> {
@@ -183,7 +184,15 @@ pub fn login_cookie(state: &AppState, token: &str) -> Result<HeaderValue> {
     HeaderValue::from_str(&cookie).map_err(|e| Error::Internal(e.to_string()))
 }
 
-/// A foreign page may not log the browser in either (to an account of its choosing).
+// A foreign page may not log the browser in either (to an account of its choosing).
+/// Log in with email and password: a bearer token and a cookie.
+#[utoipa::path(
+    post,
+    path = "/v1/agent/login",
+    tag = "Agents",
+    request_body = LoginRequest,
+    responses((status = 200, description = "Done.", body = LoginResponse))
+)]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -202,6 +211,14 @@ async fn login(
     Ok(([(header::SET_COOKIE, cookie)], body).into_response())
 }
 
+/// End this login.
+#[utoipa::path(
+    post,
+    path = "/v1/agent/logout",
+    tag = "Agents",
+    security(("agentToken" = []), ("agentCookie" = [])),
+    responses((status = 204, description = "Done."))
+)]
 async fn logout(State(state): State<AppState>, auth: AuthAgent) -> Result<Response> {
     state
         .store
@@ -216,7 +233,16 @@ async fn logout(State(state): State<AppState>, auth: AuthAgent) -> Result<Respon
         .into_response())
 }
 
-/// The login's profile, with the role it acts with (an agent's, for a join link's login).
+/// The logged-in agent.
+///
+/// With the role the login acts with (an agent's, for a join link's login).
+#[utoipa::path(
+    get,
+    path = "/v1/agent/me",
+    tag = "Agents",
+    security(("agentToken" = []), ("agentCookie" = [])),
+    responses((status = 200, description = "Done.", body = AgentProfile))
+)]
 async fn me(auth: AuthAgent) -> Json<AgentProfile> {
     Json(AgentProfile {
         role: auth.role(),
@@ -224,7 +250,17 @@ async fn me(auth: AuthAgent) -> Json<AgentProfile> {
     })
 }
 
-/// The agent sets online, away or offline; it counts while a console of theirs is connected.
+/// Set online, away or offline.
+///
+/// It counts while a console of the agent's is connected.
+#[utoipa::path(
+    put,
+    path = "/v1/agent/presence",
+    tag = "Agents",
+    security(("agentToken" = []), ("agentCookie" = [])),
+    request_body = SetPresence,
+    responses((status = 200, description = "Done.", body = AgentProfile))
+)]
 async fn set_presence(
     State(state): State<AppState>,
     auth: AuthAgent,

@@ -23,8 +23,18 @@ use crate::state::AppState;
 use crate::store::ReplyAuthor;
 use crate::{presence, routing};
 
-/// The origin check of a cookie login is in [`AuthAgent`]'s extraction (a socket upgrade needs
-/// the console's origin).
+// The origin check of a cookie login is in [`AuthAgent`]'s extraction (a socket upgrade needs
+// the console's origin).
+/// The console's WebSocket: inbox, messages, typing.
+///
+/// Frames are JSON: `AgentClientFrame` up, `AgentServerFrame` down.
+#[utoipa::path(
+    get,
+    path = "/v1/agent/ws",
+    tag = "Agents",
+    security(("agentToken" = []), ("agentCookie" = [])),
+    responses((status = 101, description = "Switching to the WebSocket."))
+)]
 pub(super) async fn agent_ws(
     State(state): State<AppState>,
     auth: AuthAgent,

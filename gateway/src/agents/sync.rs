@@ -3,10 +3,11 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use protocol::{AgentPresence, AgentView, SyncAgent};
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{hash_password, DEFAULT_CAPACITY};
 use crate::auth::Admin;
@@ -21,10 +22,10 @@ const MAX_EXTERNAL_ID_CHARS: usize = 200;
 const MAX_CAPACITY: u32 = 100;
 const MIN_PASSWORD_CHARS: usize = 8;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/admin/agents", get(list))
-        .route("/v1/admin/agents/external/{external_id}", put(upsert))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(upsert))
 }
 
 pub fn view(agent: &AgentRecord, queues: Vec<String>) -> AgentView {
@@ -41,6 +42,14 @@ pub fn view(agent: &AgentRecord, queues: Vec<String>) -> AgentView {
     }
 }
 
+/// Every agent with queues, presence and capacity.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/agents",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Done.", body = Vec<AgentView>))
+)]
 async fn list(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<AgentView>>> {
     let mut views = Vec::new();
     for agent in state.store.agents().await? {
@@ -206,7 +215,17 @@ fn email_taken() -> Error {
     Error::field("email", "another agent has this email")
 }
 
-/// Creates or updates the agent with this external id; `201` when created.
+/// Create or update an agent by another system's id.
+///
+/// Fields left out are kept; `201` when the agent was created.
+#[utoipa::path(
+    put,
+    path = "/v1/admin/agents/external/{external_id}",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = SyncAgent,
+    responses((status = 200, description = "Updated.", body = AgentView), (status = 201, description = "Created.", body = AgentView))
+)]
 async fn upsert(
     _: Admin,
     State(state): State<AppState>,

@@ -2,20 +2,28 @@
 //! is where a conversation can be transferred to.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use protocol::{Colleague, Team};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::AuthAgent;
 use crate::error::Result;
 use crate::queues;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/team", get(team))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(team))
 }
 
-/// Active agents and every queue: where an agent can transfer a conversation.
+/// Active agents and queues, for transfers.
+#[utoipa::path(
+    get,
+    path = "/v1/team",
+    tag = "Agents",
+    security(("agentToken" = []), ("agentCookie" = [])),
+    responses((status = 200, description = "Done.", body = Team))
+)]
 async fn team(_: AuthAgent, State(state): State<AppState>) -> Result<Json<Team>> {
     let agents = state
         .store

@@ -7,8 +7,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use protocol::{
     Appearance, CaptchaProvider, CaptchaView, ChannelState, ChannelView, ChannelsDeleted,
     DeleteChannels, LauncherPosition,
@@ -16,6 +15,8 @@ use protocol::{
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Admin;
 use crate::error::{ApiJson, Error, Result};
@@ -33,15 +34,12 @@ const MAX_TIMEOUT_SECS: i64 = 7 * 24 * 3600;
 const MIN_IDLE_CLOSE_SECS: i64 = 300;
 const MAX_IDLE_CLOSE_SECS: i64 = 90 * 24 * 3600;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/admin/channels", get(list).post(create))
-        .route("/v1/admin/channels/delete", post(delete_many))
-        .route(
-            "/v1/admin/channels/{id}",
-            get(read).patch(edit).delete(delete_one),
-        )
-        .route("/v1/admin/channels/{id}/rotate-secret", post(rotate_secret))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(delete_many))
+        .routes(routes!(read, edit, delete_one))
+        .routes(routes!(rotate_secret))
 }
 
 pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
@@ -78,12 +76,23 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only channels whose name contains this, in any case.
     #[serde(default)]
     q: String,
 }
 
+/// Channels.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/channels",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    params(ListQuery),
+    responses((status = 200, description = "Done.", body = Vec<ChannelView>))
+)]
 async fn list(
     _: Admin,
     State(state): State<AppState>,
@@ -101,6 +110,14 @@ async fn by_id(state: &AppState, id: &str) -> Result<ChannelRecord> {
         .ok_or_else(|| Error::ChannelNotFound(id.to_owned()))
 }
 
+/// A channel, with its secret.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/channels/{id}",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Done.", body = ChannelView))
+)]
 async fn read(
     _: Admin,
     State(state): State<AppState>,
@@ -109,6 +126,17 @@ async fn read(
     Ok(Json(view(&state, &by_id(&state, &id).await?)))
 }
 
+/// Create a channel.
+///
+/// The body holds the `ChannelView` fields to set (`name`, `allowed_origins`, `queue_id`, `appearance`, …); every problem is reported at once, by field, and nothing is saved unless all is valid.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/channels",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body(content = Object, description = "The fields to set."),
+    responses((status = 201, description = "Created.", body = ChannelView))
+)]
 async fn create(
     _: Admin,
     State(state): State<AppState>,
@@ -120,6 +148,17 @@ async fn create(
     Ok((StatusCode::CREATED, Json(view(&state, &channel))))
 }
 
+/// Edit a channel.
+///
+/// The body holds the `ChannelView` fields to change; the others are kept.
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/channels/{id}",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body(content = Object, description = "The fields to change."),
+    responses((status = 200, description = "Done.", body = ChannelView))
+)]
 async fn edit(
     _: Admin,
     State(state): State<AppState>,
@@ -142,6 +181,14 @@ async fn check_queue(state: &AppState, channel: &ChannelRecord) -> Result<()> {
     Ok(())
 }
 
+/// Replace the channel's secret.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/channels/{id}/rotate-secret",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Done.", body = ChannelView))
+)]
 async fn rotate_secret(
     _: Admin,
     State(state): State<AppState>,
@@ -153,6 +200,14 @@ async fn rotate_secret(
     Ok(Json(view(&state, &channel)))
 }
 
+/// Delete a channel.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/channels/{id}",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 204, description = "Done."))
+)]
 async fn delete_one(
     _: Admin,
     State(state): State<AppState>,
@@ -162,6 +217,17 @@ async fn delete_one(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Delete channels, all or none.
+///
+/// Unknown ids are a 404, channels in use a 409 naming them.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/channels/delete",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = DeleteChannels,
+    responses((status = 200, description = "Done.", body = ChannelsDeleted))
+)]
 async fn delete_many(
     _: Admin,
     State(state): State<AppState>,

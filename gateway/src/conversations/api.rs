@@ -5,13 +5,14 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use protocol::{
     ApiAgentMessage, AssignRequest, ChatMessage, ConversationPage, ConversationStatus,
     ConversationSummary, ConversationTranscript, DeskAction, Handler, TransferRequest,
 };
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::ChannelAccess;
 use crate::error::{ApiJson, Error, Result};
@@ -19,39 +20,29 @@ use crate::pagination;
 use crate::state::AppState;
 use crate::store::{AgentRecord, ConversationFilter, ReplyAuthor};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/channels/{id}/conversations", get(list))
-        .route(
-            "/v1/channels/{id}/conversations/{conversation_id}",
-            get(read),
-        )
-        .route(
-            "/v1/channels/{id}/conversations/{conversation_id}/messages",
-            post(post_message),
-        )
-        .route(
-            "/v1/channels/{id}/conversations/{conversation_id}/assign",
-            post(assign),
-        )
-        .route(
-            "/v1/channels/{id}/conversations/{conversation_id}/transfer",
-            post(transfer),
-        )
-        .route(
-            "/v1/channels/{id}/conversations/{conversation_id}/close",
-            post(close),
-        )
-        .route("/v1/channels/{id}/inbound", post(inbound))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(read))
+        .routes(routes!(post_message))
+        .routes(routes!(assign))
+        .routes(routes!(transfer))
+        .routes(routes!(close))
+        .routes(routes!(inbound))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// `waiting`, `open` or `closed`.
     status: Option<String>,
+    /// Only this queue's.
     queue_id: Option<String>,
     /// Unix milliseconds: only conversations with activity since.
     updated_since: Option<i64>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Rows per page, 1 to 200 (default 50).
     limit: Option<i64>,
 }
 
@@ -76,6 +67,17 @@ fn filter(query: ListQuery) -> Result<ConversationFilter> {
     })
 }
 
+/// List the channel's conversations, oldest created first.
+///
+/// Paging never returns one twice, whatever is created meanwhile.
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{id}/conversations",
+    tag = "Conversations",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    params(ListQuery),
+    responses((status = 200, description = "Done.", body = ConversationPage))
+)]
 async fn list(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -108,13 +110,25 @@ async fn of_channel(
         .ok_or(Error::ConversationNotFound)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MessagesQuery {
+    /// Messages after this seq (default 0: from the first).
     #[serde(default)]
     after_seq: i64,
+    /// Messages per page, 1 to 200 (default 50).
     limit: Option<i64>,
 }
 
+/// Read a conversation with its messages by seq.
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{id}/conversations/{conversation_id}",
+    tag = "Conversations",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    params(MessagesQuery),
+    responses((status = 200, description = "Done.", body = ConversationTranscript))
+)]
 async fn read(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -158,6 +172,17 @@ async fn acting_agent(
     }
 }
 
+/// Answer the visitor as an agent.
+///
+/// A retry with the same client_id stores the message once.
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{id}/conversations/{conversation_id}/messages",
+    tag = "Conversations",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = ApiAgentMessage,
+    responses((status = 200, description = "Done.", body = ChatMessage))
+)]
 async fn post_message(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -177,6 +202,15 @@ async fn post_message(
     Ok(Json(appended.message))
 }
 
+/// Give the conversation to an agent.
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{id}/conversations/{conversation_id}/assign",
+    tag = "Conversations",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = AssignRequest,
+    responses((status = 200, description = "Done.", body = ConversationSummary))
+)]
 async fn assign(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -191,6 +225,15 @@ async fn assign(
     transfer_in_channel(&state, &access, &id, &request).await
 }
 
+/// Hand the conversation to an agent or a queue, with a note for agents.
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{id}/conversations/{conversation_id}/transfer",
+    tag = "Conversations",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = TransferRequest,
+    responses((status = 200, description = "Done.", body = ConversationSummary))
+)]
 async fn transfer(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -211,6 +254,16 @@ async fn transfer_in_channel(
     Ok(Json(summary))
 }
 
+/// Close the conversation.
+///
+/// The visitor writing again within the reopen window reopens it.
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{id}/conversations/{conversation_id}/close",
+    tag = "Conversations",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Done.", body = ConversationSummary))
+)]
 async fn close(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -222,7 +275,15 @@ async fn close(
     ))
 }
 
-/// The external desk answers or closes a conversation it handles.
+/// The channel's inbound URL: an external desk answers or closes a conversation it handles.
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{id}/inbound",
+    tag = "Conversations",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = DeskAction,
+    responses((status = 200, description = "Done.", body = ConversationSummary))
+)]
 async fn inbound(
     State(state): State<AppState>,
     access: ChannelAccess,

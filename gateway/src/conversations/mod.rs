@@ -8,10 +8,11 @@
 pub mod api;
 
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use protocol::{ConversationEvent, ConversationSummary, TransferRequest, MAX_MESSAGE_CHARS};
 use std::net::IpAddr;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::AgentConversation;
 use crate::error::{ApiJson, Error, Result};
@@ -33,14 +34,22 @@ pub struct VisitorContext<'a> {
     pub visit: VisitContext<'a>,
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/conversations/{id}/accept", post(accept))
-        .route("/v1/conversations/{id}/close", post(close))
-        .route("/v1/conversations/{id}/transfer", post(transfer))
-        .route("/v1/conversations/{id}/events", get(events))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(accept))
+        .routes(routes!(close))
+        .routes(routes!(transfer))
+        .routes(routes!(events))
 }
 
+/// Take a waiting conversation.
+#[utoipa::path(
+    post,
+    path = "/v1/conversations/{id}/accept",
+    tag = "Agents",
+    security(("agentToken" = []), ("agentCookie" = [])),
+    responses((status = 200, description = "Done.", body = ConversationSummary))
+)]
 async fn accept(
     State(state): State<AppState>,
     access: AgentConversation,
@@ -90,6 +99,14 @@ pub async fn close_conversation(
     Ok(summary)
 }
 
+/// Close a conversation.
+#[utoipa::path(
+    post,
+    path = "/v1/conversations/{id}/close",
+    tag = "Agents",
+    security(("agentToken" = []), ("agentCookie" = [])),
+    responses((status = 200, description = "Done.", body = ConversationSummary))
+)]
 async fn close(
     State(state): State<AppState>,
     access: AgentConversation,
@@ -156,6 +173,15 @@ pub async fn transfer_conversation(
     Ok(summary)
 }
 
+/// Transfer to an agent or a queue.
+#[utoipa::path(
+    post,
+    path = "/v1/conversations/{id}/transfer",
+    tag = "Agents",
+    security(("agentToken" = []), ("agentCookie" = [])),
+    request_body = TransferRequest,
+    responses((status = 200, description = "Done.", body = ConversationSummary))
+)]
 async fn transfer(
     State(state): State<AppState>,
     access: AgentConversation,
@@ -166,7 +192,15 @@ async fn transfer(
     Ok(Json(summary))
 }
 
-/// Transfers and closes, with notes: for agents only.
+// Transfers and closes, with notes: for agents only.
+/// Transfers, notes and closes, for agents.
+#[utoipa::path(
+    get,
+    path = "/v1/conversations/{id}/events",
+    tag = "Agents",
+    security(("agentToken" = []), ("agentCookie" = [])),
+    responses((status = 200, description = "Done.", body = Vec<ConversationEvent>))
+)]
 async fn events(
     State(state): State<AppState>,
     access: AgentConversation,

@@ -2,9 +2,10 @@
 //! read and replace the rules, set the override, and preview the decision.
 
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use protocol::{PreviewRequest, VisibilityOverride, VisibilityReport, VisibilityRules};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{decide, validate, validate_override, Facts, PageView};
 use crate::auth::AuthAgent;
@@ -14,24 +15,35 @@ use crate::now_ms;
 use crate::state::AppState;
 use crate::store::ChannelRecord;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/channels/{id}/rules",
-            get(read_rules).put(replace_rules),
-        )
-        .route(
-            "/v1/channels/{id}/visibility",
-            get(read_visibility).put(set_override),
-        )
-        .route("/v1/channels/{id}/visibility/preview", post(preview))
-        .route("/v1/time-zones", get(time_zones))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(read_rules, replace_rules))
+        .routes(routes!(read_visibility, set_override))
+        .routes(routes!(preview))
+        .routes(routes!(time_zones))
 }
 
+/// The channel's visibility rules.
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{id}/rules",
+    tag = "Visibility",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Done.", body = VisibilityRules))
+)]
 async fn read_rules(access: ChannelAccess) -> Json<VisibilityRules> {
     Json(access.channel.rules)
 }
 
+/// Replace the visibility rules (validated whole).
+#[utoipa::path(
+    put,
+    path = "/v1/channels/{id}/rules",
+    tag = "Visibility",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = VisibilityRules,
+    responses((status = 200, description = "Done.", body = VisibilityRules))
+)]
 async fn replace_rules(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -70,6 +82,14 @@ async fn report(
     Ok(decide(channel.online, rules, channel.visibility_override, &facts).report())
 }
 
+/// The override and the decision now, with reasons.
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{id}/visibility",
+    tag = "Visibility",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Done.", body = VisibilityReport))
+)]
 async fn read_visibility(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -79,6 +99,15 @@ async fn read_visibility(
     Ok(Json(report))
 }
 
+/// Force the widget visible or hidden, optionally until a time.
+#[utoipa::path(
+    put,
+    path = "/v1/channels/{id}/visibility",
+    tag = "Visibility",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = VisibilityOverride,
+    responses((status = 200, description = "Done.", body = VisibilityReport))
+)]
 async fn set_override(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -94,6 +123,17 @@ async fn set_override(
     Ok(Json(report))
 }
 
+/// Decide unsaved rules for a sample visitor.
+///
+/// By default a first visit that just began, on an unknown page.
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{id}/visibility/preview",
+    tag = "Visibility",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = PreviewRequest,
+    responses((status = 200, description = "Done.", body = VisibilityReport))
+)]
 async fn preview(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -105,7 +145,14 @@ async fn preview(
     Ok(Json(report(&state, channel, rules, &request).await?))
 }
 
-/// The IANA zones the gateway knows, for the console's zone picker.
+/// Time zone names for business hours.
+#[utoipa::path(
+    get,
+    path = "/v1/time-zones",
+    tag = "Visibility",
+    security(("agentToken" = []), ("agentCookie" = [])),
+    responses((status = 200, description = "Done.", body = Vec<String>))
+)]
 async fn time_zones(_: AuthAgent) -> Json<Vec<String>> {
     Json(super::schedule::time_zone_names())
 }

@@ -4,10 +4,11 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use protocol::{VisibilityUpdate, WidgetBootstrap};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::tickets::{
     next_visit_ticket, page_url_within_limit, renew_visit_ticket, sign_visit_ticket,
@@ -19,13 +20,14 @@ use crate::state::AppState;
 use crate::store::ChannelRecord;
 use crate::{captcha, channels, now_ms, rules};
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/widget/{channel_key}", get(widget_bootstrap))
-        .route("/v1/widget/{channel_key}/visibility", get(widget_recheck))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(widget_bootstrap))
+        .routes(routes!(widget_recheck))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageViewQuery {
     /// The bootstrap: the ticket this browser kept from an earlier page view, if it kept one.
     /// A recheck: this page view's ticket.
@@ -57,7 +59,16 @@ fn page_view<'a>(ticket: &VisitTicket, page_url: Option<&'a str>) -> rules::Page
     }
 }
 
-/// A new page view: the decision, the appearance, and a new visit ticket.
+/// Bootstrap: appearance, the visibility decision and a visit ticket.
+///
+/// Once per page view, from a page the channel allows.
+#[utoipa::path(
+    get,
+    path = "/v1/widget/{channel_key}",
+    tag = "Widget",
+    params(PageViewQuery),
+    responses((status = 200, description = "Done.", body = WidgetBootstrap))
+)]
 async fn widget_bootstrap(
     State(state): State<AppState>,
     Path(channel_key): Path<String>,
@@ -85,8 +96,14 @@ async fn widget_bootstrap(
     }))
 }
 
-/// The same page view again: presence or the clock may have changed the decision. Also renews
-/// the ticket, so the widget can open another chat on this page.
+/// Decide again for the same page view; renews its ticket.
+#[utoipa::path(
+    get,
+    path = "/v1/widget/{channel_key}/visibility",
+    tag = "Widget",
+    params(PageViewQuery),
+    responses((status = 200, description = "Done.", body = VisibilityUpdate))
+)]
 async fn widget_recheck(
     State(state): State<AppState>,
     Path(channel_key): Path<String>,

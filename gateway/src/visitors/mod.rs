@@ -11,13 +11,23 @@ pub mod session;
 pub mod socket;
 pub mod tickets;
 
-use axum::Router;
+use axum::http::{header, Method};
+use std::time::Duration;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
-/// The visitor-facing routes, which answer any origin at the CORS level (see `app.rs`).
-pub fn router() -> Router<AppState> {
+/// The visitor-facing routes. They answer any origin at the CORS level so the widget can read
+/// the JSON refusal; the channel's allow-list is enforced in the handlers themselves.
+pub fn router() -> OpenApiRouter<AppState> {
+    let any_origin = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600));
     bootstrap::routes()
         .merge(session::routes())
         .merge(socket::routes())
+        .layer(any_origin)
 }

@@ -3,11 +3,12 @@
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use protocol::{CreateSession, SessionCreated};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::tickets::{page_url_within_limit, verify_visit_ticket, TICKET_TTL_MS};
 use crate::auth::request_origin;
@@ -18,8 +19,8 @@ use crate::store::VisitContext;
 use crate::tokens::random_token;
 use crate::{captcha, channels, now_ms, peer, rules};
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/v1/sessions", post(create_session))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_session))
 }
 
 const SESSION_TOKEN: &str = "session-token";
@@ -65,6 +66,14 @@ pub fn verify_session_token(
     Ok(claims)
 }
 
+/// Open a chat session with a visit ticket (and a captcha token if required).
+#[utoipa::path(
+    post,
+    path = "/v1/sessions",
+    tag = "Widget",
+    request_body = CreateSession,
+    responses((status = 200, description = "Done.", body = SessionCreated))
+)]
 async fn create_session(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -7,8 +7,6 @@ use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use protocol::{ChatMessage, EndReason, EndedSession, VisitorClientFrame, VisitorServerFrame};
 use serde::Deserialize;
@@ -16,6 +14,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::session::{verify_session_token, SessionClaims};
 use crate::auth::request_origin;
@@ -27,21 +27,34 @@ use crate::state::AppState;
 use crate::store::ChannelRecord;
 use crate::{channels, conversations, now_ms, peer};
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/v1/visitor/ws", get(visitor_ws))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(visitor_ws))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct VisitorWsQuery {
+    /// The session token from `POST /v1/sessions`.
     token: String,
     /// The conversation the client's `resume_after` refers to.
     conversation_id: Option<String>,
+    /// Replay the messages after this seq (default 0).
     #[serde(default)]
     resume_after: i64,
 }
 
-/// The upgrade re-checks the token and the `Origin` header: a socket is never opened for a
-/// page the channel does not allow, whatever the browser's CORS handling did.
+// The upgrade re-checks the token and the `Origin` header: a socket is never opened for a
+// page the channel does not allow, whatever the browser's CORS handling did.
+/// The visitor's WebSocket.
+///
+/// Frames are JSON: `VisitorClientFrame` up, `VisitorServerFrame` down. The token and the page's origin are checked again on the upgrade.
+#[utoipa::path(
+    get,
+    path = "/v1/visitor/ws",
+    tag = "Widget",
+    params(VisitorWsQuery),
+    responses((status = 101, description = "Switching to the WebSocket."))
+)]
 async fn visitor_ws(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

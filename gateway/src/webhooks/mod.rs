@@ -15,8 +15,7 @@ pub use target::check_target;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -26,6 +25,8 @@ use protocol::{
 };
 use serde::Deserialize;
 use sha2::Sha256;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::ChannelAccess;
 use crate::error::{ApiJson, Error, Result};
@@ -37,18 +38,12 @@ const SECRET_PREFIX: &str = "whsec_";
 const MAX_ENDPOINTS_PER_CHANNEL: usize = 20;
 const MAX_NAME_CHARS: usize = 80;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/channels/{id}/webhooks", get(list).post(create))
-        .route("/v1/channels/{id}/webhooks/{endpoint_id}", delete(remove))
-        .route(
-            "/v1/channels/{id}/webhooks/{endpoint_id}/deliveries",
-            get(deliveries),
-        )
-        .route(
-            "/v1/channels/{id}/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay",
-            post(replay),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(remove))
+        .routes(routes!(deliveries))
+        .routes(routes!(replay))
 }
 
 /// A new endpoint secret: `whsec_` and 24 random bytes in base64.
@@ -84,6 +79,14 @@ fn view(endpoint: WebhookEndpoint) -> WebhookEndpointView {
     }
 }
 
+/// List the channel's endpoints.
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{id}/webhooks",
+    tag = "Webhooks",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Done.", body = Vec<WebhookEndpointView>))
+)]
 async fn list(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -92,6 +95,17 @@ async fn list(
     Ok(Json(endpoints.into_iter().map(view).collect()))
 }
 
+/// Register an endpoint (a webhook, the channel's bot or its external desk).
+///
+/// The answer holds its signing secret.
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{id}/webhooks",
+    tag = "Webhooks",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    request_body = NewWebhookEndpoint,
+    responses((status = 201, description = "Created.", body = WebhookEndpointView))
+)]
 async fn create(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -169,6 +183,14 @@ async fn create(
     Ok((StatusCode::CREATED, Json(view(endpoint))))
 }
 
+/// Delete an endpoint with its delivery log.
+#[utoipa::path(
+    delete,
+    path = "/v1/channels/{id}/webhooks/{endpoint_id}",
+    tag = "Webhooks",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 204, description = "Done."))
+)]
 async fn remove(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -187,13 +209,24 @@ async fn remove(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Rows per page, 1 to 200 (default 50).
     limit: Option<i64>,
 }
 
 /// The endpoint's delivery log, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{id}/webhooks/{endpoint_id}/deliveries",
+    tag = "Webhooks",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    params(PageQuery),
+    responses((status = 200, description = "Done.", body = DeliveryPage))
+)]
 async fn deliveries(
     State(state): State<AppState>,
     access: ChannelAccess,
@@ -220,7 +253,16 @@ async fn deliveries(
     }))
 }
 
-/// Sends a delivery again (a failed one after the receiver is fixed, or any to resend it).
+/// Send a delivery again, with the same webhook-id.
+///
+/// A failed one after the receiver is fixed, or any to resend it.
+#[utoipa::path(
+    post,
+    path = "/v1/channels/{id}/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay",
+    tag = "Webhooks",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Done.", body = DeliveryView))
+)]
 async fn replay(
     State(state): State<AppState>,
     access: ChannelAccess,

@@ -245,7 +245,7 @@ async fn other_channel(gw: &TestGateway, admin: &str) -> (String, String, String
 }
 
 /// A plain agent's bearer token.
-async fn plain_agent(gw: &TestGateway, admin: &str) -> String {
+pub(crate) async fn plain_agent(gw: &TestGateway, admin: &str) -> String {
     let synced = call(
         gw,
         admin,

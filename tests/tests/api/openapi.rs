@@ -1,6 +1,8 @@
 //! The OpenAPI document against the running gateway: every documented operation is routed (and
-//! its path refuses an undocumented method with 405, which only a routed path does), and real
-//! responses have exactly the documented properties.
+//! its path refuses an undocumented method with 405, which only a routed path does), each
+//! refuses the callers its `security` leaves out, and real responses have exactly the
+//! documented properties. (That nothing is served undocumented holds by construction: the API
+//! routes are registered only through `utoipa_axum::routes!`.)
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -23,12 +25,7 @@ async fn every_documented_operation_is_served() {
     let client = reqwest::Client::new();
     let mut checked = 0;
     for (path, operations) in doc["paths"].as_object().unwrap() {
-        let concrete: String = path
-            .split('/')
-            .map(|s| if s.starts_with('{') { "x" } else { s })
-            .collect::<Vec<_>>()
-            .join("/");
-        let url = gw.url(&concrete);
+        let url = gw.url(&concrete(path));
         for method in METHODS {
             let documented = operations.get(method).is_some();
             let status = client
@@ -49,7 +46,87 @@ async fn every_documented_operation_is_served() {
             }
         }
     }
-    assert_eq!(checked, gateway::openapi::OPERATIONS.len());
+    assert!(checked > 50, "{checked} operations");
+}
+
+/// `/v1/channels/{id}/…` with every parameter filled in with `x`.
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|s| if s.starts_with('{') { "x" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A scheme's name and the scopes it needs, for one of an operation's alternatives.
+type Requirement = (String, Value);
+
+/// Every documented operation with its security requirements.
+fn operations(doc: &Value) -> Vec<(Method, String, Vec<Requirement>)> {
+    let mut all = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let security = operation["security"]
+                .as_array()
+                .map(|alternatives| {
+                    alternatives
+                        .iter()
+                        .flat_map(|a| a.as_object().unwrap().clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            all.push((
+                method.to_uppercase().parse().unwrap(),
+                path.clone(),
+                security,
+            ));
+        }
+    }
+    all
+}
+
+#[tokio::test]
+async fn every_operation_refuses_the_callers_its_security_leaves_out() {
+    let gw = TestGateway::spawn().await;
+    let doc = gateway::openapi::document();
+    let admin = agent_login(&gw).await;
+    let plain = crate::hostile::plain_agent(&gw, &admin).await;
+    let client = reqwest::Client::new();
+    let (mut guarded, mut admin_only) = (0, 0);
+    for (method, path, security) in operations(&doc) {
+        let url = gw.url(&concrete(&path));
+        let anonymous = client.request(method.clone(), &url).send().await.unwrap();
+        if security.is_empty() {
+            assert_ne!(
+                anonymous.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} is public"
+            );
+            continue;
+        }
+        guarded += 1;
+        assert_eq!(
+            anonymous.status(),
+            StatusCode::UNAUTHORIZED,
+            "{method} {path}"
+        );
+        let plain_agents_may = security
+            .iter()
+            .any(|(scheme, scopes)| scheme == "agentToken" && scopes == &json!([]));
+        if !plain_agents_may {
+            admin_only += 1;
+            let answer = call(&gw, &plain, method.clone(), &concrete(&path), None).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::FORBIDDEN,
+                "{method} {path}: {}",
+                answer.body
+            );
+        }
+    }
+    assert!(
+        guarded > 40 && admin_only > 30,
+        "{guarded} guarded, {admin_only} for admins"
+    );
 }
 
 /// Checks that `value` has exactly the properties `schema` documents (required ones present,
@@ -61,6 +138,9 @@ fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) {
     }
     if value.is_null() {
         return;
+    }
+    if let Some(variants) = schema["oneOf"].as_array() {
+        return conforms(doc, variant(doc, variants, value, at), value, at);
     }
     if let Some(properties) = schema["properties"].as_object() {
         let object = value.as_object().unwrap_or_else(|| panic!("{at}: {value}"));
@@ -79,6 +159,37 @@ fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) {
             conforms(doc, &schema["items"], item, &format!("{at}[{i}]"));
         }
     }
+}
+
+/// The one of `variants` that `value` is: not the `null` of an `Option`, and for a tagged
+/// enum the one whose tag (a single-valued `enum` property) `value` carries.
+fn variant<'a>(doc: &Value, variants: &'a [Value], value: &Value, at: &str) -> &'a Value {
+    let resolved = |v: &'a Value| -> Value {
+        match v["$ref"].as_str() {
+            Some(reference) => {
+                doc["components"]["schemas"][reference.rsplit('/').next().unwrap()].clone()
+            }
+            None => v.clone(),
+        }
+    };
+    let candidates: Vec<&Value> = variants.iter().filter(|v| v["type"] != "null").collect();
+    if let [only] = candidates[..] {
+        return only;
+    }
+    candidates
+        .into_iter()
+        .find(|v| {
+            let schema = resolved(v);
+            schema["properties"].as_object().is_some_and(|properties| {
+                properties
+                    .iter()
+                    .all(|(name, property)| match property["enum"].as_array() {
+                        Some(tag) if tag.len() == 1 => value.get(name) == Some(&tag[0]),
+                        _ => true,
+                    })
+            })
+        })
+        .unwrap_or_else(|| panic!("{at}: {value} is none of the documented variants"))
 }
 
 fn response_schema(doc: &Value, method: &str, path: &str, status: &str) -> Value {
@@ -163,7 +274,7 @@ async fn the_integration_responses_have_exactly_the_documented_properties() {
     .await;
     conforms(
         &doc,
-        &json!({"$ref": "#/components/schemas/Error"}),
+        &json!({"$ref": "#/components/schemas/ErrorBody"}),
         &refused.body,
         "error",
     );
