@@ -3,12 +3,13 @@
 //! message carries, and the pace of typing notices. What to do on a frame or a drop (resume,
 //! resend) stays with each app; this crate only carries frames.
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, WebSocket};
+
+pub mod json;
 
 type Callback = Closure<dyn FnMut(JsValue)>;
 
@@ -21,20 +22,21 @@ pub struct Link {
 }
 
 impl Link {
-    /// Opens a socket to `url`. Each JSON text frame that parses as `T` goes to `on_frame`;
+    /// Opens a socket to `url`. Each text frame that is JSON goes to `on_frame` as the value
+    /// `JSON.parse` made (each app reads its own frames: see [`json::from_value`]);
     /// `on_close` runs once the socket is gone (refused, dropped or closed). The callbacks live
     /// as long as this socket: an owner that holds this link gives them a weak reference to
     /// itself, or both would stay alive for ever.
-    pub fn open<T: DeserializeOwned + 'static>(
+    pub fn open(
         &self,
         url: &str,
-        mut on_frame: impl FnMut(T) + 'static,
+        mut on_frame: impl FnMut(JsValue) + 'static,
         mut on_close: impl FnMut() + 'static,
     ) -> Result<(), JsValue> {
         let socket = WebSocket::new(url)?;
         let on_message = Callback::new(move |event: JsValue| {
             let text = event.unchecked_into::<MessageEvent>().data().as_string();
-            if let Some(frame) = text.and_then(|t| serde_json::from_str(&t).ok()) {
+            if let Some(frame) = text.and_then(|t| js_sys::JSON::parse(&t).ok()) {
                 on_frame(frame);
             }
         });
@@ -53,9 +55,7 @@ impl Link {
             .as_ref()
             .filter(|s| s.ready_state() == WebSocket::OPEN)
         {
-            Some(socket) => socket
-                .send_with_str(&serde_json::to_string(frame).expect("frames serialize"))
-                .is_ok(),
+            Some(socket) => socket.send_with_str(&json::stringify(frame)).is_ok(),
             None => false,
         }
     }

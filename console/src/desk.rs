@@ -225,7 +225,11 @@ fn connect(desk: Desk) {
     let opened = desk.link.with_value(|link| {
         link.open(
             &url,
-            move |frame| desk.on_frame(frame),
+            move |frame| {
+                if let Some(frame) = browser_socket::json::from_value(frame) {
+                    desk.on_frame(frame);
+                }
+            },
             move || reconnect_later(desk),
         )
     });

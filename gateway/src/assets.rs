@@ -1,20 +1,38 @@
-//! What browsers download: `/embed.js` (the loader, compiled into the binary), the widget's
-//! WASM panel under `/widget/` and the agent console under `/console/` (Trunk's output
-//! directories, served with the brotli/gzip files xtask writes beside each asset).
+//! What browsers download: `/embed.js` (the loader), the widget's WASM panel under `/widget/`
+//! and the agent console under `/console/` (Trunk's output directories, served with the brotli
+//! and gzip files xtask writes beside each asset, chosen by `Accept-Encoding`).
+//!
+//! The build names the panel's files by a hash of their content and writes the loader that
+//! names them (`dist/widget/embed.js`), so the panel is cached `immutable` and a new build is
+//! new names, while the loader, whose URL site owners paste once, stays on a short cache with an
+//! `ETag`. Without a build, the loader compiled into the gateway is served (there is no panel
+//! to load then anyway).
 
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue};
-use axum::response::{Html, IntoResponse, Redirect};
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::channels;
 use crate::state::AppState;
 
-/// The loader a site owner's page fetches. Plain JS, a few hundred bytes compressed.
+/// The loader's source, served when there is no widget build.
 pub const EMBED_JS: &str = include_str!("../../widget/loader/embed.js");
+
+/// Short: site owners never change the snippet, so a loader fix must reach pages soon; the
+/// `ETag` makes each revalidation a 304 of a few bytes.
+const LOADER_CACHE: &str = "public, max-age=300";
+/// A file whose name carries its content hash never changes.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let widget_dir = &state.config.widget_dir;
@@ -25,28 +43,42 @@ pub fn router(state: &AppState) -> Router<AppState> {
         }
     }
     // The panel is loaded cross-origin by `import()`, which requires CORS; its files carry no
-    // cookies or secrets, so any origin may read them. `no-cache` makes browsers revalidate
-    // (cheap: Last-Modified) so a new gateway version is never mixed with an old panel.
+    // cookies or secrets, so any origin may read them.
     let widget = Router::new()
         .fallback_service(
             ServeDir::new(widget_dir)
                 .precompressed_br()
                 .precompressed_gzip(),
         )
+        .layer(axum::middleware::from_fn(panel_cache))
+        .layer(vary_by_encoding())
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
-        ))
+        ));
+    // The console's names carry no hash: browsers revalidate (a 304 when nothing changed), so an
+    // agent never runs an old console against a new gateway.
+    let console = Router::new()
+        .fallback_service(
+            ServeDir::new(console_dir)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(ServeFile::new(console_dir.join("index.html"))),
+        )
+        .layer(vary_by_encoding())
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
         ));
-    let console = ServeDir::new(console_dir)
-        .precompressed_br()
-        .precompressed_gzip()
-        .fallback(ServeFile::new(console_dir.join("index.html")));
+    let loader = Arc::new(Loader::new(widget_dir.join("embed.js")));
     Router::new()
-        .route("/embed.js", get(embed_js))
+        .route(
+            "/embed.js",
+            get(move |request: Request| {
+                let loader = loader.clone();
+                async move { loader.serve(request).await }
+            }),
+        )
         .route("/chat/{channel_key}", get(hosted_chat))
         .route("/", get(|| async { Redirect::to("/console/") }))
         .route("/console", get(|| async { Redirect::to("/console/") }))
@@ -54,15 +86,101 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .nest_service("/console/", console)
 }
 
-async fn embed_js() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            // Short: site owners never change the snippet, so a loader fix must reach pages soon.
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        EMBED_JS,
-    )
+/// The loader: the build's file (with its compressed copies) or, without a build, the source.
+struct Loader {
+    built: Option<PathBuf>,
+    etag: HeaderValue,
+}
+
+impl Loader {
+    fn new(built: PathBuf) -> Self {
+        let bytes = std::fs::read(&built).ok();
+        let etag = entity_tag(bytes.as_deref().unwrap_or(EMBED_JS.as_bytes()));
+        Self {
+            built: bytes.map(|_| built),
+            etag,
+        }
+    }
+
+    async fn serve(&self, request: Request) -> Response {
+        let unchanged = request
+            .headers()
+            .get_all(header::IF_NONE_MATCH)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|tag| tag.trim() == self.etag || tag.trim() == "*");
+        let mut response = if unchanged {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else if let Some(built) = &self.built {
+            // ServeFile picks the brotli or gzip copy the browser accepts (and says so in `Vary`).
+            let mut served = match ServeFile::new(built)
+                .precompressed_br()
+                .precompressed_gzip()
+                .oneshot(request)
+                .await
+            {
+                Ok(served) => served.map(Body::new),
+                Err(never) => match never {},
+            };
+            // Its Last-Modified would let a browser revalidate by date as well; the tag is exact.
+            served.headers_mut().remove(header::LAST_MODIFIED);
+            served
+        } else {
+            (
+                [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                EMBED_JS,
+            )
+                .into_response()
+        };
+        let headers = response.headers_mut();
+        headers.insert(header::ETAG, self.etag.clone());
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(LOADER_CACHE),
+        );
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        response
+    }
+}
+
+/// Precompressed files differ by `Accept-Encoding`: a shared cache (a CDN in front of the
+/// gateway) must not give a browser an encoding it did not ask for. (`ServeDir` does not say so.)
+fn vary_by_encoding() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::VARY, HeaderValue::from_static("accept-encoding"))
+}
+
+/// A strong entity tag: the content's SHA-256, shortened.
+fn entity_tag(bytes: &[u8]) -> HeaderValue {
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    HeaderValue::from_str(&format!("\"{hex}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// Hashed names are cached for good; anything else (the snippets wasm-bindgen names by crate,
+/// not content) is revalidated.
+async fn panel_cache(request: Request, next: Next) -> Response {
+    let immutable = is_content_named(request.uri().path());
+    let mut response = next.run(request).await;
+    if response.status().is_success() {
+        let policy = if immutable { IMMUTABLE } else { "no-cache" };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    response
+}
+
+/// `widget_bg-0123456789abcdef.wasm`: a name the build gave from the file's content.
+fn is_content_named(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let stem = name.split_once('.').map_or(name, |(stem, _)| stem);
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        hash.len() == 16
+            && hash
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    })
 }
 
 /// The channel's own chat page: the snippet on a page of the gateway, for sharing as a link.
@@ -87,4 +205,21 @@ async fn hosted_chat(
         greeting = escape(&channel.appearance.greeting),
         key = escape(&channel.key),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_names_the_build_hashed_are_immutable() {
+        assert!(is_content_named("/widget_bg-0123456789abcdef.wasm"));
+        assert!(is_content_named("/widget-fedcba9876543210.js"));
+        assert!(!is_content_named("/widget.js"));
+        assert!(!is_content_named(
+            "/snippets/widget-4f3a2b1c/src/captcha.js"
+        ));
+        assert!(!is_content_named("/widget-0123456789ABCDEF.js"));
+        assert!(!is_content_named("/embed.js"));
+    }
 }

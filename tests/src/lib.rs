@@ -54,7 +54,7 @@ pub fn dist_dir() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"));
     assert!(
-        dir.join("widget/widget_bg.wasm").is_file(),
+        dir.join("widget/embed.js").is_file(),
         "no widget build in {}: run `cargo xtask test`, which builds it first",
         dir.display()
     );

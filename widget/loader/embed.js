@@ -74,9 +74,9 @@
         panelSheet.replaceSync(m[1]);
         root.adoptedStyleSheets = [sheet, panelSheet];
         return m[0].default({ module_or_path: base + '/widget/widget_bg.wasm' }).then(function () {
-          m[0].mount(panel, JSON.stringify({
+          m[0].mount(panel, {
             gateway: base, channel: key, ticket: ticket, appearance: look, captcha: cfg.captcha, store: store
-          }));
+          });
         });
       }).catch(function () { loading = null; toggle(false); });
     };

@@ -2,21 +2,17 @@
 //! socket. On any drop it asks for a fresh token and reconnects with `resume_after`, resending
 //! what was never acknowledged (same client ids, so nothing is stored twice).
 
-use browser_socket::{Link, TypingNotices};
+use browser_socket::{json, Link, TypingNotices};
 use leptos::html::Div;
 use leptos::prelude::*;
-use protocol::{
-    codes, CreateSession, ErrorBody, SessionCreated, VisibilityUpdate, VisitorClientFrame,
-    VisitorServerFrame,
-};
+use protocol::{codes, CreateSession, SessionCreated, VisitorClientFrame, VisitorServerFrame};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::captcha;
 use crate::transcript::Transcript;
-use crate::Options;
+use crate::{captcha, wire, Options};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
@@ -262,28 +258,27 @@ async fn open_session(
         .await
         .map_err(|_| Refusal::Other("The chat service cannot be reached.".into()))?;
     if !ok {
-        let code = serde_json::from_str::<ErrorBody>(&text).map(|e| e.error);
-        return Err(match code {
-            Ok(e)
+        return Err(match wire::error(&text) {
+            Some(e)
                 if e.code == codes::VISIT_TICKET_USED || e.code == codes::VISIT_TICKET_EXPIRED =>
             {
                 Refusal::TicketSpent
             }
             // Visibility rules said no (agents went offline, hours ended): the rule's own wording
             // is for marketers, not for the visitor.
-            Ok(e)
+            Some(e)
                 if e.code.starts_with("rule_")
                     || e.code == codes::WIDGET_HIDDEN
                     || e.code == codes::CHANNEL_OFFLINE =>
             {
                 Refusal::Other("Nobody can answer right now; we will keep trying.".into())
             }
-            Ok(e) => Refusal::Other(e.message),
-            Err(_) => Refusal::Other("The chat is unavailable.".into()),
+            Some(e) => Refusal::Other(e.message),
+            None => Refusal::Other("The chat is unavailable.".into()),
         });
     }
-    let session: SessionCreated =
-        serde_json::from_str(&text).map_err(|e| Refusal::Other(e.to_string()))?;
+    let session = wire::session_created(&text)
+        .ok_or_else(|| Refusal::Other("The chat is unavailable.".into()))?;
     // The visitor opened the chat: from now on this browser is remembered, so a reload finds the
     // same conversation. (Before this click only a repeat-visit rule stores anything.)
     if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
@@ -307,11 +302,10 @@ async fn renew_ticket(chat: &Chat) -> Result<(), String> {
     let (ok, text) = fetch_text::<()>(&url, None)
         .await
         .map_err(|_| unavailable())?;
-    let update: VisibilityUpdate = serde_json::from_str(&text)
-        .ok()
+    let ticket = wire::renewed_ticket(&text)
         .filter(|_| ok)
         .ok_or_else(unavailable)?;
-    *chat.ticket.borrow_mut() = update.visit_ticket;
+    *chat.ticket.borrow_mut() = ticket;
     Ok(())
 }
 
@@ -324,9 +318,7 @@ async fn fetch_text<T: serde::Serialize>(
     let init = web_sys::RequestInit::new();
     if let Some(body) = body {
         init.set_method("POST");
-        init.set_body(&JsValue::from_str(
-            &serde_json::to_string(body).expect("bodies serialize"),
-        ));
+        init.set_body(&JsValue::from_str(&json::stringify(body)));
         let headers = web_sys::Headers::new()?;
         headers.set("content-type", "application/json")?;
         init.set_headers(&headers);
@@ -356,7 +348,7 @@ fn open_socket(chat: &Rc<Chat>, token: &str) {
     let opened = chat.link.open(
         &url,
         move |frame| {
-            if let Some(chat) = on_frame.upgrade() {
+            if let (Some(chat), Some(frame)) = (on_frame.upgrade(), wire::server_frame(frame)) {
                 chat.on_frame(frame);
             }
         },

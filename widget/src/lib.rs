@@ -5,24 +5,25 @@
 //! - [`transcript`]: what the visitor sees, kept consistent under acks, replays and resends;
 //! - [`connection`]: the session token and the socket, reconnecting with `resume_after`;
 //! - [`captcha`]: the provider's challenge, when the channel requires one;
-//! - [`panel`]: the Leptos view.
+//! - [`panel`]: the Leptos view;
+//! - [`wire`]: what it reads from the gateway and the loader.
 
 mod captcha;
 mod connection;
 mod panel;
 mod transcript;
+mod wire;
 
 use wasm_bindgen::prelude::*;
 
 /// What the loader passes: where the gateway is, which channel, and this page view's bootstrap.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub gateway: String,
     pub channel: String,
     pub ticket: String,
     pub appearance: protocol::Appearance,
     /// The challenge to solve before a session opens, when the channel requires one.
-    #[serde(default)]
     pub captcha: Option<protocol::CaptchaChallenge>,
     /// The localStorage key under which the visit ticket is remembered once the visitor chats.
     pub store: String,
@@ -30,9 +31,9 @@ pub struct Options {
 
 /// Mounts the panel into `root` (inside the loader's shadow root) and starts the session.
 #[wasm_bindgen]
-pub fn mount(root: web_sys::HtmlElement, options_json: &str) -> Result<(), JsValue> {
-    let options: Options = serde_json::from_str(options_json)
-        .map_err(|e| JsValue::from_str(&format!("livechat: bad options: {e}")))?;
+pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue> {
+    let options =
+        wire::options(options).ok_or_else(|| JsValue::from_str("livechat: bad options"))?;
     let host = root.clone();
     // The panel lives as long as the page: the handle is forgotten on purpose.
     leptos::mount::mount_to(root, move || {

@@ -1,5 +1,6 @@
-//! Building the browser apps with Trunk into `dist/`, writing brotli and gzip copies beside each
-//! asset (the gateway serves them precompressed), and reporting the sizes.
+//! Building the browser apps with Trunk into `dist/`, giving the panel's files content-hashed
+//! names (the gateway serves those as `immutable`) and writing the loader that names them,
+//! then brotli and gzip copies beside each asset (the gateway serves them precompressed).
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -34,9 +35,50 @@ pub fn build_all(path: &OsString) -> Result {
             .env("CARGO_PROFILE_RELEASE_LTO", "true")
             .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
             .env("CARGO_PROFILE_RELEASE_PANIC", "abort"))?;
+        if *app == "widget" {
+            hash_panel_names(&out)?;
+        }
         compress_dir(&out)?;
     }
     Ok(())
+}
+
+/// The panel's files as the loader names them, under `/widget/`.
+const PANEL_FILES: [&str; 3] = ["widget.js", "widget_bg.wasm", "widget.css"];
+
+/// Renames each of the panel's files to carry a hash of its content (`widget-1a2b….js`) and
+/// writes `embed.js` beside them: the loader with those names in place of the plain ones. A
+/// browser may then keep the panel for ever, and a new build is new names.
+fn hash_panel_names(dir: &Path) -> Result {
+    let source = paths::root().join("widget/loader/embed.js");
+    let mut loader =
+        std::fs::read_to_string(&source).map_err(|e| format!("{}: {e}", source.display()))?;
+    for name in PANEL_FILES {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let hashed = hashed_name(name, &bytes);
+        std::fs::rename(&path, dir.join(&hashed))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let quoted = format!("'/widget/{name}'");
+        if loader.matches(&quoted).count() != 1 {
+            return Err(format!(
+                "{} must name {quoted} exactly once",
+                source.display()
+            ));
+        }
+        loader = loader.replace(&quoted, &format!("'/widget/{hashed}'"));
+    }
+    let built = dir.join("embed.js");
+    std::fs::write(&built, loader).map_err(|e| format!("{}: {e}", built.display()))
+}
+
+/// `widget_bg.wasm` → `widget_bg-<16 hex digits of its SHA-256>.wasm`.
+fn hashed_name(name: &str, bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    format!("{stem}-{hash}.{ext}")
 }
 
 fn compress_dir(dir: &Path) -> Result {
@@ -77,34 +119,4 @@ pub fn gzip_bytes(raw: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(raw).expect("in-memory gzip");
     encoder.finish().expect("in-memory gzip")
-}
-
-/// Prints what a visitor's browser downloads: the loader before any click, the panel after.
-pub fn report() {
-    let widget = paths::dist_dir().join("widget");
-    let files = [
-        (
-            "embed.js (loader, before any click)",
-            paths::root().join("widget/loader/embed.js"),
-        ),
-        ("widget_bg.wasm", widget.join("widget_bg.wasm")),
-        ("widget.js (wasm-bindgen glue)", widget.join("widget.js")),
-        ("widget.css", widget.join("widget.css")),
-    ];
-    eprintln!("\nwidget sizes (bytes)          raw     brotli       gzip");
-    let mut panel = (0, 0, 0);
-    for (i, (name, path)) in files.iter().enumerate() {
-        let Ok(raw) = std::fs::read(path) else {
-            continue;
-        };
-        let sizes = (raw.len(), brotli_bytes(&raw).len(), gzip_bytes(&raw).len());
-        eprintln!("{name:<36} {:>8} {:>10} {:>10}", sizes.0, sizes.1, sizes.2);
-        if i > 0 {
-            panel = (panel.0 + sizes.0, panel.1 + sizes.1, panel.2 + sizes.2);
-        }
-    }
-    eprintln!(
-        "{:<36} {:>8} {:>10} {:>10}\n",
-        "panel total (after the click)", panel.0, panel.1, panel.2
-    );
 }

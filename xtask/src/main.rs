@@ -6,6 +6,8 @@
 //!   every test in the workspace.
 //! - `bench`: the gateway under a local load, release build: throughput and latency, without
 //!   and with webhooks, as ratios to the baseline of the same run.
+//! - `size`: builds the widget and prints what a visitor downloads against its budget (failing
+//!   when over), and the panel's WASM by contributor (twiggy). `bench` and `test` run it too.
 //! - `layers`: fails when a module imports one that imports it back (also part of `test`).
 //! - `tools`: installs the pinned tools and the browser only (`test` and `demo` do it too).
 //!
@@ -18,6 +20,7 @@ mod dist;
 mod layers;
 mod paths;
 mod run;
+mod size;
 mod test;
 mod tools;
 
@@ -30,9 +33,10 @@ fn main() -> ExitCode {
         Some("test") => test::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
         Some("layers") => layers::main(&args[1..]),
+        Some("size") => size::main(&args[1..]),
         Some("tools") => tools::ensure_wasm_tools().and_then(|_| tools::ensure_browser()),
         _ => {
-            eprintln!("usage: cargo xtask demo [--gateway ADDR] [--site ADDR]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask bench\n       cargo xtask layers\n       cargo xtask tools");
+            eprintln!("usage: cargo xtask demo [--gateway ADDR] [--site ADDR]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask bench\n       cargo xtask size\n       cargo xtask layers\n       cargo xtask tools");
             return ExitCode::from(2);
         }
     };

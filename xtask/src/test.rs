@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use crate::run::{run, Result};
-use crate::{dist, layers, paths, tools};
+use crate::{dist, layers, paths, size, tools};
 
 pub fn main(args: &[String]) -> Result {
     let extra: Vec<&String> = args.iter().skip_while(|a| *a == "--").collect();
@@ -13,7 +13,7 @@ pub fn main(args: &[String]) -> Result {
     let path = tools::ensure_wasm_tools()?;
     tools::ensure_browser()?;
     dist::build_all(&path)?;
-    dist::report();
+    size::check(&size::report())?;
     run(Command::new("cargo")
         .args([
             "clippy",

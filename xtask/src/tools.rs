@@ -1,7 +1,8 @@
 //! The pinned toolchain, installed when missing, never downloaded prebuilt:
 //! the `wasm32-unknown-unknown` target (rustup), Trunk (crates.io), `wasm-bindgen-cli` at exactly
 //! Cargo.lock's `wasm-bindgen` (crates.io), `wasm-opt` from npm's `binaryen` (Debian's is too old
-//! and its output breaks in Chromium), and for the tests Debian's `chromium` + `chromium-driver`.
+//! and its output breaks in Chromium), `twiggy` (crates.io) for the size report, and for the
+//! tests Debian's `chromium` + `chromium-driver`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -12,6 +13,8 @@ use crate::run::{output, run, Result};
 
 pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132";
+/// The code size profiler behind `cargo xtask size`.
+pub const TWIGGY_VERSION: &str = "0.8.0";
 
 /// Makes sure the WASM build tools are installed at their pinned versions and returns the PATH
 /// under which Trunk finds them.
@@ -25,6 +28,16 @@ pub fn ensure_wasm_tools() -> Result<OsString> {
     ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &bindgen, false, &path)?;
     ensure_binaryen(&path)?;
     Ok(path)
+}
+
+/// Twiggy, for `cargo xtask size`'s attribution of the panel's bytes.
+pub fn ensure_twiggy(path: &OsString) -> Result {
+    ensure_cargo_tool("twiggy", "twiggy", TWIGGY_VERSION, true, path)
+}
+
+/// The `wasm-opt` binaryen installed.
+pub fn wasm_opt() -> PathBuf {
+    binaryen_dir().join("node_modules/.bin/wasm-opt")
 }
 
 /// Chromium and its driver for the browser tests: installed with apt when running as root,
@@ -113,7 +126,7 @@ fn binaryen_dir() -> PathBuf {
 }
 
 fn ensure_binaryen(path: &OsString) -> Result {
-    let wasm_opt = binaryen_dir().join("node_modules/.bin/wasm-opt");
+    let wasm_opt = wasm_opt();
     let reported =
         output(Command::new(&wasm_opt).arg("--version").env("PATH", path)).unwrap_or_default();
     if reported.contains(&format!("version {BINARYEN_VERSION}")) {

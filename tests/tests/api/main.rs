@@ -3,6 +3,7 @@
 
 mod admin;
 mod agents;
+mod assets;
 mod canned;
 mod captcha;
 mod chat;

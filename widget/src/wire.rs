@@ -1,0 +1,271 @@
+//! What the panel reads from the gateway and the loader, taken field by field from the values the
+//! browser's `JSON.parse` made. The panel writes with serde (`browser_socket::json`), but it
+//! does not read with it: deserializing these types through serde cost the panel more than
+//! everything else it does (the internally tagged frames and authors are buffered through serde's
+//! `Content`, and every error path formats numbers), while reading the few fields it uses costs
+//! almost nothing. The unit tests write every frame with serde, as the gateway does, and read it
+//! back here, so the two cannot drift apart.
+
+use protocol::{
+    Appearance, Author, CaptchaChallenge, ChatMessage, ErrorDetail, SessionCreated,
+    VisitorServerFrame,
+};
+use std::str::FromStr;
+use wasm_bindgen::JsValue;
+
+use crate::Options;
+
+/// A parsed JSON object.
+struct Object(JsValue);
+
+impl Object {
+    fn new(value: JsValue) -> Option<Self> {
+        value.is_object().then_some(Self(value))
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Self::new(js_sys::JSON::parse(text).ok()?)
+    }
+
+    fn field(&self, name: &str) -> JsValue {
+        js_sys::Reflect::get(&self.0, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    fn text(&self, name: &str) -> Option<String> {
+        self.field(name).as_string()
+    }
+
+    /// A whole number; JSON numbers are doubles, and the gateway's fit them exactly.
+    fn int(&self, name: &str) -> Option<i64> {
+        let number = self.field(name).as_f64()?;
+        (number.fract() == 0.0 && number.abs() <= 9_007_199_254_740_991.0).then_some(number as i64)
+    }
+
+    fn object(&self, name: &str) -> Option<Self> {
+        Self::new(self.field(name))
+    }
+
+    /// One of a `named!` enum's names.
+    fn name<T: FromStr>(&self, name: &str) -> Option<T> {
+        self.text(name)?.parse().ok()
+    }
+}
+
+/// A frame from the visitor socket; None for one this panel does not know (a newer gateway's),
+/// which it then ignores.
+pub fn server_frame(value: JsValue) -> Option<VisitorServerFrame> {
+    let frame = Object::new(value)?;
+    Some(match frame.text("type")?.as_str() {
+        "ready" => VisitorServerFrame::Ready {
+            conversation_id: frame.text("conversation_id"),
+            status: frame.name("status"),
+        },
+        "message" => VisitorServerFrame::Message {
+            message: message(&frame.object("message")?)?,
+        },
+        "typing" => VisitorServerFrame::Typing {
+            agent_name: frame.text("agent_name")?,
+        },
+        "status" => VisitorServerFrame::Status {
+            conversation_id: frame.text("conversation_id")?,
+            status: frame.name("status")?,
+        },
+        "ack" => VisitorServerFrame::Ack {
+            client_id: frame.text("client_id")?,
+            conversation_id: frame.text("conversation_id")?,
+            seq: frame.int("seq")?,
+        },
+        "error" => VisitorServerFrame::Error {
+            code: frame.text("code")?,
+            message: frame.text("message")?,
+            client_id: frame.text("client_id"),
+        },
+        "session_ended" => VisitorServerFrame::SessionEnded {
+            reason: frame.name("reason")?,
+            after_secs: frame.int("after_secs")?,
+        },
+        _ => return None,
+    })
+}
+
+fn message(message: &Object) -> Option<ChatMessage> {
+    Some(ChatMessage {
+        conversation_id: message.text("conversation_id")?,
+        seq: message.int("seq")?,
+        author: author(&message.object("author")?)?,
+        text: message.text("text")?,
+        client_id: message.text("client_id")?,
+        sent_at_ms: message.int("sent_at_ms")?,
+    })
+}
+
+fn author(author: &Object) -> Option<Author> {
+    Some(match author.text("kind")?.as_str() {
+        "visitor" => Author::Visitor,
+        "agent" => Author::Agent {
+            agent_id: author.text("agent_id")?,
+            name: author.text("name")?,
+        },
+        "bot" => Author::Bot {
+            name: author.text("name")?,
+        },
+        "desk" => Author::Desk {
+            name: author.text("name")?,
+        },
+        "system" => Author::System,
+        _ => return None,
+    })
+}
+
+/// The `error` of a refusal's body: its code and message (the panel uses no other field).
+pub fn error(text: &str) -> Option<ErrorDetail> {
+    let error = Object::parse(text)?.object("error")?;
+    Some(ErrorDetail {
+        code: error.text("code")?,
+        message: error.text("message")?,
+        fields: Default::default(),
+        refused: Vec::new(),
+    })
+}
+
+pub fn session_created(text: &str) -> Option<SessionCreated> {
+    let session = Object::parse(text)?;
+    Some(SessionCreated {
+        session_token: session.text("session_token")?,
+        visitor_id: session.text("visitor_id")?,
+        expires_in_secs: u64::try_from(session.int("expires_in_secs")?).ok()?,
+    })
+}
+
+/// The renewed visit ticket of a `VisibilityUpdate` (the panel uses no other field).
+pub fn renewed_ticket(text: &str) -> Option<String> {
+    Object::parse(text)?.text("visit_ticket")
+}
+
+/// What the loader passes to `mount`.
+pub fn options(value: JsValue) -> Option<Options> {
+    let options = Object::new(value)?;
+    let appearance = options.object("appearance")?;
+    Some(Options {
+        gateway: options.text("gateway")?,
+        channel: options.text("channel")?,
+        ticket: options.text("ticket")?,
+        appearance: Appearance {
+            title: appearance.text("title")?,
+            greeting: appearance.text("greeting")?,
+            accent_color: appearance.text("accent_color")?,
+            position: appearance.name("position")?,
+        },
+        captcha: match options.object("captcha") {
+            Some(captcha) => Some(CaptchaChallenge {
+                provider: captcha.name("provider")?,
+                site_key: captcha.text("site_key")?,
+                script_url: captcha.text("script_url")?,
+            }),
+            None => None,
+        },
+        store: options.text("store")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use browser_socket::json;
+    use protocol::{ConversationStatus, EndReason};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// Written as the gateway writes it (serde), read as the panel reads it.
+    fn through_the_wire(frame: &VisitorServerFrame) -> Option<VisitorServerFrame> {
+        server_frame(js_sys::JSON::parse(&json::stringify(frame)).unwrap())
+    }
+
+    fn message(author: Author) -> ChatMessage {
+        ChatMessage {
+            conversation_id: "c1".into(),
+            seq: 9_007_199_254_740_991,
+            author,
+            text: "Hello <b>there</b>".into(),
+            client_id: "m1".into(),
+            sent_at_ms: 1_764_000_000_000,
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn every_frame_reads_back_as_the_gateway_wrote_it() {
+        let frames = [
+            VisitorServerFrame::Ready {
+                conversation_id: None,
+                status: None,
+            },
+            VisitorServerFrame::Ready {
+                conversation_id: Some("c1".into()),
+                status: Some(ConversationStatus::Closed),
+            },
+            VisitorServerFrame::Message {
+                message: message(Author::Visitor),
+            },
+            VisitorServerFrame::Message {
+                message: message(Author::Agent {
+                    agent_id: "a1".into(),
+                    name: "Ada".into(),
+                }),
+            },
+            VisitorServerFrame::Message {
+                message: message(Author::Bot { name: "Bot".into() }),
+            },
+            VisitorServerFrame::Message {
+                message: message(Author::Desk {
+                    name: "Desk".into(),
+                }),
+            },
+            VisitorServerFrame::Message {
+                message: message(Author::System),
+            },
+            VisitorServerFrame::Typing {
+                agent_name: "Ada".into(),
+            },
+            VisitorServerFrame::Status {
+                conversation_id: "c1".into(),
+                status: ConversationStatus::Open,
+            },
+            VisitorServerFrame::Ack {
+                client_id: "m1".into(),
+                conversation_id: "c1".into(),
+                seq: 3,
+            },
+            VisitorServerFrame::Error {
+                code: "rate_limited".into(),
+                message: "Slow down".into(),
+                client_id: Some("m1".into()),
+            },
+            VisitorServerFrame::SessionEnded {
+                reason: EndReason::Inactive,
+                after_secs: 600,
+            },
+        ];
+        for frame in frames {
+            assert_eq!(through_the_wire(&frame), Some(frame));
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn what_the_panel_does_not_know_is_ignored_not_misread() {
+        let read = |text: &str| server_frame(js_sys::JSON::parse(text).unwrap());
+        assert_eq!(read(r#"{"type":"poll","question":"?"}"#), None);
+        assert_eq!(
+            read(r#"{"type":"ack","client_id":"m1","conversation_id":"c1","seq":1.5}"#),
+            None
+        );
+        assert_eq!(
+            read(r#"{"type":"status","conversation_id":"c1","status":"archived"}"#),
+            None
+        );
+        assert_eq!(read(r#"[1,2]"#), None);
+        assert_eq!(error("not json"), None);
+        assert_eq!(
+            error(r#"{"error":{"code":"visit_ticket_used","message":"Used."}}"#).map(|e| e.code),
+            Some("visit_ticket_used".to_owned())
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! `cargo xtask size` (also run by `bench` and `test`): what a visitor's browser downloads, each
+//! against its budget, and what the panel's WASM is made of, so every change's cost is visible.
+//! The budgets are bytes and fail the run; times never do.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::Command;
+
+use crate::dist::{brotli_bytes, gzip_bytes};
+use crate::run::{run, Result};
+use crate::{dist, paths, tools};
+
+/// The panel after the click (WASM, its JS glue and its CSS), brotli.
+pub const PANEL_BUDGET: usize = 80_000;
+/// The loader every host page fetches before any click, brotli.
+pub const LOADER_BUDGET: usize = 2_048;
+
+pub fn main(_args: &[String]) -> Result {
+    let path = tools::ensure_wasm_tools()?;
+    tools::ensure_twiggy(&path)?;
+    dist::build_all(&path)?;
+    let sizes = report();
+    attribution(&path)?;
+    check(&sizes)
+}
+
+/// Brotli sizes of what the browser downloads.
+pub struct Sizes {
+    pub loader: usize,
+    pub panel: usize,
+}
+
+/// Prints the loader's and the panel's sizes (raw, brotli, gzip) with their budgets.
+pub fn report() -> Sizes {
+    let widget = paths::dist_dir().join("widget");
+    // The loader as served: the build's, which names the panel's hashed files.
+    let loader = widget.join("embed.js");
+    let panel_files = panel_files(&widget);
+    eprintln!("\nwidget sizes (bytes)                     raw     brotli       gzip     budget");
+    let loader_sizes = sizes_of(&loader);
+    print_row(
+        "embed.js (loader, before any click)",
+        loader_sizes,
+        Some(LOADER_BUDGET),
+    );
+    let mut panel = (0, 0, 0);
+    for file in &panel_files {
+        let sizes = sizes_of(file);
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        print_row(&name, sizes, None);
+        panel = (panel.0 + sizes.0, panel.1 + sizes.1, panel.2 + sizes.2);
+    }
+    print_row("panel total (after the click)", panel, Some(PANEL_BUDGET));
+    eprintln!();
+    Sizes {
+        loader: loader_sizes.1,
+        panel: panel.1,
+    }
+}
+
+/// The panel's files: the WASM, its glue and snippets, the CSS (not the precompressed copies).
+fn panel_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if matches!(ext, "wasm" | "js" | "css") && !path.ends_with("embed.js") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn sizes_of(path: &Path) -> (usize, usize, usize) {
+    match std::fs::read(path) {
+        Ok(raw) => (raw.len(), brotli_bytes(&raw).len(), gzip_bytes(&raw).len()),
+        Err(_) => (0, 0, 0),
+    }
+}
+
+fn print_row(name: &str, (raw, brotli, gzip): (usize, usize, usize), budget: Option<usize>) {
+    let budget = budget.map_or(String::new(), |b| {
+        format!("{b:>10} ({:.0} %)", brotli as f64 * 100.0 / b as f64)
+    });
+    eprintln!("{name:<38} {raw:>8} {brotli:>10} {gzip:>10} {budget}");
+}
+
+/// Fails when a budget is exceeded.
+pub fn check(sizes: &Sizes) -> Result {
+    let mut over = Vec::new();
+    if sizes.panel > PANEL_BUDGET {
+        over.push(format!(
+            "the panel is {} B brotli (budget {PANEL_BUDGET})",
+            sizes.panel
+        ));
+    }
+    if sizes.loader > LOADER_BUDGET {
+        over.push(format!(
+            "the loader is {} B brotli (budget {LOADER_BUDGET})",
+            sizes.loader
+        ));
+    }
+    if over.is_empty() {
+        Ok(())
+    } else {
+        Err(over.join("; "))
+    }
+}
+
+/// The top 25 of the panel's WASM by retained size. Trunk's output has no names, so the same
+/// module is run through wasm-bindgen and `wasm-opt -Oz` again keeping them (`-g`).
+fn attribution(path: &OsString) -> Result {
+    let built = paths::wasm_target_dir().join("wasm32-unknown-unknown/release/widget.wasm");
+    let out = paths::target_dir().join("size");
+    let _ = std::fs::remove_dir_all(&out);
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--out-dir"])
+        .arg(&out)
+        .arg(&built)
+        .env("PATH", path))?;
+    let named = out.join("widget_named.wasm");
+    run(Command::new(tools::wasm_opt())
+        .args(["-Oz", "-g"])
+        .arg(out.join("widget_bg.wasm"))
+        .arg("-o")
+        .arg(&named)
+        .env("PATH", path))?;
+    let csv = crate::run::output(
+        Command::new("twiggy")
+            .args(["top", "--retained", "-f", "csv"])
+            .arg(&named)
+            .env("PATH", path),
+    )
+    .ok_or("twiggy failed")?;
+    eprintln!("the panel's WASM, top 25 by retained size (names kept; not the shipped bytes)");
+    eprintln!("{:>9} {:>7}  item", "retained", "%");
+    // Tables, the name section and the export shims retain everything: they say nothing.
+    let rows = csv.lines().skip(1).filter_map(|line| {
+        let (name, rest) = split_csv_name(line)?;
+        let fields: Vec<&str> = rest.split(',').collect();
+        let retained: usize = fields.get(2)?.parse().ok()?;
+        let percent: f64 = fields.get(3)?.parse().ok()?;
+        let noise = name.starts_with("table[")
+            || name.starts_with("elem[")
+            || name.contains("function names")
+            || name.starts_with("export ")
+            || name.contains("externref shim");
+        (!noise).then_some((name, retained, percent))
+    });
+    for (name, retained, percent) in rows.take(25) {
+        let name: String = name.chars().take(110).collect();
+        eprintln!("{retained:>9} {percent:>6.2}%  {name}");
+    }
+    eprintln!();
+    Ok(())
+}
+
+/// Splits a twiggy CSV row into its (possibly quoted) name and the numeric fields after it.
+fn split_csv_name(line: &str) -> Option<(String, &str)> {
+    if let Some(quoted) = line.strip_prefix('"') {
+        let end = quoted.find("\",")?;
+        Some((quoted[..end].replace("\"\"", "\""), &quoted[end + 2..]))
+    } else {
+        let (name, rest) = line.split_once(',')?;
+        Some((name.to_owned(), rest))
+    }
+}
