@@ -50,12 +50,17 @@ impl Link {
 
     /// Sends the frame if the socket is open; false otherwise (the caller resends on reconnect).
     pub fn send<T: Serialize>(&self, frame: &T) -> bool {
+        self.send_text(&json::stringify(frame))
+    }
+
+    /// Sends a frame already written as JSON text, the same way.
+    pub fn send_text(&self, frame: &str) -> bool {
         let socket = self.socket.borrow();
         match socket
             .as_ref()
             .filter(|s| s.ready_state() == WebSocket::OPEN)
         {
-            Some(socket) => socket.send_with_str(&json::stringify(frame)).is_ok(),
+            Some(socket) => socket.send_with_str(frame).is_ok(),
             None => false,
         }
     }

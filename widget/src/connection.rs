@@ -2,10 +2,10 @@
 //! socket. On any drop it asks for a fresh token and reconnects with `resume_after`, resending
 //! what was never acknowledged (same client ids, so nothing is stored twice).
 
-use browser_socket::{json, Link, TypingNotices};
+use browser_socket::{Link, TypingNotices};
 use leptos::html::Div;
 use leptos::prelude::*;
-use protocol::{codes, CreateSession, SessionCreated, VisitorClientFrame, VisitorServerFrame};
+use protocol::{codes, CreateSession, SessionCreated, VisitorServerFrame};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
@@ -90,15 +90,14 @@ impl Chat {
         self.own_typing.reset();
         self.transcript
             .update(|t| t.add_pending(client_id.clone(), text.clone()));
-        self.link
-            .send(&VisitorClientFrame::Send { client_id, text });
+        self.link.send_text(&wire::send_frame(&client_id, &text));
     }
 
     /// The visitor is typing: tells the gateway (where it also counts as activity for the
     /// inactivity timeout), at most once per interval.
     pub fn typing(&self) {
         self.own_typing
-            .notify(|| self.link.send(&VisitorClientFrame::Typing));
+            .notify(|| self.link.send_text(&wire::typing_frame()));
     }
 
     /// After the gateway ended the session: a new session, resuming the same conversation.
@@ -153,8 +152,7 @@ impl Chat {
             self.link.connected();
             self.status.set(Status::Online);
             for (client_id, text) in self.transcript.with_untracked(Transcript::pending) {
-                self.link
-                    .send(&VisitorClientFrame::Send { client_id, text });
+                self.link.send_text(&wire::send_frame(&client_id, &text));
             }
         }
     }
@@ -254,7 +252,7 @@ async fn open_session(
         captcha_token,
     };
     let url = format!("{}/v1/sessions", options.gateway);
-    let (ok, text) = fetch_text(&url, Some(&body))
+    let (ok, text) = fetch_text(&url, Some(wire::create_session(&body)))
         .await
         .map_err(|_| Refusal::Other("The chat service cannot be reached.".into()))?;
     if !ok {
@@ -299,9 +297,7 @@ async fn renew_ticket(chat: &Chat) -> Result<(), String> {
         encode(&page_url().unwrap_or_default()),
     );
     let unavailable = || "The chat is unavailable.".to_owned();
-    let (ok, text) = fetch_text::<()>(&url, None)
-        .await
-        .map_err(|_| unavailable())?;
+    let (ok, text) = fetch_text(&url, None).await.map_err(|_| unavailable())?;
     let ticket = wire::renewed_ticket(&text)
         .filter(|_| ok)
         .ok_or_else(unavailable)?;
@@ -309,16 +305,13 @@ async fn renew_ticket(chat: &Chat) -> Result<(), String> {
     Ok(())
 }
 
-/// GETs `url`, or POSTs `body` as JSON, with the browser's `fetch`; returns whether the status
+/// GETs `url`, or POSTs `body` (JSON text), with the browser's `fetch`; returns whether the status
 /// was 2xx, and the body text. (A plain fetch keeps an HTTP crate out of the widget's size.)
-async fn fetch_text<T: serde::Serialize>(
-    url: &str,
-    body: Option<&T>,
-) -> Result<(bool, String), JsValue> {
+async fn fetch_text(url: &str, body: Option<String>) -> Result<(bool, String), JsValue> {
     let init = web_sys::RequestInit::new();
     if let Some(body) = body {
         init.set_method("POST");
-        init.set_body(&JsValue::from_str(&json::stringify(body)));
+        init.set_body(&JsValue::from_str(&body));
         let headers = web_sys::Headers::new()?;
         headers.set("content-type", "application/json")?;
         init.set_headers(&headers);

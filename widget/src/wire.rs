@@ -1,13 +1,14 @@
 //! What the panel reads from the gateway and the loader, taken field by field from the values the
-//! browser's `JSON.parse` made. The panel writes with serde (`browser_socket::json`), but it
-//! does not read with it: deserializing these types through serde cost the panel more than
-//! everything else it does (the internally tagged frames and authors are buffered through serde's
-//! `Content`, and every error path formats numbers), while reading the few fields it uses costs
-//! almost nothing. The unit tests write every frame with serde, as the gateway does, and read it
-//! back here, so the two cannot drift apart.
+//! browser's `JSON.parse` made, and the few things it writes, as objects given to
+//! `JSON.stringify`. Not serde: deserializing these types through serde cost the panel more
+//! than everything else it does (the internally tagged frames and authors are buffered through
+//! serde's `Content`, and every error path formats numbers), and serializing a few KB more,
+//! while reading and writing the few fields the panel uses costs almost nothing. The unit tests
+//! check both ways against serde, which the gateway uses: every frame the gateway writes reads
+//! back here as written, and everything written here reads back through serde as meant.
 
 use protocol::{
-    Appearance, Author, CaptchaChallenge, ChatMessage, ErrorDetail, SessionCreated,
+    Appearance, Author, CaptchaChallenge, ChatMessage, CreateSession, ErrorDetail, SessionCreated,
     VisitorServerFrame,
 };
 use std::str::FromStr;
@@ -15,7 +16,7 @@ use wasm_bindgen::JsValue;
 
 use crate::Options;
 
-/// A parsed JSON object.
+/// A JSON object: one parsed, or one being written.
 struct Object(JsValue);
 
 impl Object {
@@ -49,6 +50,43 @@ impl Object {
     fn name<T: FromStr>(&self, name: &str) -> Option<T> {
         self.text(name)?.parse().ok()
     }
+
+    /// An object with these text fields, as JSON; a field without a value is left out.
+    fn write(fields: &[(&str, Option<&str>)]) -> String {
+        let object = js_sys::Object::new();
+        for (name, value) in fields {
+            if let Some(value) = value {
+                let _ = js_sys::Reflect::set(&object, &(*name).into(), &(*value).into());
+            }
+        }
+        js_sys::JSON::stringify(&object)
+            .map(String::from)
+            .unwrap_or_default()
+    }
+}
+
+/// `VisitorClientFrame::Send`.
+pub fn send_frame(client_id: &str, text: &str) -> String {
+    Object::write(&[
+        ("type", Some("send")),
+        ("client_id", Some(client_id)),
+        ("text", Some(text)),
+    ])
+}
+
+/// `VisitorClientFrame::Typing`.
+pub fn typing_frame() -> String {
+    Object::write(&[("type", Some("typing"))])
+}
+
+/// The body of `POST /v1/sessions`.
+pub fn create_session(request: &CreateSession) -> String {
+    Object::write(&[
+        ("channel_key", Some(&request.channel_key)),
+        ("visit_ticket", Some(&request.visit_ticket)),
+        ("page_url", request.page_url.as_deref()),
+        ("captcha_token", request.captcha_token.as_deref()),
+    ])
 }
 
 /// A frame from the visitor socket; None for one this panel does not know (a newer gateway's),
@@ -246,6 +284,40 @@ mod tests {
         ];
         for frame in frames {
             assert_eq!(through_the_wire(&frame), Some(frame));
+        }
+    }
+
+    /// Written here, read as the gateway reads it (serde).
+    fn read_as_the_gateway<T: serde::de::DeserializeOwned>(text: &str) -> T {
+        json::parse(text).unwrap_or_else(|| panic!("the gateway cannot read {text}"))
+    }
+
+    #[wasm_bindgen_test]
+    fn what_the_panel_writes_reads_back_as_meant() {
+        let text = "Hi \"you\"\n";
+        assert_eq!(
+            read_as_the_gateway::<protocol::VisitorClientFrame>(&send_frame("m1", text)),
+            protocol::VisitorClientFrame::Send {
+                client_id: "m1".into(),
+                text: text.into()
+            }
+        );
+        assert_eq!(
+            read_as_the_gateway::<protocol::VisitorClientFrame>(&typing_frame()),
+            protocol::VisitorClientFrame::Typing
+        );
+        for (page_url, captcha_token) in [(None, None), (Some("https://site.test/a?b"), Some("t"))]
+        {
+            let request = CreateSession {
+                channel_key: "demo".into(),
+                visit_ticket: "t1".into(),
+                page_url: page_url.map(Into::into),
+                captcha_token: captcha_token.map(Into::into),
+            };
+            assert_eq!(
+                read_as_the_gateway::<CreateSession>(&create_session(&request)),
+                request
+            );
         }
     }
 
