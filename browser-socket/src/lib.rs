@@ -5,9 +5,10 @@
 
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{MessageEvent, WebSocket};
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 pub mod json;
 
@@ -19,7 +20,16 @@ pub struct Link {
     // The socket's callbacks; replaced (and so released) with each new socket.
     callbacks: RefCell<Vec<Callback>>,
     failures: Cell<u32>,
+    /// The last socket was closed by a gateway that is stopping (code 1001): the next attempt
+    /// goes at once, to another gateway, and is no failure.
+    went_away: Rc<Cell<bool>>,
 }
+
+/// The close code of a gateway that stops (a deploy, a restart).
+const GOING_AWAY: u16 = 1001;
+/// Reconnects after a gateway went away are spread over this long, so its visitors do not all
+/// land on the next one in the same instant.
+const GOING_AWAY_SPREAD_MS: f64 = 1000.0;
 
 impl Link {
     /// Opens a socket to `url`. Each text frame that is JSON goes to `on_frame` as the value
@@ -40,7 +50,11 @@ impl Link {
                 on_frame(frame);
             }
         });
-        let on_close = Callback::new(move |_| on_close());
+        let went_away = self.went_away.clone();
+        let on_close = Callback::new(move |event: JsValue| {
+            went_away.set(event.unchecked_into::<CloseEvent>().code() == GOING_AWAY);
+            on_close();
+        });
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         *self.callbacks.borrow_mut() = vec![on_message, on_close];
@@ -71,12 +85,16 @@ impl Link {
     }
 
     /// Forgets the socket and runs `reconnect` after a delay that doubles with each failure in
-    /// a row (0.5 s to 10 s), so a gateway that is down is not hammered.
+    /// a row (0.5 s to 10 s), so a gateway that is down is not hammered; after a gateway said it
+    /// is going away, within a second instead, without counting a failure.
     pub fn retry_later(&self, reconnect: impl FnOnce() + 'static) {
         self.socket.borrow_mut().take();
-        let failures = self.failures.get() + 1;
+        let (delay_ms, failures) = next_attempt(
+            self.went_away.replace(false),
+            self.failures.get(),
+            js_sys::Math::random(),
+        );
         self.failures.set(failures);
-        let delay_ms = (500u32 << failures.min(5)).min(10_000);
         let callback = Closure::once_into_js(reconnect);
         if let Some(window) = web_sys::window() {
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
@@ -84,6 +102,17 @@ impl Link {
                 delay_ms as i32,
             );
         }
+    }
+}
+
+/// How long to wait before the next attempt (ms) and the failures in a row counted then, given
+/// whether the gateway went away, the failures so far and a random number in [0, 1).
+fn next_attempt(went_away: bool, failures: u32, random: f64) -> (u32, u32) {
+    if went_away {
+        ((random * GOING_AWAY_SPREAD_MS) as u32, failures)
+    } else {
+        let failures = failures + 1;
+        ((500u32 << failures.min(5)).min(10_000), failures)
     }
 }
 
@@ -117,5 +146,20 @@ impl TypingNotices {
     /// A message went out: typing after it is a new episode, whose first notice goes at once.
     pub fn reset(&self) {
         self.last_ms.set(0.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_attempt;
+
+    #[test]
+    fn a_gateway_going_away_is_no_failure_and_the_next_attempt_comes_within_a_second() {
+        assert_eq!(next_attempt(true, 0, 0.999), (999, 0));
+        assert_eq!(next_attempt(true, 3, 0.0), (0, 3));
+        // Failures back off, doubling, to 10 s.
+        assert_eq!(next_attempt(false, 0, 0.5), (1000, 1));
+        assert_eq!(next_attempt(false, 1, 0.5), (2000, 2));
+        assert_eq!(next_attempt(false, 9, 0.5), (10_000, 10));
     }
 }

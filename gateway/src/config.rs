@@ -56,6 +56,11 @@ pub struct Config {
     /// A visitor writing within this long after an agent closed the conversation reopens it
     /// (back in its queue) instead of starting a new one.
     pub reopen_window_secs: u64,
+    /// The most sockets (visitors' and consoles') this gateway holds at once; beyond it an
+    /// upgrade is refused with 503 and `Retry-After`, so a load balancer or the widget's backoff
+    /// sends the visitor elsewhere. Each costs a file descriptor: keep it under the process's
+    /// limit (`ulimit -n`).
+    pub max_sockets: usize,
     /// Let webhook endpoints be loopback, private or link-local addresses: for self-hosted
     /// receivers on the same network (and tests). Off, a webhook cannot probe the internal network.
     pub webhooks_allow_private: bool,
@@ -114,6 +119,7 @@ impl Default for Config {
             visibility_poll_secs: 5,
             presence_grace_secs: 20,
             reopen_window_secs: 24 * 3600,
+            max_sockets: 50_000,
             webhooks_allow_private: false,
             webhook_timeout_ms: 10_000,
             webhook_retry_base_ms: 5_000,

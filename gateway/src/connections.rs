@@ -1,8 +1,65 @@
-//! The agents connected to this gateway: a count per agent that a socket's guard holds, which
-//! the presence heartbeat reads to vouch for them in the store.
+//! The sockets open on this gateway: at most `max_sockets` at once ([`Sockets::admit`] refuses
+//! more with a 503 before the upgrade), all told to go, with WebSocket close code 1001 "going
+//! away", when the gateway stops ([`Sockets::close_all`]) so widgets and consoles reconnect
+//! to another gateway at once; and the agents among them, a count per agent that a socket's
+//! guard holds, which the presence heartbeat reads to vouch for them in the store.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+
+use crate::error::{Error, Result};
+
+/// The cap on this gateway's sockets, and the signal that closes them.
+pub struct Sockets {
+    slots: Arc<Semaphore>,
+    closing: watch::Sender<bool>,
+}
+
+/// One socket's place under the cap, given back when the socket ends.
+pub struct Admission {
+    _slot: OwnedSemaphorePermit,
+    closing: watch::Receiver<bool>,
+}
+
+impl Sockets {
+    pub fn new(max: usize) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(max.min(Semaphore::MAX_PERMITS))),
+            closing: watch::Sender::new(false),
+        }
+    }
+
+    /// A place for one more socket, or `over_capacity` (503, `Retry-After`) when all are taken
+    /// or the gateway is stopping.
+    pub fn admit(&self) -> Result<Admission> {
+        if *self.closing.borrow() {
+            return Err(Error::OverCapacity);
+        }
+        let slot = self
+            .slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::OverCapacity)?;
+        Ok(Admission {
+            _slot: slot,
+            closing: self.closing.subscribe(),
+        })
+    }
+
+    /// Tells every socket to close (and refuses new ones).
+    pub fn close_all(&self) {
+        self.closing.send_replace(true);
+    }
+}
+
+impl Admission {
+    /// Resolves when the gateway is stopping.
+    pub async fn closing(&mut self) {
+        // Only an error if the state is gone, and then the gateway is gone too.
+        let _ = self.closing.wait_for(|closing| *closing).await;
+    }
+}
 
 /// The agents connected to this gateway, with how many connections each has open.
 #[derive(Default)]

@@ -63,6 +63,8 @@ pub enum Error {
     CaptchaFailed(String),
     #[error("the captcha could not be checked right now; try again in a moment")]
     CaptchaUnavailable,
+    #[error("this gateway holds all the connections it can; try again shortly")]
+    OverCapacity,
     #[error("too many requests; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("configuration: {0}")]
@@ -107,7 +109,7 @@ impl Error {
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::ChannelInUse(_) => StatusCode::CONFLICT,
-            Error::CaptchaUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Error::CaptchaUnavailable | Error::OverCapacity => StatusCode::SERVICE_UNAVAILABLE,
             Error::InvalidVisitTicket
             | Error::VisitTicketExpired
             | Error::VisitTicketUsed
@@ -156,6 +158,7 @@ impl Error {
             Error::CaptchaRequired => codes::CAPTCHA_REQUIRED,
             Error::CaptchaFailed(_) => codes::CAPTCHA_FAILED,
             Error::CaptchaUnavailable => codes::CAPTCHA_UNAVAILABLE,
+            Error::OverCapacity => codes::OVER_CAPACITY,
             Error::Config(_) | Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
                 codes::INTERNAL
             }
@@ -197,13 +200,22 @@ impl Error {
     }
 }
 
+const OVER_CAPACITY_RETRY_SECS: u64 = 5;
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.reported())).into_response();
-        if let Error::RateLimited { retry_after_secs } = self {
+        let retry_after_secs = match self {
+            Error::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            // Sockets come and go by the second; a little later there is room, or a retry lands
+            // on another gateway.
+            Error::OverCapacity => Some(OVER_CAPACITY_RETRY_SECS),
+            _ => None,
+        };
+        if let Some(secs) = retry_after_secs {
             response
                 .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response
     }

@@ -61,7 +61,8 @@ pub async fn prepare(config: config::Config) -> error::Result<state::AppState> {
     Ok(state)
 }
 
-/// Serves until `shutdown` completes, then lets in-flight requests finish.
+/// Serves until `shutdown` completes, then lets in-flight requests finish and closes every
+/// socket with "going away".
 pub async fn serve(
     listener: TcpListener,
     state: state::AppState,
@@ -72,10 +73,16 @@ pub async fn serve(
     // Likewise the webhook worker: deliveries it leased go to another gateway when it stops.
     let deliveries = tokio::spawn(webhooks::delivery::run(state.clone()));
     let housekeeping = tokio::spawn(housekeeping::run(state.clone()));
+    let sockets = state.sockets.clone();
     // Connection info gives handlers the peer address (the captcha check sends it on).
     let service = app::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Requests in flight finish; sockets are told "going away" and close, so the graceful
+    // shutdown does not wait on them.
     let served = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            sockets.close_all();
+        })
         .await;
     heartbeat.abort();
     deliveries.abort();

@@ -6,7 +6,7 @@
 //! two halves of axum's `WebSocket`, or channels in a test), and both turn each frame and each
 //! hub event into a [`Step`] in plain functions; [`perform`] carries a step out.
 
-use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocketUpgrade};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use protocol::{codes, ChatMessage, MAX_FRAME_BYTES};
 use serde::de::DeserializeOwned;
@@ -32,6 +32,18 @@ pub fn configure(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
         .max_message_size(TRANSPORT_MAX_BYTES)
         .max_frame_size(TRANSPORT_MAX_BYTES)
         .read_buffer_size(READ_BUFFER_BYTES)
+}
+
+/// The close frame a socket gets when its gateway stops: 1001 "going away" tells the client
+/// to reconnect at once (to another gateway), not to back off as after a failure.
+pub async fn going_away(out: &mut (impl Sink<Message> + Unpin)) -> Result<()> {
+    let close = Message::Close(Some(CloseFrame {
+        code: close_code::AWAY,
+        reason: "going away".into(),
+    }));
+    // A client that reads nothing does not hold the shutdown up.
+    let _ = tokio::time::timeout(Duration::from_secs(2), out.send(close)).await;
+    Ok(())
 }
 
 /// Page size of replays, so a long history never becomes one huge query.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
-use crate::connections::Connections;
+use crate::connections::{Connections, Sockets};
 use crate::error::{Error, Result};
 use crate::hub::Hub;
 use crate::limits::Limits;
@@ -21,6 +21,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Agents connected to this gateway, for the presence heartbeat.
     pub connections: Arc<Connections>,
+    /// Every socket open here: the cap, and the signal that closes them at shutdown.
+    pub sockets: Arc<Sockets>,
     /// One HTTP client for calls out (captcha providers), so connections are reused.
     pub http: reqwest::Client,
     /// Password hashes computed at once (see `agents::argon2_work`).
@@ -50,12 +52,14 @@ impl AppState {
             _ => Hub::local(),
         };
         let limits = Limits::from_config(&config, namespace.as_deref())?;
+        let sockets = Sockets::new(config.max_sockets);
         let state = Self {
             limits: Arc::new(limits),
             config: Arc::new(config),
             store,
             hub: Arc::new(hub),
             connections: Arc::new(Connections::default()),
+            sockets: Arc::new(sockets),
             signer: Arc::new(Signer::new(key.as_bytes())),
             http: reqwest::Client::builder()
                 .user_agent(concat!("livechat-gateway/", env!("CARGO_PKG_VERSION")))

@@ -280,7 +280,8 @@ async fn both_loops_run_over_any_sink_and_stream() {
 
     let (mut widget, out, incoming) = pipe();
     let visitor = VisitorSocket::new(state.clone(), channel.clone(), claims(&channel, "v3"), IP);
-    let visitor_task = tokio::spawn(visitor.run(out, incoming, None));
+    let admission = state.sockets.admit().unwrap();
+    let visitor_task = tokio::spawn(visitor.run(out, incoming, None, admission));
     let ready: VisitorServerFrame = widget.next().await;
     assert_eq!(
         ready,
@@ -307,7 +308,11 @@ async fn both_loops_run_over_any_sink_and_stream() {
 
     let (mut console, out, incoming) = pipe();
     let agent_task = tokio::spawn(
-        AgentSocket::new(state.clone(), demo_agent(&state, None).await).run(out, incoming),
+        AgentSocket::new(state.clone(), demo_agent(&state, None).await).run(
+            out,
+            incoming,
+            state.sockets.admit().unwrap(),
+        ),
     );
     let AgentServerFrame::Inbox { conversations, .. } = console.next().await else {
         panic!("the inbox comes first");
@@ -364,4 +369,37 @@ async fn both_loops_run_over_any_sink_and_stream() {
             .unwrap()
             .unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_stopping_gateway_closes_every_socket_as_going_away_and_admits_no_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, channel) = demo_state(&dir).await;
+    let (mut widget, out, incoming) = pipe();
+    let visitor = VisitorSocket::new(state.clone(), channel.clone(), claims(&channel, "v4"), IP);
+    let visitor_task =
+        tokio::spawn(visitor.run(out, incoming, None, state.sockets.admit().unwrap()));
+    let _: VisitorServerFrame = widget.next().await;
+    let (mut console, out, incoming) = pipe();
+    let agent = AgentSocket::new(state.clone(), demo_agent(&state, None).await);
+    let agent_task = tokio::spawn(agent.run(out, incoming, state.sockets.admit().unwrap()));
+    let _: AgentServerFrame = console.next().await;
+
+    state.sockets.close_all();
+    for client in [&mut widget, &mut console] {
+        let close = tokio::time::timeout(Duration::from_secs(10), client.from_socket.recv())
+            .await
+            .expect("closed within 10 s");
+        let Some(Message::Close(Some(frame))) = close else {
+            panic!("expected a close frame, got {close:?}");
+        };
+        assert_eq!((frame.code, frame.reason.as_str()), (1001, "going away"));
+    }
+    for task in [visitor_task, agent_task] {
+        task.await.unwrap().unwrap();
+    }
+    assert!(matches!(
+        state.sockets.admit(),
+        Err(gateway::error::Error::OverCapacity)
+    ));
 }

@@ -33,6 +33,8 @@ pub const RATE_LIMITED: &str = "rate_limited";
 pub const CAPTCHA_REQUIRED: &str = "captcha_required";
 pub const CAPTCHA_FAILED: &str = "captcha_failed";
 pub const CAPTCHA_UNAVAILABLE: &str = "captcha_unavailable";
+/// The gateway holds all the sockets it may (or is stopping): retry after `Retry-After`.
+pub const OVER_CAPACITY: &str = "over_capacity";
 pub const NOT_FOUND: &str = "not_found";
 pub const FORBIDDEN: &str = "forbidden";
 /// The body has invalid fields; `error.fields` says which and why.

@@ -124,6 +124,24 @@ impl Socket {
         }
     }
 
+    /// The code of the close frame the server sends within `wait` (frames before it are
+    /// skipped); None if it closes without one, or not at all.
+    pub async fn close_code(&mut self, wait: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.inner.next()).await {
+                Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| f.code.into()),
+                Err(_) | Ok(None | Some(Err(_))) => return None,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    /// Closes the socket as a browser does when the page goes.
+    pub async fn close(&mut self) {
+        let _ = self.inner.close(None).await;
+    }
+
     /// Whether no frame arrives within `wait`.
     pub async fn is_quiet(&mut self, wait: Duration) -> bool {
         tokio::time::timeout(wait, self.inner.next()).await.is_err()

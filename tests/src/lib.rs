@@ -172,6 +172,16 @@ impl TestGateway {
         }
     }
 
+    /// Stops the gateway as `SIGTERM` does (in-flight requests finish, sockets are closed);
+    /// whether it was done within `wait`.
+    pub async fn stop(&mut self, wait: std::time::Duration) -> bool {
+        self.stop.take();
+        match self.task.take() {
+            Some(task) => tokio::time::timeout(wait, task).await.is_ok(),
+            None => true,
+        }
+    }
+
     /// Stops the gateway and starts a new one on the same address and database, as a deploy
     /// or a crash-and-restart would.
     pub async fn restart(&mut self) {

@@ -15,6 +15,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::StreamMap;
 
 use crate::auth::AuthAgent;
+use crate::connections::Admission;
 use crate::conversations;
 use crate::error::{Error, Result};
 use crate::hub::{EventStream, HubEvent, Topic};
@@ -40,9 +41,13 @@ pub(super) async fn agent_ws(
     auth: AuthAgent,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response> {
+    let admission = state.sockets.admit()?;
     Ok(socket::configure(upgrade).on_upgrade(move |ws| async move {
         let (out, incoming) = ws.split();
-        if let Err(e) = AgentSocket::new(state, auth).run(out, incoming).await {
+        if let Err(e) = AgentSocket::new(state, auth)
+            .run(out, incoming, admission)
+            .await
+        {
             tracing::warn!(error = %e, "agent socket ended with an error");
         }
     }))
@@ -264,6 +269,7 @@ impl AgentSocket {
         mut self,
         mut out: impl Sink<Message> + Unpin,
         mut incoming: impl Stream<Item = std::result::Result<Message, axum::Error>> + Unpin,
+        mut admission: Admission,
     ) -> Result<()> {
         let agent_id = self.auth.agent.id.clone();
         // A join link's console is for its one channel: it does not make the agent present, or
@@ -283,6 +289,7 @@ impl AgentSocket {
         }
         loop {
             let step = tokio::select! {
+                () = admission.closing() => return socket::going_away(&mut out).await,
                 frame = socket::receive::<AgentClientFrame>(&mut incoming) => {
                     self.on_client_frame(frame).await?
                 }

@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 
 use super::session::{verify_session_token, SessionClaims};
 use crate::auth::request_origin;
+use crate::connections::Admission;
 use crate::conversations::TypingIn;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
@@ -76,10 +77,11 @@ async fn visitor_ws(
     channels::check_origin(&channel, origin, &state.config.public_origin())?;
     let resume = query.conversation_id.map(|id| (id, query.resume_after));
     let client = peer::client_ip(&state.config, peer.ip(), &headers);
+    let admission = state.sockets.admit()?;
     Ok(socket::configure(upgrade).on_upgrade(move |ws| async move {
         let (out, incoming) = ws.split();
         let socket = VisitorSocket::new(state, channel, claims, client);
-        if let Err(e) = socket.run(out, incoming, resume).await {
+        if let Err(e) = socket.run(out, incoming, resume, admission).await {
             tracing::warn!(error = %e, "visitor socket ended with an error");
         }
     }))
@@ -204,6 +206,7 @@ impl VisitorSocket {
         mut out: impl Sink<Message> + Unpin,
         mut incoming: impl Stream<Item = std::result::Result<Message, axum::Error>> + Unpin,
         resume: Option<(String, i64)>,
+        mut admission: Admission,
     ) -> Result<()> {
         // Subscribe before reading the store, so nothing committed in between is missed.
         let mut events = self.state.hub.subscribe(Topic::Visitor {
@@ -245,6 +248,7 @@ impl VisitorSocket {
                 () = tokio::time::sleep_until(idle_deadline) => {
                     return self.end(&mut out, EndReason::Inactive, timeout_secs).await;
                 }
+                () = admission.closing() => return socket::going_away(&mut out).await,
                 frame = socket::receive::<VisitorClientFrame>(&mut incoming) => {
                     if frame.is_activity() {
                         idle_deadline = Instant::now() + idle_limit;

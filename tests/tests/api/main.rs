@@ -5,6 +5,7 @@ mod admin;
 mod agents;
 mod assets;
 mod canned;
+mod capacity;
 mod captcha;
 mod chat;
 mod contacts;
