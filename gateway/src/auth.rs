@@ -10,6 +10,8 @@
 //!   must come from the console's own origin: [`check_same_origin`] (CSRF and cross-site
 //!   WebSocket hijacking). Bearer requests are not affected: browsers never add those on their own.
 //!
+//! - A metrics scraper holds the configured `metrics_token`: [`Scraper`].
+//!
 //! The visitor's credentials (visit ticket, session token) are in `sessions`.
 
 use axum::extract::{FromRequestParts, Path};
@@ -215,6 +217,26 @@ pub async fn secret_or_login(
         }
     };
     Ok((channel.ok_or(Error::NotFound)?, Some(agent)))
+}
+
+/// A metrics scraper: `Authorization: Bearer <metrics_token>`. Without a token configured no
+/// one is (the page tells the state of every channel, so it is never public).
+pub struct Scraper;
+
+impl FromRequestParts<AppState> for Scraper {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let expected = state
+            .config
+            .metrics_token
+            .as_deref()
+            .filter(|t| !t.is_empty());
+        match (bearer(&parts.headers), expected) {
+            (Some(presented), Some(expected)) if same_secret(presented, expected) => Ok(Scraper),
+            _ => Err(Error::Unauthorized),
+        }
+    }
 }
 
 /// A caller of a channel's REST API (`/v1/channels/{id}/…`): a program holding the channel

@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::{CaptchaSettings, ChannelRecord};
+use crate::telemetry;
 
 /// reCAPTCHA v3's own suggestion when a channel sets no threshold.
 const DEFAULT_MIN_SCORE: f64 = 0.5;
@@ -124,7 +125,11 @@ pub async fn verify(
             .await?;
         return Err(Error::CaptchaUnavailable);
     }
-    judge(settings, &answer, origin.map(host_of))
+    let judged = judge(settings, &answer, origin.map(host_of));
+    if matches!(judged, Err(Error::CaptchaFailed(_))) {
+        telemetry::captcha_failed();
+    }
+    judged
 }
 
 /// Error codes by which providers say the secret itself is wrong.

@@ -56,6 +56,9 @@ pub struct Config {
     /// A visitor writing within this long after an agent closed the conversation reopens it
     /// (back in its queue) instead of starting a new one.
     pub reopen_window_secs: u64,
+    /// The bearer token a Prometheus scraper presents at `GET /metrics`; unset, the page is
+    /// refused to everyone.
+    pub metrics_token: Option<String>,
     /// The most sockets (visitors' and consoles') this gateway holds at once; beyond it an
     /// upgrade is refused with 503 and `Retry-After`, so a load balancer or the widget's backoff
     /// sends the visitor elsewhere. Each costs a file descriptor: keep it under the process's
@@ -119,6 +122,7 @@ impl Default for Config {
             visibility_poll_secs: 5,
             presence_grace_secs: 20,
             reopen_window_secs: 24 * 3600,
+            metrics_token: None,
             max_sockets: 50_000,
             webhooks_allow_private: false,
             webhook_timeout_ms: 10_000,

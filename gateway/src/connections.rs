@@ -5,21 +5,48 @@
 //! guard holds, which the presence heartbeat reads to vouch for them in the store.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{Error, Result};
+use crate::telemetry::SocketKind;
 
-/// The cap on this gateway's sockets, and the signal that closes them.
+/// The cap on this gateway's sockets, the signal that closes them, and how many are open.
 pub struct Sockets {
     slots: Arc<Semaphore>,
     closing: watch::Sender<bool>,
+    open: Arc<OpenSockets>,
+}
+
+/// Sockets open, by kind.
+#[derive(Default)]
+struct OpenSockets {
+    visitor: AtomicUsize,
+    agent: AtomicUsize,
+}
+
+impl OpenSockets {
+    fn of(&self, kind: SocketKind) -> &AtomicUsize {
+        match kind {
+            SocketKind::Visitor => &self.visitor,
+            SocketKind::Agent => &self.agent,
+        }
+    }
 }
 
 /// One socket's place under the cap, given back when the socket ends.
 pub struct Admission {
     _slot: OwnedSemaphorePermit,
     closing: watch::Receiver<bool>,
+    kind: SocketKind,
+    open: Arc<OpenSockets>,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.open.of(self.kind).fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Sockets {
@@ -27,12 +54,18 @@ impl Sockets {
         Self {
             slots: Arc::new(Semaphore::new(max.min(Semaphore::MAX_PERMITS))),
             closing: watch::Sender::new(false),
+            open: Arc::default(),
         }
+    }
+
+    /// Sockets of `kind` open now.
+    pub fn open(&self, kind: SocketKind) -> usize {
+        self.open.of(kind).load(Ordering::Relaxed)
     }
 
     /// A place for one more socket, or `over_capacity` (503, `Retry-After`) when all are taken
     /// or the gateway is stopping.
-    pub fn admit(&self) -> Result<Admission> {
+    pub fn admit(&self, kind: SocketKind) -> Result<Admission> {
         if *self.closing.borrow() {
             return Err(Error::OverCapacity);
         }
@@ -41,9 +74,12 @@ impl Sockets {
             .clone()
             .try_acquire_owned()
             .map_err(|_| Error::OverCapacity)?;
+        self.open.of(kind).fetch_add(1, Ordering::Relaxed);
         Ok(Admission {
             _slot: slot,
             closing: self.closing.subscribe(),
+            kind,
+            open: self.open.clone(),
         })
     }
 

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::telemetry;
 
 /// A local limiter holding more keys than this forgets those back at a full burst, so a flood
 /// of distinct keys cannot grow it for ever.
@@ -235,6 +236,7 @@ impl Limits {
                 None => limit.take_local(key).err(),
             };
             if let Some(wait) = refused {
+                telemetry::rate_limited(limit.name);
                 return Err(Error::RateLimited {
                     retry_after_secs: wait.as_secs() + 1,
                 });

@@ -1,5 +1,6 @@
 //! `gateway [--config livechat.toml]`: reads the config (file, then `LIVECHAT_*` variables),
-//! opens the store and serves until Ctrl-C.
+//! opens the store and serves until Ctrl-C or `SIGTERM` (what systemd, Docker and Kubernetes
+//! send), then stops gracefully: sockets are told "going away".
 
 use gateway::config::Config;
 use std::path::PathBuf;
@@ -33,9 +34,29 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "gateway listening");
     let state = gateway::prepare(config).await?;
-    gateway::serve(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    gateway::serve(listener, state, stop_signal()).await?;
     Ok(())
+}
+
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("stopping: closing sockets, finishing requests");
 }

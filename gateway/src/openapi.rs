@@ -21,7 +21,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::state::AppState;
-use crate::{agents, canned, channels, contacts, conversations, queues, rules, visitors, webhooks};
+use crate::{
+    agents, canned, channels, contacts, conversations, operations, queues, rules, visitors,
+    webhooks,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -57,6 +60,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(channels::admin::router())
         .merge(rules::api::router())
+        .merge(operations::router())
         .routes(routes!(served_document))
         .routes(routes!(page))
         .routes(routes!(healthz))
@@ -113,6 +117,17 @@ fn finish(document: &mut Document) {
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
                 .description(Some("The token from POST /v1/agent/login."))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "metricsToken",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "The config's metrics_token, for a Prometheus scraper.",
+                ))
                 .build(),
         ),
     );

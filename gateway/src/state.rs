@@ -32,6 +32,7 @@ pub struct AppState {
 impl AppState {
     /// The state over a migrated store, without fixtures ([`crate::prepare`] adds the demo's).
     pub async fn new(config: Config) -> Result<Self> {
+        crate::telemetry::install();
         let store = Store::connect(&config.database_url).await?;
         // Kept in the database so that every gateway sharing it signs and verifies alike.
         let key = store

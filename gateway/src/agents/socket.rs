@@ -22,6 +22,7 @@ use crate::hub::{EventStream, HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming, Step, TypingThrottle};
 use crate::state::AppState;
 use crate::store::ReplyAuthor;
+use crate::telemetry::SocketKind;
 use crate::{presence, routing};
 
 // The origin check of a cookie login is in [`AuthAgent`]'s extraction (a socket upgrade needs
@@ -41,7 +42,7 @@ pub(super) async fn agent_ws(
     auth: AuthAgent,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response> {
-    let admission = state.sockets.admit()?;
+    let admission = state.sockets.admit(SocketKind::Agent)?;
     Ok(socket::configure(upgrade).on_upgrade(move |ws| async move {
         let (out, incoming) = ws.split();
         if let Err(e) = AgentSocket::new(state, auth)

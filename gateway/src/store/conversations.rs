@@ -239,6 +239,15 @@ impl Store {
         rows.iter().map(|r| col_str(r, "id")).collect()
     }
 
+    /// Conversations waiting for an agent, every channel's.
+    pub async fn waiting_count(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM conversations WHERE status = $1")
+            .bind(ConversationStatus::Waiting.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        col_i64(&row, "n")
+    }
+
     /// The id of the conversation's channel.
     pub async fn conversation_channel_id(&self, id: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT channel_id FROM conversations WHERE id = $1")

@@ -16,6 +16,7 @@ use super::conversations::{summary_from_row, SUMMARY_COLUMNS};
 use super::outbox::Event;
 use super::{col_name, col_str, is_unique_violation, AgentRecord, ChannelRecord, Store};
 use crate::error::{Error, Result};
+use crate::telemetry;
 
 /// A message as a client sends it.
 #[derive(Debug, Clone, Copy)]
@@ -247,6 +248,7 @@ impl Store {
             )
         });
         self.commit_with_events(tx, events).await?;
+        telemetry::message_accepted(AuthorKind::Visitor.as_str());
         let queued = (created || reopened) && conversation.handler == Handler::Agents;
         Ok(Appended {
             message: stored,
@@ -345,6 +347,7 @@ impl Store {
             )
         });
         self.commit_with_events(tx, events).await?;
+        telemetry::message_accepted(stored.author.kind().as_str());
         Ok(Appended {
             message: stored,
             conversation,

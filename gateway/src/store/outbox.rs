@@ -16,6 +16,7 @@ use sqlx::any::AnyRow;
 use super::conversations::{conversation_in, transcript_in};
 use super::{col_i64, col_name, col_opt_i64, col_opt_str, col_str, Store};
 use crate::error::{Error, Result};
+use crate::telemetry;
 
 /// An event about to be written to the outbox.
 #[derive(Debug, Clone)]
@@ -267,7 +268,9 @@ impl Store {
         for event in events {
             enqueued |= enqueue(&mut tx, event).await?;
         }
+        let committing = std::time::Instant::now();
         tx.commit().await?;
+        telemetry::store_commit(committing.elapsed());
         if enqueued {
             self.outbox_ready.notify_one();
         }
@@ -458,6 +461,15 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(pruned)
+    }
+
+    /// Deliveries not yet made (waiting for their first attempt or a retry), every endpoint's.
+    pub async fn outbox_backlog(&self) -> Result<i64> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM outbox_deliveries WHERE status = 'pending'")
+                .fetch_one(&self.pool)
+                .await?;
+        col_i64(&row, "n")
     }
 
     /// Wakes the delivery worker: something was just enqueued.

@@ -26,6 +26,7 @@ use crate::hub::{HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming, Step, TypingThrottle};
 use crate::state::AppState;
 use crate::store::ChannelRecord;
+use crate::telemetry::{self, SocketKind};
 use crate::{channels, conversations, now_ms, peer};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -77,7 +78,7 @@ async fn visitor_ws(
     channels::check_origin(&channel, origin, &state.config.public_origin())?;
     let resume = query.conversation_id.map(|id| (id, query.resume_after));
     let client = peer::client_ip(&state.config, peer.ip(), &headers);
-    let admission = state.sockets.admit()?;
+    let admission = state.sockets.admit(SocketKind::Visitor)?;
     Ok(socket::configure(upgrade).on_upgrade(move |ws| async move {
         let (out, incoming) = ws.split();
         let socket = VisitorSocket::new(state, channel, claims, client);
@@ -142,6 +143,7 @@ impl VisitorSocket {
                 Step::Nothing
             }
             Incoming::Frame(VisitorClientFrame::Send { client_id, text }) => {
+                let read = std::time::Instant::now();
                 let posted = conversations::post_visitor_message(
                     &self.state,
                     &self.channel,
@@ -152,6 +154,8 @@ impl VisitorSocket {
                 .await;
                 Step::Reply(match posted {
                     Ok(appended) => {
+                        // The ack goes out next; writing it is not the store's time.
+                        telemetry::ack_latency(read.elapsed());
                         self.current = Some(appended.message.conversation_id.clone());
                         VisitorServerFrame::Ack {
                             client_id,

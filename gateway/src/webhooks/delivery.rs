@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::state::AppState;
 use crate::store::{DueDelivery, Outcome, ReplyAuthor};
+use crate::telemetry;
 
 /// How often the worker looks for due deliveries when nothing woke it.
 const POLL: Duration = Duration::from_millis(500);
@@ -221,6 +222,8 @@ async fn attempt(state: &AppState, client: &reqwest::Client, due: &DueDelivery) 
             return failed(Some(status), problem);
         }
     }
+    let since_event = u64::try_from(now_ms() - due.retry_since_ms).unwrap_or(0);
+    telemetry::delivered(Duration::from_millis(since_event));
     Outcome::Delivered { status }
 }
 

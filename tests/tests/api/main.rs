@@ -16,6 +16,7 @@ mod hostile;
 mod inactivity;
 mod integrations;
 mod limits;
+mod metrics;
 mod openapi;
 mod postgres;
 mod routing;
