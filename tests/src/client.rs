@@ -79,6 +79,22 @@ impl Socket {
         }
     }
 
+    /// The next JSON frame within `wait`; None on a timeout, a close or anything not JSON (for
+    /// load generators, which count failures instead of failing).
+    pub async fn try_recv(&mut self, wait: Duration) -> Option<serde_json::Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.inner.next())
+                .await
+                .ok()??
+            {
+                Ok(Message::Text(text)) => return serde_json::from_str(text.as_str()).ok(),
+                Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+                _ => return None,
+            }
+        }
+    }
+
     /// Sends a visitor message and waits for its ack: the conversation it went to and its seq.
     pub async fn say(&mut self, client_id: &str, text: &str) -> (String, i64) {
         self.send(&protocol::VisitorClientFrame::Send {

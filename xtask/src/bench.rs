@@ -1,6 +1,14 @@
-//! `cargo xtask bench`: the gateway under load, release build, on this machine only (127.0.0.1).
-//! First the widget's sizes against their budgets (`cargo xtask size`). Prints throughput and latency without and with webhooks, with their ratio (see
-//! `tests/src/bin/load.rs`).
+//! `cargo xtask bench`: every budget measured on this machine (127.0.0.1 only), release builds.
+//!
+//! 1. The widget's sizes against their budgets (`cargo xtask size`).
+//! 2. Idle visitor sockets on a gateway *process*, opened by a load generator in processes of
+//!    its own, beside the bare WebSocket echo server under the same load (the baseline of the
+//!    same run): memory per socket, connect rate, first messages all at once
+//!    (`tests/src/bin/bench.rs`; `target/bench/idle.json`). Pass socket counts to change N:
+//!    `cargo xtask bench 10000 25000`.
+//! 3. Messages through the gateway without and with webhooks (`tests/src/bin/load.rs`).
+//!
+//! Figures are printed, never judged: times vary with the machine. Only sizes fail the run.
 
 use std::process::Command;
 
@@ -8,7 +16,28 @@ use crate::paths;
 use crate::run::{run, Result};
 
 pub fn main(args: &[String]) -> Result {
-    crate::size::main(args)?;
+    crate::size::main(&[])?;
+    run(Command::new("cargo")
+        .args(["build", "--release", "-p", "gateway", "--bin", "gateway"])
+        .current_dir(paths::root()))?;
+    run(Command::new("cargo")
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "tests",
+            "--bin",
+            "bench",
+            "--bin",
+            "echo",
+        ])
+        .current_dir(paths::root()))?;
+    let release = paths::target_dir().join("release");
+    run(Command::new(release.join("bench"))
+        .arg(release.join("gateway"))
+        .arg(release.join("echo"))
+        .args(args)
+        .current_dir(paths::root()))?;
     run(Command::new("cargo")
         .args(["run", "--release", "-p", "tests", "--bin", "load"])
         .current_dir(paths::root()))

@@ -4,8 +4,9 @@
 //!   demo channel on 127.0.0.1:8080 and the demo site on 127.0.0.1:8081, and prints what to open.
 //! - `test`: installs what the tests need (Chromium too), builds, lints the WASM crates and runs
 //!   every test in the workspace.
-//! - `bench`: the gateway under a local load, release build: throughput and latency, without
-//!   and with webhooks, as ratios to the baseline of the same run.
+//! - `bench`: the sizes, then idle sockets on a gateway process and on a bare echo server (the
+//!   baseline of the same run) from a load generator in its own processes, then messages with
+//!   and without webhooks; release builds, figures with their ratio to the baseline.
 //! - `size`: builds the widget and prints what a visitor downloads against its budget (failing
 //!   when over), and the panel's WASM by contributor (twiggy). `bench` and `test` run it too.
 //! - `layers`: fails when a module imports one that imports it back (also part of `test`).
@@ -36,7 +37,7 @@ fn main() -> ExitCode {
         Some("size") => size::main(&args[1..]),
         Some("tools") => tools::ensure_wasm_tools().and_then(|_| tools::ensure_browser()),
         _ => {
-            eprintln!("usage: cargo xtask demo [--gateway ADDR] [--site ADDR]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask bench\n       cargo xtask size\n       cargo xtask layers\n       cargo xtask tools");
+            eprintln!("usage: cargo xtask demo [--gateway ADDR] [--site ADDR]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask bench [SOCKETS...]\n       cargo xtask size\n       cargo xtask layers\n       cargo xtask tools");
             return ExitCode::from(2);
         }
     };

@@ -1,0 +1,370 @@
+//! `cargo xtask bench` runs this: a load generator in its own processes, speaking only the
+//! public protocol to a gateway *process* (the release binary) and, under the same load, to a
+//! bare WebSocket echo server (`echo`), the baseline every figure is also given as a ratio to.
+//! 127.0.0.1 only; every loop is bounded.
+//!
+//! Scenario "idle sockets": N visitor sockets, each with its bootstrap and session, opened by
+//! worker processes of at most [`PER_WORKER`] sockets each (a process may hold 20,000 file
+//! descriptors here); the server's RSS per socket while they are open and after they closed,
+//! the connect rate, and that every socket still answers at the end (a message acked by the
+//! gateway, echoed by the baseline). Printed as a table, written to `target/bench/idle.json`.
+//!
+//! `bench GATEWAY_BINARY ECHO_BINARY [SOCKETS...]` (default 10,000);
+//! `bench worker gateway|echo BASE_URL COUNT` is a worker (spawned by the bench itself).
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tests::client::Socket;
+
+const SITE: &str = "http://site.test";
+/// Sockets one worker process opens (its file descriptors stay under the machine's 20,000).
+const PER_WORKER: usize = 15_000;
+/// Sockets a worker opens at once.
+const CONCURRENT_CONNECTS: usize = 64;
+
+/// A child process killed however the bench ends.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn main() {
+    raise_file_limit();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    if args.first().map(String::as_str) == Some("worker") {
+        let count = args[3].parse().expect("a socket count");
+        return runtime.block_on(worker(&args[1], &args[2], count));
+    }
+    let gateway = args.first().expect("the gateway binary");
+    let echo = args.get(1).expect("the echo binary");
+    let counts: Vec<usize> = match args.get(2..) {
+        Some(rest) if !rest.is_empty() => {
+            rest.iter().map(|n| n.parse().expect("a count")).collect()
+        }
+        _ => vec![10_000],
+    };
+    let mut results = Vec::new();
+    for count in counts {
+        let baseline = runtime.block_on(idle(Server::echo(echo), count));
+        let measured = runtime.block_on(idle(Server::gateway(gateway), count));
+        print_idle(count, &measured, &baseline);
+        results.push(json!({"sockets": count, "gateway": measured, "baseline": baseline}));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        std::path::PathBuf::from,
+    );
+    let dir = target.join("bench");
+    std::fs::create_dir_all(&dir).expect("target/bench");
+    let path = dir.join("idle.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap()).expect("idle.json");
+    println!("written to {}", path.display());
+}
+
+/// A server under test, started on a free port.
+struct Server {
+    kind: &'static str,
+    process: Process,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port")
+    }
+
+    fn echo(binary: &str) -> Self {
+        let port = Self::free_port();
+        let child = Command::new(binary)
+            .arg(format!("127.0.0.1:{port}"))
+            .spawn()
+            .expect("start the echo server");
+        Self {
+            kind: "echo",
+            process: Process(child),
+            base: format!("http://127.0.0.1:{port}"),
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn gateway(binary: &str) -> Self {
+        let port = Self::free_port();
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new(binary)
+            .env("LIVECHAT_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "LIVECHAT_DATABASE_URL",
+                format!("sqlite://{}?mode=rwc", dir.path().join("db").display()),
+            )
+            .env("LIVECHAT_DEMO", "true")
+            .env("LIVECHAT_DEMO_SITE_ORIGIN", SITE)
+            .env("LIVECHAT_WIDGET_DIR", dir.path())
+            .env("LIVECHAT_CONSOLE_DIR", dir.path())
+            .env("LIVECHAT_MAX_SOCKETS", "1000000")
+            .env("LIVECHAT_SESSIONS_PER_IP_PER_MINUTE", "100000000")
+            .env("LIVECHAT_SESSIONS_PER_CHANNEL_PER_MINUTE", "100000000")
+            .env("LIVECHAT_MESSAGES_PER_SESSION_PER_MINUTE", "100000000")
+            .env("LIVECHAT_MESSAGES_PER_IP_PER_MINUTE", "100000000")
+            .env("LIVECHAT_MESSAGES_PER_CHANNEL_PER_MINUTE", "100000000")
+            .env("RUST_LOG", "error")
+            .spawn()
+            .expect("start the gateway");
+        Self {
+            kind: "gateway",
+            process: Process(child),
+            base: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        }
+    }
+
+    async fn ready(&self) {
+        let started = Instant::now();
+        while reqwest::get(format!("{}/healthz", self.base))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{} did not start",
+                self.kind
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn rss_kib(&self) -> u64 {
+        tests::rss_kib(Some(self.process.0.id()))
+    }
+}
+
+/// Opens `count` sockets through workers; returns the figures.
+async fn idle(server: Server, count: usize) -> Value {
+    server.ready().await;
+    let me = std::env::current_exe().expect("this binary");
+    let before = server.rss_kib();
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    let mut left = count;
+    while left > 0 {
+        let share = left.min(PER_WORKER);
+        left -= share;
+        let child = Command::new(&me)
+            .args(["worker", server.kind, &server.base, &share.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start a worker");
+        workers.push(Process(child));
+    }
+    let mut lines: Vec<_> = workers
+        .iter_mut()
+        .map(|w| BufReader::new(w.0.stdout.take().expect("worker stdout")).lines())
+        .collect();
+    let opened: usize = lines.iter_mut().map(|l| read_count(l, "open")).sum();
+    let connect_secs = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let open_kib = server.rss_kib();
+    for worker in &mut workers {
+        let stdin = worker.0.stdin.as_mut().expect("worker stdin");
+        writeln!(stdin, "check").expect("worker listens");
+    }
+    // Every socket writes at the same moment: for the gateway, as many visitors' first message
+    // (each a new conversation) at once. The latencies are the worst worker's.
+    let answers: Vec<Vec<f64>> = lines
+        .iter_mut()
+        .map(|l| read_figures(l, "answered"))
+        .collect();
+    let answered: f64 = answers.iter().map(|a| a[0]).sum();
+    let worst = |i: usize| answers.iter().map(|a| a[i]).fold(0.0, f64::max);
+    drop(lines);
+    drop(workers);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let closed_kib = server.rss_kib();
+    let per_socket = |kib: u64| kib.saturating_sub(before) as f64 / count.max(1) as f64;
+    json!({
+        "opened": opened,
+        "answered_at_the_end": answered,
+        "first_message_ms_p50": worst(1),
+        "first_message_ms_p99": worst(2),
+        "first_message_ms_max": worst(3),
+        "connects_per_second": opened as f64 / connect_secs,
+        "rss_before_kib": before,
+        "rss_open_kib": open_kib,
+        "rss_after_close_kib": closed_kib,
+        "kib_per_socket_open": per_socket(open_kib),
+        "kib_per_socket_after_close": per_socket(closed_kib),
+    })
+}
+
+/// Reads the worker's `WORD N` line.
+fn read_count(lines: &mut impl Iterator<Item = std::io::Result<String>>, word: &str) -> usize {
+    read_figures(lines, word)[0] as usize
+}
+
+/// Reads the worker's `WORD N…` line.
+fn read_figures(lines: &mut impl Iterator<Item = std::io::Result<String>>, word: &str) -> Vec<f64> {
+    let line = lines.next().and_then(Result::ok).unwrap_or_default();
+    let figures: Option<Vec<f64>> = line.strip_prefix(word).map(|rest| {
+        rest.split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect()
+    });
+    figures
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| panic!("a worker said {line:?}, not {word} N…"))
+}
+
+fn print_idle(count: usize, gateway: &Value, baseline: &Value) {
+    let ratio = |key: &str| {
+        let (g, b) = (
+            gateway[key].as_f64().unwrap_or(0.0),
+            baseline[key].as_f64().unwrap_or(0.0),
+        );
+        if b > 0.0 {
+            format!("{:.2}×", g / b)
+        } else {
+            "–".into()
+        }
+    };
+    println!("\nidle visitor sockets: {count}");
+    println!(
+        "{:<32} {:>12} {:>12} {:>10}",
+        "", "gateway", "bare echo", "ratio"
+    );
+    for (label, key) in [
+        ("opened", "opened"),
+        ("answered at the end", "answered_at_the_end"),
+        ("first message at once, p50 ms", "first_message_ms_p50"),
+        ("first message at once, p99 ms", "first_message_ms_p99"),
+        ("connects per second", "connects_per_second"),
+        ("KiB per socket, open", "kib_per_socket_open"),
+        ("KiB per socket, after close", "kib_per_socket_after_close"),
+    ] {
+        println!(
+            "{label:<32} {:>12.1} {:>12.1} {:>10}",
+            gateway[key].as_f64().unwrap_or(0.0),
+            baseline[key].as_f64().unwrap_or(0.0),
+            ratio(key)
+        );
+    }
+    println!("target: 50,000 sockets at ≤ 8 KiB each, within 2× the bare server's memory");
+}
+
+/// A worker: opens `count` sockets, says `open N`, and on `check` sends one message on each and
+/// says `answered N` (how many got their ack or echo); exits when its stdin closes.
+async fn worker(kind: &str, base: &str, count: usize) {
+    let http = reqwest::Client::new();
+    let ws = base.replacen("http", "ws", 1);
+    let mut sockets = Vec::with_capacity(count);
+    let mut left = count;
+    while left > 0 {
+        let batch = left.min(CONCURRENT_CONNECTS);
+        left -= batch;
+        let opening = (0..batch).map(|_| open(kind, &http, base, &ws));
+        sockets.extend(
+            futures_util::future::join_all(opening)
+                .await
+                .into_iter()
+                .flatten(),
+        );
+    }
+    println!("open {}", sockets.len());
+    let mut stdin = BufReader::new(std::io::stdin()).lines();
+    if stdin.next().and_then(Result::ok).as_deref() == Some("check") {
+        let checks = sockets
+            .iter_mut()
+            .enumerate()
+            .map(|(i, s)| answers(kind, s, i));
+        let mut times: Vec<Duration> = futures_util::future::join_all(checks)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        times.sort();
+        let at = |q: f64| {
+            times.get(((times.len() as f64 * q) as usize).min(times.len().saturating_sub(1)))
+        };
+        let ms = |d: Option<&Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        println!(
+            "answered {} {:.1} {:.1} {:.1}",
+            times.len(),
+            ms(at(0.5)),
+            ms(at(0.99)),
+            ms(times.last())
+        );
+    }
+    let _ = std::io::stdout().flush();
+    for _ in stdin {}
+}
+
+async fn open(kind: &str, http: &reqwest::Client, base: &str, ws: &str) -> Option<Socket> {
+    if kind == "echo" {
+        return Socket::connect(&format!("{ws}/ws"), None, None).await.ok();
+    }
+    let from_site = |request: reqwest::RequestBuilder| async move {
+        request
+            .header("origin", SITE)
+            .send()
+            .await
+            .ok()?
+            .json::<Value>()
+            .await
+            .ok()
+    };
+    let boot = from_site(http.get(format!("{base}/v1/widget/demo"))).await?;
+    let session = from_site(
+        http.post(format!("{base}/v1/sessions"))
+            .json(&json!({"channel_key": "demo", "visit_ticket": boot["visit_ticket"]})),
+    )
+    .await?;
+    let token = session["session_token"].as_str()?;
+    let mut socket = Socket::connect(
+        &format!("{ws}/v1/visitor/ws?token={token}"),
+        Some(SITE),
+        None,
+    )
+    .await
+    .ok()?;
+    socket.try_recv(ANSWER_WAIT).await?;
+    Some(socket)
+}
+
+/// How long a socket's answer may take before it counts as not answered.
+const ANSWER_WAIT: Duration = Duration::from_secs(60);
+
+/// How long the socket took to answer (the gateway acks the visitor's first message, the echo
+/// server echoes it); None if it did not within [`ANSWER_WAIT`].
+async fn answers(kind: &str, socket: &mut Socket, i: usize) -> Option<Duration> {
+    let frame = json!({"type": "send", "client_id": format!("end-{i}"), "text": "still there?"});
+    let sent = Instant::now();
+    socket.send(&frame).await;
+    let wanted = if kind == "echo" { "send" } else { "ack" };
+    while let Some(frame) = socket
+        .try_recv(ANSWER_WAIT.saturating_sub(sent.elapsed()))
+        .await
+    {
+        if frame["type"] == wanted {
+            return Some(sent.elapsed());
+        }
+    }
+    None
+}
+
+/// Lets this process (and the servers and workers it starts) hold as many sockets as the
+/// machine allows.
+fn raise_file_limit() {
+    if let Ok((_, hard)) = rlimit::Resource::NOFILE.get() {
+        let _ = rlimit::Resource::NOFILE.set(hard, hard);
+    }
+}
