@@ -11,6 +11,7 @@ use gateway::hub::HubEvent;
 use gateway::socket::{Incoming, Step};
 use gateway::state::AppState;
 use gateway::store::ChannelRecord;
+use gateway::telemetry::SocketKind;
 use gateway::visitors::session::SessionClaims;
 use gateway::visitors::socket::VisitorSocket;
 use protocol::{codes, AgentClientFrame, AgentServerFrame, VisitorClientFrame, VisitorServerFrame};
@@ -280,10 +281,7 @@ async fn both_loops_run_over_any_sink_and_stream() {
 
     let (mut widget, out, incoming) = pipe();
     let visitor = VisitorSocket::new(state.clone(), channel.clone(), claims(&channel, "v3"), IP);
-    let admission = state
-        .sockets
-        .admit(gateway::telemetry::SocketKind::Visitor)
-        .unwrap();
+    let admission = state.sockets.admit(SocketKind::Visitor).unwrap();
     let visitor_task = tokio::spawn(visitor.run(out, incoming, None, admission));
     let ready: VisitorServerFrame = widget.next().await;
     assert_eq!(
@@ -314,10 +312,7 @@ async fn both_loops_run_over_any_sink_and_stream() {
         AgentSocket::new(state.clone(), demo_agent(&state, None).await).run(
             out,
             incoming,
-            state
-                .sockets
-                .admit(gateway::telemetry::SocketKind::Visitor)
-                .unwrap(),
+            state.sockets.admit(SocketKind::Visitor).unwrap(),
         ),
     );
     let AgentServerFrame::Inbox { conversations, .. } = console.next().await else {
@@ -383,30 +378,20 @@ async fn a_stopping_gateway_closes_every_socket_as_going_away_and_admits_no_more
     let (state, channel) = demo_state(&dir).await;
     let (mut widget, out, incoming) = pipe();
     let visitor = VisitorSocket::new(state.clone(), channel.clone(), claims(&channel, "v4"), IP);
-    let visitor_task = tokio::spawn(
-        visitor.run(
-            out,
-            incoming,
-            None,
-            state
-                .sockets
-                .admit(gateway::telemetry::SocketKind::Visitor)
-                .unwrap(),
-        ),
-    );
+    let visitor_task = tokio::spawn(visitor.run(
+        out,
+        incoming,
+        None,
+        state.sockets.admit(SocketKind::Visitor).unwrap(),
+    ));
     let _: VisitorServerFrame = widget.next().await;
     let (mut console, out, incoming) = pipe();
     let agent = AgentSocket::new(state.clone(), demo_agent(&state, None).await);
-    let agent_task = tokio::spawn(
-        agent.run(
-            out,
-            incoming,
-            state
-                .sockets
-                .admit(gateway::telemetry::SocketKind::Visitor)
-                .unwrap(),
-        ),
-    );
+    let agent_task = tokio::spawn(agent.run(
+        out,
+        incoming,
+        state.sockets.admit(SocketKind::Agent).unwrap(),
+    ));
     let _: AgentServerFrame = console.next().await;
 
     state.sockets.close_all();
@@ -423,7 +408,7 @@ async fn a_stopping_gateway_closes_every_socket_as_going_away_and_admits_no_more
         task.await.unwrap().unwrap();
     }
     assert!(matches!(
-        state.sockets.admit(gateway::telemetry::SocketKind::Visitor),
+        state.sockets.admit(SocketKind::Visitor),
         Err(gateway::error::Error::OverCapacity)
     ));
 }

@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod client;
 pub mod postgres;
+pub mod process;
 pub mod provider;
 pub mod receiver;
 

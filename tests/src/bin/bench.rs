@@ -17,22 +17,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tests::client::Socket;
+use tests::process::{free_port, wait_until_up, GatewayProcess, SITE};
 
-const SITE: &str = "http://site.test";
 /// Sockets one worker process opens (its file descriptors stay under the machine's 20,000).
 const PER_WORKER: usize = 15_000;
 /// Sockets a worker opens at once.
 const CONCURRENT_CONNECTS: usize = 64;
-
-/// A child process killed however the bench ends.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn main() {
     raise_file_limit();
@@ -52,8 +42,9 @@ fn main() {
     };
     let mut results = Vec::new();
     for count in counts {
-        let baseline = runtime.block_on(idle(Server::echo(echo), count));
-        let measured = runtime.block_on(idle(Server::gateway(gateway), count));
+        let baseline = runtime.block_on(async { idle(Server::echo(echo).await, count).await });
+        let measured =
+            runtime.block_on(async { idle(Server::gateway(gateway).await, count).await });
         print_idle(count, &measured, &baseline);
         results.push(json!({"sockets": count, "gateway": measured, "baseline": baseline}));
     }
@@ -68,89 +59,72 @@ fn main() {
     println!("written to {}", path.display());
 }
 
-/// A server under test, started on a free port.
-struct Server {
-    kind: &'static str,
-    process: Process,
-    base: String,
-    _dir: tempfile::TempDir,
+/// A server under test: the gateway, or the bare echo server.
+enum Server {
+    Gateway(GatewayProcess),
+    Echo(Child, String),
 }
 
 impl Server {
-    fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port")
-    }
-
-    fn echo(binary: &str) -> Self {
-        let port = Self::free_port();
+    async fn echo(binary: &str) -> Self {
+        let base = format!("http://127.0.0.1:{}", free_port());
         let child = Command::new(binary)
-            .arg(format!("127.0.0.1:{port}"))
+            .arg(base.trim_start_matches("http://"))
             .spawn()
             .expect("start the echo server");
-        Self {
-            kind: "echo",
-            process: Process(child),
-            base: format!("http://127.0.0.1:{port}"),
-            _dir: tempfile::tempdir().unwrap(),
+        let server = Self::Echo(child, base);
+        wait_until_up(server.base(), "the echo server").await;
+        server
+    }
+
+    async fn gateway(binary: &str) -> Self {
+        Self::Gateway(GatewayProcess::start(binary, &[]).await)
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Gateway(_) => "gateway",
+            Self::Echo(..) => "echo",
         }
     }
 
-    fn gateway(binary: &str) -> Self {
-        let port = Self::free_port();
-        let dir = tempfile::tempdir().unwrap();
-        let child = Command::new(binary)
-            .env("LIVECHAT_LISTEN", format!("127.0.0.1:{port}"))
-            .env(
-                "LIVECHAT_DATABASE_URL",
-                format!("sqlite://{}?mode=rwc", dir.path().join("db").display()),
-            )
-            .env("LIVECHAT_DEMO", "true")
-            .env("LIVECHAT_DEMO_SITE_ORIGIN", SITE)
-            .env("LIVECHAT_WIDGET_DIR", dir.path())
-            .env("LIVECHAT_CONSOLE_DIR", dir.path())
-            .env("LIVECHAT_MAX_SOCKETS", "1000000")
-            .env("LIVECHAT_SESSIONS_PER_IP_PER_MINUTE", "100000000")
-            .env("LIVECHAT_SESSIONS_PER_CHANNEL_PER_MINUTE", "100000000")
-            .env("LIVECHAT_MESSAGES_PER_SESSION_PER_MINUTE", "100000000")
-            .env("LIVECHAT_MESSAGES_PER_IP_PER_MINUTE", "100000000")
-            .env("LIVECHAT_MESSAGES_PER_CHANNEL_PER_MINUTE", "100000000")
-            .env("RUST_LOG", "error")
-            .spawn()
-            .expect("start the gateway");
-        Self {
-            kind: "gateway",
-            process: Process(child),
-            base: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
-        }
-    }
-
-    async fn ready(&self) {
-        let started = Instant::now();
-        while reqwest::get(format!("{}/healthz", self.base))
-            .await
-            .is_err()
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "{} did not start",
-                self.kind
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+    fn base(&self) -> &str {
+        match self {
+            Self::Gateway(gateway) => &gateway.base,
+            Self::Echo(_, base) => base,
         }
     }
 
     fn rss_kib(&self) -> u64 {
-        tests::rss_kib(Some(self.process.0.id()))
+        let pid = match self {
+            Self::Gateway(gateway) => gateway.pid(),
+            Self::Echo(child, _) => child.id(),
+        };
+        tests::rss_kib(Some(pid))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Self::Echo(child, _) = self {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A worker process, killed however the bench ends.
+struct Worker(Child);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
 /// Opens `count` sockets through workers; returns the figures.
 async fn idle(server: Server, count: usize) -> Value {
-    server.ready().await;
     let me = std::env::current_exe().expect("this binary");
     let before = server.rss_kib();
     let started = Instant::now();
@@ -160,12 +134,12 @@ async fn idle(server: Server, count: usize) -> Value {
         let share = left.min(PER_WORKER);
         left -= share;
         let child = Command::new(&me)
-            .args(["worker", server.kind, &server.base, &share.to_string()])
+            .args(["worker", server.kind(), server.base(), &share.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .expect("start a worker");
-        workers.push(Process(child));
+        workers.push(Worker(child));
     }
     let mut lines: Vec<_> = workers
         .iter_mut()

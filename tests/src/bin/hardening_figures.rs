@@ -11,8 +11,8 @@
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tests::client::Socket;
+use tests::process::{GatewayProcess, SITE};
 
-const SITE: &str = "http://site.test";
 const IDLE_SOCKETS: usize = 1000;
 const STORM: usize = 50;
 const STORM_ROUNDS: usize = 4;
@@ -50,59 +50,25 @@ async fn visitor_socket(http: &reqwest::Client, base: &str, ws: &str) -> Socket 
     socket
 }
 
-/// The gateway process, killed however the measurement ends.
-struct Stopped(std::process::Child);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let binary = args.get(1).expect("the gateway binary to measure");
     let login_limits = args.iter().any(|a| a == "--login-limits");
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut command = std::process::Command::new(binary);
-    command
-        .env("LIVECHAT_LISTEN", format!("127.0.0.1:{port}"))
-        .env(
-            "LIVECHAT_DATABASE_URL",
-            format!("sqlite://{}?mode=rwc", dir.path().join("db").display()),
-        )
-        .env("LIVECHAT_DEMO", "true")
-        .env("LIVECHAT_DEMO_SITE_ORIGIN", SITE)
-        .env("LIVECHAT_SESSIONS_PER_IP_PER_MINUTE", "1000000")
-        .env("LIVECHAT_SESSIONS_PER_CHANNEL_PER_MINUTE", "1000000")
-        .env("LIVECHAT_MESSAGES_PER_SESSION_PER_MINUTE", "1000000")
-        .env("LIVECHAT_MESSAGES_PER_IP_PER_MINUTE", "1000000")
-        .env("RUST_LOG", "error");
-    if login_limits {
-        command
-            .env("LIVECHAT_LOGINS_PER_IP_PER_MINUTE", "1000000")
-            .env("LIVECHAT_LOGINS_PER_ACCOUNT_PER_MINUTE", "1000000");
-    }
-    let gateway = Stopped(command.spawn().expect("start the gateway"));
-    let pid = gateway.0.id();
-    let base = format!("http://127.0.0.1:{port}");
-    let ws = format!("ws://127.0.0.1:{port}");
+    let raised = "1000000";
+    let login_env: &[(&str, &str)] = if login_limits {
+        &[
+            ("LIVECHAT_LOGINS_PER_IP_PER_MINUTE", raised),
+            ("LIVECHAT_LOGINS_PER_ACCOUNT_PER_MINUTE", raised),
+        ]
+    } else {
+        &[]
+    };
+    let gateway = GatewayProcess::start(binary, login_env).await;
+    let pid = gateway.pid();
+    let base = gateway.base.clone();
+    let ws = base.replacen("http", "ws", 1);
     let http = reqwest::Client::new();
-    let started = Instant::now();
-    while http.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the gateway did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 
     // Warm up allocator and caches, then measure idle sockets.
     drop(futures_util::future::join_all((0..100).map(|_| visitor_socket(&http, &base, &ws))).await);
