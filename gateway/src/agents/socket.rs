@@ -277,35 +277,37 @@ impl AgentSocket {
         // routing would hand it conversations of channels it cannot see.
         let _connected = match self.auth.scope {
             None => {
-                let guard = presence::connect(&self.state, &agent_id).await?;
+                let guard = Box::pin(presence::connect(&self.state, &agent_id)).await?;
                 routing::spawn_route_agent_queues(&self.state, &agent_id);
                 Some(guard)
             }
             Some(_) => None,
         };
         let mut inbox = self.state.hub.subscribe(Topic::Inbox);
-        let first = self.inbox().await?;
+        // What a step awaits is boxed for that step only, as in the visitor's loop: it would
+        // otherwise be held in this loop's state for the socket's whole life.
+        let first = Box::pin(self.inbox()).await?;
         if !socket::send(&mut out, &first).await {
             return Ok(());
         }
         loop {
             let step = tokio::select! {
-                () = admission.closing() => return socket::going_away(&mut out).await,
+                () = admission.closing() => return Box::pin(socket::going_away(&mut out)).await,
                 frame = socket::receive::<AgentClientFrame>(&mut incoming) => {
-                    self.on_client_frame(frame).await?
+                    Box::pin(self.on_client_frame(frame)).await?
                 }
-                event = inbox.recv() => self.on_inbox_event(event).await?,
+                event = inbox.recv() => Box::pin(self.on_inbox_event(event)).await?,
                 Some((_, event)) = self.followed.next(), if !self.followed.is_empty() => {
                     Self::on_conversation_event(event)
                 }
             };
-            let proceed = socket::perform(
+            let proceed = Box::pin(socket::perform(
                 &mut out,
                 &self.state.store,
                 &mut self.delivered,
                 step,
                 message_frame,
-            )
+            ))
             .await?;
             if !proceed {
                 return Ok(());

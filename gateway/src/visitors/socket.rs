@@ -217,6 +217,42 @@ impl VisitorSocket {
             channel_key: self.channel.key.clone(),
             visitor_id: self.claims.visitor_id.clone(),
         });
+        // What a step awaits (the store, the sink) is boxed for that step only: held in this
+        // loop's own state, the largest of those futures was most of an idle socket's memory.
+        if !Box::pin(self.start(&mut out, resume)).await? {
+            return Ok(());
+        }
+        // The session ends, on the server, after the channel's timeout without a frame.
+        let timeout_secs = self.channel.inactivity_timeout_secs;
+        let idle_limit = Duration::from_secs(u64::try_from(timeout_secs).unwrap_or(1).max(1));
+        let mut idle_deadline = Instant::now() + idle_limit;
+        loop {
+            let step = tokio::select! {
+                () = tokio::time::sleep_until(idle_deadline) => {
+                    return Box::pin(self.end(&mut out, EndReason::Inactive, timeout_secs)).await;
+                }
+                () = admission.closing() => return Box::pin(socket::going_away(&mut out)).await,
+                frame = socket::receive::<VisitorClientFrame>(&mut incoming) => {
+                    if frame.is_activity() {
+                        idle_deadline = Instant::now() + idle_limit;
+                    }
+                    Box::pin(self.on_client_frame(frame)).await
+                }
+                event = events.recv() => Self::on_hub_event(event),
+            };
+            if !Box::pin(self.perform(&mut out, step)).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Says where the visitor stands and replays what they have not seen; false if the
+    /// socket is gone.
+    async fn start(
+        &mut self,
+        out: &mut (impl Sink<Message> + Unpin),
+        resume: Option<(String, i64)>,
+    ) -> Result<bool> {
         let latest = self
             .state
             .store
@@ -226,45 +262,19 @@ impl VisitorSocket {
             conversation_id: latest.as_ref().map(|c| c.id.clone()),
             status: latest.as_ref().map(|c| c.status),
         };
-        if !socket::send(&mut out, &ready).await {
-            return Ok(());
+        if !socket::send(out, &ready).await {
+            return Ok(false);
         }
-        if let Some(conversation) = latest {
-            let after = match resume {
-                Some((id, after)) if id == conversation.id => after,
-                _ => 0,
-            };
-            self.delivered.follow(&conversation.id, after);
-            self.current = Some(conversation.id.clone());
-            if !self
-                .perform(&mut out, Step::CatchUp(conversation.id))
-                .await?
-            {
-                return Ok(());
-            }
-        }
-        // The session ends, on the server, after the channel's timeout without a frame.
-        let timeout_secs = self.channel.inactivity_timeout_secs;
-        let idle_limit = Duration::from_secs(u64::try_from(timeout_secs).unwrap_or(1).max(1));
-        let mut idle_deadline = Instant::now() + idle_limit;
-        loop {
-            let step = tokio::select! {
-                () = tokio::time::sleep_until(idle_deadline) => {
-                    return self.end(&mut out, EndReason::Inactive, timeout_secs).await;
-                }
-                () = admission.closing() => return socket::going_away(&mut out).await,
-                frame = socket::receive::<VisitorClientFrame>(&mut incoming) => {
-                    if frame.is_activity() {
-                        idle_deadline = Instant::now() + idle_limit;
-                    }
-                    self.on_client_frame(frame).await
-                }
-                event = events.recv() => Self::on_hub_event(event),
-            };
-            if !self.perform(&mut out, step).await? {
-                return Ok(());
-            }
-        }
+        let Some(conversation) = latest else {
+            return Ok(true);
+        };
+        let after = match resume {
+            Some((id, after)) if id == conversation.id => after,
+            _ => 0,
+        };
+        self.delivered.follow(&conversation.id, after);
+        self.current = Some(conversation.id.clone());
+        self.perform(out, Step::CatchUp(conversation.id)).await
     }
 
     async fn perform(
