@@ -12,7 +12,7 @@ use crate::{dist, paths, tools};
 
 /// The panel after the click (WASM, its JS glue and its CSS), brotli.
 pub const PANEL_BUDGET: usize = 80_000;
-/// The loader every host page fetches before any click, brotli.
+/// The loader every host page fetches before any click, as transferred (brotli, or gzip).
 pub const LOADER_BUDGET: usize = 2_048;
 
 pub fn main(_args: &[String]) -> Result {
@@ -24,9 +24,11 @@ pub fn main(_args: &[String]) -> Result {
     check(&sizes)
 }
 
-/// Brotli sizes of what the browser downloads.
+/// Compressed sizes of what the browser downloads: brotli, and the loader's gzip (what a
+/// browser that does not take brotli, such as any on plain HTTP, is sent).
 pub struct Sizes {
     pub loader: usize,
+    pub loader_gzip: usize,
     pub panel: usize,
 }
 
@@ -54,6 +56,7 @@ pub fn report() -> Sizes {
     eprintln!();
     Sizes {
         loader: loader_sizes.1,
+        loader_gzip: loader_sizes.2,
         panel: panel.1,
     }
 }
@@ -103,10 +106,10 @@ pub fn check(sizes: &Sizes) -> Result {
             sizes.panel
         ));
     }
-    if sizes.loader > LOADER_BUDGET {
+    if sizes.loader.max(sizes.loader_gzip) > LOADER_BUDGET {
         over.push(format!(
-            "the loader is {} B brotli (budget {LOADER_BUDGET})",
-            sizes.loader
+            "the loader is {} B brotli, {} B gzip (budget {LOADER_BUDGET} as transferred)",
+            sizes.loader, sizes.loader_gzip
         ));
     }
     if over.is_empty() {
