@@ -9,8 +9,18 @@ use std::time::{Duration, Instant};
 /// The origin the demo channel allows.
 pub const SITE: &str = "http://site.test";
 
+/// A child process, killed however the measurement ends.
+pub struct Owned(pub Child);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 pub struct GatewayProcess {
-    child: Child,
+    child: Owned,
     pub base: String,
     _dir: tempfile::TempDir,
 }
@@ -42,7 +52,7 @@ impl GatewayProcess {
             .spawn()
             .expect("start the gateway");
         let process = Self {
-            child,
+            child: Owned(child),
             base: format!("http://127.0.0.1:{port}"),
             _dir: dir,
         };
@@ -51,14 +61,7 @@ impl GatewayProcess {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for GatewayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.0.id()
     }
 }
 

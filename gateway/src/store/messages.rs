@@ -11,6 +11,7 @@ use protocol::{
     Author, AuthorKind, ChatMessage, ConversationStatus, ConversationSummary, EndpointKind,
     EventType, Handler,
 };
+use std::sync::LazyLock;
 
 use super::conversations::{summary_from_row, SUMMARY_COLUMNS};
 use super::outbox::Event;
@@ -131,6 +132,25 @@ async fn first_handler(
     })
 }
 
+/// The two appends' conversation updates, each returning the summary the events carry; built
+/// once, not per message.
+static VISITOR_APPEND: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2 \
+         WHERE channel_id = $3 AND visitor_id = $4 AND status <> 'closed' \
+         RETURNING {SUMMARY_COLUMNS}"
+    )
+});
+// An agent's answer makes the conversation theirs to handle; a bot's or desk's leaves who
+// handles it as it was.
+static REPLY_APPEND: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2, \
+         status = 'open', handler = CASE WHEN $3 = 'agent' THEN 'agents' ELSE handler END \
+         WHERE id = $4 AND status <> 'closed' RETURNING {SUMMARY_COLUMNS}, channel_id"
+    )
+});
+
 impl Store {
     /// Stores a visitor's message in the visitor's conversation in progress on this channel,
     /// creating the conversation if this is its first message.
@@ -204,17 +224,13 @@ impl Store {
         if created {
             link_contact(&mut tx, &channel.id, visitor_id, message.sent_at_ms).await?;
         }
-        let row = sqlx::query(&format!(
-            "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2 \
-             WHERE channel_id = $3 AND visitor_id = $4 AND status <> 'closed' \
-             RETURNING {SUMMARY_COLUMNS}",
-        ))
-        .bind(message.text)
-        .bind(message.sent_at_ms)
-        .bind(&channel.id)
-        .bind(visitor_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let row = sqlx::query(&VISITOR_APPEND)
+            .bind(message.text)
+            .bind(message.sent_at_ms)
+            .bind(&channel.id)
+            .bind(visitor_id)
+            .fetch_one(&mut *tx)
+            .await?;
         let conversation = summary_from_row(&row)?;
         let conversation_id = conversation.id.clone();
         let seq = conversation.last_seq;
@@ -286,19 +302,13 @@ impl Store {
             .rows_affected()
                 == 1;
         }
-        // An agent's answer makes the conversation theirs to handle; a bot's or desk's leaves
-        // who handles it as it was.
-        let row = sqlx::query(&format!(
-            "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2, \
-             status = 'open', handler = CASE WHEN $3 = 'agent' THEN 'agents' ELSE handler END \
-             WHERE id = $4 AND status <> 'closed' RETURNING {SUMMARY_COLUMNS}, channel_id",
-        ))
-        .bind(message.text)
-        .bind(message.sent_at_ms)
-        .bind(author.kind().as_str())
-        .bind(conversation_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let row = sqlx::query(&REPLY_APPEND)
+            .bind(message.text)
+            .bind(message.sent_at_ms)
+            .bind(author.kind().as_str())
+            .bind(conversation_id)
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(row) = row else {
             drop(tx);
             return match self.conversation(conversation_id).await? {

@@ -14,10 +14,10 @@
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tests::client::Socket;
-use tests::process::{free_port, wait_until_up, GatewayProcess, SITE};
+use tests::process::{free_port, wait_until_up, GatewayProcess, Owned, SITE};
 
 /// Sockets one worker process opens (its file descriptors stay under the machine's 20,000).
 const PER_WORKER: usize = 15_000;
@@ -62,7 +62,7 @@ fn main() {
 /// A server under test: the gateway, or the bare echo server.
 enum Server {
     Gateway(GatewayProcess),
-    Echo(Child, String),
+    Echo(Owned, String),
 }
 
 impl Server {
@@ -72,7 +72,7 @@ impl Server {
             .arg(base.trim_start_matches("http://"))
             .spawn()
             .expect("start the echo server");
-        let server = Self::Echo(child, base);
+        let server = Self::Echo(Owned(child), base);
         wait_until_up(server.base(), "the echo server").await;
         server
     }
@@ -98,28 +98,9 @@ impl Server {
     fn rss_kib(&self) -> u64 {
         let pid = match self {
             Self::Gateway(gateway) => gateway.pid(),
-            Self::Echo(child, _) => child.id(),
+            Self::Echo(child, _) => child.0.id(),
         };
         tests::rss_kib(Some(pid))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Self::Echo(child, _) = self {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// A worker process, killed however the bench ends.
-struct Worker(Child);
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 
@@ -139,7 +120,7 @@ async fn idle(server: Server, count: usize) -> Value {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start a worker");
-        workers.push(Worker(child));
+        workers.push(Owned(child));
     }
     let mut lines: Vec<_> = workers
         .iter_mut()
