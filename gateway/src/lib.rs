@@ -19,6 +19,7 @@ pub mod error;
 pub mod housekeeping;
 pub mod hub;
 pub mod limits;
+pub mod memory;
 pub mod openapi;
 pub mod operations;
 pub mod pagination;

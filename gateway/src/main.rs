@@ -14,6 +14,7 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
         )
         .init();
+    gateway::memory::give_back_freed_pages();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -21,10 +21,10 @@ use crate::store::Store;
 /// `frame_too_large` error, frames above it close the connection.
 pub const TRANSPORT_MAX_BYTES: usize = 4 * MAX_FRAME_BYTES;
 
-/// The read buffer each socket keeps. The transport's default (128 KiB, allocated up front) was
-/// most of what an idle visitor socket cost; frames are at most a few KiB, and a larger one
-/// simply takes several reads.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// The read buffer each socket keeps for its life. The transport's default (128 KiB, allocated
+/// up front) was most of what an idle visitor socket cost. Most frames (a message, a typing
+/// notice) fit in one read of this; a larger one reserves its own length and takes a few reads.
+const READ_BUFFER_BYTES: usize = 1024;
 
 /// The upgrade with the limits and buffers every socket of the gateway uses.
 pub fn configure(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {

@@ -192,7 +192,7 @@ fn an_agent_socket_shows_the_visitor_typing_only() {
 async fn a_visitor_message_is_acked_once_per_client_id_and_garbage_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (state, channel) = demo_state(&dir).await;
-    let mut socket = VisitorSocket::new(state.clone(), channel.clone(), claims(&channel, "v1"), IP);
+    let mut socket = VisitorSocket::new(state.clone(), &channel, claims(&channel, "v1"), IP);
     let send = |client_id: &str| {
         Incoming::Frame(VisitorClientFrame::Send {
             client_id: client_id.into(),
@@ -242,8 +242,7 @@ async fn a_visitor_message_is_acked_once_per_client_id_and_garbage_is_refused() 
 async fn a_scoped_login_cannot_follow_another_channels_conversation() {
     let dir = tempfile::tempdir().unwrap();
     let (state, channel) = demo_state(&dir).await;
-    let mut visitor =
-        VisitorSocket::new(state.clone(), channel.clone(), claims(&channel, "v2"), IP);
+    let mut visitor = VisitorSocket::new(state.clone(), &channel, claims(&channel, "v2"), IP);
     let Step::Reply(VisitorServerFrame::Ack {
         conversation_id, ..
     }) = visitor
@@ -280,9 +279,9 @@ async fn both_loops_run_over_any_sink_and_stream() {
     let (state, channel) = demo_state(&dir).await;
 
     let (mut widget, out, incoming) = pipe();
-    let visitor = VisitorSocket::new(state.clone(), channel.clone(), claims(&channel, "v3"), IP);
+    let visitor = VisitorSocket::new(state.clone(), &channel, claims(&channel, "v3"), IP);
     let admission = state.sockets.admit(SocketKind::Visitor).unwrap();
-    let visitor_task = tokio::spawn(visitor.run(out, incoming, None, admission));
+    let visitor_task = tokio::spawn(Box::new(visitor).run(out, incoming, None, admission));
     let ready: VisitorServerFrame = widget.next().await;
     assert_eq!(
         ready,
@@ -377,8 +376,8 @@ async fn a_stopping_gateway_closes_every_socket_as_going_away_and_admits_no_more
     let dir = tempfile::tempdir().unwrap();
     let (state, channel) = demo_state(&dir).await;
     let (mut widget, out, incoming) = pipe();
-    let visitor = VisitorSocket::new(state.clone(), channel.clone(), claims(&channel, "v4"), IP);
-    let visitor_task = tokio::spawn(visitor.run(
+    let visitor = VisitorSocket::new(state.clone(), &channel, claims(&channel, "v4"), IP);
+    let visitor_task = tokio::spawn(Box::new(visitor).run(
         out,
         incoming,
         None,

@@ -45,9 +45,8 @@ pub(super) async fn agent_ws(
     let admission = state.sockets.admit(SocketKind::Agent)?;
     Ok(socket::configure(upgrade).on_upgrade(move |ws| async move {
         let (out, incoming) = ws.split();
-        if let Err(e) = AgentSocket::new(state, auth)
-            .run(out, incoming, admission)
-            .await
+        // Boxed: see the visitor's socket.
+        if let Err(e) = Box::pin(AgentSocket::new(state, auth).run(out, incoming, admission)).await
         {
             tracing::warn!(error = %e, "agent socket ended with an error");
         }

@@ -20,8 +20,7 @@ use crate::hub::{HubEvent, Topic};
 use crate::now_ms;
 use crate::state::AppState;
 use crate::store::{
-    AgentRecord, Appended, ChannelRecord, NewMessage, ReplyAuthor, Transfer, TransferTo,
-    VisitContext,
+    AgentRecord, Appended, ChannelRef, NewMessage, ReplyAuthor, Transfer, TransferTo, VisitContext,
 };
 
 /// The visitor writing, as their session vouches: what a visitor's message is limited by and
@@ -236,7 +235,7 @@ pub fn validate(client_id: &str, text: &str) -> Result<()> {
 
 pub async fn post_visitor_message(
     state: &AppState,
-    channel: &ChannelRecord,
+    channel: &ChannelRef,
     visitor: VisitorContext<'_>,
     client_id: &str,
     text: &str,

@@ -38,8 +38,8 @@ pub enum Topic {
 impl Topic {
     /// Events buffered per topic before a slow subscriber is told it lagged (it then re-reads
     /// the store, so the bound costs latency for that subscriber, never data). Broadcast
-    /// channels allocate every slot up front, so the per-visitor and per-conversation topics,
-    /// one or a few per socket and quiet, stay small.
+    /// channels allocate every slot up front (a pointer each, see [`Shared`]), so the
+    /// per-visitor and per-conversation topics, one or a few per socket and quiet, stay small.
     fn capacity(&self) -> usize {
         match self {
             Topic::Inbox => 256,
@@ -63,14 +63,18 @@ pub enum HubEvent {
     Resync,
 }
 
+/// What a topic's channel carries: one copy of each event however many subscribe, and a slot
+/// the size of a pointer (an event inline is about 300 bytes, in every slot of every topic).
+type Shared = Arc<HubEvent>;
+
 /// The broadcast channel of each topic that has subscribers in this process.
 // A std Mutex is right here: it is held only to look up or insert a sender, never across an
 // await, so it is never contended for long.
 #[derive(Default)]
-struct Topics(Mutex<HashMap<Topic, broadcast::Sender<HubEvent>>>);
+struct Topics(Mutex<HashMap<Topic, broadcast::Sender<Shared>>>);
 
 impl Topics {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Topic, broadcast::Sender<HubEvent>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Topic, broadcast::Sender<Shared>>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -78,12 +82,13 @@ impl Topics {
     fn deliver(&self, topic: &Topic, event: HubEvent) {
         if let Some(sender) = self.lock().get(topic) {
             // No receiver: the last one is being dropped and removes the topic itself.
-            let _ = sender.send(event);
+            let _ = sender.send(Arc::new(event));
         }
     }
 
     /// Sends to every topic's subscribers in this process.
     fn deliver_to_all(&self, event: &HubEvent) {
+        let event = Arc::new(event.clone());
         for sender in self.lock().values() {
             let _ = sender.send(event.clone());
         }
@@ -108,7 +113,7 @@ pub struct Hub {
 /// the hub holds nothing for sockets that are gone.
 pub struct Subscription {
     /// Some until dropped; taken first in `drop`, so the count of receivers left is exact.
-    receiver: Option<broadcast::Receiver<HubEvent>>,
+    receiver: Option<broadcast::Receiver<Shared>>,
     topic: Topic,
     topics: Arc<Topics>,
 }
@@ -116,7 +121,7 @@ pub struct Subscription {
 impl Subscription {
     pub async fn recv(&mut self) -> Result<HubEvent, RecvError> {
         match self.receiver.as_mut() {
-            Some(receiver) => receiver.recv().await,
+            Some(receiver) => receiver.recv().await.map(Arc::unwrap_or_clone),
             None => Err(RecvError::Closed),
         }
     }

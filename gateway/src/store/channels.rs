@@ -70,6 +70,26 @@ impl ChannelRecord {
     }
 }
 
+/// What a visitor's socket keeps of its channel for its whole life: where its messages are
+/// stored and queued, and the key its events are published under. Not the whole record: that
+/// is most of a kilobyte, and a gateway holds tens of thousands of idle sockets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRef {
+    pub id: String,
+    pub key: String,
+    pub queue_id: String,
+}
+
+impl From<&ChannelRecord> for ChannelRef {
+    fn from(channel: &ChannelRecord) -> Self {
+        Self {
+            id: channel.id.clone(),
+            key: channel.key.clone(),
+            queue_id: channel.queue_id.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaptchaSettings {
     pub provider: CaptchaProvider,

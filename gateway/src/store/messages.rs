@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 use super::conversations::{summary_from_row, SUMMARY_COLUMNS};
 use super::outbox::Event;
-use super::{col_name, col_str, is_unique_violation, AgentRecord, ChannelRecord, Store};
+use super::{col_name, col_str, is_unique_violation, AgentRecord, ChannelRef, Store};
 use crate::error::{Error, Result};
 use crate::telemetry;
 
@@ -156,7 +156,7 @@ impl Store {
     /// creating the conversation if this is its first message.
     pub async fn append_visitor_message(
         &self,
-        channel: &ChannelRecord,
+        channel: &ChannelRef,
         visitor_id: &str,
         context: VisitContext<'_>,
         message: NewMessage<'_>,

@@ -17,7 +17,7 @@ mod settings;
 mod webhooks;
 
 pub use agents::{AgentCounts, AgentRecord};
-pub use channels::{CaptchaSettings, ChannelRecord};
+pub use channels::{CaptchaSettings, ChannelRecord, ChannelRef};
 pub use contacts::ContactRecord;
 pub use conversations::ConversationFilter;
 pub use join_links::JoinRefusal;

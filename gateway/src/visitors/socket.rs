@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming, Step, TypingThrottle};
 use crate::state::AppState;
-use crate::store::ChannelRecord;
+use crate::store::{ChannelRecord, ChannelRef};
 use crate::telemetry::{self, SocketKind};
 use crate::{channels, conversations, now_ms, peer};
 
@@ -79,10 +79,12 @@ async fn visitor_ws(
     let resume = query.conversation_id.map(|id| (id, query.resume_after));
     let client = peer::client_ip(&state.config, peer.ip(), &headers);
     let admission = state.sockets.admit(SocketKind::Visitor)?;
+    // Boxed, and the loop's future too: what the upgrade's task holds inline it holds for the
+    // socket's life, and twice (as the callback and as its future) when not behind a pointer.
+    let socket = Box::new(VisitorSocket::new(state, &channel, claims, client));
     Ok(socket::configure(upgrade).on_upgrade(move |ws| async move {
         let (out, incoming) = ws.split();
-        let socket = VisitorSocket::new(state, channel, claims, client);
-        if let Err(e) = socket.run(out, incoming, resume, admission).await {
+        if let Err(e) = Box::pin(socket.run(out, incoming, resume, admission)).await {
             tracing::warn!(error = %e, "visitor socket ended with an error");
         }
     }))
@@ -95,7 +97,9 @@ fn message_frame(message: ChatMessage) -> VisitorServerFrame {
 /// One visitor's socket between frames: who they are, and where their typing goes.
 pub struct VisitorSocket {
     state: AppState,
-    channel: ChannelRecord,
+    channel: ChannelRef,
+    /// The channel's: its session ends after this long without a frame.
+    inactivity_timeout_secs: i64,
     claims: SessionClaims,
     ip: IpAddr,
     /// The conversation the visitor writes in: where their typing notices go.
@@ -105,10 +109,16 @@ pub struct VisitorSocket {
 }
 
 impl VisitorSocket {
-    pub fn new(state: AppState, channel: ChannelRecord, claims: SessionClaims, ip: IpAddr) -> Self {
+    pub fn new(
+        state: AppState,
+        channel: &ChannelRecord,
+        claims: SessionClaims,
+        ip: IpAddr,
+    ) -> Self {
         Self {
             state,
-            channel,
+            channel: channel.into(),
+            inactivity_timeout_secs: channel.inactivity_timeout_secs,
             claims,
             ip,
             current: None,
@@ -206,7 +216,7 @@ impl VisitorSocket {
     /// Says where the visitor stands, replays what they have not seen, then serves frames and
     /// events until the socket closes or the session idles out.
     pub async fn run(
-        mut self,
+        mut self: Box<Self>,
         mut out: impl Sink<Message> + Unpin,
         mut incoming: impl Stream<Item = std::result::Result<Message, axum::Error>> + Unpin,
         resume: Option<(String, i64)>,
@@ -223,7 +233,7 @@ impl VisitorSocket {
             return Ok(());
         }
         // The session ends, on the server, after the channel's timeout without a frame.
-        let timeout_secs = self.channel.inactivity_timeout_secs;
+        let timeout_secs = self.inactivity_timeout_secs;
         let idle_limit = Duration::from_secs(u64::try_from(timeout_secs).unwrap_or(1).max(1));
         let mut idle_deadline = Instant::now() + idle_limit;
         loop {

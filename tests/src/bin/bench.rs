@@ -144,8 +144,7 @@ async fn idle(server: Server, count: usize) -> Value {
     let worst = |i: usize| answers.iter().map(|a| a[i]).fold(0.0, f64::max);
     drop(lines);
     drop(workers);
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let closed_kib = server.rss_kib();
+    let closed_kib = settled_rss_kib(&server).await;
     let per_socket = |kib: u64| kib.saturating_sub(before) as f64 / count.max(1) as f64;
     json!({
         "opened": opened,
@@ -160,6 +159,27 @@ async fn idle(server: Server, count: usize) -> Value {
         "kib_per_socket_open": per_socket(open_kib),
         "kib_per_socket_after_close": per_socket(closed_kib),
     })
+}
+
+/// The server's RSS once it stops falling after the sockets closed: the allocator gives freed
+/// pages back on a timer of its own (seconds), not at the moment they are freed.
+async fn settled_rss_kib(server: &Server) -> u64 {
+    let mut lowest = u64::MAX;
+    let mut steady = 0;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = server.rss_kib();
+        if now < lowest {
+            lowest = now;
+            steady = 0;
+        } else {
+            steady += 1;
+            if steady == 5 {
+                break;
+            }
+        }
+    }
+    lowest
 }
 
 /// Reads the worker's `WORD N` line.
@@ -222,17 +242,23 @@ async fn worker(kind: &str, base: &str, count: usize) {
     let http = reqwest::Client::new();
     let ws = base.replacen("http", "ws", 1);
     let mut sockets = Vec::with_capacity(count);
+    let mut failures = Vec::new();
     let mut left = count;
     while left > 0 {
         let batch = left.min(CONCURRENT_CONNECTS);
         left -= batch;
         let opening = (0..batch).map(|_| open(kind, &http, base, &ws));
-        sockets.extend(
-            futures_util::future::join_all(opening)
-                .await
-                .into_iter()
-                .flatten(),
-        );
+        for opened in futures_util::future::join_all(opening).await {
+            match opened {
+                Ok(socket) => sockets.push(socket),
+                Err(why) => failures.push(why),
+            }
+        }
+    }
+    failures.sort();
+    failures.dedup();
+    for why in failures.iter().take(5) {
+        eprintln!("a socket did not open: {why}");
     }
     println!("open {}", sockets.len());
     let mut stdin = BufReader::new(std::io::stdin()).lines();
@@ -263,37 +289,60 @@ async fn worker(kind: &str, base: &str, count: usize) {
     for _ in stdin {}
 }
 
-async fn open(kind: &str, http: &reqwest::Client, base: &str, ws: &str) -> Option<Socket> {
+/// Opens one socket as a widget would, or says at which step and why it failed.
+async fn open(kind: &str, http: &reqwest::Client, base: &str, ws: &str) -> Result<Socket, String> {
     if kind == "echo" {
-        return Socket::connect(&format!("{ws}/ws"), None, None).await.ok();
+        return Socket::connect(&format!("{ws}/ws"), None, None)
+            .await
+            .map_err(|e| format!("upgrade: {e}"));
     }
-    let from_site = |request: reqwest::RequestBuilder| async move {
-        request
-            .header("origin", SITE)
-            .send()
-            .await
-            .ok()?
-            .json::<Value>()
-            .await
-            .ok()
+    // Every worker's visitors share one IP, whose burst of sessions is small on purpose (real
+    // visitors come from as many IPs): a refusal is retried a little later, as the widget does.
+    let from_site = |step: &'static str, request: reqwest::RequestBuilder| async move {
+        for _ in 0..RATE_LIMIT_RETRIES {
+            let response = request
+                .try_clone()
+                .expect("a plain request")
+                .header("origin", SITE)
+                .send()
+                .await
+                .map_err(|e| format!("{step}: {e}"))?;
+            let status = response.status();
+            let body: Value = response.json().await.map_err(|e| format!("{step}: {e}"))?;
+            match status {
+                s if s.is_success() => return Ok(body),
+                reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                _ => return Err(format!("{step}: {status} {}", body["error"]["code"])),
+            }
+        }
+        Err(format!("{step}: still rate-limited"))
     };
-    let boot = from_site(http.get(format!("{base}/v1/widget/demo"))).await?;
+    let boot = from_site("bootstrap", http.get(format!("{base}/v1/widget/demo"))).await?;
     let session = from_site(
+        "session",
         http.post(format!("{base}/v1/sessions"))
             .json(&json!({"channel_key": "demo", "visit_ticket": boot["visit_ticket"]})),
     )
     .await?;
-    let token = session["session_token"].as_str()?;
+    let token = session["session_token"].as_str().unwrap_or_default();
     let mut socket = Socket::connect(
         &format!("{ws}/v1/visitor/ws?token={token}"),
         Some(SITE),
         None,
     )
     .await
-    .ok()?;
-    socket.try_recv(ANSWER_WAIT).await?;
-    Some(socket)
+    .map_err(|e| format!("upgrade: {e}"))?;
+    socket
+        .try_recv(ANSWER_WAIT)
+        .await
+        .ok_or_else(|| "no ready frame".to_owned())?;
+    Ok(socket)
 }
+
+/// Tries of a request refused with 429 before the socket counts as failed.
+const RATE_LIMIT_RETRIES: usize = 20;
 
 /// How long a socket's answer may take before it counts as not answered.
 const ANSWER_WAIT: Duration = Duration::from_secs(60);

@@ -13,6 +13,9 @@ async fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:0".into());
+    // The gateway's allocator is linked in with the gateway's crate; set up the same way, so
+    // the baseline differs from the gateway by the gateway's work alone.
+    gateway::memory::give_back_freed_pages();
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
