@@ -14,11 +14,15 @@ const SOCKETS_OPEN: &str = "livechat_sockets_open";
 const MESSAGES_ACCEPTED: &str = "livechat_messages_accepted_total";
 const ACK_SECONDS: &str = "livechat_ack_seconds";
 const STORE_COMMIT_SECONDS: &str = "livechat_store_commit_seconds";
+const COMMIT_BATCH: &str = "livechat_store_commit_batch_size";
 const OUTBOX_BACKLOG: &str = "livechat_outbox_backlog";
 const DELIVERY_SECONDS: &str = "livechat_webhook_delivery_seconds";
 const WAITING_CONVERSATIONS: &str = "livechat_routing_waiting_conversations";
 const RATE_LIMITED: &str = "livechat_rate_limit_refusals_total";
 const CAPTCHA_FAILURES: &str = "livechat_captcha_failures_total";
+
+/// Appends per group commit (see `store::group_commit`), up to its largest batch.
+const BATCH_BUCKETS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 
 /// Latency buckets, in seconds, from a fast commit to a slow webhook receiver.
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -32,6 +36,9 @@ pub fn install() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let builder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &LATENCY_BUCKETS)
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Full(COMMIT_BATCH.into()), &BATCH_BUCKETS)
+            })
             .unwrap_or_else(|_| PrometheusBuilder::new());
         match builder.install_recorder() {
             Ok(handle) => handle,
@@ -83,6 +90,10 @@ pub fn ack_latency(elapsed: Duration) {
 
 pub fn store_commit(elapsed: Duration) {
     histogram!(STORE_COMMIT_SECONDS).record(elapsed.as_secs_f64());
+}
+
+pub fn commit_batch(appends: usize) {
+    histogram!(COMMIT_BATCH).record(appends as f64);
 }
 
 /// Webhook deliveries not yet delivered (pending retries included), read at each scrape.

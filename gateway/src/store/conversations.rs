@@ -49,6 +49,37 @@ pub(super) async fn conversation_in(
     row.as_ref().map(summary_from_row).transpose()
 }
 
+/// The visitor's conversation in progress on the channel, as the transaction sees it.
+pub(super) async fn open_conversation_id_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    channel_id: &str,
+    visitor_id: &str,
+) -> Result<Option<String>> {
+    let row = sqlx::query(
+        "SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 AND status <> 'closed'",
+    )
+    .bind(channel_id)
+    .bind(visitor_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| col_str(&r, "id")).transpose()
+}
+
+/// The message stored under this `client_id` in the conversation, as the transaction sees it.
+pub(super) async fn message_by_client_id_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conversation_id: &str,
+    client_id: &str,
+) -> Result<Option<ChatMessage>> {
+    let sql = format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.client_id = $2");
+    let row = sqlx::query(&sql)
+        .bind(conversation_id)
+        .bind(client_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.as_ref().map(message_from_row).transpose()
+}
+
 /// Every message of the conversation, oldest first, as the transaction sees them.
 pub(super) async fn transcript_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -279,34 +310,5 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(summary_from_row).collect()
-    }
-
-    pub(super) async fn open_conversation_id(
-        &self,
-        channel_id: &str,
-        visitor_id: &str,
-    ) -> Result<Option<String>> {
-        let row = sqlx::query(
-            "SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 AND status <> 'closed'",
-        )
-        .bind(channel_id)
-        .bind(visitor_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| col_str(&r, "id")).transpose()
-    }
-
-    pub(super) async fn message_by_client_id(
-        &self,
-        conversation_id: &str,
-        client_id: &str,
-    ) -> Result<Option<ChatMessage>> {
-        let sql = format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.client_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(conversation_id)
-            .bind(client_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(message_from_row).transpose()
     }
 }

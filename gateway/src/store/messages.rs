@@ -4,17 +4,22 @@
 //! Invariants kept here: a message's `seq` is the conversation's `last_seq` incremented in the
 //! same transaction that inserts the message, so seqs are gap-free; the unique index on
 //! `(conversation_id, client_id)` makes a resend return the stored message instead of a copy.
-//! Every write transaction starts with a write, so SQLite takes its write lock up front and a
-//! concurrent writer waits (busy timeout) instead of failing a read-to-write upgrade.
+//! Both appends go through the store's writer ([`super::group_commit`]): on SQLite, the appends
+//! waiting at one moment share one transaction and one commit.
 
+use futures_util::future::BoxFuture;
 use protocol::{
     Author, AuthorKind, ChatMessage, ConversationStatus, ConversationSummary, EndpointKind,
     EventType, Handler,
 };
 use std::sync::LazyLock;
 
-use super::conversations::{summary_from_row, SUMMARY_COLUMNS};
-use super::outbox::Event;
+use super::conversations::{
+    conversation_in, message_by_client_id_in, open_conversation_id_in, summary_from_row,
+    SUMMARY_COLUMNS,
+};
+use super::group_commit::{Write, Written};
+use super::outbox::{enqueue_all, Event};
 use super::{col_name, col_str, is_unique_violation, AgentRecord, ChannelRef, Store};
 use crate::error::{Error, Result};
 use crate::telemetry;
@@ -162,16 +167,154 @@ impl Store {
         message: NewMessage<'_>,
         reopen_after_ms: i64,
     ) -> Result<Appended> {
-        let current = self.open_conversation_id(&channel.id, visitor_id).await?;
+        let append = VisitorAppend {
+            channel_id: channel.id.clone(),
+            queue_id: channel.queue_id.clone(),
+            visitor_id: visitor_id.to_owned(),
+            page_url: context.page_url.map(str::to_owned),
+            origin: context.origin.map(str::to_owned),
+            visit: context.visit,
+            user_agent: context.user_agent.map(str::to_owned),
+            message: OwnedMessage::from(message),
+            reopen_after_ms,
+        };
+        match self.write(append).await {
+            // Lost a race with its own resend, on another connection (PostgreSQL only: on
+            // SQLite every append runs in one writer, after the other).
+            Err(Error::Database(e)) if is_unique_violation(&e) => {
+                let mut tx = self.pool.begin().await?;
+                let Some(id) = open_conversation_id_in(&mut tx, &channel.id, visitor_id).await?
+                else {
+                    return Err(e.into());
+                };
+                existing_in(&mut tx, &id, message.client_id)
+                    .await?
+                    .ok_or(e.into())
+            }
+            outcome => outcome,
+        }
+        .inspect(accepted)
+    }
+
+    /// Stores a reply to the visitor: an agent's (the first to answer a waiting conversation
+    /// takes it), the bot's or the external desk's.
+    pub async fn append_reply(
+        &self,
+        conversation_id: &str,
+        author: ReplyAuthor<'_>,
+        message: NewMessage<'_>,
+    ) -> Result<Appended> {
+        let append = ReplyAppend {
+            conversation_id: conversation_id.to_owned(),
+            author: OwnedAuthor::from(author),
+            message: OwnedMessage::from(message),
+        };
+        match self.write(append).await {
+            // As for a visitor's message.
+            Err(Error::Database(e)) if is_unique_violation(&e) => {
+                let mut tx = self.pool.begin().await?;
+                existing_in(&mut tx, conversation_id, message.client_id)
+                    .await?
+                    .ok_or(e.into())
+            }
+            outcome => outcome,
+        }
+        .inspect(accepted)
+    }
+}
+
+/// Counts a message that was new.
+fn accepted(appended: &Appended) {
+    if !appended.duplicate {
+        telemetry::message_accepted(appended.message.author.kind().as_str());
+    }
+}
+
+/// The message already stored under this `client_id`, as a duplicate append's outcome.
+async fn existing_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conversation_id: &str,
+    client_id: &str,
+) -> Result<Option<Appended>> {
+    let Some(message) = message_by_client_id_in(tx, conversation_id, client_id).await? else {
+        return Ok(None);
+    };
+    let conversation = conversation_in(tx, conversation_id)
+        .await?
+        .ok_or(Error::ConversationNotFound)?;
+    Ok(Some(Appended {
+        message,
+        conversation,
+        duplicate: true,
+        queued: false,
+    }))
+}
+
+/// A message as the client sent it, owned: an append waits for the writer beyond its caller's
+/// borrows.
+struct OwnedMessage {
+    client_id: String,
+    text: String,
+    sent_at_ms: i64,
+}
+
+impl From<NewMessage<'_>> for OwnedMessage {
+    fn from(message: NewMessage<'_>) -> Self {
+        Self {
+            client_id: message.client_id.to_owned(),
+            text: message.text.to_owned(),
+            sent_at_ms: message.sent_at_ms,
+        }
+    }
+}
+
+impl OwnedMessage {
+    fn borrowed(&self) -> NewMessage<'_> {
+        NewMessage {
+            client_id: &self.client_id,
+            text: &self.text,
+            sent_at_ms: self.sent_at_ms,
+        }
+    }
+}
+
+/// A visitor's message on its way to the writer.
+struct VisitorAppend {
+    channel_id: String,
+    queue_id: String,
+    visitor_id: String,
+    page_url: Option<String>,
+    origin: Option<String>,
+    visit: Option<u32>,
+    user_agent: Option<String>,
+    message: OwnedMessage,
+    reopen_after_ms: i64,
+}
+
+impl Write for VisitorAppend {
+    type Output = Appended;
+
+    fn apply<'t>(
+        &'t self,
+        tx: &'t mut sqlx::Transaction<'_, sqlx::Any>,
+    ) -> BoxFuture<'t, Result<Written<Appended>>> {
+        Box::pin(self.append(tx))
+    }
+}
+
+impl VisitorAppend {
+    async fn append(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<Written<Appended>> {
+        let (channel_id, visitor_id) = (self.channel_id.as_str(), self.visitor_id.as_str());
+        let message = self.message.borrowed();
+        let current = open_conversation_id_in(tx, channel_id, visitor_id).await?;
         if let Some(current) = &current {
-            if let Some(existing) = self
-                .message_by_client_id(current, message.client_id)
-                .await?
-            {
-                return self.duplicate(existing).await;
+            if let Some(existing) = existing_in(tx, current, message.client_id).await? {
+                return Ok(Written {
+                    value: existing,
+                    enqueued: false,
+                });
             }
         }
-        let mut tx = self.pool.begin().await?;
         // Closed recently: the same conversation comes back to whoever handled it. (A second
         // tab doing the same finds it no longer closed, and its insert below yields to it.) Only
         // tried when no conversation was open: most messages go to one that is.
@@ -184,16 +327,16 @@ impl Store {
              AND status = 'closed' AND NOT EXISTS (SELECT 1 FROM conversations o \
                  WHERE o.channel_id = $1 AND o.visitor_id = $2 AND o.status <> 'closed')",
             )
-            .bind(&channel.id)
+            .bind(channel_id)
             .bind(visitor_id)
-            .bind(reopen_after_ms)
-            .execute(&mut *tx)
+            .bind(self.reopen_after_ms)
+            .execute(&mut **tx)
             .await?
             .rows_affected()
                 == 1;
         // Only a first message can create the conversation (a race with a close aside).
         let handler = if current.is_none() && !reopened {
-            first_handler(&mut tx, &channel.id).await?
+            first_handler(tx, channel_id).await?
         } else {
             Handler::Agents
         };
@@ -203,50 +346,45 @@ impl Store {
              VALUES ($1, $2, $3, $4, 0, '', $5, $6, $7, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
         )
         .bind(uuid::Uuid::new_v4().to_string())
-        .bind(&channel.id)
+        .bind(channel_id)
         .bind(visitor_id)
         .bind(if handler == Handler::Agents {
             ConversationStatus::Waiting.as_str()
         } else {
             ConversationStatus::Open.as_str()
         })
-        .bind(context.page_url)
-        .bind(context.origin)
+        .bind(self.page_url.as_deref())
+        .bind(self.origin.as_deref())
         .bind(message.sent_at_ms)
-        .bind(&channel.queue_id)
-        .bind(context.visit.map(i64::from))
-        .bind(context.user_agent)
+        .bind(&self.queue_id)
+        .bind(self.visit.map(i64::from))
+        .bind(self.user_agent.as_deref())
         .bind(handler.as_str())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected()
             == 1;
         if created {
-            link_contact(&mut tx, &channel.id, visitor_id, message.sent_at_ms).await?;
+            link_contact(tx, channel_id, visitor_id, message.sent_at_ms).await?;
         }
         let row = sqlx::query(&VISITOR_APPEND)
             .bind(message.text)
             .bind(message.sent_at_ms)
-            .bind(&channel.id)
+            .bind(channel_id)
             .bind(visitor_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
         let conversation = summary_from_row(&row)?;
         let conversation_id = conversation.id.clone();
         let seq = conversation.last_seq;
-        if let Err(e) = insert_message(&mut tx, &conversation_id, seq, None, message).await {
-            drop(tx);
-            return self
-                .resolve_insert_conflict(e, &conversation_id, message.client_id)
-                .await;
-        }
+        insert_message(tx, &conversation_id, seq, None, message).await?;
         let stored = stored_message(&conversation_id, seq, Author::Visitor, message);
         let mut events = Vec::new();
         if created {
             events.push(Event {
                 summary: Some(conversation.clone()),
                 ..Event::about(
-                    &channel.id,
+                    channel_id,
                     EventType::ConversationCreated,
                     &conversation_id,
                     message.sent_at_ms,
@@ -257,38 +395,82 @@ impl Store {
             message: Some(stored.clone()),
             summary: Some(conversation.clone()),
             ..Event::about(
-                &channel.id,
+                channel_id,
                 EventType::MessageCreated,
                 &conversation_id,
                 message.sent_at_ms,
             )
         });
-        self.commit_with_events(tx, events).await?;
-        telemetry::message_accepted(AuthorKind::Visitor.as_str());
+        let enqueued = enqueue_all(tx, events).await?;
         let queued = (created || reopened) && conversation.handler == Handler::Agents;
-        Ok(Appended {
-            message: stored,
-            conversation,
-            duplicate: false,
-            queued,
+        Ok(Written {
+            value: Appended {
+                message: stored,
+                conversation,
+                duplicate: false,
+                queued,
+            },
+            enqueued,
         })
     }
+}
 
-    /// Stores a reply to the visitor: an agent's (the first to answer a waiting conversation
-    /// takes it), the bot's or the external desk's.
-    pub async fn append_reply(
-        &self,
-        conversation_id: &str,
-        author: ReplyAuthor<'_>,
-        message: NewMessage<'_>,
-    ) -> Result<Appended> {
-        if let Some(existing) = self
-            .message_by_client_id(conversation_id, message.client_id)
-            .await?
-        {
-            return self.duplicate(existing).await;
+/// Who writes a reply, owned (see [`OwnedMessage`]).
+enum OwnedAuthor {
+    Agent(AgentRecord),
+    Bot(String),
+    Desk(String),
+}
+
+impl From<ReplyAuthor<'_>> for OwnedAuthor {
+    fn from(author: ReplyAuthor<'_>) -> Self {
+        match author {
+            ReplyAuthor::Agent(agent) => Self::Agent(agent.clone()),
+            ReplyAuthor::Bot(name) => Self::Bot(name.to_owned()),
+            ReplyAuthor::Desk(name) => Self::Desk(name.to_owned()),
         }
-        let mut tx = self.pool.begin().await?;
+    }
+}
+
+impl OwnedAuthor {
+    fn borrowed(&self) -> ReplyAuthor<'_> {
+        match self {
+            Self::Agent(agent) => ReplyAuthor::Agent(agent),
+            Self::Bot(name) => ReplyAuthor::Bot(name),
+            Self::Desk(name) => ReplyAuthor::Desk(name),
+        }
+    }
+}
+
+/// A reply on its way to the writer.
+struct ReplyAppend {
+    conversation_id: String,
+    author: OwnedAuthor,
+    message: OwnedMessage,
+}
+
+impl Write for ReplyAppend {
+    type Output = Appended;
+
+    fn apply<'t>(
+        &'t self,
+        tx: &'t mut sqlx::Transaction<'_, sqlx::Any>,
+    ) -> BoxFuture<'t, Result<Written<Appended>>> {
+        Box::pin(self.append(tx))
+    }
+}
+
+impl ReplyAppend {
+    async fn append(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<Written<Appended>> {
+        let conversation_id = self.conversation_id.as_str();
+        let author = self.author.borrowed();
+        let message = self.message.borrowed();
+        if let Some(existing) = existing_in(tx, conversation_id, message.client_id).await? {
+            return Ok(Written {
+                value: existing,
+                enqueued: false,
+            });
+        }
         let mut took_it = false;
         if let ReplyAuthor::Agent(agent) = author {
             took_it = sqlx::query(
@@ -297,7 +479,7 @@ impl Store {
             )
             .bind(&agent.id)
             .bind(conversation_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
             .rows_affected()
                 == 1;
@@ -307,11 +489,10 @@ impl Store {
             .bind(message.sent_at_ms)
             .bind(author.kind().as_str())
             .bind(conversation_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         let Some(row) = row else {
-            drop(tx);
-            return match self.conversation(conversation_id).await? {
+            return match conversation_in(tx, conversation_id).await? {
                 Some(_) => Err(Error::ConversationClosed),
                 None => Err(Error::ConversationNotFound),
             };
@@ -319,12 +500,7 @@ impl Store {
         let conversation = summary_from_row(&row)?;
         let seq = conversation.last_seq;
         let channel_id = col_str(&row, "channel_id")?;
-        if let Err(e) = insert_message(&mut tx, conversation_id, seq, Some(author), message).await {
-            drop(tx);
-            return self
-                .resolve_insert_conflict(e, conversation_id, message.client_id)
-                .await;
-        }
+        insert_message(tx, conversation_id, seq, Some(author), message).await?;
         let stored_author = match author {
             ReplyAuthor::Agent(agent) => Author::Agent {
                 agent_id: agent.id.clone(),
@@ -356,44 +532,15 @@ impl Store {
                 message.sent_at_ms,
             )
         });
-        self.commit_with_events(tx, events).await?;
-        telemetry::message_accepted(stored.author.kind().as_str());
-        Ok(Appended {
-            message: stored,
-            conversation,
-            duplicate: false,
-            queued: false,
-        })
-    }
-
-    /// A failed insert that lost a race with its own resend is a duplicate, not an error.
-    async fn resolve_insert_conflict(
-        &self,
-        err: sqlx::Error,
-        conversation_id: &str,
-        client_id: &str,
-    ) -> Result<Appended> {
-        if is_unique_violation(&err) {
-            if let Some(existing) = self
-                .message_by_client_id(conversation_id, client_id)
-                .await?
-            {
-                return self.duplicate(existing).await;
-            }
-        }
-        Err(err.into())
-    }
-
-    async fn duplicate(&self, message: ChatMessage) -> Result<Appended> {
-        let conversation = self
-            .conversation(&message.conversation_id)
-            .await?
-            .ok_or(Error::ConversationNotFound)?;
-        Ok(Appended {
-            message,
-            conversation,
-            duplicate: true,
-            queued: false,
+        let enqueued = enqueue_all(tx, events).await?;
+        Ok(Written {
+            value: Appended {
+                message: stored,
+                conversation,
+                duplicate: false,
+                queued: false,
+            },
+            enqueued,
         })
     }
 }

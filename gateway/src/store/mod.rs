@@ -7,6 +7,7 @@ mod canned;
 mod channels;
 mod contacts;
 mod conversations;
+mod group_commit;
 mod join_links;
 mod lifecycle;
 mod messages;
@@ -44,6 +45,8 @@ pub struct Store {
     /// Notified after a commit that put deliveries in the outbox, so the worker sends them at
     /// once instead of at its next poll.
     outbox_ready: Arc<Notify>,
+    /// Where message appends go (see [`group_commit`]).
+    writer: group_commit::Writer,
 }
 
 /// Migrations compiled into the binary, so a gateway needs no files beside it. Never edit an
@@ -124,10 +127,17 @@ impl Store {
                 .await?;
         }
         Migrator::new(EmbeddedMigrations).await?.run(&pool).await?;
+        let outbox_ready = Arc::new(Notify::new());
         Ok(Self {
+            writer: group_commit::Writer::start(&pool, is_sqlite, outbox_ready.clone()),
             pool,
-            outbox_ready: Arc::new(Notify::new()),
+            outbox_ready,
         })
+    }
+
+    /// Runs a write through the writer; its output once committed.
+    async fn write<W: group_commit::Write>(&self, write: W) -> Result<W::Output> {
+        group_commit::write(&self.writer, &self.pool, &self.outbox_ready, write).await
     }
 
     pub async fn close(&self) {

@@ -81,6 +81,18 @@ pub fn receives(
 
 /// Writes the event and its deliveries in the caller's transaction; false if no endpoint of
 /// the channel receives it (then nothing is written).
+/// Puts each event in the outbox for the endpoints that want it; true if any went anywhere.
+pub(super) async fn enqueue_all(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    events: Vec<Event<'_>>,
+) -> Result<bool> {
+    let mut enqueued = false;
+    for event in events {
+        enqueued |= enqueue(tx, event).await?;
+    }
+    Ok(enqueued)
+}
+
 pub(super) async fn enqueue(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     event: Event<'_>,
@@ -264,10 +276,7 @@ impl Store {
         mut tx: sqlx::Transaction<'_, sqlx::Any>,
         events: Vec<Event<'_>>,
     ) -> Result<()> {
-        let mut enqueued = false;
-        for event in events {
-            enqueued |= enqueue(&mut tx, event).await?;
-        }
+        let enqueued = enqueue_all(&mut tx, events).await?;
         let committing = std::time::Instant::now();
         tx.commit().await?;
         telemetry::store_commit(committing.elapsed());
