@@ -15,6 +15,7 @@ const MESSAGES_ACCEPTED: &str = "livechat_messages_accepted_total";
 const ACK_SECONDS: &str = "livechat_ack_seconds";
 const STORE_COMMIT_SECONDS: &str = "livechat_store_commit_seconds";
 const COMMIT_BATCH: &str = "livechat_store_commit_batch_size";
+const BATCH_STATEMENTS_SECONDS: &str = "livechat_store_batch_statements_seconds";
 const OUTBOX_BACKLOG: &str = "livechat_outbox_backlog";
 const DELIVERY_SECONDS: &str = "livechat_webhook_delivery_seconds";
 const WAITING_CONVERSATIONS: &str = "livechat_routing_waiting_conversations";
@@ -94,6 +95,12 @@ pub fn store_commit(elapsed: Duration) {
 
 pub fn commit_batch(appends: usize) {
     histogram!(COMMIT_BATCH).record(appends as f64);
+}
+
+/// How long a group commit's statements took before its commit (its appends' reads and
+/// writes, one after another on the writer's connection).
+pub fn batch_statements(elapsed: Duration) {
+    histogram!(BATCH_STATEMENTS_SECONDS).record(elapsed.as_secs_f64());
 }
 
 /// Webhook deliveries not yet delivered (pending retries included), read at each scrape.

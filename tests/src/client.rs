@@ -18,8 +18,11 @@ use crate::TestGateway;
 /// How long a test waits for a frame before failing.
 const FRAME_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A client's WebSocket connection (plain TCP: 127.0.0.1 only).
+pub type Connection = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
 pub struct Socket {
-    inner: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    inner: Connection,
 }
 
 impl Socket {
@@ -43,6 +46,16 @@ impl Socket {
         }
         let (inner, _) = tokio_tungstenite::connect_async(request).await?;
         Ok(Self { inner })
+    }
+
+    /// The socket's two halves, for a load that writes on a schedule while it reads.
+    pub fn split(
+        self,
+    ) -> (
+        futures_util::stream::SplitSink<Connection, Message>,
+        futures_util::stream::SplitStream<Connection>,
+    ) {
+        self.inner.split()
     }
 
     pub async fn send<T: Serialize>(&mut self, frame: &T) {

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 /// The origin the demo channel allows.
 pub const SITE: &str = "http://site.test";
 
+/// The bearer token the measured gateway's `/metrics` asks for.
+pub const METRICS_TOKEN: &str = "bench-metrics-token-0123456789";
+
 /// A child process, killed however the measurement ends.
 pub struct Owned(pub Child);
 
@@ -31,7 +34,15 @@ impl GatewayProcess {
         let port = free_port();
         let dir = tempfile::tempdir().expect("temp dir");
         let unlimited = "100000000";
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        // The measured gateway is configured here alone, not by the bench's own `LIVECHAT_*`
+        // variables (`LIVECHAT_TEST_POSTGRES` is no field of its config).
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("LIVECHAT_") {
+                command.env_remove(name);
+            }
+        }
+        let child = command
             .env("LIVECHAT_LISTEN", format!("127.0.0.1:{port}"))
             .env(
                 "LIVECHAT_DATABASE_URL",
@@ -47,6 +58,7 @@ impl GatewayProcess {
             .env("LIVECHAT_MESSAGES_PER_SESSION_PER_MINUTE", unlimited)
             .env("LIVECHAT_MESSAGES_PER_IP_PER_MINUTE", unlimited)
             .env("LIVECHAT_MESSAGES_PER_CHANNEL_PER_MINUTE", unlimited)
+            .env("LIVECHAT_METRICS_TOKEN", METRICS_TOKEN)
             .env("RUST_LOG", "error")
             .envs(env.iter().copied())
             .spawn()

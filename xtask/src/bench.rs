@@ -4,9 +4,14 @@
 //! 2. Idle visitor sockets on a gateway *process*, opened by a load generator in processes of
 //!    its own, beside the bare WebSocket echo server under the same load (the baseline of the
 //!    same run): memory per socket, connect rate, first messages all at once
-//!    (`tests/src/bin/bench.rs`; `target/bench/idle.json`). Pass socket counts to change N:
-//!    `cargo xtask bench 10000 25000`.
-//! 3. Messages through the gateway without and with webhooks (`tests/src/bin/load.rs`).
+//!    (`tests/src/bin/bench/idle.rs`; `target/bench/idle.json`). Pass socket counts to change
+//!    N: `cargo xtask bench 10000 25000`.
+//! 3. Open-loop messages at fixed offered rates (1k, 2k, 5k, 10k msg/s; `--rates R,R...`),
+//!    ack and visitor-to-agent latency with coordinated omission accounted for, on the bare
+//!    server, the gateway on SQLite, on PostgreSQL and as two gateways sharing PostgreSQL and
+//!    Redis when `LIVECHAT_TEST_POSTGRES`/`LIVECHAT_TEST_REDIS` name those servers
+//!    (`tests/src/bin/bench/messages.rs`; `target/bench/messages.json`).
+//! 4. Messages through the gateway without and with webhooks (`tests/src/bin/load.rs`).
 //!
 //! Figures are printed, never judged: times vary with the machine. Only sizes fail the run.
 

@@ -176,9 +176,11 @@ async fn commit_batch(
         }
     };
     let mut enqueued = false;
+    let running = std::time::Instant::now();
     for job in &mut batch {
         enqueued |= job.run(&mut tx).await;
     }
+    telemetry::batch_statements(running.elapsed());
     let committing = std::time::Instant::now();
     let committed = tx.commit().await.map_err(|e| e.to_string());
     telemetry::store_commit(committing.elapsed());

@@ -1,111 +1,25 @@
-//! `cargo xtask bench` runs this: a load generator in its own processes, speaking only the
-//! public protocol to a gateway *process* (the release binary) and, under the same load, to a
-//! bare WebSocket echo server (`echo`), the baseline every figure is also given as a ratio to.
-//! 127.0.0.1 only; every loop is bounded.
-//!
 //! Scenario "idle sockets": N visitor sockets, each with its bootstrap and session, opened by
 //! worker processes of at most [`PER_WORKER`] sockets each (a process may hold 20,000 file
 //! descriptors here); the server's RSS per socket while they are open and after they closed,
 //! the connect rate, and that every socket still answers at the end (a message acked by the
 //! gateway, echoed by the baseline). Printed as a table, written to `target/bench/idle.json`.
-//!
-//! `bench GATEWAY_BINARY ECHO_BINARY [SOCKETS...]` (default 10,000);
-//! `bench worker gateway|echo BASE_URL COUNT` is a worker (spawned by the bench itself).
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tests::client::Socket;
-use tests::process::{free_port, wait_until_up, GatewayProcess, Owned, SITE};
+use tests::process::Owned;
+
+use crate::server::{open, Server, ANSWER_WAIT};
 
 /// Sockets one worker process opens (its file descriptors stay under the machine's 20,000).
 const PER_WORKER: usize = 15_000;
 /// Sockets a worker opens at once.
 const CONCURRENT_CONNECTS: usize = 64;
 
-fn main() {
-    raise_file_limit();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    if args.first().map(String::as_str) == Some("worker") {
-        let count = args[3].parse().expect("a socket count");
-        return runtime.block_on(worker(&args[1], &args[2], count));
-    }
-    let gateway = args.first().expect("the gateway binary");
-    let echo = args.get(1).expect("the echo binary");
-    let counts: Vec<usize> = match args.get(2..) {
-        Some(rest) if !rest.is_empty() => {
-            rest.iter().map(|n| n.parse().expect("a count")).collect()
-        }
-        _ => vec![10_000],
-    };
-    let mut results = Vec::new();
-    for count in counts {
-        let baseline = runtime.block_on(async { idle(Server::echo(echo).await, count).await });
-        let measured =
-            runtime.block_on(async { idle(Server::gateway(gateway).await, count).await });
-        print_idle(count, &measured, &baseline);
-        results.push(json!({"sockets": count, "gateway": measured, "baseline": baseline}));
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        std::path::PathBuf::from,
-    );
-    let dir = target.join("bench");
-    std::fs::create_dir_all(&dir).expect("target/bench");
-    let path = dir.join("idle.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap()).expect("idle.json");
-    println!("written to {}", path.display());
-}
-
-/// A server under test: the gateway, or the bare echo server.
-enum Server {
-    Gateway(GatewayProcess),
-    Echo(Owned, String),
-}
-
-impl Server {
-    async fn echo(binary: &str) -> Self {
-        let base = format!("http://127.0.0.1:{}", free_port());
-        let child = Command::new(binary)
-            .arg(base.trim_start_matches("http://"))
-            .spawn()
-            .expect("start the echo server");
-        let server = Self::Echo(Owned(child), base);
-        wait_until_up(server.base(), "the echo server").await;
-        server
-    }
-
-    async fn gateway(binary: &str) -> Self {
-        Self::Gateway(GatewayProcess::start(binary, &[]).await)
-    }
-
-    fn kind(&self) -> &'static str {
-        match self {
-            Self::Gateway(_) => "gateway",
-            Self::Echo(..) => "echo",
-        }
-    }
-
-    fn base(&self) -> &str {
-        match self {
-            Self::Gateway(gateway) => &gateway.base,
-            Self::Echo(_, base) => base,
-        }
-    }
-
-    fn rss_kib(&self) -> u64 {
-        let pid = match self {
-            Self::Gateway(gateway) => gateway.pid(),
-            Self::Echo(child, _) => child.0.id(),
-        };
-        tests::rss_kib(Some(pid))
-    }
-}
-
 /// Opens `count` sockets through workers; returns the figures.
-async fn idle(server: Server, count: usize) -> Value {
+pub async fn idle(server: Server, count: usize) -> Value {
     let me = std::env::current_exe().expect("this binary");
     let before = server.rss_kib();
     let started = Instant::now();
@@ -200,7 +114,7 @@ fn read_figures(lines: &mut impl Iterator<Item = std::io::Result<String>>, word:
         .unwrap_or_else(|| panic!("a worker said {line:?}, not {word} N…"))
 }
 
-fn print_idle(count: usize, gateway: &Value, baseline: &Value) {
+pub fn print_idle(count: usize, gateway: &Value, baseline: &Value) {
     let ratio = |key: &str| {
         let (g, b) = (
             gateway[key].as_f64().unwrap_or(0.0),
@@ -238,7 +152,7 @@ fn print_idle(count: usize, gateway: &Value, baseline: &Value) {
 
 /// A worker: opens `count` sockets, says `open N`, and on `check` sends one message on each and
 /// says `answered N` (how many got their ack or echo); exits when its stdin closes.
-async fn worker(kind: &str, base: &str, count: usize) {
+pub async fn worker(kind: &str, base: &str, count: usize) {
     let http = reqwest::Client::new();
     let ws = base.replacen("http", "ws", 1);
     let mut sockets = Vec::with_capacity(count);
@@ -289,64 +203,6 @@ async fn worker(kind: &str, base: &str, count: usize) {
     for _ in stdin {}
 }
 
-/// Opens one socket as a widget would, or says at which step and why it failed.
-async fn open(kind: &str, http: &reqwest::Client, base: &str, ws: &str) -> Result<Socket, String> {
-    if kind == "echo" {
-        return Socket::connect(&format!("{ws}/ws"), None, None)
-            .await
-            .map_err(|e| format!("upgrade: {e}"));
-    }
-    // Every worker's visitors share one IP, whose burst of sessions is small on purpose (real
-    // visitors come from as many IPs): a refusal is retried a little later, as the widget does.
-    let from_site = |step: &'static str, request: reqwest::RequestBuilder| async move {
-        for _ in 0..RATE_LIMIT_RETRIES {
-            let response = request
-                .try_clone()
-                .expect("a plain request")
-                .header("origin", SITE)
-                .send()
-                .await
-                .map_err(|e| format!("{step}: {e}"))?;
-            let status = response.status();
-            let body: Value = response.json().await.map_err(|e| format!("{step}: {e}"))?;
-            match status {
-                s if s.is_success() => return Ok(body),
-                reqwest::StatusCode::TOO_MANY_REQUESTS => {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                _ => return Err(format!("{step}: {status} {}", body["error"]["code"])),
-            }
-        }
-        Err(format!("{step}: still rate-limited"))
-    };
-    let boot = from_site("bootstrap", http.get(format!("{base}/v1/widget/demo"))).await?;
-    let session = from_site(
-        "session",
-        http.post(format!("{base}/v1/sessions"))
-            .json(&json!({"channel_key": "demo", "visit_ticket": boot["visit_ticket"]})),
-    )
-    .await?;
-    let token = session["session_token"].as_str().unwrap_or_default();
-    let mut socket = Socket::connect(
-        &format!("{ws}/v1/visitor/ws?token={token}"),
-        Some(SITE),
-        None,
-    )
-    .await
-    .map_err(|e| format!("upgrade: {e}"))?;
-    socket
-        .try_recv(ANSWER_WAIT)
-        .await
-        .ok_or_else(|| "no ready frame".to_owned())?;
-    Ok(socket)
-}
-
-/// Tries of a request refused with 429 before the socket counts as failed.
-const RATE_LIMIT_RETRIES: usize = 20;
-
-/// How long a socket's answer may take before it counts as not answered.
-const ANSWER_WAIT: Duration = Duration::from_secs(60);
-
 /// How long the socket took to answer (the gateway acks the visitor's first message, the echo
 /// server echoes it); None if it did not within [`ANSWER_WAIT`].
 async fn answers(kind: &str, socket: &mut Socket, i: usize) -> Option<Duration> {
@@ -365,10 +221,38 @@ async fn answers(kind: &str, socket: &mut Socket, i: usize) -> Option<Duration> 
     None
 }
 
-/// Lets this process (and the servers and workers it starts) hold as many sockets as the
-/// machine allows.
-fn raise_file_limit() {
-    if let Ok((_, hard)) = rlimit::Resource::NOFILE.get() {
-        let _ = rlimit::Resource::NOFILE.set(hard, hard);
-    }
+/// The README's rows for one socket count.
+pub fn table_rows(count: usize, gateway: &Value, baseline: &Value) -> Vec<String> {
+    let f = |v: &Value, key: &str| v[key].as_f64().unwrap_or(0.0);
+    let ratio = |key: &str| match f(baseline, key) {
+        b if b > 0.0 => format!("{:.1}×", f(gateway, key) / b),
+        _ => "–".into(),
+    };
+    vec![
+        format!(
+            "| idle visitor sockets ({count}): opened; RSS per socket open / after close | {:.0}; \
+             {:.1} / {:.1} KiB | {count}; ≤ 8 KiB, ≤ 2× baseline | {} / {} (baseline {:.1} / {:.1} \
+             KiB) |",
+            f(gateway, "opened"),
+            f(gateway, "kib_per_socket_open"),
+            f(gateway, "kib_per_socket_after_close"),
+            ratio("kib_per_socket_open"),
+            ratio("kib_per_socket_after_close"),
+            f(baseline, "kib_per_socket_open"),
+            f(baseline, "kib_per_socket_after_close"),
+        ),
+        format!(
+            "| {count} visitors' first message at the same moment, ack p50 / p99 | {:.0} / {:.0} ms \
+             | no stall | {} / {} |",
+            f(gateway, "first_message_ms_p50"),
+            f(gateway, "first_message_ms_p99"),
+            ratio("first_message_ms_p50"),
+            ratio("first_message_ms_p99"),
+        ),
+        format!(
+            "| sockets opened per second ({count}; bootstrap + session + upgrade) | {:.0} | – | {} |",
+            f(gateway, "connects_per_second"),
+            ratio("connects_per_second"),
+        ),
+    ]
 }

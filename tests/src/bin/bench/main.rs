@@ -1,0 +1,145 @@
+//! `cargo xtask bench` runs this: a load generator in its own processes, speaking only the
+//! public protocol to a gateway *process* (the release binary) and, under the same load, to a
+//! bare WebSocket echo server (`echo`), the baseline every figure is also given as a ratio to.
+//! 127.0.0.1 only; every loop is bounded. Two scenarios, each printed as tables and written
+//! as JSON under `target/bench/`: idle sockets ([`idle`]) and open-loop messages
+//! ([`messages`]), the latter also on PostgreSQL and on two gateways sharing PostgreSQL and
+//! Redis when `LIVECHAT_TEST_POSTGRES` and `LIVECHAT_TEST_REDIS` name those servers.
+//!
+//! `bench GATEWAY_BINARY ECHO_BINARY [SOCKETS...] [--rates R,R...] [--no-idle]`
+//! (default 10,000 sockets; 1,000, 2,000, 5,000 and 10,000 msg/s);
+//! `bench worker gateway|echo BASE_URL COUNT` is a worker (spawned by the bench itself).
+
+mod idle;
+mod messages;
+mod server;
+
+use serde_json::{json, Value};
+use server::Server;
+use tests::postgres::ScratchDatabase;
+
+fn main() {
+    raise_file_limit();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    if args.first().map(String::as_str) == Some("worker") {
+        let count = args[3].parse().expect("a socket count");
+        return runtime.block_on(idle::worker(&args[1], &args[2], count));
+    }
+    let gateway = args.first().expect("the gateway binary");
+    let echo = args.get(1).expect("the echo binary");
+    let mut counts = Vec::new();
+    let mut rates = vec![1_000, 2_000, 5_000, 10_000];
+    let mut with_idle = true;
+    let mut rest = args.iter().skip(2);
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--no-idle" => with_idle = false,
+            "--rates" => {
+                let list = rest.next().expect("--rates R,R...");
+                rates = list
+                    .split(',')
+                    .map(|r| r.parse().expect("a rate"))
+                    .collect();
+            }
+            count => counts.push(count.parse().expect("a socket count")),
+        }
+    }
+    if counts.is_empty() {
+        counts.push(10_000);
+    }
+    let mut table = Vec::new();
+    if with_idle {
+        let mut results = Vec::new();
+        for count in counts {
+            let baseline =
+                runtime.block_on(async { idle::idle(Server::echo(echo).await, count).await });
+            let measured = runtime
+                .block_on(async { idle::idle(Server::gateway(gateway, &[]).await, count).await });
+            idle::print_idle(count, &measured, &baseline);
+            table.extend(idle::table_rows(count, &measured, &baseline));
+            results.push(json!({"sockets": count, "gateway": measured, "baseline": baseline}));
+        }
+        write("idle.json", &Value::Array(results));
+    }
+    let figures = runtime.block_on(open_loop(gateway, echo, &rates));
+    table.extend(messages::table_rows(&figures));
+    write("messages.json", &figures);
+    let markdown = format!(
+        "| figure | measured | target | ratio to baseline |\n| --- | --- | --- | --- |\n{}\n",
+        table.join("\n")
+    );
+    print!("\nfor the README's Performance table:\n{markdown}");
+    write_text("performance.md", &markdown);
+}
+
+/// The open-loop scenario on the bare server, then on every gateway set-up this machine has.
+async fn open_loop(gateway: &str, echo: &str, rates: &[u32]) -> Value {
+    let baseline = {
+        let server = Server::echo(echo).await;
+        messages::offered_rates(&server, None, rates).await
+    };
+    messages::print("bare echo server (the baseline)", &baseline, &baseline);
+    let mut results = vec![json!({"setup": "bare echo", "runs": baseline})];
+    let mut measure = |label: &str, runs: Value| {
+        messages::print(label, &runs, &baseline);
+        results.push(json!({"setup": label, "runs": runs}));
+    };
+    {
+        let server = Server::gateway(gateway, &[]).await;
+        let runs = messages::offered_rates(&server, Some(server.base()), rates).await;
+        measure("gateway, SQLite", runs);
+    }
+    if let Some(database) = ScratchDatabase::create().await {
+        {
+            let env = [("LIVECHAT_DATABASE_URL", database.url.as_str())];
+            let server = Server::gateway(gateway, &env).await;
+            let runs = messages::offered_rates(&server, Some(server.base()), rates).await;
+            measure("gateway, PostgreSQL", runs);
+        }
+        match std::env::var("LIVECHAT_TEST_REDIS") {
+            Ok(redis) => {
+                let env = [
+                    ("LIVECHAT_DATABASE_URL", database.url.as_str()),
+                    ("LIVECHAT_REDIS_URL", redis.as_str()),
+                ];
+                let visitors_on = Server::gateway(gateway, &env).await;
+                let agent_on = Server::gateway(gateway, &env).await;
+                let runs =
+                    messages::offered_rates(&visitors_on, Some(agent_on.base()), rates).await;
+                measure(
+                    "two gateways, PostgreSQL + Redis (visitors on one, the agent on the other)",
+                    runs,
+                );
+            }
+            Err(_) => eprintln!("LIVECHAT_TEST_REDIS is not set: no two-gateway run"),
+        }
+        database.drop().await;
+    }
+    Value::Array(results)
+}
+
+/// Writes `figures` to `target/bench/NAME`.
+fn write(name: &str, figures: &Value) {
+    write_text(name, &serde_json::to_string_pretty(figures).expect("JSON"));
+}
+
+fn write_text(name: &str, text: &str) {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        std::path::PathBuf::from,
+    );
+    let dir = target.join("bench");
+    std::fs::create_dir_all(&dir).expect("target/bench");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("a bench file");
+    println!("written to {}", path.display());
+}
+
+/// Lets this process (and the servers and workers it starts) hold as many sockets as the
+/// machine allows.
+fn raise_file_limit() {
+    if let Ok((_, hard)) = rlimit::Resource::NOFILE.get() {
+        let _ = rlimit::Resource::NOFILE.set(hard, hard);
+    }
+}
