@@ -52,6 +52,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .layer(axum::middleware::from_fn(panel_cache))
         .layer(vary_by_encoding())
+        .layer(timed_by_host_pages())
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
@@ -77,7 +78,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(move |request: Request| {
                 let loader = loader.clone();
                 async move { loader.serve(request).await }
-            }),
+            })
+            .layer(timed_by_host_pages()),
         )
         .route("/chat/{channel_key}", get(hosted_chat))
         .route("/", get(|| async { Redirect::to("/console/") }))
@@ -148,6 +150,17 @@ impl Loader {
 /// gateway) must not give a browser an encoding it did not ask for. (`ServeDir` does not say so.)
 fn vary_by_encoding() -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::overriding(header::VARY, HeaderValue::from_static("accept-encoding"))
+}
+
+/// What the host page loads from the gateway (the loader, its bootstrap, the panel) may be
+/// timed and sized by that page (`Timing-Allow-Origin`): site owners see the widget's real
+/// cost in their own performance tools. Never on what a login or secret reads, whose sizes
+/// would tell another site something.
+pub fn timed_by_host_pages() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(
+        header::HeaderName::from_static("timing-allow-origin"),
+        HeaderValue::from_static("*"),
+    )
 }
 
 /// A strong entity tag: the content's SHA-256, shortened.

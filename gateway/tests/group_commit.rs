@@ -2,27 +2,17 @@
 //! yet each is stored exactly once with gap-free seqs, a resend racing its original in the same
 //! batch gets the original back, and one append that fails takes nothing of its batch with it.
 
-use gateway::config::Config;
 use gateway::error::Error;
 use gateway::store::{Appended, ChannelRef, NewMessage, ReplyAuthor, Store, VisitContext};
 use std::collections::{HashMap, HashSet};
+
+mod common;
 
 const VISITORS: usize = 40;
 const MESSAGES: usize = 5;
 
 async fn demo(dir: &tempfile::TempDir) -> (Store, ChannelRef) {
-    let config = Config {
-        database_url: format!("sqlite://{}?mode=rwc", dir.path().join("db").display()),
-        demo: true,
-        ..Config::default()
-    };
-    let state = gateway::prepare(config).await.expect("state");
-    let channel = state
-        .store
-        .channel_by_key(gateway::demo::CHANNEL_KEY)
-        .await
-        .unwrap()
-        .expect("demo channel");
+    let (state, channel) = common::demo_state(dir).await;
     (state.store.clone(), ChannelRef::from(&channel))
 }
 

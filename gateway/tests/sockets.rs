@@ -6,7 +6,6 @@ use axum::extract::ws::Message;
 use futures_util::{Sink, Stream};
 use gateway::agents::socket::AgentSocket;
 use gateway::auth::AuthAgent;
-use gateway::config::Config;
 use gateway::hub::HubEvent;
 use gateway::socket::{Incoming, Step};
 use gateway::state::AppState;
@@ -22,26 +21,10 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-const IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+mod common;
+use common::demo_state;
 
-async fn demo_state(dir: &tempfile::TempDir) -> (AppState, ChannelRecord) {
-    let config = Config {
-        database_url: format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("sockets.db").display()
-        ),
-        demo: true,
-        ..Config::default()
-    };
-    let state = gateway::prepare(config).await.expect("state");
-    let channel = state
-        .store
-        .channel_by_key(gateway::demo::CHANNEL_KEY)
-        .await
-        .unwrap()
-        .expect("demo channel");
-    (state, channel)
-}
+const IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 fn claims(channel: &ChannelRecord, visitor_id: &str) -> SessionClaims {
     SessionClaims {

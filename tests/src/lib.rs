@@ -50,6 +50,17 @@ pub fn rss_kib(pid: Option<u32>) -> u64 {
         .unwrap_or(0)
 }
 
+/// Where the bench writes its figures (`target/bench/`), created.
+pub fn bench_dir() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        std::path::PathBuf::from,
+    );
+    let dir = target.join("bench");
+    std::fs::create_dir_all(&dir).expect("target/bench");
+    dir
+}
+
 pub fn dist_dir() -> std::path::PathBuf {
     let dir = std::env::var_os("LIVECHAT_DIST")
         .map(std::path::PathBuf::from)

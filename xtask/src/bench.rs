@@ -11,7 +11,10 @@
 //!    server, the gateway on SQLite, on PostgreSQL and as two gateways sharing PostgreSQL and
 //!    Redis when `LIVECHAT_TEST_POSTGRES`/`LIVECHAT_TEST_REDIS` name those servers
 //!    (`tests/src/bin/bench/messages.rs`; `target/bench/messages.json`).
-//! 4. Messages through the gateway without and with webhooks (`tests/src/bin/load.rs`).
+//! 4. The panel in headless Chromium, 20 cold loads of the demo site: the host page's cost
+//!    before any click and click → usable panel (`tests/src/bin/panel.rs`;
+//!    `target/bench/panel.json`).
+//! 5. Messages through the gateway without and with webhooks (`tests/src/bin/load.rs`).
 //!
 //! Figures are printed, never judged: times vary with the machine. Only sizes fail the run.
 
@@ -42,6 +45,11 @@ pub fn main(args: &[String]) -> Result {
         .arg(release.join("gateway"))
         .arg(release.join("echo"))
         .args(args)
+        .current_dir(paths::root()))?;
+    crate::tools::ensure_browser()?;
+    run(Command::new("cargo")
+        .args(["run", "--release", "-p", "tests", "--bin", "panel"])
+        .env("LIVECHAT_DIST", paths::dist_dir())
         .current_dir(paths::root()))?;
     run(Command::new("cargo")
         .args(["run", "--release", "-p", "tests", "--bin", "load"])

@@ -19,7 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 
 /// The visitor-facing routes. They answer any origin at the CORS level so the widget can read
-/// the JSON refusal; the channel's allow-list is enforced in the handlers themselves.
+/// the JSON refusal; the channel's allow-list is enforced in the handlers themselves. They
+/// carry no login, so the host page may time them too.
 pub fn router() -> OpenApiRouter<AppState> {
     let any_origin = CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
@@ -29,5 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     bootstrap::routes()
         .merge(session::routes())
         .merge(socket::routes())
+        .layer(crate::assets::timed_by_host_pages())
         .layer(any_origin)
 }

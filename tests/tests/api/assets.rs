@@ -123,3 +123,31 @@ async fn without_a_build_the_loader_source_is_served() {
     assert_eq!(header(&loader, CACHE_CONTROL), "public, max-age=300");
     assert_eq!(loader.text().await.unwrap(), gateway::assets::EMBED_JS);
 }
+
+/// The host page may time and size what the widget costs it (the loader, its bootstrap, the
+/// panel), and nothing a login reads: a size there would tell another site something.
+#[tokio::test]
+async fn host_pages_may_time_the_widget_and_nothing_behind_a_login() {
+    let dist = build();
+    let dir = dist.path().to_path_buf();
+    let gw = TestGateway::spawn_with(move |c| c.widget_dir = dir).await;
+    let timing = reqwest::header::HeaderName::from_static("timing-allow-origin");
+    let site = [("origin", tests::SITE_ORIGIN)];
+    for path in [
+        "/embed.js".to_owned(),
+        format!("/widget/{PANEL_JS}"),
+        "/v1/widget/demo".to_owned(),
+    ] {
+        let response = get(&gw, &path, &site).await;
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        assert_eq!(header(&response, timing.clone()), "*", "{path}");
+    }
+    for path in ["/v1/agent/me", "/v1/admin/channels", "/console/"] {
+        let response = get(&gw, path, &site).await;
+        assert_eq!(header(&response, timing.clone()), "", "{path}");
+    }
+}

@@ -125,13 +125,7 @@ fn write(name: &str, figures: &Value) {
 }
 
 fn write_text(name: &str, text: &str) {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        std::path::PathBuf::from,
-    );
-    let dir = target.join("bench");
-    std::fs::create_dir_all(&dir).expect("target/bench");
-    let path = dir.join(name);
+    let path = tests::bench_dir().join(name);
     std::fs::write(&path, text).expect("a bench file");
     println!("written to {}", path.display());
 }
