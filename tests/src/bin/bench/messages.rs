@@ -59,10 +59,9 @@ pub async fn offered_rates(server: &Server, agent_base: Option<&str>, rates: &[u
     let mut figures = Vec::new();
     for &rate in rates {
         let before = Metrics::scrape(&http, base).await;
-        let (returned, measured) = offer(visitors, agent.as_mut(), server.kind(), rate).await;
+        let (returned, mut measured) = offer(visitors, agent.as_mut(), server.kind(), rate).await;
         visitors = returned;
         let after = Metrics::scrape(&http, base).await;
-        let mut measured = measured;
         measured["server"] = after.since(&before);
         figures.push(measured);
     }
