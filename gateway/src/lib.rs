@@ -36,6 +36,7 @@ pub mod tokens;
 pub mod visitors;
 pub mod webhooks;
 
+use axum::serve::ListenerExt;
 use std::future::Future;
 use tokio::net::TcpListener;
 
@@ -81,6 +82,14 @@ pub async fn serve(
     let service = app::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // Requests in flight finish; sockets are told "going away" and close, so the graceful
     // shutdown does not wait on them.
+    // No Nagle: a visitor's message is answered by small frames (its ack, its echo to the
+    // visitor's tabs) whose second would otherwise wait for the first's TCP ack, which the
+    // browser delays up to 40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY refused");
+        }
+    });
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             shutdown.await;

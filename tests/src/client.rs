@@ -44,7 +44,8 @@ impl Socket {
             let value = HeaderValue::from_str(&format!("Bearer {token}")).expect("auth header");
             request.headers_mut().insert("authorization", value);
         }
-        let (inner, _) = tokio_tungstenite::connect_async(request).await?;
+        // Without Nagle, as browsers open theirs.
+        let (inner, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
         Ok(Self { inner })
     }
 

@@ -20,7 +20,7 @@ use super::conversations::{
 };
 use super::group_commit::{Write, Written};
 use super::outbox::{enqueue_all, Event};
-use super::{col_name, col_str, is_unique_violation, AgentRecord, ChannelRef, Store};
+use super::{col_i64, col_name, col_str, is_unique_violation, AgentRecord, ChannelRef, Store};
 use crate::error::{Error, Result};
 use crate::telemetry;
 
@@ -137,13 +137,21 @@ async fn first_handler(
     })
 }
 
-/// The two appends' conversation updates, each returning the summary the events carry; built
-/// once, not per message.
+/// The two appends' conversation updates, each returning the summary the events carry and how
+/// many endpoints the channel has (none: no event to put in the outbox); built once, not per
+/// message.
+///
+/// A visitor's append advances the open conversation only if it does not hold the message
+/// already: for most messages (to an open conversation, on a channel without endpoints) this
+/// one statement and the insert are all.
 static VISITOR_APPEND: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2 \
          WHERE channel_id = $3 AND visitor_id = $4 AND status <> 'closed' \
-         RETURNING {SUMMARY_COLUMNS}"
+         AND NOT EXISTS (SELECT 1 FROM messages m \
+                         WHERE m.conversation_id = conversations.id AND m.client_id = $5) \
+         RETURNING {SUMMARY_COLUMNS}, \
+         (SELECT COUNT(*) FROM webhook_endpoints w WHERE w.channel_id = $3) AS endpoints"
     )
 });
 // An agent's answer makes the conversation theirs to handle; a bot's or desk's leaves who
@@ -152,7 +160,9 @@ static REPLY_APPEND: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2, \
          status = 'open', handler = CASE WHEN $3 = 'agent' THEN 'agents' ELSE handler END \
-         WHERE id = $4 AND status <> 'closed' RETURNING {SUMMARY_COLUMNS}, channel_id"
+         WHERE id = $4 AND status <> 'closed' RETURNING {SUMMARY_COLUMNS}, channel_id, \
+         (SELECT COUNT(*) FROM webhook_endpoints w \
+          WHERE w.channel_id = conversations.channel_id) AS endpoints"
     )
 });
 
@@ -302,78 +312,44 @@ impl Write for VisitorAppend {
     }
 }
 
+/// What starting the visitor's conversation found.
+enum Start {
+    /// One is open already (with this message in it, unless another connection opened it
+    /// since the append looked).
+    Open(String),
+    /// None was open: a recently closed one was reopened, or a new one created (or neither,
+    /// when another connection's insert won: the append then finds theirs).
+    Started { created: bool, reopened: bool },
+}
+
 impl VisitorAppend {
     async fn append(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<Written<Appended>> {
-        let (channel_id, visitor_id) = (self.channel_id.as_str(), self.visitor_id.as_str());
+        let channel_id = self.channel_id.as_str();
         let message = self.message.borrowed();
-        let current = open_conversation_id_in(tx, channel_id, visitor_id).await?;
-        if let Some(current) = &current {
-            if let Some(existing) = existing_in(tx, current, message.client_id).await? {
-                return Ok(Written {
-                    value: existing,
-                    enqueued: false,
-                });
+        let (mut created, mut reopened) = (false, false);
+        let row = match self.advance(tx).await? {
+            Some(row) => row,
+            None => {
+                match self.start_conversation(tx).await? {
+                    Start::Open(current) => {
+                        if let Some(existing) = existing_in(tx, &current, message.client_id).await?
+                        {
+                            return Ok(Written {
+                                value: existing,
+                                enqueued: false,
+                            });
+                        }
+                    }
+                    Start::Started {
+                        created: new,
+                        reopened: again,
+                    } => (created, reopened) = (new, again),
+                }
+                self.advance(tx).await?.ok_or_else(|| {
+                    Error::Internal("no conversation open after starting one".into())
+                })?
             }
-        }
-        // Closed recently: the same conversation comes back to whoever handled it. (A second
-        // tab doing the same finds it no longer closed, and its insert below yields to it.) Only
-        // tried when no conversation was open: most messages go to one that is.
-        let reopened = current.is_none()
-            && sqlx::query(
-                "UPDATE conversations SET assigned_agent_id = NULL, closed_at = NULL, \
-             status = CASE WHEN handler = 'agents' THEN 'waiting' ELSE 'open' END \
-             WHERE id = (SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 \
-                         AND status = 'closed' AND closed_at > $3 ORDER BY closed_at DESC LIMIT 1) \
-             AND status = 'closed' AND NOT EXISTS (SELECT 1 FROM conversations o \
-                 WHERE o.channel_id = $1 AND o.visitor_id = $2 AND o.status <> 'closed')",
-            )
-            .bind(channel_id)
-            .bind(visitor_id)
-            .bind(self.reopen_after_ms)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected()
-                == 1;
-        // Only a first message can create the conversation (a race with a close aside).
-        let handler = if current.is_none() && !reopened {
-            first_handler(tx, channel_id).await?
-        } else {
-            Handler::Agents
         };
-        let created = !reopened && sqlx::query(
-            "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, last_text, \
-             page_url, origin, created_at, updated_at, queue_id, visit, user_agent, handler) \
-             VALUES ($1, $2, $3, $4, 0, '', $5, $6, $7, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(channel_id)
-        .bind(visitor_id)
-        .bind(if handler == Handler::Agents {
-            ConversationStatus::Waiting.as_str()
-        } else {
-            ConversationStatus::Open.as_str()
-        })
-        .bind(self.page_url.as_deref())
-        .bind(self.origin.as_deref())
-        .bind(message.sent_at_ms)
-        .bind(&self.queue_id)
-        .bind(self.visit.map(i64::from))
-        .bind(self.user_agent.as_deref())
-        .bind(handler.as_str())
-        .execute(&mut **tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if created {
-            link_contact(tx, channel_id, visitor_id, message.sent_at_ms).await?;
-        }
-        let row = sqlx::query(&VISITOR_APPEND)
-            .bind(message.text)
-            .bind(message.sent_at_ms)
-            .bind(channel_id)
-            .bind(visitor_id)
-            .fetch_one(&mut **tx)
-            .await?;
         let conversation = summary_from_row(&row)?;
         let conversation_id = conversation.id.clone();
         let seq = conversation.last_seq;
@@ -401,7 +377,7 @@ impl VisitorAppend {
                 message.sent_at_ms,
             )
         });
-        let enqueued = enqueue_all(tx, events).await?;
+        let enqueued = col_i64(&row, "endpoints")? > 0 && enqueue_all(tx, events).await?;
         let queued = (created || reopened) && conversation.handler == Handler::Agents;
         Ok(Written {
             value: Appended {
@@ -411,6 +387,85 @@ impl VisitorAppend {
                 queued,
             },
             enqueued,
+        })
+    }
+
+    /// Advances the visitor's open conversation for this message, unless it holds it already;
+    /// the row has the conversation's summary and the channel's endpoint count.
+    async fn advance(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ) -> Result<Option<sqlx::any::AnyRow>> {
+        Ok(sqlx::query(&VISITOR_APPEND)
+            .bind(&self.message.text)
+            .bind(self.message.sent_at_ms)
+            .bind(&self.channel_id)
+            .bind(&self.visitor_id)
+            .bind(&self.message.client_id)
+            .fetch_optional(&mut **tx)
+            .await?)
+    }
+
+    /// Reopens the visitor's recently closed conversation or creates one, if none is open.
+    async fn start_conversation(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<Start> {
+        let (channel_id, visitor_id) = (self.channel_id.as_str(), self.visitor_id.as_str());
+        if let Some(current) = open_conversation_id_in(tx, channel_id, visitor_id).await? {
+            return Ok(Start::Open(current));
+        }
+        // Closed recently: the same conversation comes back to whoever handled it. (A second
+        // tab doing the same finds it no longer closed, and its insert below yields to it.)
+        let reopened = sqlx::query(
+            "UPDATE conversations SET assigned_agent_id = NULL, closed_at = NULL, \
+             status = CASE WHEN handler = 'agents' THEN 'waiting' ELSE 'open' END \
+             WHERE id = (SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 \
+                         AND status = 'closed' AND closed_at > $3 ORDER BY closed_at DESC LIMIT 1) \
+             AND status = 'closed' AND NOT EXISTS (SELECT 1 FROM conversations o \
+                 WHERE o.channel_id = $1 AND o.visitor_id = $2 AND o.status <> 'closed')",
+        )
+        .bind(channel_id)
+        .bind(visitor_id)
+        .bind(self.reopen_after_ms)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if reopened {
+            return Ok(Start::Started {
+                created: false,
+                reopened,
+            });
+        }
+        let handler = first_handler(tx, channel_id).await?;
+        let created = sqlx::query(
+            "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, last_text, \
+             page_url, origin, created_at, updated_at, queue_id, visit, user_agent, handler) \
+             VALUES ($1, $2, $3, $4, 0, '', $5, $6, $7, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(channel_id)
+        .bind(visitor_id)
+        .bind(if handler == Handler::Agents {
+            ConversationStatus::Waiting.as_str()
+        } else {
+            ConversationStatus::Open.as_str()
+        })
+        .bind(self.page_url.as_deref())
+        .bind(self.origin.as_deref())
+        .bind(self.message.sent_at_ms)
+        .bind(&self.queue_id)
+        .bind(self.visit.map(i64::from))
+        .bind(self.user_agent.as_deref())
+        .bind(handler.as_str())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if created {
+            link_contact(tx, channel_id, visitor_id, self.message.sent_at_ms).await?;
+        }
+        Ok(Start::Started {
+            created,
+            reopened: false,
         })
     }
 }
@@ -532,7 +587,7 @@ impl ReplyAppend {
                 message.sent_at_ms,
             )
         });
-        let enqueued = enqueue_all(tx, events).await?;
+        let enqueued = col_i64(&row, "endpoints")? > 0 && enqueue_all(tx, events).await?;
         Ok(Written {
             value: Appended {
                 message: stored,

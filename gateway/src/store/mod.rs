@@ -129,7 +129,7 @@ impl Store {
         Migrator::new(EmbeddedMigrations).await?.run(&pool).await?;
         let outbox_ready = Arc::new(Notify::new());
         Ok(Self {
-            writer: group_commit::Writer::start(&pool, is_sqlite, outbox_ready.clone()),
+            writer: group_commit::Writer::start(&pool, is_sqlite, outbox_ready.clone())?,
             pool,
             outbox_ready,
         })

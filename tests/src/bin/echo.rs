@@ -5,6 +5,7 @@
 
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use futures_util::{SinkExt, StreamExt};
 
@@ -33,6 +34,9 @@ async fn main() -> std::io::Result<()> {
                 })
             }),
         );
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    // As the gateway serves: without Nagle.
+    let listener = tokio::net::TcpListener::bind(addr).await?.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).await
 }
