@@ -71,6 +71,9 @@ pub enum Error {
     Config(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// From the SQLite writer's own connection (see `store::tx`).
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("no such resource")]
@@ -121,9 +124,11 @@ impl Error {
             Error::ConversationClosed | Error::ConversationTaken | Error::ConversationNotAtDesk => {
                 StatusCode::CONFLICT
             }
-            Error::Config(_) | Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Error::Config(_)
+            | Error::Database(_)
+            | Error::Sqlite(_)
+            | Error::Migrate(_)
+            | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -159,9 +164,11 @@ impl Error {
             Error::CaptchaFailed(_) => codes::CAPTCHA_FAILED,
             Error::CaptchaUnavailable => codes::CAPTCHA_UNAVAILABLE,
             Error::OverCapacity => codes::OVER_CAPACITY,
-            Error::Config(_) | Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
-                codes::INTERNAL
-            }
+            Error::Config(_)
+            | Error::Database(_)
+            | Error::Sqlite(_)
+            | Error::Migrate(_)
+            | Error::Internal(_) => codes::INTERNAL,
         }
     }
 

@@ -36,13 +36,29 @@ pub fn configure(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
 
 /// The close frame a socket gets when its gateway stops: 1001 "going away" tells the client
 /// to reconnect at once (to another gateway), not to back off as after a failure.
-pub async fn going_away(out: &mut (impl Sink<Message> + Unpin)) -> Result<()> {
+///
+/// Then the closing handshake: reading on until the client's own close frame, so nothing it
+/// sent is left unread when the socket drops; unread data makes the kernel reset the
+/// connection, which can destroy the close frame before the client reads it.
+pub async fn going_away<E>(
+    out: &mut (impl Sink<Message> + Unpin),
+    incoming: &mut (impl Stream<Item = std::result::Result<Message, E>> + Unpin),
+) -> Result<()> {
     let close = Message::Close(Some(CloseFrame {
         code: close_code::AWAY,
         reason: "going away".into(),
     }));
-    // A client that reads nothing does not hold the shutdown up.
-    let _ = tokio::time::timeout(Duration::from_secs(2), out.send(close)).await;
+    // A client that reads or answers nothing does not hold the shutdown up.
+    let handshake = async {
+        if out.send(close).await.is_ok() {
+            while let Some(Ok(message)) = incoming.next().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(2), handshake).await;
     Ok(())
 }
 

@@ -291,7 +291,7 @@ impl AgentSocket {
         }
         loop {
             let step = tokio::select! {
-                () = admission.closing() => return Box::pin(socket::going_away(&mut out)).await,
+                () = admission.closing() => return Box::pin(socket::going_away(&mut out, &mut incoming)).await,
                 frame = socket::receive::<AgentClientFrame>(&mut incoming) => {
                     Box::pin(self.on_client_frame(frame)).await?
                 }

@@ -7,8 +7,9 @@ use protocol::{
     Author, AuthorKind, ChatMessage, ConversationEvent, ConversationStatus, ConversationSummary,
     InboxCursor,
 };
-use sqlx::any::AnyRow;
+use std::sync::LazyLock;
 
+use super::tx::{Columns, Tx};
 use super::{col_i64, col_name, col_opt_str, col_str, Store};
 use crate::error::Result;
 
@@ -41,56 +42,58 @@ const MESSAGE_SELECT: &str = "SELECT m.conversation_id, m.seq, m.author_kind, m.
 
 /// The conversation as the transaction sees it (its own writes included).
 pub(super) async fn conversation_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut Tx<'_>,
     id: &str,
 ) -> Result<Option<ConversationSummary>> {
-    let sql = format!("{SUMMARY_SELECT} WHERE c.id = $1");
-    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
+    let row = tx.fetch_optional(&CONVERSATION_BY_ID, &[id.into()]).await?;
     row.as_ref().map(summary_from_row).transpose()
 }
 
+static CONVERSATION_BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("{SUMMARY_SELECT} WHERE c.id = $1"));
+static MESSAGE_BY_CLIENT_ID: LazyLock<String> =
+    LazyLock::new(|| format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.client_id = $2"));
+static TRANSCRIPT: LazyLock<String> =
+    LazyLock::new(|| format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 ORDER BY m.seq"));
+
 /// The visitor's conversation in progress on the channel, as the transaction sees it.
 pub(super) async fn open_conversation_id_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut Tx<'_>,
     channel_id: &str,
     visitor_id: &str,
 ) -> Result<Option<String>> {
-    let row = sqlx::query(
-        "SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 AND status <> 'closed'",
-    )
-    .bind(channel_id)
-    .bind(visitor_id)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let row = tx
+        .fetch_optional(
+            "SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 \
+             AND status <> 'closed'",
+            &[channel_id.into(), visitor_id.into()],
+        )
+        .await?;
     row.map(|r| col_str(&r, "id")).transpose()
 }
 
 /// The message stored under this `client_id` in the conversation, as the transaction sees it.
 pub(super) async fn message_by_client_id_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut Tx<'_>,
     conversation_id: &str,
     client_id: &str,
 ) -> Result<Option<ChatMessage>> {
-    let sql = format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND m.client_id = $2");
-    let row = sqlx::query(&sql)
-        .bind(conversation_id)
-        .bind(client_id)
-        .fetch_optional(&mut **tx)
+    let row = tx
+        .fetch_optional(
+            &MESSAGE_BY_CLIENT_ID,
+            &[conversation_id.into(), client_id.into()],
+        )
         .await?;
     row.as_ref().map(message_from_row).transpose()
 }
 
 /// Every message of the conversation, oldest first, as the transaction sees them.
-pub(super) async fn transcript_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    id: &str,
-) -> Result<Vec<ChatMessage>> {
-    let sql = format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1 ORDER BY m.seq");
-    let rows = sqlx::query(&sql).bind(id).fetch_all(&mut **tx).await?;
+pub(super) async fn transcript_in(tx: &mut Tx<'_>, id: &str) -> Result<Vec<ChatMessage>> {
+    let rows = tx.fetch_all(&TRANSCRIPT, &[id.into()]).await?;
     rows.iter().map(message_from_row).collect()
 }
 
-pub(super) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
+pub(super) fn summary_from_row(row: &impl Columns) -> Result<ConversationSummary> {
     Ok(ConversationSummary {
         id: col_str(row, "id")?,
         channel_key: col_str(row, "channel_key")?,
@@ -114,7 +117,7 @@ pub(super) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
     })
 }
 
-pub(super) fn message_from_row(row: &AnyRow) -> Result<ChatMessage> {
+pub(super) fn message_from_row(row: &impl Columns) -> Result<ChatMessage> {
     let author = match col_name(row, "author_kind")? {
         AuthorKind::Visitor => Author::Visitor,
         AuthorKind::Agent => Author::Agent {

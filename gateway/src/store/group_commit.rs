@@ -1,11 +1,12 @@
-//! Group commit: on SQLite, every message append goes through one writer task, which runs the
-//! appends waiting at that moment in one transaction and commits them together. Each caller
+//! Group commit: on SQLite, every message append goes through one writer thread, which runs the
+//! appends waiting at that moment in one transaction, on a connection of its own (statements
+//! run on that thread: see [`super::tx`]), and commits them together. Each caller
 //! hears its outcome only after that commit: an ack still means durable.
 //!
 //! A batch is first run optimistically, every write straight in the transaction. If one fails,
 //! the transaction is rolled back and the batch run again with each write in a savepoint of its
 //! own, so the one that failed takes nothing of the others with it. Writes almost never fail,
-//! and a savepoint and its release are two statements of an append's five.
+//! and a savepoint and its release would be two statements of an append's four.
 //!
 //! Why: SQLite has one writer at a time. With each append in its own transaction, concurrent
 //! appends queued on SQLite's lock, whose busy handler sleeps (up to 100 ms a try) rather than
@@ -16,10 +17,12 @@
 //! append runs the same way as a batch of one, in its caller's task.
 
 use futures_util::future::BoxFuture;
-use sqlx::{Acquire, Any, AnyPool, Transaction};
+use sqlx::AnyPool;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Notify};
 
+use super::tx::Tx;
 use crate::error::{Error, Result};
 use crate::telemetry;
 
@@ -27,6 +30,8 @@ use crate::telemetry;
 const QUEUE: usize = 4096;
 /// At most this many appends share one transaction, so no commit holds the lock for long.
 const MAX_BATCH: usize = 256;
+/// As long as sqlx's SQLite connections wait for the lock another connection holds.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What a write did: its result, and whether it put deliveries in the outbox.
 pub(super) struct Written<T> {
@@ -38,9 +43,9 @@ pub(super) struct Written<T> {
 /// through `tx`.
 pub(super) trait Write: Send + Sync + 'static {
     type Output: Send + 'static;
-    fn apply<'t>(
+    fn apply<'t, 'c: 't>(
         &'t self,
-        tx: &'t mut Transaction<'_, Any>,
+        tx: &'t mut Tx<'c>,
     ) -> BoxFuture<'t, Result<Written<Self::Output>>>;
 }
 
@@ -48,11 +53,7 @@ pub(super) trait Write: Send + Sync + 'static {
 trait Job: Send {
     /// Runs the write in `tx` (`alone`: in a savepoint of its own); true if it put deliveries
     /// in the outbox.
-    fn run<'t>(
-        &'t mut self,
-        tx: &'t mut Transaction<'static, Any>,
-        alone: bool,
-    ) -> BoxFuture<'t, bool>;
+    fn run<'t, 'c: 't>(&'t mut self, tx: &'t mut Tx<'c>, alone: bool) -> BoxFuture<'t, bool>;
     /// Whether its last run failed.
     fn failed(&self) -> bool;
     /// Tells the caller how it went, once the batch's commit did or did not happen.
@@ -66,11 +67,7 @@ struct Pending<W: Write> {
 }
 
 impl<W: Write> Job for Pending<W> {
-    fn run<'t>(
-        &'t mut self,
-        tx: &'t mut Transaction<'static, Any>,
-        alone: bool,
-    ) -> BoxFuture<'t, bool> {
+    fn run<'t, 'c: 't>(&'t mut self, tx: &'t mut Tx<'c>, alone: bool) -> BoxFuture<'t, bool> {
         Box::pin(async move {
             let written = if alone {
                 in_savepoint(tx, &self.write).await
@@ -101,46 +98,67 @@ impl<W: Write> Job for Pending<W> {
 }
 
 /// Runs `write` in a savepoint: undone alone if it fails.
-async fn in_savepoint<W: Write>(
-    tx: &mut Transaction<'static, Any>,
-    write: &W,
-) -> Result<Written<W::Output>> {
-    let mut savepoint = tx.begin().await?;
-    let written = write.apply(&mut savepoint).await?;
-    savepoint.commit().await?;
-    Ok(written)
+async fn in_savepoint<W: Write>(tx: &mut Tx<'_>, write: &W) -> Result<Written<W::Output>> {
+    tx.execute("SAVEPOINT write", &[]).await?;
+    match write.apply(tx).await {
+        Ok(written) => {
+            tx.execute("RELEASE SAVEPOINT write", &[]).await?;
+            Ok(written)
+        }
+        Err(e) => {
+            tx.execute("ROLLBACK TO SAVEPOINT write", &[]).await?;
+            tx.execute("RELEASE SAVEPOINT write", &[]).await?;
+            Err(e)
+        }
+    }
 }
 
-/// Where writes go: to SQLite's writer task, or (None) straight to PostgreSQL.
+/// How the writes of a batch ran.
+enum Ran {
+    Written {
+        enqueued: bool,
+    },
+    /// A write failed in an optimistic run: the transaction must not commit.
+    Failed,
+}
+
+/// Runs every write of the batch in `tx`; an optimistic run (not `alone`) stops at the first
+/// that fails.
+async fn run_jobs(tx: &mut Tx<'_>, batch: &mut [Box<dyn Job>], alone: bool) -> Ran {
+    let running = std::time::Instant::now();
+    let mut enqueued = false;
+    for job in batch.iter_mut() {
+        enqueued |= job.run(tx, alone).await;
+        if !alone && job.failed() {
+            return Ran::Failed;
+        }
+    }
+    telemetry::batch_statements(running.elapsed());
+    Ran::Written { enqueued }
+}
+
+/// Where writes go: to SQLite's writer thread, or (None) straight to PostgreSQL.
 #[derive(Clone)]
 pub(super) struct Writer(Option<mpsc::Sender<Box<dyn Job>>>);
 
 impl Writer {
-    /// The writer for this pool: with SQLite, the batching task starts here.
+    /// The writer for this store: with SQLite, the writer thread starts here, on a connection
+    /// of its own to `sqlite_file`.
     pub(super) fn start(
-        pool: &AnyPool,
-        is_sqlite: bool,
+        sqlite_file: Option<&std::path::Path>,
         outbox_ready: Arc<Notify>,
     ) -> Result<Self> {
-        if !is_sqlite {
+        let Some(file) = sqlite_file else {
             return Ok(Self(None));
-        }
+        };
+        let conn = rusqlite::Connection::open(file)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // As sqlx opens its connections.
+        conn.pragma_update(None, "foreign_keys", "ON")?;
         let (jobs, queue) = mpsc::channel(QUEUE);
-        let pool = pool.clone();
-        // A thread and runtime of its own: each statement is a round trip to SQLite's worker
-        // thread, and on the shared runtime every return waited behind the sockets' tasks
-        // ready at that moment, which made a batch's statements take ten times their work.
         std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || {
-                match tokio::runtime::Builder::new_current_thread()
-                    .enable_time()
-                    .build()
-                {
-                    Ok(runtime) => runtime.block_on(run(pool, queue, outbox_ready)),
-                    Err(e) => tracing::error!(error = %e, "the store's writer could not start"),
-                }
-            })
+            .spawn(move || run(conn, queue, &outbox_ready))
             .map_err(|e| Error::Internal(format!("the store's writer could not start: {e}")))?;
         Ok(Self(Some(jobs)))
     }
@@ -155,7 +173,7 @@ pub(super) async fn write<W: Write>(
     write: W,
 ) -> Result<W::Output> {
     let (reply, outcome) = oneshot::channel();
-    let job = Box::new(Pending {
+    let mut job: Box<dyn Job> = Box::new(Pending {
         write,
         outcome: None,
         reply,
@@ -166,16 +184,45 @@ pub(super) async fn write<W: Write>(
                 return Err(Error::Internal("the store's writer stopped".into()));
             }
         }
-        None => commit_batch(pool, vec![job], outbox_ready, "BEGIN").await,
+        None => {
+            let committed = commit_pooled(pool, &mut job).await;
+            if matches!(committed, Ok(true)) {
+                outbox_ready.notify_one();
+            }
+            job.finish(committed.as_ref().map(|_| ()).map_err(String::as_str));
+        }
     }
     outcome
         .await
         .unwrap_or_else(|_| Err(Error::Internal("the store's writer failed".into())))
 }
 
-/// The writer task: takes what is waiting, up to [`MAX_BATCH`], and commits it as one.
-async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Box<dyn Job>>, outbox_ready: Arc<Notify>) {
-    while let Some(first) = queue.recv().await {
+/// One write in a transaction of its own on a pooled connection (PostgreSQL); true if it
+/// committed deliveries to the outbox.
+async fn commit_pooled(
+    pool: &AnyPool,
+    job: &mut Box<dyn Job>,
+) -> std::result::Result<bool, String> {
+    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    match run_jobs(&mut Tx::sqlx(&mut tx), std::slice::from_mut(job), false).await {
+        Ran::Written { enqueued } => {
+            let committing = std::time::Instant::now();
+            tx.commit().await.map_err(|e| e.to_string())?;
+            telemetry::store_commit(committing.elapsed());
+            Ok(enqueued)
+        }
+        // Its failure is its outcome; dropping the transaction rolls it back.
+        Ran::Failed => Ok(false),
+    }
+}
+
+/// The writer thread: takes what is waiting, up to [`MAX_BATCH`], and commits it as one.
+fn run(
+    mut conn: rusqlite::Connection,
+    mut queue: mpsc::Receiver<Box<dyn Job>>,
+    outbox_ready: &Notify,
+) {
+    while let Some(first) = queue.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -184,79 +231,70 @@ async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Box<dyn Job>>, outbox_read
             }
         }
         telemetry::commit_batch(batch.len());
-        // In a task of its own, so a write that panics fails its batch (every caller in it
-        // hears so) and not every write after it.
-        let pool = pool.clone();
-        let outbox_ready = outbox_ready.clone();
-        let batch = tokio::spawn(async move {
-            // IMMEDIATE: the write lock is taken at the start, so the transaction never has to
-            // upgrade a read to a write, which fails outright if another connection committed
-            // in between.
-            commit_batch(&pool, batch, &outbox_ready, "BEGIN IMMEDIATE").await;
-        });
-        if let Err(e) = batch.await {
-            tracing::error!(error = %e, "a batch of writes failed");
-        }
-    }
-}
-
-/// One transaction for the whole batch; every caller is answered after its commit.
-async fn commit_batch(
-    pool: &AnyPool,
-    mut batch: Vec<Box<dyn Job>>,
-    outbox_ready: &Notify,
-    begin: &'static str,
-) {
-    let mut outcome = run_batch(pool, &mut batch, begin, false).await;
-    // A batch of one has nothing to keep apart: its failure is its outcome.
-    if batch.len() > 1 && matches!(outcome, Ok(Ran::Failed)) {
-        outcome = run_batch(pool, &mut batch, begin, true).await;
-    }
-    let committed = match outcome {
-        Ok(Ran::Committed { enqueued }) => {
-            if enqueued {
-                outbox_ready.notify_one();
+        // A write that panics fails its batch (every caller in it hears so, their replies
+        // dropped) and not every write after it.
+        let committed =
+            std::panic::catch_unwind(AssertUnwindSafe(|| commit_local(&mut conn, &mut batch)));
+        let committed = match committed {
+            Ok(committed) => committed,
+            Err(_) => {
+                tracing::error!("a batch of writes panicked");
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                continue;
             }
-            Ok(())
+        };
+        if matches!(committed, Ok(true)) {
+            outbox_ready.notify_one();
         }
-        Ok(Ran::Failed) => Ok(()),
-        Err(why) => Err(why),
-    };
-    for job in batch {
-        job.finish(committed.as_ref().map(|_| ()).map_err(String::as_str));
+        for job in batch {
+            job.finish(committed.as_ref().map(|_| ()).map_err(String::as_str));
+        }
     }
 }
 
-/// How a run of a batch ended, when the database did not fail it.
-enum Ran {
-    Committed {
-        enqueued: bool,
-    },
-    /// A write failed in an optimistic run: nothing was committed.
-    Failed,
+/// The batch in one transaction of the writer's connection, optimistically first; true if it
+/// committed deliveries to the outbox.
+fn commit_local(
+    conn: &mut rusqlite::Connection,
+    batch: &mut [Box<dyn Job>],
+) -> std::result::Result<bool, String> {
+    let mut ran = run_local(conn, batch, false);
+    // A batch of one has nothing to keep apart: its failure is its outcome.
+    if batch.len() > 1 && matches!(ran, Ok(Ran::Failed)) {
+        ran = run_local(conn, batch, true);
+    }
+    match ran {
+        Ok(Ran::Written { enqueued }) => {
+            let committing = std::time::Instant::now();
+            let committed = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+            telemetry::store_commit(committing.elapsed());
+            if committed.is_err() && !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            committed.map(|()| enqueued)
+        }
+        Ok(Ran::Failed) => Ok(false),
+        Err(why) => Err(why),
+    }
 }
 
-/// Runs every write of the batch in one transaction and commits it, unless (run without
-/// savepoints) one of them failed.
-async fn run_batch(
-    pool: &AnyPool,
+/// Begins the transaction (IMMEDIATE: the write lock is taken at the start, so it never has to
+/// upgrade a read to a write, which fails outright if another connection committed in between)
+/// and runs the batch in it; rolled back unless every write ran.
+fn run_local(
+    conn: &mut rusqlite::Connection,
     batch: &mut [Box<dyn Job>],
-    begin: &'static str,
     alone: bool,
 ) -> std::result::Result<Ran, String> {
-    let mut tx = pool.begin_with(begin).await.map_err(|e| e.to_string())?;
-    let mut enqueued = false;
-    let running = std::time::Instant::now();
-    for job in batch.iter_mut() {
-        enqueued |= job.run(&mut tx, alone).await;
-        if !alone && job.failed() {
-            tx.rollback().await.map_err(|e| e.to_string())?;
-            return Ok(Ran::Failed);
-        }
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| e.to_string())?;
+    // Every statement runs on this thread, so each future is ready when first polled.
+    let ran = futures_util::FutureExt::now_or_never(run_jobs(&mut Tx::Local(conn), batch, alone))
+        .ok_or_else(|| "a write waited on the writer's own thread".to_owned());
+    if !matches!(ran, Ok(Ran::Written { .. })) {
+        conn.execute_batch("ROLLBACK").map_err(|e| e.to_string())?;
     }
-    telemetry::batch_statements(running.elapsed());
-    let committing = std::time::Instant::now();
-    tx.commit().await.map_err(|e| e.to_string())?;
-    telemetry::store_commit(committing.elapsed());
-    Ok(Ran::Committed { enqueued })
+    ran
 }

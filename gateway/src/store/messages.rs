@@ -20,6 +20,7 @@ use super::conversations::{
 };
 use super::group_commit::{Write, Written};
 use super::outbox::{enqueue_all, Event};
+use super::tx::{Row, Tx};
 use super::{col_i64, col_name, col_str, is_unique_violation, AgentRecord, ChannelRef, Store};
 use crate::error::{Error, Result};
 use crate::telemetry;
@@ -87,47 +88,43 @@ pub struct VisitContext<'a> {
 
 /// The visitor's contact (created with their first conversation) on their open conversation.
 async fn link_contact(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut Tx<'_>,
     channel_id: &str,
     visitor_id: &str,
     now_ms: i64,
 ) -> Result<()> {
-    sqlx::query(
+    tx.execute(
         "INSERT INTO contacts (id, channel_id, visitor_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $4) ON CONFLICT (channel_id, visitor_id) DO NOTHING",
+        &[
+            (&uuid::Uuid::new_v4().to_string()).into(),
+            channel_id.into(),
+            visitor_id.into(),
+            now_ms.into(),
+        ],
     )
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(channel_id)
-    .bind(visitor_id)
-    .bind(now_ms)
-    .execute(&mut **tx)
     .await?;
-    sqlx::query(
+    tx.execute(
         "UPDATE conversations SET contact_id = \
          (SELECT id FROM contacts WHERE channel_id = $1 AND visitor_id = $2) \
          WHERE channel_id = $1 AND visitor_id = $2 AND status <> 'closed'",
+        &[channel_id.into(), visitor_id.into()],
     )
-    .bind(channel_id)
-    .bind(visitor_id)
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// Who answers a new conversation on the channel: its bot first, else its desk, else agents.
-async fn first_handler(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    channel_id: &str,
-) -> Result<Handler> {
-    let kinds = sqlx::query(
-        "SELECT kind FROM webhook_endpoints WHERE channel_id = $1 AND kind IN ('bot', 'desk')",
-    )
-    .bind(channel_id)
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|row| col_name(row, "kind"))
-    .collect::<Result<Vec<EndpointKind>>>()?;
+async fn first_handler(tx: &mut Tx<'_>, channel_id: &str) -> Result<Handler> {
+    let kinds = tx
+        .fetch_all(
+            "SELECT kind FROM webhook_endpoints WHERE channel_id = $1 AND kind IN ('bot', 'desk')",
+            &[channel_id.into()],
+        )
+        .await?
+        .iter()
+        .map(|row| col_name(row, "kind"))
+        .collect::<Result<Vec<EndpointKind>>>()?;
     Ok(if kinds.contains(&EndpointKind::Bot) {
         Handler::Bot
     } else if kinds.contains(&EndpointKind::Desk) {
@@ -192,7 +189,8 @@ impl Store {
             // Lost a race with its own resend, on another connection (PostgreSQL only: on
             // SQLite every append runs in one writer, after the other).
             Err(Error::Database(e)) if is_unique_violation(&e) => {
-                let mut tx = self.pool.begin().await?;
+                let mut conn = self.pool.acquire().await?;
+                let mut tx = Tx::sqlx(&mut conn);
                 let Some(id) = open_conversation_id_in(&mut tx, &channel.id, visitor_id).await?
                 else {
                     return Err(e.into());
@@ -222,8 +220,8 @@ impl Store {
         match self.write(append).await {
             // As for a visitor's message.
             Err(Error::Database(e)) if is_unique_violation(&e) => {
-                let mut tx = self.pool.begin().await?;
-                existing_in(&mut tx, conversation_id, message.client_id)
+                let mut conn = self.pool.acquire().await?;
+                existing_in(&mut Tx::sqlx(&mut conn), conversation_id, message.client_id)
                     .await?
                     .ok_or(e.into())
             }
@@ -242,7 +240,7 @@ fn accepted(appended: &Appended) {
 
 /// The message already stored under this `client_id`, as a duplicate append's outcome.
 async fn existing_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut Tx<'_>,
     conversation_id: &str,
     client_id: &str,
 ) -> Result<Option<Appended>> {
@@ -304,10 +302,7 @@ struct VisitorAppend {
 impl Write for VisitorAppend {
     type Output = Appended;
 
-    fn apply<'t>(
-        &'t self,
-        tx: &'t mut sqlx::Transaction<'_, sqlx::Any>,
-    ) -> BoxFuture<'t, Result<Written<Appended>>> {
+    fn apply<'t, 'c: 't>(&'t self, tx: &'t mut Tx<'c>) -> BoxFuture<'t, Result<Written<Appended>>> {
         Box::pin(self.append(tx))
     }
 }
@@ -323,7 +318,7 @@ enum Start {
 }
 
 impl VisitorAppend {
-    async fn append(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<Written<Appended>> {
+    async fn append(&self, tx: &mut Tx<'_>) -> Result<Written<Appended>> {
         let channel_id = self.channel_id.as_str();
         let message = self.message.borrowed();
         let (mut created, mut reopened) = (false, false);
@@ -392,42 +387,43 @@ impl VisitorAppend {
 
     /// Advances the visitor's open conversation for this message, unless it holds it already;
     /// the row has the conversation's summary and the channel's endpoint count.
-    async fn advance(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    ) -> Result<Option<sqlx::any::AnyRow>> {
-        Ok(sqlx::query(&VISITOR_APPEND)
-            .bind(&self.message.text)
-            .bind(self.message.sent_at_ms)
-            .bind(&self.channel_id)
-            .bind(&self.visitor_id)
-            .bind(&self.message.client_id)
-            .fetch_optional(&mut **tx)
-            .await?)
+    async fn advance(&self, tx: &mut Tx<'_>) -> Result<Option<Row>> {
+        tx.fetch_optional(
+            &VISITOR_APPEND,
+            &[
+                (&self.message.text).into(),
+                self.message.sent_at_ms.into(),
+                (&self.channel_id).into(),
+                (&self.visitor_id).into(),
+                (&self.message.client_id).into(),
+            ],
+        )
+        .await
     }
 
     /// Reopens the visitor's recently closed conversation or creates one, if none is open.
-    async fn start_conversation(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<Start> {
+    async fn start_conversation(&self, tx: &mut Tx<'_>) -> Result<Start> {
         let (channel_id, visitor_id) = (self.channel_id.as_str(), self.visitor_id.as_str());
         if let Some(current) = open_conversation_id_in(tx, channel_id, visitor_id).await? {
             return Ok(Start::Open(current));
         }
         // Closed recently: the same conversation comes back to whoever handled it. (A second
         // tab doing the same finds it no longer closed, and its insert below yields to it.)
-        let reopened = sqlx::query(
-            "UPDATE conversations SET assigned_agent_id = NULL, closed_at = NULL, \
+        let reopened = tx
+            .execute(
+                "UPDATE conversations SET assigned_agent_id = NULL, closed_at = NULL, \
              status = CASE WHEN handler = 'agents' THEN 'waiting' ELSE 'open' END \
              WHERE id = (SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 \
                          AND status = 'closed' AND closed_at > $3 ORDER BY closed_at DESC LIMIT 1) \
              AND status = 'closed' AND NOT EXISTS (SELECT 1 FROM conversations o \
                  WHERE o.channel_id = $1 AND o.visitor_id = $2 AND o.status <> 'closed')",
-        )
-        .bind(channel_id)
-        .bind(visitor_id)
-        .bind(self.reopen_after_ms)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected()
+                &[
+                    channel_id.into(),
+                    visitor_id.into(),
+                    self.reopen_after_ms.into(),
+                ],
+            )
+            .await?
             == 1;
         if reopened {
             return Ok(Start::Started {
@@ -436,29 +432,31 @@ impl VisitorAppend {
             });
         }
         let handler = first_handler(tx, channel_id).await?;
-        let created = sqlx::query(
-            "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, last_text, \
-             page_url, origin, created_at, updated_at, queue_id, visit, user_agent, handler) \
-             VALUES ($1, $2, $3, $4, 0, '', $5, $6, $7, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(channel_id)
-        .bind(visitor_id)
-        .bind(if handler == Handler::Agents {
-            ConversationStatus::Waiting.as_str()
-        } else {
-            ConversationStatus::Open.as_str()
-        })
-        .bind(self.page_url.as_deref())
-        .bind(self.origin.as_deref())
-        .bind(self.message.sent_at_ms)
-        .bind(&self.queue_id)
-        .bind(self.visit.map(i64::from))
-        .bind(self.user_agent.as_deref())
-        .bind(handler.as_str())
-        .execute(&mut **tx)
-        .await?
-        .rows_affected()
+        let status = match handler {
+            Handler::Agents => ConversationStatus::Waiting,
+            Handler::Bot | Handler::Desk => ConversationStatus::Open,
+        };
+        let created = tx
+            .execute(
+                "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, \
+                 last_text, page_url, origin, created_at, updated_at, queue_id, visit, user_agent, \
+                 handler) VALUES ($1, $2, $3, $4, 0, '', $5, $6, $7, $7, $8, $9, $10, $11) \
+                 ON CONFLICT DO NOTHING",
+                &[
+                    (&uuid::Uuid::new_v4().to_string()).into(),
+                    channel_id.into(),
+                    visitor_id.into(),
+                    status.as_str().into(),
+                    self.page_url.as_deref().into(),
+                    self.origin.as_deref().into(),
+                    self.message.sent_at_ms.into(),
+                    (&self.queue_id).into(),
+                    self.visit.map(i64::from).into(),
+                    self.user_agent.as_deref().into(),
+                    handler.as_str().into(),
+                ],
+            )
+            .await?
             == 1;
         if created {
             link_contact(tx, channel_id, visitor_id, self.message.sent_at_ms).await?;
@@ -507,16 +505,13 @@ struct ReplyAppend {
 impl Write for ReplyAppend {
     type Output = Appended;
 
-    fn apply<'t>(
-        &'t self,
-        tx: &'t mut sqlx::Transaction<'_, sqlx::Any>,
-    ) -> BoxFuture<'t, Result<Written<Appended>>> {
+    fn apply<'t, 'c: 't>(&'t self, tx: &'t mut Tx<'c>) -> BoxFuture<'t, Result<Written<Appended>>> {
         Box::pin(self.append(tx))
     }
 }
 
 impl ReplyAppend {
-    async fn append(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<Written<Appended>> {
+    async fn append(&self, tx: &mut Tx<'_>) -> Result<Written<Appended>> {
         let conversation_id = self.conversation_id.as_str();
         let author = self.author.borrowed();
         let message = self.message.borrowed();
@@ -528,23 +523,25 @@ impl ReplyAppend {
         }
         let mut took_it = false;
         if let ReplyAuthor::Agent(agent) = author {
-            took_it = sqlx::query(
-                "UPDATE conversations SET assigned_agent_id = $1 \
-                 WHERE id = $2 AND status <> 'closed' AND assigned_agent_id IS NULL",
-            )
-            .bind(&agent.id)
-            .bind(conversation_id)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected()
+            took_it = tx
+                .execute(
+                    "UPDATE conversations SET assigned_agent_id = $1 \
+                     WHERE id = $2 AND status <> 'closed' AND assigned_agent_id IS NULL",
+                    &[(&agent.id).into(), conversation_id.into()],
+                )
+                .await?
                 == 1;
         }
-        let row = sqlx::query(&REPLY_APPEND)
-            .bind(message.text)
-            .bind(message.sent_at_ms)
-            .bind(author.kind().as_str())
-            .bind(conversation_id)
-            .fetch_optional(&mut **tx)
+        let row = tx
+            .fetch_optional(
+                &REPLY_APPEND,
+                &[
+                    message.text.into(),
+                    message.sent_at_ms.into(),
+                    author.kind().as_str().into(),
+                    conversation_id.into(),
+                ],
+            )
             .await?;
         let Some(row) = row else {
             return match conversation_in(tx, conversation_id).await? {
@@ -618,12 +615,12 @@ fn stored_message(
 }
 
 async fn insert_message(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut Tx<'_>,
     conversation_id: &str,
     seq: i64,
     author: Option<ReplyAuthor<'_>>,
     message: NewMessage<'_>,
-) -> std::result::Result<(), sqlx::Error> {
+) -> Result<()> {
     let (kind, agent_id, name) = match author {
         None => (AuthorKind::Visitor, None, None),
         Some(author @ ReplyAuthor::Agent(agent)) => (author.kind(), Some(agent.id.as_str()), None),
@@ -631,19 +628,20 @@ async fn insert_message(
             (author.kind(), None, Some(name))
         }
     };
-    sqlx::query(
+    tx.execute(
         "INSERT INTO messages (conversation_id, seq, author_kind, author_agent_id, author_name, \
          body, client_id, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            conversation_id.into(),
+            seq.into(),
+            kind.as_str().into(),
+            agent_id.into(),
+            name.into(),
+            message.text.into(),
+            message.client_id.into(),
+            message.sent_at_ms.into(),
+        ],
     )
-    .bind(conversation_id)
-    .bind(seq)
-    .bind(kind.as_str())
-    .bind(agent_id)
-    .bind(name)
-    .bind(message.text)
-    .bind(message.client_id)
-    .bind(message.sent_at_ms)
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }

@@ -15,6 +15,7 @@ mod outbox;
 mod queues;
 mod sessions;
 mod settings;
+mod tx;
 mod webhooks;
 
 pub use agents::{AgentCounts, AgentRecord};
@@ -29,7 +30,7 @@ pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};
 pub use webhooks::WebhookEndpoint;
 
 use futures_util::future::BoxFuture;
-use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::any::AnyPoolOptions;
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::AnyPool;
@@ -38,6 +39,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::error::Result;
+use tx::Columns;
 
 #[derive(Clone)]
 pub struct Store {
@@ -128,8 +130,9 @@ impl Store {
         }
         Migrator::new(EmbeddedMigrations).await?.run(&pool).await?;
         let outbox_ready = Arc::new(Notify::new());
+        let sqlite_file = is_sqlite.then(|| sqlite_file(database_url)).transpose()?;
         Ok(Self {
-            writer: group_commit::Writer::start(&pool, is_sqlite, outbox_ready.clone())?,
+            writer: group_commit::Writer::start(sqlite_file.as_deref(), outbox_ready.clone())?,
             pool,
             outbox_ready,
         })
@@ -143,6 +146,22 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The file a `sqlite:` URL names: the writer opens its own connection to it, so it cannot be
+/// an in-memory database (each connection would have its own).
+fn sqlite_file(database_url: &str) -> Result<std::path::PathBuf> {
+    use std::str::FromStr;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(database_url)?;
+    let file = options.get_filename();
+    let name = file.to_string_lossy();
+    // sqlx names an in-memory database `file:sqlx-in-memory-…`.
+    if name.is_empty() || name.contains(":memory:") || name.starts_with("file:sqlx-in-memory") {
+        return Err(crate::error::Error::Config(
+            "database_url: SQLite must be a file, not an in-memory database".into(),
+        ));
+    }
+    Ok(file.to_path_buf())
 }
 
 /// `$from, $from+1, …` for an `IN (…)` list of `n` values.
@@ -159,29 +178,29 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 }
 
 /// Reads a column the `Any` driver decodes as i64 on both backends.
-fn col_i64(row: &AnyRow, name: &str) -> Result<i64> {
-    use sqlx::Row;
-    Ok(row.try_get::<i64, _>(name)?)
+fn col_i64(row: &impl Columns, name: &str) -> Result<i64> {
+    row.opt_i64(name)?.ok_or_else(|| null_column(name))
 }
 
-fn col_opt_i64(row: &AnyRow, name: &str) -> Result<Option<i64>> {
-    use sqlx::Row;
-    Ok(row.try_get::<Option<i64>, _>(name)?)
+fn col_opt_i64(row: &impl Columns, name: &str) -> Result<Option<i64>> {
+    row.opt_i64(name)
 }
 
-fn col_str(row: &AnyRow, name: &str) -> Result<String> {
-    use sqlx::Row;
-    Ok(row.try_get::<String, _>(name)?)
+fn col_str(row: &impl Columns, name: &str) -> Result<String> {
+    row.opt_str(name)?.ok_or_else(|| null_column(name))
 }
 
-fn col_opt_str(row: &AnyRow, name: &str) -> Result<Option<String>> {
-    use sqlx::Row;
-    Ok(row.try_get::<Option<String>, _>(name)?)
+fn col_opt_str(row: &impl Columns, name: &str) -> Result<Option<String>> {
+    row.opt_str(name)
+}
+
+fn null_column(name: &str) -> crate::error::Error {
+    crate::error::Error::Internal(format!("column {name} is null"))
 }
 
 /// Reads a column holding one of an enum's names; a name no variant has is a corrupt row,
 /// refused loudly rather than read as some default.
-fn col_name<T>(row: &AnyRow, name: &str) -> Result<T>
+fn col_name<T>(row: &impl Columns, name: &str) -> Result<T>
 where
     T: std::str::FromStr<Err = protocol::names::UnknownName>,
 {
@@ -190,7 +209,7 @@ where
         .map_err(|e| crate::error::Error::Internal(format!("column {name}: {e}")))
 }
 
-fn col_opt_name<T>(row: &AnyRow, name: &str) -> Result<Option<T>>
+fn col_opt_name<T>(row: &impl Columns, name: &str) -> Result<Option<T>>
 where
     T: std::str::FromStr<Err = protocol::names::UnknownName>,
 {
@@ -198,4 +217,23 @@ where
         .map(|value| value.parse())
         .transpose()
         .map_err(|e| crate::error::Error::Internal(format!("column {name}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_file;
+
+    #[test]
+    fn the_writer_needs_a_sqlite_file_not_memory() {
+        assert_eq!(
+            sqlite_file("sqlite://data/livechat.db?mode=rwc").unwrap(),
+            std::path::Path::new("data/livechat.db")
+        );
+        for memory in ["sqlite::memory:", "sqlite://:memory:"] {
+            assert!(
+                matches!(sqlite_file(memory), Err(crate::error::Error::Config(_))),
+                "{memory}"
+            );
+        }
+    }
 }

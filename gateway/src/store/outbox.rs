@@ -14,6 +14,7 @@ use protocol::{
 use sqlx::any::AnyRow;
 
 use super::conversations::{conversation_in, transcript_in};
+use super::tx::Tx;
 use super::{col_i64, col_name, col_opt_i64, col_opt_str, col_str, Store};
 use crate::error::{Error, Result};
 use crate::telemetry;
@@ -82,10 +83,7 @@ pub fn receives(
 /// Writes the event and its deliveries in the caller's transaction; false if no endpoint of
 /// the channel receives it (then nothing is written).
 /// Puts each event in the outbox for the endpoints that want it; true if any went anywhere.
-pub(super) async fn enqueue_all(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    events: Vec<Event<'_>>,
-) -> Result<bool> {
+pub(super) async fn enqueue_all(tx: &mut Tx<'_>, events: Vec<Event<'_>>) -> Result<bool> {
     let mut enqueued = false;
     for event in events {
         enqueued |= enqueue(tx, event).await?;
@@ -93,15 +91,13 @@ pub(super) async fn enqueue_all(
     Ok(enqueued)
 }
 
-pub(super) async fn enqueue(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    event: Event<'_>,
-) -> Result<bool> {
-    let endpoints =
-        sqlx::query("SELECT id, kind, events FROM webhook_endpoints WHERE channel_id = $1")
-            .bind(event.channel_id)
-            .fetch_all(&mut **tx)
-            .await?;
+pub(super) async fn enqueue(tx: &mut Tx<'_>, event: Event<'_>) -> Result<bool> {
+    let endpoints = tx
+        .fetch_all(
+            "SELECT id, kind, events FROM webhook_endpoints WHERE channel_id = $1",
+            &[event.channel_id.into()],
+        )
+        .await?;
     let from_visitor = event
         .message
         .as_ref()
@@ -143,12 +139,13 @@ pub(super) async fn enqueue(
     }
     let (order_key, order_seq) = match &conversation {
         Some(c) => {
-            let row = sqlx::query(
-                "UPDATE conversations SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq",
-            )
-            .bind(&c.id)
-            .fetch_one(&mut **tx)
-            .await?;
+            let row = tx
+                .fetch_one(
+                    "UPDATE conversations SET event_seq = event_seq + 1 WHERE id = $1 \
+                     RETURNING event_seq",
+                    &[(&c.id).into()],
+                )
+                .await?;
             (c.id.clone(), col_i64(&row, "event_seq")?)
         }
         None => (
@@ -176,32 +173,34 @@ pub(super) async fn enqueue(
     };
     let payload = serde_json::to_string(&payload).map_err(|e| Error::Internal(e.to_string()))?;
     let event_id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(
-        "INSERT INTO outbox_events (id, channel_id, event_type, order_key, order_seq, payload, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    tx.execute(
+        "INSERT INTO outbox_events (id, channel_id, event_type, order_key, order_seq, payload, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            (&event_id).into(),
+            event.channel_id.into(),
+            event.event_type.as_str().into(),
+            (&order_key).into(),
+            order_seq.into(),
+            (&payload).into(),
+            event.now_ms.into(),
+        ],
     )
-    .bind(&event_id)
-    .bind(event.channel_id)
-    .bind(event.event_type.as_str())
-    .bind(&order_key)
-    .bind(order_seq)
-    .bind(&payload)
-    .bind(event.now_ms)
-    .execute(&mut **tx)
     .await?;
     for endpoint_id in recipients {
-        sqlx::query(
+        tx.execute(
             "INSERT INTO outbox_deliveries (id, event_id, endpoint_id, order_key, order_seq, status, \
              attempts, next_attempt_at, retry_since, lease_until, created_at) \
              VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, 0, $6)",
+            &[
+                (&uuid::Uuid::new_v4().to_string()).into(),
+                (&event_id).into(),
+                (&endpoint_id).into(),
+                (&order_key).into(),
+                order_seq.into(),
+                event.now_ms.into(),
+            ],
         )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(&event_id)
-        .bind(endpoint_id)
-        .bind(&order_key)
-        .bind(order_seq)
-        .bind(event.now_ms)
-        .execute(&mut **tx)
         .await?;
     }
     Ok(true)
@@ -276,7 +275,7 @@ impl Store {
         mut tx: sqlx::Transaction<'_, sqlx::Any>,
         events: Vec<Event<'_>>,
     ) -> Result<()> {
-        let enqueued = enqueue_all(&mut tx, events).await?;
+        let enqueued = enqueue_all(&mut Tx::sqlx(&mut tx), events).await?;
         let committing = std::time::Instant::now();
         tx.commit().await?;
         telemetry::store_commit(committing.elapsed());

@@ -241,7 +241,7 @@ impl VisitorSocket {
                 () = tokio::time::sleep_until(idle_deadline) => {
                     return Box::pin(self.end(&mut out, EndReason::Inactive, timeout_secs)).await;
                 }
-                () = admission.closing() => return Box::pin(socket::going_away(&mut out)).await,
+                () = admission.closing() => return Box::pin(socket::going_away(&mut out, &mut incoming)).await,
                 frame = socket::receive::<VisitorClientFrame>(&mut incoming) => {
                     if frame.is_activity() {
                         idle_deadline = Instant::now() + idle_limit;
