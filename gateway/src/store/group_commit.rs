@@ -151,16 +151,52 @@ impl Writer {
         let Some(file) = sqlite_file else {
             return Ok(Self(None));
         };
-        let conn = rusqlite::Connection::open(file)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        // As sqlx opens its connections.
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let conn = open(file)?;
+        // The writer never checkpoints: SQLite's automatic checkpoint runs in the commit that
+        // crosses its threshold, and copying the log into the database (and syncing it) held
+        // that batch, and every append queued behind it, for milliseconds.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoints = open(file)?;
+        let (nudge, nudged) = std::sync::mpsc::sync_channel(1);
+        spawn("store-checkpoint", move || {
+            checkpoint(&checkpoints, &nudged)
+        })?;
         let (jobs, queue) = mpsc::channel(QUEUE);
-        std::thread::Builder::new()
-            .name("store-writer".into())
-            .spawn(move || run(conn, queue, &outbox_ready))
-            .map_err(|e| Error::Internal(format!("the store's writer could not start: {e}")))?;
+        spawn("store-writer", move || {
+            run(conn, queue, &nudge, &outbox_ready)
+        })?;
         Ok(Self(Some(jobs)))
+    }
+}
+
+/// A connection to the store's file, set as sqlx sets its own.
+fn open(file: &std::path::Path) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(file)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<()> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(body)
+        .map(drop)
+        .map_err(|e| Error::Internal(format!("{name} could not start: {e}")))
+}
+
+/// The writer nudges the checkpointer after this many commits (SQLite's own default is every
+/// 1,000 pages of log; a batch writes a few).
+const COMMITS_PER_CHECKPOINT: u32 = 64;
+
+/// The checkpointer thread: copies the log into the database on its own connection, beside the
+/// writer (a passive checkpoint takes no lock a writer needs), until the writer stops.
+fn checkpoint(conn: &rusqlite::Connection, nudged: &std::sync::mpsc::Receiver<()>) {
+    while nudged.recv().is_ok() {
+        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "a checkpoint of the store's log failed");
+        }
     }
 }
 
@@ -220,8 +256,10 @@ async fn commit_pooled(
 fn run(
     mut conn: rusqlite::Connection,
     mut queue: mpsc::Receiver<Box<dyn Job>>,
+    checkpoint: &std::sync::mpsc::SyncSender<()>,
     outbox_ready: &Notify,
 ) {
+    let mut commits = 0u32;
     while let Some(first) = queue.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -250,6 +288,12 @@ fn run(
         }
         for job in batch {
             job.finish(committed.as_ref().map(|_| ()).map_err(String::as_str));
+        }
+        commits += 1;
+        if commits == COMMITS_PER_CHECKPOINT {
+            commits = 0;
+            // Full: a checkpoint is running or asked for already.
+            let _ = checkpoint.try_send(());
         }
     }
 }
