@@ -1,7 +1,8 @@
-//! Group commit: on SQLite, every message append goes through one writer thread, which runs the
-//! appends waiting at that moment in one transaction, on a connection of its own (statements
-//! run on that thread: see [`super::tx`]), and commits them together. Each caller
-//! hears its outcome only after that commit: an ack still means durable.
+//! Group commit: on SQLite, every message append (and every visit ticket's use, one per chat
+//! session opened) goes through one writer thread, which runs the writes waiting at that
+//! moment in one transaction, on a connection of its own (statements run on that thread: see
+//! [`super::tx`]), and commits them together. Each caller hears its outcome only after that
+//! commit: an ack still means durable.
 //!
 //! A batch is first run optimistically, every write straight in the transaction. If one fails,
 //! the transaction is rolled back and the batch run again with each write in a savepoint of its
@@ -174,6 +175,8 @@ fn open(file: &std::path::Path) -> Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(file)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // SQLite's default, said out loud: a commit syncs the log, so an ack means durable.
+    conn.pragma_update(None, "synchronous", "FULL")?;
     Ok(conn)
 }
 

@@ -3,8 +3,12 @@
 
 use protocol::{EndedSession, EventType};
 
+use futures_util::future::BoxFuture;
+
+use super::group_commit::{Write, Written};
 use super::outbox::Event;
-use super::{col_str, is_unique_violation, Store};
+use super::tx::Tx;
+use super::{col_str, Store};
 use crate::error::Result;
 
 impl Store {
@@ -63,28 +67,20 @@ impl Store {
     }
 
     /// Marks the ticket used; false if it already was (a replay). Forgets tickets past their
-    /// expiry on the way, since those are refused as expired anyway.
+    /// expiry on the way, since those are refused as expired anyway. Through the writer, like
+    /// a message: sessions opened at once share its commits (each was two commits of its own).
     pub async fn use_visit_ticket(
         &self,
         ticket_id: &str,
         expires_at_ms: i64,
         now_ms: i64,
     ) -> Result<bool> {
-        sqlx::query("DELETE FROM used_visit_tickets WHERE expires_at < $1")
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await?;
-        let inserted =
-            sqlx::query("INSERT INTO used_visit_tickets (ticket_id, expires_at) VALUES ($1, $2)")
-                .bind(ticket_id)
-                .bind(expires_at_ms)
-                .execute(&self.pool)
-                .await;
-        match inserted {
-            Ok(_) => Ok(true),
-            Err(e) if is_unique_violation(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        self.write(TicketUse {
+            ticket_id: ticket_id.to_owned(),
+            expires_at_ms,
+            now_ms,
+        })
+        .await
     }
 
     /// Forgets what can never be used again: logins past their expiry, ended sessions whose
@@ -118,5 +114,38 @@ impl Store {
         }
         tx.commit().await?;
         Ok(removed)
+    }
+}
+
+/// A visit ticket's use on its way to the writer.
+struct TicketUse {
+    ticket_id: String,
+    expires_at_ms: i64,
+    now_ms: i64,
+}
+
+impl Write for TicketUse {
+    type Output = bool;
+
+    fn apply<'t, 'c: 't>(&'t self, tx: &'t mut Tx<'c>) -> BoxFuture<'t, Result<Written<bool>>> {
+        Box::pin(async move {
+            tx.execute(
+                "DELETE FROM used_visit_tickets WHERE expires_at < $1",
+                &[self.now_ms.into()],
+            )
+            .await?;
+            let first_use = tx
+                .execute(
+                    "INSERT INTO used_visit_tickets (ticket_id, expires_at) VALUES ($1, $2) \
+                     ON CONFLICT DO NOTHING",
+                    &[(&self.ticket_id).into(), self.expires_at_ms.into()],
+                )
+                .await?
+                == 1;
+            Ok(Written {
+                value: first_use,
+                enqueued: false,
+            })
+        })
     }
 }
