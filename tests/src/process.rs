@@ -3,8 +3,11 @@
 //! load measures the gateway, not refusals, on a temporary SQLite database; killed however the
 //! measurement ends.
 
+use serde_json::{json, Value};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
+
+use crate::client::Socket;
 
 /// The origin the demo channel allows.
 pub const SITE: &str = "http://site.test";
@@ -75,6 +78,69 @@ impl GatewayProcess {
     pub fn pid(&self) -> u32 {
         self.child.0.id()
     }
+
+    /// Kills the gateway as `kill -9` does: no shutdown, no flush, nothing it could finish.
+    pub fn kill(&mut self) {
+        self.child.0.kill().expect("kill the gateway");
+        let _ = self.child.0.wait();
+    }
+}
+
+/// Tries of a request refused with 429 before the socket counts as failed.
+const RATE_LIMIT_RETRIES: usize = 20;
+
+/// Opens a visitor's socket on the demo channel of the gateway at `base` as the widget does
+/// (bootstrap, session, upgrade, the ready frame within `wait`), or says at which step and why
+/// it failed.
+pub async fn open_visitor(
+    http: &reqwest::Client,
+    base: &str,
+    wait: Duration,
+) -> Result<Socket, String> {
+    // Every worker's visitors share one IP, whose burst of sessions is small on purpose (real
+    // visitors come from as many IPs): a refusal is retried a little later, as the widget does.
+    let from_site = |step: &'static str, request: reqwest::RequestBuilder| async move {
+        for _ in 0..RATE_LIMIT_RETRIES {
+            let response = request
+                .try_clone()
+                .expect("a plain request")
+                .header("origin", SITE)
+                .send()
+                .await
+                .map_err(|e| format!("{step}: {e}"))?;
+            let status = response.status();
+            let body: Value = response.json().await.map_err(|e| format!("{step}: {e}"))?;
+            match status {
+                s if s.is_success() => return Ok(body),
+                reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                _ => return Err(format!("{step}: {status} {}", body["error"]["code"])),
+            }
+        }
+        Err(format!("{step}: still rate-limited"))
+    };
+    let boot = from_site("bootstrap", http.get(format!("{base}/v1/widget/demo"))).await?;
+    let session = from_site(
+        "session",
+        http.post(format!("{base}/v1/sessions"))
+            .json(&json!({"channel_key": "demo", "visit_ticket": boot["visit_ticket"]})),
+    )
+    .await?;
+    let token = session["session_token"].as_str().unwrap_or_default();
+    let ws = base.replacen("http", "ws", 1);
+    let mut socket = Socket::connect(
+        &format!("{ws}/v1/visitor/ws?token={token}"),
+        Some(SITE),
+        None,
+    )
+    .await
+    .map_err(|e| format!("upgrade: {e}"))?;
+    socket
+        .try_recv(wait)
+        .await
+        .ok_or_else(|| "no ready frame".to_owned())?;
+    Ok(socket)
 }
 
 pub fn free_port() -> u16 {

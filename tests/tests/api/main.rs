@@ -9,6 +9,7 @@ mod capacity;
 mod captcha;
 mod chat;
 mod contacts;
+mod crash;
 mod deliveries;
 mod fanout;
 mod hardening;

@@ -1,10 +1,9 @@
 //! The servers the bench measures, and a visitor socket opened as the widget opens one.
 
-use serde_json::{json, Value};
 use std::process::Command;
 use std::time::Duration;
 use tests::client::Socket;
-use tests::process::{free_port, wait_until_up, GatewayProcess, Owned, SITE};
+use tests::process::{free_port, open_visitor, wait_until_up, GatewayProcess, Owned};
 
 /// A server under test: the gateway, or the bare echo server.
 pub enum Server {
@@ -51,7 +50,8 @@ impl Server {
     }
 }
 
-/// Opens one socket as a widget would, or says at which step and why it failed.
+/// Opens one socket as a widget would (the echo server: a bare upgrade), or says at which step
+/// and why it failed.
 pub async fn open(
     kind: &str,
     http: &reqwest::Client,
@@ -63,53 +63,8 @@ pub async fn open(
             .await
             .map_err(|e| format!("upgrade: {e}"));
     }
-    // Every worker's visitors share one IP, whose burst of sessions is small on purpose (real
-    // visitors come from as many IPs): a refusal is retried a little later, as the widget does.
-    let from_site = |step: &'static str, request: reqwest::RequestBuilder| async move {
-        for _ in 0..RATE_LIMIT_RETRIES {
-            let response = request
-                .try_clone()
-                .expect("a plain request")
-                .header("origin", SITE)
-                .send()
-                .await
-                .map_err(|e| format!("{step}: {e}"))?;
-            let status = response.status();
-            let body: Value = response.json().await.map_err(|e| format!("{step}: {e}"))?;
-            match status {
-                s if s.is_success() => return Ok(body),
-                reqwest::StatusCode::TOO_MANY_REQUESTS => {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                _ => return Err(format!("{step}: {status} {}", body["error"]["code"])),
-            }
-        }
-        Err(format!("{step}: still rate-limited"))
-    };
-    let boot = from_site("bootstrap", http.get(format!("{base}/v1/widget/demo"))).await?;
-    let session = from_site(
-        "session",
-        http.post(format!("{base}/v1/sessions"))
-            .json(&json!({"channel_key": "demo", "visit_ticket": boot["visit_ticket"]})),
-    )
-    .await?;
-    let token = session["session_token"].as_str().unwrap_or_default();
-    let mut socket = Socket::connect(
-        &format!("{ws}/v1/visitor/ws?token={token}"),
-        Some(SITE),
-        None,
-    )
-    .await
-    .map_err(|e| format!("upgrade: {e}"))?;
-    socket
-        .try_recv(ANSWER_WAIT)
-        .await
-        .ok_or_else(|| "no ready frame".to_owned())?;
-    Ok(socket)
+    open_visitor(http, base, ANSWER_WAIT).await
 }
-
-/// Tries of a request refused with 429 before the socket counts as failed.
-const RATE_LIMIT_RETRIES: usize = 20;
 
 /// How long a socket's answer may take before it counts as not answered.
 pub const ANSWER_WAIT: Duration = Duration::from_secs(60);
