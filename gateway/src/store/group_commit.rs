@@ -243,7 +243,7 @@ async fn commit_pooled(
     job: &mut Box<dyn Job>,
 ) -> std::result::Result<bool, String> {
     let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
-    match run_jobs(&mut Tx::sqlx(&mut tx), std::slice::from_mut(job), false).await {
+    match run_jobs(&mut Tx::Sqlx(&mut tx), std::slice::from_mut(job), false).await {
         Ran::Written { enqueued } => {
             let committing = std::time::Instant::now();
             tx.commit().await.map_err(|e| e.to_string())?;

@@ -190,7 +190,7 @@ impl Store {
             // SQLite every append runs in one writer, after the other).
             Err(Error::Database(e)) if is_unique_violation(&e) => {
                 let mut conn = self.pool.acquire().await?;
-                let mut tx = Tx::sqlx(&mut conn);
+                let mut tx = Tx::Sqlx(&mut conn);
                 let Some(id) = open_conversation_id_in(&mut tx, &channel.id, visitor_id).await?
                 else {
                     return Err(e.into());
@@ -221,7 +221,7 @@ impl Store {
             // As for a visitor's message.
             Err(Error::Database(e)) if is_unique_violation(&e) => {
                 let mut conn = self.pool.acquire().await?;
-                existing_in(&mut Tx::sqlx(&mut conn), conversation_id, message.client_id)
+                existing_in(&mut Tx::Sqlx(&mut conn), conversation_id, message.client_id)
                     .await?
                     .ok_or(e.into())
             }

@@ -275,7 +275,7 @@ impl Store {
         mut tx: sqlx::Transaction<'_, sqlx::Any>,
         events: Vec<Event<'_>>,
     ) -> Result<()> {
-        let enqueued = enqueue_all(&mut Tx::sqlx(&mut tx), events).await?;
+        let enqueued = enqueue_all(&mut Tx::Sqlx(&mut tx), events).await?;
         let committing = std::time::Instant::now();
         tx.commit().await?;
         telemetry::store_commit(committing.elapsed());

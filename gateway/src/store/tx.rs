@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 
 /// A transaction in progress.
 pub(super) enum Tx<'c> {
+    /// A sqlx connection: a transaction's (it derefs to one), or a pooled connection's.
     Sqlx(&'c mut sqlx::AnyConnection),
     /// The writer's connection, inside the transaction the writer began (held `mut` only so
     /// that `Tx` is `Send`: a connection is not `Sync`).
@@ -140,11 +141,6 @@ impl Columns for Row {
 }
 
 impl<'c> Tx<'c> {
-    /// Over a sqlx transaction (or any connection).
-    pub fn sqlx(tx: &'c mut sqlx::AnyConnection) -> Self {
-        Self::Sqlx(tx)
-    }
-
     /// Runs a statement; the number of rows it changed.
     pub async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
         match self {
