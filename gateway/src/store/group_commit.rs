@@ -177,6 +177,9 @@ fn open(file: &std::path::Path) -> Result<rusqlite::Connection> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // SQLite's default, said out loud: a commit syncs the log, so an ack means durable.
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Every statement the writes use stays prepared (rusqlite keeps 16 by default; they are
+    // about twenty-five).
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
