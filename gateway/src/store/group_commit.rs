@@ -228,15 +228,27 @@ pub(super) async fn write<W: Write>(
         }
         None => {
             let committed = commit_pooled(pool, &mut job).await;
-            if matches!(committed, Ok(true)) {
-                outbox_ready.notify_one();
-            }
-            job.finish(committed.as_ref().map(|_| ()).map_err(String::as_str));
+            answer([job], &committed, outbox_ready);
         }
     }
     outcome
         .await
         .unwrap_or_else(|_| Err(Error::Internal("the store's writer failed".into())))
+}
+
+/// Once the commit did (`Ok`: whether it put deliveries in the outbox) or did not happen:
+/// wakes the delivery worker if there is something to send, and tells each caller.
+fn answer(
+    jobs: impl IntoIterator<Item = Box<dyn Job>>,
+    committed: &std::result::Result<bool, String>,
+    outbox_ready: &Notify,
+) {
+    if matches!(committed, Ok(true)) {
+        outbox_ready.notify_one();
+    }
+    for job in jobs {
+        job.finish(committed.as_ref().map(|_| ()).map_err(String::as_str));
+    }
 }
 
 /// One write in a transaction of its own on a pooled connection (PostgreSQL); true if it
@@ -289,12 +301,7 @@ fn run(
                 continue;
             }
         };
-        if matches!(committed, Ok(true)) {
-            outbox_ready.notify_one();
-        }
-        for job in batch {
-            job.finish(committed.as_ref().map(|_| ()).map_err(String::as_str));
-        }
+        answer(batch, &committed, outbox_ready);
         commits += 1;
         if commits == COMMITS_PER_CHECKPOINT {
             commits = 0;

@@ -321,11 +321,10 @@ impl VisitorAppend {
     async fn append(&self, tx: &mut Tx<'_>) -> Result<Written<Appended>> {
         let channel_id = self.channel_id.as_str();
         let message = self.message.borrowed();
-        let (mut created, mut reopened) = (false, false);
-        let row = match self.advance(tx).await? {
-            Some(row) => row,
+        let (row, created, reopened) = match self.advance(tx).await? {
+            Some(row) => (row, false, false),
             None => {
-                match self.start_conversation(tx).await? {
+                let (created, reopened) = match self.start_conversation(tx).await? {
                     Start::Open(current) => {
                         if let Some(existing) = existing_in(tx, &current, message.client_id).await?
                         {
@@ -334,15 +333,14 @@ impl VisitorAppend {
                                 enqueued: false,
                             });
                         }
+                        (false, false)
                     }
-                    Start::Started {
-                        created: new,
-                        reopened: again,
-                    } => (created, reopened) = (new, again),
-                }
-                self.advance(tx).await?.ok_or_else(|| {
+                    Start::Started { created, reopened } => (created, reopened),
+                };
+                let row = self.advance(tx).await?.ok_or_else(|| {
                     Error::Internal("no conversation open after starting one".into())
-                })?
+                })?;
+                (row, created, reopened)
             }
         };
         let conversation = summary_from_row(&row)?;
