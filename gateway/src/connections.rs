@@ -15,6 +15,7 @@ use crate::telemetry::SocketKind;
 /// The cap on this gateway's sockets, the signal that closes them, and how many are open.
 pub struct Sockets {
     slots: Arc<Semaphore>,
+    capacity: u32,
     closing: watch::Sender<bool>,
     open: Arc<OpenSockets>,
 }
@@ -51,8 +52,10 @@ impl Drop for Admission {
 
 impl Sockets {
     pub fn new(max: usize) -> Self {
+        let capacity = u32::try_from(max.min(Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
         Self {
-            slots: Arc::new(Semaphore::new(max.min(Semaphore::MAX_PERMITS))),
+            slots: Arc::new(Semaphore::new(capacity as usize)),
+            capacity,
             closing: watch::Sender::new(false),
             open: Arc::default(),
         }
@@ -86,6 +89,14 @@ impl Sockets {
     /// Tells every socket to close (and refuses new ones).
     pub fn close_all(&self) {
         self.closing.send_replace(true);
+    }
+
+    /// Resolves when every socket has ended: each gives its place back as its task ends, so
+    /// all places free means none is left mid-handshake (or mid-start, before it saw the
+    /// signal) when the process exits or the store closes.
+    pub async fn drained(&self) {
+        // Only an error if the semaphore were closed, which nothing does.
+        let _ = self.slots.acquire_many(self.capacity).await;
     }
 }
 

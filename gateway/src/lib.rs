@@ -65,6 +65,9 @@ pub async fn prepare(config: config::Config) -> error::Result<state::AppState> {
     Ok(state)
 }
 
+/// How long a stopping gateway waits for its sockets to finish closing.
+const SOCKETS_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves until `shutdown` completes, then lets in-flight requests finish and closes every
 /// socket with "going away".
 pub async fn serve(
@@ -78,6 +81,7 @@ pub async fn serve(
     let deliveries = tokio::spawn(webhooks::delivery::run(state.clone()));
     let housekeeping = tokio::spawn(housekeeping::run(state.clone()));
     let sockets = state.sockets.clone();
+    let drained = state.sockets.clone();
     // Connection info gives handlers the peer address (the captcha check sends it on).
     let service = app::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // Requests in flight finish; sockets are told "going away" and close, so the graceful
@@ -96,6 +100,14 @@ pub async fn serve(
             sockets.close_all();
         })
         .await;
+    // A socket's closing handshake is bounded (`socket::going_away`); this bound is a margin
+    // over it, for a socket still starting when the signal came.
+    if tokio::time::timeout(SOCKETS_DRAIN, drained.drained())
+        .await
+        .is_err()
+    {
+        tracing::warn!("stopping with sockets still open");
+    }
     heartbeat.abort();
     deliveries.abort();
     housekeeping.abort();
