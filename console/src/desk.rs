@@ -98,6 +98,7 @@ impl Desk {
             conversation_id,
             client_id,
             text,
+            attachments: Vec::new(),
         });
     }
 
@@ -186,6 +187,7 @@ impl Desk {
                     conversation_id: p.conversation_id,
                     client_id: p.client_id,
                     text: p.text,
+                    attachments: Vec::new(),
                 });
             }
         }

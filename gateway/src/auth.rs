@@ -18,6 +18,7 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use protocol::{ConversationSummary, Role};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use crate::config::Config;
@@ -86,6 +87,75 @@ pub fn check_same_origin(headers: &HeaderMap, config: &Config) -> Result<()> {
 fn needs_same_origin(parts: &Parts) -> bool {
     let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     !safe || parts.headers.contains_key(header::UPGRADE)
+}
+
+/// The purpose a visitor session token is signed for.
+pub const SESSION_TOKEN: &str = "session-token";
+
+/// What a session token grants: this visitor, on this channel, from this origin, until then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionClaims {
+    /// Identifies this session, so the gateway can end it before the token expires.
+    pub session_id: String,
+    pub channel_id: String,
+    pub visitor_id: String,
+    pub origin: Option<String>,
+    pub page_url: Option<String>,
+    /// From the visit ticket, for agents.
+    #[serde(default)]
+    pub visit: Option<u32>,
+    /// The browser's `User-Agent`, cut short, for agents.
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    pub expires_at_ms: i64,
+}
+
+/// Checks signature, expiry and origin binding.
+pub fn verify_session_token(
+    state: &AppState,
+    token: &str,
+    origin: Option<&str>,
+    now_ms: i64,
+) -> Result<SessionClaims> {
+    let claims: SessionClaims = state
+        .signer
+        .verify(SESSION_TOKEN, token)
+        .ok_or(Error::InvalidSessionToken)?;
+    if claims.expires_at_ms <= now_ms {
+        return Err(Error::SessionExpired);
+    }
+    if claims.origin.as_deref() != origin {
+        return Err(Error::OriginNotAllowed(origin.unwrap_or("").to_owned()));
+    }
+    Ok(claims)
+}
+
+/// A visitor's chat session, from `Authorization: Bearer <session token>` on a request from
+/// the page the session was opened on (the token is bound to that origin, and the channel must
+/// still allow it): the widget's own HTTP calls (files) beside its socket.
+pub struct AuthVisitor {
+    pub claims: SessionClaims,
+    pub channel: ChannelRecord,
+}
+
+impl FromRequestParts<AppState> for AuthVisitor {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let token = bearer(&parts.headers).ok_or(Error::InvalidSessionToken)?;
+        let origin = request_origin(&parts.headers);
+        let claims = verify_session_token(state, token, origin, now_ms())?;
+        if state.store.session_ended(&claims.session_id).await? {
+            return Err(Error::SessionEnded);
+        }
+        let channel = state
+            .store
+            .channel_by_id(&claims.channel_id)
+            .await?
+            .ok_or(Error::InvalidSessionToken)?;
+        crate::channels::check_origin(&channel, origin, &state.config.public_origin())?;
+        Ok(AuthVisitor { claims, channel })
+    }
 }
 
 /// An authenticated agent login, from `Authorization: Bearer …` or the login cookie.

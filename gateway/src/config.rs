@@ -96,6 +96,14 @@ pub struct Config {
     /// Messages per client IP (bursts of 40), across all its sessions, per minute.
     pub messages_per_ip_per_minute: u32,
     pub messages_per_channel_per_minute: u32,
+    /// Where attachments' bytes are kept: `file:///absolute/dir`, or `s3://bucket?region=…`
+    /// with any S3 settings as query parameters (`endpoint`, `access_key_id`, `allow_http`, …;
+    /// unset ones come from the `AWS_*` variables). Default: a directory beside the SQLite
+    /// file (`livechat-files` in the working directory for PostgreSQL). Several gateways
+    /// need a store they share.
+    pub files_url: Option<String>,
+    /// How long a signed download link (webhook payloads, REST answers) works.
+    pub file_link_ttl_secs: u64,
     /// Seed the demo channel (key `demo`) and the demo agent at start-up.
     pub demo: bool,
     /// The demo site's origin: the only origin the demo channel allows.
@@ -136,6 +144,8 @@ impl Default for Config {
             captcha_timeout_ms: 3000,
             sessions_per_ip_per_minute: 30,
             sessions_per_channel_per_minute: 3000,
+            files_url: None,
+            file_link_ttl_secs: 24 * 3600,
             messages_per_session_per_minute: 60,
             messages_per_ip_per_minute: 300,
             messages_per_channel_per_minute: 6000,

@@ -84,6 +84,24 @@ pub enum Error {
     Validation(BTreeMap<String, String>),
     #[error("{} channel(s) still have open conversations; nothing was deleted", .0.len())]
     ChannelInUse(Vec<Refusal>),
+    #[error("this channel does not take files from visitors")]
+    UploadsDisabled,
+    #[error("a file can be at most {max_bytes} bytes here")]
+    FileTooLarge { max_bytes: u64 },
+    #[error("files of this type ({0}) are not accepted here")]
+    FileTypeNotAllowed(String),
+    #[error("the image was refused: {0}")]
+    ImageRefused(String),
+    #[error("no such upload of yours to attach")]
+    AttachmentNotFound,
+    #[error("a message can carry at most {max} files")]
+    TooManyAttachments { max: usize },
+    #[error("this download link has expired")]
+    LinkExpired,
+    #[error("file storage: {0}")]
+    Blobs(#[from] object_store::Error),
+    #[error("file system: {0}")]
+    Io(#[from] std::io::Error),
     #[error("{0}")]
     Internal(String),
 }
@@ -99,7 +117,15 @@ impl Error {
             Error::BadRequest(_)
             | Error::MessageEmpty
             | Error::MessageTooLong { .. }
-            | Error::CaptchaRequired => StatusCode::BAD_REQUEST,
+            | Error::CaptchaRequired
+            | Error::AttachmentNotFound
+            | Error::TooManyAttachments { .. } => StatusCode::BAD_REQUEST,
+            Error::UploadsDisabled => StatusCode::FORBIDDEN,
+            Error::FileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::FileTypeNotAllowed(_) | Error::ImageRefused(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            Error::LinkExpired => StatusCode::GONE,
             Error::ChannelNotFound(_) | Error::ConversationNotFound | Error::NotFound => {
                 StatusCode::NOT_FOUND
             }
@@ -128,6 +154,8 @@ impl Error {
             | Error::Database(_)
             | Error::Sqlite(_)
             | Error::Migrate(_)
+            | Error::Blobs(_)
+            | Error::Io(_)
             | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -164,10 +192,19 @@ impl Error {
             Error::CaptchaFailed(_) => codes::CAPTCHA_FAILED,
             Error::CaptchaUnavailable => codes::CAPTCHA_UNAVAILABLE,
             Error::OverCapacity => codes::OVER_CAPACITY,
+            Error::UploadsDisabled => codes::UPLOADS_DISABLED,
+            Error::FileTooLarge { .. } => codes::FILE_TOO_LARGE,
+            Error::FileTypeNotAllowed(_) => codes::FILE_TYPE_NOT_ALLOWED,
+            Error::ImageRefused(_) => codes::IMAGE_REFUSED,
+            Error::AttachmentNotFound => codes::ATTACHMENT_NOT_FOUND,
+            Error::TooManyAttachments { .. } => codes::TOO_MANY_ATTACHMENTS,
+            Error::LinkExpired => codes::LINK_EXPIRED,
             Error::Config(_)
             | Error::Database(_)
             | Error::Sqlite(_)
             | Error::Migrate(_)
+            | Error::Blobs(_)
+            | Error::Io(_)
             | Error::Internal(_) => codes::INTERNAL,
         }
     }

@@ -16,6 +16,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod demo;
 pub mod error;
+pub mod files;
 pub mod housekeeping;
 pub mod hub;
 pub mod limits;

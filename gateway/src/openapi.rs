@@ -22,7 +22,7 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 use crate::{
-    agents, canned, channels, contacts, conversations, operations, queues, rules, visitors,
+    agents, canned, channels, contacts, conversations, files, operations, queues, rules, visitors,
     webhooks,
 };
 
@@ -61,6 +61,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(channels::admin::router())
         .merge(rules::api::router())
         .merge(operations::router())
+        .merge(files::routes::router())
         .routes(routes!(served_document))
         .routes(routes!(page))
         .routes(routes!(healthz))
@@ -117,6 +118,17 @@ fn finish(document: &mut Document) {
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
                 .description(Some("The token from POST /v1/agent/login."))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "visitorSession",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "The widget's session token from POST /v1/sessions, from the page it was opened on.",
+                ))
                 .build(),
         ),
     );

@@ -313,6 +313,7 @@ mod tests {
             text: String::new(),
             client_id: String::new(),
             sent_at_ms: 0,
+            attachments: Vec::new(),
         }
     }
 

@@ -7,6 +7,7 @@ use tokio::sync::Semaphore;
 use crate::config::Config;
 use crate::connections::{Connections, Sockets};
 use crate::error::{Error, Result};
+use crate::files::Files;
 use crate::hub::Hub;
 use crate::limits::Limits;
 use crate::store::Store;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Password hashes computed at once (see `agents::argon2_work`).
     pub password_checks: Arc<Semaphore>,
+    /// Attachments: uploads in, bytes out.
+    pub files: Arc<Files>,
 }
 
 impl AppState {
@@ -54,7 +57,9 @@ impl AppState {
         };
         let limits = Limits::from_config(&config, namespace.as_deref())?;
         let sockets = Sockets::new(config.max_sockets);
+        let files = Files::open(&config)?;
         let state = Self {
+            files: Arc::new(files),
             limits: Arc::new(limits),
             config: Arc::new(config),
             store,

@@ -63,10 +63,12 @@ pub fn same_secret(presented: &str, real: &str) -> bool {
 
 /// Hex SHA-256, for storing bearer tokens without storing the tokens themselves.
 pub fn sha256_hex(input: &str) -> String {
-    Sha256::digest(input.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(input.as_bytes()))
+}
+
+/// Lower-case hexadecimal, as digests are written.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -75,8 +75,16 @@ fn decodes_or_refuses<T: serde::de::DeserializeOwned>(text: &str) {
 fn visitor_frame() -> impl Strategy<Value = VisitorClientFrame> {
     prop_oneof![
         Just(VisitorClientFrame::Typing),
-        (".{0,80}", ".{0,400}")
-            .prop_map(|(client_id, text)| VisitorClientFrame::Send { client_id, text }),
+        (
+            ".{0,80}",
+            ".{0,400}",
+            prop::collection::vec(".{0,40}", 0..3)
+        )
+            .prop_map(|(client_id, text, attachments)| VisitorClientFrame::Send {
+                client_id,
+                text,
+                attachments
+            }),
     ]
 }
 
@@ -88,13 +96,20 @@ fn agent_frame() -> impl Strategy<Value = AgentClientFrame> {
                 resume_after,
             }
         }),
-        (".{0,40}", ".{0,40}", ".{0,400}").prop_map(|(conversation_id, client_id, text)| {
-            AgentClientFrame::Send {
-                conversation_id,
-                client_id,
-                text,
-            }
-        }),
+        (
+            ".{0,40}",
+            ".{0,40}",
+            ".{0,400}",
+            prop::collection::vec(".{0,40}", 0..3)
+        )
+            .prop_map(|(conversation_id, client_id, text, attachments)| {
+                AgentClientFrame::Send {
+                    conversation_id,
+                    client_id,
+                    text,
+                    attachments,
+                }
+            }),
         ".{0,40}".prop_map(|conversation_id| AgentClientFrame::Typing { conversation_id }),
         (".{0,40}", any::<i64>()).prop_map(|(conversation_id, seq)| AgentClientFrame::Read {
             conversation_id,

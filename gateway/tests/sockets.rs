@@ -6,12 +6,12 @@ use axum::extract::ws::Message;
 use futures_util::{Sink, Stream};
 use gateway::agents::socket::AgentSocket;
 use gateway::auth::AuthAgent;
+use gateway::auth::SessionClaims;
 use gateway::hub::HubEvent;
 use gateway::socket::{Incoming, Step};
 use gateway::state::AppState;
 use gateway::store::ChannelRecord;
 use gateway::telemetry::SocketKind;
-use gateway::visitors::session::SessionClaims;
 use gateway::visitors::socket::VisitorSocket;
 use protocol::{codes, AgentClientFrame, AgentServerFrame, VisitorClientFrame, VisitorServerFrame};
 use serde::de::DeserializeOwned;
@@ -180,6 +180,7 @@ async fn a_visitor_message_is_acked_once_per_client_id_and_garbage_is_refused() 
         Incoming::Frame(VisitorClientFrame::Send {
             client_id: client_id.into(),
             text: "Do you ship to Norway?".into(),
+            attachments: Vec::new(),
         })
     };
     let Step::Reply(VisitorServerFrame::Ack {
@@ -232,6 +233,7 @@ async fn a_scoped_login_cannot_follow_another_channels_conversation() {
         .on_client_frame(Incoming::Frame(VisitorClientFrame::Send {
             client_id: "c1".into(),
             text: "hello".into(),
+            attachments: Vec::new(),
         }))
         .await
     else {
@@ -277,6 +279,7 @@ async fn both_loops_run_over_any_sink_and_stream() {
         .send_frame(&VisitorClientFrame::Send {
             client_id: "w1".into(),
             text: "Is anyone there?".into(),
+            attachments: Vec::new(),
         })
         .await;
     let ack = widget
@@ -323,6 +326,7 @@ async fn both_loops_run_over_any_sink_and_stream() {
             conversation_id: conversation_id.clone(),
             client_id: "a1".into(),
             text: "Yes, how can I help?".into(),
+            attachments: Vec::new(),
         })
         .await;
     let ack = console

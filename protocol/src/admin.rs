@@ -4,7 +4,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::names::named;
 
-use crate::{Appearance, CaptchaProvider};
+use crate::{Appearance, CaptchaProvider, FileKind, UploadPolicy};
+
+/// The largest upload a new channel accepts: 10 MiB.
+pub const DEFAULT_UPLOAD_MAX_BYTES: u64 = 10 * 1024 * 1024;
+/// The kinds a new channel accepts from visitors.
+pub const DEFAULT_UPLOAD_KINDS: [FileKind; 4] = [
+    FileKind::Image,
+    FileKind::Pdf,
+    FileKind::Text,
+    FileKind::Office,
+];
+
+fn yes() -> bool {
+    true
+}
+
+pub fn default_upload_policy() -> UploadPolicy {
+    UploadPolicy {
+        max_bytes: DEFAULT_UPLOAD_MAX_BYTES,
+        kinds: DEFAULT_UPLOAD_KINDS.to_vec(),
+    }
+}
 
 /// A channel as admins see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +52,13 @@ pub struct ChannelView {
     pub error: Option<String>,
     pub captcha: Option<CaptchaView>,
     pub appearance: Appearance,
+    /// Whether visitors may attach files at all.
+    #[serde(default = "yes")]
+    pub visitor_uploads: bool,
+    /// The largest file anyone may send in this channel's conversations, and the kinds visitors
+    /// may send.
+    #[serde(default = "default_upload_policy")]
+    pub uploads: UploadPolicy,
     /// The `<script>` tag to paste into the site's pages.
     pub snippet: String,
     /// A page on the gateway with the chat on it, to share as a link (emails, QR codes).

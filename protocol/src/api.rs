@@ -134,6 +134,18 @@ pub struct SessionCreated {
     pub session_token: String,
     pub visitor_id: String,
     pub expires_in_secs: u64,
+    /// What the visitor may attach; None: no paperclip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uploads: Option<UploadPolicy>,
+}
+
+/// What a channel accepts as files from its visitors (agents, the desk and the REST API may
+/// send any kind, within the same size).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadPolicy {
+    pub max_bytes: u64,
+    pub kinds: Vec<crate::FileKind>,
 }
 
 /// `POST /v1/agent/login`.

@@ -41,4 +41,19 @@ pub const FORBIDDEN: &str = "forbidden";
 pub const VALIDATION_FAILED: &str = "validation_failed";
 /// A delete was refused; `error.refused` names the channels. Nothing was deleted.
 pub const CHANNEL_IN_USE: &str = "channel_in_use";
+/// The channel does not take files from visitors.
+pub const UPLOADS_DISABLED: &str = "uploads_disabled";
+/// The file is larger than the channel allows (413).
+pub const FILE_TOO_LARGE: &str = "file_too_large";
+/// The file's bytes are not of a kind the channel accepts (415).
+pub const FILE_TYPE_NOT_ALLOWED: &str = "file_type_not_allowed";
+/// An image with more pixels than the gateway decodes (a decompression bomb, or just huge), or
+/// one that does not decode.
+pub const IMAGE_REFUSED: &str = "image_refused";
+/// A message names a file that is not the sender's own unsent upload in this channel.
+pub const ATTACHMENT_NOT_FOUND: &str = "attachment_not_found";
+/// A message names more files than it may carry.
+pub const TOO_MANY_ATTACHMENTS: &str = "too_many_attachments";
+/// A signed download link past its time (410).
+pub const LINK_EXPIRED: &str = "link_expired";
 pub const INTERNAL: &str = "internal";

@@ -163,7 +163,13 @@ pub struct BotResponse {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BotReply {
     /// A message to the visitor.
-    Message { text: String },
+    Message {
+        #[serde(default)]
+        text: String,
+        /// Files uploaded with the channel's secret (`POST /v1/channels/{id}/files`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<String>,
+    },
     /// Hand the conversation to humans: the channel's desk if it has one, else its queue. The
     /// note is for the agents who take it over.
     Switch {
@@ -181,9 +187,13 @@ pub enum DeskAction {
     Message {
         conversation_id: String,
         client_id: String,
+        #[serde(default)]
         text: String,
         /// The desk agent's name, shown to the visitor.
         author_name: String,
+        /// Files uploaded with the channel's secret (`POST /v1/channels/{id}/files`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<String>,
     },
     Close {
         conversation_id: String,
@@ -219,7 +229,11 @@ pub struct ApiAgentMessage {
     pub agent_id: Option<String>,
     /// The caller's id for this message: a retry with the same one stores it once.
     pub client_id: String,
+    #[serde(default)]
     pub text: String,
+    /// Files uploaded with the channel's secret (`POST /v1/channels/{id}/files`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
 }
 
 /// `POST /v1/channels/{id}/conversations/{conversation_id}/assign`.

@@ -88,10 +88,72 @@ pub struct ChatMessage {
     pub conversation_id: String,
     pub seq: i64,
     pub author: Author,
+    /// May be empty when the message carries attachments.
     pub text: String,
     /// The sender's own id for this message, so the sender can match it to its pending copy.
     pub client_id: String,
     pub sent_at_ms: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// Most files one message carries.
+pub const MAX_ATTACHMENTS: usize = 5;
+/// Longest file name kept, in characters (a longer one is cut, keeping its extension).
+pub const MAX_FILE_NAME_CHARS: usize = 120;
+
+/// A file a message carries, as its readers see it. The widget fetches its bytes from
+/// `/v1/visitor/files/{id}`, the console from `/v1/agent/files/{id}` (each with its own
+/// credential); webhook payloads and REST answers carry a signed, expiring `url` instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attachment {
+    pub id: String,
+    pub name: String,
+    /// Decided by the gateway from the file's bytes, never from its name or the uploader.
+    pub content_type: String,
+    pub size: u64,
+    /// A raster image's pixels; such an image also has a thumbnail (`?thumbnail=1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// A download link that needs no other credential, valid for a limited time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// What the inbox shows of a message of files alone: "📎 photo.png" (and how many more).
+pub fn attachments_preview(files: &[Attachment]) -> String {
+    match files {
+        [] => String::new(),
+        [only] => format!("📎 {}", only.name),
+        [first, rest @ ..] => format!("📎 {} +{}", first.name, rest.len()),
+    }
+}
+
+impl Attachment {
+    /// Whether it is shown inline (a raster image) rather than as a file card.
+    pub fn is_image(&self) -> bool {
+        self.width.is_some()
+    }
+}
+
+named! {
+    /// The kinds of file a channel accepts, each a set of types recognised by their bytes.
+    pub enum FileKind {
+        /// PNG, JPEG, GIF, WebP.
+        Image = "image",
+        Pdf = "pdf",
+        /// UTF-8 text (served as `text/plain`, whatever it contains).
+        Text = "text",
+        /// Word, Excel and PowerPoint documents (old and new), OpenDocument.
+        Office = "office",
+        /// ZIP, gzip, 7z, tar.
+        Archive = "archive",
+        /// Audio and video.
+        Media = "media",
+    }
 }
 
 /// What an agent's inbox shows of a conversation.
@@ -156,6 +218,10 @@ pub enum VisitorClientFrame {
     Send {
         client_id: String,
         text: String,
+        /// Ids of files the visitor uploaded (`POST /v1/visitor/files`), at most
+        /// [`MAX_ATTACHMENTS`].
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<String>,
     },
     /// The visitor is typing: ephemeral, never stored, and it counts as activity.
     Typing,
@@ -227,6 +293,9 @@ pub enum AgentClientFrame {
         conversation_id: String,
         client_id: String,
         text: String,
+        /// Ids of files the agent uploaded (`POST /v1/agent/files`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<String>,
     },
     /// The agent is typing in this conversation: shown to the visitor, never stored.
     Typing { conversation_id: String },
@@ -306,10 +375,12 @@ mod tests {
         let frame = VisitorClientFrame::Send {
             client_id: "c1".into(),
             text: "hi".into(),
+            attachments: Vec::new(),
         };
         assert_eq!(
             serde_json::to_string(&frame).unwrap(),
-            r#"{"type":"send","client_id":"c1","text":"hi"}"#
+            r#"{"type":"send","client_id":"c1","text":"hi"}"#,
+            "a message without files is the frame it always was"
         );
         let parsed: AgentClientFrame =
             serde_json::from_str(r#"{"type":"open","conversation_id":"x","resume_after":3}"#)

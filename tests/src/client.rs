@@ -114,6 +114,7 @@ impl Socket {
         self.send(&protocol::VisitorClientFrame::Send {
             client_id: client_id.into(),
             text: text.into(),
+            attachments: Vec::new(),
         })
         .await;
         let ack = self

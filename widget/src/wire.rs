@@ -299,7 +299,8 @@ mod tests {
             read_as_the_gateway::<protocol::VisitorClientFrame>(&send_frame("m1", text)),
             protocol::VisitorClientFrame::Send {
                 client_id: "m1".into(),
-                text: text.into()
+                text: text.into(),
+                attachments: Vec::new(),
             }
         );
         assert_eq!(

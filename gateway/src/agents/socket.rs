@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::hub::{EventStream, HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming, Step, TypingThrottle};
 use crate::state::AppState;
-use crate::store::ReplyAuthor;
+use crate::store::{uploader_of_agent, NewMessage, ReplyAuthor};
 use crate::telemetry::SocketKind;
 use crate::{presence, routing};
 
@@ -169,12 +169,15 @@ impl AgentSocket {
                 conversation_id,
                 client_id,
                 text,
+                attachments,
             } => {
                 let agent = ReplyAuthor::Agent(&self.auth.agent);
+                let uploader = uploader_of_agent(&self.auth.agent.id);
+                let message =
+                    NewMessage::now(&client_id, &text).with_attachments(&uploader, &attachments);
                 let posted = match self.auth.may_write(state, &conversation_id).await {
                     Ok(()) => {
-                        conversations::post_reply(state, agent, &conversation_id, &client_id, &text)
-                            .await
+                        conversations::post_reply(state, agent, &conversation_id, message).await
                     }
                     Err(e) => Err(e),
                 };

@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use protocol::{
     Appearance, CaptchaProvider, CaptchaView, ChannelState, ChannelView, ChannelsDeleted,
-    DeleteChannels, LauncherPosition,
+    DeleteChannels, FileKind, LauncherPosition, UploadPolicy,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -67,6 +67,8 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
             min_score: c.min_score,
         }),
         appearance: channel.appearance.clone(),
+        visitor_uploads: channel.visitor_uploads,
+        uploads: channel.uploads.clone(),
         snippet: format!(
             "<script async src=\"{}/embed.js\" data-channel=\"{}\"></script>",
             state.config.public_url(),
@@ -307,6 +309,8 @@ pub fn apply(
             }
             "appearance" => appearance(value, &channel.appearance, &mut problems)
                 .map(|a| channel.appearance = a),
+            "visitor_uploads" => flag(value).map(|on| channel.visitor_uploads = on),
+            "uploads" => uploads(value).map(|policy| channel.uploads = policy),
             _ => Err("is not a channel setting".to_owned()),
         };
         if let Err(problem) = outcome {
@@ -318,6 +322,35 @@ pub fn apply(
     } else {
         Err(Error::Validation(problems))
     }
+}
+
+/// The largest upload a channel may allow: what one request may stream into the gateway.
+pub const MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
+const MIN_UPLOAD_BYTES: u64 = 1024;
+
+fn uploads(value: &Value) -> std::result::Result<UploadPolicy, String> {
+    let policy: UploadPolicy = serde_json::from_value(value.clone()).map_err(|_| {
+        format!(
+            "must be {{\"max_bytes\": bytes, \"kinds\": [...]}}, kinds among {}",
+            FileKind::ALL
+                .iter()
+                .map(|kind| kind.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    if !(MIN_UPLOAD_BYTES..=MAX_UPLOAD_BYTES).contains(&policy.max_bytes) {
+        return Err(format!(
+            "max_bytes must be from {MIN_UPLOAD_BYTES} to {MAX_UPLOAD_BYTES}"
+        ));
+    }
+    let mut kinds = policy.kinds;
+    kinds.sort_by_key(|kind| kind.as_str());
+    kinds.dedup();
+    Ok(UploadPolicy {
+        max_bytes: policy.max_bytes,
+        kinds,
+    })
 }
 
 fn text(value: &Value, min: usize, max: usize) -> std::result::Result<String, String> {

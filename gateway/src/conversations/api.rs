@@ -18,7 +18,7 @@ use crate::auth::ChannelAccess;
 use crate::error::{ApiJson, Error, Result};
 use crate::pagination;
 use crate::state::AppState;
-use crate::store::{AgentRecord, ConversationFilter, ReplyAuthor};
+use crate::store::{AgentRecord, ConversationFilter, NewMessage, ReplyAuthor, API_UPLOADER};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -191,14 +191,9 @@ async fn post_message(
 ) -> Result<Json<ChatMessage>> {
     of_channel(&state, &access, &id).await?;
     let agent = acting_agent(&state, &access, input.agent_id.as_deref()).await?;
-    let appended = super::post_reply(
-        &state,
-        ReplyAuthor::Agent(&agent),
-        &id,
-        &input.client_id,
-        &input.text,
-    )
-    .await?;
+    let message = NewMessage::now(&input.client_id, &input.text)
+        .with_attachments(API_UPLOADER, &input.attachments);
+    let appended = super::post_reply(&state, ReplyAuthor::Agent(&agent), &id, message).await?;
     Ok(Json(appended.message))
 }
 
@@ -305,19 +300,17 @@ async fn inbound(
             client_id,
             text,
             author_name,
+            attachments,
         } => {
             let name = author_name.trim();
             if name.is_empty() || name.chars().count() > 80 {
                 return Err(Error::field("author_name", "1 to 80 characters"));
             }
-            let appended = super::post_reply(
-                &state,
-                ReplyAuthor::Desk(name),
-                &conversation_id,
-                &client_id,
-                &text,
-            )
-            .await?;
+            let message =
+                NewMessage::now(&client_id, &text).with_attachments(API_UPLOADER, &attachments);
+            let appended =
+                super::post_reply(&state, ReplyAuthor::Desk(name), &conversation_id, message)
+                    .await?;
             Ok(Json(appended.conversation))
         }
         DeskAction::Close { conversation_id } => Ok(Json(

@@ -216,13 +216,21 @@ async fn events(
 const MAX_CLIENT_ID_CHARS: usize = 64;
 
 /// Checks a message as a client sent it; the text is stored exactly as written.
-pub fn validate(client_id: &str, text: &str) -> Result<()> {
+pub fn validate(message: &NewMessage<'_>) -> Result<()> {
+    let NewMessage {
+        client_id, text, ..
+    } = *message;
     if client_id.is_empty() || client_id.chars().count() > MAX_CLIENT_ID_CHARS {
         return Err(Error::BadRequest(format!(
             "client_id must be 1 to {MAX_CLIENT_ID_CHARS} characters"
         )));
     }
-    if text.trim().is_empty() {
+    if message.attachments.len() > protocol::MAX_ATTACHMENTS {
+        return Err(Error::TooManyAttachments {
+            max: protocol::MAX_ATTACHMENTS,
+        });
+    }
+    if text.trim().is_empty() && message.attachments.is_empty() {
         return Err(Error::MessageEmpty);
     }
     if text.chars().count() > MAX_MESSAGE_CHARS {
@@ -237,10 +245,9 @@ pub async fn post_visitor_message(
     state: &AppState,
     channel: &ChannelRef,
     visitor: VisitorContext<'_>,
-    client_id: &str,
-    text: &str,
+    message: NewMessage<'_>,
 ) -> Result<Appended> {
-    validate(client_id, text)?;
+    validate(&message)?;
     let limits = &state.limits;
     limits
         .check(&[
@@ -249,7 +256,6 @@ pub async fn post_visitor_message(
             (&limits.messages_per_channel, &channel.id),
         ])
         .await?;
-    let message = NewMessage::now(client_id, text);
     let window_ms = crate::secs_to_ms(state.config.reopen_window_secs);
     let reopen_after_ms = message.sent_at_ms.saturating_sub(window_ms);
     let appended = state
@@ -276,11 +282,9 @@ pub async fn post_reply(
     state: &AppState,
     author: ReplyAuthor<'_>,
     conversation_id: &str,
-    client_id: &str,
-    text: &str,
+    message: NewMessage<'_>,
 ) -> Result<Appended> {
-    validate(client_id, text)?;
-    let message = NewMessage::now(client_id, text);
+    validate(&message)?;
     let appended = state
         .store
         .append_reply(conversation_id, author, message)
@@ -367,8 +371,23 @@ mod tests {
 
     #[test]
     fn messages_are_validated_with_stable_codes() {
+        fn validate(client_id: &str, text: &str) -> Result<()> {
+            super::validate(&NewMessage::now(client_id, text))
+        }
         assert!(validate("c1", "hello").is_ok());
         assert_eq!(validate("c1", "  \n").unwrap_err().code(), "message_empty");
+        let ids = ["f1".to_owned()];
+        let files = NewMessage::now("c1", "").with_attachments("visitor:v", &ids);
+        assert!(
+            super::validate(&files).is_ok(),
+            "files alone make a message"
+        );
+        let many = vec!["f".to_owned(); protocol::MAX_ATTACHMENTS + 1];
+        let too_many = NewMessage::now("c1", "hi").with_attachments("visitor:v", &many);
+        assert_eq!(
+            super::validate(&too_many).unwrap_err().code(),
+            "too_many_attachments"
+        );
         let long = "é".repeat(MAX_MESSAGE_CHARS + 1);
         assert_eq!(
             validate("c1", &long).unwrap_err().code(),

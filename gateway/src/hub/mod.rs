@@ -230,6 +230,7 @@ mod tests {
             text: "hi".into(),
             client_id: format!("m{seq}"),
             sent_at_ms: 0,
+            attachments: Vec::new(),
         })
     }
 

@@ -1,7 +1,8 @@
 //! Channel rows.
 
 use protocol::{
-    Appearance, CaptchaProvider, LauncherPosition, Refusal, VisibilityOverride, VisibilityRules,
+    Appearance, CaptchaProvider, FileKind, LauncherPosition, Refusal, UploadPolicy,
+    VisibilityOverride, VisibilityRules,
 };
 use sqlx::any::AnyRow;
 
@@ -39,6 +40,10 @@ pub struct ChannelRecord {
     pub visibility_override: VisibilityOverride,
     /// Where its new conversations wait for an agent.
     pub queue_id: String,
+    /// Whether visitors may attach files.
+    pub visitor_uploads: bool,
+    /// The largest file anyone sends in its conversations, and the kinds visitors may send.
+    pub uploads: UploadPolicy,
 }
 
 impl ChannelRecord {
@@ -66,7 +71,14 @@ impl ChannelRecord {
             rules: VisibilityRules::default(),
             visibility_override: VisibilityOverride::default(),
             queue_id: super::DEFAULT_QUEUE.into(),
+            visitor_uploads: true,
+            uploads: protocol::default_upload_policy(),
         }
+    }
+
+    /// What the channel's visitors may attach; None when they may not.
+    pub fn visitor_upload_policy(&self) -> Option<UploadPolicy> {
+        self.visitor_uploads.then(|| self.uploads.clone())
     }
 }
 
@@ -102,7 +114,8 @@ pub struct CaptchaSettings {
 const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, allowed_origins, \
                        online, receptive, title, greeting, accent_color, position, captcha_provider, \
                        captcha_site_key, captcha_secret, captcha_min_score, last_error, \
-                       visibility_rules, override_mode, override_until, queue_id, idle_close_secs";
+                       visibility_rules, override_mode, override_until, queue_id, idle_close_secs, \
+                       visitor_uploads, upload_max_bytes, upload_kinds";
 
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
@@ -135,6 +148,18 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
         rules: serde_json::from_str(&col_str(row, "visibility_rules")?)
             .map_err(|e| Error::Internal(format!("corrupt visibility_rules: {e}")))?,
         queue_id: col_str(row, "queue_id")?,
+        visitor_uploads: col_i64(row, "visitor_uploads")? != 0,
+        uploads: UploadPolicy {
+            max_bytes: u64::try_from(col_i64(row, "upload_max_bytes")?).unwrap_or(0),
+            kinds: col_str(row, "upload_kinds")?
+                .split(',')
+                .filter(|kind| !kind.is_empty())
+                .map(|kind| {
+                    kind.parse::<FileKind>()
+                        .map_err(|e| Error::Internal(format!("corrupt upload_kinds: {e}")))
+                })
+                .collect::<Result<_>>()?,
+        },
         visibility_override: VisibilityOverride {
             mode: col_name(row, "override_mode")?,
             until_ms: row.try_get::<Option<i64>, _>("override_until")?,
@@ -190,8 +215,9 @@ impl Store {
             "INSERT INTO channels (id, channel_key, name, secret, inactivity_timeout_secs, \
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
-             queue_id, idle_close_secs) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+             queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+             $21, $22, $23) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -200,7 +226,9 @@ impl Store {
              receptive = excluded.receptive, captcha_provider = excluded.captcha_provider, \
              captcha_site_key = excluded.captcha_site_key, captcha_secret = excluded.captcha_secret, \
              captcha_min_score = excluded.captcha_min_score, last_error = excluded.last_error, \
-             queue_id = excluded.queue_id, idle_close_secs = excluded.idle_close_secs",
+             queue_id = excluded.queue_id, idle_close_secs = excluded.idle_close_secs, \
+             visitor_uploads = excluded.visitor_uploads, upload_max_bytes = excluded.upload_max_bytes, \
+             upload_kinds = excluded.upload_kinds",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -222,6 +250,17 @@ impl Store {
         .bind(channel.last_error.as_deref())
         .bind(&channel.queue_id)
         .bind(channel.idle_close_secs)
+        .bind(i64::from(channel.visitor_uploads))
+        .bind(i64::try_from(channel.uploads.max_bytes).unwrap_or(i64::MAX))
+        .bind(
+            channel
+                .uploads
+                .kinds
+                .iter()
+                .map(|kind| kind.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        )
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -37,7 +37,7 @@ const SUMMARY_SELECT: &str = "SELECT c.id, ch.channel_key, ch.name AS channel_na
      FROM conversations c JOIN channels ch ON ch.id = c.channel_id";
 
 const MESSAGE_SELECT: &str = "SELECT m.conversation_id, m.seq, m.author_kind, m.author_agent_id, \
-     a.name AS agent_name, m.author_name, m.body, m.client_id, m.sent_at \
+     a.name AS agent_name, m.author_name, m.body, m.client_id, m.sent_at, m.attachments \
      FROM messages m LEFT JOIN agents a ON a.id = m.author_agent_id";
 
 /// The conversation as the transaction sees it (its own writes included).
@@ -139,6 +139,12 @@ pub(super) fn message_from_row(row: &impl Columns) -> Result<ChatMessage> {
         text: col_str(row, "body")?,
         client_id: col_str(row, "client_id")?,
         sent_at_ms: col_i64(row, "sent_at")?,
+        attachments: match col_opt_str(row, "attachments")? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| {
+                crate::error::Error::Internal(format!("corrupt message attachments: {e}"))
+            })?,
+            None => Vec::new(),
+        },
     })
 }
 

@@ -9,11 +9,12 @@
 
 use futures_util::future::BoxFuture;
 use protocol::{
-    Author, AuthorKind, ChatMessage, ConversationStatus, ConversationSummary, EndpointKind,
-    EventType, Handler,
+    Attachment, Author, AuthorKind, ChatMessage, ConversationStatus, ConversationSummary,
+    EndpointKind, EventType, Handler,
 };
 use std::sync::LazyLock;
 
+use super::attachments::attach_in;
 use super::conversations::{
     conversation_in, message_by_client_id_in, open_conversation_id_in, summary_from_row,
     SUMMARY_COLUMNS,
@@ -31,6 +32,9 @@ pub struct NewMessage<'a> {
     pub client_id: &'a str,
     pub text: &'a str,
     pub sent_at_ms: i64,
+    /// The unsent uploads it carries, by id, and whose they must be (`attachments.uploader`).
+    pub attachments: &'a [String],
+    pub uploader: &'a str,
 }
 
 impl<'a> NewMessage<'a> {
@@ -40,9 +44,32 @@ impl<'a> NewMessage<'a> {
             client_id,
             text,
             sent_at_ms: crate::now_ms(),
+            attachments: &[],
+            uploader: "",
+        }
+    }
+
+    /// The message carrying these uploads of `uploader`'s.
+    pub fn with_attachments(self, uploader: &'a str, attachments: &'a [String]) -> Self {
+        Self {
+            attachments,
+            uploader,
+            ..self
         }
     }
 }
+
+/// Who may attach an upload to a message: the one who uploaded it (`attachments.uploader`).
+pub fn uploader_of_visitor(visitor_id: &str) -> String {
+    format!("visitor:{visitor_id}")
+}
+
+pub fn uploader_of_agent(agent_id: &str) -> String {
+    format!("agent:{agent_id}")
+}
+
+/// Uploads made with the channel's secret (the REST API, its desk and bot).
+pub const API_UPLOADER: &str = "api";
 
 /// The outcome of an append.
 #[derive(Debug, Clone)]
@@ -264,6 +291,8 @@ struct OwnedMessage {
     client_id: String,
     text: String,
     sent_at_ms: i64,
+    attachments: Vec<String>,
+    uploader: String,
 }
 
 impl From<NewMessage<'_>> for OwnedMessage {
@@ -272,6 +301,8 @@ impl From<NewMessage<'_>> for OwnedMessage {
             client_id: message.client_id.to_owned(),
             text: message.text.to_owned(),
             sent_at_ms: message.sent_at_ms,
+            attachments: message.attachments.to_vec(),
+            uploader: message.uploader.to_owned(),
         }
     }
 }
@@ -282,6 +313,8 @@ impl OwnedMessage {
             client_id: &self.client_id,
             text: &self.text,
             sent_at_ms: self.sent_at_ms,
+            attachments: &self.attachments,
+            uploader: &self.uploader,
         }
     }
 }
@@ -343,11 +376,12 @@ impl VisitorAppend {
                 (row, created, reopened)
             }
         };
-        let conversation = summary_from_row(&row)?;
+        let mut conversation = summary_from_row(&row)?;
         let conversation_id = conversation.id.clone();
         let seq = conversation.last_seq;
-        insert_message(tx, &conversation_id, seq, None, message).await?;
-        let stored = stored_message(&conversation_id, seq, Author::Visitor, message);
+        let files = with_files(tx, channel_id, &mut conversation, message).await?;
+        insert_message(tx, &conversation_id, seq, None, message, &files).await?;
+        let stored = stored_message(&conversation_id, seq, Author::Visitor, message, files);
         let mut events = Vec::new();
         if created {
             events.push(Event {
@@ -547,10 +581,11 @@ impl ReplyAppend {
                 None => Err(Error::ConversationNotFound),
             };
         };
-        let conversation = summary_from_row(&row)?;
+        let mut conversation = summary_from_row(&row)?;
         let seq = conversation.last_seq;
         let channel_id = col_str(&row, "channel_id")?;
-        insert_message(tx, conversation_id, seq, Some(author), message).await?;
+        let files = with_files(tx, &channel_id, &mut conversation, message).await?;
+        insert_message(tx, conversation_id, seq, Some(author), message, &files).await?;
         let stored_author = match author {
             ReplyAuthor::Agent(agent) => Author::Agent {
                 agent_id: agent.id.clone(),
@@ -559,7 +594,7 @@ impl ReplyAppend {
             ReplyAuthor::Bot(name) => Author::Bot { name: name.into() },
             ReplyAuthor::Desk(name) => Author::Desk { name: name.into() },
         };
-        let stored = stored_message(conversation_id, seq, stored_author, message);
+        let stored = stored_message(conversation_id, seq, stored_author, message, files);
         let mut events = Vec::new();
         if took_it {
             events.push(Event {
@@ -595,12 +630,45 @@ impl ReplyAppend {
     }
 }
 
+/// The message's uploads, given to it (the conversation was advanced to its `seq`); for a
+/// message of files alone the inbox preview names the first one.
+async fn with_files(
+    tx: &mut Tx<'_>,
+    channel_id: &str,
+    conversation: &mut ConversationSummary,
+    message: NewMessage<'_>,
+) -> Result<Vec<Attachment>> {
+    if message.attachments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let files = attach_in(
+        tx,
+        channel_id,
+        message.uploader,
+        message.attachments,
+        &conversation.id,
+        conversation.last_seq,
+    )
+    .await?;
+    if message.text.is_empty() {
+        let preview = protocol::attachments_preview(&files);
+        tx.execute(
+            "UPDATE conversations SET last_text = $1 WHERE id = $2",
+            &[(&preview).into(), (&conversation.id).into()],
+        )
+        .await?;
+        conversation.last_text = preview;
+    }
+    Ok(files)
+}
+
 /// The message as stored, for an event's payload before the commit.
 fn stored_message(
     conversation_id: &str,
     seq: i64,
     author: Author,
     message: NewMessage<'_>,
+    attachments: Vec<Attachment>,
 ) -> ChatMessage {
     ChatMessage {
         conversation_id: conversation_id.to_owned(),
@@ -609,6 +677,7 @@ fn stored_message(
         text: message.text.to_owned(),
         client_id: message.client_id.to_owned(),
         sent_at_ms: message.sent_at_ms,
+        attachments,
     }
 }
 
@@ -618,7 +687,12 @@ async fn insert_message(
     seq: i64,
     author: Option<ReplyAuthor<'_>>,
     message: NewMessage<'_>,
+    attachments: &[Attachment],
 ) -> Result<()> {
+    let attachments = match attachments {
+        [] => None,
+        files => Some(serde_json::to_string(files).map_err(|e| Error::Internal(e.to_string()))?),
+    };
     let (kind, agent_id, name) = match author {
         None => (AuthorKind::Visitor, None, None),
         Some(author @ ReplyAuthor::Agent(agent)) => (author.kind(), Some(agent.id.as_str()), None),
@@ -628,7 +702,7 @@ async fn insert_message(
     };
     tx.execute(
         "INSERT INTO messages (conversation_id, seq, author_kind, author_agent_id, author_name, \
-         body, client_id, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         body, client_id, sent_at, attachments) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         &[
             conversation_id.into(),
             seq.into(),
@@ -638,6 +712,7 @@ async fn insert_message(
             message.text.into(),
             message.client_id.into(),
             message.sent_at_ms.into(),
+            attachments.as_deref().into(),
         ],
     )
     .await?;

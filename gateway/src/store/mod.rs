@@ -3,6 +3,7 @@
 //! portable (`$n` placeholders, BIGINT millisecond times, TEXT ids) so both run the same queries.
 
 mod agents;
+mod attachments;
 mod canned;
 mod channels;
 mod contacts;
@@ -19,12 +20,16 @@ mod tx;
 mod webhooks;
 
 pub use agents::{AgentCounts, AgentRecord};
+pub use attachments::{NewUpload, StoredFile};
 pub use channels::{CaptchaSettings, ChannelRecord, ChannelRef};
 pub use contacts::ContactRecord;
 pub use conversations::ConversationFilter;
 pub use join_links::JoinRefusal;
 pub use lifecycle::{Transfer, TransferTo};
-pub use messages::{Appended, NewMessage, ReplyAuthor, VisitContext};
+pub use messages::{
+    uploader_of_agent, uploader_of_visitor, Appended, NewMessage, ReplyAuthor, VisitContext,
+    API_UPLOADER,
+};
 pub use outbox::{DueDelivery, Outcome};
 pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};
 pub use webhooks::WebhookEndpoint;
@@ -89,6 +94,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "hardening",
         include_str!("../../migrations/0007_hardening.sql"),
     ),
+    (
+        8,
+        "attachments",
+        include_str!("../../migrations/0008_attachments.sql"),
+    ),
 ];
 
 #[derive(Debug)]
@@ -150,7 +160,7 @@ impl Store {
 
 /// The file a `sqlite:` URL names: the writer opens its own connection to it, so it cannot be
 /// an in-memory database (each connection would have its own).
-fn sqlite_file(database_url: &str) -> Result<std::path::PathBuf> {
+pub(crate) fn sqlite_file(database_url: &str) -> Result<std::path::PathBuf> {
     use std::str::FromStr;
     let options = sqlx::sqlite::SqliteConnectOptions::from_str(database_url)?;
     let file = options.get_filename();

@@ -5,13 +5,12 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use protocol::{CreateSession, SessionCreated};
-use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::tickets::{page_url_within_limit, verify_visit_ticket, TICKET_TTL_MS};
-use crate::auth::request_origin;
+use crate::auth::{request_origin, SessionClaims, SESSION_TOKEN};
 use crate::conversations::VisitorContext;
 use crate::error::{ApiJson, Error, Result};
 use crate::state::AppState;
@@ -23,48 +22,8 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_session))
 }
 
-const SESSION_TOKEN: &str = "session-token";
-
-/// What a session token grants: this visitor, on this channel, from this origin, until then.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionClaims {
-    /// Identifies this session, so the gateway can end it before the token expires.
-    pub session_id: String,
-    pub channel_id: String,
-    pub visitor_id: String,
-    pub origin: Option<String>,
-    pub page_url: Option<String>,
-    /// From the visit ticket, for agents.
-    #[serde(default)]
-    pub visit: Option<u32>,
-    /// The browser's `User-Agent`, cut short, for agents.
-    #[serde(default)]
-    pub user_agent: Option<String>,
-    pub expires_at_ms: i64,
-}
-
 /// Enough of a `User-Agent` to tell the browser and the system.
 const MAX_USER_AGENT_CHARS: usize = 300;
-
-/// Checks signature, expiry and origin binding.
-pub fn verify_session_token(
-    state: &AppState,
-    token: &str,
-    origin: Option<&str>,
-    now_ms: i64,
-) -> Result<SessionClaims> {
-    let claims: SessionClaims = state
-        .signer
-        .verify(SESSION_TOKEN, token)
-        .ok_or(Error::InvalidSessionToken)?;
-    if claims.expires_at_ms <= now_ms {
-        return Err(Error::SessionExpired);
-    }
-    if claims.origin.as_deref() != origin {
-        return Err(Error::OriginNotAllowed(origin.unwrap_or("").to_owned()));
-    }
-    Ok(claims)
-}
 
 /// Open a chat session with a visit ticket (and a captcha token if required).
 #[utoipa::path(
@@ -124,6 +83,7 @@ async fn create_session(
         return Err(Error::VisitTicketUsed);
     }
     let ttl_secs = state.config.session_ttl_secs;
+    let uploads = channel.visitor_upload_policy();
     let claims = SessionClaims {
         session_id: random_token(16),
         channel_id: channel.id,
@@ -141,6 +101,7 @@ async fn create_session(
         session_token: state.signer.sign(SESSION_TOKEN, &claims),
         visitor_id: ticket.visitor_id,
         expires_in_secs: ttl_secs,
+        uploads,
     }))
 }
 

@@ -17,15 +17,15 @@ use tokio::time::Instant;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::session::{verify_session_token, SessionClaims};
 use crate::auth::request_origin;
+use crate::auth::{verify_session_token, SessionClaims};
 use crate::connections::Admission;
 use crate::conversations::TypingIn;
 use crate::error::{Error, Result};
 use crate::hub::{HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming, Step, TypingThrottle};
 use crate::state::AppState;
-use crate::store::{ChannelRecord, ChannelRef};
+use crate::store::{uploader_of_visitor, ChannelRecord, ChannelRef, NewMessage};
 use crate::telemetry::{self, SocketKind};
 use crate::{channels, conversations, now_ms, peer};
 
@@ -152,14 +152,20 @@ impl VisitorSocket {
                 }
                 Step::Nothing
             }
-            Incoming::Frame(VisitorClientFrame::Send { client_id, text }) => {
+            Incoming::Frame(VisitorClientFrame::Send {
+                client_id,
+                text,
+                attachments,
+            }) => {
                 let read = std::time::Instant::now();
+                let uploader = uploader_of_visitor(&self.claims.visitor_id);
+                let message =
+                    NewMessage::now(&client_id, &text).with_attachments(&uploader, &attachments);
                 let posted = conversations::post_visitor_message(
                     &self.state,
                     &self.channel,
                     self.claims.writer(self.ip),
-                    &client_id,
-                    &text,
+                    message,
                 )
                 .await;
                 Step::Reply(match posted {

@@ -18,7 +18,7 @@ use super::target::{check_target, is_special_purpose, not_public};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::state::AppState;
-use crate::store::{DueDelivery, Outcome, ReplyAuthor};
+use crate::store::{DueDelivery, NewMessage, Outcome, ReplyAuthor, API_UPLOADER};
 use crate::telemetry;
 
 /// How often the worker looks for due deliveries when nothing woke it.
@@ -314,12 +314,12 @@ async fn apply_bot_response(
     }
     for (i, reply) in response.replies.iter().enumerate() {
         let applied = match reply {
-            BotReply::Message { text } => crate::conversations::post_reply(
+            BotReply::Message { text, attachments } => crate::conversations::post_reply(
                 state,
                 ReplyAuthor::Bot(&due.endpoint_name),
                 conversation_id,
-                &format!("bot-{}-{i}", due.event_id),
-                text,
+                NewMessage::now(&format!("bot-{}-{i}", due.event_id), text)
+                    .with_attachments(API_UPLOADER, attachments),
             )
             .await
             .map(drop),

@@ -227,6 +227,7 @@ async fn a_channel_with_an_open_conversation_is_not_deleted_alone_or_in_bulk() {
         .send(&VisitorClientFrame::Send {
             client_id: "m1".into(),
             text: "hi".into(),
+            attachments: Vec::new(),
         })
         .await;
     socket

@@ -13,6 +13,7 @@ fn send(client_id: &str, text: &str) -> VisitorClientFrame {
     VisitorClientFrame::Send {
         client_id: client_id.into(),
         text: text.into(),
+        attachments: Vec::new(),
     }
 }
 
@@ -209,6 +210,7 @@ async fn an_agent_sees_the_conversation_arrive_and_the_visitor_sees_the_reply_at
         conversation_id: conversation.clone(),
         client_id: "a1".into(),
         text: "Yes, in 3 days.".into(),
+        attachments: Vec::new(),
     };
     agent.send(&reply).await;
     let acked = agent

@@ -52,6 +52,7 @@ async fn a_gateway_killed_under_load_loses_nothing_it_acked_and_stores_nothing_t
                     .send(&VisitorClientFrame::Send {
                         client_id: client_id.clone(),
                         text: "hello".into(),
+                        attachments: Vec::new(),
                     })
                     .await;
                 loop {

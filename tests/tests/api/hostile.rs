@@ -3,7 +3,7 @@
 //! exactly what it held before (row counts, channel secrets, logins).
 
 use futures_util::future::BoxFuture;
-use gateway::visitors::session::SessionClaims;
+use gateway::auth::SessionClaims;
 use gateway::visitors::tickets::{sign_visit_ticket, VisitTicket};
 use protocol::{AgentClientFrame, AgentServerFrame, VisitorServerFrame};
 use reqwest::{Method, StatusCode};
@@ -413,6 +413,7 @@ async fn a_channel_secret_never_becomes_more_than_an_agent_of_its_channel() {
                 conversation_id: demo_conversation.clone(),
                 client_id: "x1".into(),
                 text: "not yours".into(),
+                attachments: Vec::new(),
             },
         ),
     ] {

@@ -29,6 +29,7 @@ async fn an_idle_session_is_ended_by_the_gateway_and_its_token_opens_nothing_aga
         .send(&VisitorClientFrame::Send {
             client_id: "m1".into(),
             text: "hello?".into(),
+            attachments: Vec::new(),
         })
         .await;
     let started = Instant::now();
@@ -100,6 +101,7 @@ async fn typing_and_messages_keep_the_session_alive() {
                 .send(&VisitorClientFrame::Send {
                     client_id: "m1".into(),
                     text: "still here".into(),
+                    attachments: Vec::new(),
                 })
                 .await;
         } else {

@@ -47,6 +47,7 @@ async fn a_flood_of_messages_is_refused_per_message_and_nothing_refused_is_store
             .send(&VisitorClientFrame::Send {
                 client_id: format!("m{i}"),
                 text: "spam".into(),
+                attachments: Vec::new(),
             })
             .await;
         match socket
@@ -92,6 +93,7 @@ async fn many_sessions_from_one_address_share_its_message_limit() {
                 .send(&VisitorClientFrame::Send {
                     client_id: format!("t{tab}-{i}"),
                     text: "x".into(),
+                    attachments: Vec::new(),
                 })
                 .await;
             if let VisitorServerFrame::Error { code, .. } = socket

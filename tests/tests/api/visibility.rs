@@ -56,6 +56,7 @@ async fn agent_takes_a_conversation(gw: &TestGateway, agent: &mut Socket, n: usi
             conversation_id,
             client_id: format!("a{n}"),
             text: "Hi!".into(),
+            attachments: Vec::new(),
         })
         .await;
     let acked = agent

@@ -182,6 +182,7 @@ async fn an_admin_creates_a_channel_gets_its_snippet_and_deletes_only_what_is_fr
         .send(&protocol::VisitorClientFrame::Send {
             client_id: "m1".into(),
             text: "hi".into(),
+            attachments: Vec::new(),
         })
         .await;
     socket

@@ -70,6 +70,7 @@ async fn a_visitor_chats_from_the_demo_page_and_sees_the_agents_reply_after_a_re
             conversation_id: conversation,
             client_id: "r1".into(),
             text: reply.into(),
+            attachments: Vec::new(),
         })
         .await;
     browser
