@@ -266,6 +266,12 @@ impl TestGateway {
     }
 
     /// The database this gateway uses: another gateway started on it serves the same data.
+    /// Where the gateway keeps files by default: beside its SQLite file.
+    pub fn files_dir(&self) -> std::path::PathBuf {
+        let dir = self._dir.as_ref().expect("a gateway of its own directory");
+        dir.path().join("test-files")
+    }
+
     pub fn database_url(&self) -> String {
         self.config.database_url.clone()
     }

@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 
 use crate::auth::ChannelAccess;
 use crate::error::{ApiJson, Error, Result};
+use crate::files::links;
 use crate::pagination;
 use crate::state::AppState;
 use crate::store::{AgentRecord, ConversationFilter, NewMessage, ReplyAuthor, API_UPLOADER};
@@ -138,10 +139,14 @@ async fn read(
     let Query(query) = query?;
     let limit = pagination::limit(query.limit)?;
     let conversation = of_channel(&state, &access, &id).await?;
+    let now = crate::now_ms();
     let messages: Vec<ChatMessage> = state
         .store
         .messages_after(&id, query.after_seq, limit)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|message| links::with_links(&state, message, now))
+        .collect();
     let next_after_seq = messages
         .last()
         .filter(|_| i64::try_from(messages.len()).unwrap_or(i64::MAX) >= limit)
@@ -194,7 +199,11 @@ async fn post_message(
     let message = NewMessage::now(&input.client_id, &input.text)
         .with_attachments(API_UPLOADER, &input.attachments);
     let appended = super::post_reply(&state, ReplyAuthor::Agent(&agent), &id, message).await?;
-    Ok(Json(appended.message))
+    Ok(Json(links::with_links(
+        &state,
+        appended.message,
+        crate::now_ms(),
+    )))
 }
 
 /// Give the conversation to an agent.

@@ -3,7 +3,7 @@
 //! conversation and an expiry, under the gateway's signing key; it is refused once the file is
 //! in another conversation (never, in practice) or the time has passed.
 
-use protocol::ChatMessage;
+use protocol::{ChatMessage, WebhookPayload};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -49,6 +49,30 @@ pub fn verify(state: &AppState, file_id: &str, token: &str, now_ms: i64) -> Resu
         return Err(Error::LinkExpired);
     }
     Ok(link.c)
+}
+
+/// A webhook payload as it is sent: each file of its message and transcript with a link that
+/// works from this attempt on (the stored payload has none, so a replay days later still gives
+/// working links). A payload without files is sent byte for byte as stored.
+pub fn in_payload(state: &AppState, payload: &str, now_ms: i64) -> String {
+    if !payload.contains("\"attachments\"") {
+        return payload.to_owned();
+    }
+    let Ok(mut parsed) = serde_json::from_str::<WebhookPayload>(payload) else {
+        return payload.to_owned();
+    };
+    let data = &mut parsed.data;
+    data.message = data
+        .message
+        .take()
+        .map(|message| with_links(state, message, now_ms));
+    data.transcript = data.transcript.take().map(|messages| {
+        messages
+            .into_iter()
+            .map(|message| with_links(state, message, now_ms))
+            .collect()
+    });
+    serde_json::to_string(&parsed).unwrap_or_else(|_| payload.to_owned())
 }
 
 /// The message with a link on each of its files, valid for the configured time from now.

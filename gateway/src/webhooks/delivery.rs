@@ -191,7 +191,8 @@ async fn attempt(state: &AppState, client: &reqwest::Client, due: &DueDelivery) 
         return failed(None, format!("target refused: {problem}"));
     }
     let timestamp = now / 1000;
-    let signature = match sign(&due.secret, &due.event_id, timestamp, &due.payload) {
+    let payload = crate::files::links::in_payload(state, &due.payload, now);
+    let signature = match sign(&due.secret, &due.event_id, timestamp, &payload) {
         Ok(signature) => signature,
         Err(e) => return failed(None, e.to_string()),
     };
@@ -201,7 +202,7 @@ async fn attempt(state: &AppState, client: &reqwest::Client, due: &DueDelivery) 
         .header("webhook-id", &due.event_id)
         .header("webhook-timestamp", timestamp.to_string())
         .header("webhook-signature", signature)
-        .body(due.payload.clone())
+        .body(payload)
         .send()
         .await;
     let mut response = match sent {

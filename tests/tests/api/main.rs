@@ -12,6 +12,7 @@ mod contacts;
 mod crash;
 mod deliveries;
 mod fanout;
+mod files;
 mod hardening;
 mod hostile;
 mod inactivity;
