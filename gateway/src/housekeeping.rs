@@ -1,12 +1,14 @@
 //! Background upkeep on every gateway: closing conversations idle past their channel's setting
-//! (each minute), and sweeping what the store no longer needs (hourly). Both are idempotent, so
+//! (each minute), and sweeping what the store no longer needs (hourly): expired rows, uploads
+//! no message took, and the files' bytes no row names any more. Both are idempotent, so
 //! gateways sharing a database need not take turns.
 
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::files::blobs::ORPHAN_GRACE_MS;
 use crate::state::AppState;
-use crate::{conversations, now_ms};
+use crate::{conversations, files, now_ms};
 
 const TICK: Duration = Duration::from_secs(60);
 /// Ticks between two sweeps: an hour.
@@ -52,15 +54,29 @@ pub async fn close_idle(state: &AppState, now_ms: i64) -> Result<usize> {
     Ok(closed)
 }
 
-/// One sweep as of `now_ms`; returns how many rows went.
+/// One sweep as of `now_ms`; returns how many rows and blobs went.
 pub async fn sweep(state: &AppState, now_ms: i64) -> Result<u64> {
     let session_ttl_ms = crate::secs_to_ms(state.config.session_ttl_secs);
-    state
+    let rows = state
         .store
         .prune_expired(
             now_ms,
             now_ms.saturating_sub(session_ttl_ms),
             now_ms.saturating_sub(JOIN_LINKS_KEPT_MS),
         )
-        .await
+        .await?;
+    let unsent = state
+        .store
+        .sweep_unsent_uploads(now_ms.saturating_sub(files::UNSENT_KEPT_MS))
+        .await?;
+    let store = &state.store;
+    let blobs = state
+        .files
+        .blobs
+        .sweep(
+            now_ms.saturating_sub(ORPHAN_GRACE_MS),
+            |sha256| async move { store.blob_referenced(&sha256).await },
+        )
+        .await?;
+    Ok(rows + unsent + blobs as u64)
 }

@@ -22,8 +22,8 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 use crate::{
-    agents, canned, channels, contacts, conversations, files, operations, queues, rules, visitors,
-    webhooks,
+    agents, attachments, canned, channels, contacts, conversations, operations, queues, rules,
+    visitors, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -61,7 +61,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(channels::admin::router())
         .merge(rules::api::router())
         .merge(operations::router())
-        .merge(files::routes::router())
+        .merge(attachments::routes::router())
         .routes(routes!(served_document))
         .routes(routes!(page))
         .routes(routes!(healthz))

@@ -11,6 +11,7 @@ pub mod postgres;
 pub mod process;
 pub mod provider;
 pub mod receiver;
+pub mod s3;
 
 use gateway::config::Config;
 use gateway::state::AppState;

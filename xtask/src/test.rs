@@ -12,6 +12,7 @@ pub fn main(args: &[String]) -> Result {
     layers::main(&[])?;
     let path = tools::ensure_wasm_tools()?;
     tools::ensure_browser()?;
+    let s3_server = tools::ensure_s3_server()?;
     dist::build_all(&path)?;
     size::check(&size::report())?;
     run(Command::new("cargo")
@@ -58,5 +59,6 @@ pub fn main(args: &[String]) -> Result {
         .args(extra)
         .current_dir(paths::root())
         .env("PATH", &path)
-        .env("LIVECHAT_DIST", paths::dist_dir()))
+        .env("LIVECHAT_DIST", paths::dist_dir())
+        .env("LIVECHAT_TEST_S3_SERVER", s3_server))
 }

@@ -2,7 +2,8 @@
 //! the `wasm32-unknown-unknown` target (rustup), Trunk (crates.io), `wasm-bindgen-cli` at exactly
 //! Cargo.lock's `wasm-bindgen` (crates.io), `wasm-opt` from npm's `binaryen` (Debian's is too old
 //! and its output breaks in Chromium), `twiggy` (crates.io) for the size report, and for the
-//! tests Debian's `chromium` + `chromium-driver`.
+//! tests Debian's `chromium` + `chromium-driver`, and moto's S3 server (PyPI) for the file
+//! store's tests against a real S3 endpoint.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -13,6 +14,8 @@ use crate::run::{output, run, Result};
 
 pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132";
+/// moto, whose server mode speaks the S3 API on localhost for the file store's tests.
+pub const MOTO_VERSION: &str = "5.1.22";
 /// The code size profiler behind `cargo xtask size`.
 pub const TWIGGY_VERSION: &str = "0.8.0";
 
@@ -38,6 +41,29 @@ pub fn ensure_twiggy(path: &OsString) -> Result {
 /// The `wasm-opt` binaryen installed.
 pub fn wasm_opt() -> PathBuf {
     binaryen_dir().join("node_modules/.bin/wasm-opt")
+}
+
+/// moto's S3 server in its own virtual environment (pip, pinned); the path of its
+/// `moto_server` program.
+pub fn ensure_s3_server() -> Result<PathBuf> {
+    let venv = paths::tools_dir().join(format!("moto-{MOTO_VERSION}"));
+    let server = venv.join("bin/moto_server");
+    let python = venv.join("bin/python");
+    let installed = output(
+        Command::new(&python).args(["-c", "import moto, flask_cors; print(moto.__version__)"]),
+    )
+    .unwrap_or_default();
+    if server.is_file() && installed.trim() == MOTO_VERSION {
+        return Ok(server);
+    }
+    if output(Command::new("python3").args(["-m", "venv", "--help"])).is_none() {
+        apt_install(&["python3-venv"], "the S3 tests (moto)")?;
+    }
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .arg(format!("moto[server]=={MOTO_VERSION}")))?;
+    Ok(server)
 }
 
 /// Chromium and its driver for the browser tests: installed with apt when running as root,

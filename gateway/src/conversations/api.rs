@@ -14,9 +14,9 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::attachments::links;
 use crate::auth::ChannelAccess;
 use crate::error::{ApiJson, Error, Result};
-use crate::files::links;
 use crate::pagination;
 use crate::state::AppState;
 use crate::store::{AgentRecord, ConversationFilter, NewMessage, ReplyAuthor, API_UPLOADER};

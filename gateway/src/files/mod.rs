@@ -3,14 +3,11 @@
 //! size ([`upload`]), its type decided from its bytes ([`kinds`]), an image re-encoded without
 //! metadata and thumbnailed ([`images`]), recorded, then its bytes stored under their SHA-256
 //! ([`blobs`]). A message takes uploads in its own transaction (`store::attachments`); readers
-//! fetch them through the routes in [`routes`], each with its own credential, or a signed link
-//! ([`links`]).
+//! fetch them through the `attachments` routes, and [`Files::serve`] answers them.
 
 pub mod blobs;
 pub mod images;
 pub mod kinds;
-pub mod links;
-pub mod routes;
 pub mod upload;
 
 use axum::body::Body;

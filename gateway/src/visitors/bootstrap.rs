@@ -43,7 +43,7 @@ async fn visited_channel(
     headers: &HeaderMap,
 ) -> Result<ChannelRecord> {
     let channel = channels::by_key(state, channel_key).await?;
-    channels::check_origin(
+    crate::auth::check_origin(
         &channel,
         request_origin(headers),
         &state.config.public_origin(),

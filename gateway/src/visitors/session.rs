@@ -41,7 +41,7 @@ async fn create_session(
 ) -> Result<Json<SessionCreated>> {
     let origin = request_origin(&headers);
     let channel = channels::by_key(&state, &request.channel_key).await?;
-    channels::check_origin(&channel, origin, &state.config.public_origin())?;
+    crate::auth::check_origin(&channel, origin, &state.config.public_origin())?;
     let client = peer::client_ip(&state.config, peer.ip(), &headers);
     // The ticket first: requests without a genuine one must not spend the channel's allowance.
     let ticket = verify_visit_ticket(&state, &request.visit_ticket, &channel.id)

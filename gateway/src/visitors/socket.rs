@@ -27,7 +27,7 @@ use crate::socket::{self, Delivered, Incoming, Step, TypingThrottle};
 use crate::state::AppState;
 use crate::store::{uploader_of_visitor, ChannelRecord, ChannelRef, NewMessage};
 use crate::telemetry::{self, SocketKind};
-use crate::{channels, conversations, now_ms, peer};
+use crate::{conversations, now_ms, peer};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(visitor_ws))
@@ -75,7 +75,7 @@ async fn visitor_ws(
         .channel_by_id(&claims.channel_id)
         .await?
         .ok_or(Error::InvalidSessionToken)?;
-    channels::check_origin(&channel, origin, &state.config.public_origin())?;
+    crate::auth::check_origin(&channel, origin, &state.config.public_origin())?;
     let resume = query.conversation_id.map(|id| (id, query.resume_after));
     let client = peer::client_ip(&state.config, peer.ip(), &headers);
     let admission = state.sockets.admit(SocketKind::Visitor)?;

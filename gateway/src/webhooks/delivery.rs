@@ -191,7 +191,7 @@ async fn attempt(state: &AppState, client: &reqwest::Client, due: &DueDelivery) 
         return failed(None, format!("target refused: {problem}"));
     }
     let timestamp = now / 1000;
-    let payload = crate::files::links::in_payload(state, &due.payload, now);
+    let payload = crate::attachments::links::in_payload(state, &due.payload, now);
     let signature = match sign(&due.secret, &due.event_id, timestamp, &payload) {
         Ok(signature) => signature,
         Err(e) => return failed(None, e.to_string()),

@@ -511,8 +511,14 @@ async fn only_the_files_reader_gets_them_everyone_else_gets_404() {
 
 #[tokio::test]
 async fn rest_answers_and_webhooks_carry_links_that_download_the_file_until_they_expire() {
-    let gw = TestGateway::spawn_with(|c| c.file_link_ttl_secs = 2).await;
+    let gw = TestGateway::spawn_with(|c| {
+        c.file_link_ttl_secs = 2;
+        c.webhooks_allow_private = true;
+    })
+    .await;
     let demo = gw.demo_channel().await;
+    let receiver = tests::receiver::Receiver::start().await;
+    super::deliveries::register(&gw, &receiver, json!({"events": ["message.created"]})).await;
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let file = uploaded(visitor_upload(&gw, &visitor, "a.pdf", "k1", PDF.to_vec()).await).await;
     let mut socket = visitor.connect(&gw, None).await;
@@ -525,6 +531,31 @@ async fn rest_answers_and_webhooks_carry_links_that_download_the_file_until_they
     else {
         unreachable!()
     };
+    // The webhook's payload: signed as sent (the receiver checks), with a working link.
+    let delivered = receiver
+        .wait_for(1, std::time::Duration::from_secs(10))
+        .await;
+    assert_eq!(
+        receiver.forged(),
+        0,
+        "the payload with its links is what was signed"
+    );
+    let hooked: ChatMessage =
+        serde_json::from_value(delivered[0].payload["data"]["message"].clone()).unwrap();
+    let hook_url = hooked.attachments[0]
+        .url
+        .clone()
+        .expect("a link in the payload");
+    assert_eq!(
+        reqwest::get(&hook_url)
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .as_ref(),
+        PDF
+    );
     let read = call(
         &gw,
         &demo.secret,
@@ -580,4 +611,57 @@ async fn rest_answers_and_webhooks_carry_links_that_download_the_file_until_they
 
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(reqwest::get(&url).await.unwrap().status(), StatusCode::GONE);
+    assert_eq!(
+        reqwest::get(&hook_url).await.unwrap().status(),
+        StatusCode::GONE
+    );
+}
+
+#[tokio::test]
+async fn an_upload_never_sent_is_swept_with_its_bytes_and_a_sent_one_stays() {
+    let gw = TestGateway::spawn().await;
+    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let sent = uploaded(visitor_upload(&gw, &visitor, "kept.pdf", "k1", PDF.to_vec()).await).await;
+    let unsent_bytes = b"%PDF-1.4\nnever sent\n%%EOF\n".to_vec();
+    let unsent =
+        uploaded(visitor_upload(&gw, &visitor, "left.pdf", "k2", unsent_bytes).await).await;
+    let mut socket = visitor.connect(&gw, None).await;
+    socket.send(&send("m1", "", &[&sent])).await;
+    socket
+        .recv_until(|f: &VisitorServerFrame| matches!(f, VisitorServerFrame::Ack { .. }))
+        .await;
+    let blobs_on_disk = || walk(&gw.files_dir().join("blobs"));
+    assert_eq!(blobs_on_disk(), 2);
+
+    let a_day_later = gateway::now_ms() + 25 * 3600 * 1000;
+    gateway::housekeeping::sweep(&gw.state, a_day_later)
+        .await
+        .unwrap();
+    assert_eq!(
+        visitor_download(&gw, &visitor, &unsent.id, false)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(blobs_on_disk(), 1, "the unsent upload's bytes went with it");
+    let kept = visitor_download(&gw, &visitor, &sent.id, false).await;
+    assert_eq!(kept.bytes().await.unwrap().as_ref(), PDF);
+}
+
+/// Files under `dir`, at any depth.
+fn walk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod agents;
 mod assets;
+mod blobs;
 mod canned;
 mod capacity;
 mod captcha;

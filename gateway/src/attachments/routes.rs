@@ -25,9 +25,10 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{links, Upload};
+use super::links;
 use crate::auth::{AuthAgent, AuthVisitor, ChannelAccess};
 use crate::error::{Error, Result};
+use crate::files::Upload;
 use crate::state::AppState;
 use crate::store::{
     uploader_of_agent, uploader_of_visitor, ChannelRecord, StoredFile, API_UPLOADER,
