@@ -252,3 +252,71 @@ async fn webhooks_and_the_rest_api_run_on_postgresql() {
         .wait_for(6, std::time::Duration::from_secs(20))
         .await;
 }
+
+#[tokio::test]
+async fn files_are_attached_and_read_on_postgresql() {
+    let Some(db) = ScratchDatabase::create().await else {
+        return;
+    };
+    let files = tempfile::tempdir().unwrap();
+    let (url, files_url) = (
+        db.url.clone(),
+        url::Url::from_directory_path(files.path())
+            .unwrap()
+            .to_string(),
+    );
+    let gw = TestGateway::spawn_with(move |c| {
+        c.database_url = url;
+        c.files_url = Some(files_url);
+    })
+    .await;
+    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let pdf = b"%PDF-1.4\non postgres\n%%EOF\n".to_vec();
+    let upload = || {
+        reqwest::Client::new()
+            .post(gw.url("/v1/visitor/files"))
+            .query(&[("name", "a.pdf"), ("key", "k1")])
+            .header("origin", SITE_ORIGIN)
+            .bearer_auth(&visitor.session.session_token)
+            .body(pdf.clone())
+            .send()
+    };
+    let file: protocol::Attachment = upload().await.unwrap().json().await.unwrap();
+    let again: protocol::Attachment = upload().await.unwrap().json().await.unwrap();
+    assert_eq!(file.id, again.id, "a retried upload is the same file");
+    let mut socket = visitor.connect(&gw, None).await;
+    socket
+        .send(&protocol::VisitorClientFrame::Send {
+            client_id: "m1".into(),
+            text: String::new(),
+            attachments: vec![file.id.clone()],
+        })
+        .await;
+    let ack = socket
+        .recv_until(|f: &protocol::VisitorServerFrame| {
+            matches!(f, protocol::VisitorServerFrame::Ack { .. })
+        })
+        .await;
+    let protocol::VisitorServerFrame::Ack {
+        conversation_id, ..
+    } = ack
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        gw.conversation(&conversation_id).await.last_text,
+        "📎 a.pdf"
+    );
+    assert_eq!(
+        gw.stored(&conversation_id).await[0].attachments,
+        vec![file.clone()]
+    );
+    let agent = agent_login(&gw).await;
+    let served = reqwest::Client::new()
+        .get(gw.url(&format!("/v1/agent/files/{}", file.id)))
+        .bearer_auth(&agent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.bytes().await.unwrap().as_ref(), pdf.as_slice());
+}
