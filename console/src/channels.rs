@@ -5,7 +5,7 @@
 
 use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::*;
-use protocol::{ChannelState, ChannelView, DeleteChannels, ErrorDetail};
+use protocol::{ChannelState, ChannelView, DeleteChannels, ErrorDetail, FileKind};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -168,6 +168,9 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
     let origins = RwSignal::new(channel.allowed_origins.join("\n"));
     let online = RwSignal::new(channel.online);
     let receptive = RwSignal::new(channel.receptive);
+    let visitor_uploads = RwSignal::new(channel.visitor_uploads);
+    let upload_mib = RwSignal::new((channel.uploads.max_bytes as f64 / MIB).to_string());
+    let upload_kinds = RwSignal::new(channel.uploads.kinds.clone());
     let save = {
         let path = path.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -191,10 +194,18 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
                 .trim()
                 .parse::<f64>()
                 .map_or_else(|_| json!(idle), |h| json!((h * 3600.0).round() as i64));
+            // MiB on screen, bytes on the wire, as for the hours above.
+            let mib = upload_mib.get_untracked();
+            let max_bytes = mib
+                .trim()
+                .parse::<f64>()
+                .map_or_else(|_| json!(mib), |m| json!((m * MIB).round() as u64));
             let body = json!({
                 "name": name.get_untracked(), "inactivity_timeout_secs": timeout_value,
                 "idle_close_secs": idle_value,
                 "allowed_origins": origins, "online": online.get_untracked(), "receptive": receptive.get_untracked(),
+                "visitor_uploads": visitor_uploads.get_untracked(),
+                "uploads": {"max_bytes": max_bytes, "kinds": upload_kinds.get_untracked()},
             });
             page.change(Request::patch(&path), Some(body));
         }
@@ -226,6 +237,24 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
                 .into_iter().map(|problem| view! { <p class="error">{problem}</p> }).collect_view()}
             <label class="check"><input type="checkbox" data-testid="edit-online" prop:checked=move || online.get() on:change=move |ev| online.set(event_target_checked(&ev)) />" Online"</label>
             <label class="check"><input type="checkbox" prop:checked=move || receptive.get() on:change=move |ev| receptive.set(event_target_checked(&ev)) />" Receptive (agents do not start conversations)"</label>
+            <fieldset data-testid="edit-uploads">
+                <legend>"Files"</legend>
+                <label class="check"><input type="checkbox" data-testid="edit-visitor-uploads" prop:checked=move || visitor_uploads.get() on:change=move |ev| visitor_uploads.set(event_target_checked(&ev)) />" Visitors may attach files"</label>
+                <label>"Largest file (MiB), for everyone" <input data-testid="edit-upload-mib" prop:value=move || upload_mib.get() on:input=move |ev| upload_mib.set(event_target_value(&ev)) /></label>
+                {field_error(page, "uploads")}
+                <p>"Kinds visitors may send:"</p>
+                {FileKind::ALL.iter().map(|&kind| view! {
+                    <label class="check"><input type="checkbox" data-testid=format!("edit-kind-{kind}")
+                        prop:checked=move || upload_kinds.with(|kinds| kinds.contains(&kind))
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            upload_kinds.update(|kinds| {
+                                kinds.retain(|k| *k != kind);
+                                if on { kinds.push(kind); }
+                            });
+                        } />{format!(" {}", kind_label(kind))}</label>
+                }).collect_view()}
+            </fieldset>
             <button type="submit" data-testid="save-channel">"Save"</button>
             <button type="button" data-testid="open-rules" on:click=open_rules>"When the widget shows…"</button>
             <dl>
@@ -242,6 +271,19 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
                 <a data-testid="channel-url" href=channel.chat_url.clone() target="_blank" rel="noopener">{channel.chat_url.clone()}</a>
             </p>
         </form>
+    }
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+fn kind_label(kind: FileKind) -> &'static str {
+    match kind {
+        FileKind::Image => "Images (PNG, JPEG, GIF, WebP)",
+        FileKind::Pdf => "PDF",
+        FileKind::Text => "Plain text",
+        FileKind::Office => "Office documents",
+        FileKind::Archive => "Archives (ZIP, 7z, gzip, tar)",
+        FileKind::Media => "Audio and video",
     }
 }
 

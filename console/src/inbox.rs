@@ -219,6 +219,7 @@ mod tests {
                 text: format!("m{seq}"),
                 client_id: client_id.into(),
                 sent_at_ms: 0,
+                attachments: Vec::new(),
             },
         }
     }

@@ -3,7 +3,7 @@
 //! with canned responses on `/shortcut` + Tab.
 
 use leptos::prelude::*;
-use protocol::{Author, ConversationStatus, TransferRequest};
+use protocol::{Attachment, Author, ConversationStatus, TransferRequest};
 
 use crate::desk::Desk;
 
@@ -142,7 +142,8 @@ pub fn thread() -> impl IntoView {
                                 Author::Desk { name } => ("msg agent", format!("{name} (desk)")),
                                 Author::System => ("msg", "System".to_owned()),
                             };
-                            view! { <li class=class data-testid="thread-message"><span class="who">{who}</span>{m.text.clone()}</li> }
+                            let files = m.attachments.iter().map(attachment).collect_view();
+                            view! { <li class=class data-testid="thread-message"><span class="who">{who}</span>{m.text.clone()}{files}</li> }
                         }).collect_view()))}
                     </ol>
                 }.into_any(),
@@ -160,5 +161,38 @@ pub fn thread() -> impl IntoView {
                 <button type="submit" data-testid="reply-send" disabled=move || selected.get().is_none()>"Send"</button>
             </form>
         </section>
+    }
+}
+
+/// A file of a message: an image as its thumbnail (opening the full image), anything else as
+/// a card that downloads it. The console is on the gateway's origin, so its login cookie
+/// authenticates both.
+fn attachment(file: &Attachment) -> impl IntoView + use<> {
+    let href = format!("/v1/agent/files/{}", file.id);
+    if file.is_image() {
+        let thumbnail = format!("{href}?thumbnail=true");
+        view! {
+            <a class="file-image" data-testid="thread-image" href=href target="_blank" rel="noopener">
+                <img src=thumbnail alt=file.name.clone() loading="lazy" />
+            </a>
+        }
+        .into_any()
+    } else {
+        view! {
+            <a class="file-card" data-testid="thread-file" href=href download=file.name.clone()>
+                <span class="file-name">{format!("📎 {}", file.name)}</span>
+                <span class="file-size">{human_size(file.size)}</span>
+            </a>
+        }
+        .into_any()
+    }
+}
+
+/// "12 KB", "3.4 MB".
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        0..1000 => format!("{bytes} B"),
+        1000..1_000_000 => format!("{} KB", bytes / 1000),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
     }
 }

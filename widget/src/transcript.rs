@@ -178,6 +178,7 @@ mod tests {
                 text: text.into(),
                 client_id: client_id.into(),
                 sent_at_ms: 0,
+                attachments: Vec::new(),
             },
         }
     }

@@ -134,6 +134,7 @@ fn message(message: &Object) -> Option<ChatMessage> {
         text: message.text("text")?,
         client_id: message.text("client_id")?,
         sent_at_ms: message.int("sent_at_ms")?,
+        attachments: Vec::new(),
     })
 }
 
@@ -172,6 +173,7 @@ pub fn session_created(text: &str) -> Option<SessionCreated> {
         session_token: session.text("session_token")?,
         visitor_id: session.text("visitor_id")?,
         expires_in_secs: u64::try_from(session.int("expires_in_secs")?).ok()?,
+        uploads: None,
     })
 }
 
@@ -226,6 +228,7 @@ mod tests {
             text: "Hello <b>there</b>".into(),
             client_id: "m1".into(),
             sent_at_ms: 1_764_000_000_000,
+            attachments: Vec::new(),
         }
     }
 
