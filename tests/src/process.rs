@@ -97,6 +97,25 @@ pub async fn open_visitor(
     base: &str,
     wait: Duration,
 ) -> Result<Socket, String> {
+    let token = open_session(http, base).await?;
+    let ws = base.replacen("http", "ws", 1);
+    let mut socket = Socket::connect(
+        &format!("{ws}/v1/visitor/ws?token={token}"),
+        Some(SITE),
+        None,
+    )
+    .await
+    .map_err(|e| format!("upgrade: {e}"))?;
+    socket
+        .try_recv(wait)
+        .await
+        .ok_or_else(|| "no ready frame".to_owned())?;
+    Ok(socket)
+}
+
+/// A visitor's chat session on the demo channel (bootstrap, then session), as the widget opens
+/// it: the session token.
+pub async fn open_session(http: &reqwest::Client, base: &str) -> Result<String, String> {
     // Every worker's visitors share one IP, whose burst of sessions is small on purpose (real
     // visitors come from as many IPs): a refusal is retried a little later, as the widget does.
     let from_site = |step: &'static str, request: reqwest::RequestBuilder| async move {
@@ -127,20 +146,10 @@ pub async fn open_visitor(
             .json(&json!({"channel_key": "demo", "visit_ticket": boot["visit_ticket"]})),
     )
     .await?;
-    let token = session["session_token"].as_str().unwrap_or_default();
-    let ws = base.replacen("http", "ws", 1);
-    let mut socket = Socket::connect(
-        &format!("{ws}/v1/visitor/ws?token={token}"),
-        Some(SITE),
-        None,
-    )
-    .await
-    .map_err(|e| format!("upgrade: {e}"))?;
-    socket
-        .try_recv(wait)
-        .await
-        .ok_or_else(|| "no ready frame".to_owned())?;
-    Ok(socket)
+    Ok(session["session_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
 }
 
 pub fn free_port() -> u16 {

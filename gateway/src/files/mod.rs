@@ -111,13 +111,14 @@ impl Files {
                 .await?;
             return Ok(stored);
         };
-        let original = tokio::fs::read(received.file.path()).await?;
         let cleaned = {
+            // Its turn first, then its bytes into memory: images waiting hold nothing.
             let _turn = self
                 .images
                 .acquire()
                 .await
                 .map_err(|_| Error::Internal("the image queue is closed".into()))?;
+            let original = tokio::fs::read(received.file.path()).await?;
             tokio::task::spawn_blocking(move || images::clean(&original, format))
                 .await
                 .map_err(|e| Error::Internal(format!("image worker: {e}")))??

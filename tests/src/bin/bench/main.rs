@@ -4,12 +4,14 @@
 //! 127.0.0.1 only; every loop is bounded. Two scenarios, each printed as tables and written
 //! as JSON under `target/bench/`: idle sockets ([`idle`]) and open-loop messages
 //! ([`messages`]), the latter also on PostgreSQL and on two gateways sharing PostgreSQL and
-//! Redis when `LIVECHAT_TEST_POSTGRES` and `LIVECHAT_TEST_REDIS` name those servers.
+//! Redis when `LIVECHAT_TEST_POSTGRES` and `LIVECHAT_TEST_REDIS` name those servers; then
+//! uploads ([`files`]).
 //!
-//! `bench GATEWAY_BINARY ECHO_BINARY [SOCKETS...] [--rates R,R...] [--no-idle]`
+//! `bench GATEWAY_BINARY ECHO_BINARY [SOCKETS...] [--rates R,R...] [--no-idle] [--only-files]`
 //! (default 10,000 sockets; 1,000, 2,000, 5,000 and 10,000 msg/s);
 //! `bench worker gateway|echo BASE_URL COUNT` is a worker (spawned by the bench itself).
 
+mod files;
 mod idle;
 mod messages;
 mod server;
@@ -31,10 +33,12 @@ fn main() {
     let mut counts = Vec::new();
     let mut rates = vec![1_000, 2_000, 5_000, 10_000];
     let mut with_idle = true;
+    let mut with_messages = true;
     let mut rest = args.iter().skip(2);
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--no-idle" => with_idle = false,
+            "--only-files" => (with_idle, with_messages) = (false, false),
             "--rates" => {
                 let list = rest.next().expect("--rates R,R...");
                 rates = list
@@ -62,9 +66,15 @@ fn main() {
         }
         write("idle.json", &Value::Array(results));
     }
-    let figures = runtime.block_on(open_loop(gateway, echo, &rates));
-    table.extend(messages::table_rows(&figures));
-    write("messages.json", &figures);
+    if with_messages {
+        let figures = runtime.block_on(open_loop(gateway, echo, &rates));
+        table.extend(messages::table_rows(&figures));
+        write("messages.json", &figures);
+    }
+    let uploads =
+        runtime.block_on(async { files::uploads(&Server::gateway(gateway, &[]).await).await });
+    table.extend(files::table_rows(&uploads));
+    write("uploads.json", &uploads);
     let markdown = format!(
         "| figure | measured | target | ratio to baseline |\n| --- | --- | --- | --- |\n{}\n",
         table.join("\n")

@@ -42,11 +42,20 @@ impl Server {
     }
 
     pub fn rss_kib(&self) -> u64 {
-        let pid = match self {
+        tests::rss_kib(Some(self.pid()))
+    }
+
+    /// Reads the server's RSS (KiB) from anywhere, a sampling task's loop for one.
+    pub fn rss_reader(&self) -> impl Fn() -> u64 + Send + 'static {
+        let pid = self.pid();
+        move || tests::rss_kib(Some(pid))
+    }
+
+    fn pid(&self) -> u32 {
+        match self {
             Self::Gateway(gateway) => gateway.pid(),
             Self::Echo(child, _) => child.0.id(),
-        };
-        tests::rss_kib(Some(pid))
+        }
     }
 }
 
