@@ -143,7 +143,14 @@ impl FromRequestParts<AppState> for AuthVisitor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let token = bearer(&parts.headers).ok_or(Error::InvalidSessionToken)?;
-        let origin = request_origin(&parts.headers);
+        AuthVisitor::of_token(state, token, request_origin(&parts.headers)).await
+    }
+}
+
+impl AuthVisitor {
+    /// The session `token` stands for, presented from `origin`: signed, unexpired, not ended,
+    /// bound to that origin, on a channel that still allows it.
+    pub async fn of_token(state: &AppState, token: &str, origin: Option<&str>) -> Result<Self> {
         let claims = verify_session_token(state, token, origin, now_ms())?;
         if state.store.session_ended(&claims.session_id).await? {
             return Err(Error::SessionEnded);

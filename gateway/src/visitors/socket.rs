@@ -18,10 +18,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::request_origin;
-use crate::auth::{verify_session_token, SessionClaims};
+use crate::auth::{AuthVisitor, SessionClaims};
 use crate::connections::Admission;
 use crate::conversations::TypingIn;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::hub::{HubEvent, Topic};
 use crate::socket::{self, Delivered, Incoming, Step, TypingThrottle};
 use crate::state::AppState;
@@ -66,16 +66,8 @@ async fn visitor_ws(
 ) -> Result<Response> {
     let Query(query) = query?;
     let origin = request_origin(&headers);
-    let claims = verify_session_token(&state, &query.token, origin, now_ms())?;
-    if state.store.session_ended(&claims.session_id).await? {
-        return Err(Error::SessionEnded);
-    }
-    let channel = state
-        .store
-        .channel_by_id(&claims.channel_id)
-        .await?
-        .ok_or(Error::InvalidSessionToken)?;
-    crate::auth::check_origin(&channel, origin, &state.config.public_origin())?;
+    let AuthVisitor { claims, channel } =
+        AuthVisitor::of_token(&state, &query.token, origin).await?;
     let resume = query.conversation_id.map(|id| (id, query.resume_after));
     let client = peer::client_ip(&state.config, peer.ip(), &headers);
     let admission = state.sockets.admit(SocketKind::Visitor)?;
