@@ -1,7 +1,8 @@
 //! The browser side of a gateway socket, shared by the widget and the console: JSON frames in
 //! and out over a `web_sys::WebSocket`, the backoff between reconnects, the client id each sent
-//! message carries, and the pace of typing notices. What to do on a frame or a drop (resume,
-//! resend) stays with each app; this crate only carries frames.
+//! message carries, the pace of typing notices, and the files a message carries ([`upload`]).
+//! What to do on a frame or a drop (resume, resend) stays with each app; this crate only
+//! carries frames and files.
 
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
@@ -11,6 +12,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 pub mod json;
+pub mod upload;
 
 type Callback = Closure<dyn FnMut(JsValue)>;
 

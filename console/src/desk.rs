@@ -2,12 +2,13 @@
 //! login cookie. After a drop it reconnects, re-opens the conversation on screen after the last
 //! `seq` it holds, and resends unacknowledged replies under their original client ids.
 
+use browser_socket::upload::{Destination, Uploads};
 use browser_socket::{Link, TypingNotices};
 use gloo_net::http::Request;
 use leptos::prelude::*;
 use protocol::{
-    AgentClientFrame, AgentServerFrame, Author, CannedResponse, ConversationSummary, Team,
-    TYPING_SHOWS_MS,
+    AgentClientFrame, AgentServerFrame, Attachment, Author, CannedResponse, ConversationSummary,
+    ErrorBody, Team, TYPING_SHOWS_MS,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -31,16 +32,59 @@ pub struct Desk {
     /// Colleagues and queues to transfer to.
     pub team: RwSignal<Team>,
     link: StoredValue<Link, LocalStorage>,
+    /// The next reply's files (for the conversation on screen).
+    pub uploads: StoredValue<Uploads<Attachment>, LocalStorage>,
+}
+
+/// Where the agent's files go: the agent upload route for the conversation on screen, on the
+/// login cookie.
+struct AgentFiles {
+    selected: RwSignal<Option<String>>,
+}
+
+impl Destination<Attachment> for AgentFiles {
+    fn request(&self, name: &str, key: &str) -> Result<(String, Option<String>), String> {
+        let conversation = self
+            .selected
+            .get_untracked()
+            .ok_or("Pick a conversation first.")?;
+        let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
+        let url = format!(
+            "/v1/agent/files?conversation_id={}&name={}&key={}",
+            encode(&conversation),
+            encode(name),
+            encode(key)
+        );
+        Ok((url, None))
+    }
+
+    fn answer(&self, ok: bool, body: &str) -> Result<Attachment, String> {
+        if ok {
+            serde_json::from_str(body).map_err(|e| e.to_string())
+        } else {
+            Err(serde_json::from_str::<ErrorBody>(body).map_or_else(
+                |_| "The file could not be sent.".into(),
+                |b| b.error.message,
+            ))
+        }
+    }
+
+    /// The gateway holds the channel's size limit and refuses a larger file before reading it.
+    fn limits(&self) -> (u64, usize) {
+        (u64::MAX, protocol::MAX_ATTACHMENTS)
+    }
 }
 
 impl Desk {
     /// Loads the team's canned responses and colleagues, connects, and provides the desk as
     /// the context of the views below.
     pub fn start() -> Self {
+        // A join link lands on `/console/#conversation=ID`: that one opens first.
+        let selected = RwSignal::new(linked_conversation());
         let desk = Self {
             inbox: RwSignal::new(Inbox::default()),
-            // A join link lands on `/console/#conversation=ID`: that one opens first.
-            selected: RwSignal::new(linked_conversation()),
+            selected,
+            uploads: StoredValue::new_local(Uploads::new(AgentFiles { selected })),
             connected: RwSignal::new(false),
             visitor_typing: RwSignal::new(BTreeMap::new()),
             own_typing: StoredValue::new_local(TypingNotices::default()),
@@ -66,6 +110,10 @@ impl Desk {
     }
 
     pub fn open(self, conversation_id: String) {
+        if self.selected.get_untracked().as_ref() != Some(&conversation_id) {
+            // The files were uploaded for the conversation that was on screen.
+            self.uploads.with_value(Uploads::clear);
+        }
         self.selected.set(Some(conversation_id.clone()));
         self.read(&conversation_id);
         let resume_after = self.inbox.with_untracked(|i| i.last_seq(&conversation_id));
@@ -87,10 +135,17 @@ impl Desk {
             return;
         };
         let client_id = browser_socket::client_id();
+        let attachments: Vec<String> = self
+            .uploads
+            .with_value(Uploads::take)
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
         let pending = Pending {
             conversation_id: conversation_id.clone(),
             client_id: client_id.clone(),
             text: text.clone(),
+            attachments: attachments.clone(),
         };
         self.inbox.update(|i| i.pending.push(pending));
         self.own_typing.with_value(TypingNotices::reset);
@@ -98,7 +153,7 @@ impl Desk {
             conversation_id,
             client_id,
             text,
-            attachments: Vec::new(),
+            attachments,
         });
     }
 
@@ -187,7 +242,7 @@ impl Desk {
                     conversation_id: p.conversation_id,
                     client_id: p.client_id,
                     text: p.text,
-                    attachments: Vec::new(),
+                    attachments: p.attachments,
                 });
             }
         }

@@ -12,6 +12,8 @@ pub struct Pending {
     pub conversation_id: String,
     pub client_id: String,
     pub text: String,
+    /// The ids of the files it carries.
+    pub attachments: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -323,6 +325,7 @@ mod tests {
             conversation_id: "c".into(),
             client_id: "r1".into(),
             text: "x".into(),
+            attachments: Vec::new(),
         });
         inbox.apply(message(2, "v2"));
         inbox.apply(message(1, "v1"));

@@ -1,7 +1,8 @@
 //! The conversation on screen: its toolbar (accept, transfer with a note, close), its messages
 //! (visitor text always as text nodes, never as HTML), the visitor typing, and the reply box
-//! with canned responses on `/shortcut` + Tab.
+//! with canned responses on `/shortcut` + Tab and files by the paperclip, a drop or a paste.
 
+use browser_socket::upload::{attach_button, tray_view};
 use leptos::prelude::*;
 use protocol::{Attachment, Author, ConversationStatus, TransferRequest};
 
@@ -118,14 +119,20 @@ pub fn thread() -> impl IntoView {
             .with(|i| i.error.clone())
             .map(|e| view! { <p class="error" data-testid="desk-error">{e}</p> })
     };
+    let uploads = desk.uploads.get_value();
+    let files = uploads.tray;
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let text = draft.get_untracked();
-        if !text.trim().is_empty() {
+        let (busy, stored) = files.with_untracked(|t| (t.busy(), t.has_stored()));
+        if !busy && (stored || !text.trim().is_empty()) {
             desk.reply(text);
             draft.set(String::new());
         }
     };
+    let on_drop = move |ev: leptos::ev::DragEvent| desk.uploads.with_value(|u| u.on_drop(&ev));
+    let on_paste =
+        move |ev: leptos::ev::ClipboardEvent| desk.uploads.with_value(|u| u.on_paste(&ev));
     view! {
         <section class="thread">
             {toolbar}
@@ -153,12 +160,16 @@ pub fn thread() -> impl IntoView {
                 shown.then(|| view! { <p class="typing" data-testid="visitor-typing">"The visitor is typing…"</p> })
             }}
             {hints}
-            <form class="reply" on:submit=send>
+            {tray_view(uploads.clone())}
+            <form class="reply" on:submit=send on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
                 <textarea rows="2" placeholder="Reply… (/ for canned responses)" data-testid="reply"
                     on:keydown=expand
+                    on:paste=on_paste
                     prop:value=move || draft.get()
                     on:input=move |ev| { draft.set(event_target_value(&ev)); desk.typing(); }></textarea>
-                <button type="submit" data-testid="reply-send" disabled=move || selected.get().is_none()>"Send"</button>
+                {attach_button(uploads)}
+                <button type="submit" data-testid="reply-send"
+                    disabled=move || selected.get().is_none() || files.with(|t| t.busy())>"Send"</button>
             </form>
         </section>
     }
@@ -181,18 +192,9 @@ fn attachment(file: &Attachment) -> impl IntoView + use<> {
         view! {
             <a class="file-card" data-testid="thread-file" href=href download=file.name.clone()>
                 <span class="file-name">{format!("📎 {}", file.name)}</span>
-                <span class="file-size">{human_size(file.size)}</span>
+                <span class="file-size">{protocol::human_size(file.size)}</span>
             </a>
         }
         .into_any()
-    }
-}
-
-/// "12 KB", "3.4 MB".
-pub fn human_size(bytes: u64) -> String {
-    match bytes {
-        0..1000 => format!("{bytes} B"),
-        1000..1_000_000 => format!("{} KB", bytes / 1000),
-        _ => format!("{:.1} MB", bytes as f64 / 1e6),
     }
 }

@@ -132,6 +132,19 @@ pub fn attachments_preview(files: &[Attachment]) -> String {
     }
 }
 
+/// A file's size for people: "12 KB", "3.4 MB". In whole numbers: float formatting would
+/// cost the panel kilobytes.
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        0..1000 => format!("{bytes} B"),
+        1000..1_000_000 => format!("{} KB", bytes / 1000),
+        _ => {
+            let tenths = bytes / 100_000;
+            format!("{}.{} MB", tenths / 10, tenths % 10)
+        }
+    }
+}
+
 impl Attachment {
     /// Whether it is shown inline (a raster image) rather than as a file card.
     pub fn is_image(&self) -> bool {
@@ -369,6 +382,14 @@ pub enum AgentServerFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(12_345), "12 KB");
+        assert_eq!(human_size(3_456_789), "3.4 MB");
+        assert_eq!(human_size(10_485_760), "10.4 MB");
+    }
 
     #[test]
     fn frames_are_tagged_by_type_in_snake_case() {

@@ -439,9 +439,15 @@ async fn only_the_files_reader_gets_them_everyone_else_gets_404() {
     let file = uploaded(visitor_upload(&gw, &visitor, "a.pdf", "k1", PDF.to_vec()).await).await;
     let mut socket = visitor.connect(&gw, None).await;
     socket.send(&send("m1", "", &[&file])).await;
-    socket
+    let VisitorServerFrame::Ack {
+        conversation_id: demo_conversation,
+        ..
+    } = socket
         .recv_until(|f: &VisitorServerFrame| matches!(f, VisitorServerFrame::Ack { .. }))
-        .await;
+        .await
+    else {
+        unreachable!()
+    };
 
     let other = Visitor::arrive(&gw, SITE_ORIGIN).await;
     assert_eq!(
@@ -485,18 +491,42 @@ async fn only_the_files_reader_gets_them_everyone_else_gets_404() {
             .unwrap();
     assert_eq!(link_without_signature.status(), StatusCode::NOT_FOUND);
 
-    // The REST API with another channel's secret.
+    // A login scoped to another channel (its agent link's) gets the same 404, and cannot
+    // upload into this conversation; the REST API with that channel's secret is refused.
     let admin = agent_login(&gw).await;
-    let created = call(
+    let (_, _, other_secret, other_conversation) = crate::hostile::other_channel(&gw, &admin).await;
+    let link = call(
         &gw,
-        &admin,
+        &other_secret,
         Method::POST,
-        "/v1/admin/channels",
-        Some(json!({"name": "Other", "inactivity_timeout_secs": 600})),
+        &format!("/v1/conversations/{other_conversation}/agent-link"),
+        Some(json!({"email": gateway::demo::AGENT_EMAIL})),
     )
     .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let other_secret = created.body["secret"].as_str().unwrap().to_owned();
+    assert_eq!(link.status, StatusCode::CREATED, "{}", link.body);
+    let scoped = crate::hostile::join(link.body["url"].as_str().unwrap()).await;
+    assert_eq!(
+        agent_download(&gw, &scoped, &file.id).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let upload_there = reqwest::Client::new()
+        .post(gw.url("/v1/agent/files"))
+        .query(&[
+            ("conversation_id", demo_conversation.as_str()),
+            ("name", "x.pdf"),
+            ("key", "k"),
+        ])
+        .bearer_auth(&scoped)
+        .body(PDF.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload_there.status(), StatusCode::NOT_FOUND);
+    // The unscoped login of the same agent reads it.
+    assert_eq!(
+        agent_download(&gw, &admin, &file.id).await.status(),
+        StatusCode::OK
+    );
     let demo = gw.demo_channel().await;
     let wrong = reqwest::Client::new()
         .post(gw.url(&format!("/v1/channels/{}/files", demo.id)))

@@ -211,7 +211,10 @@ fn request(
 
 /// A second channel (allowing `http://other.test`) with a visitor conversation in it: its id,
 /// key, secret and the conversation's id.
-async fn other_channel(gw: &TestGateway, admin: &str) -> (String, String, String, String) {
+pub(crate) async fn other_channel(
+    gw: &TestGateway,
+    admin: &str,
+) -> (String, String, String, String) {
     let created = call(
         gw,
         admin,
@@ -261,7 +264,7 @@ pub(crate) async fn plain_agent(gw: &TestGateway, admin: &str) -> String {
 }
 
 /// Uses a join link the way a browser does and returns the login it gives.
-async fn join(url: &str) -> String {
+pub(crate) async fn join(url: &str) -> String {
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -1,0 +1,490 @@
+//! Files a message carries, sent to the gateway before the message: the tray of the next
+//! message's files (each uploading with its progress, stored, or refused with the gateway's
+//! reason) and the upload itself, with the browser's own `XMLHttpRequest`, whose upload progress
+//! `fetch` does not report. An upload the network cut off goes again with the same key, so the
+//! gateway stores the file once; a cancelled one is aborted and forgotten.
+
+use leptos::prelude::*;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{File, ProgressEvent, XmlHttpRequest};
+
+mod view;
+pub use view::{attach_button, tray_view};
+
+/// An upload is tried this many times before the network drop is shown as a failure.
+pub const MAX_TRIES: u32 = 3;
+/// The wait before the next try grows with each: 1 s, 2 s.
+const RETRY_AFTER_MS: u32 = 1000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stage<T> {
+    /// `sent` bytes of the file are out.
+    Uploading {
+        sent: f64,
+    },
+    /// The gateway has it: `T` is what it answered (the attachment to send).
+    Stored(T),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queued<T> {
+    /// The upload's own key: a retry with it gets the same file back.
+    pub key: String,
+    pub name: String,
+    pub size: f64,
+    pub stage: Stage<T>,
+    tries: u32,
+}
+
+/// The next message's files, in the order they were added.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tray<T> {
+    pub files: Vec<Queued<T>>,
+}
+
+impl<T> Default for Tray<T> {
+    fn default() -> Self {
+        Self { files: Vec::new() }
+    }
+}
+
+impl<T> Tray<T> {
+    fn find(&mut self, key: &str) -> Option<&mut Queued<T>> {
+        self.files.iter_mut().find(|f| f.key == key)
+    }
+
+    pub fn add(&mut self, key: String, name: String, size: f64, refusal: Option<String>) {
+        let stage = match refusal {
+            Some(reason) => Stage::Failed(reason),
+            None => Stage::Uploading { sent: 0.0 },
+        };
+        self.files.push(Queued {
+            key,
+            name,
+            size,
+            stage,
+            tries: 1,
+        });
+    }
+
+    pub fn progress(&mut self, key: &str, sent: f64) {
+        if let Some(file) = self.find(key) {
+            if matches!(file.stage, Stage::Uploading { .. }) {
+                file.stage = Stage::Uploading { sent };
+            }
+        }
+    }
+
+    /// The gateway answered: stored, or refused for good (a retry would be refused the same).
+    pub fn answered(&mut self, key: &str, answer: Result<T, String>) {
+        if let Some(file) = self.find(key) {
+            file.stage = match answer {
+                Ok(stored) => Stage::Stored(stored),
+                Err(reason) => Stage::Failed(reason),
+            };
+        }
+    }
+
+    /// The network cut the upload off: whether to try again (after [`Tray::retry_delay_ms`]);
+    /// after the last try it is failed. False too for a file no longer here (cancelled).
+    pub fn interrupted(&mut self, key: &str) -> bool {
+        let Some(file) = self.find(key) else {
+            return false;
+        };
+        if file.tries < MAX_TRIES {
+            file.tries += 1;
+            file.stage = Stage::Uploading { sent: 0.0 };
+            true
+        } else {
+            file.stage = Stage::Failed("The upload was interrupted.".into());
+            false
+        }
+    }
+
+    pub fn retry_delay_ms(&self, key: &str) -> u32 {
+        let tries = self
+            .files
+            .iter()
+            .find(|f| f.key == key)
+            .map_or(1, |f| f.tries);
+        RETRY_AFTER_MS * (tries - 1).max(1)
+    }
+
+    /// The visitor asks again for a failed file: true if it is one to upload again.
+    pub fn retry(&mut self, key: &str) -> bool {
+        match self.find(key) {
+            Some(file) if matches!(file.stage, Stage::Failed(_)) => {
+                file.tries = 1;
+                file.stage = Stage::Uploading { sent: 0.0 };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        self.files.retain(|f| f.key != key);
+    }
+
+    /// Whether a file is still on its way (the message waits for it).
+    pub fn busy(&self) -> bool {
+        self.files
+            .iter()
+            .any(|f| matches!(f.stage, Stage::Uploading { .. }))
+    }
+
+    /// The stored files, for the message being sent: they leave the tray, failed ones stay.
+    pub fn take_stored(&mut self) -> Vec<T> {
+        let mut stored = Vec::new();
+        let mut kept = Vec::new();
+        for file in self.files.drain(..) {
+            match file.stage {
+                Stage::Stored(attachment) => stored.push(attachment),
+                _ => kept.push(file),
+            }
+        }
+        self.files = kept;
+        stored
+    }
+
+    pub fn has_stored(&self) -> bool {
+        self.files
+            .iter()
+            .any(|f| matches!(f.stage, Stage::Stored(_)))
+    }
+}
+
+/// Where an app's files go and how it reads the answers.
+pub trait Destination<T> {
+    /// The URL to POST the file to (its name and key in the query) and the bearer token to send,
+    /// if any; Err with the reason when no upload can go now.
+    fn request(&self, name: &str, key: &str) -> Result<(String, Option<String>), String>;
+    /// The stored file from a 2xx answer's body, or the refusal's sentence from another's.
+    fn answer(&self, ok: bool, body: &str) -> Result<T, String>;
+    /// The largest file the gateway takes and how many one message may carry.
+    fn limits(&self) -> (u64, usize);
+}
+
+/// An upload in flight: its request and the progress callback it holds.
+struct InFlight {
+    request: XmlHttpRequest,
+    _progress: Closure<dyn FnMut(JsValue)>,
+}
+
+struct Inner<T: 'static> {
+    tray: RwSignal<Tray<T>>,
+    destination: Box<dyn Destination<T>>,
+    /// Each queued file's bytes (kept for retries) and its request while it is out.
+    files: RefCell<Vec<(String, File, Option<InFlight>)>>,
+}
+
+/// The tray as the app's view sees it (a signal) and the uploads behind it; a clone is a
+/// handle on the same.
+pub struct Uploads<T: Send + Sync + 'static> {
+    pub tray: RwSignal<Tray<T>>,
+    inner: Rc<Inner<T>>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Uploads<T> {
+    fn clone(&self) -> Self {
+        Self {
+            tray: self.tray,
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Uploads<T> {
+    pub fn new(destination: impl Destination<T> + 'static) -> Self {
+        let tray = RwSignal::new(Tray::default());
+        Self {
+            tray,
+            inner: Rc::new(Inner {
+                tray,
+                destination: Box::new(destination),
+                files: RefCell::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// Queues the files (from the file picker, a drop or a paste) and starts their uploads; one
+    /// over the size limit or beyond the message's count is shown refused without being sent.
+    pub fn add(&self, files: Option<web_sys::FileList>) {
+        let Some(files) = files else { return };
+        let (max_bytes, max_files) = self.inner.destination.limits();
+        for index in 0..files.length() {
+            let Some(file) = files.get(index) else {
+                continue;
+            };
+            let key = crate::client_id();
+            let count = self.tray.with_untracked(|t| t.files.len());
+            let refusal = if count >= max_files {
+                Some(format!("At most {max_files} files in one message."))
+            } else if file.size() > max_bytes as f64 {
+                Some(format!("Larger than {} MB.", max_bytes / 1_000_000))
+            } else {
+                None
+            };
+            let upload = refusal.is_none();
+            self.tray
+                .update(|t| t.add(key.clone(), file.name(), file.size(), refusal));
+            if upload {
+                self.inner
+                    .files
+                    .borrow_mut()
+                    .push((key.clone(), file, None));
+                start(&self.inner, &key);
+            }
+        }
+    }
+
+    /// Files dropped on the app: attached (the browser would otherwise open them).
+    pub fn on_drop(&self, event: &web_sys::DragEvent) {
+        event.prevent_default();
+        self.add(event.data_transfer().and_then(|d| d.files()));
+    }
+
+    /// An image pasted from the clipboard is attached; pasted text stays text.
+    pub fn on_paste(&self, event: &web_sys::ClipboardEvent) {
+        let pasted = event.clipboard_data().and_then(|d| d.files());
+        if pasted.as_ref().is_some_and(|f| f.length() > 0) {
+            event.prevent_default();
+            self.add(pasted);
+        }
+    }
+
+    pub fn cancel(&self, key: &str) {
+        self.tray.update(|t| t.remove(key));
+        let removed = {
+            let mut files = self.inner.files.borrow_mut();
+            let index = files.iter().position(|(k, ..)| k == key);
+            index.map(|i| files.remove(i))
+        };
+        // Aborting ends the request at once; its end finds the file gone and does nothing.
+        if let Some((_, _, Some(in_flight))) = removed {
+            let _ = in_flight.request.abort();
+        }
+    }
+
+    pub fn retry(&self, key: &str) {
+        let mut again = false;
+        self.tray.update(|t| again = t.retry(key));
+        if again {
+            start(&self.inner, key);
+        }
+    }
+
+    /// The stored files, for the message being sent now.
+    pub fn take(&self) -> Vec<T> {
+        let mut stored = Vec::new();
+        self.tray.update(|t| stored = t.take_stored());
+        let tray = self.tray;
+        self.inner
+            .files
+            .borrow_mut()
+            .retain(|(key, ..)| tray.with_untracked(|t| t.files.iter().any(|f| &f.key == key)));
+        stored
+    }
+
+    /// Drops every queued file (another conversation on screen).
+    pub fn clear(&self) {
+        let keys: Vec<String> = self
+            .tray
+            .with_untracked(|t| t.files.iter().map(|f| f.key.clone()).collect());
+        for key in keys {
+            self.cancel(&key);
+        }
+    }
+}
+
+/// Sends the queued file `key` (again).
+fn start<T: Clone + Send + Sync + 'static>(inner: &Rc<Inner<T>>, key: &str) {
+    let tray = inner.tray;
+    let file = {
+        let files = inner.files.borrow();
+        files
+            .iter()
+            .find(|(k, ..)| k == key)
+            .map(|(_, f, _)| f.clone())
+    };
+    let Some(file) = file else { return };
+    let sent = inner
+        .destination
+        .request(&file.name(), key)
+        .and_then(|(url, bearer)| {
+            let weak = Rc::downgrade(inner);
+            let done_key = key.to_owned();
+            send(&url, bearer.as_deref(), &file, key, tray, move |answer| {
+                finished(weak, &done_key, answer)
+            })
+            .map_err(|_| "The upload could not start.".to_owned())
+        });
+    match sent {
+        Ok(in_flight) => {
+            if let Some(entry) = inner.files.borrow_mut().iter_mut().find(|(k, ..)| k == key) {
+                entry.2 = Some(in_flight);
+            }
+        }
+        Err(reason) => tray.update(|t| t.answered(key, Err(reason))),
+    }
+}
+
+/// The request ended: `answer` is the status's class and the body, or None when the network cut
+/// it off (or it was aborted).
+fn finished<T: Clone + Send + Sync + 'static>(
+    inner: Weak<Inner<T>>,
+    key: &str,
+    answer: Option<(bool, String)>,
+) {
+    let Some(inner) = inner.upgrade() else { return };
+    if let Some(entry) = inner.files.borrow_mut().iter_mut().find(|(k, ..)| k == key) {
+        entry.2 = None;
+    }
+    let tray = inner.tray;
+    match answer {
+        Some((ok, body)) => {
+            let answer = inner.destination.answer(ok, &body);
+            tray.update(|t| t.answered(key, answer));
+        }
+        None => {
+            let mut again = false;
+            tray.update(|t| again = t.interrupted(key));
+            if again {
+                let delay = tray.with_untracked(|t| t.retry_delay_ms(key));
+                let (weak, key) = (Rc::downgrade(&inner), key.to_owned());
+                let retry = Closure::once_into_js(move || {
+                    if let Some(inner) = weak.upgrade() {
+                        start(&inner, &key);
+                    }
+                });
+                if let Some(window) = web_sys::window() {
+                    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                        retry.unchecked_ref(),
+                        delay as i32,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// POSTs the file's bytes as they are, reporting progress to the tray and the end to `done`.
+fn send<T: Send + Sync + 'static>(
+    url: &str,
+    bearer: Option<&str>,
+    file: &File,
+    key: &str,
+    tray: RwSignal<Tray<T>>,
+    done: impl FnOnce(Option<(bool, String)>) + 'static,
+) -> Result<InFlight, JsValue> {
+    let request = XmlHttpRequest::new()?;
+    request.open("POST", url)?;
+    request.set_request_header("content-type", "application/octet-stream")?;
+    if let Some(token) = bearer {
+        request.set_request_header("authorization", &format!("Bearer {token}"))?;
+    }
+    let progress_key = key.to_owned();
+    let progress = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        let sent = event.unchecked_into::<ProgressEvent>().loaded();
+        tray.update(|t| t.progress(&progress_key, sent));
+    });
+    request
+        .upload()?
+        .set_onprogress(Some(progress.as_ref().unchecked_ref()));
+    let ended = request.clone();
+    // `loadend` comes once, after success, error or abort.
+    let on_end = Closure::once_into_js(move || {
+        let status = ended.status().unwrap_or(0);
+        let answer = (status != 0).then(|| {
+            let body = ended.response_text().ok().flatten().unwrap_or_default();
+            ((200..300).contains(&status), body)
+        });
+        done(answer);
+    });
+    request.set_onloadend(Some(on_end.unchecked_ref()));
+    request.send_with_opt_blob(Some(file))?;
+    Ok(InFlight {
+        request,
+        _progress: progress,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tray(names: &[&str]) -> Tray<String> {
+        let mut tray = Tray::default();
+        for name in names {
+            tray.add(name.to_string(), name.to_string(), 10.0, None);
+        }
+        tray
+    }
+
+    #[test]
+    fn a_message_waits_for_its_uploads_and_takes_only_what_was_stored() {
+        let mut t = tray(&["a", "b", "c"]);
+        assert!(t.busy());
+        t.progress("a", 5.0);
+        assert_eq!(t.files[0].stage, Stage::Uploading { sent: 5.0 });
+        t.answered("a", Ok("file-a".into()));
+        t.answered("b", Err("Not allowed.".into()));
+        assert!(t.busy());
+        t.answered("c", Ok("file-c".into()));
+        assert!(!t.busy());
+        assert!(t.has_stored());
+        assert_eq!(t.take_stored(), vec!["file-a", "file-c"]);
+        // The refused one stays, with its reason, until removed.
+        assert_eq!(t.files.len(), 1);
+        assert_eq!(t.files[0].stage, Stage::Failed("Not allowed.".into()));
+        assert!(!t.has_stored());
+    }
+
+    #[test]
+    fn a_network_drop_is_retried_then_shown_failed_and_can_be_retried_by_hand() {
+        let mut t = tray(&["a"]);
+        t.progress("a", 7.0);
+        assert!(t.interrupted("a"));
+        assert_eq!(t.files[0].stage, Stage::Uploading { sent: 0.0 });
+        assert_eq!(t.retry_delay_ms("a"), 1000);
+        assert!(t.interrupted("a"));
+        assert_eq!(t.retry_delay_ms("a"), 2000);
+        assert!(!t.interrupted("a"));
+        assert_eq!(
+            t.files[0].stage,
+            Stage::Failed("The upload was interrupted.".into())
+        );
+        assert!(t.retry("a"));
+        assert!(t.busy());
+        // Only a failed file is retried.
+        assert!(!t.retry("a"));
+    }
+
+    #[test]
+    fn a_cancelled_upload_ends_without_a_trace() {
+        let mut t = tray(&["a", "b"]);
+        t.remove("a");
+        // Its request's end (an abort) neither retries nor stores it.
+        assert!(!t.interrupted("a"));
+        t.answered("a", Ok("file-a".into()));
+        assert_eq!(t.files.len(), 1);
+        assert_eq!(t.files[0].key, "b");
+    }
+
+    #[test]
+    fn a_file_refused_before_sending_is_shown_failed() {
+        let mut t: Tray<String> = Tray::default();
+        t.add(
+            "k".into(),
+            "big.zip".into(),
+            1e9,
+            Some("Larger than 10 MB.".into()),
+        );
+        assert!(!t.busy());
+        assert_eq!(t.files[0].stage, Stage::Failed("Larger than 10 MB.".into()));
+    }
+}
