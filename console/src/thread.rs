@@ -167,7 +167,7 @@ pub fn thread() -> impl IntoView {
                     on:paste=on_paste
                     prop:value=move || draft.get()
                     on:input=move |ev| { draft.set(event_target_value(&ev)); desk.typing(); }></textarea>
-                {attach_button(uploads)}
+                {attach_button(uploads, || true)}
                 <button type="submit" data-testid="reply-send"
                     disabled=move || selected.get().is_none() || files.with(|t| t.busy())>"Send"</button>
             </form>

@@ -156,18 +156,6 @@ impl Browser {
             .expect("a script for every page");
     }
 
-    /// Saves what the page downloads into `dir` (headless Chromium otherwise refuses downloads).
-    pub async fn download_into(&self, dir: &Path) {
-        let command = DevToolsCommand(json!({
-            "cmd": "Browser.setDownloadBehavior",
-            "params": { "behavior": "allow", "downloadPath": dir.display().to_string() },
-        }));
-        self.client
-            .issue_cmd(command)
-            .await
-            .expect("downloads allowed");
-    }
-
     /// Loads `page` and clicks the chat launcher, as a visitor does.
     pub async fn open_chat(&self, page: &str) {
         self.goto(page).await;

@@ -321,6 +321,43 @@ impl Visitor {
         }
     }
 
+    /// Uploads `bytes` as the widget does, for this visitor's next message.
+    pub async fn upload(
+        &self,
+        gateway: &TestGateway,
+        name: &str,
+        key: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(gateway.url("/v1/visitor/files"))
+            .query(&[("name", name), ("key", key)])
+            .header("origin", &self.origin)
+            .bearer_auth(&self.session.session_token)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .expect("upload")
+    }
+
+    /// Fetches a file of this visitor's conversation (or its thumbnail) as the widget does.
+    pub async fn download(
+        &self,
+        gateway: &TestGateway,
+        id: &str,
+        thumbnail: bool,
+    ) -> reqwest::Response {
+        reqwest::Client::new()
+            .get(gateway.url(&format!("/v1/visitor/files/{id}")))
+            .query(&[("thumbnail", thumbnail)])
+            .header("origin", &self.origin)
+            .bearer_auth(&self.session.session_token)
+            .send()
+            .await
+            .expect("download")
+    }
+
     /// Opens the visitor socket, resuming after `seq` of `conversation` if given.
     pub async fn connect(&self, gateway: &TestGateway, resume: Option<(&str, i64)>) -> Socket {
         let mut url = gateway.ws_url(&format!(

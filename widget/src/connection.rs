@@ -2,13 +2,10 @@
 //! socket. On any drop it asks for a fresh token and reconnects with `resume_after`, resending
 //! what was never acknowledged (same client ids, so nothing is stored twice).
 
-use browser_socket::upload::{Destination, Uploads};
 use browser_socket::{Link, TypingNotices};
 use leptos::html::Div;
 use leptos::prelude::*;
-use protocol::{
-    codes, Attachment, CreateSession, SessionCreated, UploadPolicy, VisitorServerFrame,
-};
+use protocol::{codes, CreateSession, SessionCreated, VisitorServerFrame};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
@@ -53,15 +50,7 @@ pub struct Chat {
     pub captcha_box: NodeRef<Div>,
     /// The session token and when it expires (ms): reused across reconnects until then, so a
     /// network blip does not ask for a new session (or a new captcha).
-    session: Session,
-    /// What the channel lets visitors attach; None: nothing.
-    pub upload_policy: RwSignal<Option<UploadPolicy>>,
-    /// The next message's files.
-    pub uploads: Uploads<Attachment>,
-    /// Files shown so far, by path (`id` or `id?thumbnail=true`), as `blob:` URLs once fetched.
-    files: RefCell<Vec<(String, RwSignal<Option<String>>)>>,
-    /// The image open full size over the conversation.
-    pub viewing: RwSignal<Option<Attachment>>,
+    session: RefCell<Option<(String, f64)>>,
     /// Whether the current socket got its `ready`: a socket closed before that was refused.
     ready_seen: Cell<bool>,
     /// The agent typing an answer, while their notice lasts.
@@ -75,65 +64,9 @@ pub struct Chat {
 /// A session token this close to expiry is not reused.
 const SESSION_MARGIN_MS: f64 = 30_000.0;
 
-type Session = Rc<RefCell<Option<(String, f64)>>>;
-
-fn token_of(session: &Session) -> Option<String> {
-    session.borrow().as_ref().map(|(token, _)| token.clone())
-}
-
-/// Where the visitor's files go: the gateway's visitor upload route, with the session's token.
-struct VisitorFiles {
-    gateway: String,
-    session: Session,
-    policy: RwSignal<Option<UploadPolicy>>,
-}
-
-impl Destination<Attachment> for VisitorFiles {
-    fn request(&self, name: &str, key: &str) -> Result<(String, Option<String>), String> {
-        let token = token_of(&self.session).ok_or("Not connected; try again in a moment.")?;
-        let url = format!(
-            "{}/v1/visitor/files?name={}&key={}",
-            self.gateway,
-            encode(name),
-            encode(key)
-        );
-        Ok((url, Some(token)))
-    }
-
-    fn answer(&self, ok: bool, body: &str) -> Result<Attachment, String> {
-        let stored = if ok { wire::stored_file(body) } else { None };
-        stored.ok_or_else(|| {
-            wire::error(body).map_or_else(|| "The file could not be sent.".into(), |e| e.message)
-        })
-    }
-
-    fn limits(&self) -> (u64, usize) {
-        let max_bytes = self
-            .policy
-            .with_untracked(|p| p.as_ref().map_or(0, |p| p.max_bytes));
-        (max_bytes, protocol::MAX_ATTACHMENTS)
-    }
-}
-
-fn encode(text: &str) -> String {
-    js_sys::encode_uri_component(text).into()
-}
-
 impl Chat {
     pub fn start(options: Options) -> Rc<Self> {
-        let session = Session::default();
-        let upload_policy = RwSignal::new(None);
-        let uploads = Uploads::new(VisitorFiles {
-            gateway: options.gateway.clone(),
-            session: session.clone(),
-            policy: upload_policy,
-        });
         let chat = Rc::new(Self {
-            session,
-            upload_policy,
-            uploads,
-            files: RefCell::default(),
-            viewing: RwSignal::new(None),
             ticket: RefCell::new(options.ticket.clone()),
             agent_typing: RwSignal::new(None),
             typing_notices: RwSignal::new(0),
@@ -143,76 +76,21 @@ impl Chat {
             link: Link::default(),
             own_typing: TypingNotices::default(),
             captcha_box: NodeRef::new(),
+            session: RefCell::new(None),
             ready_seen: Cell::new(false),
         });
         connect(Rc::downgrade(&chat));
         chat
     }
 
-    /// Shows the message with the files stored for it at once as "sending" and sends it if the
-    /// socket is up; otherwise it goes out with the resend after the next connect.
+    /// Shows the message at once as "sending" and sends it if the socket is up; otherwise it
+    /// goes out with the resend after the next connect.
     pub fn send(&self, text: String) {
         let client_id = browser_socket::client_id();
         self.own_typing.reset();
-        let files = self.uploads.take();
-        let ids: Vec<String> = files.iter().map(|f| f.id.clone()).collect();
         self.transcript
-            .update(|t| t.add_pending(client_id.clone(), text.clone(), files));
-        self.link
-            .send_text(&wire::send_frame(&client_id, &text, &ids));
-    }
-
-    /// Saves a file of the conversation as the visitor's download.
-    pub fn download(self: &Rc<Self>, file: &Attachment) {
-        let address = format!("{}/v1/visitor/files/{}", self.options.gateway, file.id);
-        let (token, name) = (token_of(&self.session), file.name.clone());
-        leptos::task::spawn_local(async move {
-            let Ok(url) = fetch_blob_url(&address, token).await else {
-                return;
-            };
-            let anchor = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.create_element("a").ok())
-                .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
-            if let Some(anchor) = anchor {
-                anchor.set_href(&url);
-                anchor.set_download(&name);
-                anchor.click();
-            }
-            // The download has its bytes by then; the URL would keep them in memory.
-            set_timeout(
-                move || {
-                    let _ = web_sys::Url::revoke_object_url(&url);
-                },
-                std::time::Duration::from_secs(60),
-            );
-        });
-    }
-
-    /// A file of the conversation as a `blob:` URL the panel can show (the gateway wants the
-    /// session's token, which an `<img>` cannot send): fetched once, when first asked for.
-    pub fn file_url(self: &Rc<Self>, id: &str, thumbnail: bool) -> RwSignal<Option<String>> {
-        let path = if thumbnail {
-            format!("{id}?thumbnail=true")
-        } else {
-            id.to_owned()
-        };
-        if let Some((_, url)) = self.files.borrow().iter().find(|(p, _)| *p == path) {
-            return *url;
-        }
-        let url = RwSignal::new(None);
-        self.files.borrow_mut().push((path.clone(), url));
-        let weak = Rc::downgrade(self);
-        leptos::task::spawn_local(async move {
-            let Some(chat) = weak.upgrade() else { return };
-            let address = format!("{}/v1/visitor/files/{path}", chat.options.gateway);
-            match fetch_blob_url(&address, token_of(&chat.session)).await {
-                Ok(blob) => url.set(Some(blob)),
-                // Asked for again at the next showing.
-                Err(_) => chat.files.borrow_mut().retain(|(p, _)| *p != path),
-            }
-        });
-        url
+            .update(|t| t.add_pending(client_id.clone(), text.clone()));
+        self.link.send_text(&wire::send_frame(&client_id, &text));
     }
 
     /// The visitor is typing: tells the gateway (where it also counts as activity for the
@@ -273,18 +151,8 @@ impl Chat {
             self.ready_seen.set(true);
             self.link.connected();
             self.status.set(Status::Online);
-            let pending: Vec<String> = self.transcript.with_untracked(|t| {
-                t.pending()
-                    .into_iter()
-                    .map(|line| {
-                        let ids: Vec<String> =
-                            line.attachments.iter().map(|f| f.id.clone()).collect();
-                        wire::send_frame(&line.client_id, &line.text, &ids)
-                    })
-                    .collect()
-            });
-            for frame in pending {
-                self.link.send_text(&frame);
+            for (client_id, text) in self.transcript.with_untracked(Transcript::pending) {
+                self.link.send_text(&wire::send_frame(&client_id, &text));
             }
         }
     }
@@ -347,7 +215,6 @@ async fn new_session(chat: &Rc<Chat>) -> Result<String, String> {
     .map_err(Refusal::into_message)?;
     let expires = js_sys::Date::now() + session.expires_in_secs as f64 * 1000.0;
     *chat.session.borrow_mut() = Some((session.session_token.clone(), expires));
-    chat.upload_policy.set(session.uploads);
     Ok(session.session_token)
 }
 
@@ -421,6 +288,7 @@ async fn open_session(
 /// Asks the gateway for a fresh ticket for this page view (same visitor, same page-view start).
 async fn renew_ticket(chat: &Chat) -> Result<(), String> {
     let options = &chat.options;
+    let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
     let url = format!(
         "{}/v1/widget/{}/visibility?ticket={}&page={}",
         options.gateway,
@@ -457,25 +325,6 @@ async fn fetch_text(url: &str, body: Option<String>) -> Result<(bool, String), J
         .as_string()
         .unwrap_or_default();
     Ok((response.ok(), text))
-}
-
-/// GETs `url` with the session's token and keeps the answer's bytes as a `blob:` URL.
-async fn fetch_blob_url(url: &str, token: Option<String>) -> Result<String, JsValue> {
-    let init = web_sys::RequestInit::new();
-    if let Some(token) = token {
-        let headers = web_sys::Headers::new()?;
-        headers.set("authorization", &format!("Bearer {token}"))?;
-        init.set_headers(&headers);
-    }
-    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await?
-        .dyn_into()?;
-    if !response.ok() {
-        return Err(JsValue::from_f64(response.status().into()));
-    }
-    let blob: web_sys::Blob = JsFuture::from(response.blob()?).await?.dyn_into()?;
-    web_sys::Url::create_object_url_with_blob(&blob)
 }
 
 fn open_socket(chat: &Rc<Chat>, token: &str) {

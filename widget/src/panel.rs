@@ -1,10 +1,8 @@
 //! The panel's view. Every text from the conversation is rendered as a text node, never as
 //! HTML. `data-testid` attributes are what the browser tests hold on to.
 
-use browser_socket::upload::{attach_button, tray_view};
 use leptos::html::Ol;
 use leptos::prelude::*;
-use protocol::Attachment;
 use std::rc::Rc;
 
 use crate::connection::{Chat, Status};
@@ -13,23 +11,8 @@ use crate::transcript::{Delivery, Line, Who};
 pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
     let appearance = chat.options.appearance.clone();
     let title = appearance.title.clone();
-    let policy = chat.upload_policy;
-    // A file dropped anywhere on the panel is attached (the browser would otherwise open it).
-    let on_dragover = move |ev: leptos::ev::DragEvent| {
-        if policy.with_untracked(Option::is_some) {
-            ev.prevent_default();
-        }
-    };
-    let on_drop = {
-        let uploads = chat.uploads.clone();
-        move |ev: leptos::ev::DragEvent| {
-            if policy.with_untracked(Option::is_some) {
-                uploads.on_drop(&ev);
-            }
-        }
-    };
     view! {
-        <section class="lc-panel" role="dialog" aria-label=title on:dragover=on_dragover on:drop=on_drop>
+        <section class="lc-panel" role="dialog" aria-label=title>
             <header class="lc-head">
                 <strong>{appearance.title}</strong>
                 <button class="lc-close" aria-label="Close chat" on:click=move |_| close(&host)>
@@ -41,9 +24,7 @@ pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
             {log(chat.clone(), appearance.greeting)}
             {typing_notice(chat.clone())}
             {closed_notice(chat.clone())}
-            {tray_view(chat.uploads.clone())}
-            {composer(chat.clone())}
-            {viewer(chat)}
+            {composer(chat)}
         </section>
     }
 }
@@ -105,7 +86,6 @@ fn status_bar(chat: Rc<Chat>) -> impl IntoView {
 
 fn log(chat: Rc<Chat>, greeting: String) -> impl IntoView {
     let transcript = chat.transcript;
-    let chat = StoredValue::new_local(chat);
     let list = NodeRef::<Ol>::new();
     // Keep the newest message in view.
     Effect::new(move |_| {
@@ -117,12 +97,12 @@ fn log(chat: Rc<Chat>, greeting: String) -> impl IntoView {
     view! {
         <ol class="lc-log" data-testid="log" aria-live="polite" node_ref=list>
             <li class="lc-msg lc-agent lc-greeting">{greeting}</li>
-            {move || chat.with_value(|c| transcript.with(|t| t.lines.iter().map(|l| line(c, l)).collect_view()))}
+            {move || transcript.with(|t| t.lines.iter().map(line).collect_view())}
         </ol>
     }
 }
 
-fn line(chat: &Rc<Chat>, line: &Line) -> impl IntoView {
+fn line(line: &Line) -> impl IntoView {
     let (class, author) = match &line.who {
         Who::Me => ("lc-msg lc-me", None),
         Who::Agent(name) => ("lc-msg lc-agent", Some(name.clone())),
@@ -136,60 +116,9 @@ fn line(chat: &Rc<Chat>, line: &Line) -> impl IntoView {
     view! {
         <li class=class data-testid="message" data-state=state data-seq=line.seq.map(|s| s.to_string())>
             {author.map(|name| view! { <span class="lc-author">{name}</span> })}
-            {(!line.text.is_empty()).then(|| view! { <span class="lc-text">{line.text.clone()}</span> })}
-            {line.attachments.iter().map(|file| attachment(chat, file)).collect_view()}
+            <span class="lc-text">{line.text.clone()}</span>
             {note.map(|note| view! { <span class="lc-note">{note}</span> })}
         </li>
-    }
-}
-
-/// An image as its thumbnail, opening full size in the panel; any other file as a card that
-/// downloads it.
-fn attachment(chat: &Rc<Chat>, file: &Attachment) -> impl IntoView {
-    let name = file.name.clone();
-    let chat = chat.clone();
-    if file.is_image() {
-        let thumbnail = chat.file_url(&file.id, true);
-        let file = file.clone();
-        let open = move |_| chat.viewing.set(Some(file.clone()));
-        let label = format!("Open {name}");
-        view! {
-            <button class="lc-image" data-testid="image" aria-label=label on:click=open>
-                <img src=move || thumbnail.get() alt=name />
-            </button>
-        }
-        .into_any()
-    } else {
-        let kind = name.rsplit_once('.').map(|(_, ext)| ext.to_uppercase());
-        let details = match kind {
-            Some(kind) => format!("{} · {kind}", protocol::human_size(file.size)),
-            None => protocol::human_size(file.size),
-        };
-        let file = file.clone();
-        view! {
-            <button class="lc-file" data-testid="file" on:click=move |_| chat.download(&file)>
-                <span class="lc-fname">{format!("📎 {name}")}</span>
-                <small>{details}</small>
-            </button>
-        }
-        .into_any()
-    }
-}
-
-/// The image being viewed, over the conversation.
-fn viewer(chat: Rc<Chat>) -> impl IntoView {
-    let viewing = chat.viewing;
-    let chat = StoredValue::new_local(chat);
-    move || {
-        viewing.get().map(|file| {
-            let full = chat.with_value(|c| c.file_url(&file.id, false));
-            view! {
-                <div class="lc-viewer" data-testid="viewer" role="dialog" aria-label=file.name.clone()>
-                    <img src=move || full.get() alt=file.name.clone() />
-                    <button class="lc-close" aria-label="Close image" on:click=move |_| viewing.set(None)>"×"</button>
-                </div>
-            }
-        })
     }
 }
 
@@ -202,25 +131,9 @@ fn composer(chat: Rc<Chat>) -> impl IntoView {
             chat.typing();
         }
     };
-    let files = chat.uploads.tray;
-    let policy = chat.upload_policy;
-    let uploads = chat.uploads.clone();
-    let picker = StoredValue::new_local(uploads.clone());
-    let on_paste = {
-        let uploads = uploads.clone();
-        move |ev: leptos::ev::ClipboardEvent| {
-            if policy.with_untracked(Option::is_some) {
-                uploads.on_paste(&ev);
-            }
-        }
-    };
     let submit = Rc::new(move || {
         let text = draft.get_untracked();
-        let ready = files.with_untracked(|t| !t.busy() && t.has_stored());
-        if !text.trim().is_empty() || ready {
-            if files.with_untracked(|t| t.busy()) {
-                return;
-            }
+        if !text.trim().is_empty() {
             chat.send(text);
             draft.set(String::new());
         }
@@ -250,10 +163,8 @@ fn composer(chat: Rc<Chat>) -> impl IntoView {
                 prop:value=move || draft.get()
                 on:input=on_input
                 on:keydown=on_keydown
-                on:paste=on_paste
             ></textarea>
-            {move || policy.get().is_some().then(|| attach_button(picker.get_value()))}
-            <button type="submit" data-testid="send" disabled=move || files.with(|t| t.busy())>"Send"</button>
+            <button type="submit" data-testid="send">"Send"</button>
         </form>
     }
 }

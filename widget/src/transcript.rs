@@ -3,7 +3,7 @@
 //! and multiplicity they arrive (an ack and the echo of the same message, a replay after a
 //! reconnect); each message still shows exactly once.
 
-use protocol::{Attachment, Author, ChatMessage, ConversationStatus, VisitorServerFrame};
+use protocol::{Author, ChatMessage, ConversationStatus, VisitorServerFrame};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Who {
@@ -27,7 +27,6 @@ pub struct Line {
     pub seq: Option<i64>,
     pub who: Who,
     pub text: String,
-    pub attachments: Vec<Attachment>,
     pub delivery: Delivery,
 }
 
@@ -45,22 +44,22 @@ impl Transcript {
         self.lines.iter().filter_map(|l| l.seq).max().unwrap_or(0)
     }
 
-    pub fn add_pending(&mut self, client_id: String, text: String, attachments: Vec<Attachment>) {
+    pub fn add_pending(&mut self, client_id: String, text: String) {
         self.lines.push(Line {
             client_id,
             seq: None,
             who: Who::Me,
             text,
-            attachments,
             delivery: Delivery::Sending,
         });
     }
 
     /// The visitor's lines still waiting for an ack, to resend after a reconnect.
-    pub fn pending(&self) -> Vec<&Line> {
+    pub fn pending(&self) -> Vec<(String, String)> {
         self.lines
             .iter()
             .filter(|l| l.delivery == Delivery::Sending)
+            .map(|l| (l.client_id.clone(), l.text.clone()))
             .collect()
     }
 
@@ -144,7 +143,6 @@ impl Transcript {
                 seq: Some(message.seq),
                 who,
                 text: message.text,
-                attachments: message.attachments,
                 delivery: Delivery::Sent,
             }),
         }
@@ -195,9 +193,8 @@ mod tests {
     #[wasm_bindgen_test]
     fn ack_and_echo_of_the_same_message_show_it_once() {
         let mut t = Transcript::default();
-        t.add_pending("m1".into(), "hi".into(), Vec::new());
-        assert_eq!(t.pending().len(), 1);
-        assert_eq!(t.pending()[0].client_id, "m1");
+        t.add_pending("m1".into(), "hi".into());
+        assert_eq!(t.pending(), vec![("m1".to_string(), "hi".to_string())]);
         t.apply(VisitorServerFrame::Ack {
             client_id: "m1".into(),
             conversation_id: "c1".into(),
@@ -217,7 +214,7 @@ mod tests {
         let mut t = Transcript::default();
         t.apply(message(2, "a2", agent(), "second"));
         t.apply(message(1, "m1", Author::Visitor, "first"));
-        t.add_pending("m3".into(), "unsent".into(), Vec::new());
+        t.add_pending("m3".into(), "unsent".into());
         t.apply(message(1, "m1", Author::Visitor, "first"));
         t.apply(message(2, "a2", agent(), "second"));
         let texts: Vec<_> = t.lines.iter().map(|l| l.text.as_str()).collect();
@@ -229,7 +226,7 @@ mod tests {
     #[wasm_bindgen_test]
     fn a_refused_message_is_marked_failed_with_the_reason() {
         let mut t = Transcript::default();
-        t.add_pending("m1".into(), "x".into(), Vec::new());
+        t.add_pending("m1".into(), "x".into());
         t.apply(VisitorServerFrame::Error {
             code: "message_too_long".into(),
             message: "too long".into(),
@@ -247,7 +244,7 @@ mod tests {
             status: None,
         });
         t.apply(message(1, "m1", Author::Visitor, "old"));
-        t.add_pending("m2".into(), "new".into(), Vec::new());
+        t.add_pending("m2".into(), "new".into());
         t.apply(VisitorServerFrame::Ready {
             conversation_id: Some("c2".into()),
             status: None,

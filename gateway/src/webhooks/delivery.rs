@@ -31,7 +31,7 @@ const IN_FLIGHT: usize = 16;
 /// at most these, and every other endpoint keeps the rest.
 const IN_FLIGHT_PER_ENDPOINT: i64 = 4;
 /// A lease outlives the request's timeout by this much, so it never lapses mid-attempt.
-const LEASE_MARGIN_MS: i64 = 30_000;
+pub const LEASE_MARGIN_MS: i64 = 30_000;
 /// The most of a receiver's answer read: a bot's replies, or the start of an error page.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// The part of an error body kept in the delivery log.

@@ -61,26 +61,6 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Uploads `bytes` as the visitor's widget does.
-async fn visitor_upload(
-    gw: &TestGateway,
-    visitor: &Visitor,
-    name: &str,
-    key: &str,
-    bytes: Vec<u8>,
-) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(gw.url("/v1/visitor/files"))
-        .query(&[("name", name), ("key", key)])
-        .header("origin", &visitor.origin)
-        .bearer_auth(&visitor.session.session_token)
-        .header("content-type", "application/octet-stream")
-        .body(bytes)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn uploaded(response: reqwest::Response) -> Attachment {
     let status = response.status();
     let text = response.text().await.unwrap();
@@ -98,22 +78,6 @@ async fn error_code(response: reqwest::Response) -> (StatusCode, String) {
             .unwrap_or_default()
             .to_owned(),
     )
-}
-
-async fn visitor_download(
-    gw: &TestGateway,
-    visitor: &Visitor,
-    id: &str,
-    thumbnail: bool,
-) -> reqwest::Response {
-    reqwest::Client::new()
-        .get(gw.url(&format!("/v1/visitor/files/{id}")))
-        .query(&[("thumbnail", thumbnail)])
-        .header("origin", &visitor.origin)
-        .bearer_auth(&visitor.session.session_token)
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn agent_download(gw: &TestGateway, token: &str, id: &str) -> reqwest::Response {
@@ -144,13 +108,15 @@ async fn count(gw: &TestGateway, sql: &str) -> i64 {
 async fn a_visitor_sends_an_image_and_a_pdf_and_the_agent_reads_both_and_answers_with_a_file() {
     let gw = TestGateway::spawn().await;
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
-    let image =
-        uploaded(visitor_upload(&gw, &visitor, "screen.png", "u1", png(800, 600)).await).await;
+    let image = uploaded(visitor.upload(&gw, "screen.png", "u1", png(800, 600)).await).await;
     assert_eq!(image.content_type, "image/png");
     assert_eq!((image.width, image.height), (Some(800), Some(600)));
-    let pdf =
-        uploaded(visitor_upload(&gw, &visitor, "C:\\docs\\invoice.pdf", "u2", PDF.to_vec()).await)
-            .await;
+    let pdf = uploaded(
+        visitor
+            .upload(&gw, "C:\\docs\\invoice.pdf", "u2", PDF.to_vec())
+            .await,
+    )
+    .await;
     assert_eq!(
         (pdf.name.as_str(), pdf.content_type.as_str()),
         ("invoice.pdf", "application/pdf")
@@ -186,7 +152,7 @@ async fn a_visitor_sends_an_image_and_a_pdf_and_the_agent_reads_both_and_answers
     );
 
     // A message of files alone: the inbox says what it is.
-    let more = uploaded(visitor_upload(&gw, &visitor, "photo.png", "u3", png(20, 20)).await).await;
+    let more = uploaded(visitor.upload(&gw, "photo.png", "u3", png(20, 20)).await).await;
     socket.send(&send("m2", "", &[&more])).await;
     socket
         .recv_until(|f: &VisitorServerFrame| matches!(f, VisitorServerFrame::Ack { .. }))
@@ -218,7 +184,7 @@ async fn a_visitor_sends_an_image_and_a_pdf_and_the_agent_reads_both_and_answers
         .starts_with("inline"));
     let decoded = image::load_from_memory(&got.bytes().await.unwrap()).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (800, 600));
-    let thumb = visitor_download(&gw, &visitor, &image.id, true).await;
+    let thumb = visitor.download(&gw, &image.id, true).await;
     assert_eq!(thumb.headers()["content-type"], "image/jpeg");
     let thumb = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
     assert_eq!((thumb.width(), thumb.height()), (320, 240));
@@ -257,7 +223,7 @@ async fn a_visitor_sends_an_image_and_a_pdf_and_the_agent_reads_both_and_answers
         unreachable!()
     };
     assert_eq!(message.attachments, vec![reply_file.clone()]);
-    let fetched = visitor_download(&gw, &visitor, &reply_file.id, false).await;
+    let fetched = visitor.download(&gw, &reply_file.id, false).await;
     assert_eq!(fetched.status(), StatusCode::OK);
     assert_eq!(fetched.bytes().await.unwrap().as_ref(), PDF);
     assert!(seq >= 1);
@@ -267,9 +233,9 @@ async fn a_visitor_sends_an_image_and_a_pdf_and_the_agent_reads_both_and_answers
 async fn a_resend_after_a_reconnect_and_a_retried_upload_store_one_message_and_one_file() {
     let gw = TestGateway::spawn().await;
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
-    let first = uploaded(visitor_upload(&gw, &visitor, "a.pdf", "k1", PDF.to_vec()).await).await;
+    let first = uploaded(visitor.upload(&gw, "a.pdf", "k1", PDF.to_vec()).await).await;
     // The connection dropped before the answer: the widget uploads again under the same key.
-    let again = uploaded(visitor_upload(&gw, &visitor, "a.pdf", "k1", PDF.to_vec()).await).await;
+    let again = uploaded(visitor.upload(&gw, "a.pdf", "k1", PDF.to_vec()).await).await;
     assert_eq!(first.id, again.id);
     let mut socket = visitor.connect(&gw, None).await;
     let (conversation, seq) = {
@@ -321,7 +287,9 @@ async fn a_body_past_the_limit_is_cut_off_while_streaming_and_nothing_is_kept() 
         .await;
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     // Declared too large: refused before a byte is read.
-    let declared = visitor_upload(&gw, &visitor, "big.txt", "k1", vec![b'a'; 65 * 1024]).await;
+    let declared = visitor
+        .upload(&gw, "big.txt", "k1", vec![b'a'; 65 * 1024])
+        .await;
     assert_eq!(
         error_code(declared).await,
         (StatusCode::PAYLOAD_TOO_LARGE, "file_too_large".into())
@@ -368,10 +336,10 @@ async fn a_page_named_like_an_image_is_served_as_text_never_run_and_refused_wher
     let gw = TestGateway::spawn().await;
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let page = b"<html><script>fetch('/v1/agent/me')</script></html>".to_vec();
-    let file = uploaded(visitor_upload(&gw, &visitor, "cat.png", "k1", page.clone()).await).await;
+    let file = uploaded(visitor.upload(&gw, "cat.png", "k1", page.clone()).await).await;
     assert_eq!(file.content_type, "text/plain; charset=utf-8");
     assert_eq!(file.width, None);
-    let served = visitor_download(&gw, &visitor, &file.id, false).await;
+    let served = visitor.download(&gw, &file.id, false).await;
     let headers = served.headers();
     assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
     assert!(headers["content-disposition"]
@@ -382,7 +350,7 @@ async fn a_page_named_like_an_image_is_served_as_text_never_run_and_refused_wher
 
     gw.edit_demo_channel(|c| c.uploads.kinds = vec![protocol::FileKind::Image])
         .await;
-    let refused = visitor_upload(&gw, &visitor, "cat.png", "k2", page).await;
+    let refused = visitor.upload(&gw, "cat.png", "k2", page).await;
     assert_eq!(
         error_code(refused).await,
         (
@@ -391,7 +359,7 @@ async fn a_page_named_like_an_image_is_served_as_text_never_run_and_refused_wher
         )
     );
     gw.edit_demo_channel(|c| c.visitor_uploads = false).await;
-    let refused = visitor_upload(&gw, &visitor, "a.png", "k3", png(4, 4)).await;
+    let refused = visitor.upload(&gw, "a.png", "k3", png(4, 4)).await;
     assert_eq!(
         error_code(refused).await,
         (StatusCode::FORBIDDEN, "uploads_disabled".into())
@@ -412,7 +380,7 @@ async fn a_decompression_bomb_is_refused_and_a_photo_loses_its_gps_position() {
             .write_chunk(png::chunk::IDAT, &[0x78, 0x9c, 0x03, 0x00])
             .unwrap();
     }
-    let refused = visitor_upload(&gw, &visitor, "bomb.png", "k1", bomb).await;
+    let refused = visitor.upload(&gw, "bomb.png", "k1", bomb).await;
     assert_eq!(
         error_code(refused).await,
         (StatusCode::UNSUPPORTED_MEDIA_TYPE, "image_refused".into())
@@ -420,8 +388,9 @@ async fn a_decompression_bomb_is_refused_and_a_photo_loses_its_gps_position() {
 
     let photo = jpeg_with_gps();
     assert!(contains(&photo, b"Exif\0\0"), "the upload carries EXIF");
-    let file = uploaded(visitor_upload(&gw, &visitor, "holiday.jpg", "k2", photo).await).await;
-    let served = visitor_download(&gw, &visitor, &file.id, false)
+    let file = uploaded(visitor.upload(&gw, "holiday.jpg", "k2", photo).await).await;
+    let served = visitor
+        .download(&gw, &file.id, false)
         .await
         .bytes()
         .await
@@ -436,7 +405,7 @@ async fn a_decompression_bomb_is_refused_and_a_photo_loses_its_gps_position() {
 async fn only_the_files_reader_gets_them_everyone_else_gets_404() {
     let gw = TestGateway::spawn().await;
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
-    let file = uploaded(visitor_upload(&gw, &visitor, "a.pdf", "k1", PDF.to_vec()).await).await;
+    let file = uploaded(visitor.upload(&gw, "a.pdf", "k1", PDF.to_vec()).await).await;
     let mut socket = visitor.connect(&gw, None).await;
     socket.send(&send("m1", "", &[&file])).await;
     let VisitorServerFrame::Ack {
@@ -451,9 +420,7 @@ async fn only_the_files_reader_gets_them_everyone_else_gets_404() {
 
     let other = Visitor::arrive(&gw, SITE_ORIGIN).await;
     assert_eq!(
-        visitor_download(&gw, &other, &file.id, false)
-            .await
-            .status(),
+        other.download(&gw, &file.id, false).await.status(),
         StatusCode::NOT_FOUND
     );
     // Another visitor cannot attach it either.
@@ -550,7 +517,7 @@ async fn rest_answers_and_webhooks_carry_links_that_download_the_file_until_they
     let receiver = tests::receiver::Receiver::start().await;
     super::deliveries::register(&gw, &receiver, json!({"events": ["message.created"]})).await;
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
-    let file = uploaded(visitor_upload(&gw, &visitor, "a.pdf", "k1", PDF.to_vec()).await).await;
+    let file = uploaded(visitor.upload(&gw, "a.pdf", "k1", PDF.to_vec()).await).await;
     let mut socket = visitor.connect(&gw, None).await;
     socket.send(&send("m1", "see attached", &[&file])).await;
     let VisitorServerFrame::Ack {
@@ -651,10 +618,9 @@ async fn rest_answers_and_webhooks_carry_links_that_download_the_file_until_they
 async fn an_upload_never_sent_is_swept_with_its_bytes_and_a_sent_one_stays() {
     let gw = TestGateway::spawn().await;
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
-    let sent = uploaded(visitor_upload(&gw, &visitor, "kept.pdf", "k1", PDF.to_vec()).await).await;
+    let sent = uploaded(visitor.upload(&gw, "kept.pdf", "k1", PDF.to_vec()).await).await;
     let unsent_bytes = b"%PDF-1.4\nnever sent\n%%EOF\n".to_vec();
-    let unsent =
-        uploaded(visitor_upload(&gw, &visitor, "left.pdf", "k2", unsent_bytes).await).await;
+    let unsent = uploaded(visitor.upload(&gw, "left.pdf", "k2", unsent_bytes).await).await;
     let mut socket = visitor.connect(&gw, None).await;
     socket.send(&send("m1", "", &[&sent])).await;
     socket
@@ -668,13 +634,11 @@ async fn an_upload_never_sent_is_swept_with_its_bytes_and_a_sent_one_stays() {
         .await
         .unwrap();
     assert_eq!(
-        visitor_download(&gw, &visitor, &unsent.id, false)
-            .await
-            .status(),
+        visitor.download(&gw, &unsent.id, false).await.status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(blobs_on_disk(), 1, "the unsent upload's bytes went with it");
-    let kept = visitor_download(&gw, &visitor, &sent.id, false).await;
+    let kept = visitor.download(&gw, &sent.id, false).await;
     assert_eq!(kept.bytes().await.unwrap().as_ref(), PDF);
 }
 

@@ -239,3 +239,126 @@ async fn an_admin_creates_a_channel_gets_its_snippet_and_deletes_only_what_is_fr
         .is_none());
     admin.quit().await;
 }
+
+#[tokio::test]
+async fn an_agent_sees_a_visitors_files_and_answers_with_one_from_the_reply_box() {
+    let demo = DemoStack::start().await;
+    let agent = Browser::launch().await;
+    agent.log_into_console(&demo.gateway.url("/console/")).await;
+
+    // The visitor (as the widget does) sends a photo and a PDF.
+    let visitor = tests::client::Visitor::arrive(&demo.gateway, &demo.site).await;
+    let photo = image::RgbImage::from_fn(120, 80, |x, y| image::Rgb([x as u8, y as u8, 200]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    photo
+        .write_to(&mut png, image::ImageFormat::Png)
+        .expect("png");
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n".to_vec();
+    let mut ids = Vec::new();
+    for (name, bytes) in [("photo.png", png.into_inner()), ("terms.pdf", pdf)] {
+        let stored = visitor.upload(&demo.gateway, name, name, bytes).await;
+        assert_eq!(stored.status(), reqwest::StatusCode::CREATED);
+        let stored: protocol::Attachment = stored.json().await.expect("attachment");
+        ids.push(stored.id);
+    }
+    let mut socket = visitor.connect(&demo.gateway, None).await;
+    socket
+        .send(&protocol::VisitorClientFrame::Send {
+            client_id: "m1".into(),
+            text: String::new(),
+            attachments: ids,
+        })
+        .await;
+    socket
+        .recv_until(|f| matches!(f, protocol::VisitorServerFrame::Ack { .. }))
+        .await;
+
+    // The inbox says what came; the thread shows the image (its thumbnail loads, its link opens
+    // the image) and the PDF as a card.
+    let preview = agent
+        .wait_for(
+            "the conversation with its preview",
+            "return document.querySelector('[data-testid=conversation]')?.textContent;",
+            WAIT,
+        )
+        .await;
+    assert!(
+        preview.as_str().unwrap().contains("📎 photo.png +1"),
+        "{preview}"
+    );
+    agent.click_on("conversation").await;
+    let opened = agent
+        .wait_for(
+            "the image in the thread",
+            "const a = document.querySelector('[data-testid=thread-image]'); \
+             const img = a?.querySelector('img'); \
+             return img && img.complete && img.naturalWidth > 0 && a.href;",
+            WAIT,
+        )
+        .await;
+    let image = agent
+        .eval(
+            "return fetch(arguments[0]).then(r => [r.status, r.headers.get('content-type')]);",
+            serde_json::json!([opened]),
+        )
+        .await;
+    assert_eq!(image, serde_json::json!([200, "image/png"]));
+    agent
+        .wait_for(
+            "the PDF's card",
+            "return [...document.querySelectorAll('[data-testid=thread-file]')].some(f => f.textContent.includes('terms.pdf'));",
+            WAIT,
+        )
+        .await;
+
+    // The agent picks a file with the reply box's paperclip (the real file input) and sends it
+    // with a few words; the visitor's socket gets it and the bytes download as they were.
+    let sources = tempfile::tempdir().expect("the agent's files");
+    let price_list = sources.path().join("price-list.txt");
+    let price_text = "Ridgeline 2: 189 EUR\nSummit Pro: 249 EUR\n";
+    std::fs::write(&price_list, price_text).expect("write the file");
+    let picker = agent
+        .wait_for_element("the reply paperclip", &by_testid("attach"), WAIT)
+        .await;
+    agent
+        .type_into(&picker, &price_list.display().to_string())
+        .await;
+    agent
+        .wait_for(
+            "the upload stored",
+            "return document.querySelector('[data-testid=upload]')?.dataset.state === 'stored';",
+            WAIT,
+        )
+        .await;
+    let reply = agent
+        .wait_for_element("the reply box", &by_testid("reply"), WAIT)
+        .await;
+    agent.type_into(&reply, "Here is our price list").await;
+    agent.click_on("reply-send").await;
+    let answer = socket
+        .recv_until(|f| {
+            matches!(f, protocol::VisitorServerFrame::Message { message }
+                if message.text == "Here is our price list")
+        })
+        .await;
+    let protocol::VisitorServerFrame::Message { message } = answer else {
+        unreachable!()
+    };
+    let [file] = message.attachments.as_slice() else {
+        panic!("one file: {:?}", message.attachments)
+    };
+    assert_eq!((file.name.as_str(), file.size), ("price-list.txt", 41));
+    let bytes = visitor.download(&demo.gateway, &file.id, false).await;
+    assert_eq!(bytes.text().await.unwrap(), price_text);
+    // The tray emptied with the reply.
+    assert_eq!(
+        agent
+            .eval(
+                "return document.querySelectorAll('[data-testid=upload]').length;",
+                serde_json::json!([])
+            )
+            .await,
+        serde_json::json!(0)
+    );
+    agent.quit().await;
+}
