@@ -398,6 +398,10 @@ fn send<T: Send + Sync + 'static>(
     let ended = request.clone();
     // `loadend` comes once, after success, error or abort.
     let on_end = Closure::once_into_js(move || {
+        // Its progress callback is dropped with the request's end: nothing may call it after.
+        if let Ok(upload) = ended.upload() {
+            upload.set_onprogress(None);
+        }
         let status = ended.status().unwrap_or(0);
         let answer = (status != 0).then(|| {
             let body = ended.response_text().ok().flatten().unwrap_or_default();
