@@ -80,6 +80,28 @@ async fn error_code(response: reqwest::Response) -> (StatusCode, String) {
     )
 }
 
+/// Uploads the test PDF as the console does, for an agent's next message in `conversation`.
+async fn agent_upload(
+    gw: &TestGateway,
+    token: &str,
+    conversation: &str,
+    name: &str,
+    key: &str,
+) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(gw.url("/v1/agent/files"))
+        .query(&[
+            ("conversation_id", conversation),
+            ("name", name),
+            ("key", key),
+        ])
+        .bearer_auth(token)
+        .body(PDF.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn agent_download(gw: &TestGateway, token: &str, id: &str) -> reqwest::Response {
     reqwest::Client::new()
         .get(gw.url(&format!("/v1/agent/files/{id}")))
@@ -190,21 +212,8 @@ async fn a_visitor_sends_an_image_and_a_pdf_and_the_agent_reads_both_and_answers
     assert_eq!((thumb.width(), thumb.height()), (320, 240));
 
     // The agent answers with a file; the visitor's socket gets it and can fetch it.
-    let reply_file: Attachment = {
-        let response = reqwest::Client::new()
-            .post(gw.url("/v1/agent/files"))
-            .query(&[
-                ("conversation_id", conversation_id.as_str()),
-                ("name", "terms.pdf"),
-                ("key", "a1"),
-            ])
-            .bearer_auth(&agent)
-            .body(PDF.to_vec())
-            .send()
-            .await
-            .unwrap();
-        uploaded(response).await
-    };
+    let reply_file =
+        uploaded(agent_upload(&gw, &agent, &conversation_id, "terms.pdf", "a1").await).await;
     let mut console = tests::client::agent_socket(&gw, &agent).await;
     console
         .send(&protocol::AgentClientFrame::Send {
@@ -476,18 +485,7 @@ async fn only_the_files_reader_gets_them_everyone_else_gets_404() {
         agent_download(&gw, &scoped, &file.id).await.status(),
         StatusCode::NOT_FOUND
     );
-    let upload_there = reqwest::Client::new()
-        .post(gw.url("/v1/agent/files"))
-        .query(&[
-            ("conversation_id", demo_conversation.as_str()),
-            ("name", "x.pdf"),
-            ("key", "k"),
-        ])
-        .bearer_auth(&scoped)
-        .body(PDF.to_vec())
-        .send()
-        .await
-        .unwrap();
+    let upload_there = agent_upload(&gw, &scoped, &demo_conversation, "x.pdf", "k").await;
     assert_eq!(upload_there.status(), StatusCode::NOT_FOUND);
     // The unscoped login of the same agent reads it.
     assert_eq!(
