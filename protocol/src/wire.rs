@@ -102,9 +102,10 @@ pub const MAX_ATTACHMENTS: usize = 5;
 /// Longest file name kept, in characters (a longer one is cut, keeping its extension).
 pub const MAX_FILE_NAME_CHARS: usize = 120;
 
-/// A file a message carries, as its readers see it. The widget fetches its bytes from
-/// `/v1/visitor/files/{id}`, the console from `/v1/agent/files/{id}` (each with its own
-/// credential); webhook payloads and REST answers carry a signed, expiring `url` instead.
+/// A file a message carries, as its readers see it. The console fetches its bytes from
+/// `/v1/agent/files/{id}` with the agent's login; the visitor's socket frames, webhook payloads
+/// and REST answers carry a signed, expiring `url` instead (a program with the visitor's
+/// session token may also use `/v1/visitor/files/{id}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attachment {

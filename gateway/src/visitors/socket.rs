@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::attachments::links;
 use crate::auth::request_origin;
 use crate::auth::{AuthVisitor, SessionClaims};
 use crate::connections::Admission;
@@ -82,8 +83,14 @@ async fn visitor_ws(
     }))
 }
 
-fn message_frame(message: ChatMessage) -> VisitorServerFrame {
-    VisitorServerFrame::Message { message }
+/// A message as the widget gets it: each file with a signed, expiring link, which the panel
+/// uses as it is (an `<img>` or a link cannot send the session's token, and fetching every file
+/// into a `blob:` URL would cost the panel kilobytes). A replay after a reconnect brings fresh
+/// links.
+fn message_frame(state: &AppState, message: ChatMessage) -> VisitorServerFrame {
+    VisitorServerFrame::Message {
+        message: links::with_links(state, message, now_ms()),
+    }
 }
 
 /// One visitor's socket between frames: who they are, and where their typing goes.
@@ -290,13 +297,10 @@ impl VisitorSocket {
         out: &mut (impl Sink<Message> + Unpin),
         step: Step<VisitorServerFrame>,
     ) -> Result<bool> {
-        socket::perform(
-            out,
-            &self.state.store,
-            &mut self.delivered,
-            step,
-            message_frame,
-        )
+        let state = &self.state;
+        socket::perform(out, &state.store, &mut self.delivered, step, |message| {
+            message_frame(state, message)
+        })
         .await
     }
 

@@ -231,10 +231,39 @@ async fn a_visitor_sends_an_image_and_a_pdf_and_the_agent_reads_both_and_answers
     let VisitorServerFrame::Message { message } = arrived else {
         unreachable!()
     };
-    assert_eq!(message.attachments, vec![reply_file.clone()]);
-    let fetched = visitor.download(&gw, &reply_file.id, false).await;
+    // The frame carries each file with a signed link of its own (what the panel shows and
+    // opens: an `<img>` or a link cannot send the session's token).
+    let [sent] = &message.attachments[..] else {
+        panic!("one file: {:?}", message.attachments)
+    };
+    assert_eq!(
+        Attachment {
+            url: None,
+            ..sent.clone()
+        },
+        reply_file
+    );
+    let link = sent.url.as_deref().expect("a link to the file");
+    let fetched = reqwest::get(link).await.unwrap();
     assert_eq!(fetched.status(), StatusCode::OK);
     assert_eq!(fetched.bytes().await.unwrap().as_ref(), PDF);
+    let fetched = visitor.download(&gw, &reply_file.id, false).await;
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), PDF);
+    // A reconnect replays the visitor's image with a link to its thumbnail too.
+    let mut again = visitor.connect(&gw, None).await;
+    let replayed = again
+        .recv_until(|f: &VisitorServerFrame| {
+            matches!(f, VisitorServerFrame::Message { message } if message.client_id == "m1")
+        })
+        .await;
+    let VisitorServerFrame::Message { message } = replayed else {
+        unreachable!()
+    };
+    let link = message.attachments[0].url.as_deref().expect("a link");
+    let thumb = reqwest::get(format!("{link}&thumbnail=true"))
+        .await
+        .unwrap();
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
     assert!(seq >= 1);
 }
 
