@@ -68,11 +68,6 @@ impl Destination<Attachment> for AgentFiles {
             ))
         }
     }
-
-    /// The gateway holds the channel's size limit and refuses a larger file before reading it.
-    fn limits(&self) -> (u64, usize) {
-        (u64::MAX, protocol::MAX_ATTACHMENTS)
-    }
 }
 
 impl Desk {
@@ -84,7 +79,9 @@ impl Desk {
         let desk = Self {
             inbox: RwSignal::new(Inbox::default()),
             selected,
-            uploads: StoredValue::new_local(Uploads::new(AgentFiles { selected })),
+            // No size known here: the gateway refuses what the conversation's channel does not
+            // take, with its reason.
+            uploads: StoredValue::new_local(Uploads::new(AgentFiles { selected }, Some(u64::MAX))),
             connected: RwSignal::new(false),
             visitor_typing: RwSignal::new(BTreeMap::new()),
             own_typing: StoredValue::new_local(TypingNotices::default()),

@@ -130,9 +130,21 @@ pub fn thread() -> impl IntoView {
             draft.set(String::new());
         }
     };
-    let on_drop = move |ev: leptos::ev::DragEvent| desk.uploads.with_value(|u| u.on_drop(&ev));
-    let on_paste =
-        move |ev: leptos::ev::ClipboardEvent| desk.uploads.with_value(|u| u.on_paste(&ev));
+    // Files dropped on the reply box or pasted into it are attached: listened for once, when
+    // the form is first drawn.
+    let reply_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |listening: Option<bool>| {
+        if listening == Some(true) {
+            return true;
+        }
+        let Some(form) = reply_form.get() else {
+            return false;
+        };
+        desk.uploads.with_value(|u| {
+            u.take_files_from(&form, move || selected.with_untracked(Option::is_some))
+        });
+        true
+    });
     view! {
         <section class="thread">
             {toolbar}
@@ -161,13 +173,12 @@ pub fn thread() -> impl IntoView {
             }}
             {hints}
             {tray_view(uploads.clone())}
-            <form class="reply" on:submit=send on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
+            <form class="reply" on:submit=send node_ref=reply_form>
                 <textarea rows="2" placeholder="Reply… (/ for canned responses)" data-testid="reply"
                     on:keydown=expand
-                    on:paste=on_paste
                     prop:value=move || draft.get()
                     on:input=move |ev| { draft.set(event_target_value(&ev)); desk.typing(); }></textarea>
-                {attach_button(uploads, || true)}
+                {attach_button(uploads)}
                 <button type="submit" data-testid="reply-send"
                     disabled=move || selected.get().is_none() || files.with(|t| t.busy())>"Send"</button>
             </form>

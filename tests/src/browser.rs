@@ -144,16 +144,40 @@ impl Browser {
         self.client.goto(url).await.expect("navigate");
     }
 
+    /// Sends a DevTools command to the page's browser.
+    async fn devtools(&self, cmd: &str, params: Value) {
+        self.client
+            .issue_cmd(DevToolsCommand(json!({ "cmd": cmd, "params": params })))
+            .await
+            .unwrap_or_else(|e| panic!("DevTools {cmd}: {e}"));
+    }
+
     /// Runs `script` in every page this browser loads from now on, before the page's own scripts.
     pub async fn before_each_page(&self, script: &str) {
-        let command = DevToolsCommand(json!({
-            "cmd": "Page.addScriptToEvaluateOnNewDocument",
-            "params": { "source": script },
-        }));
-        self.client
-            .issue_cmd(command)
-            .await
-            .expect("a script for every page");
+        self.devtools(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": script }),
+        )
+        .await;
+    }
+
+    /// Saves what the page downloads into `dir` (headless Chromium otherwise refuses downloads).
+    pub async fn download_into(&self, dir: &Path) {
+        let params = json!({ "behavior": "allow", "downloadPath": dir.display().to_string() });
+        self.devtools("Browser.setDownloadBehavior", params).await;
+    }
+
+    /// Sends at most this many bytes a second upward (None: as fast as the machine goes), so a
+    /// person would see an upload's progress.
+    pub async fn throttle_uploads(&self, bytes_per_second: Option<u32>) {
+        let params = json!({
+            "offline": false,
+            "latency": 0,
+            "downloadThroughput": -1,
+            "uploadThroughput": bytes_per_second.map_or(-1, i64::from),
+        });
+        self.devtools("Network.emulateNetworkConditions", params)
+            .await;
     }
 
     /// Loads `page` and clicks the chat launcher, as a visitor does.

@@ -1,15 +1,33 @@
 //! Files a message carries, sent to the gateway before the message: the tray of the next
 //! message's files (each uploading with its progress, stored, or refused with the gateway's
-//! reason) and the upload itself, with the browser's own `XMLHttpRequest`, whose upload progress
-//! `fetch` does not report. An upload the network cut off goes again with the same key, so the
-//! gateway stores the file once; a cancelled one is aborted and forgotten.
+//! reason) and the upload itself, with the browser's own `XMLHttpRequest` (`files.js`). An upload
+//! the network cut off goes again with the same key, so the gateway stores the file once; a
+//! cancelled one is aborted and forgotten.
 
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{File, ProgressEvent, XmlHttpRequest};
+use web_sys::{File, FileList};
+
+#[wasm_bindgen(module = "/src/upload/files.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = listenForFiles)]
+    fn listen_for_files(
+        target: &web_sys::EventTarget,
+        accepts: &Closure<dyn Fn() -> bool>,
+        take: &Closure<dyn FnMut(FileList)>,
+    );
+
+    #[wasm_bindgen(js_name = upload)]
+    fn upload_file(
+        url: &str,
+        token: Option<&str>,
+        file: &File,
+        progress: &Closure<dyn FnMut(f64)>,
+        end: JsValue,
+    ) -> js_sys::Function;
+}
 
 mod view;
 pub use view::{attach_button, tray_view};
@@ -40,15 +58,20 @@ pub struct Queued<T> {
     tries: u32,
 }
 
-/// The next message's files, in the order they were added.
+/// The next message's files, in the order they were added, and the largest file the gateway
+/// takes now (None: no file can be attached).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tray<T> {
     pub files: Vec<Queued<T>>,
+    pub max_bytes: Option<u64>,
 }
 
 impl<T> Default for Tray<T> {
     fn default() -> Self {
-        Self { files: Vec::new() }
+        Self {
+            files: Vec::new(),
+            max_bytes: None,
+        }
     }
 }
 
@@ -165,14 +188,12 @@ pub trait Destination<T> {
     fn request(&self, name: &str, key: &str) -> Result<(String, Option<String>), String>;
     /// The stored file from a 2xx answer's body, or the refusal's sentence from another's.
     fn answer(&self, ok: bool, body: &str) -> Result<T, String>;
-    /// The largest file the gateway takes and how many one message may carry.
-    fn limits(&self) -> (u64, usize);
 }
 
-/// An upload in flight: its request and the progress callback it holds.
+/// An upload in flight: what aborts it, and the progress callback its request calls.
 struct InFlight {
-    request: XmlHttpRequest,
-    _progress: Closure<dyn FnMut(JsValue)>,
+    abort: js_sys::Function,
+    _progress: Closure<dyn FnMut(f64)>,
 }
 
 struct Inner<T: 'static> {
@@ -199,8 +220,13 @@ impl<T: Send + Sync + 'static> Clone for Uploads<T> {
 }
 
 impl<T: Clone + Send + Sync + 'static> Uploads<T> {
-    pub fn new(destination: impl Destination<T> + 'static) -> Self {
-        let tray = RwSignal::new(Tray::default());
+    /// Uploads to `destination`, of files up to `max_bytes` (None: none until
+    /// [`Uploads::accept_up_to`] says otherwise).
+    pub fn new(destination: impl Destination<T> + 'static, max_bytes: Option<u64>) -> Self {
+        let tray = RwSignal::new(Tray {
+            files: Vec::new(),
+            max_bytes,
+        });
         Self {
             tray,
             inner: Rc::new(Inner {
@@ -215,7 +241,10 @@ impl<T: Clone + Send + Sync + 'static> Uploads<T> {
     /// over the size limit or beyond the message's count is shown refused without being sent.
     pub fn add(&self, files: Option<web_sys::FileList>) {
         let Some(files) = files else { return };
-        let (max_bytes, max_files) = self.inner.destination.limits();
+        let Some(max_bytes) = self.tray.with_untracked(|t| t.max_bytes) else {
+            return;
+        };
+        let max_files = protocol::MAX_ATTACHMENTS;
         for index in 0..files.length() {
             let Some(file) = files.get(index) else {
                 continue;
@@ -242,19 +271,27 @@ impl<T: Clone + Send + Sync + 'static> Uploads<T> {
         }
     }
 
-    /// Files dropped on the app: attached (the browser would otherwise open them).
-    pub fn on_drop(&self, event: &web_sys::DragEvent) {
-        event.prevent_default();
-        self.add(event.data_transfer().and_then(|d| d.files()));
+    /// The largest file the gateway takes from now on (None: no file can be attached).
+    pub fn accept_up_to(&self, max_bytes: Option<u64>) {
+        self.tray.update(|t| t.max_bytes = max_bytes);
     }
 
-    /// An image pasted from the clipboard is attached; pasted text stays text.
-    pub fn on_paste(&self, event: &web_sys::ClipboardEvent) {
-        let pasted = event.clipboard_data().and_then(|d| d.files());
-        if pasted.as_ref().is_some_and(|f| f.length() > 0) {
-            event.prevent_default();
-            self.add(pasted);
-        }
+    /// Files dropped on `target` or pasted into it (an image from the clipboard) are attached
+    /// while files are accepted and `open()` says so, for as long as the page lives.
+    pub fn take_files_from(
+        &self,
+        target: &web_sys::EventTarget,
+        open: impl Fn() -> bool + 'static,
+    ) {
+        let uploads = self.clone();
+        let tray = self.tray;
+        let accepts = Closure::<dyn Fn() -> bool>::new(move || {
+            tray.with_untracked(|t| t.max_bytes.is_some()) && open()
+        });
+        let take = Closure::<dyn FnMut(FileList)>::new(move |files| uploads.add(Some(files)));
+        listen_for_files(target, &accepts, &take);
+        accepts.forget();
+        take.forget();
     }
 
     pub fn cancel(&self, key: &str) {
@@ -266,7 +303,7 @@ impl<T: Clone + Send + Sync + 'static> Uploads<T> {
         };
         // Aborting ends the request at once; its end finds the file gone and does nothing.
         if let Some((_, _, Some(in_flight))) = removed {
-            let _ = in_flight.request.abort();
+            let _ = in_flight.abort.call0(&JsValue::NULL);
         }
     }
 
@@ -315,13 +352,12 @@ fn start<T: Clone + Send + Sync + 'static>(inner: &Rc<Inner<T>>, key: &str) {
     let sent = inner
         .destination
         .request(&file.name(), key)
-        .and_then(|(url, bearer)| {
+        .map(|(url, bearer)| {
             let weak = Rc::downgrade(inner);
             let done_key = key.to_owned();
             send(&url, bearer.as_deref(), &file, key, tray, move |answer| {
                 finished(weak, &done_key, answer)
             })
-            .map_err(|_| "The upload could not start.".to_owned())
         });
     match sent {
         Ok(in_flight) => {
@@ -356,17 +392,14 @@ fn finished<T: Clone + Send + Sync + 'static>(
             if again {
                 let delay = tray.with_untracked(|t| t.retry_delay_ms(key));
                 let (weak, key) = (Rc::downgrade(&inner), key.to_owned());
-                let retry = Closure::once_into_js(move || {
-                    if let Some(inner) = weak.upgrade() {
-                        start(&inner, &key);
-                    }
-                });
-                if let Some(window) = web_sys::window() {
-                    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                        retry.unchecked_ref(),
-                        delay as i32,
-                    );
-                }
+                set_timeout(
+                    move || {
+                        if let Some(inner) = weak.upgrade() {
+                            start(&inner, &key);
+                        }
+                    },
+                    std::time::Duration::from_millis(delay.into()),
+                );
             }
         }
     }
@@ -380,41 +413,18 @@ fn send<T: Send + Sync + 'static>(
     key: &str,
     tray: RwSignal<Tray<T>>,
     done: impl FnOnce(Option<(bool, String)>) + 'static,
-) -> Result<InFlight, JsValue> {
-    let request = XmlHttpRequest::new()?;
-    request.open("POST", url)?;
-    request.set_request_header("content-type", "application/octet-stream")?;
-    if let Some(token) = bearer {
-        request.set_request_header("authorization", &format!("Bearer {token}"))?;
-    }
+) -> InFlight {
     let progress_key = key.to_owned();
-    let progress = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-        let sent = event.unchecked_into::<ProgressEvent>().loaded();
+    let progress = Closure::<dyn FnMut(f64)>::new(move |sent| {
         tray.update(|t| t.progress(&progress_key, sent));
     });
-    request
-        .upload()?
-        .set_onprogress(Some(progress.as_ref().unchecked_ref()));
-    let ended = request.clone();
-    // `loadend` comes once, after success, error or abort.
-    let on_end = Closure::once_into_js(move || {
-        // Its progress callback is dropped with the request's end: nothing may call it after.
-        if let Ok(upload) = ended.upload() {
-            upload.set_onprogress(None);
-        }
-        let status = ended.status().unwrap_or(0);
-        let answer = (status != 0).then(|| {
-            let body = ended.response_text().ok().flatten().unwrap_or_default();
-            ((200..300).contains(&status), body)
-        });
-        done(answer);
+    let end = Closure::once_into_js(move |status: u16, body: String| {
+        done((status != 0).then(|| ((200..300).contains(&status), body)));
     });
-    request.set_onloadend(Some(on_end.unchecked_ref()));
-    request.send_with_opt_blob(Some(file))?;
-    Ok(InFlight {
-        request,
+    InFlight {
+        abort: upload_file(url, bearer, file, &progress, end),
         _progress: progress,
-    })
+    }
 }
 
 #[cfg(test)]
