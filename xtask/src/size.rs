@@ -61,26 +61,38 @@ pub fn report() -> Sizes {
     }
 }
 
-/// The panel's files: the WASM, its glue and snippets, the CSS (not the precompressed copies).
+/// The panel's files as a visitor's browser fetches them: the WASM, its JS glue, the CSS, and
+/// the snippets the glue imports (not the precompressed copies). wasm-bindgen writes out every
+/// snippet of every crate the panel links, also those whose functions the panel never calls (the
+/// console's, in the crates they share); the glue does not import those, so no browser loads them.
 fn panel_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            let ext = path
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or_default();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if matches!(ext, "wasm" | "js" | "css") && !path.ends_with("embed.js") {
-                files.push(path);
+    let mut glue = String::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        if matches!(ext, "wasm" | "js" | "css") && !path.ends_with("embed.js") {
+            if ext == "js" {
+                glue = std::fs::read_to_string(&path).unwrap_or_default();
             }
+            files.push(path);
         }
     }
+    files.extend(imported_snippets(&glue).map(|snippet| dir.join(snippet)));
     files.sort();
     files
+}
+
+/// The `./snippets/…` modules a JS file imports, as paths relative to its folder.
+fn imported_snippets(js: &str) -> impl Iterator<Item = &str> + '_ {
+    js.split("from '")
+        .skip(1)
+        .filter_map(|rest| rest.split('\'').next())
+        .filter_map(|module| module.strip_prefix("./"))
+        .filter(|module| module.starts_with("snippets/"))
 }
 
 fn sizes_of(path: &Path) -> (usize, usize, usize) {
@@ -175,5 +187,20 @@ fn split_csv_name(line: &str) -> Option<(String, &str)> {
     } else {
         let (name, rest) = line.split_once(',')?;
         Some((name.to_owned(), rest))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::imported_snippets;
+
+    #[test]
+    fn only_the_snippets_the_glue_imports_are_the_panels() {
+        let glue = "import { solveCaptcha } from './snippets/widget-1a/src/captcha.js';\n\
+                    import * as wasm from './widget_bg.wasm';\n\
+                    export function mount(root) {}\n";
+        let snippets: Vec<&str> = imported_snippets(glue).collect();
+        assert_eq!(snippets, ["snippets/widget-1a/src/captcha.js"]);
+        assert_eq!(imported_snippets("export const x = 1;").count(), 0);
     }
 }
