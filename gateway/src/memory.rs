@@ -17,3 +17,15 @@ pub fn give_back_freed_pages() {
         tracing::warn!(error = %e, "jemalloc's background thread did not start");
     }
 }
+
+/// What the allocator holds, in bytes: `allocated` to live objects, `resident` in pages it keeps
+/// (live objects, their size classes' slack, and freed pages not yet given back). Memory the
+/// process holds beyond `resident` is C libraries' own heap (SQLite's page caches), stacks and
+/// code. None if jemalloc does not answer.
+pub fn allocator_bytes() -> Option<(usize, usize)> {
+    // Its statistics are a snapshot taken when the epoch advances.
+    tikv_jemalloc_ctl::epoch::advance().ok()?;
+    let allocated = tikv_jemalloc_ctl::stats::allocated::read().ok()?;
+    let resident = tikv_jemalloc_ctl::stats::resident::read().ok()?;
+    Some((allocated, resident))
+}

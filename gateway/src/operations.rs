@@ -20,8 +20,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Operational metrics in the Prometheus text format.
 ///
 /// Sockets open by kind, messages accepted, ack latency, store commit latency, the outbox
-/// backlog and delivery latency, conversations waiting for an agent, rate-limit refusals and
-/// captcha failures.
+/// backlog and delivery latency, conversations waiting for an agent, rate-limit refusals,
+/// captcha failures, and the allocator's bytes (allocated, resident).
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -32,6 +32,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn metrics(_: Scraper, State(state): State<AppState>) -> Result<impl IntoResponse> {
     for kind in SocketKind::ALL {
         telemetry::sockets_open(kind, state.sockets.open(kind));
+    }
+    if let Some((allocated, resident)) = crate::memory::allocator_bytes() {
+        telemetry::allocator_bytes(allocated, resident);
     }
     telemetry::waiting_conversations(state.store.waiting_count().await?);
     telemetry::outbox_backlog(state.store.outbox_backlog().await?);

@@ -21,6 +21,7 @@ const DELIVERY_SECONDS: &str = "livechat_webhook_delivery_seconds";
 const WAITING_CONVERSATIONS: &str = "livechat_routing_waiting_conversations";
 const RATE_LIMITED: &str = "livechat_rate_limit_refusals_total";
 const CAPTCHA_FAILURES: &str = "livechat_captcha_failures_total";
+const ALLOCATOR_BYTES: &str = "livechat_allocator_bytes";
 
 /// Appends per group commit (see `store::group_commit`), up to its largest batch.
 const BATCH_BUCKETS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
@@ -72,6 +73,12 @@ impl SocketKind {
             Self::Agent => "agent",
         }
     }
+}
+
+/// The allocator's figures (see `memory::allocator_bytes`), read at each scrape.
+pub fn allocator_bytes(allocated: usize, resident: usize) {
+    gauge!(ALLOCATOR_BYTES, "kind" => "allocated").set(allocated as f64);
+    gauge!(ALLOCATOR_BYTES, "kind" => "resident").set(resident as f64);
 }
 
 /// Sockets of `kind` open on this gateway, read at each scrape.
