@@ -161,25 +161,6 @@ impl Browser {
         .await;
     }
 
-    /// Saves what the page downloads into `dir` (headless Chromium otherwise refuses downloads).
-    pub async fn download_into(&self, dir: &Path) {
-        let params = json!({ "behavior": "allow", "downloadPath": dir.display().to_string() });
-        self.devtools("Browser.setDownloadBehavior", params).await;
-    }
-
-    /// Sends at most this many bytes a second upward (None: as fast as the machine goes), so a
-    /// person would see an upload's progress.
-    pub async fn throttle_uploads(&self, bytes_per_second: Option<u32>) {
-        let params = json!({
-            "offline": false,
-            "latency": 0,
-            "downloadThroughput": -1,
-            "uploadThroughput": bytes_per_second.map_or(-1, i64::from),
-        });
-        self.devtools("Network.emulateNetworkConditions", params)
-            .await;
-    }
-
     /// Loads `page` and clicks the chat launcher, as a visitor does.
     pub async fn open_chat(&self, page: &str) {
         self.goto(page).await;
