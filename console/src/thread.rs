@@ -130,23 +130,21 @@ pub fn thread() -> impl IntoView {
             draft.set(String::new());
         }
     };
-    // Files dropped on the reply box or pasted into it are attached: listened for once, when
-    // the form is first drawn.
-    let reply_form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |listening: Option<bool>| {
-        if listening == Some(true) {
+    // The tray is drawn in the thread, and files dropped on it or pasted into it are attached:
+    // set up once, when the thread is first drawn.
+    let thread = NodeRef::<leptos::html::Section>::new();
+    Effect::new(move |attached: Option<bool>| {
+        if attached == Some(true) {
             return true;
         }
-        let Some(form) = reply_form.get() else {
+        let Some(thread) = thread.get() else {
             return false;
         };
-        desk.uploads.with_value(|u| {
-            u.take_files_from(&form, move || selected.with_untracked(Option::is_some))
-        });
+        desk.uploads.with_value(|u| u.attach_to(thread.into()));
         true
     });
     view! {
-        <section class="thread">
+        <section class="thread" node_ref=thread>
             {toolbar}
             {refusal}
             {move || match selected.get() {
@@ -172,8 +170,8 @@ pub fn thread() -> impl IntoView {
                 shown.then(|| view! { <p class="typing" data-testid="visitor-typing">"The visitor is typing…"</p> })
             }}
             {hints}
-            {tray_view(uploads.clone())}
-            <form class="reply" on:submit=send node_ref=reply_form>
+            {tray_view()}
+            <form class="reply" on:submit=send>
                 <textarea rows="2" placeholder="Reply… (/ for canned responses)" data-testid="reply"
                     on:keydown=expand
                     prop:value=move || draft.get()

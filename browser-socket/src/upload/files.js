@@ -1,29 +1,21 @@
-// The browser's side of uploads, shared by the widget and the console: the files a person drops
-// on an element or pastes into it, and one file's upload with its progress. (Written here rather
-// than through web-sys: each browser call bound from Rust costs both apps' WASM a shim.)
-
-// Calls `take(files)` with the files dropped on `target` or pasted into it while `accepts()`
-// says so. A dropped file is otherwise opened by the browser; pasted text stays text.
-export function listenForFiles(target, accepts, take) {
-  target.addEventListener('dragover', (e) => { if (accepts()) e.preventDefault(); });
-  target.addEventListener('drop', (e) => {
-    if (!accepts()) return;
+// What each function does, and why it is JS, is said where upload/mod.rs binds it.
+export function listenForFiles(root) {
+  const input = () => {
+    const i = root.querySelector('.lc-attach input');
+    return i && !i.parentNode.hidden ? i : null;
+  };
+  const give = (e, files) => {
+    const i = input();
+    if (!i || !files || !files.length) return;
     e.preventDefault();
-    take(e.dataTransfer.files);
-  });
-  target.addEventListener('paste', (e) => {
-    const files = e.clipboardData && e.clipboardData.files;
-    if (files && files.length && accepts()) {
-      e.preventDefault();
-      take(files);
-    }
-  });
+    i.files = files;
+    i.dispatchEvent(new Event('change'));
+  };
+  root.addEventListener('dragover', (e) => { if (input()) e.preventDefault(); });
+  root.addEventListener('drop', (e) => give(e, e.dataTransfer.files));
+  root.addEventListener('paste', (e) => give(e, e.clipboardData && e.clipboardData.files));
 }
 
-// POSTs the file's bytes as they are to `url` (with `token` as the bearer, if any), with the
-// browser's XMLHttpRequest, whose upload progress `fetch` does not report: `progress(sentBytes)`
-// as it goes, then `end(status, body)` once, status 0 when the network cut it off or it was
-// aborted. Returns the function that aborts it.
 export function upload(url, token, file, progress, end) {
   const request = new XMLHttpRequest();
   request.open('POST', url);
@@ -38,11 +30,8 @@ export function upload(url, token, file, progress, end) {
   return () => request.abort();
 }
 
-// Draws the file at `index` of the tray `list`: its name, its progress while it uploads, or why
-// it failed and a Retry; × removes it. The item drawn before for the same key is updated and
-// moved, not drawn anew, so a person's click never lands on a replaced element. `act(key,
-// retry)` runs on a click. Names are set as text, never as HTML.
-export function drawUpload(list, index, key, name, state, percent, reason, act) {
+export function drawUpload(root, index, key, name, state, percent, reason, act) {
+  const list = root.querySelector('.lc-tray');
   let item = [...list.children].find((i) => i.dataset.key === key);
   if (!item) {
     item = document.createElement('li');
@@ -66,7 +55,7 @@ export function drawUpload(list, index, key, name, state, percent, reason, act) 
   list.insertBefore(item, list.children[index] || null);
 }
 
-// Removes the tray's items past the first `count` (files cancelled or sent).
-export function keepUploads(list, count) {
+export function keepUploads(root, count) {
+  const list = root.querySelector('.lc-tray');
   while (list.children.length > count) list.lastChild.remove();
 }

@@ -1,24 +1,29 @@
 //! Files a message carries, sent to the gateway before the message: the tray of the next
 //! message's files (each uploading with its progress, stored, or refused with the gateway's
-//! reason) and the upload itself, with the browser's own `XMLHttpRequest` (`files.js`). An upload
-//! the network cut off goes again with the same key, so the gateway stores the file once; a
-//! cancelled one is aborted and forgotten.
+//! reason) and the upload itself, with the browser's own `XMLHttpRequest`, whose upload progress
+//! `fetch` does not report. An upload the network cut off goes again with the same key, so the
+//! gateway stores the file once; a cancelled one is aborted and forgotten.
+//!
+//! What touches the page is in `files.js` rather than bound through web-sys: each browser call
+//! bound from Rust costs both apps' WASM a shim, and the panel's bytes are every visitor's.
 
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-use web_sys::{File, FileList};
+use web_sys::{Element, File};
 
 #[wasm_bindgen(module = "/src/upload/files.js")]
 extern "C" {
+    /// Files dropped on `root` or pasted into it (an image from the clipboard) go to the
+    /// paperclip's file input inside it, as if picked there, while the paperclip shows; a
+    /// dropped file is otherwise opened by the browser, and pasted text stays text.
     #[wasm_bindgen(js_name = listenForFiles)]
-    fn listen_for_files(
-        target: &web_sys::EventTarget,
-        accepts: &Closure<dyn Fn() -> bool>,
-        take: &Closure<dyn FnMut(FileList)>,
-    );
+    fn listen_for_files(root: &Element);
 
+    /// POSTs the file's bytes as they are to `url` (with `token` as the bearer, if any):
+    /// `progress(sent bytes)` as it goes, then `end(status, body)` once, status 0 when the
+    /// network cut it off or it was aborted. Returns the function that aborts it.
     #[wasm_bindgen(js_name = upload)]
     fn upload_file(
         url: &str,
@@ -27,6 +32,27 @@ extern "C" {
         progress: &Closure<dyn FnMut(f64)>,
         end: JsValue,
     ) -> js_sys::Function;
+
+    /// Draws the file at `index` of the tray (the `.lc-tray` list in `root`): its name, its
+    /// progress while it uploads, or why it failed and a Retry; × removes it. The item drawn
+    /// before for the same key is updated and moved, not drawn anew, so a person's click never
+    /// lands on a replaced element. `act(key, retry)` runs on a click. Names are set as text.
+    #[wasm_bindgen(js_name = drawUpload)]
+    #[allow(clippy::too_many_arguments)]
+    fn draw_upload(
+        root: &Element,
+        index: usize,
+        key: &str,
+        name: &str,
+        state: &str,
+        percent: u32,
+        reason: &str,
+        act: &Closure<dyn Fn(String, bool)>,
+    );
+
+    /// Removes the tray's items past the first `count` (files cancelled or sent).
+    #[wasm_bindgen(js_name = keepUploads)]
+    fn keep_uploads(root: &Element, count: usize);
 }
 
 mod view;
@@ -201,9 +227,46 @@ struct Inner<T: 'static> {
     destination: Box<dyn Destination<T>>,
     /// Each queued file's bytes (kept for retries) and its request while it is out.
     files: RefCell<Vec<(String, File, Option<InFlight>)>>,
+    /// Where the tray is drawn and files are dropped, once the app says ([`Uploads::attach_to`]).
+    root: RefCell<Option<Element>>,
+    /// The tray's clicks: × and Retry on the file of that key.
+    act: Closure<dyn Fn(String, bool)>,
 }
 
-/// The tray as the app's view sees it (a signal) and the uploads behind it; a clone is a
+impl<T: Clone + Send + Sync + 'static> Inner<T> {
+    /// Changes the tray, then draws it.
+    fn update(&self, change: impl FnOnce(&mut Tray<T>)) {
+        self.tray.update(change);
+        let Some(root) = self.root.borrow().clone() else {
+            return;
+        };
+        self.tray.with_untracked(|tray| {
+            for (index, file) in tray.files.iter().enumerate() {
+                let (state, percent, reason) = stage_of(file);
+                draw_upload(
+                    &root, index, &file.key, &file.name, state, percent, reason, &self.act,
+                );
+            }
+            keep_uploads(&root, tray.files.len());
+        });
+    }
+}
+
+/// A queued file as the tray shows it: its stage's name, the percent sent (whole: a float would
+/// compile float formatting in), and why it failed.
+fn stage_of<T>(file: &Queued<T>) -> (&'static str, u32, &str) {
+    match &file.stage {
+        Stage::Uploading { sent } => (
+            "uploading",
+            (sent * 100.0 / file.size.max(1.0)).min(100.0) as u32,
+            "",
+        ),
+        Stage::Stored(_) => ("stored", 100, ""),
+        Stage::Failed(reason) => ("failed", 0, reason),
+    }
+}
+
+/// The tray as the app's views see it (a signal) and the uploads behind it; a clone is a
 /// handle on the same.
 pub struct Uploads<T: Send + Sync + 'static> {
     pub tray: RwSignal<Tray<T>>,
@@ -227,14 +290,32 @@ impl<T: Clone + Send + Sync + 'static> Uploads<T> {
             files: Vec::new(),
             max_bytes,
         });
-        Self {
-            tray,
-            inner: Rc::new(Inner {
+        let inner = Rc::new_cyclic(|me: &Weak<Inner<T>>| {
+            let me = me.clone();
+            Inner {
                 tray,
                 destination: Box::new(destination),
                 files: RefCell::new(Vec::new()),
-            }),
-        }
+                root: RefCell::new(None),
+                act: Closure::new(move |key: String, retry: bool| {
+                    let Some(inner) = me.upgrade() else { return };
+                    let uploads = Uploads { tray, inner };
+                    if retry {
+                        uploads.retry(&key)
+                    } else {
+                        uploads.cancel(&key)
+                    }
+                }),
+            }
+        });
+        Self { tray, inner }
+    }
+
+    /// Draws the tray in `root`'s `.lc-tray` from now on, and takes the files dropped on `root`
+    /// or pasted into it (see `listenForFiles`), for as long as the page lives.
+    pub fn attach_to(&self, root: Element) {
+        listen_for_files(&root);
+        *self.inner.root.borrow_mut() = Some(root);
     }
 
     /// Queues the files (from the file picker, a drop or a paste) and starts their uploads; one
@@ -259,7 +340,7 @@ impl<T: Clone + Send + Sync + 'static> Uploads<T> {
                 None
             };
             let upload = refusal.is_none();
-            self.tray
+            self.inner
                 .update(|t| t.add(key.clone(), file.name(), file.size(), refusal));
             if upload {
                 self.inner
@@ -276,26 +357,8 @@ impl<T: Clone + Send + Sync + 'static> Uploads<T> {
         self.tray.update(|t| t.max_bytes = max_bytes);
     }
 
-    /// Files dropped on `target` or pasted into it (an image from the clipboard) are attached
-    /// while files are accepted and `open()` says so, for as long as the page lives.
-    pub fn take_files_from(
-        &self,
-        target: &web_sys::EventTarget,
-        open: impl Fn() -> bool + 'static,
-    ) {
-        let uploads = self.clone();
-        let tray = self.tray;
-        let accepts = Closure::<dyn Fn() -> bool>::new(move || {
-            tray.with_untracked(|t| t.max_bytes.is_some()) && open()
-        });
-        let take = Closure::<dyn FnMut(FileList)>::new(move |files| uploads.add(Some(files)));
-        listen_for_files(target, &accepts, &take);
-        accepts.forget();
-        take.forget();
-    }
-
     pub fn cancel(&self, key: &str) {
-        self.tray.update(|t| t.remove(key));
+        self.inner.update(|t| t.remove(key));
         let removed = {
             let mut files = self.inner.files.borrow_mut();
             let index = files.iter().position(|(k, ..)| k == key);
@@ -309,7 +372,7 @@ impl<T: Clone + Send + Sync + 'static> Uploads<T> {
 
     pub fn retry(&self, key: &str) {
         let mut again = false;
-        self.tray.update(|t| again = t.retry(key));
+        self.inner.update(|t| again = t.retry(key));
         if again {
             start(&self.inner, key);
         }
@@ -318,7 +381,7 @@ impl<T: Clone + Send + Sync + 'static> Uploads<T> {
     /// The stored files, for the message being sent now.
     pub fn take(&self) -> Vec<T> {
         let mut stored = Vec::new();
-        self.tray.update(|t| stored = t.take_stored());
+        self.inner.update(|t| stored = t.take_stored());
         let tray = self.tray;
         self.inner
             .files
@@ -340,7 +403,6 @@ impl<T: Clone + Send + Sync + 'static> Uploads<T> {
 
 /// Sends the queued file `key` (again).
 fn start<T: Clone + Send + Sync + 'static>(inner: &Rc<Inner<T>>, key: &str) {
-    let tray = inner.tray;
     let file = {
         let files = inner.files.borrow();
         files
@@ -353,11 +415,21 @@ fn start<T: Clone + Send + Sync + 'static>(inner: &Rc<Inner<T>>, key: &str) {
         .destination
         .request(&file.name(), key)
         .map(|(url, bearer)| {
-            let weak = Rc::downgrade(inner);
-            let done_key = key.to_owned();
-            send(&url, bearer.as_deref(), &file, key, tray, move |answer| {
-                finished(weak, &done_key, answer)
-            })
+            let (progress, done) = (Rc::downgrade(inner), Rc::downgrade(inner));
+            let (progress_key, done_key) = (key.to_owned(), key.to_owned());
+            let progress = Closure::<dyn FnMut(f64)>::new(move |sent| {
+                if let Some(inner) = progress.upgrade() {
+                    inner.update(|t| t.progress(&progress_key, sent));
+                }
+            });
+            let end = Closure::once_into_js(move |status: u16, body: String| {
+                let answer = (status != 0).then(|| ((200..300).contains(&status), body));
+                finished(done, &done_key, answer);
+            });
+            InFlight {
+                abort: upload_file(&url, bearer.as_deref(), &file, &progress, end),
+                _progress: progress,
+            }
         });
     match sent {
         Ok(in_flight) => {
@@ -365,7 +437,7 @@ fn start<T: Clone + Send + Sync + 'static>(inner: &Rc<Inner<T>>, key: &str) {
                 entry.2 = Some(in_flight);
             }
         }
-        Err(reason) => tray.update(|t| t.answered(key, Err(reason))),
+        Err(reason) => inner.update(|t| t.answered(key, Err(reason))),
     }
 }
 
@@ -380,17 +452,16 @@ fn finished<T: Clone + Send + Sync + 'static>(
     if let Some(entry) = inner.files.borrow_mut().iter_mut().find(|(k, ..)| k == key) {
         entry.2 = None;
     }
-    let tray = inner.tray;
     match answer {
         Some((ok, body)) => {
             let answer = inner.destination.answer(ok, &body);
-            tray.update(|t| t.answered(key, answer));
+            inner.update(|t| t.answered(key, answer));
         }
         None => {
             let mut again = false;
-            tray.update(|t| again = t.interrupted(key));
+            inner.update(|t| again = t.interrupted(key));
             if again {
-                let delay = tray.with_untracked(|t| t.retry_delay_ms(key));
+                let delay = inner.tray.with_untracked(|t| t.retry_delay_ms(key));
                 let (weak, key) = (Rc::downgrade(&inner), key.to_owned());
                 set_timeout(
                     move || {
@@ -402,28 +473,6 @@ fn finished<T: Clone + Send + Sync + 'static>(
                 );
             }
         }
-    }
-}
-
-/// POSTs the file's bytes as they are, reporting progress to the tray and the end to `done`.
-fn send<T: Send + Sync + 'static>(
-    url: &str,
-    bearer: Option<&str>,
-    file: &File,
-    key: &str,
-    tray: RwSignal<Tray<T>>,
-    done: impl FnOnce(Option<(bool, String)>) + 'static,
-) -> InFlight {
-    let progress_key = key.to_owned();
-    let progress = Closure::<dyn FnMut(f64)>::new(move |sent| {
-        tray.update(|t| t.progress(&progress_key, sent));
-    });
-    let end = Closure::once_into_js(move |status: u16, body: String| {
-        done((status != 0).then(|| ((200..300).contains(&status), body)));
-    });
-    InFlight {
-        abort: upload_file(url, bearer, file, &progress, end),
-        _progress: progress,
     }
 }
 
