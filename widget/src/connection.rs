@@ -2,11 +2,10 @@
 //! socket. On any drop it asks for a fresh token and reconnects with `resume_after`, resending
 //! what was never acknowledged (same client ids, so nothing is stored twice).
 
-use browser_socket::upload::{Destination, Uploads};
 use browser_socket::{Link, TypingNotices};
 use leptos::html::Div;
 use leptos::prelude::*;
-use protocol::{codes, Attachment, CreateSession, SessionCreated, VisitorServerFrame};
+use protocol::{codes, CreateSession, SessionCreated, VisitorServerFrame};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
@@ -51,9 +50,7 @@ pub struct Chat {
     pub captcha_box: NodeRef<Div>,
     /// The session token and when it expires (ms): reused across reconnects until then, so a
     /// network blip does not ask for a new session (or a new captcha).
-    session: Session,
-    /// The next message's files, up to the size the session allows (none until it says).
-    pub uploads: Uploads<Attachment>,
+    session: RefCell<Option<(String, f64)>>,
     /// Whether the current socket got its `ready`: a socket closed before that was refused.
     ready_seen: Cell<bool>,
     /// The agent typing an answer, while their notice lasts.
@@ -67,55 +64,9 @@ pub struct Chat {
 /// A session token this close to expiry is not reused.
 const SESSION_MARGIN_MS: f64 = 30_000.0;
 
-type Session = Rc<RefCell<Option<(String, f64)>>>;
-
-fn token_of(session: &Session) -> Option<String> {
-    session.borrow().as_ref().map(|(token, _)| token.clone())
-}
-
-/// Where the visitor's files go: the gateway's visitor upload route, with the session's token.
-struct VisitorFiles {
-    gateway: String,
-    session: Session,
-}
-
-impl Destination<Attachment> for VisitorFiles {
-    fn request(&self, name: &str, key: &str) -> Result<(String, Option<String>), String> {
-        let token = token_of(&self.session).ok_or("Not connected; try again in a moment.")?;
-        let url = format!(
-            "{}/v1/visitor/files?name={}&key={}",
-            self.gateway,
-            encode(name),
-            encode(key)
-        );
-        Ok((url, Some(token)))
-    }
-
-    fn answer(&self, ok: bool, body: &str) -> Result<Attachment, String> {
-        let stored = if ok { wire::stored_file(body) } else { None };
-        stored.ok_or_else(|| {
-            wire::error(body).map_or_else(|| "The file could not be sent.".into(), |e| e.message)
-        })
-    }
-}
-
-fn encode(text: &str) -> String {
-    js_sys::encode_uri_component(text).into()
-}
-
 impl Chat {
     pub fn start(options: Options) -> Rc<Self> {
-        let session = Session::default();
-        let uploads = Uploads::new(
-            VisitorFiles {
-                gateway: options.gateway.clone(),
-                session: session.clone(),
-            },
-            None,
-        );
         let chat = Rc::new(Self {
-            session,
-            uploads,
             ticket: RefCell::new(options.ticket.clone()),
             agent_typing: RwSignal::new(None),
             typing_notices: RwSignal::new(0),
@@ -125,22 +76,21 @@ impl Chat {
             link: Link::default(),
             own_typing: TypingNotices::default(),
             captcha_box: NodeRef::new(),
+            session: RefCell::new(None),
             ready_seen: Cell::new(false),
         });
         connect(Rc::downgrade(&chat));
         chat
     }
 
-    /// Shows the message with the files stored for it at once as "sending" and sends it if the
-    /// socket is up; otherwise it goes out with the resend after the next connect.
+    /// Shows the message at once as "sending" and sends it if the socket is up; otherwise it
+    /// goes out with the resend after the next connect.
     pub fn send(&self, text: String) {
         let client_id = browser_socket::client_id();
         self.own_typing.reset();
-        let files = self.uploads.take();
-        self.link
-            .send_text(&wire::send_frame(&client_id, &text, &files));
         self.transcript
-            .update(|t| t.add_pending(client_id, text, files));
+            .update(|t| t.add_pending(client_id.clone(), text.clone()));
+        self.link.send_text(&wire::send_frame(&client_id, &text));
     }
 
     /// The visitor is typing: tells the gateway (where it also counts as activity for the
@@ -201,12 +151,9 @@ impl Chat {
             self.ready_seen.set(true);
             self.link.connected();
             self.status.set(Status::Online);
-            self.transcript.with_untracked(|t| {
-                for line in t.pending() {
-                    let frame = wire::send_frame(&line.client_id, &line.text, &line.attachments);
-                    self.link.send_text(&frame);
-                }
-            });
+            for (client_id, text) in self.transcript.with_untracked(Transcript::pending) {
+                self.link.send_text(&wire::send_frame(&client_id, &text));
+            }
         }
     }
 
@@ -268,8 +215,6 @@ async fn new_session(chat: &Rc<Chat>) -> Result<String, String> {
     .map_err(Refusal::into_message)?;
     let expires = js_sys::Date::now() + session.expires_in_secs as f64 * 1000.0;
     *chat.session.borrow_mut() = Some((session.session_token.clone(), expires));
-    chat.uploads
-        .accept_up_to(session.uploads.map(|policy| policy.max_bytes));
     Ok(session.session_token)
 }
 
@@ -343,6 +288,7 @@ async fn open_session(
 /// Asks the gateway for a fresh ticket for this page view (same visitor, same page-view start).
 async fn renew_ticket(chat: &Chat) -> Result<(), String> {
     let options = &chat.options;
+    let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
     let url = format!(
         "{}/v1/widget/{}/visibility?ticket={}&page={}",
         options.gateway,

@@ -1,10 +1,8 @@
 //! The panel's view. Every text from the conversation is rendered as a text node, never as
 //! HTML. `data-testid` attributes are what the browser tests hold on to.
 
-use browser_socket::upload::{attach_button, tray_view};
 use leptos::html::Ol;
 use leptos::prelude::*;
-use protocol::Attachment;
 use std::rc::Rc;
 
 use crate::connection::{Chat, Status};
@@ -26,7 +24,6 @@ pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
             {log(chat.clone(), appearance.greeting)}
             {typing_notice(chat.clone())}
             {closed_notice(chat.clone())}
-            {tray_view()}
             {composer(chat)}
         </section>
     }
@@ -120,38 +117,8 @@ fn line(line: &Line) -> impl IntoView {
         <li class=class data-testid="message" data-state=state data-seq=line.seq.map(|s| s.to_string())>
             {author.map(|name| view! { <span class="lc-author">{name}</span> })}
             <span class="lc-text">{line.text.clone()}</span>
-            {line.attachments.iter().map(attachment).collect_view()}
             {note.map(|note| view! { <span class="lc-note">{note}</span> })}
         </li>
-    }
-}
-
-/// An image as its thumbnail, any other file as its name, size and kind; either opens (an
-/// image, full size) or downloads (the gateway serves other files as attachments) through its
-/// signed link. One element shape for both: each shape costs the panel kilobytes.
-fn attachment(file: &Attachment) -> impl IntoView {
-    let image = file.is_image();
-    let thumbnail = file
-        .url
-        .as_ref()
-        .filter(|_| image)
-        .map(|url| format!("{url}&thumbnail=true"));
-    let label = match file.name.rsplit_once('.') {
-        _ if image => file.name.clone(),
-        Some((_, kind)) => format!(
-            "📎 {} · {} · {}",
-            file.name,
-            protocol::human_size(file.size),
-            kind.to_ascii_uppercase()
-        ),
-        None => format!("📎 {} · {}", file.name, protocol::human_size(file.size)),
-    };
-    let testid = if image { "image" } else { "file" };
-    view! {
-        <a class="lc-file" data-testid=testid href=file.url.clone() target="_blank" rel="noopener">
-            <img src=thumbnail alt=file.name.clone() hidden=!image />
-            <span class="lc-fname">{label}</span>
-        </a>
     }
 }
 
@@ -164,13 +131,9 @@ fn composer(chat: Rc<Chat>) -> impl IntoView {
             chat.typing();
         }
     };
-    let files = chat.uploads.tray;
-    let uploads = chat.uploads.clone();
     let submit = Rc::new(move || {
-        // A message waits for its files; it may be files alone.
         let text = draft.get_untracked();
-        let (busy, stored) = files.with_untracked(|t| (t.busy(), t.has_stored()));
-        if !busy && (stored || !text.trim().is_empty()) {
+        if !text.trim().is_empty() {
             chat.send(text);
             draft.set(String::new());
         }
@@ -201,8 +164,7 @@ fn composer(chat: Rc<Chat>) -> impl IntoView {
                 on:input=on_input
                 on:keydown=on_keydown
             ></textarea>
-            {attach_button(uploads)}
-            <button type="submit" data-testid="send" disabled=move || files.with(|t| t.busy())>"Send"</button>
+            <button type="submit" data-testid="send">"Send"</button>
         </form>
     }
 }

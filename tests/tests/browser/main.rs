@@ -3,7 +3,6 @@
 
 mod console;
 mod desk;
-mod files;
 mod gate;
 mod integrations;
 mod rules;
