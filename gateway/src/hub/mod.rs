@@ -44,7 +44,7 @@ impl Topic {
         match self {
             Topic::Inbox => 256,
             Topic::Conversation(_) => 16,
-            Topic::Visitor { .. } => 4,
+            Topic::Visitor { .. } => 8,
         }
     }
 }
