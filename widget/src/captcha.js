@@ -1,6 +1,4 @@
-// Renders the channel's captcha challenge with the provider's own script and resolves with the
-// provider's response token. reCAPTCHA v2, hCaptcha and Turnstile share the explicit-render API
-// (render(container, {sitekey, callback})); reCAPTCHA v3 is invisible and executed instead.
+// What this does is said where captcha.rs binds it (comments here cost the panel bytes).
 export function solveCaptcha(container, provider, siteKey, scriptUrl, action) {
   const name = provider.startsWith('recaptcha') ? 'grecaptcha' : provider;
   return new Promise((resolve, reject) => {

@@ -7,6 +7,10 @@ use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(module = "/src/captcha.js")]
 extern "C" {
+    /// Renders the channel's challenge with the provider's own script (loaded once) and resolves
+    /// with the provider's response token. reCAPTCHA v2, hCaptcha and Turnstile share the
+    /// explicit-render API (`render(container, {sitekey, callback})`); reCAPTCHA v3 is invisible
+    /// and executed instead.
     #[wasm_bindgen(js_name = solveCaptcha)]
     fn solve_captcha(
         container: &web_sys::HtmlElement,
