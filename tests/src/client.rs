@@ -143,6 +143,19 @@ impl Socket {
         }
     }
 
+    /// The visitor's socket: frames until the message with this client id, which is returned.
+    pub async fn visitor_message(&mut self, client_id: &str) -> protocol::ChatMessage {
+        let frame = self
+            .recv_until(|f: &protocol::VisitorServerFrame| {
+                matches!(f, protocol::VisitorServerFrame::Message { message } if message.client_id == client_id)
+            })
+            .await;
+        match frame {
+            protocol::VisitorServerFrame::Message { message } => message,
+            _ => unreachable!("recv_until returns a message"),
+        }
+    }
+
     /// Whether the server closes the socket within `wait` (frames before the close are skipped).
     pub async fn closes_within(&mut self, wait: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + wait;

@@ -2,7 +2,7 @@
 //! them through Redis, so a visitor on one and an agent on another talk live. Without Redis, or
 //! with Redis down, each gateway still serves its own sockets.
 
-use protocol::{AgentServerFrame, VisitorServerFrame};
+use protocol::AgentServerFrame;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tests::client::{agent_login, agent_present, call, Visitor};
@@ -53,14 +53,7 @@ async fn a_visitor_on_one_gateway_and_an_agent_on_another_talk_live() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let heard = socket
-        .recv_until(|f: &VisitorServerFrame| {
-            matches!(f, VisitorServerFrame::Message { message } if message.client_id == "r1")
-        })
-        .await;
-    let VisitorServerFrame::Message { message } = heard else {
-        unreachable!()
-    };
+    let message = socket.visitor_message("r1").await;
     assert_eq!(message.text, "Answered from gateway B");
     // Each event reaches a socket once: its own gateway's copy is not relayed back to it.
     assert!(socket.is_quiet(std::time::Duration::from_millis(300)).await);

@@ -223,14 +223,7 @@ async fn a_visitor_sends_an_image_and_a_pdf_and_the_agent_reads_both_and_answers
             attachments: vec![reply_file.id.clone()],
         })
         .await;
-    let arrived = socket
-        .recv_until(|f: &VisitorServerFrame| {
-            matches!(f, VisitorServerFrame::Message { message } if message.client_id == "r1")
-        })
-        .await;
-    let VisitorServerFrame::Message { message } = arrived else {
-        unreachable!()
-    };
+    let message = socket.visitor_message("r1").await;
     // The frame carries each file with a signed link of its own (what the panel shows and
     // opens: an `<img>` or a link cannot send the session's token).
     let [sent] = &message.attachments[..] else {
@@ -251,14 +244,7 @@ async fn a_visitor_sends_an_image_and_a_pdf_and_the_agent_reads_both_and_answers
     assert_eq!(fetched.bytes().await.unwrap().as_ref(), PDF);
     // A reconnect replays the visitor's image with a link to its thumbnail too.
     let mut again = visitor.connect(&gw, None).await;
-    let replayed = again
-        .recv_until(|f: &VisitorServerFrame| {
-            matches!(f, VisitorServerFrame::Message { message } if message.client_id == "m1")
-        })
-        .await;
-    let VisitorServerFrame::Message { message } = replayed else {
-        unreachable!()
-    };
+    let message = again.visitor_message("m1").await;
     let link = message.attachments[0].url.as_deref().expect("a link");
     let thumb = reqwest::get(format!("{link}&thumbnail=true"))
         .await

@@ -178,14 +178,7 @@ async fn a_conversation_is_read_by_seq_answered_and_closed_through_the_api() {
     )
     .await;
     assert_eq!(again.body["seq"], 6, "a retried call stores it once");
-    let shown = socket
-        .recv_until(|f: &VisitorServerFrame| {
-            matches!(f, VisitorServerFrame::Message { message } if message.client_id == "api-1")
-        })
-        .await;
-    let VisitorServerFrame::Message { message } = shown else {
-        unreachable!()
-    };
+    let message = socket.visitor_message("api-1").await;
     assert!(matches!(message.author, Author::Agent { .. }));
 
     // Another channel's secret does not reach it; a plain agent is not an admin.
