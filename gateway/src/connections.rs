@@ -3,28 +3,34 @@
 //! away", when the gateway stops ([`Sockets::close_all`]) so widgets and consoles reconnect
 //! to another gateway at once; and the agents among them, a count per agent that a socket's
 //! guard holds, which the presence heartbeat reads to vouch for them in the store.
+//!
+//! The signal to go travels through the hub ([`HubEvent::GoingAway`](crate::hub::HubEvent)) to
+//! every topic, which every socket already listens to: a watch of its own would cost each idle
+//! socket its waiting future (about 0.2 KiB) for its whole life.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{Error, Result};
+use crate::hub::Hub;
 use crate::telemetry::SocketKind;
 
-/// The cap on this gateway's sockets, the signal that closes them, and how many are open.
+/// The cap on this gateway's sockets, how many are open, and whether they are told to close.
 pub struct Sockets {
     slots: Arc<Semaphore>,
     capacity: u32,
-    closing: watch::Sender<bool>,
     open: Arc<OpenSockets>,
+    hub: Arc<Hub>,
 }
 
-/// Sockets open, by kind.
+/// Sockets open, by kind, and whether the gateway is stopping.
 #[derive(Default)]
 struct OpenSockets {
     visitor: AtomicUsize,
     agent: AtomicUsize,
+    closing: AtomicBool,
 }
 
 impl OpenSockets {
@@ -39,7 +45,6 @@ impl OpenSockets {
 /// One socket's place under the cap, given back when the socket ends.
 pub struct Admission {
     _slot: OwnedSemaphorePermit,
-    closing: watch::Receiver<bool>,
     kind: SocketKind,
     open: Arc<OpenSockets>,
 }
@@ -51,13 +56,14 @@ impl Drop for Admission {
 }
 
 impl Sockets {
-    pub fn new(max: usize) -> Self {
+    /// At most `max` sockets, told to close through `hub`.
+    pub fn new(max: usize, hub: Arc<Hub>) -> Self {
         let capacity = u32::try_from(max.min(Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
         Self {
             slots: Arc::new(Semaphore::new(capacity as usize)),
             capacity,
-            closing: watch::Sender::new(false),
             open: Arc::default(),
+            hub,
         }
     }
 
@@ -69,7 +75,7 @@ impl Sockets {
     /// A place for one more socket, or `over_capacity` (503, `Retry-After`) when all are taken
     /// or the gateway is stopping.
     pub fn admit(&self, kind: SocketKind) -> Result<Admission> {
-        if *self.closing.borrow() {
+        if self.open.closing.load(Ordering::SeqCst) {
             return Err(Error::OverCapacity);
         }
         let slot = self
@@ -80,15 +86,17 @@ impl Sockets {
         self.open.of(kind).fetch_add(1, Ordering::Relaxed);
         Ok(Admission {
             _slot: slot,
-            closing: self.closing.subscribe(),
             kind,
             open: self.open.clone(),
         })
     }
 
-    /// Tells every socket to close (and refuses new ones).
+    /// Tells every socket to close (and refuses new ones). The flag is set before the hub's
+    /// event goes out: a socket subscribing after the event finds the flag (see
+    /// [`Admission::closing`]).
     pub fn close_all(&self) {
-        self.closing.send_replace(true);
+        self.open.closing.store(true, Ordering::SeqCst);
+        self.hub.going_away();
     }
 
     /// Resolves when every socket has ended: each gives its place back as its task ends, so
@@ -101,10 +109,10 @@ impl Sockets {
 }
 
 impl Admission {
-    /// Resolves when the gateway is stopping.
-    pub async fn closing(&mut self) {
-        // Only an error if the state is gone, and then the gateway is gone too.
-        let _ = self.closing.wait_for(|closing| *closing).await;
+    /// Whether the gateway is stopping. Asked once a socket has subscribed to its topic: from
+    /// then on the hub's `GoingAway` reaches it.
+    pub fn closing(&self) -> bool {
+        self.open.closing.load(Ordering::SeqCst)
     }
 }
 

@@ -96,6 +96,9 @@ pub enum Step<F> {
     Resync,
     /// The client or the hub is gone.
     Close,
+    /// The gateway is stopping: close with "going away" ([`going_away`], which the socket's
+    /// loop runs itself: it holds the reading half the closing handshake needs).
+    GoingAway,
 }
 
 /// Carries out a step; false when the socket is done (closed, or the peer gone).
@@ -112,7 +115,7 @@ pub async fn perform<F: Serialize>(
         Step::Deliver(message) => deliver(out, store, delivered, message, to_frame).await,
         Step::CatchUp(id) => catch_up(out, store, delivered, &id, to_frame).await,
         Step::Resync => recover_lag(out, store, delivered, to_frame).await,
-        Step::Close => Ok(false),
+        Step::Close | Step::GoingAway => Ok(false),
     }
 }
 
@@ -187,10 +190,12 @@ impl TypingThrottle {
     }
 }
 
-/// The last `seq` delivered to this socket, per conversation.
+/// The last `seq` delivered to this socket, per conversation. A list, not a map: a visitor's
+/// socket follows one conversation and a console a few dozen, and an empty map's first entry
+/// would take four buckets of every idle socket's memory.
 #[derive(Debug, Default)]
 pub struct Delivered {
-    last: HashMap<String, i64>,
+    last: Vec<(String, i64)>,
 }
 
 /// What to do with a live message from the hub.
@@ -207,19 +212,34 @@ pub enum Live {
 impl Delivered {
     /// Start following a conversation from `after` (the client already has everything up to it).
     pub fn follow(&mut self, conversation_id: &str, after: i64) {
-        self.last.insert(conversation_id.to_owned(), after);
+        *self.entry(conversation_id) = after;
     }
 
     pub fn conversations(&self) -> Vec<String> {
-        self.last.keys().cloned().collect()
+        self.last.iter().map(|(id, _)| id.clone()).collect()
+    }
+
+    /// The last seq delivered in the conversation (0: none).
+    fn last_of(&self, conversation_id: &str) -> i64 {
+        self.last
+            .iter()
+            .find(|(id, _)| id == conversation_id)
+            .map_or(0, |(_, seq)| *seq)
+    }
+
+    fn entry(&mut self, conversation_id: &str) -> &mut i64 {
+        let index = match self.last.iter().position(|(id, _)| id == conversation_id) {
+            Some(index) => index,
+            None => {
+                self.last.push((conversation_id.to_owned(), 0));
+                self.last.len() - 1
+            }
+        };
+        &mut self.last[index].1
     }
 
     pub fn classify(&self, message: &ChatMessage) -> Live {
-        let last = self
-            .last
-            .get(&message.conversation_id)
-            .copied()
-            .unwrap_or(0);
+        let last = self.last_of(&message.conversation_id);
         match message.seq - last {
             1 => Live::Send,
             d if d <= 0 => Live::Skip,
@@ -228,10 +248,7 @@ impl Delivered {
     }
 
     pub fn mark(&mut self, message: &ChatMessage) {
-        let last = self
-            .last
-            .entry(message.conversation_id.clone())
-            .or_insert(0);
+        let last = self.entry(&message.conversation_id);
         *last = (*last).max(message.seq);
     }
 }
@@ -246,7 +263,7 @@ async fn catch_up<F: Serialize>(
     to_frame: impl Fn(ChatMessage) -> F,
 ) -> Result<bool> {
     loop {
-        let after = delivered.last.get(conversation_id).copied().unwrap_or(0);
+        let after = delivered.last_of(conversation_id);
         let page = store
             .messages_after(conversation_id, after, REPLAY_PAGE)
             .await?;

@@ -246,6 +246,7 @@ impl AgentSocket {
                 Step::Nothing
             }
             Ok(HubEvent::Resync) | Err(RecvError::Lagged(_)) => Step::Reply(self.inbox().await?),
+            Ok(HubEvent::GoingAway) => Step::GoingAway,
             Err(RecvError::Closed) => Step::Close,
         })
     }
@@ -261,6 +262,7 @@ impl AgentSocket {
                 agent_name: None,
             }) => Step::Reply(AgentServerFrame::Typing { conversation_id }),
             Ok(HubEvent::Conversation(_) | HubEvent::Typing { .. }) => Step::Nothing,
+            Ok(HubEvent::GoingAway) => Step::GoingAway,
             // A lag (the stream ends rather than yield a close).
             Ok(HubEvent::Resync) | Err(_) => Step::Resync,
         }
@@ -272,7 +274,7 @@ impl AgentSocket {
         mut self,
         mut out: impl Sink<Message> + Unpin,
         mut incoming: impl Stream<Item = std::result::Result<Message, axum::Error>> + Unpin,
-        mut admission: Admission,
+        admission: Admission,
     ) -> Result<()> {
         let agent_id = self.auth.agent.id.clone();
         // A join link's console is for its one channel: it does not make the agent present, or
@@ -286,6 +288,9 @@ impl AgentSocket {
             Some(_) => None,
         };
         let mut inbox = self.state.hub.subscribe(Topic::Inbox);
+        if admission.closing() {
+            return Box::pin(socket::going_away(&mut out, &mut incoming)).await;
+        }
         // What a step awaits is boxed for that step only, as in the visitor's loop: it would
         // otherwise be held in this loop's state for the socket's whole life.
         let first = Box::pin(self.inbox()).await?;
@@ -294,7 +299,6 @@ impl AgentSocket {
         }
         loop {
             let step = tokio::select! {
-                () = admission.closing() => return Box::pin(socket::going_away(&mut out, &mut incoming)).await,
                 frame = socket::receive::<AgentClientFrame>(&mut incoming) => {
                     Box::pin(self.on_client_frame(frame)).await?
                 }
@@ -303,6 +307,9 @@ impl AgentSocket {
                     Self::on_conversation_event(event)
                 }
             };
+            if matches!(step, Step::GoingAway) {
+                return Box::pin(socket::going_away(&mut out, &mut incoming)).await;
+            }
             let proceed = Box::pin(socket::perform(
                 &mut out,
                 &self.state.store,

@@ -61,6 +61,8 @@ pub enum HubEvent {
     /// Events for this topic may have been lost on the way (the relay queue overflowed, or
     /// Redis was out of reach): re-read the store as after a lag.
     Resync,
+    /// This gateway is stopping: its sockets close with "going away". Never relayed.
+    GoingAway,
 }
 
 /// What a topic's channel carries: one copy of each event however many subscribe, and a slot
@@ -71,10 +73,12 @@ type Shared = Arc<HubEvent>;
 // A std Mutex is right here: it is held only to look up or insert a sender, never across an
 // await, so it is never contended for long.
 #[derive(Default)]
-struct Topics(Mutex<HashMap<Topic, broadcast::Sender<Shared>>>);
+// Keyed by a shared topic that each subscription holds too: a visitor's topic (two ids) is
+// then kept once, not once per subscriber and once more in the map.
+struct Topics(Mutex<HashMap<Arc<Topic>, broadcast::Sender<Shared>>>);
 
 impl Topics {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Topic, broadcast::Sender<Shared>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<Topic>, broadcast::Sender<Shared>>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -114,7 +118,7 @@ pub struct Hub {
 pub struct Subscription {
     /// Some until dropped; taken first in `drop`, so the count of receivers left is exact.
     receiver: Option<broadcast::Receiver<Shared>>,
-    topic: Topic,
+    topic: Arc<Topic>,
     topics: Arc<Topics>,
 }
 
@@ -148,10 +152,10 @@ impl Drop for Subscription {
         // Under the lock, so a subscriber arriving meanwhile either counts here or finds the
         // topic gone and creates it afresh.
         if topics
-            .get(&self.topic)
+            .get(&*self.topic)
             .is_some_and(|sender| sender.receiver_count() == 0)
         {
-            topics.remove(&self.topic);
+            topics.remove(&*self.topic);
         }
     }
 }
@@ -182,12 +186,17 @@ impl Hub {
     }
 
     pub fn subscribe(&self, topic: Topic) -> Subscription {
-        let receiver = self
-            .topics
-            .lock()
-            .entry(topic.clone())
-            .or_insert_with(|| broadcast::channel(topic.capacity()).0)
-            .subscribe();
+        let mut topics = self.topics.lock();
+        let (topic, receiver) = match topics.get_key_value(&topic) {
+            Some((shared, sender)) => (shared.clone(), sender.subscribe()),
+            None => {
+                let (sender, receiver) = broadcast::channel(topic.capacity());
+                let shared = Arc::new(topic);
+                topics.insert(shared.clone(), sender);
+                (shared, receiver)
+            }
+        };
+        drop(topics);
         Subscription {
             receiver: Some(receiver),
             topic,
@@ -209,6 +218,11 @@ impl Hub {
             }
         }
         self.topics.deliver(&topic, event);
+    }
+
+    /// Tells every subscriber in this process that the gateway is stopping.
+    pub fn going_away(&self) {
+        self.topics.deliver_to_all(&HubEvent::GoingAway);
     }
 
     /// Topics with at least one subscriber in this process.

@@ -214,6 +214,7 @@ impl VisitorSocket {
                 agent_name: None, ..
             }) => Step::Nothing,
             Ok(HubEvent::Resync) | Err(RecvError::Lagged(_)) => Step::Resync,
+            Ok(HubEvent::GoingAway) => Step::GoingAway,
             Err(RecvError::Closed) => Step::Close,
         }
     }
@@ -225,13 +226,16 @@ impl VisitorSocket {
         mut out: impl Sink<Message> + Unpin,
         mut incoming: impl Stream<Item = std::result::Result<Message, axum::Error>> + Unpin,
         resume: Option<(String, i64)>,
-        mut admission: Admission,
+        admission: Admission,
     ) -> Result<()> {
         // Subscribe before reading the store, so nothing committed in between is missed.
         let mut events = self.state.hub.subscribe(Topic::Visitor {
             channel_key: self.channel.key.clone(),
             visitor_id: self.claims.visitor_id.clone(),
         });
+        if admission.closing() {
+            return Box::pin(socket::going_away(&mut out, &mut incoming)).await;
+        }
         // What a step awaits (the store, the sink) is boxed for that step only: held in this
         // loop's own state, the largest of those futures was most of an idle socket's memory.
         if !Box::pin(self.start(&mut out, resume)).await? {
@@ -246,7 +250,6 @@ impl VisitorSocket {
                 () = tokio::time::sleep_until(idle_deadline) => {
                     return Box::pin(self.end(&mut out, EndReason::Inactive, timeout_secs)).await;
                 }
-                () = admission.closing() => return Box::pin(socket::going_away(&mut out, &mut incoming)).await,
                 frame = socket::receive::<VisitorClientFrame>(&mut incoming) => {
                     if frame.is_activity() {
                         idle_deadline = Instant::now() + idle_limit;
@@ -255,6 +258,9 @@ impl VisitorSocket {
                 }
                 event = events.recv() => Self::on_hub_event(event),
             };
+            if matches!(step, Step::GoingAway) {
+                return Box::pin(socket::going_away(&mut out, &mut incoming)).await;
+            }
             if !Box::pin(self.perform(&mut out, step)).await? {
                 return Ok(());
             }

@@ -7,7 +7,8 @@
 //! Redis when `LIVECHAT_TEST_POSTGRES` and `LIVECHAT_TEST_REDIS` name those servers; then
 //! uploads ([`files`]).
 //!
-//! `bench GATEWAY_BINARY ECHO_BINARY [SOCKETS...] [--rates R,R...] [--no-idle] [--only-files]`
+//! `bench GATEWAY_BINARY ECHO_BINARY [SOCKETS...] [--rates R,R...] [--no-idle] [--only-idle]
+//! [--only-files]`
 //! (default 10,000 sockets; 1,000, 2,000, 5,000 and 10,000 msg/s);
 //! `bench worker gateway|echo BASE_URL COUNT` is a worker (spawned by the bench itself).
 
@@ -34,10 +35,12 @@ fn main() {
     let mut rates = vec![1_000, 2_000, 5_000, 10_000];
     let mut with_idle = true;
     let mut with_messages = true;
+    let mut with_files = true;
     let mut rest = args.iter().skip(2);
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--no-idle" => with_idle = false,
+            "--only-idle" => (with_messages, with_files) = (false, false),
             "--only-files" => (with_idle, with_messages) = (false, false),
             "--rates" => {
                 let list = rest.next().expect("--rates R,R...");
@@ -71,10 +74,12 @@ fn main() {
         table.extend(messages::table_rows(&figures));
         write("messages.json", &figures);
     }
-    let uploads =
-        runtime.block_on(async { files::uploads(&Server::gateway(gateway, &[]).await).await });
-    table.extend(files::table_rows(&uploads));
-    write("uploads.json", &uploads);
+    if with_files {
+        let uploads =
+            runtime.block_on(async { files::uploads(&Server::gateway(gateway, &[]).await).await });
+        table.extend(files::table_rows(&uploads));
+        write("uploads.json", &uploads);
+    }
     let markdown = format!(
         "| figure | measured | target | ratio to baseline |\n| --- | --- | --- | --- |\n{}\n",
         table.join("\n")
