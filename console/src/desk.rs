@@ -8,7 +8,7 @@ use gloo_net::http::Request;
 use leptos::prelude::*;
 use protocol::{
     AgentClientFrame, AgentServerFrame, Attachment, Author, CannedResponse, ConversationSummary,
-    ErrorBody, Team, TYPING_SHOWS_MS,
+    Team, TYPING_SHOWS_MS,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -33,7 +33,7 @@ pub struct Desk {
     pub team: RwSignal<Team>,
     link: StoredValue<Link, LocalStorage>,
     /// The next reply's files (for the conversation on screen).
-    pub uploads: StoredValue<Uploads<Attachment>, LocalStorage>,
+    pub uploads: StoredValue<Uploads, LocalStorage>,
 }
 
 /// Where the agent's files go: the agent upload route for the conversation on screen, on the
@@ -42,7 +42,14 @@ struct AgentFiles {
     selected: RwSignal<Option<String>>,
 }
 
-impl Destination<Attachment> for AgentFiles {
+/// The reply box's files: any size, up to what the gateway itself takes.
+fn agent_uploads(selected: RwSignal<Option<String>>) -> Uploads {
+    let uploads = Uploads::new(AgentFiles { selected });
+    uploads.accept_up_to(Some(u64::MAX));
+    uploads
+}
+
+impl Destination for AgentFiles {
     fn request(&self, name: &str, key: &str) -> Result<(String, Option<String>), String> {
         let conversation = self
             .selected
@@ -57,17 +64,6 @@ impl Destination<Attachment> for AgentFiles {
         );
         Ok((url, None))
     }
-
-    fn answer(&self, ok: bool, body: &str) -> Result<Attachment, String> {
-        if ok {
-            serde_json::from_str(body).map_err(|e| e.to_string())
-        } else {
-            Err(serde_json::from_str::<ErrorBody>(body).map_or_else(
-                |_| "The file could not be sent.".into(),
-                |b| b.error.message,
-            ))
-        }
-    }
 }
 
 impl Desk {
@@ -81,7 +77,7 @@ impl Desk {
             selected,
             // No size known here: the gateway refuses what the conversation's channel does not
             // take, with its reason.
-            uploads: StoredValue::new_local(Uploads::new(AgentFiles { selected }, Some(u64::MAX))),
+            uploads: StoredValue::new_local(agent_uploads(selected)),
             connected: RwSignal::new(false),
             visitor_typing: RwSignal::new(BTreeMap::new()),
             own_typing: StoredValue::new_local(TypingNotices::default()),
@@ -135,7 +131,8 @@ impl Desk {
         let attachments: Vec<String> = self
             .uploads
             .with_value(Uploads::take)
-            .into_iter()
+            .iter()
+            .filter_map(|answer| serde_json::from_str::<Attachment>(answer).ok())
             .map(|f| f.id)
             .collect();
         let pending = Pending {

@@ -119,15 +119,16 @@ pub fn thread() -> impl IntoView {
             .with(|i| i.error.clone())
             .map(|e| view! { <p class="error" data-testid="desk-error">{e}</p> })
     };
-    let uploads = desk.uploads.get_value();
-    let files = uploads.tray;
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let text = draft.get_untracked();
-        let (busy, stored) = files.with_untracked(|t| (t.busy(), t.has_stored()));
-        if !busy && (stored || !text.trim().is_empty()) {
-            desk.reply(text);
-            draft.set(String::new());
+        match desk.uploads.with_value(|u| u.ready()) {
+            // A reply waits for its files, and may be files alone.
+            Some(files) if files || !text.trim().is_empty() => {
+                desk.reply(text);
+                draft.set(String::new());
+            }
+            _ => {}
         }
     };
     // The tray is drawn in the thread, and files dropped on it or pasted into it are attached:
@@ -176,9 +177,9 @@ pub fn thread() -> impl IntoView {
                     on:keydown=expand
                     prop:value=move || draft.get()
                     on:input=move |ev| { draft.set(event_target_value(&ev)); desk.typing(); }></textarea>
-                {attach_button(uploads)}
+                {attach_button()}
                 <button type="submit" data-testid="reply-send"
-                    disabled=move || selected.get().is_none() || files.with(|t| t.busy())>"Send"</button>
+                    disabled=move || selected.get().is_none()>"Send"</button>
             </form>
         </section>
     }

@@ -61,7 +61,7 @@ fn page(site: &Site, name: &str) -> Response {
     let ws = site.gateway.replacen("http", "ws", 1);
     let csp = format!(
         "default-src 'self'; script-src 'self' {gw} 'wasm-unsafe-eval'; connect-src 'self' {gw} {ws}; \
-         style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'",
+         style-src 'self'; img-src 'self' data: {gw}; object-src 'none'; base-uri 'none'",
         gw = site.gateway
     );
     ([(header::CONTENT_SECURITY_POLICY, csp)], Html(html)).into_response()

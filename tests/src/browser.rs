@@ -161,6 +161,12 @@ impl Browser {
         .await;
     }
 
+    /// Saves what the page downloads into `dir` (headless Chromium otherwise refuses downloads).
+    pub async fn download_into(&self, dir: &Path) {
+        let params = json!({ "behavior": "allow", "downloadPath": dir.display().to_string() });
+        self.devtools("Browser.setDownloadBehavior", params).await;
+    }
+
     /// Loads `page` and clicks the chat launcher, as a visitor does.
     pub async fn open_chat(&self, page: &str) {
         self.goto(page).await;

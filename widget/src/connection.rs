@@ -2,10 +2,11 @@
 //! socket. On any drop it asks for a fresh token and reconnects with `resume_after`, resending
 //! what was never acknowledged (same client ids, so nothing is stored twice).
 
+use browser_socket::upload::{Destination, Uploads};
 use browser_socket::{Link, TypingNotices};
 use leptos::html::Div;
 use leptos::prelude::*;
-use protocol::{codes, CreateSession, SessionCreated, VisitorServerFrame};
+use protocol::{codes, Attachment, CreateSession, SessionCreated, VisitorServerFrame};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
@@ -50,7 +51,9 @@ pub struct Chat {
     pub captcha_box: NodeRef<Div>,
     /// The session token and when it expires (ms): reused across reconnects until then, so a
     /// network blip does not ask for a new session (or a new captcha).
-    session: RefCell<Option<(String, f64)>>,
+    session: Session,
+    /// The next message's files, up to the size the session allows (none until it says).
+    pub uploads: Uploads,
     /// Whether the current socket got its `ready`: a socket closed before that was refused.
     ready_seen: Cell<bool>,
     /// The agent typing an answer, while their notice lasts.
@@ -64,9 +67,45 @@ pub struct Chat {
 /// A session token this close to expiry is not reused.
 const SESSION_MARGIN_MS: f64 = 30_000.0;
 
+type Session = Rc<RefCell<Option<(String, f64)>>>;
+
+fn token_of(session: &Session) -> Option<String> {
+    session.borrow().as_ref().map(|(token, _)| token.clone())
+}
+
+/// Where the visitor's files go: the gateway's visitor upload route, with the session's token.
+struct VisitorFiles {
+    gateway: String,
+    session: Session,
+}
+
+impl Destination for VisitorFiles {
+    fn request(&self, name: &str, key: &str) -> Result<(String, Option<String>), String> {
+        let token = token_of(&self.session).ok_or("Not connected; try again in a moment.")?;
+        let url = format!(
+            "{}/v1/visitor/files?name={}&key={}",
+            self.gateway,
+            encode(name),
+            encode(key)
+        );
+        Ok((url, Some(token)))
+    }
+}
+
+fn encode(text: &str) -> String {
+    js_sys::encode_uri_component(text).into()
+}
+
 impl Chat {
     pub fn start(options: Options) -> Rc<Self> {
+        let session = Session::default();
+        let uploads = Uploads::new(VisitorFiles {
+            gateway: options.gateway.clone(),
+            session: session.clone(),
+        });
         let chat = Rc::new(Self {
+            session,
+            uploads,
             ticket: RefCell::new(options.ticket.clone()),
             agent_typing: RwSignal::new(None),
             typing_notices: RwSignal::new(0),
@@ -76,21 +115,27 @@ impl Chat {
             link: Link::default(),
             own_typing: TypingNotices::default(),
             captcha_box: NodeRef::new(),
-            session: RefCell::new(None),
             ready_seen: Cell::new(false),
         });
         connect(Rc::downgrade(&chat));
         chat
     }
 
-    /// Shows the message at once as "sending" and sends it if the socket is up; otherwise it
-    /// goes out with the resend after the next connect.
+    /// Shows the message with the files stored for it at once as "sending" and sends it if the
+    /// socket is up; otherwise it goes out with the resend after the next connect.
     pub fn send(&self, text: String) {
         let client_id = browser_socket::client_id();
         self.own_typing.reset();
+        let files: Vec<Attachment> = self
+            .uploads
+            .take()
+            .iter()
+            .filter_map(|answer| wire::stored_file(answer))
+            .collect();
+        self.link
+            .send_text(&wire::send_frame(&client_id, &text, &files));
         self.transcript
-            .update(|t| t.add_pending(client_id.clone(), text.clone()));
-        self.link.send_text(&wire::send_frame(&client_id, &text));
+            .update(|t| t.add_pending(client_id, text, files));
     }
 
     /// The visitor is typing: tells the gateway (where it also counts as activity for the
@@ -151,9 +196,12 @@ impl Chat {
             self.ready_seen.set(true);
             self.link.connected();
             self.status.set(Status::Online);
-            for (client_id, text) in self.transcript.with_untracked(Transcript::pending) {
-                self.link.send_text(&wire::send_frame(&client_id, &text));
-            }
+            self.transcript.with_untracked(|t| {
+                for line in t.pending() {
+                    let frame = wire::send_frame(&line.client_id, &line.text, &line.attachments);
+                    self.link.send_text(&frame);
+                }
+            });
         }
     }
 
@@ -215,6 +263,8 @@ async fn new_session(chat: &Rc<Chat>) -> Result<String, String> {
     .map_err(Refusal::into_message)?;
     let expires = js_sys::Date::now() + session.expires_in_secs as f64 * 1000.0;
     *chat.session.borrow_mut() = Some((session.session_token.clone(), expires));
+    chat.uploads
+        .accept_up_to(session.uploads.map(|policy| policy.max_bytes));
     Ok(session.session_token)
 }
 
@@ -288,7 +338,6 @@ async fn open_session(
 /// Asks the gateway for a fresh ticket for this page view (same visitor, same page-view start).
 async fn renew_ticket(chat: &Chat) -> Result<(), String> {
     let options = &chat.options;
-    let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
     let url = format!(
         "{}/v1/widget/{}/visibility?ticket={}&page={}",
         options.gateway,
@@ -334,8 +383,11 @@ fn open_socket(chat: &Rc<Chat>, token: &str) {
             .map(|id| format!("&conversation_id={id}&resume_after={}", t.last_seq()))
             .unwrap_or_default()
     });
-    let base = chat.options.gateway.replacen("http", "ws", 1);
-    let url = format!("{base}/v1/visitor/ws?token={token}{resume}");
+    // http(s)://gateway → ws(s)://gateway. Not `replacen`: its search (for any needle, empty
+    // ones too) brings string slicing's panic formatting into the panel, about 1.5 KB.
+    let gateway = &chat.options.gateway;
+    let base = gateway.strip_prefix("http").unwrap_or(gateway);
+    let url = format!("ws{base}/v1/visitor/ws?token={token}{resume}");
     chat.ready_seen.set(false);
     let (on_frame, on_closed) = (Rc::downgrade(chat), Rc::downgrade(chat));
     let opened = chat.link.open(

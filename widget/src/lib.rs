@@ -37,7 +37,11 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue
     let host = root.clone();
     // The panel lives as long as the page: the handle is forgotten on purpose.
     leptos::mount::mount_to(root, move || {
-        panel::panel(connection::Chat::start(options), host)
+        let chat = connection::Chat::start(options);
+        // A file dropped anywhere on the panel, or an image pasted into it, is attached when
+        // the channel takes visitors' files.
+        chat.uploads.attach_to(host.clone().into());
+        panel::panel(chat, host)
     })
     .forget();
     Ok(())

@@ -1,8 +1,10 @@
 //! The panel's view. Every text from the conversation is rendered as a text node, never as
 //! HTML. `data-testid` attributes are what the browser tests hold on to.
 
+use browser_socket::upload::{attach_button, tray_view};
 use leptos::html::Ol;
 use leptos::prelude::*;
+use protocol::Attachment;
 use std::rc::Rc;
 
 use crate::connection::{Chat, Status};
@@ -24,6 +26,7 @@ pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
             {log(chat.clone(), appearance.greeting)}
             {typing_notice(chat.clone())}
             {closed_notice(chat.clone())}
+            {tray_view()}
             {composer(chat)}
         </section>
     }
@@ -117,8 +120,38 @@ fn line(line: &Line) -> impl IntoView {
         <li class=class data-testid="message" data-state=state data-seq=line.seq.map(|s| s.to_string())>
             {author.map(|name| view! { <span class="lc-author">{name}</span> })}
             <span class="lc-text">{line.text.clone()}</span>
+            {line.attachments.iter().map(attachment).collect_view()}
             {note.map(|note| view! { <span class="lc-note">{note}</span> })}
         </li>
+    }
+}
+
+/// An image as its thumbnail, any other file as its name, size and kind; either opens (an
+/// image, full size) or downloads (the gateway serves other files as attachments) through its
+/// signed link. One element shape for both: each shape costs the panel kilobytes.
+fn attachment(file: &Attachment) -> impl IntoView {
+    let image = file.is_image();
+    let thumbnail = file
+        .url
+        .as_ref()
+        .filter(|_| image)
+        .map(|url| format!("{url}&thumbnail=true"));
+    let label = match file.name.rsplit_once('.') {
+        _ if image => file.name.clone(),
+        Some((_, kind)) => format!(
+            "📎 {} · {} · {}",
+            file.name,
+            protocol::human_size(file.size),
+            kind.to_ascii_uppercase()
+        ),
+        None => format!("📎 {} · {}", file.name, protocol::human_size(file.size)),
+    };
+    let testid = if image { "image" } else { "file" };
+    view! {
+        <a class="lc-file" data-testid=testid href=file.url.clone() target="_blank" rel="noopener">
+            <img src=thumbnail alt=file.name.clone() hidden=!image />
+            <span class="lc-fname">{label}</span>
+        </a>
     }
 }
 
@@ -133,9 +166,12 @@ fn composer(chat: Rc<Chat>) -> impl IntoView {
     };
     let submit = Rc::new(move || {
         let text = draft.get_untracked();
-        if !text.trim().is_empty() {
-            chat.send(text);
-            draft.set(String::new());
+        match chat.uploads.ready() {
+            Some(files) if files || !text.trim().is_empty() => {
+                chat.send(text);
+                draft.set(String::new());
+            }
+            _ => {}
         }
     });
     let on_submit = {
@@ -164,6 +200,7 @@ fn composer(chat: Rc<Chat>) -> impl IntoView {
                 on:input=on_input
                 on:keydown=on_keydown
             ></textarea>
+            {attach_button()}
             <button type="submit" data-testid="send">"Send"</button>
         </form>
     }

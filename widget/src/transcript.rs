@@ -3,7 +3,7 @@
 //! and multiplicity they arrive (an ack and the echo of the same message, a replay after a
 //! reconnect); each message still shows exactly once.
 
-use protocol::{Author, ChatMessage, ConversationStatus, VisitorServerFrame};
+use protocol::{Attachment, Author, ChatMessage, ConversationStatus, VisitorServerFrame};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Who {
@@ -27,6 +27,7 @@ pub struct Line {
     pub seq: Option<i64>,
     pub who: Who,
     pub text: String,
+    pub attachments: Vec<Attachment>,
     pub delivery: Delivery,
 }
 
@@ -44,23 +45,22 @@ impl Transcript {
         self.lines.iter().filter_map(|l| l.seq).max().unwrap_or(0)
     }
 
-    pub fn add_pending(&mut self, client_id: String, text: String) {
+    pub fn add_pending(&mut self, client_id: String, text: String, attachments: Vec<Attachment>) {
         self.lines.push(Line {
             client_id,
             seq: None,
             who: Who::Me,
             text,
+            attachments,
             delivery: Delivery::Sending,
         });
     }
 
     /// The visitor's lines still waiting for an ack, to resend after a reconnect.
-    pub fn pending(&self) -> Vec<(String, String)> {
+    pub fn pending(&self) -> impl Iterator<Item = &Line> {
         self.lines
             .iter()
             .filter(|l| l.delivery == Delivery::Sending)
-            .map(|l| (l.client_id.clone(), l.text.clone()))
-            .collect()
     }
 
     pub fn apply(&mut self, frame: VisitorServerFrame) {
@@ -119,7 +119,10 @@ impl Transcript {
         if self.conversation_id.as_deref() != Some(message.conversation_id.as_str()) {
             self.conversation_id = Some(message.conversation_id.clone());
         }
-        if self.lines.iter().any(|l| l.seq == Some(message.seq)) {
+        // Shown already (acked, or replayed before): the files' links are the stored message's,
+        // fresh (an upload's answer has none, and a replay renews them).
+        if let Some(shown) = self.lines.iter_mut().find(|l| l.seq == Some(message.seq)) {
+            shown.attachments = message.attachments;
             return;
         }
         let who = match message.author {
@@ -137,12 +140,14 @@ impl Transcript {
             Some(mine) => {
                 mine.seq = Some(message.seq);
                 mine.delivery = Delivery::Sent;
+                mine.attachments = message.attachments;
             }
             None => self.lines.push(Line {
                 client_id: message.client_id,
                 seq: Some(message.seq),
                 who,
                 text: message.text,
+                attachments: message.attachments,
                 delivery: Delivery::Sent,
             }),
         }
@@ -193,8 +198,9 @@ mod tests {
     #[wasm_bindgen_test]
     fn ack_and_echo_of_the_same_message_show_it_once() {
         let mut t = Transcript::default();
-        t.add_pending("m1".into(), "hi".into());
-        assert_eq!(t.pending(), vec![("m1".to_string(), "hi".to_string())]);
+        t.add_pending("m1".into(), "hi".into(), Vec::new());
+        let pending: Vec<_> = t.pending().map(|l| l.client_id.as_str()).collect();
+        assert_eq!(pending, ["m1"]);
         t.apply(VisitorServerFrame::Ack {
             client_id: "m1".into(),
             conversation_id: "c1".into(),
@@ -206,7 +212,45 @@ mod tests {
             (t.lines[0].seq, &t.lines[0].delivery),
             (Some(1), &Delivery::Sent)
         );
-        assert!(t.pending().is_empty());
+        assert_eq!(t.pending().count(), 0);
+    }
+
+    fn file(url: Option<&str>) -> protocol::Attachment {
+        protocol::Attachment {
+            id: "f1".into(),
+            name: "photo.png".into(),
+            content_type: "image/png".into(),
+            size: 10,
+            width: Some(4),
+            height: Some(3),
+            url: url.map(Into::into),
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_sent_file_gets_its_link_from_the_echo_and_a_fresh_one_from_each_replay() {
+        let mut t = Transcript::default();
+        t.add_pending("m1".into(), String::new(), vec![file(None)]);
+        t.apply(VisitorServerFrame::Ack {
+            client_id: "m1".into(),
+            conversation_id: "c1".into(),
+            seq: 1,
+        });
+        let with_files = |url: &str| {
+            let VisitorServerFrame::Message { mut message } = message(1, "m1", Author::Visitor, "")
+            else {
+                unreachable!()
+            };
+            message.attachments = vec![file(Some(url))];
+            VisitorServerFrame::Message { message }
+        };
+        t.apply(with_files("https://gw/f1?link=a"));
+        t.apply(with_files("https://gw/f1?link=b"));
+        assert_eq!(t.lines.len(), 1);
+        assert_eq!(
+            t.lines[0].attachments,
+            vec![file(Some("https://gw/f1?link=b"))]
+        );
     }
 
     #[wasm_bindgen_test]
@@ -214,7 +258,7 @@ mod tests {
         let mut t = Transcript::default();
         t.apply(message(2, "a2", agent(), "second"));
         t.apply(message(1, "m1", Author::Visitor, "first"));
-        t.add_pending("m3".into(), "unsent".into());
+        t.add_pending("m3".into(), "unsent".into(), Vec::new());
         t.apply(message(1, "m1", Author::Visitor, "first"));
         t.apply(message(2, "a2", agent(), "second"));
         let texts: Vec<_> = t.lines.iter().map(|l| l.text.as_str()).collect();
@@ -226,14 +270,14 @@ mod tests {
     #[wasm_bindgen_test]
     fn a_refused_message_is_marked_failed_with_the_reason() {
         let mut t = Transcript::default();
-        t.add_pending("m1".into(), "x".into());
+        t.add_pending("m1".into(), "x".into(), Vec::new());
         t.apply(VisitorServerFrame::Error {
             code: "message_too_long".into(),
             message: "too long".into(),
             client_id: Some("m1".into()),
         });
         assert_eq!(t.lines[0].delivery, Delivery::Failed("too long".into()));
-        assert!(t.pending().is_empty());
+        assert_eq!(t.pending().count(), 0);
     }
 
     #[wasm_bindgen_test]
@@ -244,7 +288,7 @@ mod tests {
             status: None,
         });
         t.apply(message(1, "m1", Author::Visitor, "old"));
-        t.add_pending("m2".into(), "new".into());
+        t.add_pending("m2".into(), "new".into(), Vec::new());
         t.apply(VisitorServerFrame::Ready {
             conversation_id: Some("c2".into()),
             status: None,

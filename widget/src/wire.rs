@@ -8,11 +8,11 @@
 //! back here as written, and everything written here reads back through serde as meant.
 
 use protocol::{
-    Appearance, Author, CaptchaChallenge, ChatMessage, CreateSession, ErrorDetail, SessionCreated,
-    VisitorServerFrame,
+    Appearance, Attachment, Author, CaptchaChallenge, ChatMessage, CreateSession, ErrorDetail,
+    SessionCreated, UploadPolicy, VisitorServerFrame,
 };
 use std::str::FromStr;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::Options;
 
@@ -46,6 +46,21 @@ impl Object {
         Self::new(self.field(name))
     }
 
+    /// Each item of an array field read by `item`; None if any is not readable (a missing
+    /// field is an empty list).
+    fn list<T>(&self, name: &str, item: impl Fn(JsValue) -> Option<T>) -> Option<Vec<T>> {
+        let field = self.field(name);
+        if field.is_undefined() {
+            return Some(Vec::new());
+        }
+        field
+            .dyn_into::<js_sys::Array>()
+            .ok()?
+            .iter()
+            .map(item)
+            .collect()
+    }
+
     /// One of a `named!` enum's names.
     fn name<T: FromStr>(&self, name: &str) -> Option<T> {
         self.text(name)?.parse().ok()
@@ -53,25 +68,40 @@ impl Object {
 
     /// An object with these text fields, as JSON; a field without a value is left out.
     fn write(fields: &[(&str, Option<&str>)]) -> String {
+        Self::write_with(fields, |_| {})
+    }
+
+    /// The same, with fields that are not text added by `more`.
+    fn write_with(fields: &[(&str, Option<&str>)], more: impl FnOnce(&js_sys::Object)) -> String {
         let object = js_sys::Object::new();
         for (name, value) in fields {
             if let Some(value) = value {
                 let _ = js_sys::Reflect::set(&object, &(*name).into(), &(*value).into());
             }
         }
+        more(&object);
         js_sys::JSON::stringify(&object)
             .map(String::from)
             .unwrap_or_default()
     }
 }
 
-/// `VisitorClientFrame::Send`.
-pub fn send_frame(client_id: &str, text: &str) -> String {
-    Object::write(&[
+/// `VisitorClientFrame::Send`: the text and the ids of the files it carries.
+pub fn send_frame(client_id: &str, text: &str, attachments: &[Attachment]) -> String {
+    let fields = [
         ("type", Some("send")),
         ("client_id", Some(client_id)),
         ("text", Some(text)),
-    ])
+    ];
+    Object::write_with(&fields, |object| {
+        if !attachments.is_empty() {
+            let ids: js_sys::Array = attachments
+                .iter()
+                .map(|file| JsValue::from_str(&file.id))
+                .collect();
+            let _ = js_sys::Reflect::set(object, &"attachments".into(), &ids);
+        }
+    })
 }
 
 /// `VisitorClientFrame::Typing`.
@@ -134,8 +164,27 @@ fn message(message: &Object) -> Option<ChatMessage> {
         text: message.text("text")?,
         client_id: message.text("client_id")?,
         sent_at_ms: message.int("sent_at_ms")?,
-        attachments: Vec::new(),
+        attachments: message.list("attachments", |v| attachment(&Object::new(v)?))?,
     })
+}
+
+/// An attachment as the panel shows it (it fetches the bytes with its session, not a link).
+fn attachment(file: &Object) -> Option<Attachment> {
+    let pixels = |name| file.int(name).and_then(|n| u32::try_from(n).ok());
+    Some(Attachment {
+        id: file.text("id")?,
+        name: file.text("name")?,
+        content_type: file.text("content_type")?,
+        size: u64::try_from(file.int("size")?).ok()?,
+        width: pixels("width"),
+        height: pixels("height"),
+        url: file.text("url"),
+    })
+}
+
+/// The 201 of an upload.
+pub fn stored_file(text: &str) -> Option<Attachment> {
+    attachment(&Object::parse(text)?)
 }
 
 fn author(author: &Object) -> Option<Author> {
@@ -167,13 +216,21 @@ pub fn error(text: &str) -> Option<ErrorDetail> {
     })
 }
 
+/// The session; of its upload policy only the size limit, which the panel checks before sending
+/// (the kinds a channel takes are the gateway's to check: it reads the file's bytes).
 pub fn session_created(text: &str) -> Option<SessionCreated> {
     let session = Object::parse(text)?;
     Some(SessionCreated {
         session_token: session.text("session_token")?,
         visitor_id: session.text("visitor_id")?,
         expires_in_secs: u64::try_from(session.int("expires_in_secs")?).ok()?,
-        uploads: None,
+        uploads: match session.object("uploads") {
+            Some(uploads) => Some(UploadPolicy {
+                max_bytes: u64::try_from(uploads.int("max_bytes")?).ok()?,
+                kinds: Vec::new(),
+            }),
+            None => None,
+        },
     })
 }
 
@@ -263,6 +320,32 @@ mod tests {
             VisitorServerFrame::Message {
                 message: message(Author::System),
             },
+            VisitorServerFrame::Message {
+                message: ChatMessage {
+                    text: String::new(),
+                    attachments: vec![
+                        Attachment {
+                            id: "f1".into(),
+                            name: "photo.png".into(),
+                            content_type: "image/png".into(),
+                            size: 10_485_760,
+                            width: Some(4000),
+                            height: Some(3000),
+                            url: Some("https://gw.test/v1/files/f1?link=signed".into()),
+                        },
+                        Attachment {
+                            id: "f2".into(),
+                            name: "invoice.pdf".into(),
+                            content_type: "application/pdf".into(),
+                            size: 1,
+                            width: None,
+                            height: None,
+                            url: None,
+                        },
+                    ],
+                    ..message(Author::Visitor)
+                },
+            },
             VisitorServerFrame::Typing {
                 agent_name: "Ada".into(),
             },
@@ -298,14 +381,43 @@ mod tests {
     #[wasm_bindgen_test]
     fn what_the_panel_writes_reads_back_as_meant() {
         let text = "Hi \"you\"\n";
-        assert_eq!(
-            read_as_the_gateway::<protocol::VisitorClientFrame>(&send_frame("m1", text)),
-            protocol::VisitorClientFrame::Send {
-                client_id: "m1".into(),
-                text: text.into(),
-                attachments: Vec::new(),
+        for ids in [vec![], vec!["f1".to_owned(), "f2".to_owned()]] {
+            let files: Vec<Attachment> = ids
+                .iter()
+                .map(|id| Attachment {
+                    id: id.clone(),
+                    name: "a.pdf".into(),
+                    content_type: "application/pdf".into(),
+                    size: 1,
+                    width: None,
+                    height: None,
+                    url: None,
+                })
+                .collect();
+            assert_eq!(
+                read_as_the_gateway::<protocol::VisitorClientFrame>(&send_frame(
+                    "m1", text, &files
+                )),
+                protocol::VisitorClientFrame::Send {
+                    client_id: "m1".into(),
+                    text: text.into(),
+                    attachments: ids,
+                }
+            );
+        }
+        for uploads in [None, Some(protocol::default_upload_policy())] {
+            let mut session = SessionCreated {
+                session_token: "t".into(),
+                visitor_id: "v".into(),
+                expires_in_secs: 3600,
+                uploads,
+            };
+            let read = session_created(&json::stringify(&session));
+            if let Some(policy) = &mut session.uploads {
+                policy.kinds.clear();
             }
-        );
+            assert_eq!(read, Some(session));
+        }
         assert_eq!(
             read_as_the_gateway::<protocol::VisitorClientFrame>(&typing_frame()),
             protocol::VisitorClientFrame::Typing

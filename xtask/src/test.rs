@@ -33,7 +33,8 @@ pub fn main(args: &[String]) -> Result {
         .current_dir(paths::root())
         .env("CARGO_TARGET_DIR", paths::wasm_target_dir()))?;
     // The browser crates' unit tests, compiled for wasm32 and run in headless Chromium by
-    // wasm-bindgen's test runner (which finds chromedriver on PATH).
+    // wasm-bindgen's test runner (which finds chromedriver on PATH); the socket crate's tray
+    // among them (its plain functions' tests run natively below).
     run(Command::new("cargo")
         .args([
             "test",
@@ -41,6 +42,8 @@ pub fn main(args: &[String]) -> Result {
             "widget",
             "-p",
             "console",
+            "-p",
+            "browser-socket",
             "--target",
             "wasm32-unknown-unknown",
         ])

@@ -1,61 +1,151 @@
-// What each function does, and why it is JS, is said where upload/mod.rs binds it.
-export function listenForFiles(root) {
-  const input = () => {
-    const i = root.querySelector('.lc-attach input');
-    return i && !i.parentNode.hidden ? i : null;
-  };
-  const give = (e, files) => {
-    const i = input();
-    if (!i || !files || !files.length) return;
-    e.preventDefault();
-    i.files = files;
-    i.dispatchEvent(new Event('change'));
-  };
-  root.addEventListener('dragover', (e) => { if (input()) e.preventDefault(); });
-  root.addEventListener('drop', (e) => give(e, e.dataTransfer.files));
-  root.addEventListener('paste', (e) => give(e, e.clipboardData && e.clipboardData.files));
-}
+// The tray of the next message's files; what it does, and why it is JS, is said where
+// upload/mod.rs binds it.
+const TRIES = 3;
 
-export function upload(url, token, file, progress, end) {
-  const request = new XMLHttpRequest();
-  request.open('POST', url);
-  request.setRequestHeader('content-type', 'application/octet-stream');
-  if (token) request.setRequestHeader('authorization', 'Bearer ' + token);
-  request.upload.onprogress = (e) => progress(e.loaded);
-  request.onloadend = () => {
-    request.upload.onprogress = null;
-    end(request.status, request.responseText);
-  };
-  request.send(file);
-  return () => request.abort();
-}
-
-export function drawUpload(root, index, key, name, state, percent, reason, act) {
-  const list = root.querySelector('.lc-tray');
-  let item = [...list.children].find((i) => i.dataset.key === key);
-  if (!item) {
-    item = document.createElement('li');
-    item.className = 'lc-upload';
-    item.dataset.testid = 'upload';
-    item.dataset.key = key;
-    item.innerHTML = '<span class="lc-fname"></span><progress max="100"></progress><small></small>'
-      + '<button type="button" data-testid="upload-retry">Retry</button>'
-      + '<button type="button" data-testid="upload-cancel">×</button>';
-    item.firstChild.textContent = name;
-    item.lastChild.setAttribute('aria-label', 'Remove ' + name);
-    item.lastChild.onclick = () => act(key, false);
-    item.children[3].onclick = () => act(key, true);
+export class Tray {
+  constructor(request, most) {
+    this.request = request;
+    this.most = most;
+    this.files = [];
+    this.max = 0;
+    this.root = null;
   }
-  const failed = state === 'failed';
-  item.dataset.state = state;
-  item.children[1].value = percent;
-  item.children[1].hidden = failed;
-  item.children[2].textContent = reason;
-  item.children[3].hidden = !failed;
-  list.insertBefore(item, list.children[index] || null);
-}
 
-export function keepUploads(root, count) {
-  const list = root.querySelector('.lc-tray');
-  while (list.children.length > count) list.lastChild.remove();
+  attach(root) {
+    this.root = root;
+    const give = (e, files) => {
+      if (!this.max || !files || !files.length) return;
+      e.preventDefault();
+      this.add(files);
+    };
+    root.addEventListener('dragover', (e) => { if (this.max) e.preventDefault(); });
+    root.addEventListener('drop', (e) => give(e, e.dataTransfer.files));
+    root.addEventListener('paste', (e) => give(e, e.clipboardData && e.clipboardData.files));
+    root.addEventListener('change', (e) => {
+      if (!e.target.matches('.lc-attach input')) return;
+      this.add(e.target.files);
+      // The same file picked again is a new attachment.
+      e.target.value = '';
+    });
+    this.accept(this.max);
+  }
+
+  accept(max) {
+    this.max = max;
+    if (this.root) this.root.toggleAttribute('data-files', max > 0);
+  }
+
+  add(list) {
+    for (const file of list) {
+      // The upload's own key, as the messages' client ids are made: a retry with it gets the
+      // same file back.
+      const key = Date.now().toString(16) + '-' + Math.random().toString(16).slice(2);
+      const entry = { key, file, sent: 0, tries: 1, reason: '' };
+      this.files.push(entry);
+      if (this.files.length > this.most) this.fail(entry, 'At most ' + this.most + ' files in one message.');
+      else if (file.size > this.max) this.fail(entry, 'Larger than ' + Math.floor(this.max / 1e6) + ' MB.');
+      else this.start(entry);
+    }
+  }
+
+  start(entry) {
+    const to = this.request(entry.file.name, entry.key);
+    if (typeof to === 'string') return this.fail(entry, to);
+    entry.state = 'uploading';
+    entry.sent = 0;
+    const request = entry.request = new XMLHttpRequest();
+    request.open('POST', to[0]);
+    request.setRequestHeader('content-type', 'application/octet-stream');
+    if (to[1]) request.setRequestHeader('authorization', 'Bearer ' + to[1]);
+    request.upload.onprogress = (e) => { entry.sent = e.loaded; this.draw(); };
+    request.onloadend = () => {
+      entry.request = null;
+      // Cancelled: gone from the tray, nothing to do.
+      if (!this.files.includes(entry)) return;
+      const status = request.status;
+      if (status >= 200 && status < 300) {
+        entry.state = 'stored';
+        entry.body = request.responseText;
+        this.draw();
+      } else if (status) {
+        let reason = 'The file could not be sent.';
+        try { reason = JSON.parse(request.responseText).error.message || reason; } catch (_) {}
+        this.fail(entry, reason);
+      } else if (entry.tries < TRIES) {
+        // The network cut it off: again with the same key (stored once), after 1 s, then 2 s.
+        setTimeout(() => { if (this.files.includes(entry)) this.start(entry); }, 1000 * entry.tries++);
+      } else {
+        this.fail(entry, 'The upload was interrupted.');
+      }
+    };
+    request.send(entry.file);
+    this.draw();
+  }
+
+  fail(entry, reason) {
+    entry.state = 'failed';
+    entry.reason = reason;
+    this.draw();
+  }
+
+  act(entry, retry) {
+    if (retry) {
+      entry.tries = 1;
+      entry.reason = '';
+      this.start(entry);
+    } else {
+      this.files = this.files.filter((f) => f !== entry);
+      if (entry.request) entry.request.abort();
+      this.draw();
+    }
+  }
+
+  busy() {
+    return this.files.some((f) => f.state === 'uploading');
+  }
+
+  hasStored() {
+    return this.files.some((f) => f.state === 'stored');
+  }
+
+  take() {
+    const stored = this.files.filter((f) => f.state === 'stored');
+    this.files = this.files.filter((f) => f.state !== 'stored');
+    this.draw();
+    return stored.map((f) => f.body);
+  }
+
+  clear() {
+    for (const entry of [...this.files]) this.act(entry, false);
+  }
+
+  // Each file's item is updated and moved, never drawn anew, so a person's click never lands
+  // on a replaced element. Names are set as text.
+  draw() {
+    const list = this.root && this.root.querySelector('.lc-tray');
+    if (!list) return;
+    this.files.forEach((entry, index) => {
+      let item = entry.item;
+      if (!item) {
+        item = entry.item = document.createElement('li');
+        item.className = 'lc-upload';
+        item.dataset.testid = 'upload';
+        item.innerHTML = '<span class="lc-fname"></span><progress max="100"></progress><small></small>'
+          + '<button type="button" data-testid="upload-retry">Retry</button>'
+          + '<button type="button" data-testid="upload-cancel">×</button>';
+        item.firstChild.textContent = entry.file.name;
+        item.lastChild.setAttribute('aria-label', 'Remove ' + entry.file.name);
+        item.lastChild.onclick = () => this.act(entry, false);
+        item.children[3].onclick = () => this.act(entry, true);
+      }
+      const failed = entry.state === 'failed';
+      item.dataset.state = entry.state;
+      item.children[1].value = entry.state === 'stored' ? 100 : Math.min(100, entry.sent * 100 / (entry.file.size || 1));
+      item.children[1].hidden = failed;
+      item.children[2].textContent = entry.reason;
+      item.children[3].hidden = !failed;
+      list.insertBefore(item, list.children[index] || null);
+    });
+    while (list.children.length > this.files.length) list.lastChild.remove();
+  }
 }

@@ -3,6 +3,7 @@
 
 mod console;
 mod desk;
+mod files;
 mod gate;
 mod integrations;
 mod rules;
