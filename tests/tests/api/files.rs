@@ -672,3 +672,100 @@ fn walk(dir: &std::path::Path) -> usize {
         })
         .unwrap_or(0)
 }
+
+#[tokio::test]
+async fn a_desk_gets_the_visitors_file_in_the_hand_over_and_answers_with_one_the_visitor_receives()
+{
+    let gw = TestGateway::spawn_with(|c| c.webhooks_allow_private = true).await;
+    let demo = gw.demo_channel().await;
+    let bot = tests::receiver::Receiver::answering(|payload| {
+        if payload["data"]["message"]["text"] == "a person, please" {
+            json!({"replies": [{"type": "switch", "note": "asked for a person"}]})
+        } else {
+            json!({"replies": [{"type": "message", "text": "Got it."}]})
+        }
+    })
+    .await;
+    let desk = tests::receiver::Receiver::start().await;
+    super::deliveries::register(&gw, &bot, json!({"kind": "bot", "name": "Robo"})).await;
+    super::deliveries::register(&gw, &desk, json!({"kind": "desk"})).await;
+
+    // The visitor shows the bot an invoice, then asks for a person.
+    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let invoice = uploaded(visitor.upload(&gw, "invoice.pdf", "k1", PDF.to_vec()).await).await;
+    let mut socket = visitor.connect(&gw, None).await;
+    socket.send(&send("v1", "my invoice", &[&invoice])).await;
+    let first = socket.visitor_message("v1").await;
+    socket.send(&send("v2", "a person, please", &[])).await;
+    socket.visitor_message("v2").await;
+
+    // The desk's hand-over carries the transcript, the invoice in it with a working link.
+    let handed = desk.wait_for(1, std::time::Duration::from_secs(20)).await;
+    assert_eq!(handed[0].event_type(), "conversation.handed_over");
+    assert_eq!(
+        desk.forged(),
+        0,
+        "the payload with its links is what was signed"
+    );
+    let transcript: Vec<ChatMessage> =
+        serde_json::from_value(handed[0].payload["data"]["transcript"].clone()).unwrap();
+    let shown = &transcript
+        .iter()
+        .find(|m| m.client_id == "v1")
+        .expect("the visitor's first message")
+        .attachments[0];
+    assert_eq!(
+        (
+            shown.id.as_str(),
+            shown.name.as_str(),
+            shown.content_type.as_str(),
+            shown.size
+        ),
+        (
+            invoice.id.as_str(),
+            "invoice.pdf",
+            "application/pdf",
+            PDF.len() as u64
+        )
+    );
+    let link = shown.url.clone().expect("a signed link in the transcript");
+    let fetched = reqwest::get(&link).await.unwrap();
+    assert_eq!(fetched.status(), StatusCode::OK);
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), PDF);
+
+    // The desk answers with a file through the channel's REST upload and its inbound URL.
+    let label = png(12, 8);
+    let answer: Attachment = uploaded(
+        reqwest::Client::new()
+            .post(gw.url(&format!("/v1/channels/{}/files", demo.id)))
+            .query(&[("name", "label.png"), ("key", "desk-1")])
+            .bearer_auth(&demo.secret)
+            .body(label.clone())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let inbound = format!("/v1/channels/{}/inbound", demo.id);
+    let reply = json!({"type": "message", "conversation_id": first.conversation_id,
+        "client_id": "desk-1", "text": "Your label", "author_name": "Dana",
+        "attachments": [answer.id]});
+    let posted = call(&gw, &demo.secret, Method::POST, &inbound, Some(reply)).await;
+    assert_eq!(posted.status, StatusCode::OK, "{}", posted.body);
+    let received = socket.visitor_message("desk-1").await;
+    assert_eq!(
+        received.author,
+        protocol::Author::Desk {
+            name: "Dana".into()
+        }
+    );
+    assert_eq!(received.attachments.len(), 1);
+    assert_eq!(received.attachments[0].id, answer.id);
+    let downloaded = reqwest::get(received.attachments[0].url.clone().expect("a link"))
+        .await
+        .unwrap();
+    assert_eq!(downloaded.status(), StatusCode::OK);
+    // An image is served re-encoded (metadata stripped): the same picture, 12 × 8.
+    let picture = image::load_from_memory(&downloaded.bytes().await.unwrap()).unwrap();
+    assert_eq!((picture.width(), picture.height()), (12, 8));
+}
