@@ -628,7 +628,7 @@ async fn rest_answers_and_webhooks_carry_links_that_download_the_file_until_they
 }
 
 #[tokio::test]
-async fn an_upload_never_sent_is_swept_with_its_bytes_and_a_sent_one_stays() {
+async fn an_unsent_upload_is_swept_and_a_sent_one_goes_with_its_conversation() {
     let gw = TestGateway::spawn().await;
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let sent = uploaded(visitor.upload(&gw, "kept.pdf", "k1", PDF.to_vec()).await).await;
@@ -653,6 +653,46 @@ async fn an_upload_never_sent_is_swept_with_its_bytes_and_a_sent_one_stays() {
     assert_eq!(blobs_on_disk(), 1, "the unsent upload's bytes went with it");
     let kept = visitor.download(&gw, &sent.id, false).await;
     assert_eq!(kept.bytes().await.unwrap().as_ref(), PDF);
+
+    // A sent file follows its conversation: deleted with it (here with its channel), its bytes
+    // at the next sweep.
+    let admin = agent_login(&gw).await;
+    let demo = gw.demo_channel().await;
+    let conversation = gw
+        .state
+        .store
+        .latest_conversation(&demo.id, &visitor.session.visitor_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let base = format!("/v1/channels/{}/conversations/{}", demo.id, conversation.id);
+    let closed = call(
+        &gw,
+        &demo.secret,
+        Method::POST,
+        &format!("{base}/close"),
+        None,
+    )
+    .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+    let deleted = call(
+        &gw,
+        &admin,
+        Method::DELETE,
+        &format!("/v1/admin/channels/{}", demo.id),
+        None,
+    )
+    .await;
+    assert!(deleted.status.is_success(), "{}", deleted.body);
+    assert_eq!(count(&gw, "SELECT COUNT(*) FROM attachments").await, 0);
+    gateway::housekeeping::sweep(&gw.state, a_day_later)
+        .await
+        .unwrap();
+    assert_eq!(
+        blobs_on_disk(),
+        0,
+        "no bytes outlive the files that named them"
+    );
 }
 
 /// Files under `dir`, at any depth.
