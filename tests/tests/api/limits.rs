@@ -36,6 +36,29 @@ async fn one_ip_opening_sessions_in_a_loop_is_slowed_down() {
 }
 
 #[tokio::test]
+async fn a_flood_of_uploads_counts_against_the_visitors_message_limit() {
+    let gw = TestGateway::spawn_with(|c| c.messages_per_session_per_minute = 6).await;
+    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let (mut stored, mut refused) = (0, 0);
+    for i in 0..25 {
+        let response = visitor
+            .upload(&gw, "note.txt", &format!("k{i}"), b"hello\n".to_vec())
+            .await;
+        match response.status() {
+            StatusCode::CREATED => stored += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                let body: serde_json::Value = response.json().await.unwrap();
+                assert_eq!(body["error"]["code"], "rate_limited");
+                refused += 1;
+            }
+            other => panic!("upload {i}: {other}"),
+        }
+    }
+    // The same burst of 20 as messages; an upload is a message's worth.
+    assert_eq!((stored, refused), (20, 5));
+}
+
+#[tokio::test]
 async fn a_flood_of_messages_is_refused_per_message_and_nothing_refused_is_stored() {
     let gw = TestGateway::spawn_with(|c| c.messages_per_session_per_minute = 6).await;
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
