@@ -49,6 +49,16 @@ fn with_file(deliver: &str) -> String {
     )
 }
 
+/// Page script: the file (as [`with_file`] takes it) dragged over the panel's log and dropped.
+fn drop_on_panel() -> String {
+    with_file(&format!(
+        "const panel = {}; \
+         panel.dispatchEvent(new DragEvent('dragover', {{ dataTransfer: dt, bubbles: true, cancelable: true, composed: true }})); \
+         panel.dispatchEvent(new DragEvent('drop', {{ dataTransfer: dt, bubbles: true, cancelable: true, composed: true }}));",
+        widget_query(".lc-log")
+    ))
+}
+
 /// A page expression: how many elements in the panel match `css`.
 fn panel_count(css: &str) -> String {
     format!(
@@ -89,12 +99,7 @@ async fn a_visitor_pastes_an_image_and_drops_a_pdf_and_the_agent_answers_with_a_
             ]),
         )
         .await;
-    let drop = with_file(&format!(
-        "const panel = {}; \
-         panel.dispatchEvent(new DragEvent('dragover', {{ dataTransfer: dt, bubbles: true, cancelable: true, composed: true }})); \
-         panel.dispatchEvent(new DragEvent('drop', {{ dataTransfer: dt, bubbles: true, cancelable: true, composed: true }}));",
-        widget_query(".lc-log")
-    ));
+    let drop = drop_on_panel();
     let pdf = pdf_of(1024 * 1024);
     visitor
         .eval(&drop, json!([b64(&pdf), "terms.pdf", "application/pdf"]))
@@ -382,4 +387,143 @@ async fn a_visitor_pastes_an_image_and_drops_a_pdf_and_the_agent_answers_with_a_
     assert_eq!(counts, json!([1, 2]));
     agent.quit().await;
     visitor.quit().await;
+}
+
+/// Each upload in the panel's tray: its name, state and the reason it shows.
+const TRAY: &str = "return [...document.querySelector('livechat-widget').shadowRoot \
+    .querySelectorAll('[data-testid=upload]')].map(u => [u.querySelector('.lc-fname').textContent, \
+    u.dataset.state, u.querySelector('small').textContent]);";
+
+#[tokio::test]
+async fn an_admin_limits_a_channels_files_on_the_channels_page_and_the_panel_follows() {
+    let demo = DemoStack::start().await;
+    let admin = Browser::launch().await;
+    admin.log_into_console(&demo.gateway.url("/console/")).await;
+    admin.click_on("nav-channels").await;
+    admin.click_on("channel-open").await;
+    let size = admin
+        .wait_for_element("the size field", &by_testid("edit-upload-mib"), WAIT)
+        .await;
+    admin
+        .eval(
+            "arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'));",
+            json!([size.to_json()]),
+        )
+        .await;
+    admin.type_into(&size, "1").await;
+    admin.click_on("edit-kind-pdf").await;
+    admin.click_on("save-channel").await;
+    let stored = || async {
+        let channel = demo
+            .gateway
+            .state
+            .store
+            .channel_by_key("demo")
+            .await
+            .unwrap()
+            .unwrap();
+        (channel.visitor_uploads, channel.uploads)
+    };
+    for _ in 0..100 {
+        if stored().await.1.max_bytes == 1024 * 1024 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (open, policy) = stored().await;
+    assert!(open);
+    assert_eq!(policy.max_bytes, 1024 * 1024);
+    assert!(
+        !policy.kinds.contains(&protocol::FileKind::Pdf),
+        "{:?}",
+        policy.kinds
+    );
+
+    // A visitor's panel: a file over 1 MiB is refused before it is sent, a PDF by the gateway.
+    let visitor = Browser::launch().await;
+    visitor.open_chat(&format!("{}/", demo.site)).await;
+    visitor
+        .wait_for_element("the paperclip", &in_widget("[data-testid=attach]"), WAIT)
+        .await;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let drop = drop_on_panel();
+    visitor
+        .eval(
+            &drop,
+            json!([b64(&pdf_of(1_200_000)), "big.pdf", "application/pdf"]),
+        )
+        .await;
+    visitor
+        .eval(
+            &drop,
+            json!([b64(&pdf_of(2048)), "terms.pdf", "application/pdf"]),
+        )
+        .await;
+    visitor
+        .wait_for(
+            "both refused",
+            &format!(
+                "return {} === 2;",
+                panel_count("[data-testid=upload][data-state=failed]")
+            ),
+            WAIT,
+        )
+        .await;
+    assert_eq!(
+        visitor.eval(TRAY, json!([])).await,
+        json!([
+            ["big.pdf", "failed", "Larger than 1 MB."],
+            [
+                "terms.pdf",
+                "failed",
+                "files of this type (pdf) are not accepted here"
+            ]
+        ])
+    );
+    visitor.quit().await;
+
+    // Visitors may no longer attach: a new visitor's panel shows no paperclip, takes no drop.
+    admin.click_on("edit-visitor-uploads").await;
+    admin.click_on("save-channel").await;
+    for _ in 0..100 {
+        if !stored().await.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!stored().await.0);
+    let later = Browser::launch().await;
+    later.open_chat(&format!("{}/", demo.site)).await;
+    later
+        .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
+        .await;
+    // The session (and with it the channel's answer) is in once the panel says it is online.
+    later
+        .wait_for(
+            "online",
+            &format!(
+                "return {} === 1;",
+                panel_count("[data-testid=status][data-state=online]")
+            ),
+            WAIT,
+        )
+        .await;
+    let paperclip = later
+        .eval(
+            "return getComputedStyle(document.querySelector('livechat-widget').shadowRoot \
+               .querySelector('.lc-attach')).display;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(paperclip, "none");
+    later
+        .eval(
+            &drop,
+            json!([b64(&pdf_of(2048)), "terms.pdf", "application/pdf"]),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(later.eval(TRAY, json!([])).await, json!([]));
+    later.quit().await;
+    admin.quit().await;
 }
