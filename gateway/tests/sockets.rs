@@ -171,11 +171,24 @@ fn an_agent_socket_shows_the_visitor_typing_only() {
     );
 }
 
+/// A visitor's socket on the demo channel, admitted, with nothing to resume.
+fn visitor_socket(state: &AppState, channel: &ChannelRecord, visitor_id: &str) -> VisitorSocket {
+    let admission = state.sockets.admit(SocketKind::Visitor).unwrap();
+    VisitorSocket::new(
+        state.clone(),
+        channel,
+        claims(channel, visitor_id),
+        IP,
+        None,
+        admission,
+    )
+}
+
 #[tokio::test]
 async fn a_visitor_message_is_acked_once_per_client_id_and_garbage_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (state, channel) = demo_state(&dir).await;
-    let mut socket = VisitorSocket::new(state.clone(), &channel, claims(&channel, "v1"), IP);
+    let mut socket = visitor_socket(&state, &channel, "v1");
     let send = |client_id: &str| {
         Incoming::Frame(VisitorClientFrame::Send {
             client_id: client_id.into(),
@@ -226,7 +239,7 @@ async fn a_visitor_message_is_acked_once_per_client_id_and_garbage_is_refused() 
 async fn a_scoped_login_cannot_follow_another_channels_conversation() {
     let dir = tempfile::tempdir().unwrap();
     let (state, channel) = demo_state(&dir).await;
-    let mut visitor = VisitorSocket::new(state.clone(), &channel, claims(&channel, "v2"), IP);
+    let mut visitor = visitor_socket(&state, &channel, "v2");
     let Step::Reply(VisitorServerFrame::Ack {
         conversation_id, ..
     }) = visitor
@@ -264,9 +277,8 @@ async fn both_loops_run_over_any_sink_and_stream() {
     let (state, channel) = demo_state(&dir).await;
 
     let (mut widget, out, incoming) = pipe();
-    let visitor = VisitorSocket::new(state.clone(), &channel, claims(&channel, "v3"), IP);
-    let admission = state.sockets.admit(SocketKind::Visitor).unwrap();
-    let visitor_task = tokio::spawn(Box::new(visitor).run(out, incoming, None, admission));
+    let visitor = visitor_socket(&state, &channel, "v3");
+    let visitor_task = tokio::spawn(Box::new(visitor).run(out, incoming));
     let ready: VisitorServerFrame = widget.next().await;
     assert_eq!(
         ready,
@@ -363,13 +375,8 @@ async fn a_stopping_gateway_closes_every_socket_as_going_away_and_admits_no_more
     let dir = tempfile::tempdir().unwrap();
     let (state, channel) = demo_state(&dir).await;
     let (mut widget, out, incoming) = pipe();
-    let visitor = VisitorSocket::new(state.clone(), &channel, claims(&channel, "v4"), IP);
-    let visitor_task = tokio::spawn(Box::new(visitor).run(
-        out,
-        incoming,
-        None,
-        state.sockets.admit(SocketKind::Visitor).unwrap(),
-    ));
+    let visitor = visitor_socket(&state, &channel, "v4");
+    let visitor_task = tokio::spawn(Box::new(visitor).run(out, incoming));
     let _: VisitorServerFrame = widget.next().await;
     let (mut console, out, incoming) = pipe();
     let agent = AgentSocket::new(state.clone(), demo_agent(&state, None).await);

@@ -7,7 +7,7 @@ use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use futures_util::{FutureExt, Sink, SinkExt, Stream, StreamExt};
 use protocol::{ChatMessage, EndReason, EndedSession, VisitorClientFrame, VisitorServerFrame};
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
@@ -72,14 +72,19 @@ async fn visitor_ws(
     let resume = query.conversation_id.map(|id| (id, query.resume_after));
     let client = peer::client_ip(&state.config, peer.ip(), &headers);
     let admission = state.sockets.admit(SocketKind::Visitor)?;
-    // Boxed, and the loop's future too: what the upgrade's task holds inline it holds for the
-    // socket's life, and twice (as the callback and as its future) when not behind a pointer.
-    let socket = Box::new(VisitorSocket::new(state, &channel, claims, client));
-    Ok(socket::configure(upgrade).on_upgrade(move |ws| async move {
+    // One box for everything the socket keeps, and its loop's future boxed too: what the
+    // upgrade's task holds inline (the callback, then its future) it holds for the socket's
+    // life, and the task's memory is rounded up to 128 bytes.
+    let socket = Box::new(VisitorSocket::new(
+        state, &channel, claims, client, resume, admission,
+    ));
+    Ok(socket::configure(upgrade).on_upgrade(move |ws| {
         let (out, incoming) = ws.split();
-        if let Err(e) = Box::pin(socket.run(out, incoming, resume, admission)).await {
-            tracing::warn!(error = %e, "visitor socket ended with an error");
-        }
+        Box::pin(socket.run(out, incoming)).map(|ended| {
+            if let Err(e) = ended {
+                tracing::warn!(error = %e, "visitor socket ended with an error");
+            }
+        })
     }))
 }
 
@@ -105,6 +110,17 @@ pub struct VisitorSocket {
     current: Option<String>,
     typing: TypingThrottle,
     delivered: Delivered,
+    /// The conversation and seq the widget resumes after, until the catch-up used them.
+    resume: Option<(String, i64)>,
+    /// The socket's place under the gateway's cap, given back when it ends.
+    admission: Admission,
+}
+
+/// What woke an idle socket's loop, handed whole to [`VisitorSocket::act`].
+enum Woken {
+    Idle,
+    Frame(Incoming<VisitorClientFrame>),
+    Event(Step<VisitorServerFrame>),
 }
 
 impl VisitorSocket {
@@ -113,8 +129,12 @@ impl VisitorSocket {
         channel: &ChannelRecord,
         claims: SessionClaims,
         ip: IpAddr,
+        resume: Option<(String, i64)>,
+        admission: Admission,
     ) -> Self {
         Self {
+            resume,
+            admission,
             state,
             channel: channel.into(),
             inactivity_timeout_secs: channel.inactivity_timeout_secs,
@@ -221,59 +241,85 @@ impl VisitorSocket {
 
     /// Says where the visitor stands, replays what they have not seen, then serves frames and
     /// events until the socket closes or the session idles out.
-    pub async fn run(
+    ///
+    /// This future is what an idle socket is made of, so it holds only the wait: an async block
+    /// rather than an async fn (which would keep a second copy of every argument for the
+    /// socket's life), and what a wake-up leads to is done in a future of its own
+    /// ([`VisitorSocket::act`]), boxed while it runs.
+    #[allow(clippy::manual_async_fn)] // on purpose: see above
+    pub fn run(
         mut self: Box<Self>,
         mut out: impl Sink<Message> + Unpin,
         mut incoming: impl Stream<Item = std::result::Result<Message, axum::Error>> + Unpin,
-        resume: Option<(String, i64)>,
-        admission: Admission,
-    ) -> Result<()> {
-        // Subscribe before reading the store, so nothing committed in between is missed.
-        let mut events = self.state.hub.subscribe(Topic::Visitor {
-            channel_key: self.channel.key.clone(),
-            visitor_id: self.claims.visitor_id.clone(),
-        });
-        if admission.closing() {
-            return Box::pin(socket::going_away(&mut out, &mut incoming)).await;
-        }
-        // What a step awaits (the store, the sink) is boxed for that step only: held in this
-        // loop's own state, the largest of those futures was most of an idle socket's memory.
-        if !Box::pin(self.start(&mut out, resume)).await? {
-            return Ok(());
-        }
-        // The session ends, on the server, after the channel's timeout without a frame.
-        let timeout_secs = self.inactivity_timeout_secs;
-        let idle_limit = Duration::from_secs(u64::try_from(timeout_secs).unwrap_or(1).max(1));
-        let mut idle_deadline = Instant::now() + idle_limit;
-        loop {
-            let step = tokio::select! {
-                () = tokio::time::sleep_until(idle_deadline) => {
-                    return Box::pin(self.end(&mut out, EndReason::Inactive, timeout_secs)).await;
-                }
-                frame = socket::receive::<VisitorClientFrame>(&mut incoming) => {
-                    if frame.is_activity() {
-                        idle_deadline = Instant::now() + idle_limit;
-                    }
-                    Box::pin(self.on_client_frame(frame)).await
-                }
-                event = events.recv() => Self::on_hub_event(event),
-            };
-            if matches!(step, Step::GoingAway) {
+    ) -> impl std::future::Future<Output = Result<()>> {
+        async move {
+            // Subscribe before reading the store, so nothing committed in between is missed.
+            let mut events = self.state.hub.subscribe(Topic::Visitor {
+                channel_key: self.channel.key.clone(),
+                visitor_id: self.claims.visitor_id.clone(),
+            });
+            if self.admission.closing() {
                 return Box::pin(socket::going_away(&mut out, &mut incoming)).await;
             }
-            if !Box::pin(self.perform(&mut out, step)).await? {
+            if !Box::pin(self.start(&mut out)).await? {
                 return Ok(());
+            }
+            // The session ends, on the server, after the channel's timeout without a frame.
+            let idle = tokio::time::sleep(self.idle_limit());
+            tokio::pin!(idle);
+            loop {
+                let woken = tokio::select! {
+                    () = &mut idle => Woken::Idle,
+                    frame = socket::receive::<VisitorClientFrame>(&mut incoming) => Woken::Frame(frame),
+                    event = events.recv() => Woken::Event(Self::on_hub_event(event)),
+                };
+                let acted = self.act(woken, &mut out, &mut incoming, idle.as_mut());
+                if !Box::pin(acted).await? {
+                    return Ok(());
+                }
             }
         }
     }
 
+    fn idle_limit(&self) -> Duration {
+        Duration::from_secs(
+            u64::try_from(self.inactivity_timeout_secs)
+                .unwrap_or(1)
+                .max(1),
+        )
+    }
+
+    /// Acts on what woke the loop; false when the socket is done.
+    async fn act(
+        &mut self,
+        woken: Woken,
+        out: &mut (impl Sink<Message> + Unpin),
+        incoming: &mut (impl Stream<Item = std::result::Result<Message, axum::Error>> + Unpin),
+        idle: std::pin::Pin<&mut tokio::time::Sleep>,
+    ) -> Result<bool> {
+        let step = match woken {
+            Woken::Idle => {
+                self.end(out, EndReason::Inactive).await?;
+                return Ok(false);
+            }
+            Woken::Frame(frame) => {
+                if frame.is_activity() {
+                    idle.reset(Instant::now() + self.idle_limit());
+                }
+                self.on_client_frame(frame).await
+            }
+            Woken::Event(step) => step,
+        };
+        if matches!(step, Step::GoingAway) {
+            socket::going_away(out, incoming).await?;
+            return Ok(false);
+        }
+        self.perform(out, step).await
+    }
+
     /// Says where the visitor stands and replays what they have not seen; false if the
     /// socket is gone.
-    async fn start(
-        &mut self,
-        out: &mut (impl Sink<Message> + Unpin),
-        resume: Option<(String, i64)>,
-    ) -> Result<bool> {
+    async fn start(&mut self, out: &mut (impl Sink<Message> + Unpin)) -> Result<bool> {
         let latest = self
             .state
             .store
@@ -289,7 +335,7 @@ impl VisitorSocket {
         let Some(conversation) = latest else {
             return Ok(true);
         };
-        let after = match resume {
+        let after = match self.resume.take() {
             Some((id, after)) if id == conversation.id => after,
             _ => 0,
         };
@@ -311,12 +357,8 @@ impl VisitorSocket {
     }
 
     /// Records the end (so the token cannot reopen a socket), tells the widget why, and closes.
-    async fn end(
-        &self,
-        out: &mut (impl Sink<Message> + Unpin),
-        reason: EndReason,
-        after_secs: i64,
-    ) -> Result<()> {
+    async fn end(&self, out: &mut (impl Sink<Message> + Unpin), reason: EndReason) -> Result<()> {
+        let after_secs = self.inactivity_timeout_secs;
         let ended = EndedSession {
             session_id: self.claims.session_id.clone(),
             visitor_id: self.claims.visitor_id.clone(),
