@@ -37,10 +37,12 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// `per_minute` sustained (at least one), with bursts of up to `burst` at once.
+    /// `per_minute` sustained (at least one), in bursts of `burst` or of one second at the sustained rate,
+    /// whichever is more: a limit raised for a busy site (or a load test from one address) is
+    /// not undone by a burst sized for one person's typing.
     pub fn per_minute(name: &'static str, per_minute: u32, burst: u32) -> Self {
         let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst.max(per_minute.get() / 60)).unwrap_or(NonZeroU32::MIN);
         Self {
             name,
             per_minute,
@@ -249,6 +251,17 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_raised_limit_allows_a_seconds_worth_at_once() {
+        // Raised for a load from one address: 1,000 a second, though bursts were set for 40.
+        let limit = RateLimit::per_minute("test", 60_000, 40);
+        assert!((0..1000).all(|_| limit.take_local("a").is_ok()));
+        // The default stays as set.
+        let limit = RateLimit::per_minute("test", 300, 40);
+        assert!((0..40).all(|_| limit.take_local("a").is_ok()));
+        assert!(limit.take_local("a").is_err());
+    }
 
     #[test]
     fn a_burst_passes_then_the_rate_applies_per_key() {
