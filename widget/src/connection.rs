@@ -307,21 +307,21 @@ async fn open_session(
         .map_err(|_| Refusal::Other("The chat service cannot be reached.".into()))?;
     if !ok {
         return Err(match wire::error(&text) {
-            Some(e)
-                if e.code == codes::VISIT_TICKET_USED || e.code == codes::VISIT_TICKET_EXPIRED =>
+            Some((code, _))
+                if code == codes::VISIT_TICKET_USED || code == codes::VISIT_TICKET_EXPIRED =>
             {
                 Refusal::TicketSpent
             }
             // Visibility rules said no (agents went offline, hours ended): the rule's own wording
             // is for marketers, not for the visitor.
-            Some(e)
-                if e.code.starts_with("rule_")
-                    || e.code == codes::WIDGET_HIDDEN
-                    || e.code == codes::CHANNEL_OFFLINE =>
+            Some((code, _))
+                if code.starts_with("rule_")
+                    || code == codes::WIDGET_HIDDEN
+                    || code == codes::CHANNEL_OFFLINE =>
             {
                 Refusal::Other("Nobody can answer right now; we will keep trying.".into())
             }
-            Some(e) => Refusal::Other(e.message),
+            Some((_, message)) => Refusal::Other(message),
             None => Refusal::Other("The chat is unavailable.".into()),
         });
     }
