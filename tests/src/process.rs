@@ -79,6 +79,24 @@ impl GatewayProcess {
         self.child.0.id()
     }
 
+    /// Stops the gateway as a service manager does (SIGTERM) and waits until it exits (at most
+    /// `within`); whether it did.
+    pub async fn terminate(&mut self, within: Duration) -> bool {
+        let pid = self.pid().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        if !sent.is_ok_and(|s| s.success()) {
+            return false;
+        }
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.0.try_wait() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
     /// Kills the gateway as `kill -9` does: no shutdown, no flush, nothing it could finish.
     pub fn kill(&mut self) {
         self.child.0.kill().expect("kill the gateway");

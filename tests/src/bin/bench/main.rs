@@ -4,8 +4,8 @@
 //! 127.0.0.1 only; every loop is bounded. Two scenarios, each printed as tables and written
 //! as JSON under `target/bench/`: idle sockets ([`idle`]) and open-loop messages
 //! ([`messages`]), the latter also on PostgreSQL and on two gateways sharing PostgreSQL and
-//! Redis when `LIVECHAT_TEST_POSTGRES` and `LIVECHAT_TEST_REDIS` name those servers; then
-//! uploads ([`files`]).
+//! Redis when `LIVECHAT_TEST_POSTGRES` and `LIVECHAT_TEST_REDIS` name those servers; the cap on
+//! sockets and the shutdown ([`shutdown`], with the idle scenario); then uploads ([`files`]).
 //!
 //! `bench GATEWAY_BINARY ECHO_BINARY [SOCKETS...] [--rates R,R...] [--no-idle] [--only-idle]
 //! [--only-files]`
@@ -16,10 +16,14 @@ mod files;
 mod idle;
 mod messages;
 mod server;
+mod shutdown;
 
 use serde_json::{json, Value};
 use server::Server;
 use tests::postgres::ScratchDatabase;
+
+/// Sockets of the capped gateway that is then stopped.
+const SHUTDOWN_SOCKETS: usize = 2_000;
 
 fn main() {
     raise_file_limit();
@@ -68,6 +72,10 @@ fn main() {
             results.push(json!({"sockets": count, "gateway": measured, "baseline": baseline}));
         }
         write("idle.json", &Value::Array(results));
+        let stopping = runtime.block_on(shutdown::limits_and_shutdown(gateway, SHUTDOWN_SOCKETS));
+        shutdown::print(&stopping);
+        table.extend(shutdown::table_rows(&stopping));
+        write("shutdown.json", &stopping);
     }
     if with_messages {
         let figures = runtime.block_on(open_loop(gateway, echo, &rates));
