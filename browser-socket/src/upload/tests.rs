@@ -85,15 +85,15 @@ async fn sleep(ms: i32) {
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
-/// Waits (at most 10 s) until `done` holds.
-async fn until(what: &str, done: impl Fn() -> bool) {
+/// The reason the tray's only file shows once it failed (waiting at most 10 s for that).
+async fn first_failure(root: &web_sys::Element) -> String {
     for _ in 0..200 {
-        if done() {
-            return;
+        match items(root).as_slice() {
+            [(state, reason)] if state == "failed" => return reason.clone(),
+            _ => sleep(50).await,
         }
-        sleep(50).await;
     }
-    panic!("still not: {what}");
+    panic!("the file never failed: {:?}", items(root));
 }
 
 #[wasm_bindgen_test]
@@ -145,15 +145,10 @@ async fn a_network_drop_is_retried_with_the_same_key_then_shown_failed() {
     assert!(root.has_attribute("data-files"));
     drop_files(&root, &[10]);
     assert_eq!(uploads.ready(), None, "the message waits for the upload");
-    until("three tries failed", || {
-        items(&root)
-            .first()
-            .is_some_and(|(state, _)| state == "failed")
-    })
-    .await;
     assert_eq!(
-        items(&root),
-        [("failed".into(), "The upload was interrupted.".into())]
+        first_failure(&root).await,
+        "The upload was interrupted.",
+        "after three tries"
     );
     let tried = requests.borrow().clone();
     assert_eq!(tried.len(), 3);
@@ -189,16 +184,7 @@ async fn a_refusal_shows_the_gateways_reason() {
     // The test page's own server takes no uploads: a 4xx without an error body.
     let (uploads, root, _) = tray(Some("/no-such-upload-route"), 1000);
     drop_files(&root, &[10]);
-    until("refused", || {
-        items(&root)
-            .first()
-            .is_some_and(|(state, _)| state == "failed")
-    })
-    .await;
-    assert_eq!(
-        items(&root),
-        [("failed".into(), "The file could not be sent.".into())]
-    );
+    assert_eq!(first_failure(&root).await, "The file could not be sent.");
     assert!(uploads.take().is_empty());
     uploads.clear();
     assert!(items(&root).is_empty());

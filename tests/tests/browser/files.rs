@@ -171,9 +171,7 @@ async fn a_visitor_pastes_an_image_and_drops_a_pdf_and_the_agent_answers_with_a_
         "no progress bar for the PDF: {trail:?}"
     );
 
-    visitor
-        .type_into(&composer, "My screen and the terms")
-        .await;
+    // Files alone, no text: a message may be only its files.
     visitor
         .click(
             &visitor
@@ -236,8 +234,19 @@ async fn a_visitor_pastes_an_image_and_drops_a_pdf_and_the_agent_answers_with_a_
     let full = image::load_from_memory(&full).expect("an image");
     assert_eq!((full.width(), full.height()), (120, 80));
 
-    // The agent sees both: the image inline (its thumbnail loads, its link opens the image) and
-    // the PDF as a card.
+    // The agent sees both: the inbox says what came, the thread shows the image inline (its
+    // thumbnail loads, its link opens the image) and the PDF as a card.
+    let preview = agent
+        .wait_for(
+            "the conversation with its preview",
+            "return document.querySelector('[data-testid=conversation]')?.textContent;",
+            WAIT,
+        )
+        .await;
+    assert!(
+        preview.as_str().unwrap().contains("📎 screenshot.png +1"),
+        "{preview}"
+    );
     agent
         .click(
             &agent
@@ -296,6 +305,13 @@ async fn a_visitor_pastes_an_image_and_drops_a_pdf_and_the_agent_answers_with_a_
         .await;
     agent.type_into(&reply, "Here is our price list").await;
     agent.click_on("reply-send").await;
+    agent
+        .wait_for(
+            "the reply box's tray emptied with the reply",
+            "return document.querySelectorAll('[data-testid=upload]').length === 0;",
+            WAIT,
+        )
+        .await;
 
     // The visitor downloads it from the panel.
     visitor
