@@ -71,17 +71,7 @@ async fn an_agent_logs_in_sees_the_conversation_arrive_live_and_replies() {
 
     // The console survives a reload: logged in (cookie), history whole and single.
     agent.refresh().await;
-    agent
-        .click(
-            &agent
-                .wait_for_element(
-                    "the conversation after reload",
-                    "return document.querySelector('[data-testid=conversation]');",
-                    WAIT,
-                )
-                .await,
-        )
-        .await;
+    agent.click_on("conversation").await;
     let count = agent
         .wait_for("the history", "const n = document.querySelectorAll('[data-testid=thread-message]').length; return n >= 2 && n;", WAIT)
         .await;

@@ -247,17 +247,7 @@ async fn a_visitor_pastes_an_image_and_drops_a_pdf_and_the_agent_answers_with_a_
         preview.as_str().unwrap().contains("📎 screenshot.png +1"),
         "{preview}"
     );
-    agent
-        .click(
-            &agent
-                .wait_for_element(
-                    "the conversation",
-                    "return document.querySelector('[data-testid=conversation]');",
-                    WAIT,
-                )
-                .await,
-        )
-        .await;
+    agent.click_on("conversation").await;
     let opened = agent
         .wait_for(
             "the image in the thread",
@@ -375,17 +365,7 @@ async fn a_visitor_pastes_an_image_and_drops_a_pdf_and_the_agent_answers_with_a_
         .await;
     assert_eq!(counts, json!([1, 2]));
     agent.refresh().await;
-    agent
-        .click(
-            &agent
-                .wait_for_element(
-                    "the conversation after reload",
-                    "return document.querySelector('[data-testid=conversation]');",
-                    WAIT,
-                )
-                .await,
-        )
-        .await;
+    agent.click_on("conversation").await;
     agent
         .wait_for(
             "the thread's files",
