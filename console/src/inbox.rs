@@ -90,6 +90,16 @@ impl Inbox {
         (conversation.last_seq - read).max(0)
     }
 
+    /// Messages this agent has not seen in the conversations still going (the page title's
+    /// count; a closed conversation's are not waiting for anyone).
+    pub fn unread_total(&self) -> i64 {
+        self.conversations
+            .iter()
+            .filter(|c| c.status != ConversationStatus::Closed)
+            .map(|c| self.unread(c))
+            .sum()
+    }
+
     /// The agent has seen the conversation up to its latest message; returns that `seq` when
     /// it moved forward (for the gateway to keep).
     pub fn mark_read(&mut self, conversation_id: &str) -> Option<i64> {
@@ -316,6 +326,14 @@ mod tests {
             conversation: c.clone(),
         });
         assert_eq!(inbox.unread(&inbox.conversations[0]), 2);
+        assert_eq!(inbox.unread_total(), 2);
+        c.status = ConversationStatus::Closed;
+        inbox.apply(AgentServerFrame::Conversation { conversation: c });
+        assert_eq!(
+            inbox.unread_total(),
+            0,
+            "a closed conversation waits for no one"
+        );
     }
 
     #[wasm_bindgen_test]

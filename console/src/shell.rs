@@ -8,7 +8,17 @@ use protocol::{AgentPresence, AgentProfile, SetPresence};
 use crate::api::call;
 use crate::desk::Desk;
 
+thread_local! {
+    /// The title the page was loaded with, before any count was put in front of it.
+    static TITLE: String = web_sys::window()
+        .and_then(|w| w.document())
+        .map(|d| d.title())
+        .unwrap_or_default();
+}
+
 pub fn app() -> impl IntoView {
+    // Read now, before a workspace puts a count in the title.
+    TITLE.with(|_| ());
     // None: not known yet; Some(None): logged out; Some(Some(agent)): logged in.
     let agent = RwSignal::new(None::<Option<AgentProfile>>);
     leptos::task::spawn_local(async move {
@@ -24,9 +34,29 @@ pub fn app() -> impl IntoView {
     }
 }
 
+/// The page's title with the messages waiting to be read first, as mail clients show them: an
+/// agent sees them on the tab while working in another.
+pub fn page_title(title: &str, unread: i64) -> String {
+    if unread > 0 {
+        format!("({unread}) {title}")
+    } else {
+        title.to_owned()
+    }
+}
+
 fn workspace(profile: AgentProfile) -> impl IntoView {
     let desk = Desk::start();
     let connected = desk.connected;
+    let inbox = desk.inbox;
+    let document = web_sys::window().and_then(|w| w.document());
+    // The page's own title, as loaded; a workspace drawn again after a new login starts from it.
+    let title = StoredValue::new(TITLE.with(|t| t.clone()));
+    Effect::new(move |_| {
+        let unread = inbox.with(crate::inbox::Inbox::unread_total);
+        if let Some(document) = &document {
+            document.set_title(&title.with_value(|t| page_title(t, unread)));
+        }
+    });
     let channels_page = RwSignal::new(false);
     let is_admin = profile.role == protocol::Role::Admin;
     view! {
@@ -84,5 +114,17 @@ fn presence_choice(initial: AgentPresence) -> impl IntoView {
                 view! { <option value=p.as_str() selected=move || presence.get() == p>{label(p)}</option> }
             }).collect_view()}
         </select>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_title;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn the_title_leads_with_the_unread_count_when_there_is_one() {
+        assert_eq!(page_title("Console", 3), "(3) Console");
+        assert_eq!(page_title("Console", 0), "Console");
     }
 }

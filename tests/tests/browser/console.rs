@@ -229,3 +229,37 @@ async fn an_admin_creates_a_channel_gets_its_snippet_and_deletes_only_what_is_fr
         .is_none());
     admin.quit().await;
 }
+
+#[tokio::test]
+async fn the_tab_title_counts_what_the_agent_has_not_read() {
+    let demo = DemoStack::start().await;
+    let agent = Browser::launch().await;
+    agent.log_into_console(&demo.gateway.url("/console/")).await;
+    let loaded = agent
+        .eval("return document.title;", serde_json::json!([]))
+        .await;
+    assert_eq!(loaded, "Live chat — agent console");
+
+    let visitor = tests::client::Visitor::arrive(&demo.gateway, &demo.site).await;
+    let mut socket = visitor.connect(&demo.gateway, None).await;
+    socket.say("m1", "Hello?").await;
+    socket.say("m2", "Anyone there?").await;
+    agent
+        .wait_for(
+            "the count in the title",
+            "return document.title === '(2) Live chat — agent console';",
+            WAIT,
+        )
+        .await;
+
+    // Opening the conversation reads it: the count goes.
+    agent.click_on("conversation").await;
+    agent
+        .wait_for(
+            "the title without a count",
+            "return document.title === 'Live chat — agent console';",
+            WAIT,
+        )
+        .await;
+    agent.quit().await;
+}
