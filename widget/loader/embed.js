@@ -1,8 +1,4 @@
-/* livechat loader, served as /embed.js. The only script a host page fetches before the visitor
-   acts: it asks the gateway whether to show the chat and, only then, draws a launcher inside a
-   Shadow DOM. The WASM panel is fetched on the first click. Before that click it opens no
-   socket, sets no cookie and stores nothing, unless the channel has a repeat-visit rule (which
-   needs the visit ticket kept); any failure leaves the page untouched. */
+/* livechat loader (/embed.js); what it may do before a click: README, "What the loader does". */
 (function (d, w) {
   var script = d.currentScript, key = script && script.getAttribute('data-channel');
   if (!key) return;
@@ -13,15 +9,13 @@
     'background:var(--lc-accent);color:#fff;display:grid;place-items:center;' +
     'box-shadow:0 4px 14px rgba(0,0,0,.25)}.lc-launcher svg{width:28px;height:28px;fill:currentColor}' +
     '.lc-launcher:focus-visible{outline:3px solid #93c5fd}[hidden]{display:none!important}';
-  // The bootstrap ('') starts a page view from the ticket kept by an earlier one; a recheck
-  // ('/visibility') asks again about this page view, whose ticket the bootstrap returned.
+  // '' starts a page view (from a kept ticket); '/visibility' asks again about this one.
   function ask(path) {
     return fetch(base + '/v1/widget/' + encodeURIComponent(key) + path + '?page=' +
       encodeURIComponent(location.href.split('#')[0]) + (ticket ? '&ticket=' + encodeURIComponent(ticket) : ''))
       .then(function (r) { return r.ok ? r.json() : null; });
   }
-  // Follows the gateway's decision until the visitor opens the chat; from then on the launcher
-  // stays. Only a repeat-visit rule makes the loader store the ticket before that.
+  // The gateway decides until the chat is opened; only a repeat-visit rule stores the ticket.
   function decide(answer) {
     if (!answer) return;
     ticket = answer.visit_ticket;
