@@ -8,17 +8,9 @@ use protocol::{AgentPresence, AgentProfile, SetPresence};
 use crate::api::call;
 use crate::desk::Desk;
 
-thread_local! {
-    /// The title the page was loaded with, before any count was put in front of it.
-    static TITLE: String = web_sys::window()
-        .and_then(|w| w.document())
-        .map(|d| d.title())
-        .unwrap_or_default();
-}
-
 pub fn app() -> impl IntoView {
-    // Read now, before a workspace puts a count in the title.
-    TITLE.with(|_| ());
+    // The page's title as loaded, before a workspace puts a count in front of it.
+    let title = document().map(|d| d.title()).unwrap_or_default();
     // None: not known yet; Some(None): logged out; Some(Some(agent)): logged in.
     let agent = RwSignal::new(None::<Option<AgentProfile>>);
     leptos::task::spawn_local(async move {
@@ -30,8 +22,12 @@ pub fn app() -> impl IntoView {
     move || match agent.get() {
         None => view! { <p class="loading">"Loading…"</p> }.into_any(),
         Some(None) => crate::login::login(agent).into_any(),
-        Some(Some(profile)) => workspace(profile).into_any(),
+        Some(Some(profile)) => workspace(profile, title.clone()).into_any(),
     }
+}
+
+fn document() -> Option<web_sys::Document> {
+    web_sys::window().and_then(|w| w.document())
 }
 
 /// The page's title with the messages waiting to be read first, as mail clients show them: an
@@ -44,17 +40,22 @@ pub fn page_title(title: &str, unread: i64) -> String {
     }
 }
 
-fn workspace(profile: AgentProfile) -> impl IntoView {
+/// The inbox and the pages of a logged-in agent; the tab's `title` counts their unread messages
+/// while it shows (and is given back as it was after a logout).
+fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
     let desk = Desk::start();
     let connected = desk.connected;
     let inbox = desk.inbox;
-    let document = web_sys::window().and_then(|w| w.document());
-    // The page's own title, as loaded; a workspace drawn again after a new login starts from it.
-    let title = StoredValue::new(TITLE.with(|t| t.clone()));
+    let counted = title.clone();
     Effect::new(move |_| {
         let unread = inbox.with(crate::inbox::Inbox::unread_total);
-        if let Some(document) = &document {
-            document.set_title(&title.with_value(|t| page_title(t, unread)));
+        if let Some(document) = document() {
+            document.set_title(&page_title(&counted, unread));
+        }
+    });
+    on_cleanup(move || {
+        if let Some(document) = document() {
+            document.set_title(&title);
         }
     });
     let channels_page = RwSignal::new(false);

@@ -37,9 +37,9 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// `per_minute` sustained (at least one), in bursts of `burst` or of one second at the sustained rate,
-    /// whichever is more: a limit raised for a busy site (or a load test from one address) is
-    /// not undone by a burst sized for one person's typing.
+    /// `per_minute` sustained (at least one), in bursts of `burst` or of one second at that
+    /// rate, whichever is more: a limit raised for a busy site (or a load test from one address)
+    /// is not undone by a burst sized for one person's typing.
     pub fn per_minute(name: &'static str, per_minute: u32, burst: u32) -> Self {
         let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(burst.max(per_minute.get() / 60)).unwrap_or(NonZeroU32::MIN);

@@ -96,14 +96,15 @@ pub enum Step<F> {
     Resync,
     /// The client or the hub is gone.
     Close,
-    /// The gateway is stopping: close with "going away" ([`going_away`], which the socket's
-    /// loop runs itself: it holds the reading half the closing handshake needs).
+    /// The gateway is stopping: close with "going away" ([`going_away`]).
     GoingAway,
 }
 
-/// Carries out a step; false when the socket is done (closed, or the peer gone).
-pub async fn perform<F: Serialize>(
+/// Carries out a step; false when the socket is done (closed, the peer gone, or the gateway
+/// stopping). `incoming` is read only by the closing handshake of "going away".
+pub async fn perform<F: Serialize, E>(
     out: &mut (impl Sink<Message> + Unpin),
+    incoming: &mut (impl Stream<Item = std::result::Result<Message, E>> + Unpin),
     store: &Store,
     delivered: &mut Delivered,
     step: Step<F>,
@@ -115,7 +116,8 @@ pub async fn perform<F: Serialize>(
         Step::Deliver(message) => deliver(out, store, delivered, message, to_frame).await,
         Step::CatchUp(id) => catch_up(out, store, delivered, &id, to_frame).await,
         Step::Resync => recover_lag(out, store, delivered, to_frame).await,
-        Step::Close | Step::GoingAway => Ok(false),
+        Step::Close => Ok(false),
+        Step::GoingAway => going_away(out, incoming).await.map(|()| false),
     }
 }
 

@@ -307,11 +307,9 @@ impl AgentSocket {
                     Self::on_conversation_event(event)
                 }
             };
-            if matches!(step, Step::GoingAway) {
-                return Box::pin(socket::going_away(&mut out, &mut incoming)).await;
-            }
             let proceed = Box::pin(socket::perform(
                 &mut out,
+                &mut incoming,
                 &self.state.store,
                 &mut self.delivered,
                 step,

@@ -261,7 +261,7 @@ impl VisitorSocket {
             if self.admission.closing() {
                 return Box::pin(socket::going_away(&mut out, &mut incoming)).await;
             }
-            if !Box::pin(self.start(&mut out)).await? {
+            if !Box::pin(self.start(&mut out, &mut incoming)).await? {
                 return Ok(());
             }
             // The session ends, on the server, after the channel's timeout without a frame.
@@ -310,16 +310,16 @@ impl VisitorSocket {
             }
             Woken::Event(step) => step,
         };
-        if matches!(step, Step::GoingAway) {
-            socket::going_away(out, incoming).await?;
-            return Ok(false);
-        }
-        self.perform(out, step).await
+        self.perform(out, incoming, step).await
     }
 
     /// Says where the visitor stands and replays what they have not seen; false if the
     /// socket is gone.
-    async fn start(&mut self, out: &mut (impl Sink<Message> + Unpin)) -> Result<bool> {
+    async fn start(
+        &mut self,
+        out: &mut (impl Sink<Message> + Unpin),
+        incoming: &mut (impl Stream<Item = std::result::Result<Message, axum::Error>> + Unpin),
+    ) -> Result<bool> {
         let latest = self
             .state
             .store
@@ -341,18 +341,26 @@ impl VisitorSocket {
         };
         self.delivered.follow(&conversation.id, after);
         self.current = Some(conversation.id.clone());
-        self.perform(out, Step::CatchUp(conversation.id)).await
+        self.perform(out, incoming, Step::CatchUp(conversation.id))
+            .await
     }
 
     async fn perform(
         &mut self,
         out: &mut (impl Sink<Message> + Unpin),
+        incoming: &mut (impl Stream<Item = std::result::Result<Message, axum::Error>> + Unpin),
         step: Step<VisitorServerFrame>,
     ) -> Result<bool> {
         let state = &self.state;
-        socket::perform(out, &state.store, &mut self.delivered, step, |message| {
-            message_frame(state, message)
-        })
+        let to_frame = |message| message_frame(state, message);
+        socket::perform(
+            out,
+            incoming,
+            &state.store,
+            &mut self.delivered,
+            step,
+            to_frame,
+        )
         .await
     }
 
