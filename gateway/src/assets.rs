@@ -202,12 +202,7 @@ async fn hosted_chat(
     Path(channel_key): Path<String>,
 ) -> crate::error::Result<Html<String>> {
     let channel = channels::by_key(&state, &channel_key).await?;
-    let escape = |text: &str| {
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+    let escape = crate::html::escape;
     Ok(Html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title></head>\

@@ -10,7 +10,8 @@
 //!   must come from the console's own origin: [`check_same_origin`] (CSRF and cross-site
 //!   WebSocket hijacking). Bearer requests are not affected: browsers never add those on their own.
 //!
-//! - A metrics scraper holds the configured `metrics_token`: [`Scraper`].
+//! - A metrics scraper holds the configured `metrics_token`: [`Scraper`]; the mail server
+//!   handing over visitors' emailed replies, the `email_inbound_secret`: [`MailServer`].
 //!
 //! The visitor's credentials (visit ticket, session token) are in `sessions`.
 
@@ -326,15 +327,27 @@ impl FromRequestParts<AppState> for Scraper {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let expected = state
-            .config
-            .metrics_token
-            .as_deref()
-            .filter(|t| !t.is_empty());
-        match (bearer(&parts.headers), expected) {
-            (Some(presented), Some(expected)) if same_secret(presented, expected) => Ok(Scraper),
-            _ => Err(Error::Unauthorized),
-        }
+        configured_bearer(parts, state.config.metrics_token.as_deref()).map(|()| Scraper)
+    }
+}
+
+/// The mail server (or a provider's inbound webhook) handing over visitors' emailed replies:
+/// `Authorization: Bearer <email_inbound_secret>`. Without a secret configured no one is.
+pub struct MailServer;
+
+impl FromRequestParts<AppState> for MailServer {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        configured_bearer(parts, state.config.email_inbound_secret.as_deref()).map(|()| MailServer)
+    }
+}
+
+/// Whether the request's bearer token is the configured one (never, when none is).
+fn configured_bearer(parts: &Parts, expected: Option<&str>) -> Result<()> {
+    match (bearer(&parts.headers), expected.filter(|t| !t.is_empty())) {
+        (Some(presented), Some(expected)) if same_secret(presented, expected) => Ok(()),
+        _ => Err(Error::Unauthorized),
     }
 }
 

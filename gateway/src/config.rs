@@ -69,8 +69,8 @@ pub struct Config {
     pub webhooks_allow_private: bool,
     /// A receiver that has not answered a delivery by then has failed that attempt.
     pub webhook_timeout_ms: u64,
-    /// Retries wait about this long after the first failure, doubling each time (with jitter)
-    /// up to `webhook_retry_max_ms`.
+    /// Retries (of webhook deliveries, and of emails) wait about this long after the first
+    /// failure, doubling each time (with jitter) up to `webhook_retry_max_ms`.
     pub webhook_retry_base_ms: u64,
     pub webhook_retry_max_ms: u64,
     /// A delivery still failing this long after its event (or its replay) is marked failed; the
@@ -104,6 +104,26 @@ pub struct Config {
     pub files_url: Option<String>,
     /// How long a signed download link (webhook payloads, REST answers) works.
     pub file_link_ttl_secs: u64,
+    /// Where email to visitors goes out (replies they were not there to read, transcripts):
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS), `smtps://user:password@host`
+    /// (TLS), or `smtp://host:25` (plain, for a relay on the same host). Unset: no email, and
+    /// the widget offers none.
+    pub smtp_url: Option<String>,
+    /// The address emails come from (`chat@shop.example`); each channel puts its own name on it.
+    /// Required with `smtp_url`.
+    pub email_from: Option<String>,
+    /// The address visitors' replies go to (`reply@inbound.shop.example`): each email's
+    /// `Reply-To` is `reply+{signed token}@inbound.shop.example`, and the mail server hands what
+    /// arrives there to `POST /v1/email/inbound`. Unset: emails have no `Reply-To` to answer.
+    pub email_reply_to: Option<String>,
+    /// The bearer token the mail server (or the provider's inbound webhook) presents at
+    /// `POST /v1/email/inbound`; unset, the endpoint refuses everyone.
+    pub email_inbound_secret: Option<String>,
+    /// Agents' replies the visitor did not see wait this long for more, so a burst of replies
+    /// makes one email.
+    pub email_batch_secs: u64,
+    /// How long the link in an email reopens the chat, and its `Reply-To` is accepted.
+    pub email_link_ttl_secs: u64,
     /// Seed the demo channel (key `demo`) and the demo agent at start-up.
     pub demo: bool,
     /// The demo site's origin: the only origin the demo channel allows.
@@ -149,6 +169,12 @@ impl Default for Config {
             messages_per_session_per_minute: 60,
             messages_per_ip_per_minute: 300,
             messages_per_channel_per_minute: 6000,
+            smtp_url: None,
+            email_from: None,
+            email_reply_to: None,
+            email_inbound_secret: None,
+            email_batch_secs: 120,
+            email_link_ttl_secs: 30 * 24 * 3600,
             demo: false,
             demo_site_origin: "http://127.0.0.1:8081".into(),
         }
@@ -192,6 +218,11 @@ impl Config {
                     )))
                 }
             }
+        }
+        if config.smtp_url.is_some() && config.email_from.is_none() {
+            return Err(Error::Config(
+                "smtp_url needs email_from, the address emails come from".into(),
+            ));
         }
         Ok(config)
     }

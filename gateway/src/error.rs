@@ -98,6 +98,12 @@ pub enum Error {
     TooManyAttachments { max: usize },
     #[error("this download link has expired")]
     LinkExpired,
+    #[error("this reply address is not one of ours")]
+    InvalidReplyToken,
+    #[error("this email is too old to answer; continue in the chat")]
+    ReplyTokenExpired,
+    #[error("this chat does not send email")]
+    EmailUnavailable,
     #[error("file storage: {0}")]
     Blobs(#[from] object_store::Error),
     #[error("file system: {0}")]
@@ -125,7 +131,9 @@ impl Error {
             Error::FileTypeNotAllowed(_) | Error::ImageRefused(_) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
-            Error::LinkExpired => StatusCode::GONE,
+            Error::LinkExpired | Error::ReplyTokenExpired => StatusCode::GONE,
+            Error::InvalidReplyToken => StatusCode::FORBIDDEN,
+            Error::EmailUnavailable => StatusCode::CONFLICT,
             Error::ChannelNotFound(_) | Error::ConversationNotFound | Error::NotFound => {
                 StatusCode::NOT_FOUND
             }
@@ -199,6 +207,9 @@ impl Error {
             Error::AttachmentNotFound => codes::ATTACHMENT_NOT_FOUND,
             Error::TooManyAttachments { .. } => codes::TOO_MANY_ATTACHMENTS,
             Error::LinkExpired => codes::LINK_EXPIRED,
+            Error::InvalidReplyToken => codes::INVALID_REPLY_TOKEN,
+            Error::ReplyTokenExpired => codes::REPLY_TOKEN_EXPIRED,
+            Error::EmailUnavailable => codes::EMAIL_UNAVAILABLE,
             Error::Config(_)
             | Error::Database(_)
             | Error::Sqlite(_)

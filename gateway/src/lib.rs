@@ -16,9 +16,11 @@ pub mod connections;
 pub mod contacts;
 pub mod conversations;
 pub mod demo;
+pub mod email;
 pub mod error;
 pub mod files;
 pub mod housekeeping;
+pub mod html;
 pub mod hub;
 pub mod limits;
 pub mod memory;
@@ -81,6 +83,7 @@ pub async fn serve(
     let heartbeat = tokio::spawn(presence::heartbeat(state.clone()));
     // Likewise the webhook worker: deliveries it leased go to another gateway when it stops.
     let deliveries = tokio::spawn(webhooks::delivery::run(state.clone()));
+    let emails = tokio::spawn(email::run(state.clone()));
     let housekeeping = tokio::spawn(housekeeping::run(state.clone()));
     let sockets = state.sockets.clone();
     let drained = state.sockets.clone();
@@ -112,6 +115,7 @@ pub async fn serve(
     }
     heartbeat.abort();
     deliveries.abort();
+    emails.abort();
     housekeeping.abort();
     served
 }

@@ -22,8 +22,8 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 use crate::{
-    agents, attachments, canned, channels, contacts, conversations, operations, queues, rules,
-    visitors, webhooks,
+    agents, attachments, canned, channels, contacts, conversations, email, operations, queues,
+    rules, visitors, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -62,6 +62,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(rules::api::router())
         .merge(operations::router())
         .merge(attachments::routes::router())
+        .merge(email::router())
         .routes(routes!(served_document))
         .routes(routes!(page))
         .routes(routes!(healthz))
@@ -139,6 +140,17 @@ fn finish(document: &mut Document) {
                 .scheme(HttpAuthScheme::Bearer)
                 .description(Some(
                     "The config's metrics_token, for a Prometheus scraper.",
+                ))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "emailInboundSecret",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "The config's email_inbound_secret, for the mail server handing over replies.",
                 ))
                 .build(),
         ),

@@ -222,7 +222,7 @@ impl Delivered {
     }
 
     /// The last seq delivered in the conversation (0: none).
-    fn last_of(&self, conversation_id: &str) -> i64 {
+    pub fn last_of(&self, conversation_id: &str) -> i64 {
         self.last
             .iter()
             .find(|(id, _)| id == conversation_id)

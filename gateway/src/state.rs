@@ -6,6 +6,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::connections::{Connections, Sockets};
+use crate::email::Mailer;
 use crate::error::{Error, Result};
 use crate::files::Files;
 use crate::hub::Hub;
@@ -42,6 +43,8 @@ pub struct Parts {
     pub password_checks: Arc<Semaphore>,
     /// Attachments: uploads in, bytes out.
     pub files: Arc<Files>,
+    /// SMTP, when configured: email to visitors.
+    pub mailer: Option<Mailer>,
 }
 
 impl AppState {
@@ -70,8 +73,10 @@ impl AppState {
         let limits = Limits::from_config(&config, namespace.as_deref())?;
         let sockets = Sockets::new(config.max_sockets, hub.clone());
         let files = Files::open(&config)?;
+        let mailer = Mailer::from_config(&config)?;
         let state = Self(Arc::new(Parts {
             files: Arc::new(files),
+            mailer,
             limits: Arc::new(limits),
             config: Arc::new(config),
             store,

@@ -22,18 +22,29 @@ impl Signer {
         Self { key: key.to_vec() }
     }
 
-    fn mac(&self, purpose: &str, payload: &str) -> HmacSha256 {
+    fn mac(&self, purpose: &str, payload: &[u8]) -> HmacSha256 {
         let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC accepts any key length");
         mac.update(purpose.as_bytes());
         mac.update(b".");
-        mac.update(payload.as_bytes());
+        mac.update(payload);
         mac
+    }
+
+    /// The MAC of `bytes` for `purpose`, for a compact token that carries only its start.
+    pub fn tag(&self, purpose: &str, bytes: &[u8]) -> [u8; 32] {
+        self.mac(purpose, bytes).finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is the start (8 bytes or more) of the MAC of `bytes` for `purpose`,
+    /// compared in constant time.
+    pub fn tag_matches(&self, purpose: &str, bytes: &[u8], tag: &[u8]) -> bool {
+        tag.len() >= 8 && self.mac(purpose, bytes).verify_truncated_left(tag).is_ok()
     }
 
     pub fn sign<T: Serialize>(&self, purpose: &str, claims: &T) -> String {
         let json = serde_json::to_vec(claims).expect("claims serialize");
         let payload = URL_SAFE_NO_PAD.encode(json);
-        let tag = URL_SAFE_NO_PAD.encode(self.mac(purpose, &payload).finalize().into_bytes());
+        let tag = URL_SAFE_NO_PAD.encode(self.tag(purpose, payload.as_bytes()));
         format!("{payload}.{tag}")
     }
 
@@ -42,7 +53,9 @@ impl Signer {
         let (payload, tag) = token.split_once('.')?;
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
         // verify_slice compares in constant time.
-        self.mac(purpose, payload).verify_slice(&tag).ok()?;
+        self.mac(purpose, payload.as_bytes())
+            .verify_slice(&tag)
+            .ok()?;
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
     }
 }

@@ -127,6 +127,7 @@ async fn a_failing_append_takes_nothing_of_its_batch_with_it() {
                         &closed,
                         ReplyAuthor::Bot("bot"),
                         NewMessage::now(&format!("r{i}"), "too late"),
+                        None,
                     )
                     .await;
                 assert!(matches!(reply, Err(Error::ConversationClosed)), "{reply:?}");

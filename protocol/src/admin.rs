@@ -59,6 +59,9 @@ pub struct ChannelView {
     /// may send.
     #[serde(default = "default_upload_policy")]
     pub uploads: UploadPolicy,
+    /// The name the channel's emails come from; None: its title.
+    #[serde(default)]
+    pub email_sender_name: Option<String>,
     /// The `<script>` tag to paste into the site's pages.
     pub snippet: String,
     /// A page on the gateway with the chat on it, to share as a link (emails, QR codes).

@@ -137,6 +137,9 @@ pub struct SessionCreated {
     /// What the visitor may attach; None: no paperclip.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uploads: Option<UploadPolicy>,
+    /// The gateway sends email: the panel may offer the transcript and replies by email.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email: bool,
 }
 
 /// What a channel accepts as files from its visitors (agents, the desk and the REST API may

@@ -56,4 +56,10 @@ pub const ATTACHMENT_NOT_FOUND: &str = "attachment_not_found";
 pub const TOO_MANY_ATTACHMENTS: &str = "too_many_attachments";
 /// A signed download link past its time (410).
 pub const LINK_EXPIRED: &str = "link_expired";
+/// An emailed reply whose reply address the gateway did not sign (or names no conversation).
+pub const INVALID_REPLY_TOKEN: &str = "invalid_reply_token";
+/// An emailed reply to an email older than `email_link_ttl_secs` (410).
+pub const REPLY_TOKEN_EXPIRED: &str = "reply_token_expired";
+/// The gateway sends no email (no `smtp_url`): nothing can be sent to an address.
+pub const EMAIL_UNAVAILABLE: &str = "email_unavailable";
 pub const INTERNAL: &str = "internal";

@@ -242,3 +242,52 @@ pub struct ApiAgentMessage {
 pub struct AssignRequest {
     pub agent_id: String,
 }
+
+named! {
+    /// What an email to a visitor carries.
+    pub enum EmailKind {
+        /// Agents' replies the visitor was not in the chat to read, with the conversation so
+        /// far and a link back to it.
+        Replies = "replies",
+        /// The whole conversation, asked for by the visitor, sent when it closed.
+        Transcript = "transcript",
+    }
+}
+
+named! {
+    /// Where one email stands.
+    pub enum EmailStatus {
+        /// Not yet sent; tried (again) when due.
+        Pending = "pending",
+        Sent = "sent",
+        /// Retried for as long as the gateway retries, and given up.
+        Failed = "failed",
+        /// Not sent: the visitor read the replies in the chat before it was due.
+        Skipped = "skipped",
+    }
+}
+
+/// One email to a visitor: the email log (`GET /v1/admin/channels/{id}/emails`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmailView {
+    pub id: String,
+    pub conversation_id: String,
+    pub kind: EmailKind,
+    pub recipient: String,
+    pub status: EmailStatus,
+    pub attempts: i64,
+    pub created_at_ms: i64,
+    pub last_attempt_at_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub sent_at_ms: Option<i64>,
+}
+
+/// Answer to `POST /v1/email/inbound`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InboundEmailOutcome {
+    pub conversation_id: String,
+    /// The visitor's message the email became; None for an automatic reply, which is dropped.
+    pub seq: Option<i64>,
+}

@@ -239,6 +239,10 @@ pub enum VisitorClientFrame {
     },
     /// The visitor is typing: ephemeral, never stored, and it counts as activity.
     Typing,
+    /// The visitor leaves an email address for the conversation in progress: agents' replies
+    /// they are not there to read go to it, and with `transcript` the whole conversation when
+    /// it closes. Offered only when the gateway sends email (`SessionCreated::email`).
+    Email { address: String, transcript: bool },
 }
 
 named! {
@@ -282,6 +286,11 @@ pub enum VisitorServerFrame {
         code: String,
         message: String,
         client_id: Option<String>,
+    },
+    /// The address was saved, as `VisitorClientFrame::Email` asked.
+    EmailSaved {
+        address: String,
+        transcript: bool,
     },
     /// The gateway ended this session and closes the socket. The conversation is kept: a new
     /// session for the same visitor resumes it.

@@ -2,7 +2,8 @@
 (function (d, w) {
   var script = d.currentScript, key = script && script.getAttribute('data-channel');
   if (!key) return;
-  var base = new URL(script.src).origin, store = 'livechat:' + key, ticket, cfg, host, opened;
+  var base = new URL(script.src).origin, store = 'livechat:' + key, ticket, cfg, host, opened, launch,
+    resume = (location.hash.match(/livechat=([\w.-]+)/) || [])[1];
   try { ticket = w.localStorage.getItem(store); } catch (e) {}
   var css = '.lc-root{display:flex;flex-direction:column;align-items:flex-end;gap:12px}' +
     '.lc-launcher{width:56px;height:56px;border:0;border-radius:50%;padding:0;cursor:pointer;' +
@@ -12,7 +13,8 @@
   // '' starts a page view (from a kept ticket); '/visibility' asks again about this one.
   function ask(path) {
     return fetch(base + '/v1/widget/' + encodeURIComponent(key) + path + '?page=' +
-      encodeURIComponent(location.href.split('#')[0]) + (ticket ? '&ticket=' + encodeURIComponent(ticket) : ''))
+      encodeURIComponent(location.href.split('#')[0]) + (ticket ? '&ticket=' + encodeURIComponent(ticket) : '') +
+      (resume ? '&resume=' + resume : ''))
       .then(function (r) { return r.ok ? r.json() : null; });
   }
   // The gateway decides until the chat is opened; only a repeat-visit rule stores the ticket.
@@ -32,7 +34,12 @@
     ask('/visibility').then(decide, function () {});
   }
   function place() { if (d.body) d.body.appendChild(host); else d.addEventListener('DOMContentLoaded', place); }
-  ask('').then(function (answer) { if (answer) { cfg = answer; decide(answer); } }, function () {});
+  // An email's chat link (#livechat=…) opens the chat as the visitor it went to; the token
+  // leaves the address bar at once.
+  ask('').then(function (answer) {
+    if (answer) { cfg = answer; decide(answer); }
+    if (resume) { resume = ''; history.replaceState(null, '', location.href.split('#')[0]); launch && launch(); }
+  }, function () {});
   function build() {
     var look = cfg.appearance, root, sheet = new CSSStyleSheet(),
       box = d.createElement('div'), panel = d.createElement('div'),
@@ -57,7 +64,7 @@
       panel.hidden = !open;
       button.setAttribute('aria-expanded', String(open));
     }
-    button.onclick = function () {
+    launch = button.onclick = function () {
       opened = true;
       toggle(panel.hidden);
       loading = loading || Promise.all([

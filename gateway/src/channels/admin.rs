@@ -69,6 +69,7 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
         appearance: channel.appearance.clone(),
         visitor_uploads: channel.visitor_uploads,
         uploads: channel.uploads.clone(),
+        email_sender_name: channel.email_sender_name.clone(),
         snippet: format!(
             "<script async src=\"{}/embed.js\" data-channel=\"{}\"></script>",
             state.config.public_url(),
@@ -311,6 +312,11 @@ pub fn apply(
                 .map(|a| channel.appearance = a),
             "visitor_uploads" => flag(value).map(|on| channel.visitor_uploads = on),
             "uploads" => uploads(value).map(|policy| channel.uploads = policy),
+            "email_sender_name" => match value {
+                Value::Null => Ok(None),
+                other => text(other, 1, MAX_NAME_CHARS).map(Some),
+            }
+            .map(|name| channel.email_sender_name = name),
             _ => Err("is not a channel setting".to_owned()),
         };
         if let Err(problem) = outcome {

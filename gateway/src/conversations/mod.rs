@@ -285,9 +285,14 @@ pub async fn post_reply(
     message: NewMessage<'_>,
 ) -> Result<Appended> {
     validate(&message)?;
+    // Email waits for a burst of replies to end, and needs SMTP.
+    let email_after_ms = state
+        .mailer
+        .as_ref()
+        .map(|_| crate::secs_to_ms(state.config.email_batch_secs));
     let appended = state
         .store
-        .append_reply(conversation_id, author, message)
+        .append_reply(conversation_id, author, message, email_after_ms)
         .await?;
     publish(state, &appended);
     Ok(appended)

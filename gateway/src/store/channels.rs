@@ -44,6 +44,8 @@ pub struct ChannelRecord {
     pub visitor_uploads: bool,
     /// The largest file anyone sends in its conversations, and the kinds visitors may send.
     pub uploads: UploadPolicy,
+    /// The name its emails come from; None: its title.
+    pub email_sender_name: Option<String>,
 }
 
 impl ChannelRecord {
@@ -73,6 +75,7 @@ impl ChannelRecord {
             queue_id: super::DEFAULT_QUEUE.into(),
             visitor_uploads: true,
             uploads: protocol::default_upload_policy(),
+            email_sender_name: None,
         }
     }
 
@@ -115,7 +118,7 @@ const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, a
                        online, receptive, title, greeting, accent_color, position, captcha_provider, \
                        captcha_site_key, captcha_secret, captcha_min_score, last_error, \
                        visibility_rules, override_mode, override_until, queue_id, idle_close_secs, \
-                       visitor_uploads, upload_max_bytes, upload_kinds";
+                       visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name";
 
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
@@ -160,6 +163,7 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
                 })
                 .collect::<Result<_>>()?,
         },
+        email_sender_name: col_opt_str(row, "email_sender_name")?,
         visibility_override: VisibilityOverride {
             mode: col_name(row, "override_mode")?,
             until_ms: row.try_get::<Option<i64>, _>("override_until")?,
@@ -215,9 +219,9 @@ impl Store {
             "INSERT INTO channels (id, channel_key, name, secret, inactivity_timeout_secs, \
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
-             queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds) \
+             queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23) \
+             $21, $22, $23, $24) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -228,7 +232,7 @@ impl Store {
              captcha_min_score = excluded.captcha_min_score, last_error = excluded.last_error, \
              queue_id = excluded.queue_id, idle_close_secs = excluded.idle_close_secs, \
              visitor_uploads = excluded.visitor_uploads, upload_max_bytes = excluded.upload_max_bytes, \
-             upload_kinds = excluded.upload_kinds",
+             upload_kinds = excluded.upload_kinds, email_sender_name = excluded.email_sender_name",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -261,6 +265,7 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(","),
         )
+        .bind(channel.email_sender_name.as_deref())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -315,6 +320,7 @@ impl Store {
         let deletes = [
             format!("DELETE FROM messages WHERE conversation_id IN ({in_channels})"),
             format!("DELETE FROM conversation_events WHERE conversation_id IN ({in_channels})"),
+            format!("DELETE FROM emails WHERE channel_id IN ({list})"),
             format!("DELETE FROM agent_reads WHERE conversation_id IN ({in_channels})"),
             format!("DELETE FROM join_links WHERE conversation_id IN ({in_channels})"),
             format!("DELETE FROM conversations WHERE channel_id IN ({list})"),

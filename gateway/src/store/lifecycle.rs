@@ -3,7 +3,9 @@
 
 use protocol::{ConversationEventKind, EventType, Handler};
 
+use super::emails::enqueue_transcript_in;
 use super::outbox::Event;
+use super::tx::Tx;
 use super::{col_name, col_str, Store};
 use crate::error::Result;
 
@@ -77,6 +79,7 @@ impl Store {
             None,
         )
         .await?;
+        enqueue_transcript_in(&mut Tx::Sqlx(&mut tx), id, now_ms).await?;
         let event = Event::about(&channel_id, EventType::ConversationClosed, id, now_ms);
         self.commit_with_events(tx, vec![event]).await?;
         Ok(true)

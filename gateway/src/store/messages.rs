@@ -19,6 +19,7 @@ use super::conversations::{
     conversation_in, message_by_client_id_in, open_conversation_id_in, summary_from_row,
     SUMMARY_COLUMNS,
 };
+use super::emails::enqueue_replies_in;
 use super::group_commit::{Write, Written};
 use super::outbox::{enqueue_all, Event};
 use super::tx::{Row, Tx};
@@ -233,16 +234,20 @@ impl Store {
 
     /// Stores a reply to the visitor: an agent's (the first to answer a waiting conversation
     /// takes it), the bot's or the external desk's.
+    /// With `email_after_ms`, the visitor's contact (if it has an address) is emailed the
+    /// reply that long after, with any others made meanwhile, unless they read it in the chat.
     pub async fn append_reply(
         &self,
         conversation_id: &str,
         author: ReplyAuthor<'_>,
         message: NewMessage<'_>,
+        email_after_ms: Option<i64>,
     ) -> Result<Appended> {
         let append = ReplyAppend {
             conversation_id: conversation_id.to_owned(),
             author: OwnedAuthor::from(author),
             message: OwnedMessage::from(message),
+            email_after_ms,
         };
         match self.write(append).await {
             // As for a visitor's message.
@@ -532,6 +537,7 @@ struct ReplyAppend {
     conversation_id: String,
     author: OwnedAuthor,
     message: OwnedMessage,
+    email_after_ms: Option<i64>,
 }
 
 impl Write for ReplyAppend {
@@ -595,6 +601,10 @@ impl ReplyAppend {
             ReplyAuthor::Desk(name) => Author::Desk { name: name.into() },
         };
         let stored = stored_message(conversation_id, seq, stored_author, message, files);
+        if let Some(after_ms) = self.email_after_ms {
+            let sent_at = message.sent_at_ms;
+            enqueue_replies_in(tx, conversation_id, seq - 1, sent_at + after_ms, sent_at).await?;
+        }
         let mut events = Vec::new();
         if took_it {
             events.push(Event {

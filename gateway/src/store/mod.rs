@@ -8,6 +8,7 @@ mod canned;
 mod channels;
 mod contacts;
 mod conversations;
+mod emails;
 mod group_commit;
 mod join_links;
 mod lifecycle;
@@ -24,6 +25,7 @@ pub use attachments::{NewUpload, StoredFile};
 pub use channels::{CaptchaSettings, ChannelRecord, ChannelRef};
 pub use contacts::ContactRecord;
 pub use conversations::ConversationFilter;
+pub use emails::{DueEmail, EmailOutcome};
 pub use join_links::JoinRefusal;
 pub use lifecycle::{Transfer, TransferTo};
 pub use messages::{
@@ -99,6 +101,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "attachments",
         include_str!("../../migrations/0008_attachments.sql"),
     ),
+    (9, "email", include_str!("../../migrations/0009_email.sql")),
 ];
 
 #[derive(Debug)]

@@ -18,7 +18,7 @@ use crate::auth::request_origin;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::ChannelRecord;
-use crate::{captcha, channels, now_ms, rules};
+use crate::{captcha, channels, email, now_ms, rules};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -34,6 +34,9 @@ struct PageViewQuery {
     ticket: Option<String>,
     /// The host page's URL, for page URL rules.
     page: Option<String>,
+    /// The bootstrap: the token of an email's chat link (`#livechat=…`), which makes this page
+    /// view the visitor the email went to, while the link is in time.
+    resume: Option<String>,
 }
 
 /// Channel lookup and origin check shared by the loader's two requests.
@@ -77,11 +80,19 @@ async fn widget_bootstrap(
 ) -> Result<Json<WidgetBootstrap>> {
     let Query(query) = query?;
     let channel = visited_channel(&state, &channel_key, &headers).await?;
+    let now = now_ms();
+    let resumed = match query.resume.as_deref() {
+        Some(token) => email::tokens::resume(&state, token, &channel.id, now).await?,
+        None => None,
+    };
     let previous = query
         .ticket
         .as_deref()
         .and_then(|t| verify_visit_ticket(&state, t, &channel.id));
-    let ticket = next_visit_ticket(previous, &channel.id, now_ms(), &state.config);
+    let mut ticket = next_visit_ticket(previous, &channel.id, now, &state.config);
+    if let Some(visitor_id) = resumed {
+        ticket.visitor_id = visitor_id;
+    }
     let page_url = page_url_within_limit(query.page);
     let decision =
         rules::decide_now(&state, &channel, page_view(&ticket, page_url.as_deref())).await?;

@@ -102,6 +102,7 @@ async fn create_session(
         visitor_id: ticket.visitor_id,
         expires_in_secs: ttl_secs,
         uploads,
+        email: state.mailer.is_some(),
     }))
 }
 

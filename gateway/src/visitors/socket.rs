@@ -8,7 +8,9 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{FutureExt, Sink, SinkExt, Stream, StreamExt};
-use protocol::{ChatMessage, EndReason, EndedSession, VisitorClientFrame, VisitorServerFrame};
+use protocol::{
+    Author, ChatMessage, EndReason, EndedSession, VisitorClientFrame, VisitorServerFrame,
+};
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -28,7 +30,7 @@ use crate::socket::{self, Delivered, Incoming, Step, TypingThrottle};
 use crate::state::AppState;
 use crate::store::{uploader_of_visitor, ChannelRecord, ChannelRef, NewMessage};
 use crate::telemetry::{self, SocketKind};
-use crate::{conversations, now_ms, peer};
+use crate::{conversations, email, now_ms, peer};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(visitor_ws))
@@ -205,6 +207,30 @@ impl VisitorSocket {
                     },
                 })
             }
+            Incoming::Frame(VisitorClientFrame::Email {
+                address,
+                transcript,
+            }) => Step::Reply(
+                match email::leave_address(
+                    &self.state,
+                    &self.channel,
+                    &self.claims.visitor_id,
+                    &address,
+                    transcript,
+                )
+                .await
+                {
+                    Ok(address) => VisitorServerFrame::EmailSaved {
+                        address,
+                        transcript,
+                    },
+                    Err(e) => VisitorServerFrame::Error {
+                        code: e.code().into(),
+                        message: e.reported().error.message,
+                        client_id: None,
+                    },
+                },
+            ),
             Incoming::Refused(code, message) => Step::Reply(VisitorServerFrame::Error {
                 code: code.into(),
                 message,
@@ -351,9 +377,21 @@ impl VisitorSocket {
         incoming: &mut (impl Stream<Item = std::result::Result<Message, axum::Error>> + Unpin),
         step: Step<VisitorServerFrame>,
     ) -> Result<bool> {
+        // Replies the visitor sees here need no email: what this step shows is noted, when
+        // the gateway sends email and the step may show an agent's message.
+        let watched = match (&self.state.mailer, &step) {
+            (None, _) => None,
+            (Some(_), Step::Deliver(message)) if message.author != Author::Visitor => {
+                Some(message.conversation_id.clone())
+            }
+            (Some(_), Step::CatchUp(id)) => Some(id.clone()),
+            (Some(_), Step::Resync) => self.current.clone(),
+            _ => None,
+        };
+        let before = watched.as_deref().map(|id| self.delivered.last_of(id));
         let state = &self.state;
         let to_frame = |message| message_frame(state, message);
-        socket::perform(
+        let open = socket::perform(
             out,
             incoming,
             &state.store,
@@ -361,7 +399,14 @@ impl VisitorSocket {
             step,
             to_frame,
         )
-        .await
+        .await?;
+        if let (Some(id), Some(before)) = (watched, before) {
+            let shown = self.delivered.last_of(&id);
+            if shown > before {
+                state.store.replies_seen_live(&id, shown).await?;
+            }
+        }
+        Ok(open)
     }
 
     /// Records the end (so the token cannot reopen a socket), tells the widget why, and closes.
