@@ -210,7 +210,7 @@ impl Answer {
     }
 }
 
-async fn answer(response: reqwest::Response) -> Answer {
+pub async fn answer(response: reqwest::Response) -> Answer {
     let status = response.status();
     let text = response.text().await.expect("body");
     let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));

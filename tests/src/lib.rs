@@ -12,6 +12,7 @@ pub mod process;
 pub mod provider;
 pub mod receiver;
 pub mod s3;
+pub mod smtp;
 
 use gateway::config::Config;
 use gateway::state::AppState;

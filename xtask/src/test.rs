@@ -13,6 +13,7 @@ pub fn main(args: &[String]) -> Result {
     let path = tools::ensure_wasm_tools()?;
     tools::ensure_browser()?;
     let s3_server = tools::ensure_s3_server()?;
+    let smtp_server = tools::ensure_smtp_server()?;
     dist::build_all(&path)?;
     size::check(&size::report())?;
     run(Command::new("cargo")
@@ -63,5 +64,6 @@ pub fn main(args: &[String]) -> Result {
         .current_dir(paths::root())
         .env("PATH", &path)
         .env("LIVECHAT_DIST", paths::dist_dir())
-        .env("LIVECHAT_TEST_S3_SERVER", s3_server))
+        .env("LIVECHAT_TEST_S3_SERVER", s3_server)
+        .env("LIVECHAT_TEST_SMTP_PYTHON", smtp_server))
 }

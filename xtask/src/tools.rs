@@ -2,8 +2,8 @@
 //! the `wasm32-unknown-unknown` target (rustup), Trunk (crates.io), `wasm-bindgen-cli` at exactly
 //! Cargo.lock's `wasm-bindgen` (crates.io), `wasm-opt` from npm's `binaryen` (Debian's is too old
 //! and its output breaks in Chromium), `twiggy` (crates.io) for the size report, and for the
-//! tests Debian's `chromium` + `chromium-driver`, and moto's S3 server (PyPI) for the file
-//! store's tests against a real S3 endpoint.
+//! tests Debian's `chromium` + `chromium-driver`, moto's S3 server (PyPI) for the file
+//! store's tests against a real S3 endpoint, and aiosmtpd (PyPI) for the email tests' SMTP server.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -16,6 +16,8 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132";
 /// moto, whose server mode speaks the S3 API on localhost for the file store's tests.
 pub const MOTO_VERSION: &str = "5.1.22";
+/// aiosmtpd, the SMTP server the email tests send to.
+pub const AIOSMTPD_VERSION: &str = "1.4.6";
 /// The code size profiler behind `cargo xtask size`.
 pub const TWIGGY_VERSION: &str = "0.8.0";
 
@@ -46,24 +48,45 @@ pub fn wasm_opt() -> PathBuf {
 /// moto's S3 server in its own virtual environment (pip, pinned); the path of its
 /// `moto_server` program.
 pub fn ensure_s3_server() -> Result<PathBuf> {
-    let venv = paths::tools_dir().join(format!("moto-{MOTO_VERSION}"));
-    let server = venv.join("bin/moto_server");
+    let venv = python_tool(
+        "moto",
+        &format!("moto[server]=={MOTO_VERSION}"),
+        "import moto, flask_cors; print(moto.__version__)",
+        MOTO_VERSION,
+    )?;
+    Ok(venv.join("bin/moto_server"))
+}
+
+/// aiosmtpd, a real SMTP server on localhost for the email tests, in its own virtual
+/// environment (pip, pinned); the path of that environment's Python, which runs it as
+/// `python -m aiosmtpd`.
+pub fn ensure_smtp_server() -> Result<PathBuf> {
+    let venv = python_tool(
+        "aiosmtpd",
+        &format!("aiosmtpd=={AIOSMTPD_VERSION}"),
+        "import aiosmtpd; print(aiosmtpd.__version__)",
+        AIOSMTPD_VERSION,
+    )?;
+    Ok(venv.join("bin/python"))
+}
+
+/// A Python package from PyPI in a virtual environment of its own under the tools directory,
+/// installed unless `check` (Python code) already prints `version` there; the environment.
+fn python_tool(name: &str, requirement: &str, check: &str, version: &str) -> Result<PathBuf> {
+    let venv = paths::tools_dir().join(format!("{name}-{version}"));
     let python = venv.join("bin/python");
-    let installed = output(
-        Command::new(&python).args(["-c", "import moto, flask_cors; print(moto.__version__)"]),
-    )
-    .unwrap_or_default();
-    if server.is_file() && installed.trim() == MOTO_VERSION {
-        return Ok(server);
+    let installed = output(Command::new(&python).args(["-c", check])).unwrap_or_default();
+    if installed.trim() == version {
+        return Ok(venv);
     }
     if output(Command::new("python3").args(["-m", "venv", "--help"])).is_none() {
-        apt_install(&["python3-venv"], "the S3 tests (moto)")?;
+        apt_install(&["python3-venv"], &format!("the tests that run {name}"))?;
     }
     run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     run(Command::new(venv.join("bin/pip"))
         .args(["install", "--quiet", "--disable-pip-version-check"])
-        .arg(format!("moto[server]=={MOTO_VERSION}")))?;
-    Ok(server)
+        .arg(requirement))?;
+    Ok(venv)
 }
 
 /// Chromium and its driver for the browser tests: installed with apt when running as root,

@@ -12,6 +12,7 @@ mod chat;
 mod contacts;
 mod crash;
 mod deliveries;
+mod email;
 mod fanout;
 mod files;
 mod hardening;
