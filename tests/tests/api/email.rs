@@ -13,8 +13,16 @@ const INBOUND_SECRET: &str = "inbound-test-secret";
 const VISITOR_EMAIL: &str = "ann@visitor.test";
 
 async fn gateway_sending_to(smtp: &SmtpServer) -> TestGateway {
+    gateway_on(smtp, None).await
+}
+
+/// A gateway sending to `smtp`, on the PostgreSQL database `database_url` if given.
+async fn gateway_on(smtp: &SmtpServer, database_url: Option<String>) -> TestGateway {
     let url = smtp.url();
     TestGateway::spawn_with(move |c| {
+        if let Some(database_url) = database_url {
+            c.database_url = database_url;
+        }
         c.smtp_url = Some(url);
         c.email_from = Some("chat@gateway.test".into());
         c.email_reply_to = Some("reply@in.gateway.test".into());
@@ -113,6 +121,22 @@ async fn replies_the_visitor_missed_come_as_one_email_and_the_answer_comes_back_
         return;
     };
     let gw = gateway_sending_to(&smtp).await;
+    missed_replies_go_out_and_the_answer_comes_back(&gw, &smtp).await;
+}
+
+#[tokio::test]
+async fn email_runs_on_postgresql() {
+    let Some(db) = tests::postgres::ScratchDatabase::create().await else {
+        return;
+    };
+    let Some(smtp) = SmtpServer::start().await else {
+        return;
+    };
+    let gw = gateway_on(&smtp, Some(db.url.clone())).await;
+    missed_replies_go_out_and_the_answer_comes_back(&gw, &smtp).await;
+}
+
+async fn missed_replies_go_out_and_the_answer_comes_back(gw: &TestGateway, smtp: &SmtpServer) {
     let admin = agent_login(&gw).await;
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     assert!(visitor.session.email, "the panel may offer email");
