@@ -133,19 +133,19 @@ async fn email_runs_on_postgresql() {
         return;
     };
     let gw = gateway_on(&smtp, Some(db.url.clone())).await;
-    missed_replies_go_out_and_the_answer_comes_back(&gw, &smtp).await;
+    missed_replies_go_out_and_the_answer_comes_back(gw, &smtp).await;
 }
 
 async fn missed_replies_go_out_and_the_answer_comes_back(gw: &TestGateway, smtp: &SmtpServer) {
-    let admin = agent_login(&gw).await;
-    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+    let admin = agent_login(gw).await;
+    let visitor = Visitor::arrive(gw, SITE_ORIGIN).await;
     assert!(visitor.session.email, "the panel may offer email");
-    let mut socket = visitor.connect(&gw, None).await;
+    let mut socket = visitor.connect(gw, None).await;
     let (conversation, _) = socket.say("q1", "Is the <blue> one in stock?").await;
     leave_address(&mut socket, false).await;
     socket.close().await;
 
-    reply(&gw, &admin, &conversation, "r1", "Let me check.").await;
+    reply(gw, &admin, &conversation, "r1", "Let me check.").await;
     reply(
         &gw,
         &admin,
@@ -182,13 +182,13 @@ async fn missed_replies_go_out_and_the_answer_comes_back(gw: &TestGateway, smtp:
         "{reply_to:?}"
     );
     let link = email
-        .link(&gw.url("/chat/demo#livechat="))
+        .link(gw.url("/chat/demo#livechat="))
         .expect("a chat link");
     assert!(
         email.html().contains(&link),
         "the HTML part has the link too"
     );
-    let log = log_shows(&gw, &[EmailStatus::Sent]).await;
+    let log = log_shows(gw, &[EmailStatus::Sent]).await;
     assert_eq!(log[0].attempts, 1);
 
     // Ann answers from her mail program; the mail server hands it over (and retries once).
@@ -198,9 +198,9 @@ async fn missed_replies_go_out_and_the_answer_comes_back(gw: &TestGateway, smtp:
         "Great, I'll order it.",
         email,
     );
-    let accepted = inbound(&gw, Some(INBOUND_SECRET), &raw).await;
+    let accepted = inbound(gw, Some(INBOUND_SECRET), &raw).await;
     assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
-    let again = inbound(&gw, Some(INBOUND_SECRET), &raw).await;
+    let again = inbound(gw, Some(INBOUND_SECRET), &raw).await;
     assert_eq!(again.body, accepted.body, "a retry is the same message");
     let stored = gw.stored(&conversation).await;
     let from_email: Vec<&str> = stored
@@ -215,10 +215,10 @@ async fn missed_replies_go_out_and_the_answer_comes_back(gw: &TestGateway, smtp:
 
     // Nobody else gets in: no secret, a wrong one, a forged or an expired reply address.
     let count = gw.stored(&conversation).await.len();
-    inbound(&gw, None, &raw)
+    inbound(gw, None, &raw)
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
-    inbound(&gw, Some("guess"), &raw)
+    inbound(gw, Some("guess"), &raw)
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     let token = reply_to[0]
@@ -231,20 +231,20 @@ async fn missed_replies_go_out_and_the_answer_comes_back(gw: &TestGateway, smtp:
         if token.ends_with('0') { '1' } else { '0' }
     );
     let forged = raw.replace(token, &flipped);
-    inbound(&gw, Some(INBOUND_SECRET), &forged.replace("<a1@", "<a2@"))
+    inbound(gw, Some(INBOUND_SECRET), &forged.replace("<a1@", "<a2@"))
         .await
         .assert_error(StatusCode::FORBIDDEN, "invalid_reply_token");
     let expired_token =
-        gateway::email::tokens::reply_token(&gw.state, &conversation, 1_700_000_000).unwrap();
+        gateway::email::tokens::reply_token(gw.state, &conversation, 1_700_000_000).unwrap();
     let expired = raw.replace(token, &expired_token).replace("<a1@", "<a3@");
-    inbound(&gw, Some(INBOUND_SECRET), &expired)
+    inbound(gw, Some(INBOUND_SECRET), &expired)
         .await
         .assert_error(StatusCode::GONE, "reply_token_expired");
     let out_of_office = format!(
         "Auto-Submitted: auto-replied\r\n{}",
         raw.replace("<a1@", "<a4@")
     );
-    let dropped = inbound(&gw, Some(INBOUND_SECRET), &out_of_office).await;
+    let dropped = inbound(gw, Some(INBOUND_SECRET), &out_of_office).await;
     assert_eq!(dropped.status, StatusCode::ACCEPTED);
     assert_eq!(
         gw.stored(&conversation).await.len(),
