@@ -133,7 +133,7 @@ async fn email_runs_on_postgresql() {
         return;
     };
     let gw = gateway_on(&smtp, Some(db.url.clone())).await;
-    missed_replies_go_out_and_the_answer_comes_back(gw, &smtp).await;
+    missed_replies_go_out_and_the_answer_comes_back(&gw, &smtp).await;
 }
 
 async fn missed_replies_go_out_and_the_answer_comes_back(gw: &TestGateway, smtp: &SmtpServer) {
@@ -182,7 +182,7 @@ async fn missed_replies_go_out_and_the_answer_comes_back(gw: &TestGateway, smtp:
         "{reply_to:?}"
     );
     let link = email
-        .link(gw.url("/chat/demo#livechat="))
+        .link(&gw.url("/chat/demo#livechat="))
         .expect("a chat link");
     assert!(
         email.html().contains(&link),
@@ -235,7 +235,7 @@ async fn missed_replies_go_out_and_the_answer_comes_back(gw: &TestGateway, smtp:
         .await
         .assert_error(StatusCode::FORBIDDEN, "invalid_reply_token");
     let expired_token =
-        gateway::email::tokens::reply_token(gw.state, &conversation, 1_700_000_000).unwrap();
+        gateway::email::tokens::reply_token(&gw.state, &conversation, 1_700_000_000).unwrap();
     let expired = raw.replace(token, &expired_token).replace("<a1@", "<a3@");
     inbound(gw, Some(INBOUND_SECRET), &expired)
         .await
