@@ -147,7 +147,7 @@ async fn missed_replies_go_out_and_the_answer_comes_back(gw: &TestGateway, smtp:
 
     reply(gw, &admin, &conversation, "r1", "Let me check.").await;
     reply(
-        &gw,
+        gw,
         &admin,
         &conversation,
         "r2",
