@@ -31,3 +31,5 @@ CREATE INDEX emails_due ON emails (status, next_attempt_at);
 ALTER TABLE conversations ADD COLUMN transcript_to TEXT;
 -- The name emails of the channel come from ("Acme Support" <chat@acme.example>); NULL: its title.
 ALTER TABLE channels ADD COLUMN email_sender_name TEXT;
+-- A visitor still waiting for an answer this long is offered replies by email; 0: never.
+ALTER TABLE channels ADD COLUMN missed_chat_secs BIGINT NOT NULL DEFAULT 60;

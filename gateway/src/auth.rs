@@ -56,6 +56,16 @@ pub fn request_origin(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
 }
 
+/// The origin of the page a widget request comes from: its `Origin` header, or `own_origin`
+/// for a request the browser marks same-origin (`Sec-Fetch-Site`), as it leaves `Origin` off
+/// same-origin GETs: those of the gateway's own chat page (`/chat/{key}`).
+pub fn page_origin<'a>(headers: &'a HeaderMap, own_origin: &'a str) -> Option<&'a str> {
+    request_origin(headers).or_else(|| {
+        let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        (site == Some("same-origin")).then_some(own_origin)
+    })
+}
+
 /// A browser request must come from the console's origin: `Origin` equal to the public URL's
 /// origin (or to this request's own host, for a gateway reached under several names, such as
 /// `localhost` and `127.0.0.1`), else, without `Origin`, `Sec-Fetch-Site` saying same-origin or
@@ -144,7 +154,8 @@ impl FromRequestParts<AppState> for AuthVisitor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let token = bearer(&parts.headers).ok_or(Error::InvalidSessionToken)?;
-        AuthVisitor::of_token(state, token, request_origin(&parts.headers)).await
+        let own = state.config.public_origin();
+        AuthVisitor::of_token(state, token, page_origin(&parts.headers, &own)).await
     }
 }
 

@@ -62,6 +62,10 @@ pub struct ChannelView {
     /// The name the channel's emails come from; None: its title.
     #[serde(default)]
     pub email_sender_name: Option<String>,
+    /// A visitor waiting this long for an answer is offered replies by email (when the
+    /// gateway sends email); 0: never.
+    #[serde(default)]
+    pub missed_chat_secs: i64,
     /// The `<script>` tag to paste into the site's pages.
     pub snippet: String,
     /// A page on the gateway with the chat on it, to share as a link (emails, QR codes).

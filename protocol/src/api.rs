@@ -140,6 +140,9 @@ pub struct SessionCreated {
     /// The gateway sends email: the panel may offer the transcript and replies by email.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub email: bool,
+    /// With email: a visitor left this long without an answer is offered replies by email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed_chat_secs: Option<u64>,
 }
 
 /// What a channel accepts as files from its visitors (agents, the desk and the REST API may

@@ -62,6 +62,23 @@ pub struct Chat {
     typing_notices: RwSignal<u32>,
     /// This page view's visit ticket. Each opens one session; the gateway renews it on request.
     ticket: RefCell<String>,
+    /// Email: whether the gateway offers it, and the visitor's address once saved.
+    pub email: RwSignal<Email>,
+}
+
+/// Where the visitor stands with email.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Email {
+    /// The session said the gateway sends email.
+    pub offered: bool,
+    /// Offer replies by email to a visitor left waiting this long.
+    pub missed_chat_secs: Option<u64>,
+    /// An address was sent and its answer not yet come.
+    pub saving: bool,
+    /// The address the gateway saved.
+    pub saved: Option<String>,
+    /// Why the address was refused.
+    pub refused: Option<String>,
 }
 
 /// A session token this close to expiry is not reused.
@@ -116,6 +133,7 @@ impl Chat {
             own_typing: TypingNotices::default(),
             captcha_box: NodeRef::new(),
             ready_seen: Cell::new(false),
+            email: RwSignal::new(Email::default()),
         });
         connect(Rc::downgrade(&chat));
         chat
@@ -136,6 +154,15 @@ impl Chat {
             .send_text(&wire::send_frame(&client_id, &text, &files));
         self.transcript
             .update(|t| t.add_pending(client_id, text, files));
+    }
+
+    /// The visitor leaves an address: for replies they miss, and the transcript if asked.
+    pub fn leave_email(&self, address: &str, transcript: bool) {
+        self.email.update(|e| {
+            e.saving = true;
+            e.refused = None;
+        });
+        self.link.send_text(&wire::email_frame(address, transcript));
     }
 
     /// The visitor is typing: tells the gateway (where it also counts as activity for the
@@ -169,6 +196,23 @@ impl Chat {
     fn on_frame(&self, frame: VisitorServerFrame) {
         match frame {
             VisitorServerFrame::Typing { agent_name } => return self.agent_is_typing(agent_name),
+            VisitorServerFrame::EmailSaved { address, .. } => {
+                return self.email.update(|e| {
+                    e.saving = false;
+                    e.saved = Some(address);
+                })
+            }
+            // The only frame the panel sends without a client id is an address.
+            VisitorServerFrame::Error {
+                client_id: None,
+                ref message,
+                ..
+            } if self.email.with_untracked(|e| e.saving) => {
+                return self.email.update(|e| {
+                    e.saving = false;
+                    e.refused = Some(message.clone());
+                })
+            }
             // The agent's message is what they were typing.
             VisitorServerFrame::Message { ref message }
                 if message.author != protocol::Author::Visitor =>
@@ -265,6 +309,10 @@ async fn new_session(chat: &Rc<Chat>) -> Result<String, String> {
     *chat.session.borrow_mut() = Some((session.session_token.clone(), expires));
     chat.uploads
         .accept_up_to(session.uploads.map(|policy| policy.max_bytes));
+    chat.email.update(|e| {
+        e.offered = session.email;
+        e.missed_chat_secs = session.missed_chat_secs;
+    });
     Ok(session.session_token)
 }
 

@@ -5,11 +5,12 @@
 //! - [`transcript`]: what the visitor sees, kept consistent under acks, replays and resends;
 //! - [`connection`]: the session token and the socket, reconnecting with `resume_after`;
 //! - [`captcha`]: the provider's challenge, when the channel requires one;
-//! - [`panel`]: the Leptos view;
+//! - [`panel`]: the Leptos view, with [`form`] for what it asks the visitor;
 //! - [`wire`]: what it reads from the gateway and the loader.
 
 mod captcha;
 mod connection;
+mod form;
 mod panel;
 mod transcript;
 mod wire;

@@ -8,15 +8,35 @@ use protocol::Attachment;
 use std::rc::Rc;
 
 use crate::connection::{Chat, Status};
+use crate::form::{ask, value, Question, EMAIL_FIELDS};
 use crate::transcript::{Delivery, Line, Who};
+use leptos::html::Div;
+use wasm_bindgen::prelude::{Closure, JsValue};
 
 pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
     let appearance = chat.options.appearance.clone();
     let title = appearance.title.clone();
+    // The visitor asked for the transcript by email: the form shows.
+    let asking = RwSignal::new(false);
+    let (email, transcript) = (chat.email, chat.transcript);
+    let can_ask = move || {
+        email.with(|e| e.offered && e.saved.is_none())
+            && transcript.with(|t| t.conversation_id.is_some())
+    };
     view! {
         <section class="lc-panel" role="dialog" aria-label=title>
             <header class="lc-head">
                 <strong>{appearance.title}</strong>
+                <button
+                    class="lc-mail"
+                    data-testid="email-transcript"
+                    aria-label="Email me the transcript"
+                    title="Email me the transcript"
+                    hidden=move || !can_ask()
+                    on:click=move |_| asking.update(|a| *a = !*a)
+                >
+                    "✉"
+                </button>
                 <button class="lc-close" aria-label="Close chat" on:click=move |_| close(&host)>
                     "×"
                 </button>
@@ -26,6 +46,7 @@ pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
             {log(chat.clone(), appearance.greeting)}
             {typing_notice(chat.clone())}
             {closed_notice(chat.clone())}
+            {email_offer(chat.clone(), asking)}
             {tray_view()}
             {composer(chat)}
         </section>
@@ -51,6 +72,71 @@ fn closed_notice(chat: Rc<Chat>) -> impl IntoView {
                 </p>
             }
         })
+    }
+}
+
+/// The visitor's address: asked for the transcript (`asking`), or offered to a visitor left
+/// waiting; then where the emails will go.
+fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
+    let (email, transcript) = (chat.email, chat.transcript);
+    // Sent, and no one has answered: the visitor is waiting.
+    let waiting = move || {
+        transcript.with(|t| {
+            !t.closed
+                && t.lines.iter().any(|l| l.seq.is_some())
+                && !t.lines.iter().any(|l| matches!(l.who, Who::Agent(_)))
+        })
+    };
+    let missed = RwSignal::new(false);
+    let timing = std::cell::Cell::new(false);
+    // One timer, from the moment this panel sees the visitor waiting.
+    Effect::new(move |_| {
+        let after = email.with(|e| e.missed_chat_secs.filter(|_| e.offered));
+        if let Some(secs) = after.filter(|_| waiting() && !timing.replace(true)) {
+            set_timeout(
+                move || missed.set(true),
+                std::time::Duration::from_secs(secs),
+            );
+        }
+    });
+    let question = move || {
+        let (prompt, offered) = email.with(|e| match (&e.saved, &e.refused) {
+            (Some(_), _) => (None, false),
+            (None, Some(refused)) => (Some(refused.clone()), true),
+            (None, None) => (None, e.offered),
+        });
+        let prompt = match prompt {
+            Some(refused) => refused,
+            None if offered && asking.get() => {
+                "Where should we send the transcript when this chat ends? Replies you miss go there too.".into()
+            }
+            None if offered && missed.get() && waiting() => {
+                "Nobody has answered yet. Leave your email and we will reply there, or keep waiting.".into()
+            }
+            None => return Question::default(),
+        };
+        Question {
+            key: "email-form",
+            prompt,
+            fields: EMAIL_FIELDS,
+            submit: "Save",
+        }
+    };
+    let container = NodeRef::<Div>::new();
+    let done = Closure::<dyn Fn(String, JsValue)>::new(move |_key: String, values: JsValue| {
+        chat.leave_email(&value(&values, "email"), asking.get_untracked());
+    });
+    Effect::new(move |_| {
+        let question = question();
+        if let Some(container) = container.get() {
+            ask(&container, &question, &done);
+        }
+    });
+    view! {
+        <p class="lc-notice" data-testid="email-saved">
+            {move || email.with(|e| e.saved.as_ref().map(|a| format!("We will email you at {a}.")))}
+        </p>
+        <div node_ref=container></div>
     }
 }
 

@@ -111,6 +111,7 @@ impl Transcript {
                 client_id: None, ..
             }
             | VisitorServerFrame::SessionEnded { .. }
+            | VisitorServerFrame::EmailSaved { .. }
             | VisitorServerFrame::Typing { .. } => {}
         }
     }

@@ -104,6 +104,16 @@ pub fn send_frame(client_id: &str, text: &str, attachments: &[Attachment]) -> St
     })
 }
 
+/// `VisitorClientFrame::Email`.
+pub fn email_frame(address: &str, transcript: bool) -> String {
+    Object::write_with(
+        &[("type", Some("email")), ("address", Some(address))],
+        |object| {
+            let _ = js_sys::Reflect::set(object, &"transcript".into(), &transcript.into());
+        },
+    )
+}
+
 /// `VisitorClientFrame::Typing`.
 pub fn typing_frame() -> String {
     Object::write(&[("type", Some("typing"))])
@@ -147,6 +157,10 @@ pub fn server_frame(value: JsValue) -> Option<VisitorServerFrame> {
             code: frame.text("code")?,
             message: frame.text("message")?,
             client_id: frame.text("client_id"),
+        },
+        "email_saved" => VisitorServerFrame::EmailSaved {
+            address: frame.text("address")?,
+            transcript: frame.field("transcript").as_bool()?,
         },
         "session_ended" => VisitorServerFrame::SessionEnded {
             reason: frame.name("reason")?,
@@ -227,6 +241,10 @@ pub fn session_created(text: &str) -> Option<SessionCreated> {
             }),
             None => None,
         },
+        email: session.field("email").as_bool().unwrap_or(false),
+        missed_chat_secs: session
+            .int("missed_chat_secs")
+            .and_then(|secs| u64::try_from(secs).ok()),
     })
 }
 
@@ -363,6 +381,10 @@ mod tests {
                 reason: EndReason::Inactive,
                 after_secs: 600,
             },
+            VisitorServerFrame::EmailSaved {
+                address: "ann@visitor.test".into(),
+                transcript: true,
+            },
         ];
         for frame in frames {
             assert_eq!(through_the_wire(&frame), Some(frame));
@@ -401,12 +423,17 @@ mod tests {
                 }
             );
         }
-        for uploads in [None, Some(protocol::default_upload_policy())] {
+        for (uploads, email, missed_chat_secs) in [
+            (None, false, None),
+            (Some(protocol::default_upload_policy()), true, Some(60)),
+        ] {
             let mut session = SessionCreated {
                 session_token: "t".into(),
                 visitor_id: "v".into(),
                 expires_in_secs: 3600,
                 uploads,
+                email,
+                missed_chat_secs,
             };
             let read = session_created(&json::stringify(&session));
             if let Some(policy) = &mut session.uploads {
@@ -418,6 +445,15 @@ mod tests {
             read_as_the_gateway::<protocol::VisitorClientFrame>(&typing_frame()),
             protocol::VisitorClientFrame::Typing
         );
+        for transcript in [false, true] {
+            assert_eq!(
+                read_as_the_gateway::<protocol::VisitorClientFrame>(&email_frame(text, transcript)),
+                protocol::VisitorClientFrame::Email {
+                    address: text.into(),
+                    transcript
+                }
+            );
+        }
         for (page_url, captcha_token) in [(None, None), (Some("https://site.test/a?b"), Some("t"))]
         {
             let request = CreateSession {

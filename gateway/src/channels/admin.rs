@@ -70,6 +70,7 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
         visitor_uploads: channel.visitor_uploads,
         uploads: channel.uploads.clone(),
         email_sender_name: channel.email_sender_name.clone(),
+        missed_chat_secs: channel.missed_chat_secs,
         snippet: format!(
             "<script async src=\"{}/embed.js\" data-channel=\"{}\"></script>",
             state.config.public_url(),
@@ -317,6 +318,13 @@ pub fn apply(
                 other => text(other, 1, MAX_NAME_CHARS).map(Some),
             }
             .map(|name| channel.email_sender_name = name),
+            "missed_chat_secs" => match value.as_i64() {
+                Some(secs) if (0..=MAX_MISSED_CHAT_SECS).contains(&secs) => Ok(secs),
+                _ => Err(format!(
+                    "0 (never), or seconds up to {MAX_MISSED_CHAT_SECS}"
+                )),
+            }
+            .map(|secs| channel.missed_chat_secs = secs),
             _ => Err("is not a channel setting".to_owned()),
         };
         if let Err(problem) = outcome {
@@ -329,6 +337,9 @@ pub fn apply(
         Err(Error::Validation(problems))
     }
 }
+
+/// The longest a visitor may be left waiting before the offer of replies by email: an hour.
+const MAX_MISSED_CHAT_SECS: i64 = 3600;
 
 /// The largest upload a channel may allow: what one request may stream into the gateway.
 pub const MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;

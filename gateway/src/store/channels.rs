@@ -46,6 +46,8 @@ pub struct ChannelRecord {
     pub uploads: UploadPolicy,
     /// The name its emails come from; None: its title.
     pub email_sender_name: Option<String>,
+    /// A visitor waiting this long without an answer is offered replies by email; 0: never.
+    pub missed_chat_secs: i64,
 }
 
 impl ChannelRecord {
@@ -76,6 +78,7 @@ impl ChannelRecord {
             visitor_uploads: true,
             uploads: protocol::default_upload_policy(),
             email_sender_name: None,
+            missed_chat_secs: 60,
         }
     }
 
@@ -118,7 +121,8 @@ const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, a
                        online, receptive, title, greeting, accent_color, position, captcha_provider, \
                        captcha_site_key, captcha_secret, captcha_min_score, last_error, \
                        visibility_rules, override_mode, override_until, queue_id, idle_close_secs, \
-                       visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name";
+                       visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, \
+                       missed_chat_secs";
 
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
@@ -164,6 +168,7 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
                 .collect::<Result<_>>()?,
         },
         email_sender_name: col_opt_str(row, "email_sender_name")?,
+        missed_chat_secs: col_i64(row, "missed_chat_secs")?,
         visibility_override: VisibilityOverride {
             mode: col_name(row, "override_mode")?,
             until_ms: row.try_get::<Option<i64>, _>("override_until")?,
@@ -219,9 +224,9 @@ impl Store {
             "INSERT INTO channels (id, channel_key, name, secret, inactivity_timeout_secs, \
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
-             queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name) \
+             queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, missed_chat_secs) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24) \
+             $21, $22, $23, $24, $25) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -232,7 +237,8 @@ impl Store {
              captcha_min_score = excluded.captcha_min_score, last_error = excluded.last_error, \
              queue_id = excluded.queue_id, idle_close_secs = excluded.idle_close_secs, \
              visitor_uploads = excluded.visitor_uploads, upload_max_bytes = excluded.upload_max_bytes, \
-             upload_kinds = excluded.upload_kinds, email_sender_name = excluded.email_sender_name",
+             upload_kinds = excluded.upload_kinds, email_sender_name = excluded.email_sender_name, \
+             missed_chat_secs = excluded.missed_chat_secs",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -266,6 +272,7 @@ impl Store {
                 .join(","),
         )
         .bind(channel.email_sender_name.as_deref())
+        .bind(channel.missed_chat_secs)
         .execute(&self.pool)
         .await?;
         Ok(())

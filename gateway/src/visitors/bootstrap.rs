@@ -14,7 +14,7 @@ use super::tickets::{
     next_visit_ticket, page_url_within_limit, renew_visit_ticket, sign_visit_ticket,
     verify_visit_ticket, VisitTicket,
 };
-use crate::auth::request_origin;
+use crate::auth::page_origin;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::ChannelRecord;
@@ -46,11 +46,8 @@ async fn visited_channel(
     headers: &HeaderMap,
 ) -> Result<ChannelRecord> {
     let channel = channels::by_key(state, channel_key).await?;
-    crate::auth::check_origin(
-        &channel,
-        request_origin(headers),
-        &state.config.public_origin(),
-    )?;
+    let own = state.config.public_origin();
+    crate::auth::check_origin(&channel, page_origin(headers, &own), &own)?;
     Ok(channel)
 }
 

@@ -84,6 +84,7 @@ async fn create_session(
     }
     let ttl_secs = state.config.session_ttl_secs;
     let uploads = channel.visitor_upload_policy();
+    let missed_chat_secs = channel.missed_chat_secs;
     let claims = SessionClaims {
         session_id: random_token(16),
         channel_id: channel.id,
@@ -103,6 +104,9 @@ async fn create_session(
         expires_in_secs: ttl_secs,
         uploads,
         email: state.mailer.is_some(),
+        missed_chat_secs: u64::try_from(missed_chat_secs)
+            .ok()
+            .filter(|secs| *secs > 0 && state.mailer.is_some()),
     }))
 }
 

@@ -171,6 +171,21 @@ async fn each_channel_has_a_chat_page_on_the_gateway_whose_origin_it_accepts() {
     assert_eq!(bootstrap.status, StatusCode::OK, "{}", bootstrap.body);
     let visitor = Visitor::arrive(&gw, &own_origin).await;
     assert!(!visitor.session.session_token.is_empty());
+    // The page's own GETs carry no Origin (browsers leave it off same-origin GETs), only
+    // Sec-Fetch-Site; that header saying anything else does not stand in for an origin.
+    for (site, status) in [
+        ("same-origin", StatusCode::OK),
+        ("cross-site", StatusCode::FORBIDDEN),
+        ("same-site", StatusCode::FORBIDDEN),
+    ] {
+        let answer = reqwest::Client::new()
+            .get(gw.url("/v1/widget/demo"))
+            .header("sec-fetch-site", site)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status, "Sec-Fetch-Site: {site}");
+    }
 
     let unknown = get(&gw.url("/chat/no-such-channel"), None).await;
     unknown.assert_error(StatusCode::NOT_FOUND, "channel_not_found");

@@ -3,6 +3,7 @@
 
 mod console;
 mod desk;
+mod email;
 mod files;
 mod gate;
 mod integrations;

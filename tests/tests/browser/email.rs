@@ -1,0 +1,146 @@
+//! Email through the real panel: the visitor asks for the transcript from the panel, leaves,
+//! the agent's replies arrive by email (a real SMTP server), and the email's link opens the
+//! chat again, with its history, in another browser; the transcript comes when it closes.
+
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+use tests::browser::{in_widget, Browser, WAIT};
+use tests::client::{agent_login, call};
+use tests::smtp::SmtpServer;
+use tests::DemoStack;
+
+/// A page script: the texts of the panel's messages, in order.
+const PANEL_TEXTS: &str = "return [...(document.querySelector('livechat-widget')?.shadowRoot\
+    ?.querySelectorAll('[data-testid=message] .lc-text') ?? [])].map(m => m.textContent);";
+
+#[tokio::test]
+async fn the_panel_takes_an_address_and_the_emailed_link_reopens_the_chat() {
+    let Some(smtp) = SmtpServer::start().await else {
+        return;
+    };
+    let smtp_url = smtp.url();
+    let demo = DemoStack::start_with(move |c| {
+        c.smtp_url = Some(smtp_url);
+        c.email_from = Some("chat@gateway.test".into());
+        c.email_batch_secs = 1;
+    })
+    .await;
+    let gw = &demo.gateway;
+    let visitor = Browser::launch().await;
+    visitor.open_chat(&format!("{}/", demo.site)).await;
+    let composer = visitor
+        .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
+        .await;
+    visitor
+        .type_into(&composer, "Do you deliver on Sundays?\n")
+        .await;
+    visitor
+        .wait_for(
+            "the message sent",
+            &format!(
+                "return {};",
+                tests::browser::widget_query("[data-state=sent]")
+            ),
+            WAIT,
+        )
+        .await;
+    // No form until asked for.
+    let hidden = visitor
+        .eval(
+            "const f = document.querySelector('livechat-widget').shadowRoot\
+               .querySelector('[data-testid=email-form]'); \
+             return !f || f.offsetParent === null;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(hidden, json!(true));
+    let ask = visitor
+        .wait_for_element(
+            "the transcript button",
+            &in_widget("[data-testid=email-transcript]:not([hidden])"),
+            WAIT,
+        )
+        .await;
+    visitor.click(&ask).await;
+    let address = visitor
+        .wait_for_element(
+            "the address field",
+            &in_widget("[data-testid=email-form] input[name=email]"),
+            WAIT,
+        )
+        .await;
+    visitor.type_into(&address, "sunday@visitor.test\n").await;
+    let saved = visitor
+        .wait_for(
+            "the address saved",
+            &format!(
+                "return {}?.textContent;",
+                tests::browser::widget_query("[data-testid=email-saved]")
+            ),
+            WAIT,
+        )
+        .await;
+    assert_eq!(saved, json!("We will email you at sunday@visitor.test."));
+    visitor.quit().await;
+
+    let admin = agent_login(gw).await;
+    let channel = gw.demo_channel().await;
+    let listed = call(
+        gw,
+        &admin,
+        Method::GET,
+        &format!("/v1/channels/{}/conversations", channel.id),
+        None,
+    )
+    .await;
+    let conversation = listed.body["conversations"][0]["id"]
+        .as_str()
+        .expect("the conversation")
+        .to_owned();
+    let messages = format!(
+        "/v1/channels/{}/conversations/{conversation}/messages",
+        channel.id
+    );
+    let body = json!({"client_id": "r1", "text": "Yes, until noon."});
+    let replied = call(gw, &admin, Method::POST, &messages, Some(body)).await;
+    assert!(replied.status.is_success(), "{}", replied.body);
+    let emails = smtp.wait_for(1, Duration::from_secs(20)).await;
+    let email = &emails[0];
+    assert_eq!(email.to(), vec!["sunday@visitor.test".to_owned()]);
+    assert!(email.text().contains("Yes, until noon."));
+    let link = email
+        .link(&gw.url("/chat/demo#livechat="))
+        .expect("the chat link");
+
+    // Another browser (no storage of the first): the link opens the chat as the same visitor.
+    let elsewhere = Browser::launch().await;
+    elsewhere.goto(&link).await;
+    let texts = elsewhere
+        .wait_for(
+            "the conversation's history",
+            &format!("const t = (() => {{ {PANEL_TEXTS} }})(); return t.length >= 2 && t;"),
+            WAIT,
+        )
+        .await;
+    assert_eq!(
+        texts,
+        json!(["Do you deliver on Sundays?", "Yes, until noon."])
+    );
+    let url = elsewhere.eval("return location.href;", json!([])).await;
+    assert!(
+        !url.as_str().unwrap_or_default().contains("livechat="),
+        "the token leaves the address bar: {url}"
+    );
+
+    // The transcript asked for goes out at the close.
+    let close = format!(
+        "/v1/channels/{}/conversations/{conversation}/close",
+        channel.id
+    );
+    let closed = call(gw, &admin, Method::POST, &close, None).await;
+    assert!(closed.status.is_success());
+    let emails = smtp.wait_for(2, Duration::from_secs(20)).await;
+    assert!(emails[1].subject().starts_with("Your conversation with"));
+    elsewhere.quit().await;
+}
