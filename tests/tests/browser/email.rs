@@ -144,3 +144,66 @@ async fn the_panel_takes_an_address_and_the_emailed_link_reopens_the_chat() {
     assert!(emails[1].subject().starts_with("Your conversation with"));
     elsewhere.quit().await;
 }
+
+#[tokio::test]
+async fn a_visitor_left_waiting_is_offered_replies_by_email() {
+    let Some(smtp) = SmtpServer::start().await else {
+        return;
+    };
+    let smtp_url = smtp.url();
+    let demo = DemoStack::start_with(move |c| {
+        c.smtp_url = Some(smtp_url);
+        c.email_from = Some("chat@gateway.test".into());
+    })
+    .await;
+    demo.gateway
+        .edit_demo_channel(|c| c.missed_chat_secs = 2)
+        .await;
+    let visitor = Browser::launch().await;
+    visitor.open_chat(&format!("{}/", demo.site)).await;
+    let composer = visitor
+        .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
+        .await;
+    let started = std::time::Instant::now();
+    visitor.type_into(&composer, "Anyone there?\n").await;
+    let prompt = visitor
+        .wait_for(
+            "the offer of replies by email",
+            &format!(
+                "return {}?.textContent;",
+                tests::browser::widget_query("[data-testid=email-form] .lc-prompt")
+            ),
+            WAIT,
+        )
+        .await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "offered after the channel's time, not before"
+    );
+    assert!(
+        prompt
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Nobody has answered yet"),
+        "{prompt}"
+    );
+    let address = visitor
+        .wait_for_element(
+            "the address field",
+            &in_widget("[data-testid=email-form] input[name=email]"),
+            WAIT,
+        )
+        .await;
+    visitor.type_into(&address, "wait@visitor.test\n").await;
+    visitor
+        .wait_for(
+            "the address saved",
+            &format!(
+                "return {}?.textContent.includes('wait@visitor.test');",
+                tests::browser::widget_query("[data-testid=email-saved]")
+            ),
+            WAIT,
+        )
+        .await;
+    visitor.quit().await;
+}
