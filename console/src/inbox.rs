@@ -219,6 +219,7 @@ mod tests {
             user_agent: None,
             handler: Handler::Agents,
             queue_id: None,
+            offline: false,
         }
     }
 

@@ -118,6 +118,9 @@ pub struct SessionClaims {
     /// The browser's `User-Agent`, cut short, for agents.
     #[serde(default)]
     pub user_agent: Option<String>,
+    /// Opened while nobody could chat, on a channel that takes messages meanwhile.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub offline: bool,
     pub expires_at_ms: i64,
 }
 

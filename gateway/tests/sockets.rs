@@ -35,6 +35,7 @@ fn claims(channel: &ChannelRecord, visitor_id: &str) -> SessionClaims {
         page_url: Some("https://shop.example/pricing".into()),
         visit: Some(1),
         user_agent: None,
+        offline: false,
         expires_at_ms: i64::MAX,
     }
 }

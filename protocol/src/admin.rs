@@ -62,6 +62,9 @@ pub struct ChannelView {
     /// The name the channel's emails come from; None: its title.
     #[serde(default)]
     pub email_sender_name: Option<String>,
+    /// What the widget does while a visibility rule fails.
+    #[serde(default)]
+    pub when_unavailable: WhenUnavailable,
     /// A visitor waiting this long for an answer is offered replies by email (when the
     /// gateway sends email); 0: never.
     #[serde(default)]
@@ -70,6 +73,20 @@ pub struct ChannelView {
     pub snippet: String,
     /// A page on the gateway with the chat on it, to share as a link (emails, QR codes).
     pub chat_url: String,
+}
+
+named! {
+    /// What a channel does while a visibility rule fails (outside business hours, no agent
+    /// online, ...).
+    #[derive(Default)]
+    pub enum WhenUnavailable {
+        /// The widget does not show.
+        #[default]
+        Hide = "hide",
+        /// The launcher shows and the panel takes a message (and an email address, when the
+        /// gateway sends email) for the agents to answer later.
+        LeaveMessage = "leave_message",
+    }
 }
 
 named! {

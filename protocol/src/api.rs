@@ -57,6 +57,20 @@ pub struct WidgetBootstrap {
     /// rule needs to know the previous visits. Otherwise nothing is stored before the chat opens.
     #[serde(default)]
     pub remember_visits: bool,
+    /// Nobody can chat now, and the channel takes messages meanwhile: the widget shows, and
+    /// its panel asks for a message (the visibility says `visible`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leave_message: Option<LeaveMessage>,
+}
+
+/// What the panel says when it takes a message because nobody can chat now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LeaveMessage {
+    /// When the business hours open next, in their time zone ("Mon 09:00"); None when the
+    /// hours are not what keeps the chat closed.
+    #[serde(default)]
+    pub back_at: Option<String>,
 }
 
 /// The gateway's decision for this page view.

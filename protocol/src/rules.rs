@@ -289,4 +289,7 @@ pub struct VisibilityUpdate {
     /// The page view's ticket, renewed (same visitor, visit and page-view start), for opening
     /// a chat once the previous ticket has been used.
     pub visit_ticket: String,
+    /// As in the bootstrap: the panel takes a message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leave_message: Option<crate::LeaveMessage>,
 }

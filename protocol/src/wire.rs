@@ -199,6 +199,10 @@ pub struct ConversationSummary {
     /// The queue it waits in (or waited in) for an agent.
     #[serde(default)]
     pub queue_id: Option<String>,
+    /// Started while nobody could chat: the visitor left a message (and maybe an address) for
+    /// an answer later.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub offline: bool,
 }
 
 named! {

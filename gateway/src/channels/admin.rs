@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use protocol::{
     Appearance, CaptchaProvider, CaptchaView, ChannelState, ChannelView, ChannelsDeleted,
-    DeleteChannels, FileKind, LauncherPosition, UploadPolicy,
+    DeleteChannels, FileKind, LauncherPosition, UploadPolicy, WhenUnavailable,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -71,6 +71,7 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
         uploads: channel.uploads.clone(),
         email_sender_name: channel.email_sender_name.clone(),
         missed_chat_secs: channel.missed_chat_secs,
+        when_unavailable: channel.when_unavailable,
         snippet: format!(
             "<script async src=\"{}/embed.js\" data-channel=\"{}\"></script>",
             state.config.public_url(),
@@ -318,6 +319,11 @@ pub fn apply(
                 other => text(other, 1, MAX_NAME_CHARS).map(Some),
             }
             .map(|name| channel.email_sender_name = name),
+            "when_unavailable" => value
+                .as_str()
+                .and_then(|name| name.parse::<WhenUnavailable>().ok())
+                .ok_or_else(|| format!("one of {}", WhenUnavailable::NAMES.join(", ")))
+                .map(|mode| channel.when_unavailable = mode),
             "missed_chat_secs" => match value.as_i64() {
                 Some(secs) if (0..=MAX_MISSED_CHAT_SECS).contains(&secs) => Ok(secs),
                 _ => Err(format!(

@@ -11,8 +11,8 @@ pub mod schedule;
 
 use jiff::Timestamp;
 use protocol::{
-    Combine, OverrideMode, Rule, RuleCheck, Visibility, VisibilityOverride, VisibilityReport,
-    VisibilityRules,
+    Combine, LeaveMessage, OverrideMode, Rule, RuleCheck, Visibility, VisibilityOverride,
+    VisibilityReport, VisibilityRules, WhenUnavailable,
 };
 
 use crate::error::{Error, Result};
@@ -105,6 +105,44 @@ impl Decision {
             .find(|c| c.rule == rule)
             .map_or("", |c| c.detail.as_str());
         format!("{}: {detail}", rule.label())
+    }
+
+    /// Nobody can chat now and the channel takes messages meanwhile: what the panel says. Only
+    /// the rules of who is there and when (presence, business hours) turn into taking a
+    /// message; a page where the marketer keeps the chat away (time on page, page URL, repeat
+    /// visit) stays without it.
+    pub fn leave_message(&self, channel: &ChannelRecord, now_ms: i64) -> Option<LeaveMessage> {
+        if channel.when_unavailable != WhenUnavailable::LeaveMessage
+            || !matches!(self.hidden, Some(Hidden::Rule(_)))
+        {
+            return None;
+        }
+        let failing: Vec<Rule> = self
+            .checks
+            .iter()
+            .filter(|check| !check.met)
+            .map(|check| check.rule)
+            .collect();
+        let nobody_there = |rule: &Rule| {
+            matches!(
+                rule,
+                Rule::AgentsOnline | Rule::AgentAvailable | Rule::BusinessHours
+            )
+        };
+        if !failing.iter().all(nobody_there) {
+            return None;
+        }
+        let back_at = if failing.contains(&Rule::BusinessHours) {
+            let schedule = Schedule::parse(&channel.rules.business_hours, "business_hours").ok();
+            let now = Timestamp::from_millisecond(now_ms).ok();
+            schedule.zip(now).and_then(|(schedule, now)| {
+                let opens = schedule.next_change(now)?;
+                Some(schedule.weekday_and_time(opens))
+            })
+        } else {
+            None
+        };
+        Some(LeaveMessage { back_at })
     }
 
     /// A conversation may open only when the widget would show.

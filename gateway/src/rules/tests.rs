@@ -595,3 +595,53 @@ fn validation_names_each_bad_field() {
     assert!(validate_override(&forced(OverrideMode::Rules, Some(NOW + 1)), NOW).is_err());
     assert!(validate_override(&forced(OverrideMode::Hidden, Some(NOW + 1)), NOW).is_ok());
 }
+
+#[test]
+fn outside_hours_a_channel_taking_messages_says_when_someone_is_back() {
+    let closed_friday_evening = |rules: VisibilityRules, when: WhenUnavailable| {
+        let now = at("2026-11-27T16:30:00Z").as_millisecond();
+        let facts = Facts {
+            now_ms: now,
+            agents: AgentCounts::default(),
+            page_view: PageView {
+                visit: 1,
+                viewed_at_ms: now,
+                page_url: Some("https://shop.example/pricing"),
+            },
+            presence_poll_ms: POLL,
+        };
+        let mut channel = ChannelRecord::new("Shop", 600);
+        channel.rules = rules.clone();
+        channel.when_unavailable = when;
+        decide(true, &rules, VisibilityOverride::default(), &facts).leave_message(&channel, now)
+    };
+    let paris = |r: &mut VisibilityRules| {
+        r.business_hours = hours("Europe/Paris", weekdays_nine_to_five(), vec![]);
+    };
+    assert_eq!(
+        closed_friday_evening(rules(paris), WhenUnavailable::LeaveMessage),
+        Some(LeaveMessage {
+            back_at: Some("Monday 09:00".into())
+        })
+    );
+    assert_eq!(
+        closed_friday_evening(rules(paris), WhenUnavailable::Hide),
+        None
+    );
+    // Nobody online (no hours involved): a message, without a time.
+    let presence = |r: &mut VisibilityRules| r.agents_online.enabled = true;
+    assert_eq!(
+        closed_friday_evening(rules(presence), WhenUnavailable::LeaveMessage),
+        Some(LeaveMessage { back_at: None })
+    );
+    // A page the marketer keeps the chat off stays without it, hours or not.
+    let elsewhere = |r: &mut VisibilityRules| {
+        paris(r);
+        r.page_url.enabled = true;
+        r.page_url.patterns = vec!["/help/*".into()];
+    };
+    assert_eq!(
+        closed_friday_evening(rules(elsewhere), WhenUnavailable::LeaveMessage),
+        None
+    );
+}

@@ -2,7 +2,7 @@
 
 use protocol::{
     Appearance, CaptchaProvider, FileKind, LauncherPosition, Refusal, UploadPolicy,
-    VisibilityOverride, VisibilityRules,
+    VisibilityOverride, VisibilityRules, WhenUnavailable,
 };
 use sqlx::any::AnyRow;
 
@@ -48,6 +48,8 @@ pub struct ChannelRecord {
     pub email_sender_name: Option<String>,
     /// A visitor waiting this long without an answer is offered replies by email; 0: never.
     pub missed_chat_secs: i64,
+    /// What a failing visibility rule does.
+    pub when_unavailable: WhenUnavailable,
 }
 
 impl ChannelRecord {
@@ -79,6 +81,7 @@ impl ChannelRecord {
             uploads: protocol::default_upload_policy(),
             email_sender_name: None,
             missed_chat_secs: 60,
+            when_unavailable: WhenUnavailable::Hide,
         }
     }
 
@@ -122,7 +125,7 @@ const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, a
                        captcha_site_key, captcha_secret, captcha_min_score, last_error, \
                        visibility_rules, override_mode, override_until, queue_id, idle_close_secs, \
                        visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, \
-                       missed_chat_secs";
+                       missed_chat_secs, when_unavailable";
 
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
@@ -169,6 +172,7 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
         },
         email_sender_name: col_opt_str(row, "email_sender_name")?,
         missed_chat_secs: col_i64(row, "missed_chat_secs")?,
+        when_unavailable: col_name(row, "when_unavailable")?,
         visibility_override: VisibilityOverride {
             mode: col_name(row, "override_mode")?,
             until_ms: row.try_get::<Option<i64>, _>("override_until")?,
@@ -224,9 +228,10 @@ impl Store {
             "INSERT INTO channels (id, channel_key, name, secret, inactivity_timeout_secs, \
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
-             queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, missed_chat_secs) \
+             queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, missed_chat_secs, \
+             when_unavailable) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25) \
+             $21, $22, $23, $24, $25, $26) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -238,7 +243,8 @@ impl Store {
              queue_id = excluded.queue_id, idle_close_secs = excluded.idle_close_secs, \
              visitor_uploads = excluded.visitor_uploads, upload_max_bytes = excluded.upload_max_bytes, \
              upload_kinds = excluded.upload_kinds, email_sender_name = excluded.email_sender_name, \
-             missed_chat_secs = excluded.missed_chat_secs",
+             missed_chat_secs = excluded.missed_chat_secs, \
+             when_unavailable = excluded.when_unavailable",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -273,6 +279,7 @@ impl Store {
         )
         .bind(channel.email_sender_name.as_deref())
         .bind(channel.missed_chat_secs)
+        .bind(channel.when_unavailable.as_str())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -112,6 +112,8 @@ pub struct VisitContext<'a> {
     /// The visit number from the visitor's ticket.
     pub visit: Option<u32>,
     pub user_agent: Option<&'a str>,
+    /// Written while nobody could chat (the channel took a message instead).
+    pub offline: bool,
 }
 
 /// The visitor's contact (created with their first conversation) on their open conversation.
@@ -210,6 +212,7 @@ impl Store {
             origin: context.origin.map(str::to_owned),
             visit: context.visit,
             user_agent: context.user_agent.map(str::to_owned),
+            offline: context.offline,
             message: OwnedMessage::from(message),
             reopen_after_ms,
         };
@@ -333,6 +336,7 @@ struct VisitorAppend {
     origin: Option<String>,
     visit: Option<u32>,
     user_agent: Option<String>,
+    offline: bool,
     message: OwnedMessage,
     reopen_after_ms: i64,
 }
@@ -477,8 +481,8 @@ impl VisitorAppend {
             .execute(
                 "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, \
                  last_text, page_url, origin, created_at, updated_at, queue_id, visit, user_agent, \
-                 handler) VALUES ($1, $2, $3, $4, 0, '', $5, $6, $7, $7, $8, $9, $10, $11) \
-                 ON CONFLICT DO NOTHING",
+                 handler, offline) VALUES ($1, $2, $3, $4, 0, '', $5, $6, $7, $7, $8, $9, $10, $11, \
+                 $12) ON CONFLICT DO NOTHING",
                 &[
                     (&uuid::Uuid::new_v4().to_string()).into(),
                     channel_id.into(),
@@ -491,6 +495,7 @@ impl VisitorAppend {
                     self.visit.map(i64::from).into(),
                     self.user_agent.as_deref().into(),
                     handler.as_str().into(),
+                    i64::from(self.offline).into(),
                 ],
             )
             .await?

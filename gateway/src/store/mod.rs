@@ -101,7 +101,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "attachments",
         include_str!("../../migrations/0008_attachments.sql"),
     ),
-    (9, "email", include_str!("../../migrations/0009_email.sql")),
+    (
+        9,
+        "nobody missed",
+        include_str!("../../migrations/0009_nobody_missed.sql"),
+    ),
 ];
 
 #[derive(Debug)]

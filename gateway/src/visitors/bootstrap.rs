@@ -59,6 +59,15 @@ fn page_view<'a>(ticket: &VisitTicket, page_url: Option<&'a str>) -> rules::Page
     }
 }
 
+/// The widget shows when the rules say so, or to take a message while nobody can chat.
+fn shown(decision: &rules::Decision, leave_message: bool) -> protocol::Visibility {
+    if leave_message {
+        protocol::Visibility::Visible
+    } else {
+        decision.visibility()
+    }
+}
+
 /// Bootstrap: appearance, the visibility decision and a visit ticket.
 ///
 /// Once per page view, from a page the channel allows.
@@ -93,9 +102,11 @@ async fn widget_bootstrap(
     let page_url = page_url_within_limit(query.page);
     let decision =
         rules::decide_now(&state, &channel, page_view(&ticket, page_url.as_deref())).await?;
+    let leave_message = decision.leave_message(&channel, now);
     Ok(Json(WidgetBootstrap {
         channel_key: channel.key.clone(),
-        visibility: decision.visibility(),
+        visibility: shown(&decision, leave_message.is_some()),
+        leave_message,
         recheck_after_ms: decision.recheck_after_ms,
         remember_visits: channel.rules.repeat_visit.enabled,
         appearance: channel.appearance.clone(),
@@ -130,8 +141,10 @@ async fn widget_recheck(
     let page_url = page_url_within_limit(query.page);
     let decision =
         rules::decide_now(&state, &channel, page_view(&renewed, page_url.as_deref())).await?;
+    let leave_message = decision.leave_message(&channel, now_ms());
     Ok(Json(VisibilityUpdate {
-        visibility: decision.visibility(),
+        visibility: shown(&decision, leave_message.is_some()),
+        leave_message,
         recheck_after_ms: decision.recheck_after_ms,
         visit_ticket: sign_visit_ticket(&state, &renewed),
     }))

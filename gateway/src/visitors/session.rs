@@ -63,9 +63,11 @@ async fn create_session(
         viewed_at_ms: ticket.viewed_at_ms,
         page_url: page_url.as_deref(),
     };
-    rules::decide_now(&state, &channel, page_view)
-        .await?
-        .allow_session()?;
+    let decision = rules::decide_now(&state, &channel, page_view).await?;
+    let offline = decision.leave_message(&channel, now).is_some();
+    if !offline {
+        decision.allow_session()?;
+    }
     captcha::verify(
         &state,
         &channel,
@@ -96,6 +98,7 @@ async fn create_session(
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
+        offline,
         expires_at_ms: now.saturating_add(crate::secs_to_ms(ttl_secs)),
     };
     Ok(Json(SessionCreated {
@@ -122,6 +125,7 @@ impl SessionClaims {
                 origin: self.origin.as_deref(),
                 visit: self.visit,
                 user_agent: self.user_agent.as_deref(),
+                offline: self.offline,
             },
         }
     }

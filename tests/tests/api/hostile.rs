@@ -595,6 +595,7 @@ async fn forged_replayed_expired_and_cross_channel_credentials_are_refused() {
             page_url: None,
             visit: Some(1),
             user_agent: None,
+            offline: false,
             expires_at_ms: gateway::now_ms() - 1,
         },
     );

@@ -21,6 +21,7 @@ mod inactivity;
 mod integrations;
 mod limits;
 mod metrics;
+mod offline;
 mod openapi;
 mod postgres;
 mod routing;

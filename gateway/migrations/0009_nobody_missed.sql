@@ -1,3 +1,10 @@
+-- Nobody missed: messages left while nobody is there, and email to visitors.
+
+-- What a failing visibility rule does: `hide` the widget, or `leave_message` (the panel takes a
+-- message, and the conversation is marked as left while nobody was there).
+ALTER TABLE channels ADD COLUMN when_unavailable TEXT NOT NULL DEFAULT 'hide';
+ALTER TABLE conversations ADD COLUMN offline BIGINT NOT NULL DEFAULT 0;
+
 -- Email to visitors: agents' replies the visitor was not there to read, and transcripts asked
 -- for. An email is written in the transaction that makes it due (a reply, a close), and the
 -- email worker sends it like a webhook delivery: leased, retried with backoff, logged.
