@@ -76,7 +76,8 @@
         root.adoptedStyleSheets = [sheet, panelSheet];
         return m[0].default({ module_or_path: base + '/widget/widget_bg.wasm' }).then(function () {
           m[0].mount(panel, {
-            gateway: base, channel: key, ticket: ticket, appearance: look, captcha: cfg.captcha, store: store
+            gateway: base, channel: key, ticket: ticket, appearance: look, captcha: cfg.captcha, store: store,
+            leave: cfg.leave_message
           });
         });
       }).catch(function () { loading = null; toggle(false); });

@@ -73,8 +73,9 @@ pub struct Email {
     pub offered: bool,
     /// Offer replies by email to a visitor left waiting this long.
     pub missed_chat_secs: Option<u64>,
-    /// An address was sent and its answer not yet come.
-    pub saving: bool,
+    /// An address sent (and whether for the transcript) whose answer has not come: sent again
+    /// after a reconnect, as unacknowledged messages are.
+    pub saving: Option<(String, bool)>,
     /// The address the gateway saved.
     pub saved: Option<String>,
     /// Why the address was refused.
@@ -159,7 +160,7 @@ impl Chat {
     /// The visitor leaves an address: for replies they miss, and the transcript if asked.
     pub fn leave_email(&self, address: &str, transcript: bool) {
         self.email.update(|e| {
-            e.saving = true;
+            e.saving = Some((address.to_owned(), transcript));
             e.refused = None;
         });
         self.link.send_text(&wire::email_frame(address, transcript));
@@ -198,7 +199,7 @@ impl Chat {
             VisitorServerFrame::Typing { agent_name } => return self.agent_is_typing(agent_name),
             VisitorServerFrame::EmailSaved { address, .. } => {
                 return self.email.update(|e| {
-                    e.saving = false;
+                    e.saving = None;
                     e.saved = Some(address);
                 })
             }
@@ -207,9 +208,9 @@ impl Chat {
                 client_id: None,
                 ref message,
                 ..
-            } if self.email.with_untracked(|e| e.saving) => {
+            } if self.email.with_untracked(|e| e.saving.is_some()) => {
                 return self.email.update(|e| {
-                    e.saving = false;
+                    e.saving = None;
                     e.refused = Some(message.clone());
                 })
             }
@@ -246,6 +247,11 @@ impl Chat {
                     self.link.send_text(&frame);
                 }
             });
+            // After the messages: an address needs the conversation the first one starts.
+            if let Some((address, transcript)) = self.email.with_untracked(|e| e.saving.clone()) {
+                self.link
+                    .send_text(&wire::email_frame(&address, transcript));
+            }
         }
     }
 

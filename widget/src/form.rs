@@ -35,6 +35,11 @@ pub struct Question {
 
 /// The address the panel asks for email.
 pub const EMAIL_FIELDS: &str = r#"[["email","Your email","email",true]]"#;
+/// A message left while nobody can chat, with an address for the answer (when the gateway
+/// sends email) or without.
+pub const LEAVE_MESSAGE_FIELDS: &str =
+    r#"[["message","Your message","message",true],["email","Your email","email",true]]"#;
+pub const LEAVE_MESSAGE_ONLY_FIELDS: &str = r#"[["message","Your message","message",true]]"#;
 
 /// Shows `question` in `container`; the answer goes to `done`.
 pub fn ask(

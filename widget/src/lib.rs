@@ -28,6 +28,8 @@ pub struct Options {
     pub captcha: Option<protocol::CaptchaChallenge>,
     /// The localStorage key under which the visit ticket is remembered once the visitor chats.
     pub store: String,
+    /// Nobody can chat now: the panel takes a message.
+    pub leave_message: Option<protocol::LeaveMessage>,
 }
 
 /// Mounts the panel into `root` (inside the loader's shadow root) and starts the session.

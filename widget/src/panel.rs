@@ -8,7 +8,9 @@ use protocol::Attachment;
 use std::rc::Rc;
 
 use crate::connection::{Chat, Status};
-use crate::form::{ask, value, Question, EMAIL_FIELDS};
+use crate::form::{
+    ask, value, Question, EMAIL_FIELDS, LEAVE_MESSAGE_FIELDS, LEAVE_MESSAGE_ONLY_FIELDS,
+};
 use crate::transcript::{Delivery, Line, Who};
 use leptos::html::Div;
 use wasm_bindgen::prelude::{Closure, JsValue};
@@ -99,7 +101,34 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
             );
         }
     });
+    let leave_message = chat.options.leave_message.clone();
     let question = move || {
+        // Nobody can chat: before anything is sent, the panel takes a message.
+        if let Some(leave) = &leave_message {
+            if transcript.with(|t| t.lines.is_empty()) {
+                let offered = email.with(|e| e.offered);
+                let back = leave
+                    .back_at
+                    .as_ref()
+                    .map(|at| format!(" We are back {at}."))
+                    .unwrap_or_default();
+                let how = if offered {
+                    "Leave a message and your email, and we will answer there."
+                } else {
+                    "Leave a message and we will answer here."
+                };
+                return Question {
+                    key: "leave-message",
+                    prompt: format!("Nobody is here right now.{back} {how}"),
+                    fields: if offered {
+                        LEAVE_MESSAGE_FIELDS
+                    } else {
+                        LEAVE_MESSAGE_ONLY_FIELDS
+                    },
+                    submit: "Send",
+                };
+            }
+        }
         let (prompt, offered) = email.with(|e| match (&e.saved, &e.refused) {
             (Some(_), _) => (None, false),
             (None, Some(refused)) => (Some(refused.clone()), true),
@@ -123,8 +152,14 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
         }
     };
     let container = NodeRef::<Div>::new();
-    let done = Closure::<dyn Fn(String, JsValue)>::new(move |_key: String, values: JsValue| {
-        chat.leave_email(&value(&values, "email"), asking.get_untracked());
+    let done = Closure::<dyn Fn(String, JsValue)>::new(move |key: String, values: JsValue| {
+        if key == "leave-message" {
+            chat.send(value(&values, "message"));
+        }
+        let address = value(&values, "email");
+        if !address.is_empty() {
+            chat.leave_email(&address, asking.get_untracked());
+        }
     });
     Effect::new(move |_| {
         let question = question();

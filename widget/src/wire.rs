@@ -276,6 +276,9 @@ pub fn options(value: JsValue) -> Option<Options> {
             None => None,
         },
         store: options.text("store")?,
+        leave_message: options.object("leave").map(|leave| protocol::LeaveMessage {
+            back_at: leave.text("back_at"),
+        }),
     })
 }
 

@@ -7,8 +7,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-use crate::paths;
 use crate::run::{run, Result};
+use crate::{exports, paths};
 
 /// The browser apps: (folder, public URL under the gateway).
 const APPS: &[(&str, &str)] = &[("widget", "/widget/"), ("console", "/console/")];
@@ -36,6 +36,7 @@ pub fn build_all(path: &OsString) -> Result {
             .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
             .env("CARGO_PROFILE_RELEASE_PANIC", "abort"))?;
         if *app == "widget" {
+            exports::strip_unused(&out.join("widget.js"), &out.join("widget_bg.wasm"))?;
             hash_panel_names(&out)?;
         }
         compress_dir(&out)?;

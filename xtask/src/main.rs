@@ -18,6 +18,7 @@
 mod bench;
 mod demo;
 mod dist;
+mod exports;
 mod layers;
 mod paths;
 mod run;
