@@ -46,6 +46,9 @@ pub fn inbox_list(me: String) -> impl IntoView {
                                     <span>{c.channel_name.clone()}</span>
                                     {(unread > 0).then(|| view! { <span class="unread" data-testid="unread">{unread}</span> })}
                                     <span class=badge_class>{badge}</span>
+                                    {c.offline.then(|| view! {
+                                        <span class="badge" data-testid="left-message" title="Left while nobody could chat">"left a message"</span>
+                                    })}
                                 </div>
                                 <div class="preview">{c.last_text.clone()}</div>
                             </li>

@@ -1,7 +1,7 @@
 // What this does is said where form.rs binds it (comments here cost the panel bytes).
 export function ask(box, key, prompt, fields, submit, done) {
-  if (box.dataset.key !== key) {
-    box.dataset.key = key;
+  if (box.dataset.key !== key || box.dataset.fields !== fields) {
+    Object.assign(box.dataset, { key, fields });
     box.textContent = '';
     if (!key) return;
     const make = (tag, className) => Object.assign(document.createElement(tag), { className });

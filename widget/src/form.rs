@@ -8,8 +8,8 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(module = "/src/form.js")]
 extern "C" {
     /// Shows the question in `container`: builds its form (fields: JSON `[name, label, type,
-    /// required]` rows; type `message` is a textarea) unless the one shown has the same `key`,
-    /// and sets its prompt. An empty `key` removes the form. Submitting calls `done(key,
+    /// required]` rows; type `message` is a textarea) unless the one shown has the same `key`
+    /// and fields, and sets its prompt. An empty `key` removes the form. Submitting calls `done(key,
     /// values)`, the values by field name.
     #[wasm_bindgen(js_name = ask)]
     fn ask_js(

@@ -171,7 +171,7 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
         <p class="lc-notice" data-testid="email-saved">
             {move || email.with(|e| e.saved.as_ref().map(|a| format!("We will email you at {a}.")))}
         </p>
-        <div node_ref=container></div>
+        <div class="lc-ask" node_ref=container></div>
     }
 }
 

@@ -207,3 +207,101 @@ async fn a_visitor_left_waiting_is_offered_replies_by_email() {
         .await;
     visitor.quit().await;
 }
+
+#[tokio::test]
+async fn while_nobody_is_online_the_panel_takes_a_message_and_an_address_for_the_agents() {
+    let Some(smtp) = SmtpServer::start().await else {
+        return;
+    };
+    let smtp_url = smtp.url();
+    let demo = DemoStack::start_with(move |c| {
+        c.smtp_url = Some(smtp_url);
+        c.email_from = Some("chat@gateway.test".into());
+    })
+    .await;
+    let gw = &demo.gateway;
+    let mut rules = protocol::VisibilityRules::default();
+    rules.agents_online.enabled = true;
+    gw.set_demo_rules(&rules).await;
+    gw.edit_demo_channel(|c| c.when_unavailable = protocol::WhenUnavailable::LeaveMessage)
+        .await;
+
+    let visitor = Browser::launch().await;
+    visitor.open_chat(&format!("{}/", demo.site)).await;
+    let prompt = visitor
+        .wait_for(
+            "the leave-a-message form",
+            &format!(
+                "return {}?.textContent;",
+                tests::browser::widget_query("[data-testid=leave-message] .lc-prompt")
+            ),
+            WAIT,
+        )
+        .await;
+    assert!(
+        prompt
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Nobody is here right now."),
+        "{prompt}"
+    );
+    let message = visitor
+        .wait_for_element(
+            "the message field",
+            &in_widget("[data-testid=leave-message] textarea[name=message]"),
+            WAIT,
+        )
+        .await;
+    visitor
+        .type_into(&message, "My tent pole arrived bent. Order 4411.")
+        .await;
+    let address = visitor
+        .wait_for_element(
+            "the address field",
+            &in_widget("[data-testid=leave-message] input[name=email]"),
+            WAIT,
+        )
+        .await;
+    visitor.type_into(&address, "bent@visitor.test\n").await;
+    visitor
+        .wait_for(
+            "the message sent and the address saved",
+            &format!(
+                "return {}?.textContent.includes('bent@visitor.test') && {} !== null;",
+                tests::browser::widget_query("[data-testid=email-saved]"),
+                tests::browser::widget_query("[data-testid=message][data-state=sent]")
+            ),
+            WAIT,
+        )
+        .await;
+    let gone = visitor
+        .eval(
+            &format!(
+                "return {} === null;",
+                tests::browser::widget_query("[data-testid=leave-message]")
+            ),
+            json!([]),
+        )
+        .await;
+    assert_eq!(gone, json!(true), "the form goes once the message is sent");
+    visitor.quit().await;
+
+    // An agent comes online and finds it, marked as left while nobody was there.
+    let agent = Browser::launch().await;
+    agent.log_into_console(&gw.url("/console/")).await;
+    agent
+        .wait_for_element(
+            "the left message in the inbox",
+            &tests::browser::by_testid("left-message"),
+            WAIT,
+        )
+        .await;
+    let preview = agent
+        .eval(
+            "return document.querySelector('[data-testid=conversation] .preview').textContent;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(preview, json!("My tent pole arrived bent. Order 4411."));
+    agent.quit().await;
+}
