@@ -40,3 +40,14 @@ ALTER TABLE conversations ADD COLUMN transcript_to TEXT;
 ALTER TABLE channels ADD COLUMN email_sender_name TEXT;
 -- A visitor still waiting for an answer this long is offered replies by email; 0: never.
 ALTER TABLE channels ADD COLUMN missed_chat_secs BIGINT NOT NULL DEFAULT 60;
+
+-- The pre-chat form: what a channel asks before the first message (JSON, `Prechat`), and the
+-- answers on the contact (created with them, before its first conversation). The topic's
+-- queue is where that visitor's next new conversation waits.
+ALTER TABLE channels ADD COLUMN prechat TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE contacts ADD COLUMN name TEXT;
+ALTER TABLE contacts ADD COLUMN phone TEXT;
+ALTER TABLE contacts ADD COLUMN consent_version TEXT;
+ALTER TABLE contacts ADD COLUMN consent_at BIGINT;
+ALTER TABLE contacts ADD COLUMN topic_queue_id TEXT;
+ALTER TABLE contacts ADD COLUMN prechat_at BIGINT;

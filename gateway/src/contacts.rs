@@ -67,6 +67,10 @@ async fn view(
         email: contact.email,
         first_name: contact.first_name,
         last_name: contact.last_name,
+        name: contact.name,
+        phone: contact.phone,
+        consent_version: contact.consent_version,
+        consent_at_ms: contact.consent_at_ms,
     })
 }
 

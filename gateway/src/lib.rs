@@ -23,6 +23,7 @@ pub mod housekeeping;
 pub mod html;
 pub mod hub;
 pub mod limits;
+pub mod mailer;
 pub mod memory;
 pub mod openapi;
 pub mod operations;

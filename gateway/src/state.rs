@@ -6,11 +6,11 @@ use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::connections::{Connections, Sockets};
-use crate::email::Mailer;
 use crate::error::{Error, Result};
 use crate::files::Files;
 use crate::hub::Hub;
 use crate::limits::Limits;
+use crate::mailer::Mailer;
 use crate::store::Store;
 use crate::tokens::{random_token, Signer};
 

@@ -65,6 +65,9 @@ pub struct ChannelView {
     /// What the widget does while a visibility rule fails.
     #[serde(default)]
     pub when_unavailable: WhenUnavailable,
+    /// The questions before the first message.
+    #[serde(default)]
+    pub prechat: crate::Prechat,
     /// A visitor waiting this long for an answer is offered replies by email (when the
     /// gateway sends email); 0: never.
     #[serde(default)]

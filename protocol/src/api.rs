@@ -157,6 +157,76 @@ pub struct SessionCreated {
     /// With email: a visitor left this long without an answer is offered replies by email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missed_chat_secs: Option<u64>,
+    /// The channel's questions before the first message, while this visitor has not answered
+    /// them (`POST /v1/visitor/prechat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prechat: Option<PrechatQuestions>,
+}
+
+named! {
+    /// Whether the pre-chat form asks for a field.
+    #[derive(Default)]
+    pub enum Ask {
+        #[default]
+        Off = "off",
+        Optional = "optional",
+        Required = "required",
+    }
+}
+
+/// A channel's pre-chat form, as admins set it (`prechat` on the channel).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct Prechat {
+    pub name: Ask,
+    pub email: Ask,
+    pub phone: Ask,
+    /// The visitor picks one; it sends the conversation to its queue. Empty: no topic asked.
+    pub topics: Vec<Topic>,
+    /// A box the visitor must tick, with the site owner's text; the version and the time of
+    /// the consent are kept on the contact.
+    pub consent: Option<Consent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Topic {
+    pub label: String,
+    pub queue_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Consent {
+    pub text: String,
+    pub version: String,
+}
+
+/// The pre-chat form as the visitor sees it: topics by label only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PrechatQuestions {
+    pub name: Ask,
+    pub email: Ask,
+    pub phone: Ask,
+    pub topics: Vec<String>,
+    /// The text of the box to tick, if any.
+    pub consent: Option<String>,
+}
+
+/// `POST /v1/visitor/prechat`: the visitor's answers (a field not asked is refused).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PrechatAnswers {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// One of the topics' labels.
+    pub topic: Option<String>,
+    /// The box was ticked.
+    pub consent: bool,
 }
 
 /// What a channel accepts as files from its visitors (agents, the desk and the REST API may
@@ -270,6 +340,16 @@ pub struct ContactView {
     pub email: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    /// From the pre-chat form.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The consent the visitor gave: the text's version and when (ms).
+    #[serde(default)]
+    pub consent_version: Option<String>,
+    #[serde(default)]
+    pub consent_at_ms: Option<i64>,
     pub labels: Vec<String>,
     /// Newest first, closed ones included.
     pub conversations: Vec<crate::ConversationSummary>,

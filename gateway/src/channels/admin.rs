@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use protocol::{
     Appearance, CaptchaProvider, CaptchaView, ChannelState, ChannelView, ChannelsDeleted,
-    DeleteChannels, FileKind, LauncherPosition, UploadPolicy, WhenUnavailable,
+    DeleteChannels, FileKind, LauncherPosition, Prechat, UploadPolicy, WhenUnavailable,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -72,6 +72,7 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
         email_sender_name: channel.email_sender_name.clone(),
         missed_chat_secs: channel.missed_chat_secs,
         when_unavailable: channel.when_unavailable,
+        prechat: channel.prechat.clone(),
         snippet: format!(
             "<script async src=\"{}/embed.js\" data-channel=\"{}\"></script>",
             state.config.public_url(),
@@ -178,10 +179,19 @@ async fn edit(
     Ok(Json(view(&state, &channel)))
 }
 
-/// The channel's queue must exist: its conversations would otherwise wait forever.
+/// The channel's queue, and each pre-chat topic's, must exist: its conversations would
+/// otherwise wait forever.
 async fn check_queue(state: &AppState, channel: &ChannelRecord) -> Result<()> {
     if state.store.queue(&channel.queue_id).await?.is_none() {
         return Err(Error::field("queue_id", "no such queue"));
+    }
+    for (i, topic) in channel.prechat.topics.iter().enumerate() {
+        if state.store.queue(&topic.queue_id).await?.is_none() {
+            return Err(Error::field(
+                &format!("prechat.topics[{i}].queue_id"),
+                "no such queue",
+            ));
+        }
     }
     Ok(())
 }
@@ -319,6 +329,7 @@ pub fn apply(
                 other => text(other, 1, MAX_NAME_CHARS).map(Some),
             }
             .map(|name| channel.email_sender_name = name),
+            "prechat" => prechat(value).map(|form| channel.prechat = form),
             "when_unavailable" => value
                 .as_str()
                 .and_then(|name| name.parse::<WhenUnavailable>().ok())
@@ -342,6 +353,33 @@ pub fn apply(
     } else {
         Err(Error::Validation(problems))
     }
+}
+
+/// The pre-chat form: known fields only, topics with distinct labels, a consent with its text
+/// and version.
+fn prechat(value: &Value) -> std::result::Result<Prechat, String> {
+    let form: Prechat = serde_json::from_value(value.clone()).map_err(|e| {
+        format!("must be {{\"name\", \"email\", \"phone\": off|optional|required, \"topics\": [{{\"label\", \"queue_id\"}}], \"consent\": {{\"text\", \"version\"}} or null}}: {e}")
+    })?;
+    let mut labels = std::collections::BTreeSet::new();
+    for topic in &form.topics {
+        let label = topic.label.trim();
+        if label.is_empty() || label.chars().count() > 100 || !labels.insert(label.to_owned()) {
+            return Err("each topic needs a label of 1 to 100 characters, none twice".into());
+        }
+    }
+    if form.topics.len() > 20 {
+        return Err("at most 20 topics".into());
+    }
+    if let Some(consent) = &form.consent {
+        if consent.text.trim().is_empty() || consent.text.chars().count() > 1000 {
+            return Err("the consent's text must be 1 to 1000 characters".into());
+        }
+        if consent.version.trim().is_empty() || consent.version.chars().count() > 50 {
+            return Err("the consent's version must be 1 to 50 characters".into());
+        }
+    }
+    Ok(form)
 }
 
 /// The longest a visitor may be left waiting before the offer of replies by email: an hour.

@@ -272,7 +272,9 @@ pub async fn post_visitor_message(
     if appended.queued {
         // Off the visitor's path: the ack does not wait for routing, and a routing failure
         // only leaves the conversation waiting for the next pass or an agent's accept.
-        crate::routing::spawn_route_queue(state, &channel.queue_id);
+        // The conversation's queue: a pre-chat topic may have chosen another than the channel's.
+        let queue = appended.conversation.queue_id.as_deref();
+        crate::routing::spawn_route_queue(state, queue.unwrap_or(&channel.queue_id));
     }
     Ok(appended)
 }

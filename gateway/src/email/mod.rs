@@ -16,23 +16,21 @@ use axum::extract::State;
 use axum::Json;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{Address, Message};
 use protocol::EmailView;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::ChannelAccess;
-use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::mailer::{Mailer, SMTP_TIMEOUT};
 use crate::state::AppState;
 use crate::store::{ChannelRecord, ChannelRef, DueEmail, EmailOutcome};
 use crate::{now_ms, secs_to_ms};
 
 /// How often the worker looks for emails coming due.
 const POLL: Duration = Duration::from_millis(500);
-/// An SMTP exchange that has not finished by then has failed.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Emails sent at once per gateway.
 const BATCH: i64 = 8;
 /// The longest address taken (RFC 5321's path limit).
@@ -44,44 +42,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(email_log))
         .merge(inbound::routes())
-}
-
-/// The gateway's way out to SMTP, when one is configured.
-pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-    from: Address,
-}
-
-impl Mailer {
-    /// None without `smtp_url`: the gateway sends no email and the widget offers none.
-    pub fn from_config(config: &Config) -> Result<Option<Self>> {
-        let Some(url) = config.smtp_url.as_deref() else {
-            return Ok(None);
-        };
-        // The URL holds the SMTP password: it is never repeated in an error.
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|_| {
-                Error::Config(
-                    "smtp_url is not an SMTP URL (smtp://host:port, smtps://user:password@host, \
-                     smtp://…?tls=required)"
-                        .into(),
-                )
-            })?
-            .timeout(Some(SMTP_TIMEOUT))
-            .build();
-        let from = config
-            .email_from
-            .as_deref()
-            .unwrap_or_default()
-            .parse::<Address>()
-            .map_err(|e| Error::Config(format!("email_from: {e}")))?;
-        if let Some(reply_to) = &config.email_reply_to {
-            reply_to
-                .parse::<Address>()
-                .map_err(|e| Error::Config(format!("email_reply_to: {e}")))?;
-        }
-        Ok(Some(Self { transport, from }))
-    }
 }
 
 /// The visitor leaves an address for their conversation in progress: replies they miss go to
@@ -179,22 +139,10 @@ async fn attempt(state: &AppState, email: &DueEmail) -> EmailOutcome {
         Ok(None) => return EmailOutcome::Skipped,
         Err(e) => return failed(e.to_string()),
     };
-    match mailer.transport.send(message).await {
+    match mailer.send(message).await {
         Ok(_) => EmailOutcome::Sent,
-        Err(e) => failed(describe(&e)),
+        Err(e) => failed(e),
     }
-}
-
-/// The SMTP error and its causes ("connection refused" is what the log reader needs).
-fn describe(e: &lettre::transport::smtp::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn retry_at(state: &AppState, email: &DueEmail, now: i64) -> Option<i64> {
@@ -269,10 +217,10 @@ async fn write(
         .parse()
         .map_err(|e| invalid("recipient", &e))?;
     let mut builder = Message::builder()
-        .from(Mailbox::new(Some(sender.clone()), mailer.from.clone()))
+        .from(Mailbox::new(Some(sender.clone()), mailer.from().clone()))
         .to(Mailbox::new(None, recipient))
         .subject(written.subject)
-        .message_id(Some(format!("<{}@{}>", email.id, mailer.from.domain())));
+        .message_id(Some(format!("<{}@{}>", email.id, mailer.from().domain())));
     if let Some(reply_to) = reply_to {
         let address: Address = reply_to.parse().map_err(|e| invalid("reply-to", &e))?;
         builder = builder.reply_to(Mailbox::new(Some(sender), address));

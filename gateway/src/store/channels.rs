@@ -1,7 +1,7 @@
 //! Channel rows.
 
 use protocol::{
-    Appearance, CaptchaProvider, FileKind, LauncherPosition, Refusal, UploadPolicy,
+    Appearance, CaptchaProvider, FileKind, LauncherPosition, Prechat, Refusal, UploadPolicy,
     VisibilityOverride, VisibilityRules, WhenUnavailable,
 };
 use sqlx::any::AnyRow;
@@ -50,6 +50,8 @@ pub struct ChannelRecord {
     pub missed_chat_secs: i64,
     /// What a failing visibility rule does.
     pub when_unavailable: WhenUnavailable,
+    /// The questions before the first message.
+    pub prechat: Prechat,
 }
 
 impl ChannelRecord {
@@ -82,6 +84,7 @@ impl ChannelRecord {
             email_sender_name: None,
             missed_chat_secs: 60,
             when_unavailable: WhenUnavailable::Hide,
+            prechat: Prechat::default(),
         }
     }
 
@@ -125,7 +128,7 @@ const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, a
                        captcha_site_key, captcha_secret, captcha_min_score, last_error, \
                        visibility_rules, override_mode, override_until, queue_id, idle_close_secs, \
                        visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, \
-                       missed_chat_secs, when_unavailable";
+                       missed_chat_secs, when_unavailable, prechat";
 
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
@@ -173,6 +176,8 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
         email_sender_name: col_opt_str(row, "email_sender_name")?,
         missed_chat_secs: col_i64(row, "missed_chat_secs")?,
         when_unavailable: col_name(row, "when_unavailable")?,
+        prechat: serde_json::from_str(&col_str(row, "prechat")?)
+            .map_err(|e| Error::Internal(format!("corrupt prechat: {e}")))?,
         visibility_override: VisibilityOverride {
             mode: col_name(row, "override_mode")?,
             until_ms: row.try_get::<Option<i64>, _>("override_until")?,
@@ -229,9 +234,9 @@ impl Store {
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
              queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, missed_chat_secs, \
-             when_unavailable) \
+             when_unavailable, prechat) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25, $26) \
+             $21, $22, $23, $24, $25, $26, $27) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -244,7 +249,7 @@ impl Store {
              visitor_uploads = excluded.visitor_uploads, upload_max_bytes = excluded.upload_max_bytes, \
              upload_kinds = excluded.upload_kinds, email_sender_name = excluded.email_sender_name, \
              missed_chat_secs = excluded.missed_chat_secs, \
-             when_unavailable = excluded.when_unavailable",
+             when_unavailable = excluded.when_unavailable, prechat = excluded.prechat",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -280,6 +285,7 @@ impl Store {
         .bind(channel.email_sender_name.as_deref())
         .bind(channel.missed_chat_secs)
         .bind(channel.when_unavailable.as_str())
+        .bind(serde_json::to_string(&channel.prechat).map_err(|e| Error::Internal(e.to_string()))?)
         .execute(&self.pool)
         .await?;
         Ok(())

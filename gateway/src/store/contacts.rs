@@ -1,6 +1,6 @@
 //! Contacts and their labels.
 
-use super::{col_opt_str, col_str, Store};
+use super::{col_opt_i64, col_opt_str, col_str, Store};
 use crate::error::Result;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,13 +12,29 @@ pub struct ContactRecord {
     pub email: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub consent_version: Option<String>,
+    pub consent_at_ms: Option<i64>,
+}
+
+/// A visitor's answers to the pre-chat form, checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrechatContact {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// The queue of the topic picked.
+    pub queue_id: Option<String>,
+    /// The version of the consent text the visitor ticked.
+    pub consent_version: Option<String>,
 }
 
 impl Store {
     pub async fn contact(&self, id: &str) -> Result<Option<ContactRecord>> {
         let row = sqlx::query(
-            "SELECT id, channel_id, visitor_id, external_id, email, first_name, last_name \
-             FROM contacts WHERE id = $1",
+            "SELECT id, channel_id, visitor_id, external_id, email, first_name, last_name, name, \
+             phone, consent_version, consent_at FROM contacts WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -32,6 +48,10 @@ impl Store {
                 email: col_opt_str(&row, "email")?,
                 first_name: col_opt_str(&row, "first_name")?,
                 last_name: col_opt_str(&row, "last_name")?,
+                name: col_opt_str(&row, "name")?,
+                phone: col_opt_str(&row, "phone")?,
+                consent_version: col_opt_str(&row, "consent_version")?,
+                consent_at_ms: col_opt_i64(&row, "consent_at")?,
             })
         })
         .transpose()
@@ -51,6 +71,55 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Stores the visitor's pre-chat answers on their contact on the channel, creating it
+    /// (before any conversation) if need be.
+    pub async fn save_prechat(
+        &self,
+        channel_id: &str,
+        visitor_id: &str,
+        answers: &PrechatContact,
+        now_ms: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO contacts (id, channel_id, visitor_id, created_at, updated_at, name, email, \
+             phone, topic_queue_id, consent_version, consent_at, prechat_at) \
+             VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $4) \
+             ON CONFLICT (channel_id, visitor_id) DO UPDATE SET updated_at = $4, \
+             name = COALESCE($5, contacts.name), email = COALESCE($6, contacts.email), \
+             phone = COALESCE($7, contacts.phone), topic_queue_id = $8, \
+             consent_version = COALESCE($9, contacts.consent_version), \
+             consent_at = COALESCE($10, contacts.consent_at), prechat_at = $4",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(channel_id)
+        .bind(visitor_id)
+        .bind(now_ms)
+        .bind(answers.name.as_deref())
+        .bind(answers.email.as_deref())
+        .bind(answers.phone.as_deref())
+        .bind(answers.queue_id.as_deref())
+        .bind(answers.consent_version.as_deref())
+        .bind(answers.consent_version.as_ref().map(|_| now_ms))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the visitor answered the channel's pre-chat form.
+    pub async fn answered_prechat(&self, channel_id: &str, visitor_id: &str) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT prechat_at FROM contacts WHERE channel_id = $1 AND visitor_id = $2",
+        )
+        .bind(channel_id)
+        .bind(visitor_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(row) => col_opt_i64(&row, "prechat_at")?.is_some(),
+            None => false,
+        })
     }
 
     pub async fn contact_labels(&self, contact_id: &str) -> Result<Vec<String>> {

@@ -479,10 +479,12 @@ impl VisitorAppend {
         };
         let created = tx
             .execute(
+                // The topic the visitor picked before their first message chose its queue.
                 "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, \
                  last_text, page_url, origin, created_at, updated_at, queue_id, visit, user_agent, \
-                 handler, offline) VALUES ($1, $2, $3, $4, 0, '', $5, $6, $7, $7, $8, $9, $10, $11, \
-                 $12) ON CONFLICT DO NOTHING",
+                 handler, offline) VALUES ($1, $2, $3, $4, 0, '', $5, $6, $7, $7, \
+                 COALESCE((SELECT topic_queue_id FROM contacts WHERE channel_id = $2 \
+                           AND visitor_id = $3), $8), $9, $10, $11, $12) ON CONFLICT DO NOTHING",
                 &[
                     (&uuid::Uuid::new_v4().to_string()).into(),
                     channel_id.into(),

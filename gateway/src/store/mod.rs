@@ -23,7 +23,7 @@ mod webhooks;
 pub use agents::{AgentCounts, AgentRecord};
 pub use attachments::{NewUpload, StoredFile};
 pub use channels::{CaptchaSettings, ChannelRecord, ChannelRef};
-pub use contacts::ContactRecord;
+pub use contacts::{ContactRecord, PrechatContact};
 pub use conversations::ConversationFilter;
 pub use emails::{DueEmail, EmailOutcome};
 pub use join_links::JoinRefusal;

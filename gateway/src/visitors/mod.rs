@@ -1,12 +1,13 @@
 //! Everything a visitor's browser calls, in the order it calls it: the loader's bootstrap and
 //! rechecks ([`bootstrap`]), carrying a signed visit ticket ([`tickets`]); the session that a
-//! ticket buys when the visitor opens the chat ([`session`]); and the socket that session opens
-//! ([`socket`]).
+//! ticket buys when the visitor opens the chat ([`session`]); the pre-chat form's answers
+//! ([`prechat`]); and the socket that session opens ([`socket`]).
 //!
 //! No conversation exists until the visitor's first message: opening and closing the widget
 //! stores nothing.
 
 pub mod bootstrap;
+pub mod prechat;
 pub mod session;
 pub mod socket;
 pub mod tickets;
@@ -25,10 +26,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     let any_origin = CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .max_age(Duration::from_secs(600));
     bootstrap::routes()
         .merge(session::routes())
+        .merge(prechat::routes())
         .merge(socket::routes())
         .layer(crate::assets::timed_by_host_pages())
         .layer(any_origin)

@@ -86,6 +86,17 @@ async fn create_session(
     }
     let ttl_secs = state.config.session_ttl_secs;
     let uploads = channel.visitor_upload_policy();
+    let prechat = match super::prechat::questions(&channel.prechat) {
+        Some(questions)
+            if !state
+                .store
+                .answered_prechat(&channel.id, &ticket.visitor_id)
+                .await? =>
+        {
+            Some(questions)
+        }
+        _ => None,
+    };
     let missed_chat_secs = channel.missed_chat_secs;
     let claims = SessionClaims {
         session_id: random_token(16),
@@ -110,6 +121,7 @@ async fn create_session(
         missed_chat_secs: u64::try_from(missed_chat_secs)
             .ok()
             .filter(|secs| *secs > 0 && state.mailer.is_some()),
+        prechat,
     }))
 }
 

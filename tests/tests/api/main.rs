@@ -24,6 +24,7 @@ mod metrics;
 mod offline;
 mod openapi;
 mod postgres;
+mod prechat;
 mod routing;
 mod visibility;
 mod visitors;
