@@ -62,13 +62,16 @@ pub struct Chat {
     typing_notices: RwSignal<u32>,
     /// This page view's visit ticket. Each opens one session; the gateway renews it on request.
     ticket: RefCell<String>,
-    /// Email: whether the gateway offers it, and the visitor's address once saved.
-    pub email: RwSignal<Email>,
+    /// What the panel asks the visitor, and what it has of the answers.
+    pub asks: RwSignal<Asks>,
 }
 
-/// Where the visitor stands with email.
+/// What the panel asks the visitor (the pre-chat form, an email address) and the answers so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Email {
+pub struct Asks {
+    /// The channel's questions before the first message (`PrechatQuestions` as JSON), until
+    /// answered.
+    pub prechat: Option<String>,
     /// The session said the gateway sends email.
     pub offered: bool,
     /// Offer replies by email to a visitor left waiting this long.
@@ -134,7 +137,7 @@ impl Chat {
             own_typing: TypingNotices::default(),
             captcha_box: NodeRef::new(),
             ready_seen: Cell::new(false),
-            email: RwSignal::new(Email::default()),
+            asks: RwSignal::new(Asks::default()),
         });
         connect(Rc::downgrade(&chat));
         chat
@@ -159,11 +162,17 @@ impl Chat {
 
     /// The visitor leaves an address: for replies they miss, and the transcript if asked.
     pub fn leave_email(&self, address: &str, transcript: bool) {
-        self.email.update(|e| {
+        self.asks.update(|e| {
             e.saving = Some((address.to_owned(), transcript));
             e.refused = None;
         });
         self.link.send_text(&wire::email_frame(address, transcript));
+    }
+
+    /// Where the pre-chat answers go, with the session's token (none before a session).
+    pub fn prechat_target(&self) -> Option<(String, String)> {
+        let url = format!("{}/v1/visitor/prechat", self.options.gateway);
+        token_of(&self.session).map(|token| (url, token))
     }
 
     /// The visitor is typing: tells the gateway (where it also counts as activity for the
@@ -198,7 +207,7 @@ impl Chat {
         match frame {
             VisitorServerFrame::Typing { agent_name } => return self.agent_is_typing(agent_name),
             VisitorServerFrame::EmailSaved { address, .. } => {
-                return self.email.update(|e| {
+                return self.asks.update(|e| {
                     e.saving = None;
                     e.saved = Some(address);
                 })
@@ -208,8 +217,8 @@ impl Chat {
                 client_id: None,
                 ref message,
                 ..
-            } if self.email.with_untracked(|e| e.saving.is_some()) => {
-                return self.email.update(|e| {
+            } if self.asks.with_untracked(|e| e.saving.is_some()) => {
+                return self.asks.update(|e| {
                     e.saving = None;
                     e.refused = Some(message.clone());
                 })
@@ -248,7 +257,7 @@ impl Chat {
                 }
             });
             // After the messages: an address needs the conversation the first one starts.
-            if let Some((address, transcript)) = self.email.with_untracked(|e| e.saving.clone()) {
+            if let Some((address, transcript)) = self.asks.with_untracked(|e| e.saving.clone()) {
                 self.link
                     .send_text(&wire::email_frame(&address, transcript));
             }
@@ -315,7 +324,7 @@ async fn new_session(chat: &Rc<Chat>) -> Result<String, String> {
     *chat.session.borrow_mut() = Some((session.session_token.clone(), expires));
     chat.uploads
         .accept_up_to(session.uploads.map(|policy| policy.max_bytes));
-    chat.email.update(|e| {
+    chat.asks.update(|e| {
         e.offered = session.email;
         e.missed_chat_secs = session.missed_chat_secs;
     });
@@ -381,6 +390,8 @@ async fn open_session(
     }
     let session = wire::session_created(&text)
         .ok_or_else(|| Refusal::Other("The chat is unavailable.".into()))?;
+    let prechat = wire::prechat_questions(&text);
+    chat.asks.update(|a| a.prechat = prechat);
     // The visitor opened the chat: from now on this browser is remembered, so a reload finds the
     // same conversation. (Before this click only a repeat-visit rule stores anything.)
     if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {

@@ -1,5 +1,5 @@
 // What this does is said where form.rs binds it (comments here cost the panel bytes).
-export function ask(box, key, prompt, fields, submit, done) {
+export function ask(box, key, prompt, fields, submit, done, post) {
   if (box.dataset.key !== key || box.dataset.fields !== fields) {
     Object.assign(box.dataset, { key, fields });
     box.textContent = '';
@@ -9,16 +9,36 @@ export function ask(box, key, prompt, fields, submit, done) {
     form.dataset.testid = key;
     form.append(make('span', 'lc-prompt'));
     for (const [name, label, kind, required] of JSON.parse(fields)) {
-      const input = make(kind === 'message' ? 'textarea' : 'input'), row = make('label');
+      const list = Array.isArray(kind), row = make('label'),
+        input = make(list ? 'select' : kind === 'message' ? 'textarea' : 'input');
       Object.assign(input, { name, required });
-      if (kind !== 'message') Object.assign(input, { type: kind, autocomplete: name });
+      if (list) input.append(new Option(''), ...kind.map((k) => new Option(k)));
+      else if (kind !== 'message') Object.assign(input, { type: kind, autocomplete: name });
       row.append(label, input);
       form.append(row);
     }
     button.textContent = submit;
-    form.append(button);
-    form.onsubmit = (e) => { e.preventDefault(); done(key, Object.fromEntries(new FormData(form))); };
+    if (submit) form.append(button);
+    form.onsubmit = (e) => {
+      e.preventDefault();
+      const values = Object.fromEntries(new FormData(form));
+      if (!post) return done(key, values);
+      if (values.consent) values.consent = true;
+      fetch(post[0], { method: 'POST', body: JSON.stringify(values),
+        headers: { 'content-type': 'application/json', authorization: 'Bearer ' + post[1] } })
+        .then((r) => r.ok ? null : r.json().then((b) => b.error.message))
+        .catch(() => 'The chat service cannot be reached.')
+        .then((refused) => done(key, refused));
+    };
     box.append(form);
   }
   if (key) box.querySelector('.lc-prompt').textContent = prompt;
+}
+
+export function prechatFields(asked) {
+  const q = JSON.parse(asked), rows = [['name', 'Your name', 'text'], ['email', 'Your email', 'email'],
+    ['phone', 'Your phone', 'tel']].filter(([n]) => q[n] !== 'off').map((r) => [...r, q[r[0]] === 'required']);
+  if (q.topics.length) rows.push(['topic', 'Topic', q.topics, true]);
+  if (q.consent) rows.push(['consent', q.consent, 'checkbox', true]);
+  return JSON.stringify(rows);
 }

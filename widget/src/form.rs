@@ -8,9 +8,12 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(module = "/src/form.js")]
 extern "C" {
     /// Shows the question in `container`: builds its form (fields: JSON `[name, label, type,
-    /// required]` rows; type `message` is a textarea) unless the one shown has the same `key`
-    /// and fields, and sets its prompt. An empty `key` removes the form. Submitting calls `done(key,
-    /// values)`, the values by field name.
+    /// required]` rows; type `message` is a textarea, a list of options a select; a form with
+    /// no fields and no `submit` only says its prompt) unless the one shown has the same `key`
+    /// and fields, and sets its prompt. An empty `key` removes the form. Submitting calls
+    /// `done(key, values)`, the values by field name; with `post` (`[url, session token]`) the
+    /// values are POSTed there as JSON instead and `done(key, refusal)` gets the gateway's
+    /// refusal, or null.
     #[wasm_bindgen(js_name = ask)]
     fn ask_js(
         container: &web_sys::HtmlElement,
@@ -19,7 +22,13 @@ extern "C" {
         fields: &str,
         submit: &str,
         done: &Closure<dyn Fn(String, JsValue)>,
+        post: &JsValue,
     );
+
+    /// The pre-chat form's fields (as `ask` takes them) for the questions the session brought
+    /// (`PrechatQuestions` as JSON): name, email and phone as asked, the topic, the consent.
+    #[wasm_bindgen(js_name = prechatFields)]
+    pub fn prechat_fields(questions: &str) -> String;
 }
 
 /// A question for the visitor.
@@ -29,8 +38,10 @@ pub struct Question {
     pub key: &'static str,
     pub prompt: String,
     /// Its fields, as `form.js` takes them.
-    pub fields: &'static str,
+    pub fields: String,
     pub submit: &'static str,
+    /// Where the answers go, with the session's token, instead of to the panel.
+    pub post: Option<(String, String)>,
 }
 
 /// The address the panel asks for email.
@@ -51,9 +62,13 @@ pub fn ask(
         container,
         question.key,
         &question.prompt,
-        question.fields,
+        &question.fields,
         question.submit,
         done,
+        &match &question.post {
+            Some((url, token)) => js_sys::Array::of2(&url.into(), &token.into()).into(),
+            None => JsValue::NULL,
+        },
     );
 }
 
@@ -63,4 +78,26 @@ pub fn value(values: &JsValue, name: &str) -> String {
         .ok()
         .and_then(|v| v.as_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn the_prechat_form_has_the_fields_asked_in_order() {
+        let questions = r#"{"name":"required","email":"off","phone":"optional",
+            "topics":["Sales","Say \"hi\""],"consent":"I accept <the> terms."}"#;
+        let fields = prechat_fields(questions);
+        assert_eq!(
+            fields,
+            r#"[["name","Your name","text",true],["phone","Your phone","tel",false],["topic","Topic",["Sales","Say \"hi\""],true],["consent","I accept <the> terms.","checkbox",true]]"#
+        );
+        let none = r#"{"name":"off","email":"required","phone":"off","topics":[],"consent":null}"#;
+        assert_eq!(
+            prechat_fields(none),
+            r#"[["email","Your email","email",true]]"#
+        );
+    }
 }

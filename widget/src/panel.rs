@@ -9,7 +9,8 @@ use std::rc::Rc;
 
 use crate::connection::{Chat, Status};
 use crate::form::{
-    ask, value, Question, EMAIL_FIELDS, LEAVE_MESSAGE_FIELDS, LEAVE_MESSAGE_ONLY_FIELDS,
+    ask, prechat_fields, value, Question, EMAIL_FIELDS, LEAVE_MESSAGE_FIELDS,
+    LEAVE_MESSAGE_ONLY_FIELDS,
 };
 use crate::transcript::{Delivery, Line, Who};
 use leptos::html::Div;
@@ -20,9 +21,9 @@ pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
     let title = appearance.title.clone();
     // The visitor asked for the transcript by email: the form shows.
     let asking = RwSignal::new(false);
-    let (email, transcript) = (chat.email, chat.transcript);
+    let (asks, transcript) = (chat.asks, chat.transcript);
     let can_ask = move || {
-        email.with(|e| e.offered && e.saved.is_none())
+        asks.with(|e| e.offered && e.saved.is_none())
             && transcript.with(|t| t.conversation_id.is_some())
     };
     view! {
@@ -80,7 +81,7 @@ fn closed_notice(chat: Rc<Chat>) -> impl IntoView {
 /// The visitor's address: asked for the transcript (`asking`), or offered to a visitor left
 /// waiting; then where the emails will go.
 fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
-    let (email, transcript) = (chat.email, chat.transcript);
+    let (asks, transcript) = (chat.asks, chat.transcript);
     // Sent, and no one has answered: the visitor is waiting.
     let waiting = move || {
         transcript.with(|t| {
@@ -93,7 +94,7 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
     let timing = std::cell::Cell::new(false);
     // One timer, from the moment this panel sees the visitor waiting.
     Effect::new(move |_| {
-        let after = email.with(|e| e.missed_chat_secs.filter(|_| e.offered));
+        let after = asks.with(|e| e.missed_chat_secs.filter(|_| e.offered));
         if let Some(secs) = after.filter(|_| waiting() && !timing.replace(true)) {
             set_timeout(
                 move || missed.set(true),
@@ -102,11 +103,12 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
         }
     });
     let leave_message = chat.options.leave_message.clone();
+    let target = StoredValue::new_local(chat.clone());
     let question = move || {
         // Nobody can chat: before anything is sent, the panel takes a message.
         if let Some(leave) = &leave_message {
             if transcript.with(|t| t.lines.is_empty()) {
-                let offered = email.with(|e| e.offered);
+                let offered = asks.with(|e| e.offered);
                 let back = leave
                     .back_at
                     .as_ref()
@@ -124,15 +126,42 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
                         LEAVE_MESSAGE_FIELDS
                     } else {
                         LEAVE_MESSAGE_ONLY_FIELDS
-                    },
+                    }
+                    .into(),
                     submit: "Send",
+                    post: None,
                 };
             }
         }
-        let (prompt, offered) = email.with(|e| match (&e.saved, &e.refused) {
-            (Some(_), _) => (None, false),
-            (None, Some(refused)) => (Some(refused.clone()), true),
-            (None, None) => (None, e.offered),
+        // The channel's questions come before the first message.
+        let prechat = asks.with(|a| {
+            a.prechat
+                .as_deref()
+                .map(|q| (prechat_fields(q), a.refused.clone()))
+        });
+        if let Some((fields, refused)) = prechat.filter(|_| transcript.with(|t| t.lines.is_empty()))
+        {
+            return Question {
+                key: "prechat",
+                prompt: refused.unwrap_or_else(|| "Before we start:".into()),
+                fields,
+                submit: "Start the chat",
+                post: target.with_value(|chat| chat.prechat_target()),
+            };
+        }
+        // Saved: where the emails go, said in a form without fields.
+        if let Some(address) = asks.with(|e| e.saved.clone()) {
+            return Question {
+                key: "email-saved",
+                prompt: format!("We will email you at {address}."),
+                fields: "[]".into(),
+                submit: "",
+                post: None,
+            };
+        }
+        let (prompt, offered) = asks.with(|e| match &e.refused {
+            Some(refused) => (Some(refused.clone()), true),
+            None => (None, e.offered),
         });
         let prompt = match prompt {
             Some(refused) => refused,
@@ -147,12 +176,23 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
         Question {
             key: "email-form",
             prompt,
-            fields: EMAIL_FIELDS,
+            fields: EMAIL_FIELDS.into(),
             submit: "Save",
+            post: None,
         }
     };
     let container = NodeRef::<Div>::new();
     let done = Closure::<dyn Fn(String, JsValue)>::new(move |key: String, values: JsValue| {
+        if key == "prechat" {
+            // Posted by the form: `values` is the refusal, or null once stored.
+            return chat.asks.update(|a| match values.as_string() {
+                Some(refused) => a.refused = Some(refused),
+                None => {
+                    a.prechat = None;
+                    a.refused = None;
+                }
+            });
+        }
         if key == "leave-message" {
             chat.send(value(&values, "message"));
         }
@@ -167,12 +207,7 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
             ask(&container, &question, &done);
         }
     });
-    view! {
-        <p class="lc-notice" data-testid="email-saved">
-            {move || email.with(|e| e.saved.as_ref().map(|a| format!("We will email you at {a}.")))}
-        </p>
-        <div class="lc-ask" node_ref=container></div>
-    }
+    view! { <div class="lc-ask" node_ref=container></div> }
 }
 
 /// Asks the loader (which owns the launcher) to hide the panel.

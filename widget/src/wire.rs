@@ -245,7 +245,16 @@ pub fn session_created(text: &str) -> Option<SessionCreated> {
         missed_chat_secs: session
             .int("missed_chat_secs")
             .and_then(|secs| u64::try_from(secs).ok()),
+        // Drawn by `form.js` from its JSON: see [`prechat_questions`].
+        prechat: None,
     })
+}
+
+/// The session's pre-chat questions as JSON, for `form.js` to draw (reading them into the
+/// protocol's type here would cost the panel more than the form it feeds).
+pub fn prechat_questions(session: &str) -> Option<String> {
+    let questions = Object::parse(session)?.object("prechat")?;
+    js_sys::JSON::stringify(&questions.0).ok().map(String::from)
 }
 
 /// The renewed visit ticket of a `VisibilityUpdate` (the panel uses no other field).
@@ -426,9 +435,21 @@ mod tests {
                 }
             );
         }
-        for (uploads, email, missed_chat_secs) in [
-            (None, false, None),
-            (Some(protocol::default_upload_policy()), true, Some(60)),
+        let prechat = protocol::PrechatQuestions {
+            name: protocol::Ask::Required,
+            email: protocol::Ask::Optional,
+            phone: protocol::Ask::Off,
+            topics: vec!["Sales".into(), "Support \"24/7\"".into()],
+            consent: Some("I accept.".into()),
+        };
+        for (uploads, email, missed_chat_secs, prechat) in [
+            (None, false, None, None),
+            (
+                Some(protocol::default_upload_policy()),
+                true,
+                Some(60),
+                Some(prechat),
+            ),
         ] {
             let mut session = SessionCreated {
                 session_token: "t".into(),
@@ -437,8 +458,14 @@ mod tests {
                 uploads,
                 email,
                 missed_chat_secs,
+                prechat,
             };
-            let read = session_created(&json::stringify(&session));
+            let written = json::stringify(&session);
+            let read = session_created(&written);
+            // The questions go to `form.js` as JSON, as the gateway wrote them.
+            let questions = prechat_questions(&written)
+                .map(|text| json::parse::<protocol::PrechatQuestions>(&text).expect("JSON"));
+            assert_eq!(questions, session.prechat.take());
             if let Some(policy) = &mut session.uploads {
                 policy.kinds.clear();
             }

@@ -305,3 +305,136 @@ async fn while_nobody_is_online_the_panel_takes_a_message_and_an_address_for_the
     assert_eq!(preview, json!("My tent pole arrived bent. Order 4411."));
     agent.quit().await;
 }
+
+#[tokio::test]
+async fn the_prechat_form_comes_first_refuses_what_is_missing_and_routes_by_topic() {
+    let demo = DemoStack::start().await;
+    let gw = &demo.gateway;
+    let admin = agent_login(gw).await;
+    let queue = call(
+        gw,
+        &admin,
+        Method::POST,
+        "/v1/admin/queues",
+        Some(json!({"name": "Returns"})),
+    )
+    .await;
+    let returns = queue.body["id"].as_str().expect("a queue").to_owned();
+    let channel = gw.demo_channel().await;
+    let form = json!({"prechat": {
+        "name": "required", "phone": "optional",
+        "topics": [{"label": "Buying", "queue_id": channel.queue_id}, {"label": "Returns", "queue_id": returns}],
+        "consent": {"text": "I agree that my answers are kept.", "version": "2026-12"}
+    }});
+    let set = call(
+        gw,
+        &admin,
+        Method::PATCH,
+        &format!("/v1/admin/channels/{}", channel.id),
+        Some(form),
+    )
+    .await;
+    assert!(set.status.is_success(), "{}", set.body);
+
+    let visitor = Browser::launch().await;
+    visitor.open_chat(&format!("{}/", demo.site)).await;
+    let name = visitor
+        .wait_for_element(
+            "the pre-chat form",
+            &in_widget("[data-testid=prechat] input[name=name]"),
+            WAIT,
+        )
+        .await;
+    let composer_hidden = visitor
+        .eval(
+            &format!(
+                "return {}.offsetParent === null;",
+                tests::browser::widget_query("[data-testid=composer]")
+            ),
+            json!([]),
+        )
+        .await;
+    assert_eq!(composer_hidden, json!(true), "no chat before the form");
+    // The browser's own checks are set aside: the gateway's answer is what is tested.
+    visitor
+        .eval(
+            &format!(
+                "{}.noValidate = true;",
+                tests::browser::widget_query("[data-testid=prechat]")
+            ),
+            json!([]),
+        )
+        .await;
+    visitor.type_into(&name, "Ann\n").await;
+    let refused = visitor
+        .wait_for(
+            "the refusal in the form",
+            &format!(
+                "const t = {}?.textContent; return t && t.includes('consent') && t;",
+                tests::browser::widget_query("[data-testid=prechat] .lc-prompt")
+            ),
+            WAIT,
+        )
+        .await;
+    assert!(refused.as_str().unwrap().contains("topic"), "{refused}");
+    visitor
+        .eval(
+            &format!(
+                "const f = {}; f.querySelector('select[name=topic]').value = 'Returns'; \
+                 f.querySelector('input[name=consent]').checked = true; f.requestSubmit();",
+                tests::browser::widget_query("[data-testid=prechat]")
+            ),
+            json!([]),
+        )
+        .await;
+    let composer = visitor
+        .wait_for_element(
+            "the composer once the form is answered",
+            &format!(
+                "const c = {}; return c && c.offsetParent !== null ? c : null;",
+                tests::browser::widget_query("[data-testid=composer]")
+            ),
+            WAIT,
+        )
+        .await;
+    visitor.type_into(&composer, "The zip broke.\n").await;
+    visitor
+        .wait_for(
+            "the message sent",
+            &format!(
+                "return {};",
+                tests::browser::widget_query("[data-state=sent]")
+            ),
+            WAIT,
+        )
+        .await;
+    let listed = call(
+        gw,
+        &admin,
+        Method::GET,
+        &format!("/v1/channels/{}/conversations", channel.id),
+        None,
+    )
+    .await;
+    let conversation = &listed.body["conversations"][0];
+    assert_eq!(
+        conversation["queue_id"],
+        returns.as_str(),
+        "{listed:?}",
+        listed = listed.body
+    );
+    let contact = call(
+        gw,
+        &admin,
+        Method::GET,
+        &format!(
+            "/v1/contacts/{}",
+            conversation["contact_id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(contact.body["name"], "Ann");
+    assert_eq!(contact.body["consent_version"], "2026-12");
+    visitor.quit().await;
+}
