@@ -64,17 +64,27 @@ pub fn describe_event(event: &ConversationEvent) -> String {
     }
 }
 
+/// The name the company's records give, else the one the visitor gave before chatting.
 fn contact_name(contact: &ContactView) -> String {
     let name = [contact.first_name.as_deref(), contact.last_name.as_deref()]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-    if name.is_empty() {
-        "Anonymous visitor".to_owned()
-    } else {
-        name
+    match (name.is_empty(), &contact.name) {
+        (false, _) => name,
+        (true, Some(given)) => given.clone(),
+        (true, None) => "Anonymous visitor".to_owned(),
     }
+}
+
+/// "Accepted v3, 06/12/2026 15:04:00" (the version of the text the visitor ticked, and when).
+fn consent(contact: &ContactView) -> Option<String> {
+    let version = contact.consent_version.as_deref()?;
+    Some(match contact.consent_at_ms {
+        Some(at) => format!("Accepted {version}, {}", crate::shell::local_time(at)),
+        None => format!("Accepted {version}"),
+    })
 }
 
 pub fn visitor_details() -> impl IntoView {
@@ -150,7 +160,9 @@ pub fn visitor_details() -> impl IntoView {
             view! {
                 <dl>
                     <dt>"Contact"</dt><dd data-testid="contact-name">{contact_name(&p)}</dd>
-                    {p.email.clone().map(|e| view! { <dt>"Email"</dt><dd>{e}</dd> })}
+                    {p.email.clone().map(|e| view! { <dt>"Email"</dt><dd data-testid="contact-email">{e}</dd> })}
+                    {p.phone.clone().map(|e| view! { <dt>"Phone"</dt><dd data-testid="contact-phone">{e}</dd> })}
+                    {consent(&p).map(|e| view! { <dt>"Consent"</dt><dd data-testid="contact-consent">{e}</dd> })}
                     {p.external_id.clone().map(|e| view! { <dt>"Customer id"</dt><dd>{e}</dd> })}
                     {(!p.labels.is_empty()).then(|| view! { <dt>"Labels"</dt><dd data-testid="contact-labels">{p.labels.join(", ")}</dd> })}
                 </dl>

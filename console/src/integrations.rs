@@ -154,11 +154,10 @@ fn delivery_log(path: String, error: RwSignal<Option<ErrorDetail>>) -> impl Into
                         }
                     });
                 };
-                let when = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(d.created_at_ms as f64))
-                    .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED);
+                let when = crate::shell::local_time(d.created_at_ms);
                 view! {
                     <tr data-testid="delivery" data-status=d.status.as_str()>
-                        <td>{String::from(when)}</td>
+                        <td>{when}</td>
                         <td>{d.event_type.as_str()}</td>
                         <td class=format!("status {}", d.status)>{d.status.as_str()}</td>
                         <td>{d.attempts}</td>

@@ -111,6 +111,24 @@ pub struct WebhookData {
     /// `visitor.session_ended`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<EndedSession>,
+    /// The conversation's contact as it is at the event: the company's fields and what the
+    /// visitor gave in the pre-chat form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<WebhookContact>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookContact {
+    pub id: String,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub consent_version: Option<String>,
+    pub consent_at_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@
 
 use protocol::{
     ChatMessage, ConversationSummary, DeliveryStatus, DeliveryView, EndedSession, EndpointKind,
-    EventType, Handler, WebhookData, WebhookPayload,
+    EventType, Handler, WebhookContact, WebhookData, WebhookPayload,
 };
 use sqlx::any::AnyRow;
 
@@ -160,6 +160,10 @@ pub(super) async fn enqueue(tx: &mut Tx<'_>, event: Event<'_>) -> Result<bool> {
         (Some(c), true) => Some(transcript_in(tx, &c.id).await?),
         _ => None,
     };
+    let contact = match conversation.as_ref().and_then(|c| c.contact_id.as_deref()) {
+        Some(id) => contact_in(tx, id).await?,
+        None => None,
+    };
     let payload = WebhookPayload {
         event_type: event.event_type,
         timestamp: rfc3339(event.now_ms),
@@ -169,6 +173,7 @@ pub(super) async fn enqueue(tx: &mut Tx<'_>, event: Event<'_>) -> Result<bool> {
             message: event.message,
             transcript,
             session: event.session,
+            contact,
         },
     };
     let payload = serde_json::to_string(&payload).map_err(|e| Error::Internal(e.to_string()))?;
@@ -204,6 +209,31 @@ pub(super) async fn enqueue(tx: &mut Tx<'_>, event: Event<'_>) -> Result<bool> {
         .await?;
     }
     Ok(true)
+}
+
+/// The contact as a webhook carries it.
+async fn contact_in(tx: &mut Tx<'_>, id: &str) -> Result<Option<WebhookContact>> {
+    let row = tx
+        .fetch_optional(
+            "SELECT id, external_id, email, first_name, last_name, name, phone, consent_version, \
+             consent_at FROM contacts WHERE id = $1",
+            &[id.into()],
+        )
+        .await?;
+    row.map(|row| {
+        Ok(WebhookContact {
+            id: col_str(&row, "id")?,
+            external_id: col_opt_str(&row, "external_id")?,
+            email: col_opt_str(&row, "email")?,
+            first_name: col_opt_str(&row, "first_name")?,
+            last_name: col_opt_str(&row, "last_name")?,
+            name: col_opt_str(&row, "name")?,
+            phone: col_opt_str(&row, "phone")?,
+            consent_version: col_opt_str(&row, "consent_version")?,
+            consent_at_ms: col_opt_i64(&row, "consent_at")?,
+        })
+    })
+    .transpose()
 }
 
 fn rfc3339(ms: i64) -> String {

@@ -5,6 +5,9 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tests::client::{agent_login, call, Visitor};
+use tests::receiver::Receiver;
+
+use crate::deliveries::register;
 use tests::{TestGateway, SITE_ORIGIN};
 
 async fn answer(
@@ -26,7 +29,9 @@ async fn answer(
 
 #[tokio::test]
 async fn the_answers_are_checked_kept_on_the_contact_and_the_topic_picks_the_queue() {
-    let gw = TestGateway::spawn().await;
+    let gw = TestGateway::spawn_with(|c| c.webhooks_allow_private = true).await;
+    let hooks = Receiver::start().await;
+    register(&gw, &hooks, json!({"events": ["conversation.created"]})).await;
     let admin = agent_login(&gw).await;
     let queue = call(
         &gw,
@@ -140,4 +145,11 @@ async fn the_answers_are_checked_kept_on_the_contact_and_the_topic_picks_the_que
     assert_eq!(contact.body["email"], "ann@visitor.test");
     assert_eq!(contact.body["consent_version"], "v3");
     assert!(contact.body["consent_at_ms"].as_i64().unwrap() > 0);
+
+    // Integrations get the same with the conversation.
+    let created = hooks.wait_for(1, std::time::Duration::from_secs(10)).await;
+    let sent = &created[0].payload["data"]["contact"];
+    assert_eq!(sent["id"], contact_id.as_str());
+    assert_eq!(sent["name"], "Ann", "{sent}");
+    assert_eq!(sent["consent_version"], "v3");
 }

@@ -437,4 +437,24 @@ async fn the_prechat_form_comes_first_refuses_what_is_missing_and_routes_by_topi
     assert_eq!(contact.body["name"], "Ann");
     assert_eq!(contact.body["consent_version"], "2026-12");
     visitor.quit().await;
+
+    // The agent sees the answers beside the conversation.
+    let agent = Browser::launch().await;
+    agent.log_into_console(&gw.url("/console/")).await;
+    agent.click_on("conversation").await;
+    let shown = agent
+        .wait_for(
+            "the pre-chat answers beside the conversation",
+            "const n = document.querySelector('[data-testid=contact-name]')?.textContent; \
+             const c = document.querySelector('[data-testid=contact-consent]')?.textContent; \
+             return n && c && [n, c];",
+            WAIT,
+        )
+        .await;
+    assert_eq!(shown[0], "Ann");
+    assert!(
+        shown[1].as_str().unwrap().starts_with("Accepted 2026-12"),
+        "{shown}"
+    );
+    agent.quit().await;
 }
