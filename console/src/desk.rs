@@ -13,6 +13,7 @@ use protocol::{
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+use crate::alerts;
 use crate::api::call;
 use crate::inbox::{Inbox, Pending};
 
@@ -34,6 +35,8 @@ pub struct Desk {
     link: StoredValue<Link, LocalStorage>,
     /// The next reply's files (for the conversation on screen).
     pub uploads: StoredValue<Uploads, LocalStorage>,
+    /// The logged-in agent's id: whose conversations' new messages alert.
+    me: StoredValue<String>,
 }
 
 /// Where the agent's files go: the agent upload route for the conversation on screen, on the
@@ -69,7 +72,7 @@ impl Destination for AgentFiles {
 impl Desk {
     /// Loads the team's canned responses and colleagues, connects, and provides the desk as
     /// the context of the views below.
-    pub fn start() -> Self {
+    pub fn start(me: String) -> Self {
         // A join link lands on `/console/#conversation=ID`: that one opens first.
         let selected = RwSignal::new(linked_conversation());
         let desk = Self {
@@ -84,6 +87,7 @@ impl Desk {
             canned: RwSignal::new(Vec::new()),
             team: RwSignal::new(Team::default()),
             link: StoredValue::new_local(Link::default()),
+            me: StoredValue::new(me),
         };
         load("/v1/canned-responses", desk.canned);
         load("/v1/team", desk.team);
@@ -219,7 +223,15 @@ impl Desk {
             _ => {}
         }
         let snapshot = matches!(frame, AgentServerFrame::Inbox { .. });
+        let alert = self.me.with_value(|me| {
+            self.inbox
+                .with_untracked(|inbox| alerts::alert_for(inbox, &frame, me))
+        });
         self.inbox.update(|i| i.apply(frame));
+        if let Some(alert) = alert {
+            let id = alert.conversation_id.clone();
+            alerts::sound_and_notify(&alert, move || self.open(id));
+        }
         // What arrives in the conversation on screen is seen as it arrives.
         if let Some(open) = self.selected.get_untracked() {
             self.read(&open);

@@ -220,6 +220,7 @@ mod tests {
             handler: Handler::Agents,
             queue_id: None,
             offline: false,
+            last_author: None,
         }
     }
 

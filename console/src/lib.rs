@@ -5,11 +5,13 @@
 //!   the signals every view shares (a `Copy` context);
 //! - [`api`]: the one helper every HTTP call goes through;
 //! - [`shell`]: the top bar and the inbox page's layout; [`login`]: the login form;
+//! - [`alerts`]: the sound and desktop notification when a chat waits or a visitor writes;
 //! - [`inbox_list`], [`thread`], [`details`]: the inbox page's three columns;
 //! - [`channels`]: the Channels page for admins, with [`rules`] (a channel's visibility rules,
 //!   override and live preview), [`integrations`] (its webhook, bot and desk endpoints and their
 //!   delivery logs) and [`canned`] (the team's canned responses).
 
+mod alerts;
 mod api;
 mod canned;
 mod channels;

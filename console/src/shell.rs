@@ -43,7 +43,7 @@ pub fn page_title(title: &str, unread: i64) -> String {
 /// The inbox and the pages of a logged-in agent; the tab's `title` counts their unread messages
 /// while it shows (and is given back as it was after a logout).
 fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
-    let desk = Desk::start();
+    let desk = Desk::start(profile.id.clone());
     let connected = desk.connected;
     let inbox = desk.inbox;
     let counted = title.clone();
@@ -73,6 +73,7 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
                 <span class="conn" data-testid="connection">
                     {move || if connected.get() { "● live" } else { "○ reconnecting…" }}
                 </span>
+                {crate::alerts::switches()}
                 {presence_choice(profile.presence)}
                 <span>{profile.name}</span>
             </header>

@@ -4,6 +4,8 @@
 -- message, and the conversation is marked as left while nobody was there).
 ALTER TABLE channels ADD COLUMN when_unavailable TEXT NOT NULL DEFAULT 'hide';
 ALTER TABLE conversations ADD COLUMN offline BIGINT NOT NULL DEFAULT 0;
+-- Who wrote the last message: the console sounds when a visitor writes to their agent.
+ALTER TABLE conversations ADD COLUMN last_author TEXT;
 
 -- Email to visitors: agents' replies the visitor was not there to read, and transcripts asked
 -- for. An email is written in the transaction that makes it due (a reply, a close), and the

@@ -203,6 +203,9 @@ pub struct ConversationSummary {
     /// an answer later.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub offline: bool,
+    /// Who wrote the last message (the console alerts its agent when it is the visitor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_author: Option<AuthorKind>,
 }
 
 named! {

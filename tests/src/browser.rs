@@ -152,7 +152,35 @@ impl Browser {
             .unwrap_or_else(|e| panic!("DevTools {cmd}: {e}"));
     }
 
-    /// Runs `script` in every page this browser loads from now on, before the page's own scripts.
+    /// Opens another tab of this browser (same profile: storage, cookies, `BroadcastChannel`)
+    /// and drives it from now on; returns the tab it was driving.
+    pub async fn new_tab(&self) -> fantoccini::wd::WindowHandle {
+        let left = self.current_tab().await;
+        let tab = self.client.new_window(true).await.expect("a new tab");
+        self.switch_to(tab.handle).await;
+        left
+    }
+
+    /// The tab being driven.
+    pub async fn current_tab(&self) -> fantoccini::wd::WindowHandle {
+        self.client.window().await.expect("the current tab")
+    }
+
+    /// Drives this tab from now on.
+    pub async fn switch_to(&self, tab: fantoccini::wd::WindowHandle) {
+        self.client
+            .switch_to_window(tab)
+            .await
+            .expect("switch tabs");
+    }
+
+    /// Grants `permission` (`notifications`, ...) to `origin`, as a person allowing it would.
+    pub async fn grant(&self, permission: &str, origin: &str) {
+        let params = json!({ "permissions": [permission], "origin": origin });
+        self.devtools("Browser.grantPermissions", params).await;
+    }
+
+    /// Runs `script` in every page this tab loads from now on, before the page's own scripts.
     pub async fn before_each_page(&self, script: &str) {
         self.devtools(
             "Page.addScriptToEvaluateOnNewDocument",

@@ -29,11 +29,12 @@ pub(super) const SUMMARY_COLUMNS: &str = "id, \
      (SELECT channel_key FROM channels WHERE channels.id = conversations.channel_id) AS channel_key, \
      (SELECT name FROM channels WHERE channels.id = conversations.channel_id) AS channel_name, \
      visitor_id, status, assigned_agent_id, last_seq, last_text, page_url, updated_at, contact_id, \
-     origin, visit, user_agent, handler, queue_id, created_at, offline";
+     origin, visit, user_agent, handler, queue_id, created_at, offline, last_author";
 
 const SUMMARY_SELECT: &str = "SELECT c.id, ch.channel_key, ch.name AS channel_name, c.visitor_id, \
      c.status, c.assigned_agent_id, c.last_seq, c.last_text, c.page_url, c.updated_at, c.contact_id, \
-     c.origin, c.visit, c.user_agent, c.handler, c.queue_id, c.created_at, c.offline \
+     c.origin, c.visit, c.user_agent, c.handler, c.queue_id, c.created_at, c.offline, \
+     c.last_author \
      FROM conversations c JOIN channels ch ON ch.id = c.channel_id";
 
 const MESSAGE_SELECT: &str = "SELECT m.conversation_id, m.seq, m.author_kind, m.author_agent_id, \
@@ -115,6 +116,7 @@ pub(super) fn summary_from_row(row: &impl Columns) -> Result<ConversationSummary
         handler: col_name(row, "handler")?,
         queue_id: col_opt_str(row, "queue_id")?,
         offline: col_i64(row, "offline")? != 0,
+        last_author: super::col_opt_name(row, "last_author")?,
     })
 }
 

@@ -173,8 +173,8 @@ async fn first_handler(tx: &mut Tx<'_>, channel_id: &str) -> Result<Handler> {
 /// one statement and the insert are all.
 static VISITOR_APPEND: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2 \
-         WHERE channel_id = $3 AND visitor_id = $4 AND status <> 'closed' \
+        "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2, \
+         last_author = 'visitor' WHERE channel_id = $3 AND visitor_id = $4 AND status <> 'closed' \
          AND NOT EXISTS (SELECT 1 FROM messages m \
                          WHERE m.conversation_id = conversations.id AND m.client_id = $5) \
          RETURNING {SUMMARY_COLUMNS}, \
@@ -186,7 +186,8 @@ static VISITOR_APPEND: LazyLock<String> = LazyLock::new(|| {
 static REPLY_APPEND: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE conversations SET last_seq = last_seq + 1, last_text = $1, updated_at = $2, \
-         status = 'open', handler = CASE WHEN $3 = 'agent' THEN 'agents' ELSE handler END \
+         last_author = $3, status = 'open', \
+         handler = CASE WHEN $3 = 'agent' THEN 'agents' ELSE handler END \
          WHERE id = $4 AND status <> 'closed' RETURNING {SUMMARY_COLUMNS}, channel_id, \
          (SELECT COUNT(*) FROM webhook_endpoints w \
           WHERE w.channel_id = conversations.channel_id) AS endpoints"

@@ -1,6 +1,7 @@
 //! Browser tests in real headless Chromium: the demo site on its own origin embeds the
 //! snippet; the visitor works the widget inside its shadow root like a person would.
 
+mod alerts;
 mod console;
 mod desk;
 mod email;
