@@ -53,3 +53,6 @@ ALTER TABLE contacts ADD COLUMN consent_version TEXT;
 ALTER TABLE contacts ADD COLUMN consent_at BIGINT;
 ALTER TABLE contacts ADD COLUMN topic_queue_id TEXT;
 ALTER TABLE contacts ADD COLUMN prechat_at BIGINT;
+
+-- A sound in the visitor's page when an agent's message arrives while the panel is closed.
+ALTER TABLE channels ADD COLUMN visitor_sound BIGINT NOT NULL DEFAULT 0;

@@ -94,6 +94,10 @@ pub struct Appearance {
     /// A CSS colour for the launcher and the visitor's bubbles.
     pub accent_color: String,
     pub position: LauncherPosition,
+    /// A short sound when an agent's message arrives while the panel is closed (off unless
+    /// the site owner turns it on).
+    #[serde(default)]
+    pub sound: bool,
 }
 
 named! {

@@ -6,10 +6,13 @@
     resume = (location.hash.match(/livechat=([\w.-]+)/) || [])[1];
   try { ticket = w.localStorage.getItem(store); } catch (e) {}
   var css = '.lc-root{display:flex;flex-direction:column;align-items:flex-end;gap:12px}' +
-    '.lc-launcher{width:56px;height:56px;border:0;border-radius:50%;padding:0;cursor:pointer;' +
+    '.lc-launcher{position:relative;width:56px;height:56px;border:0;border-radius:50%;padding:0;cursor:pointer;' +
     'background:var(--lc-accent);color:#fff;display:grid;place-items:center;' +
     'box-shadow:0 4px 14px rgba(0,0,0,.25)}.lc-launcher svg{width:28px;height:28px;fill:currentColor}' +
-    '.lc-launcher:focus-visible{outline:3px solid #93c5fd}[hidden]{display:none!important}';
+    '.lc-launcher:focus-visible{outline:3px solid #93c5fd}[hidden],:empty:is(b,p){display:none!important}' +
+    'b{position:absolute;top:-4px;right:-4px;min-width:20px;border-radius:9px;background:#c00;font:12px/20px sans-serif}' +
+    'p{max-width:240px;margin:0;padding:10px;border-radius:9px;background:#fff;color:#111;font:14px sans-serif;' +
+    'box-shadow:0 4px 14px #0004;cursor:pointer}';
   // '' starts a page view (from a kept ticket); '/visibility' asks again about this one.
   function ask(path) {
     return fetch(base + '/v1/widget/' + encodeURIComponent(key) + path + '?page=' +
@@ -43,7 +46,8 @@
   function build() {
     var look = cfg.appearance, root, sheet = new CSSStyleSheet(),
       box = d.createElement('div'), panel = d.createElement('div'),
-      button = d.createElement('button'), loading;
+      button = d.createElement('button'), badge = d.createElement('b'), bubble = d.createElement('p'),
+      unread = '', loading;
     host = d.createElement('livechat-widget');
     root = host.attachShadow({ mode: 'open' });
     // The colour comes from the channel's settings; it is checked before it enters CSS.
@@ -63,6 +67,7 @@
     function toggle(open) {
       panel.hidden = !open;
       button.setAttribute('aria-expanded', String(open));
+      if (open) badge.textContent = bubble.textContent = unread = '';
     }
     launch = button.onclick = function () {
       opened = true;
@@ -83,7 +88,19 @@
       }).catch(function () { loading = null; toggle(false); });
     };
     panel.addEventListener('livechat-close', function () { toggle(false); button.focus(); });
-    box.append(panel, button);
+    // An agent's message while the panel is hidden: a count on the launcher, the message's
+    // start above it, and (if the channel says so) a short tone.
+    panel.addEventListener('livechat-unread', function (e) {
+      badge.textContent = ++unread;
+      bubble.textContent = e.detail.slice(0, 140);
+      if (look.sound) try {
+        var tone = new AudioContext(), beep = tone.createOscillator();
+        beep.connect(tone.destination); beep.start(); beep.stop(.2);
+      } catch (x) {}
+    });
+    bubble.onclick = function () { button.click(); };
+    button.append(badge);
+    box.append(panel, bubble, button);
     root.append(box);
   }
 })(document, window);

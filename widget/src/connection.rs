@@ -13,6 +13,15 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::transcript::Transcript;
+
+// In form.js: each JavaScript module of its own costs the panel a request and its bytes.
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/form.js")]
+extern "C" {
+    /// Dispatches `livechat-unread` (the message's text as its detail) on the panel's element,
+    /// which the loader listens to for the launcher's count and preview.
+    #[wasm_bindgen(js_name = tellLauncher)]
+    fn tell_launcher(panel: &web_sys::HtmlElement, text: &str);
+}
 use crate::{captcha, wire, Options};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +73,9 @@ pub struct Chat {
     ticket: RefCell<String>,
     /// What the panel asks the visitor, and what it has of the answers.
     pub asks: RwSignal<Asks>,
+    /// The element the loader shows and hides: told of each agent's message that arrives
+    /// while it is hidden (`livechat-unread`), for the launcher's badge and preview.
+    pub shown_in: RefCell<Option<web_sys::HtmlElement>>,
 }
 
 /// What the panel asks the visitor (the pre-chat form, an email address) and the answers so far.
@@ -138,6 +150,7 @@ impl Chat {
             captcha_box: NodeRef::new(),
             ready_seen: Cell::new(false),
             asks: RwSignal::new(Asks::default()),
+            shown_in: RefCell::new(None),
         });
         connect(Rc::downgrade(&chat));
         chat
@@ -228,6 +241,12 @@ impl Chat {
                 if message.author != protocol::Author::Visitor =>
             {
                 self.agent_typing.set(None);
+                let new = self
+                    .transcript
+                    .with_untracked(|t| !t.lines.iter().any(|l| l.seq == Some(message.seq)));
+                if new {
+                    self.tell_if_hidden(&message.text);
+                }
             }
             _ => {}
         }
@@ -261,6 +280,13 @@ impl Chat {
                 self.link
                     .send_text(&wire::email_frame(&address, transcript));
             }
+        }
+    }
+
+    /// An agent's message arrived: the loader shows it on the launcher if the panel is hidden.
+    fn tell_if_hidden(&self, text: &str) {
+        if let Some(host) = self.shown_in.borrow().as_ref().filter(|h| h.hidden()) {
+            tell_launcher(host, text);
         }
     }
 

@@ -1,4 +1,4 @@
-// What this does is said where form.rs binds it (comments here cost the panel bytes).
+// What this does is said where form.rs (and connection.rs, for tellLauncher) binds it (comments here cost the panel bytes).
 export function ask(box, key, prompt, fields, submit, done, post) {
   if (box.dataset.key !== key || box.dataset.fields !== fields) {
     Object.assign(box.dataset, { key, fields });
@@ -41,4 +41,7 @@ export function prechatFields(asked) {
   if (q.topics.length) rows.push(['topic', 'Topic', q.topics, true]);
   if (q.consent) rows.push(['consent', q.consent, 'checkbox', true]);
   return JSON.stringify(rows);
+}
+export function tellLauncher(panel, text) {
+  panel.dispatchEvent(new CustomEvent('livechat-unread', { detail: text }));
 }

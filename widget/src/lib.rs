@@ -44,6 +44,7 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue
         // A file dropped anywhere on the panel, or an image pasted into it, is attached when
         // the channel takes visitors' files.
         chat.uploads.attach_to(host.clone().into());
+        *chat.shown_in.borrow_mut() = Some(host.clone());
         panel::panel(chat, host)
     })
     .forget();

@@ -275,6 +275,7 @@ pub fn options(value: JsValue) -> Option<Options> {
             greeting: appearance.text("greeting")?,
             accent_color: appearance.text("accent_color")?,
             position: appearance.name("position")?,
+            sound: appearance.field("sound").as_bool().unwrap_or(false),
         },
         captcha: match options.object("captcha") {
             Some(captcha) => Some(CaptchaChallenge {

@@ -8,12 +8,13 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::run::{run, Result};
-use crate::{exports, paths};
+use crate::{exports, paths, tools};
 
 /// The browser apps: (folder, public URL under the gateway).
 const APPS: &[(&str, &str)] = &[("widget", "/widget/"), ("console", "/console/")];
 
 pub fn build_all(path: &OsString) -> Result {
+    let terser = tools::ensure_terser(path)?;
     for (app, public_url) in APPS {
         let out = paths::dist_dir().join(app);
         run(Command::new("trunk")
@@ -37,7 +38,7 @@ pub fn build_all(path: &OsString) -> Result {
             .env("CARGO_PROFILE_RELEASE_PANIC", "abort"))?;
         if *app == "widget" {
             exports::strip_unused(&out.join("widget.js"), &out.join("widget_bg.wasm"))?;
-            hash_panel_names(&out)?;
+            hash_panel_names(&out, &terser)?;
         }
         compress_dir(&out)?;
     }
@@ -48,9 +49,11 @@ pub fn build_all(path: &OsString) -> Result {
 const PANEL_FILES: [&str; 3] = ["widget.js", "widget_bg.wasm", "widget.css"];
 
 /// Renames each of the panel's files to carry a hash of its content (`widget-1a2b….js`) and
-/// writes `embed.js` beside them: the loader with those names in place of the plain ones. A
-/// browser may then keep the panel for ever, and a new build is new names.
-fn hash_panel_names(dir: &Path) -> Result {
+/// writes `embed.js` beside them: the loader with those names in place of the plain ones,
+/// minified by Terser (its comments explain it to its readers; the host page fetches it before
+/// anyone clicks, so its bytes count most). A browser may then keep the panel for ever, and a
+/// new build is new names.
+fn hash_panel_names(dir: &Path, terser: &Path) -> Result {
     let source = paths::root().join("widget/loader/embed.js");
     let mut loader =
         std::fs::read_to_string(&source).map_err(|e| format!("{}: {e}", source.display()))?;
@@ -69,26 +72,13 @@ fn hash_panel_names(dir: &Path) -> Result {
         }
         loader = loader.replace(&quoted, &format!("'/widget/{hashed}'"));
     }
-    let built = dir.join("embed.js");
-    std::fs::write(&built, without_comments(&loader))
-        .map_err(|e| format!("{}: {e}", built.display()))
-}
-
-/// The loader as served: its comments (which explain it to its readers) and indentation cut,
-/// a quarter of its bytes compressed. Line-wise, so only what a line starts with counts: the
-/// loader keeps no string or template that spans lines.
-fn without_comments(source: &str) -> String {
-    let mut kept = String::with_capacity(source.len());
-    let mut in_block = false;
-    for line in source.lines().map(str::trim) {
-        if in_block || line.starts_with("/*") {
-            in_block = !line.contains("*/");
-        } else if !line.is_empty() && !line.starts_with("//") {
-            kept.push_str(line);
-            kept.push('\n');
-        }
-    }
-    kept
+    let named = dir.join("embed.source.js");
+    std::fs::write(&named, &loader).map_err(|e| format!("{}: {e}", named.display()))?;
+    run(Command::new(terser)
+        .arg(&named)
+        .args(["--compress", "--mangle", "--output"])
+        .arg(dir.join("embed.js")))?;
+    std::fs::remove_file(&named).map_err(|e| format!("{}: {e}", named.display()))
 }
 
 /// `widget_bg.wasm` → `widget_bg-<16 hex digits of its SHA-256>.wasm`.
@@ -138,18 +128,4 @@ pub fn gzip_bytes(raw: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(raw).expect("in-memory gzip");
     encoder.finish().expect("in-memory gzip")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_comments;
-
-    #[test]
-    fn the_served_loader_loses_comments_and_indentation_not_code() {
-        let source = "/* header\n   more */\n(function () {\n  // why\n  var u = 'https://x//y';\n\n  f(); // kept: not at the start\n})();\n";
-        assert_eq!(
-            without_comments(source),
-            "(function () {\nvar u = 'https://x//y';\nf(); // kept: not at the start\n})();\n"
-        );
-    }
 }

@@ -1,12 +1,13 @@
 //! The pinned toolchain, installed when missing, never downloaded prebuilt:
 //! the `wasm32-unknown-unknown` target (rustup), Trunk (crates.io), `wasm-bindgen-cli` at exactly
 //! Cargo.lock's `wasm-bindgen` (crates.io), `wasm-opt` from npm's `binaryen` (Debian's is too old
-//! and its output breaks in Chromium), `twiggy` (crates.io) for the size report, and for the
-//! tests Debian's `chromium` + `chromium-driver`, moto's S3 server (PyPI) for the file
-//! store's tests against a real S3 endpoint, and aiosmtpd (PyPI) for the email tests' SMTP server.
+//! and its output breaks in Chromium), Terser (npm) for the served loader, `twiggy` (crates.io)
+//! for the size report, and for the tests Debian's `chromium` + `chromium-driver`, moto's S3
+//! server (PyPI) for the file store's tests against a real S3 endpoint, and aiosmtpd (PyPI) for
+//! the email tests' SMTP server.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::paths;
@@ -18,6 +19,8 @@ pub const BINARYEN_VERSION: &str = "132";
 pub const MOTO_VERSION: &str = "5.1.22";
 /// aiosmtpd, the SMTP server the email tests send to.
 pub const AIOSMTPD_VERSION: &str = "1.4.6";
+/// The JavaScript minifier the served loader goes through.
+pub const TERSER_VERSION: &str = "5.51.4";
 /// The code size profiler behind `cargo xtask size`.
 pub const TWIGGY_VERSION: &str = "0.8.0";
 
@@ -181,15 +184,32 @@ fn ensure_binaryen(path: &OsString) -> Result {
     if reported.contains(&format!("version {BINARYEN_VERSION}")) {
         return Ok(());
     }
-    if output(Command::new("npm").arg("--version")).is_none() {
-        apt_install(&["nodejs", "npm"], "wasm-opt (npm's binaryen)")?;
+    npm_install(&binaryen_dir(), &format!("binaryen@{BINARYEN_VERSION}"))
+}
+
+/// Terser, which minifies the loader as served (the host page fetches it before anyone
+/// clicks: its bytes count most); the path of its program.
+pub fn ensure_terser(path: &OsString) -> Result<PathBuf> {
+    let dir = paths::tools_dir().join(format!("terser-{TERSER_VERSION}"));
+    let terser = dir.join("node_modules/.bin/terser");
+    let reported =
+        output(Command::new(&terser).arg("--version").env("PATH", path)).unwrap_or_default();
+    if !reported.contains(TERSER_VERSION) {
+        npm_install(&dir, &format!("terser@{TERSER_VERSION}"))?;
     }
-    std::fs::create_dir_all(binaryen_dir())
-        .map_err(|e| format!("cannot create {}: {e}", binaryen_dir().display()))?;
+    Ok(terser)
+}
+
+/// `npm install` of one pinned package into `dir` (npm itself from Debian's packages if need be).
+fn npm_install(dir: &Path, package: &str) -> Result {
+    if output(Command::new("npm").arg("--version")).is_none() {
+        apt_install(&["nodejs", "npm"], &format!("npm's {package}"))?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     run(Command::new("npm")
         .args(["install", "--no-audit", "--no-fund", "--prefix"])
-        .arg(binaryen_dir())
-        .arg(format!("binaryen@{BINARYEN_VERSION}")))
+        .arg(dir)
+        .arg(package))
 }
 
 /// The version Cargo.lock resolved for `package` (the WASM crates pin it with `=`).

@@ -582,6 +582,7 @@ fn appearance(
                 .parse::<LauncherPosition>()
                 .map_err(|unknown| unknown.to_string())
                 .map(|position| out.position = position),
+            "sound" => flag(v).map(|on| out.sound = on),
             _ => Err("is not an appearance setting".to_owned()),
         };
         if let Err(problem) = outcome {

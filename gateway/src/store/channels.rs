@@ -73,6 +73,7 @@ impl ChannelRecord {
                 greeting: "Hi! How can we help?".into(),
                 accent_color: "#2563eb".into(),
                 position: LauncherPosition::BottomRight,
+                sound: false,
             },
             captcha: None,
             last_error: None,
@@ -128,7 +129,7 @@ const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, a
                        captcha_site_key, captcha_secret, captcha_min_score, last_error, \
                        visibility_rules, override_mode, override_until, queue_id, idle_close_secs, \
                        visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, \
-                       missed_chat_secs, when_unavailable, prechat";
+                       missed_chat_secs, when_unavailable, prechat, visitor_sound";
 
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
@@ -187,6 +188,7 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
             greeting: col_str(row, "greeting")?,
             accent_color: col_str(row, "accent_color")?,
             position: col_name(row, "position")?,
+            sound: col_i64(row, "visitor_sound")? != 0,
         },
     })
 }
@@ -234,9 +236,9 @@ impl Store {
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
              queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, missed_chat_secs, \
-             when_unavailable, prechat) \
+             when_unavailable, prechat, visitor_sound) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25, $26, $27) \
+             $21, $22, $23, $24, $25, $26, $27, $28) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -249,7 +251,8 @@ impl Store {
              visitor_uploads = excluded.visitor_uploads, upload_max_bytes = excluded.upload_max_bytes, \
              upload_kinds = excluded.upload_kinds, email_sender_name = excluded.email_sender_name, \
              missed_chat_secs = excluded.missed_chat_secs, \
-             when_unavailable = excluded.when_unavailable, prechat = excluded.prechat",
+             when_unavailable = excluded.when_unavailable, prechat = excluded.prechat, \
+             visitor_sound = excluded.visitor_sound",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -286,6 +289,7 @@ impl Store {
         .bind(channel.missed_chat_secs)
         .bind(channel.when_unavailable.as_str())
         .bind(serde_json::to_string(&channel.prechat).map_err(|e| Error::Internal(e.to_string()))?)
+        .bind(i64::from(channel.appearance.sound))
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -1,11 +1,13 @@
-//! Alerts in the console: with two tabs of the agent's browser open, a new waiting chat makes
+//! Alerts. In the console: with two tabs of the agent's browser open, a new waiting chat makes
 //! one sound (one tab is elected), and, the tabs hidden and notifications allowed from a click,
-//! one desktop notification; the tab's title counts what is unread.
+//! one desktop notification; the tab's title counts what is unread. On the visitor's page:
+//! with the panel closed, the launcher counts the agent's messages and shows the last one.
 
+use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
-use tests::browser::{Browser, WAIT};
-use tests::client::visitor_writes;
+use tests::browser::{in_widget, widget_query, Browser, WAIT};
+use tests::client::{agent_login, call, visitor_writes};
 use tests::DemoStack;
 
 /// Page script: counts the sounds played and the notifications shown (still shown: the real
@@ -83,4 +85,111 @@ async fn two_console_tabs_make_one_sound_and_one_notification() {
     assert_eq!(notes.len(), 1, "one notification: {notes:?}");
     assert_eq!(notes[0][1], "Is anyone there?");
     agent.quit().await;
+}
+
+/// Page script: counts the tones the loader plays.
+const WATCH_TONES: &str = "window.tones = 0; \
+    window.AudioContext = class { constructor() { this.currentTime = 0; this.destination = {}; } \
+      createOscillator() { return { connect() {}, start() { window.tones++; }, stop() {} }; } };";
+
+#[tokio::test]
+async fn the_closed_panel_leaves_a_count_and_the_agents_words_on_the_launcher() {
+    let demo = DemoStack::start().await;
+    let gw = &demo.gateway;
+    gw.edit_demo_channel(|c| c.appearance.sound = true).await;
+    let visitor = Browser::launch().await;
+    visitor.before_each_page(WATCH_TONES).await;
+    visitor.open_chat(&format!("{}/", demo.site)).await;
+    let composer = visitor
+        .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
+        .await;
+    visitor
+        .type_into(&composer, "Do you have it in green?\n")
+        .await;
+    visitor
+        .wait_for(
+            "the message sent",
+            &format!("return {};", widget_query("[data-state=sent]")),
+            WAIT,
+        )
+        .await;
+    // The visitor closes the panel; the agent answers twice.
+    let launcher = visitor
+        .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+        .await;
+    visitor.click(&launcher).await;
+    let none = visitor
+        .eval(
+            &format!(
+                "return {}.offsetParent === null;",
+                widget_query(".lc-root > button > b")
+            ),
+            json!([]),
+        )
+        .await;
+    assert_eq!(none, json!(true), "no badge before a reply");
+    let admin = agent_login(gw).await;
+    let channel = gw.demo_channel().await;
+    let listed = call(
+        gw,
+        &admin,
+        Method::GET,
+        &format!("/v1/channels/{}/conversations", channel.id),
+        None,
+    )
+    .await;
+    let conversation = listed.body["conversations"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!(
+        "/v1/channels/{}/conversations/{conversation}/messages",
+        channel.id
+    );
+    for (id, text) in [("r1", "Let me look."), ("r2", "Yes, green is in stock.")] {
+        let sent = call(
+            gw,
+            &admin,
+            Method::POST,
+            &path,
+            Some(json!({"client_id": id, "text": text})),
+        )
+        .await;
+        assert!(sent.status.is_success(), "{}", sent.body);
+    }
+    let shown = visitor
+        .wait_for(
+            "the count and the preview",
+            &format!(
+                "const b = {}, p = {}; return b && b.offsetParent !== null && b.textContent === '2' && [b.textContent, p.textContent];",
+                widget_query(".lc-root > button > b"),
+                widget_query(".lc-root > p")
+            ),
+            WAIT,
+        )
+        .await;
+    assert_eq!(shown, json!(["2", "Yes, green is in stock."]));
+    assert_eq!(
+        visitor.eval("return window.tones;", json!([])).await,
+        json!(2)
+    );
+    // Opening the chat (from the preview) clears both.
+    let preview = visitor
+        .wait_for_element("the preview", &in_widget(".lc-root > p"), WAIT)
+        .await;
+    visitor.click(&preview).await;
+    let cleared = visitor
+        .wait_for(
+            "the count cleared",
+            &format!(
+                "return {}.offsetParent === null && {}.offsetParent === null && {}.offsetParent !== null;",
+                widget_query(".lc-root > button > b"),
+                widget_query(".lc-root > p"),
+                widget_query("[data-testid=composer]")
+            ),
+            WAIT,
+        )
+        .await;
+    assert_eq!(cleared, json!(true));
+    visitor.quit().await;
 }
