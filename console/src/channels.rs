@@ -210,6 +210,9 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
             page.change(Request::patch(&path), Some(body));
         }
     };
+    let settings_path = StoredValue::new(path.clone());
+    let save_settings =
+        move |body: Value| settings_path.with_value(|p| page.change(Request::patch(p), Some(body)));
     let rotate = move |_| page.change(Request::post(&format!("{path}/rotate-secret")), None);
     let open_rules = {
         let target = (channel.id.clone(), channel.name.clone());
@@ -255,6 +258,11 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
                         } />{format!(" {}", kind_label(kind))}</label>
                 }).collect_view()}
             </fieldset>
+            {crate::visitor_settings::visitor_settings(&channel, save_settings)}
+            {move || page.error.with(|e| e.as_ref().map(|e| e.fields.iter()
+                .filter(|(k, _)| ["prechat", "when_unavailable", "missed_chat_secs", "email_sender_name", "appearance"].iter().any(|p| k.starts_with(p)))
+                .map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>()).unwrap_or_default())
+                .into_iter().map(|problem| view! { <p class="error" data-testid="visitor-settings-error">{problem}</p> }).collect_view()}
             <button type="submit" data-testid="save-channel">"Save"</button>
             <button type="button" data-testid="open-rules" on:click=open_rules>"When the widget shows…"</button>
             <dl>

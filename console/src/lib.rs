@@ -7,7 +7,8 @@
 //! - [`shell`]: the top bar and the inbox page's layout; [`login`]: the login form;
 //! - [`alerts`]: the sound and desktop notification when a chat waits or a visitor writes;
 //! - [`inbox_list`], [`thread`], [`details`]: the inbox page's three columns;
-//! - [`channels`]: the Channels page for admins, with [`rules`] (a channel's visibility rules,
+//! - [`channels`]: the Channels page for admins, with [`visitor_settings`] (what its visitors
+//!   are asked and told: while nobody can chat, email, the pre-chat form), [`rules`] (a channel's visibility rules,
 //!   override and live preview), [`integrations`] (its webhook, bot and desk endpoints and their
 //!   delivery logs) and [`canned`] (the team's canned responses).
 
@@ -24,6 +25,7 @@ mod login;
 mod rules;
 mod shell;
 mod thread;
+mod visitor_settings;
 
 pub use shell::app;
 

@@ -458,3 +458,75 @@ async fn the_prechat_form_comes_first_refuses_what_is_missing_and_routes_by_topi
     );
     agent.quit().await;
 }
+
+#[tokio::test]
+async fn an_admin_sets_what_visitors_are_asked_on_the_channels_page() {
+    let demo = DemoStack::start().await;
+    let admin = Browser::launch().await;
+    admin.log_into_console(&demo.gateway.url("/console/")).await;
+    admin.click_on("nav-channels").await;
+    admin.click_on("channel-open").await;
+    admin
+        .wait_for_element(
+            "the settings",
+            &tests::browser::by_testid("visitor-settings"),
+            WAIT,
+        )
+        .await;
+    admin
+        .change_value("edit-when-unavailable", "leave_message")
+        .await;
+    admin.change_value("prechat-name", "required").await;
+    let topics = admin
+        .wait_for_element(
+            "the topics",
+            &tests::browser::by_testid("prechat-topics"),
+            WAIT,
+        )
+        .await;
+    admin
+        .type_into(&topics, "Orders = General\nNowhere = no such queue")
+        .await;
+    admin.click_on("save-visitor-settings").await;
+    // A topic's unknown queue is named, and nothing is saved.
+    admin
+        .wait_for(
+            "the refusal",
+            "return document.querySelector('[data-testid=visitor-settings-error]')?.textContent.includes('prechat.topics[1].queue_id');",
+            WAIT,
+        )
+        .await;
+    assert_eq!(
+        demo.gateway.demo_channel().await.prechat,
+        protocol::Prechat::default()
+    );
+    admin
+        .eval(
+            "const t = document.querySelector('[data-testid=prechat-topics]'); \
+             t.value = 'Orders = General'; t.dispatchEvent(new Event('input'));",
+            json!([]),
+        )
+        .await;
+    admin.click_on("save-visitor-settings").await;
+    let mut saved = demo.gateway.demo_channel().await;
+    for _ in 0..100 {
+        if saved.prechat.name == protocol::Ask::Required {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        saved = demo.gateway.demo_channel().await;
+    }
+    assert_eq!(
+        saved.when_unavailable,
+        protocol::WhenUnavailable::LeaveMessage
+    );
+    assert_eq!(saved.prechat.name, protocol::Ask::Required);
+    assert_eq!(
+        saved.prechat.topics,
+        vec![protocol::Topic {
+            label: "Orders".into(),
+            queue_id: saved.queue_id.clone()
+        }]
+    );
+    admin.quit().await;
+}
