@@ -107,7 +107,7 @@ pub fn switches() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use protocol::{ConversationSummary, Handler};
+    use protocol::ConversationSummary;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn update(
@@ -118,24 +118,13 @@ mod tests {
     ) -> AgentServerFrame {
         AgentServerFrame::Conversation {
             conversation: ConversationSummary {
-                id: id.into(),
-                channel_key: "demo".into(),
-                channel_name: "Shop".into(),
-                visitor_id: "v".into(),
                 status,
                 assigned_agent_id: agent.map(Into::into),
                 last_seq: last.0,
                 last_text: "still there?".into(),
-                page_url: None,
-                updated_at_ms: 1,
-                contact_id: None,
-                origin: None,
-                visit: None,
-                user_agent: None,
-                handler: Handler::Agents,
-                queue_id: None,
-                offline: false,
+                channel_name: "Shop".into(),
                 last_author: Some(last.1),
+                ..crate::inbox::tests::summary(id, 1)
             },
         }
     }

@@ -82,7 +82,7 @@ fn contact_name(contact: &ContactView) -> String {
 fn consent(contact: &ContactView) -> Option<String> {
     let version = contact.consent_version.as_deref()?;
     Some(match contact.consent_at_ms {
-        Some(at) => format!("Accepted {version}, {}", crate::shell::local_time(at)),
+        Some(at) => format!("Accepted {version}, {}", crate::time::local_time(at)),
         None => format!("Accepted {version}"),
     })
 }

@@ -196,12 +196,13 @@ impl Inbox {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use protocol::{Author, ConversationStatus, Handler};
     use wasm_bindgen_test::wasm_bindgen_test;
 
-    fn summary(id: &str, updated: i64) -> ConversationSummary {
+    /// A waiting conversation of the demo channel, as the inbox gets it.
+    pub(crate) fn summary(id: &str, updated: i64) -> ConversationSummary {
         ConversationSummary {
             id: id.into(),
             channel_key: "demo".into(),

@@ -154,7 +154,7 @@ fn delivery_log(path: String, error: RwSignal<Option<ErrorDetail>>) -> impl Into
                         }
                     });
                 };
-                let when = crate::shell::local_time(d.created_at_ms);
+                let when = crate::time::local_time(d.created_at_ms);
                 view! {
                     <tr data-testid="delivery" data-status=d.status.as_str()>
                         <td>{when}</td>

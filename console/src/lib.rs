@@ -3,7 +3,7 @@
 //! - [`inbox`]: the conversations and their messages as plain data, updated by socket frames;
 //! - [`desk`]: the agent socket (cookie-authenticated, same origin), reconnecting on loss, and
 //!   the signals every view shares (a `Copy` context);
-//! - [`api`]: the one helper every HTTP call goes through;
+//! - [`api`]: the one helper every HTTP call goes through; [`time`]: times as agents read them;
 //! - [`shell`]: the top bar and the inbox page's layout; [`login`]: the login form;
 //! - [`alerts`]: the sound and desktop notification when a chat waits or a visitor writes;
 //! - [`inbox_list`], [`thread`], [`details`]: the inbox page's three columns;
@@ -25,6 +25,7 @@ mod login;
 mod rules;
 mod shell;
 mod thread;
+mod time;
 mod visitor_settings;
 
 pub use shell::app;

@@ -255,6 +255,19 @@ impl Error {
     }
 }
 
+/// An error and its causes, as one line ("error sending request: connection refused"): the
+/// root cause is what the reader of a delivery log needs.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 const OVER_CAPACITY_RETRY_SECS: u64 = 5;
 
 impl IntoResponse for Error {

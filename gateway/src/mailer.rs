@@ -54,15 +54,10 @@ impl Mailer {
     /// Sends the email; the SMTP error and its causes if it was not accepted ("connection
     /// refused" is what the log reader needs).
     pub async fn send(&self, message: Message) -> std::result::Result<(), String> {
-        self.transport.send(message).await.map(drop).map_err(|e| {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(cause) = source {
-                text.push_str(": ");
-                text.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            text
-        })
+        self.transport
+            .send(message)
+            .await
+            .map(drop)
+            .map_err(|e| crate::error::with_causes(&e))
     }
 }

@@ -204,6 +204,25 @@ impl Browser {
         self.click(&launcher).await;
     }
 
+    /// Types `text` into the open panel's composer, sends it with Enter, and waits until the
+    /// gateway has acknowledged it.
+    pub async fn write_in_panel(&self, text: &str) {
+        let composer = self
+            .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
+            .await;
+        self.type_into(&composer, &format!("{text}\n")).await;
+        let sent = format!(
+            "return [...({}?.querySelectorAll('[data-state=sent] .lc-text') ?? [])] \
+             .some(m => m.textContent === arguments[0]);",
+            "document.querySelector('livechat-widget')?.shadowRoot"
+        );
+        let deadline = Instant::now() + WAIT;
+        while self.eval(&sent, json!([text])).await != json!(true) {
+            assert!(Instant::now() < deadline, "{text:?} was not acknowledged");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Logs into the console at `console_url` as the demo agent (an admin) and waits until the
     /// inbox is live.
     pub async fn log_into_console(&self, console_url: &str) {

@@ -1,5 +1,8 @@
 //! Contacts and their labels.
 
+use protocol::WebhookContact;
+
+use super::tx::Tx;
 use super::{col_opt_i64, col_opt_str, col_str, Store};
 use crate::error::Result;
 
@@ -30,31 +33,53 @@ pub struct PrechatContact {
     pub consent_version: Option<String>,
 }
 
-impl Store {
-    pub async fn contact(&self, id: &str) -> Result<Option<ContactRecord>> {
-        let row = sqlx::query(
+/// The contact, read in the caller's transaction (the outbox reads it with the event it writes).
+pub(super) async fn contact_in(tx: &mut Tx<'_>, id: &str) -> Result<Option<ContactRecord>> {
+    let row = tx
+        .fetch_optional(
             "SELECT id, channel_id, visitor_id, external_id, email, first_name, last_name, name, \
              phone, consent_version, consent_at FROM contacts WHERE id = $1",
+            &[id.into()],
         )
-        .bind(id)
-        .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| {
-            Ok(ContactRecord {
-                id: col_str(&row, "id")?,
-                channel_id: col_str(&row, "channel_id")?,
-                visitor_id: col_str(&row, "visitor_id")?,
-                external_id: col_opt_str(&row, "external_id")?,
-                email: col_opt_str(&row, "email")?,
-                first_name: col_opt_str(&row, "first_name")?,
-                last_name: col_opt_str(&row, "last_name")?,
-                name: col_opt_str(&row, "name")?,
-                phone: col_opt_str(&row, "phone")?,
-                consent_version: col_opt_str(&row, "consent_version")?,
-                consent_at_ms: col_opt_i64(&row, "consent_at")?,
-            })
+    row.map(|row| {
+        Ok(ContactRecord {
+            id: col_str(&row, "id")?,
+            channel_id: col_str(&row, "channel_id")?,
+            visitor_id: col_str(&row, "visitor_id")?,
+            external_id: col_opt_str(&row, "external_id")?,
+            email: col_opt_str(&row, "email")?,
+            first_name: col_opt_str(&row, "first_name")?,
+            last_name: col_opt_str(&row, "last_name")?,
+            name: col_opt_str(&row, "name")?,
+            phone: col_opt_str(&row, "phone")?,
+            consent_version: col_opt_str(&row, "consent_version")?,
+            consent_at_ms: col_opt_i64(&row, "consent_at")?,
         })
-        .transpose()
+    })
+    .transpose()
+}
+
+impl From<ContactRecord> for WebhookContact {
+    fn from(contact: ContactRecord) -> Self {
+        WebhookContact {
+            id: contact.id,
+            external_id: contact.external_id,
+            email: contact.email,
+            first_name: contact.first_name,
+            last_name: contact.last_name,
+            name: contact.name,
+            phone: contact.phone,
+            consent_version: contact.consent_version,
+            consent_at_ms: contact.consent_at_ms,
+        }
+    }
+}
+
+impl Store {
+    pub async fn contact(&self, id: &str) -> Result<Option<ContactRecord>> {
+        let mut conn = self.pool.acquire().await?;
+        contact_in(&mut Tx::Sqlx(&mut conn), id).await
     }
 
     pub async fn save_contact(&self, contact: &ContactRecord, now_ms: i64) -> Result<()> {

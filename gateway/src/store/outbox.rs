@@ -13,6 +13,7 @@ use protocol::{
 };
 use sqlx::any::AnyRow;
 
+use super::contacts::contact_in;
 use super::conversations::{conversation_in, transcript_in};
 use super::tx::Tx;
 use super::{col_i64, col_name, col_opt_i64, col_opt_str, col_str, Store};
@@ -161,7 +162,7 @@ pub(super) async fn enqueue(tx: &mut Tx<'_>, event: Event<'_>) -> Result<bool> {
         _ => None,
     };
     let contact = match conversation.as_ref().and_then(|c| c.contact_id.as_deref()) {
-        Some(id) => contact_in(tx, id).await?,
+        Some(id) => contact_in(tx, id).await?.map(WebhookContact::from),
         None => None,
     };
     let payload = WebhookPayload {
@@ -209,31 +210,6 @@ pub(super) async fn enqueue(tx: &mut Tx<'_>, event: Event<'_>) -> Result<bool> {
         .await?;
     }
     Ok(true)
-}
-
-/// The contact as a webhook carries it.
-async fn contact_in(tx: &mut Tx<'_>, id: &str) -> Result<Option<WebhookContact>> {
-    let row = tx
-        .fetch_optional(
-            "SELECT id, external_id, email, first_name, last_name, name, phone, consent_version, \
-             consent_at FROM contacts WHERE id = $1",
-            &[id.into()],
-        )
-        .await?;
-    row.map(|row| {
-        Ok(WebhookContact {
-            id: col_str(&row, "id")?,
-            external_id: col_opt_str(&row, "external_id")?,
-            email: col_opt_str(&row, "email")?,
-            first_name: col_opt_str(&row, "first_name")?,
-            last_name: col_opt_str(&row, "last_name")?,
-            name: col_opt_str(&row, "name")?,
-            phone: col_opt_str(&row, "phone")?,
-            consent_version: col_opt_str(&row, "consent_version")?,
-            consent_at_ms: col_opt_i64(&row, "consent_at")?,
-        })
-    })
-    .transpose()
 }
 
 fn rfc3339(ms: i64) -> String {

@@ -234,15 +234,7 @@ fn describe(e: reqwest::Error) -> String {
     if e.is_timeout() {
         "timed out".to_owned()
     } else {
-        // The chain down to the root cause: "connection refused" is what the log reader needs.
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        text
+        crate::error::with_causes(&e)
     }
 }
 

@@ -54,6 +54,30 @@ async fn leave_address(socket: &mut Socket, transcript: bool) {
     );
 }
 
+/// A visitor who wrote `question` and left their address (for the transcript too, if asked).
+async fn visitor_with_address(
+    gw: &TestGateway,
+    question: &str,
+    transcript: bool,
+) -> (Socket, String) {
+    let visitor = Visitor::arrive(gw, SITE_ORIGIN).await;
+    let mut socket = visitor.connect(gw, None).await;
+    let (conversation, _) = socket.say("q1", question).await;
+    leave_address(&mut socket, transcript).await;
+    (socket, conversation)
+}
+
+/// The conversation closed through the channel's REST API.
+async fn close(gw: &TestGateway, token: &str, conversation: &str) {
+    let channel = gw.demo_channel().await;
+    let path = format!(
+        "/v1/channels/{}/conversations/{conversation}/close",
+        channel.id
+    );
+    let closed = call(gw, token, Method::POST, &path, None).await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+}
+
 async fn reply(gw: &TestGateway, token: &str, conversation: &str, client_id: &str, text: &str) {
     let channel = gw.demo_channel().await;
     let path = format!(
@@ -260,10 +284,7 @@ async fn replies_read_in_the_chat_are_not_emailed() {
     };
     let gw = gateway_sending_to(&smtp).await;
     let admin = agent_login(&gw).await;
-    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
-    let mut socket = visitor.connect(&gw, None).await;
-    let (conversation, _) = socket.say("q1", "Hello?").await;
-    leave_address(&mut socket, false).await;
+    let (mut socket, conversation) = visitor_with_address(&gw, "Hello?", false).await;
     reply(&gw, &admin, &conversation, "r1", "Hi Ann!").await;
     socket.visitor_message("r1").await;
     let log = log_shows(&gw, &[EmailStatus::Skipped]).await;
@@ -278,22 +299,14 @@ async fn the_transcript_asked_for_goes_out_when_the_conversation_closes() {
     };
     let gw = gateway_sending_to(&smtp).await;
     let admin = agent_login(&gw).await;
-    let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
-    let mut socket = visitor.connect(&gw, None).await;
-    let (conversation, _) = socket.say("q1", "Where is my order 1234?").await;
-    leave_address(&mut socket, true).await;
+    let (mut socket, conversation) =
+        visitor_with_address(&gw, "Where is my order 1234?", true).await;
     reply(&gw, &admin, &conversation, "r1", "It ships today.").await;
     socket.visitor_message("r1").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(smtp.received().is_empty(), "nothing before the close");
 
-    let channel = gw.demo_channel().await;
-    let close = format!(
-        "/v1/channels/{}/conversations/{conversation}/close",
-        channel.id
-    );
-    let closed = call(&gw, &admin, Method::POST, &close, None).await;
-    assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+    close(&gw, &admin, &conversation).await;
     let emails = smtp.wait_for(1, Duration::from_secs(20)).await;
     let transcript = &emails[0];
     assert!(transcript.subject().starts_with("Your conversation with"));
@@ -309,18 +322,10 @@ async fn emails_wait_out_an_smtp_server_that_is_down_and_each_arrives_once() {
     };
     let gw = gateway_sending_to(&smtp).await;
     let admin = agent_login(&gw).await;
-    let channel = gw.demo_channel().await;
     for n in 0..2 {
-        let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
-        let mut socket = visitor.connect(&gw, None).await;
-        let (conversation, _) = socket.say("q1", &format!("question {n}")).await;
-        leave_address(&mut socket, true).await;
-        let close = format!(
-            "/v1/channels/{}/conversations/{conversation}/close",
-            channel.id
-        );
-        let closed = call(&gw, &admin, Method::POST, &close, None).await;
-        assert_eq!(closed.status, StatusCode::OK);
+        let (_socket, conversation) =
+            visitor_with_address(&gw, &format!("question {n}"), true).await;
+        close(&gw, &admin, &conversation).await;
     }
     // Both tried and failed, and kept for a retry, with the reason.
     for _ in 0..200 {

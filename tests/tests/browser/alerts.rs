@@ -100,19 +100,7 @@ async fn the_closed_panel_leaves_a_count_and_the_agents_words_on_the_launcher() 
     let visitor = Browser::launch().await;
     visitor.before_each_page(WATCH_TONES).await;
     visitor.open_chat(&format!("{}/", demo.site)).await;
-    let composer = visitor
-        .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
-        .await;
-    visitor
-        .type_into(&composer, "Do you have it in green?\n")
-        .await;
-    visitor
-        .wait_for(
-            "the message sent",
-            &format!("return {};", widget_query("[data-state=sent]")),
-            WAIT,
-        )
-        .await;
+    visitor.write_in_panel("Do you have it in green?").await;
     // The visitor closes the panel; the agent answers twice.
     let launcher = visitor
         .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)

@@ -14,11 +14,10 @@ use tests::DemoStack;
 const PANEL_TEXTS: &str = "return [...(document.querySelector('livechat-widget')?.shadowRoot\
     ?.querySelectorAll('[data-testid=message] .lc-text') ?? [])].map(m => m.textContent);";
 
-#[tokio::test]
-async fn the_panel_takes_an_address_and_the_emailed_link_reopens_the_chat() {
-    let Some(smtp) = SmtpServer::start().await else {
-        return;
-    };
+/// The demo sending email to a fresh SMTP server (replies batched for a second), or None when
+/// no SMTP server is installed.
+async fn demo_sending_email() -> Option<(SmtpServer, DemoStack)> {
+    let smtp = SmtpServer::start().await?;
     let smtp_url = smtp.url();
     let demo = DemoStack::start_with(move |c| {
         c.smtp_url = Some(smtp_url);
@@ -26,25 +25,18 @@ async fn the_panel_takes_an_address_and_the_emailed_link_reopens_the_chat() {
         c.email_batch_secs = 1;
     })
     .await;
+    Some((smtp, demo))
+}
+
+#[tokio::test]
+async fn the_panel_takes_an_address_and_the_emailed_link_reopens_the_chat() {
+    let Some((smtp, demo)) = demo_sending_email().await else {
+        return;
+    };
     let gw = &demo.gateway;
     let visitor = Browser::launch().await;
     visitor.open_chat(&format!("{}/", demo.site)).await;
-    let composer = visitor
-        .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
-        .await;
-    visitor
-        .type_into(&composer, "Do you deliver on Sundays?\n")
-        .await;
-    visitor
-        .wait_for(
-            "the message sent",
-            &format!(
-                "return {};",
-                tests::browser::widget_query("[data-state=sent]")
-            ),
-            WAIT,
-        )
-        .await;
+    visitor.write_in_panel("Do you deliver on Sundays?").await;
     // No form until asked for.
     let hidden = visitor
         .eval(
@@ -147,25 +139,16 @@ async fn the_panel_takes_an_address_and_the_emailed_link_reopens_the_chat() {
 
 #[tokio::test]
 async fn a_visitor_left_waiting_is_offered_replies_by_email() {
-    let Some(smtp) = SmtpServer::start().await else {
+    let Some((_smtp, demo)) = demo_sending_email().await else {
         return;
     };
-    let smtp_url = smtp.url();
-    let demo = DemoStack::start_with(move |c| {
-        c.smtp_url = Some(smtp_url);
-        c.email_from = Some("chat@gateway.test".into());
-    })
-    .await;
     demo.gateway
         .edit_demo_channel(|c| c.missed_chat_secs = 2)
         .await;
     let visitor = Browser::launch().await;
     visitor.open_chat(&format!("{}/", demo.site)).await;
-    let composer = visitor
-        .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
-        .await;
     let started = std::time::Instant::now();
-    visitor.type_into(&composer, "Anyone there?\n").await;
+    visitor.write_in_panel("Anyone there?").await;
     let prompt = visitor
         .wait_for(
             "the offer of replies by email",
@@ -210,15 +193,9 @@ async fn a_visitor_left_waiting_is_offered_replies_by_email() {
 
 #[tokio::test]
 async fn while_nobody_is_online_the_panel_takes_a_message_and_an_address_for_the_agents() {
-    let Some(smtp) = SmtpServer::start().await else {
+    let Some((_smtp, demo)) = demo_sending_email().await else {
         return;
     };
-    let smtp_url = smtp.url();
-    let demo = DemoStack::start_with(move |c| {
-        c.smtp_url = Some(smtp_url);
-        c.email_from = Some("chat@gateway.test".into());
-    })
-    .await;
     let gw = &demo.gateway;
     let mut rules = protocol::VisibilityRules::default();
     rules.agents_online.enabled = true;
@@ -387,27 +364,17 @@ async fn the_prechat_form_comes_first_refuses_what_is_missing_and_routes_by_topi
             json!([]),
         )
         .await;
-    let composer = visitor
-        .wait_for_element(
+    visitor
+        .wait_for(
             "the composer once the form is answered",
             &format!(
-                "const c = {}; return c && c.offsetParent !== null ? c : null;",
+                "return {}?.offsetParent !== null;",
                 tests::browser::widget_query("[data-testid=composer]")
             ),
             WAIT,
         )
         .await;
-    visitor.type_into(&composer, "The zip broke.\n").await;
-    visitor
-        .wait_for(
-            "the message sent",
-            &format!(
-                "return {};",
-                tests::browser::widget_query("[data-state=sent]")
-            ),
-            WAIT,
-        )
-        .await;
+    visitor.write_in_panel("The zip broke.").await;
     let listed = call(
         gw,
         &admin,
