@@ -34,16 +34,25 @@ pub struct Alert {
 }
 
 /// The alert an inbox update calls for, judged against the inbox before it: a conversation that
-/// was not waiting and now is (new, or back in a queue), or one `me` holds whose newest message
-/// is a visitor's new one. (Every message updates the inbox, whichever conversation is on
-/// screen; the update says who wrote last.)
-pub fn alert_for(before: &Inbox, frame: &AgentServerFrame, me: &str) -> Option<Alert> {
+/// was not waiting and now is (new, or back in a queue) in one of `my_queues`, or one `me`
+/// holds whose newest message is a visitor's new one. (Every message updates the inbox,
+/// whichever conversation is on screen; the update says who wrote last.)
+pub fn alert_for(
+    before: &Inbox,
+    frame: &AgentServerFrame,
+    me: &str,
+    my_queues: &[String],
+) -> Option<Alert> {
     let AgentServerFrame::Conversation { conversation } = frame else {
         return None;
     };
     let known = before.conversation(&conversation.id);
     let was_waiting = known.is_some_and(|c| c.status == ConversationStatus::Waiting);
-    if conversation.status == ConversationStatus::Waiting && !was_waiting {
+    let in_my_queue = conversation
+        .queue_id
+        .as_ref()
+        .is_some_and(|queue| my_queues.contains(queue));
+    if conversation.status == ConversationStatus::Waiting && !was_waiting && in_my_queue {
         return Some(Alert {
             conversation_id: conversation.id.clone(),
             title: format!("A chat is waiting on {}", conversation.channel_name),
@@ -124,6 +133,7 @@ mod tests {
                 last_text: "still there?".into(),
                 channel_name: "Shop".into(),
                 last_author: Some(last.1),
+                queue_id: Some("sales".into()),
                 ..crate::inbox::tests::summary(id, 1)
             },
         }
@@ -133,32 +143,41 @@ mod tests {
     fn a_new_waiting_chat_and_a_visitors_message_in_a_held_one_alert_and_nothing_else() {
         use ConversationStatus::{Open, Waiting};
         let mut inbox = Inbox::default();
+        let queues = vec!["sales".to_owned()];
         let waiting = update("c1", Waiting, None, (1, AuthorKind::Visitor));
-        assert!(alert_for(&inbox, &waiting, "me").is_some(), "a new chat");
+        assert_eq!(alert_for(&inbox, &waiting, "me", &[]), None, "not my queue");
+        assert!(
+            alert_for(&inbox, &waiting, "me", &queues).is_some(),
+            "a new chat"
+        );
         inbox.apply(waiting.clone());
         assert_eq!(
-            alert_for(&inbox, &waiting, "me"),
+            alert_for(&inbox, &waiting, "me", &queues),
             None,
             "still the same wait"
         );
 
         let taken = update("c1", Open, Some("me"), (2, AuthorKind::Agent));
-        assert_eq!(alert_for(&inbox, &taken, "me"), None, "my own answer");
+        assert_eq!(
+            alert_for(&inbox, &taken, "me", &queues),
+            None,
+            "my own answer"
+        );
         inbox.apply(taken);
         let wrote = update("c1", Open, Some("me"), (3, AuthorKind::Visitor));
-        let alert = alert_for(&inbox, &wrote, "me").expect("an alert");
+        let alert = alert_for(&inbox, &wrote, "me", &queues).expect("an alert");
         assert_eq!(
             (alert.conversation_id.as_str(), alert.body.as_str()),
             ("c1", "still there?")
         );
         assert_eq!(
-            alert_for(&inbox, &wrote, "someone else"),
+            alert_for(&inbox, &wrote, "someone else", &queues),
             None,
             "another agent's"
         );
         inbox.apply(wrote.clone());
         assert_eq!(
-            alert_for(&inbox, &wrote, "me"),
+            alert_for(&inbox, &wrote, "me", &queues),
             None,
             "the same update again"
         );

@@ -35,8 +35,9 @@ pub struct Desk {
     link: StoredValue<Link, LocalStorage>,
     /// The next reply's files (for the conversation on screen).
     pub uploads: StoredValue<Uploads, LocalStorage>,
-    /// The logged-in agent's id: whose conversations' new messages alert.
-    me: StoredValue<String>,
+    /// The logged-in agent's id and queues: whose conversations' new messages alert, and
+    /// where a waiting chat does.
+    me: StoredValue<(String, Vec<String>)>,
 }
 
 /// Where the agent's files go: the agent upload route for the conversation on screen, on the
@@ -72,7 +73,7 @@ impl Destination for AgentFiles {
 impl Desk {
     /// Loads the team's canned responses and colleagues, connects, and provides the desk as
     /// the context of the views below.
-    pub fn start(me: String) -> Self {
+    pub fn start(me: String, queues: Vec<String>) -> Self {
         // A join link lands on `/console/#conversation=ID`: that one opens first.
         let selected = RwSignal::new(linked_conversation());
         let desk = Self {
@@ -87,7 +88,7 @@ impl Desk {
             canned: RwSignal::new(Vec::new()),
             team: RwSignal::new(Team::default()),
             link: StoredValue::new_local(Link::default()),
-            me: StoredValue::new(me),
+            me: StoredValue::new((me, queues)),
         };
         load("/v1/canned-responses", desk.canned);
         load("/v1/team", desk.team);
@@ -223,9 +224,9 @@ impl Desk {
             _ => {}
         }
         let snapshot = matches!(frame, AgentServerFrame::Inbox { .. });
-        let alert = self.me.with_value(|me| {
+        let alert = self.me.with_value(|(me, queues)| {
             self.inbox
-                .with_untracked(|inbox| alerts::alert_for(inbox, &frame, me))
+                .with_untracked(|inbox| alerts::alert_for(inbox, &frame, me, queues))
         });
         self.inbox.update(|i| i.apply(frame));
         if let Some(alert) = alert {

@@ -43,7 +43,7 @@ pub fn page_title(title: &str, unread: i64) -> String {
 /// The inbox and the pages of a logged-in agent; the tab's `title` counts their unread messages
 /// while it shows (and is given back as it was after a logout).
 fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
-    let desk = Desk::start(profile.id.clone());
+    let desk = Desk::start(profile.id.clone(), profile.queues.clone());
     let connected = desk.connected;
     let inbox = desk.inbox;
     let counted = title.clone();

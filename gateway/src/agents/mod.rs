@@ -104,6 +104,7 @@ fn profile(agent: &AgentRecord) -> AgentProfile {
         role: agent.role,
         presence: agent.presence,
         capacity: u32::try_from(agent.capacity).unwrap_or(0),
+        queues: Vec::new(),
     }
 }
 
@@ -243,11 +244,12 @@ async fn logout(State(state): State<AppState>, auth: AuthAgent) -> Result<Respon
     security(("agentToken" = []), ("agentCookie" = [])),
     responses((status = 200, description = "Done.", body = AgentProfile))
 )]
-async fn me(auth: AuthAgent) -> Json<AgentProfile> {
-    Json(AgentProfile {
+async fn me(State(state): State<AppState>, auth: AuthAgent) -> Result<Json<AgentProfile>> {
+    Ok(Json(AgentProfile {
         role: auth.role(),
+        queues: state.store.agent_queue_ids(&auth.agent.id).await?,
         ..profile(&auth.agent)
-    })
+    }))
 }
 
 /// Set online, away or offline.
