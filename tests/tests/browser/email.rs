@@ -14,6 +14,17 @@ use tests::DemoStack;
 const PANEL_TEXTS: &str = "return [...(document.querySelector('livechat-widget')?.shadowRoot\
     ?.querySelectorAll('[data-testid=message] .lc-text') ?? [])].map(m => m.textContent);";
 
+/// The prompt of the panel's form with this `data-testid`, once it shows one.
+async fn prompt_of(visitor: &Browser, form: &str) -> serde_json::Value {
+    let script = format!(
+        "return {}?.textContent;",
+        tests::browser::widget_query(&format!("[data-testid={form}] .lc-prompt"))
+    );
+    visitor
+        .wait_for(&format!("the prompt of {form}"), &script, WAIT)
+        .await
+}
+
 /// The demo sending email to a fresh SMTP server (replies batched for a second), or None when
 /// no SMTP server is installed.
 async fn demo_sending_email() -> Option<(SmtpServer, DemoStack)> {
@@ -149,16 +160,7 @@ async fn a_visitor_left_waiting_is_offered_replies_by_email() {
     visitor.open_chat(&format!("{}/", demo.site)).await;
     let started = std::time::Instant::now();
     visitor.write_in_panel("Anyone there?").await;
-    let prompt = visitor
-        .wait_for(
-            "the offer of replies by email",
-            &format!(
-                "return {}?.textContent;",
-                tests::browser::widget_query("[data-testid=email-form] .lc-prompt")
-            ),
-            WAIT,
-        )
-        .await;
+    let prompt = prompt_of(&visitor, "email-form").await;
     assert!(
         started.elapsed() >= Duration::from_secs(2),
         "offered after the channel's time, not before"
@@ -205,16 +207,7 @@ async fn while_nobody_is_online_the_panel_takes_a_message_and_an_address_for_the
 
     let visitor = Browser::launch().await;
     visitor.open_chat(&format!("{}/", demo.site)).await;
-    let prompt = visitor
-        .wait_for(
-            "the leave-a-message form",
-            &format!(
-                "return {}?.textContent;",
-                tests::browser::widget_query("[data-testid=leave-message] .lc-prompt")
-            ),
-            WAIT,
-        )
-        .await;
+    let prompt = prompt_of(&visitor, "leave-message").await;
     assert!(
         prompt
             .as_str()
