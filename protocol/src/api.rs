@@ -269,8 +269,7 @@ pub struct AgentProfile {
     pub presence: AgentPresence,
     /// How many conversations the agent holds at once.
     pub capacity: u32,
-    /// The queues the agent works (`GET /v1/agent/me`): a chat waiting in one of them alerts
-    /// their console.
+    /// The queues the agent works: a chat waiting in one of them alerts their console.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub queues: Vec<String>,
 }

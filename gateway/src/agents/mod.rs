@@ -96,16 +96,17 @@ pub async fn ensure_agent(
         .ok_or_else(|| Error::Internal("agent vanished after insert".into()))
 }
 
-fn profile(agent: &AgentRecord) -> AgentProfile {
-    AgentProfile {
+/// The agent as their console sees them, with the queues they work.
+async fn profile(state: &AppState, agent: &AgentRecord) -> Result<AgentProfile> {
+    Ok(AgentProfile {
         id: agent.id.clone(),
         name: agent.name.clone(),
         email: agent.email.clone(),
         role: agent.role,
         presence: agent.presence,
         capacity: u32::try_from(agent.capacity).unwrap_or(0),
-        queues: Vec::new(),
-    }
+        queues: state.store.agent_queue_ids(&agent.id).await?,
+    })
 }
 
 /// Runs argon2 (tens of milliseconds of CPU) off the async workers, a few at a time: a burst
@@ -207,7 +208,7 @@ async fn login(
     let cookie = login_cookie(&state, &token)?;
     let body = Json(LoginResponse {
         token,
-        agent: profile(&agent),
+        agent: profile(&state, &agent).await?,
     });
     Ok(([(header::SET_COOKIE, cookie)], body).into_response())
 }
@@ -247,8 +248,7 @@ async fn logout(State(state): State<AppState>, auth: AuthAgent) -> Result<Respon
 async fn me(State(state): State<AppState>, auth: AuthAgent) -> Result<Json<AgentProfile>> {
     Ok(Json(AgentProfile {
         role: auth.role(),
-        queues: state.store.agent_queue_ids(&auth.agent.id).await?,
-        ..profile(&auth.agent)
+        ..profile(&state, &auth.agent).await?
     }))
 }
 
@@ -279,7 +279,7 @@ async fn set_presence(
         presence: request.presence,
         ..auth.agent
     };
-    Ok(Json(profile(&agent)))
+    Ok(Json(profile(&state, &agent).await?))
 }
 
 #[cfg(test)]
