@@ -8,19 +8,14 @@
   var css = '.lc-root{display:flex;flex-direction:column;align-items:flex-end;gap:12px}' +
     '.lc-launcher{position:relative;width:56px;height:56px;border:0;border-radius:50%;padding:0;cursor:pointer;' +
     'background:var(--lc-accent);color:#fff;display:grid;place-items:center;' +
-    'box-shadow:0 4px 14px rgba(0,0,0,.25)}.lc-launcher svg{width:28px;height:28px;fill:currentColor}' +
-    '.lc-launcher:focus-visible{outline:3px solid #93c5fd}[hidden],:empty:is(b,p){display:none!important}' +
-    'b{position:absolute;top:-4px;right:-4px;min-width:20px;border-radius:9px;background:#c00;font:12px/20px sans-serif}' +
-    'p{max-width:240px;margin:0;padding:10px;border-radius:9px;background:#fff;color:#111;font:14px sans-serif;' +
-    'box-shadow:0 4px 14px #0004;cursor:pointer}';
-  // '' starts a page view (from a kept ticket); '/visibility' asks again about this one.
+    'box-shadow:0 4px 14px #0004}.lc-launcher svg{width:28px;height:28px;fill:currentColor}' +
+    '.lc-launcher:focus-visible{outline:3px solid #93c5fd}[hidden],:empty:is(b,p){display:none!important}';
   function ask(path) {
     return fetch(base + '/v1/widget/' + encodeURIComponent(key) + path + '?page=' +
       encodeURIComponent(location.href.split('#')[0]) + (ticket ? '&ticket=' + encodeURIComponent(ticket) : '') +
       (resume ? '&resume=' + resume : ''))
       .then(function (r) { return r.ok ? r.json() : null; });
   }
-  // The gateway decides until the chat is opened; only a repeat-visit rule stores the ticket.
   function decide(answer) {
     if (!answer) return;
     ticket = answer.visit_ticket;
@@ -31,14 +26,11 @@
     if (host) show ? host.isConnected || place() : host.remove();
     if (answer.recheck_after_ms != null) setTimeout(recheck, answer.recheck_after_ms);
   }
-  // A background tab asks nothing until it is looked at again.
   function recheck() {
     if (d.hidden) return d.addEventListener('visibilitychange', recheck, { once: true });
     ask('/visibility').then(decide, function () {});
   }
   function place() { if (d.body) d.body.appendChild(host); else d.addEventListener('DOMContentLoaded', place); }
-  // An email's chat link (#livechat=…) opens the chat as the visitor it went to; the token
-  // leaves the address bar at once.
   ask('').then(function (answer) {
     if (answer) { cfg = answer; decide(answer); }
     if (resume) { resume = ''; history.replaceState(null, '', location.href.split('#')[0]); launch && launch(); }
@@ -50,9 +42,7 @@
       unread = '', loading;
     host = d.createElement('livechat-widget');
     root = host.attachShadow({ mode: 'open' });
-    // The colour comes from the channel's settings; it is checked before it enters CSS.
     var accent = /^[#\w(),.% -]+$/.test(look.accent_color) ? look.accent_color : '#2563eb';
-    // Inline !important beats any host-page rule that could match the host element.
     host.style.cssText = 'all:initial!important;position:fixed!important;z-index:2147483000!important;' +
       'bottom:20px!important;' + (look.position === 'bottom_left' ? 'left' : 'right') + ':20px!important';
     sheet.replaceSync(':host{--lc-accent:' + accent + '}' + css);
@@ -88,17 +78,11 @@
       }).catch(function () { loading = null; toggle(false); });
     };
     panel.addEventListener('livechat-close', function () { toggle(false); button.focus(); });
-    // An agent's message while the panel is hidden: a count on the launcher, the message's
-    // start above it, and (if the channel says so) a short tone.
     panel.addEventListener('livechat-unread', function (e) {
       badge.textContent = ++unread;
       bubble.textContent = e.detail.slice(0, 140);
-      if (look.sound) try {
-        var tone = new AudioContext(), beep = tone.createOscillator();
-        beep.connect(tone.destination); beep.start(); beep.stop(.2);
-      } catch (x) {}
     });
-    bubble.onclick = function () { button.click(); };
+    bubble.onclick = launch;
     button.append(badge);
     box.append(panel, bubble, button);
     root.append(box);

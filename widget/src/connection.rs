@@ -18,9 +18,10 @@ use crate::transcript::Transcript;
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/form.js")]
 extern "C" {
     /// Dispatches `livechat-unread` (the message's text as its detail) on the panel's element,
-    /// which the loader listens to for the launcher's count and preview.
+    /// which the loader listens to for the launcher's count and preview; with `tone`, plays a
+    /// short one (the channel's `appearance.sound`).
     #[wasm_bindgen(js_name = tellLauncher)]
-    fn tell_launcher(panel: &web_sys::HtmlElement, text: &str);
+    fn tell_launcher(panel: &web_sys::HtmlElement, text: &str, tone: bool);
 }
 use crate::{captcha, wire, Options};
 
@@ -286,7 +287,7 @@ impl Chat {
     /// An agent's message arrived: the loader shows it on the launcher if the panel is hidden.
     fn tell_if_hidden(&self, text: &str) {
         if let Some(host) = self.shown_in.borrow().as_ref().filter(|h| h.hidden()) {
-            tell_launcher(host, text);
+            tell_launcher(host, text, self.options.appearance.sound);
         }
     }
 

@@ -1,5 +1,5 @@
 // What this does is said where form.rs (and connection.rs, for tellLauncher) binds it (comments here cost the panel bytes).
-export function ask(box, key, prompt, fields, submit, done, post) {
+export function ask(box, key, prompt, fields, submit, done, url, token) {
   if (box.dataset.key !== key || box.dataset.fields !== fields) {
     Object.assign(box.dataset, { key, fields });
     box.textContent = '';
@@ -22,10 +22,10 @@ export function ask(box, key, prompt, fields, submit, done, post) {
     form.onsubmit = (e) => {
       e.preventDefault();
       const values = Object.fromEntries(new FormData(form));
-      if (!post) return done(key, values);
+      if (!url) return done(key, values);
       if (values.consent) values.consent = true;
-      fetch(post[0], { method: 'POST', body: JSON.stringify(values),
-        headers: { 'content-type': 'application/json', authorization: 'Bearer ' + post[1] } })
+      fetch(url, { method: 'POST', body: JSON.stringify(values),
+        headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token } })
         .then((r) => r.ok ? null : r.json().then((b) => b.error.message))
         .catch(() => 'The chat service cannot be reached.')
         .then((refused) => done(key, refused));
@@ -42,6 +42,10 @@ export function prechatFields(asked) {
   if (q.consent) rows.push(['consent', q.consent, 'checkbox', true]);
   return JSON.stringify(rows);
 }
-export function tellLauncher(panel, text) {
+export function tellLauncher(panel, text, tone) {
   panel.dispatchEvent(new CustomEvent('livechat-unread', { detail: text }));
+  if (tone) try {
+    const sound = new AudioContext(), beep = sound.createOscillator();
+    beep.connect(sound.destination); beep.start(); beep.stop(.2);
+  } catch (e) {}
 }

@@ -11,7 +11,7 @@ extern "C" {
     /// required]` rows; type `message` is a textarea, a list of options a select; a form with
     /// no fields and no `submit` only says its prompt) unless the one shown has the same `key`
     /// and fields, and sets its prompt. An empty `key` removes the form. Submitting calls
-    /// `done(key, values)`, the values by field name; with `post` (`[url, session token]`) the
+    /// `done(key, values)`, the values by field name; with a `url` (and the session's `token`) the
     /// values are POSTed there as JSON instead and `done(key, refusal)` gets the gateway's
     /// refusal, or null.
     #[wasm_bindgen(js_name = ask)]
@@ -22,7 +22,8 @@ extern "C" {
         fields: &str,
         submit: &str,
         done: &Closure<dyn Fn(String, JsValue)>,
-        post: &JsValue,
+        url: &str,
+        token: &str,
     );
 
     /// The pre-chat form's fields (as `ask` takes them) for the questions the session brought
@@ -65,10 +66,8 @@ pub fn ask(
         &question.fields,
         question.submit,
         done,
-        &match &question.post {
-            Some((url, token)) => js_sys::Array::of2(&url.into(), &token.into()).into(),
-            None => JsValue::NULL,
-        },
+        question.post.as_ref().map_or("", |(url, _)| url),
+        question.post.as_ref().map_or("", |(_, token)| token),
     );
 }
 

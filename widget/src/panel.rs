@@ -34,7 +34,6 @@ pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
                     class="lc-mail"
                     data-testid="email-transcript"
                     aria-label="Email me the transcript"
-                    title="Email me the transcript"
                     hidden=move || !can_ask()
                     on:click=move |_| asking.update(|a| *a = !*a)
                 >
@@ -115,9 +114,9 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
                     .map(|at| format!(" We are back {at}."))
                     .unwrap_or_default();
                 let how = if offered {
-                    "Leave a message and your email, and we will answer there."
+                    "Leave a message and your email: we answer by email."
                 } else {
-                    "Leave a message and we will answer here."
+                    "Leave a message: we answer here."
                 };
                 return Question {
                     key: "leave-message",
@@ -166,7 +165,7 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
         let prompt = match prompt {
             Some(refused) => refused,
             None if offered && asking.get() => {
-                "Where should we send the transcript when this chat ends? Replies you miss go there too.".into()
+                "Your email for the transcript when this chat ends, and for replies you miss:".into()
             }
             None if offered && missed.get() && waiting() => {
                 "Nobody has answered yet. Leave your email and we will reply there, or keep waiting.".into()
