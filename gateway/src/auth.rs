@@ -121,6 +121,10 @@ pub struct SessionClaims {
     /// Opened while nobody could chat, on a channel that takes messages meanwhile.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub offline: bool,
+    /// The channel's proactive greeting the visitor opened the chat from: their first message
+    /// starts the conversation with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
     pub expires_at_ms: i64,
 }
 
@@ -381,6 +385,25 @@ impl FromRequestParts<AppState> for ChannelAccess {
         let channel = state.store.channel_by_id(&id).await?;
         let (channel, admin) = secret_or_login(parts, state, channel, Login::Admin).await?;
         Ok(ChannelAccess { channel, admin })
+    }
+}
+
+/// A caller acting in a channel's conversations: a program holding the channel secret (the
+/// desk, the bot), or any agent login that sees the channel (the console).
+pub struct ChannelMember {
+    pub channel: ChannelRecord,
+    /// The agent calling, None for the holder of the secret.
+    pub agent: Option<AgentRecord>,
+}
+
+impl FromRequestParts<AppState> for ChannelMember {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let id = path_id(parts, state).await?;
+        let channel = state.store.channel_by_id(&id).await?;
+        let (channel, agent) = secret_or_login(parts, state, channel, Login::AnyAgent).await?;
+        Ok(ChannelMember { channel, agent })
     }
 }
 

@@ -53,6 +53,10 @@ pub struct Config {
     /// An agent whose last console connection dropped counts as offline after this long (a
     /// reload or a network blip in between changes nothing).
     pub presence_grace_secs: u64,
+    /// How often an open page calls back while the widget shows, so agents see who is on the
+    /// site now and a conversation an agent starts reaches the page; a visitor counts as gone
+    /// two periods after their page's last call.
+    pub visitor_heartbeat_secs: u64,
     /// A visitor writing within this long after an agent closed the conversation reopens it
     /// (back in its queue) instead of starting a new one.
     pub reopen_window_secs: u64,
@@ -149,6 +153,7 @@ impl Default for Config {
             visit_gap_secs: 30 * 60,
             visibility_poll_secs: 5,
             presence_grace_secs: 20,
+            visitor_heartbeat_secs: 20,
             reopen_window_secs: 24 * 3600,
             metrics_token: None,
             max_sockets: 50_000,

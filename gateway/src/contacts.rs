@@ -71,6 +71,9 @@ async fn view(
         phone: contact.phone,
         consent_version: contact.consent_version,
         consent_at_ms: contact.consent_at_ms,
+        verified_at_ms: contact.verified_at_ms,
+        attributes: contact.attributes,
+        startable: !channel.receptive,
     })
 }
 

@@ -104,6 +104,14 @@ pub enum Error {
     ReplyTokenExpired,
     #[error("this chat does not send email")]
     EmailUnavailable,
+    #[error("this chat is for signed-in customers of the site only")]
+    IdentityRequired,
+    #[error("the identity token was refused: {0}")]
+    InvalidIdentity(String),
+    #[error("this channel only receives conversations: agents cannot start one here")]
+    ChannelReceptive,
+    #[error("this visitor is no longer on the site")]
+    VisitorGone,
     #[error("file storage: {0}")]
     Blobs(#[from] object_store::Error),
     #[error("file system: {0}")]
@@ -133,7 +141,8 @@ impl Error {
             }
             Error::LinkExpired | Error::ReplyTokenExpired => StatusCode::GONE,
             Error::InvalidReplyToken => StatusCode::FORBIDDEN,
-            Error::EmailUnavailable => StatusCode::CONFLICT,
+            Error::EmailUnavailable | Error::ChannelReceptive => StatusCode::CONFLICT,
+            Error::VisitorGone => StatusCode::NOT_FOUND,
             Error::ChannelNotFound(_) | Error::ConversationNotFound | Error::NotFound => {
                 StatusCode::NOT_FOUND
             }
@@ -154,6 +163,8 @@ impl Error {
             | Error::SessionExpired
             | Error::SessionEnded
             | Error::Unauthorized
+            | Error::IdentityRequired
+            | Error::InvalidIdentity(_)
             | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Error::ConversationClosed | Error::ConversationTaken | Error::ConversationNotAtDesk => {
                 StatusCode::CONFLICT
@@ -210,6 +221,10 @@ impl Error {
             Error::InvalidReplyToken => codes::INVALID_REPLY_TOKEN,
             Error::ReplyTokenExpired => codes::REPLY_TOKEN_EXPIRED,
             Error::EmailUnavailable => codes::EMAIL_UNAVAILABLE,
+            Error::IdentityRequired => codes::IDENTITY_REQUIRED,
+            Error::InvalidIdentity(_) => codes::INVALID_IDENTITY,
+            Error::ChannelReceptive => codes::CHANNEL_RECEPTIVE,
+            Error::VisitorGone => codes::VISITOR_GONE,
             Error::Config(_)
             | Error::Database(_)
             | Error::Sqlite(_)

@@ -11,6 +11,9 @@ use crate::state::AppState;
 use crate::{conversations, files, now_ms};
 
 const TICK: Duration = Duration::from_secs(60);
+/// Pages that have not called for this long leave the live visitors' table at the next sweep.
+const LIVE_VISITORS_KEPT_MS: i64 = 10 * 60 * 1000;
+
 /// Ticks between two sweeps: an hour.
 const SWEEP_EVERY_TICKS: u32 = 60;
 /// Idle conversations closed per tick, so a backlog is worked off without a burst.
@@ -69,6 +72,11 @@ pub async fn sweep(state: &AppState, now_ms: i64) -> Result<u64> {
         .store
         .sweep_unsent_uploads(now_ms.saturating_sub(files::UNSENT_KEPT_MS))
         .await?;
+    // Long after `live::seen_after`: a page gone quiet for a minute is not on the site.
+    let gone = state
+        .store
+        .sweep_live_visitors(now_ms.saturating_sub(LIVE_VISITORS_KEPT_MS))
+        .await?;
     let store = &state.store;
     let blobs = state
         .files
@@ -78,5 +86,5 @@ pub async fn sweep(state: &AppState, now_ms: i64) -> Result<u64> {
             |sha256| async move { store.blob_referenced(&sha256).await },
         )
         .await?;
-    Ok(rows + unsent + blobs as u64)
+    Ok(rows + unsent + gone + blobs as u64)
 }

@@ -22,8 +22,8 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 use crate::{
-    agents, attachments, canned, channels, contacts, conversations, email, operations, queues,
-    rules, visitors, webhooks,
+    agents, attachments, canned, channels, contacts, conversations, email, live, operations,
+    queues, rules, visitors, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -63,6 +63,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(operations::router())
         .merge(attachments::routes::router())
         .merge(email::router())
+        .merge(live::router())
         .routes(routes!(served_document))
         .routes(routes!(page))
         .routes(routes!(healthz))

@@ -36,6 +36,7 @@ fn claims(channel: &ChannelRecord, visitor_id: &str) -> SessionClaims {
         visit: Some(1),
         user_agent: None,
         offline: false,
+        greeting: None,
         expires_at_ms: i64::MAX,
     }
 }

@@ -72,6 +72,16 @@ pub struct ChannelView {
     /// gateway sends email); 0: never.
     #[serde(default)]
     pub missed_chat_secs: i64,
+    /// The key the site's back end signs identity tokens with (HS256, see the README's
+    /// "Verified visitors"); None until an admin creates one by rotating it. Admins only.
+    #[serde(default)]
+    pub identity_secret: Option<String>,
+    /// Whether visitors must be identified by the site to chat.
+    #[serde(default)]
+    pub identity: IdentityMode,
+    /// A message the launcher shows as a bubble on some pages after some time.
+    #[serde(default)]
+    pub proactive: Option<Proactive>,
     /// The `<script>` tag to paste into the site's pages.
     pub snippet: String,
     /// A page on the gateway with the chat on it, to share as a link (emails, QR codes).
@@ -90,6 +100,32 @@ named! {
         /// gateway sends email) for the agents to answer later.
         LeaveMessage = "leave_message",
     }
+}
+
+named! {
+    /// Whether a channel's visitors must be identified by the site (`LiveChat.identify`).
+    #[derive(Default)]
+    pub enum IdentityMode {
+        /// Anyone may chat; identified visitors are matched with their contact.
+        #[default]
+        Optional = "optional",
+        /// Only visitors with a valid identity token may open a chat (`401 identity_required`).
+        Required = "required",
+    }
+}
+
+/// The proactive greeting: the launcher shows `text` as a bubble once the visitor has spent
+/// `after_secs` on a page matching one of `pages` (none: any page), while the widget shows.
+/// Nothing is stored until the visitor answers; their conversation then starts with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Proactive {
+    pub text: String,
+    #[serde(default)]
+    pub after_secs: u32,
+    /// Page URL patterns as in the page URL rule (`/pricing*`).
+    #[serde(default)]
+    pub pages: Vec<String>,
 }
 
 named! {

@@ -61,6 +61,12 @@ pub struct WidgetBootstrap {
     /// its panel asks for a message (the visibility says `visible`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leave_message: Option<LeaveMessage>,
+    /// The proactive greeting to show by the launcher now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proactive: Option<String>,
+    /// An agent started a conversation with this visitor: open the chat.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub invited: bool,
 }
 
 /// What the panel says when it takes a message because nobody can chat now.
@@ -143,6 +149,18 @@ pub struct CreateSession {
     /// The provider's response token, when the channel requires a captcha.
     #[serde(default)]
     pub captcha_token: Option<String>,
+    /// The site's signed word for who the visitor is (`LiveChat.identify`): a JWT (HS256, the
+    /// channel's identity secret) with `sub`, `channel`, `exp` and optionally `email`, `name`.
+    #[serde(default)]
+    pub identity_token: Option<String>,
+    /// What the host page said of the visitor (`LiveChat.setAttributes`): shown to agents as
+    /// unverified.
+    #[serde(default)]
+    pub attributes: Option<BTreeMap<String, String>>,
+    /// The panel was opened from the channel's proactive greeting: the conversation, once the
+    /// visitor writes, starts with it.
+    #[serde(default)]
+    pub greeted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -357,9 +375,90 @@ pub struct ContactView {
     pub consent_version: Option<String>,
     #[serde(default)]
     pub consent_at_ms: Option<i64>,
+    /// The site vouched for this person with a signed identity token (`external_id`, and the
+    /// name and email it gave); when.
+    #[serde(default)]
+    pub verified_at_ms: Option<i64>,
+    /// What the host page said of the visitor (`LiveChat.setAttributes`), not vouched for.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    /// Agents may start a conversation with this person here (the channel is not receptive).
+    #[serde(default)]
+    pub startable: bool,
     pub labels: Vec<String>,
     /// Newest first, closed ones included.
     pub conversations: Vec<crate::ConversationSummary>,
+}
+
+/// Someone on a page of a channel now (`GET /v1/visitors`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LiveVisitor {
+    pub channel_id: String,
+    pub channel_name: String,
+    pub visitor_id: String,
+    pub page_url: Option<String>,
+    /// When this page view began (ms): the time on the page runs from here.
+    pub viewed_at_ms: i64,
+    /// Their visit number.
+    pub visit: u32,
+    /// The last call from their page (ms).
+    pub seen_at_ms: i64,
+    /// Set when the site identified them (verified).
+    pub external_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// Their conversation in progress, if any.
+    pub conversation_id: Option<String>,
+    /// Agents may start a conversation with them (the channel is not receptive).
+    pub startable: bool,
+}
+
+/// A page of visitors on the site now, most recent page views first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LiveVisitorPage {
+    pub visitors: Vec<LiveVisitor>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /v1/channels/{id}/conversations`: an agent (or the desk, or the bot) starts a
+/// conversation with a visitor on the site now (`visitor_id`) or a known contact (`contact_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StartConversation {
+    #[serde(default)]
+    pub visitor_id: Option<String>,
+    #[serde(default)]
+    pub contact_id: Option<String>,
+    /// The caller's id for the first message: a retry with the same one starts nothing more.
+    pub client_id: String,
+    pub text: String,
+    /// Who writes, with the channel secret; an agent's login writes as that agent.
+    #[serde(default)]
+    pub from: Option<Sender>,
+}
+
+/// Who writes a message sent through the REST API with the channel secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Sender {
+    /// One of the gateway's agents, by id.
+    Agent(String),
+    /// The channel's bot, by the name visitors see.
+    Bot(String),
+    /// An agent of the external desk, by the name visitors see.
+    Desk(String),
+}
+
+/// The conversation started, with its first message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConversationStarted {
+    pub conversation: crate::ConversationSummary,
+    pub message: crate::ChatMessage,
 }
 
 /// `PUT /v1/contacts/{id}`: fields sent replace the stored ones (an empty string clears one);

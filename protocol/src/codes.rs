@@ -63,3 +63,11 @@ pub const REPLY_TOKEN_EXPIRED: &str = "reply_token_expired";
 /// The gateway sends no email (no `smtp_url`): nothing can be sent to an address.
 pub const EMAIL_UNAVAILABLE: &str = "email_unavailable";
 pub const INTERNAL: &str = "internal";
+/// The channel requires visitors identified by the site (`LiveChat.identify`).
+pub const IDENTITY_REQUIRED: &str = "identity_required";
+/// The identity token is forged, expired, too long-lived, or for another channel.
+pub const INVALID_IDENTITY: &str = "invalid_identity";
+/// The channel is receptive: visitors start conversations, agents do not.
+pub const CHANNEL_RECEPTIVE: &str = "channel_receptive";
+/// The visitor is no longer on the site (nobody to start a conversation with).
+pub const VISITOR_GONE: &str = "visitor_gone";

@@ -292,4 +292,10 @@ pub struct VisibilityUpdate {
     /// As in the bootstrap: the panel takes a message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leave_message: Option<crate::LeaveMessage>,
+    /// As in the bootstrap: the proactive greeting to show now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proactive: Option<String>,
+    /// As in the bootstrap: an agent started a conversation; open the chat.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub invited: bool,
 }

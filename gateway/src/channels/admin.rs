@@ -10,7 +10,8 @@ use axum::response::IntoResponse;
 use axum::Json;
 use protocol::{
     Appearance, CaptchaProvider, CaptchaView, ChannelState, ChannelView, ChannelsDeleted,
-    DeleteChannels, FileKind, LauncherPosition, Prechat, UploadPolicy, WhenUnavailable,
+    DeleteChannels, FileKind, IdentityMode, LauncherPosition, Prechat, Proactive, UploadPolicy,
+    WhenUnavailable,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -40,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_many))
         .routes(routes!(read, edit, delete_one))
         .routes(routes!(rotate_secret))
+        .routes(routes!(rotate_identity_secret))
 }
 
 pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
@@ -73,6 +75,9 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
         missed_chat_secs: channel.missed_chat_secs,
         when_unavailable: channel.when_unavailable,
         prechat: channel.prechat.clone(),
+        identity_secret: channel.identity_secret.clone(),
+        identity: channel.identity,
+        proactive: channel.proactive.clone(),
         snippet: format!(
             "<script async src=\"{}/embed.js\" data-channel=\"{}\"></script>",
             state.config.public_url(),
@@ -215,6 +220,27 @@ async fn rotate_secret(
     Ok(Json(view(&state, &channel)))
 }
 
+/// Replace (or create) the key the site signs identity tokens with.
+///
+/// Tokens signed with the old key are refused from now on: update the site's back end first.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/channels/{id}/rotate-identity-secret",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Done.", body = ChannelView))
+)]
+async fn rotate_identity_secret(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ChannelView>> {
+    let mut channel = by_id(&state, &id).await?;
+    channel.identity_secret = Some(random_token(32));
+    state.store.save_channel(&channel, now_ms()).await?;
+    Ok(Json(view(&state, &channel)))
+}
+
 /// Delete a channel.
 #[utoipa::path(
     delete,
@@ -342,6 +368,16 @@ pub fn apply(
                 )),
             }
             .map(|secs| channel.missed_chat_secs = secs),
+            "identity" => value
+                .as_str()
+                .and_then(|name| name.parse::<IdentityMode>().ok())
+                .ok_or_else(|| format!("one of {}", IdentityMode::NAMES.join(", ")))
+                .map(|mode| channel.identity = mode),
+            "proactive" => match value {
+                Value::Null => Ok(None),
+                other => proactive(other, &mut problems).map(Some),
+            }
+            .map(|greeting| channel.proactive = greeting),
             _ => Err("is not a channel setting".to_owned()),
         };
         if let Err(problem) = outcome {
@@ -380,6 +416,19 @@ fn prechat(value: &Value) -> std::result::Result<Prechat, String> {
         }
     }
     Ok(form)
+}
+
+/// The proactive greeting; its fields' problems go into `problems` by name.
+fn proactive(
+    value: &Value,
+    problems: &mut BTreeMap<String, String>,
+) -> std::result::Result<Proactive, String> {
+    let mut greeting: Proactive = serde_json::from_value(value.clone()).map_err(|_| {
+        "must be {\"text\", \"after_secs\", \"pages\": [patterns]} or null".to_owned()
+    })?;
+    greeting.text = greeting.text.trim().to_owned();
+    problems.extend(crate::rules::proactive::validate(&greeting));
+    Ok(greeting)
 }
 
 /// The longest a visitor may be left waiting before the offer of replies by email: an hour.

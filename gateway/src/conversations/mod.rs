@@ -20,7 +20,8 @@ use crate::hub::{HubEvent, Topic};
 use crate::now_ms;
 use crate::state::AppState;
 use crate::store::{
-    AgentRecord, Appended, ChannelRef, NewMessage, ReplyAuthor, Transfer, TransferTo, VisitContext,
+    AgentRecord, Appended, ChannelRef, NewMessage, ReplyAuthor, StartWith, Transfer, TransferTo,
+    VisitContext,
 };
 
 /// The visitor writing, as their session vouches: what a visitor's message is limited by and
@@ -295,6 +296,28 @@ pub async fn post_reply(
     let appended = state
         .store
         .append_reply(conversation_id, author, message, email_after_ms)
+        .await?;
+    publish(state, &appended);
+    Ok(appended)
+}
+
+/// The agents' side starts a conversation (or writes in the visitor's conversation in
+/// progress): committed, then published like a reply, so the inbox and any open panel see it.
+pub async fn start_conversation(
+    state: &AppState,
+    channel: &ChannelRef,
+    with: StartWith<'_>,
+    author: ReplyAuthor<'_>,
+    message: NewMessage<'_>,
+) -> Result<Appended> {
+    validate(&message)?;
+    let email_after_ms = state
+        .mailer
+        .as_ref()
+        .map(|_| crate::secs_to_ms(state.config.email_batch_secs));
+    let appended = state
+        .store
+        .start_conversation(channel, with, author, message, email_after_ms)
         .await?;
     publish(state, &appended);
     Ok(appended)

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod proactive;
 pub mod schedule;
 
 use jiff::Timestamp;
@@ -378,19 +379,21 @@ pub fn validate(rules: &VisibilityRules) -> Result<()> {
 }
 
 fn check_patterns(page_url: &protocol::PageUrl, errors: &mut FieldErrors) {
-    if page_url.patterns.len() > MAX_PATTERNS {
-        errors.insert(
-            "page_url.patterns".into(),
-            format!("at most {MAX_PATTERNS} patterns"),
-        );
-    }
     if page_url.enabled && page_url.patterns.is_empty() {
         errors.insert(
             "page_url.patterns".into(),
             "list at least one pattern, or switch the rule off".into(),
         );
     }
-    for (i, pattern) in page_url.patterns.iter().enumerate() {
+    check_pattern_list("page_url.patterns", &page_url.patterns, errors);
+}
+
+/// Page URL patterns as `field` holds them: a bounded list of non-empty words.
+fn check_pattern_list(field: &str, patterns: &[String], errors: &mut FieldErrors) {
+    if patterns.len() > MAX_PATTERNS {
+        errors.insert(field.into(), format!("at most {MAX_PATTERNS} patterns"));
+    }
+    for (i, pattern) in patterns.iter().enumerate() {
         let trimmed = pattern.trim();
         let problem = if trimmed.is_empty() {
             Some("a pattern cannot be empty".to_owned())
@@ -402,7 +405,7 @@ fn check_patterns(page_url: &protocol::PageUrl, errors: &mut FieldErrors) {
             None
         };
         if let Some(problem) = problem {
-            errors.insert(format!("page_url.patterns[{i}]"), problem);
+            errors.insert(format!("{field}[{i}]"), problem);
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Channel rows.
 
 use protocol::{
-    Appearance, CaptchaProvider, FileKind, LauncherPosition, Prechat, Refusal, UploadPolicy,
-    VisibilityOverride, VisibilityRules, WhenUnavailable,
+    Appearance, CaptchaProvider, FileKind, IdentityMode, LauncherPosition, Prechat, Proactive,
+    Refusal, UploadPolicy, VisibilityOverride, VisibilityRules, WhenUnavailable,
 };
 use sqlx::any::AnyRow;
 
@@ -52,6 +52,10 @@ pub struct ChannelRecord {
     pub when_unavailable: WhenUnavailable,
     /// The questions before the first message.
     pub prechat: Prechat,
+    /// The key the site signs identity tokens with; never sent to browsers.
+    pub identity_secret: Option<String>,
+    pub identity: IdentityMode,
+    pub proactive: Option<Proactive>,
 }
 
 impl ChannelRecord {
@@ -86,6 +90,9 @@ impl ChannelRecord {
             missed_chat_secs: 60,
             when_unavailable: WhenUnavailable::Hide,
             prechat: Prechat::default(),
+            identity_secret: Some(crate::tokens::random_token(32)),
+            identity: IdentityMode::Optional,
+            proactive: None,
         }
     }
 
@@ -129,7 +136,8 @@ const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, a
                        captcha_site_key, captcha_secret, captcha_min_score, last_error, \
                        visibility_rules, override_mode, override_until, queue_id, idle_close_secs, \
                        visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, \
-                       missed_chat_secs, when_unavailable, prechat, visitor_sound";
+                       missed_chat_secs, when_unavailable, prechat, visitor_sound, identity_secret, \
+                       identity, proactive";
 
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
@@ -179,6 +187,12 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
         when_unavailable: col_name(row, "when_unavailable")?,
         prechat: serde_json::from_str(&col_str(row, "prechat")?)
             .map_err(|e| Error::Internal(format!("corrupt prechat: {e}")))?,
+        identity_secret: col_opt_str(row, "identity_secret")?,
+        identity: col_name(row, "identity")?,
+        proactive: col_opt_str(row, "proactive")?
+            .map(|json| serde_json::from_str(&json))
+            .transpose()
+            .map_err(|e| Error::Internal(format!("corrupt proactive: {e}")))?,
         visibility_override: VisibilityOverride {
             mode: col_name(row, "override_mode")?,
             until_ms: row.try_get::<Option<i64>, _>("override_until")?,
@@ -236,9 +250,9 @@ impl Store {
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
              queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, missed_chat_secs, \
-             when_unavailable, prechat, visitor_sound) \
+             when_unavailable, prechat, visitor_sound, identity_secret, identity, proactive) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25, $26, $27, $28) \
+             $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -252,7 +266,8 @@ impl Store {
              upload_kinds = excluded.upload_kinds, email_sender_name = excluded.email_sender_name, \
              missed_chat_secs = excluded.missed_chat_secs, \
              when_unavailable = excluded.when_unavailable, prechat = excluded.prechat, \
-             visitor_sound = excluded.visitor_sound",
+             visitor_sound = excluded.visitor_sound, identity_secret = excluded.identity_secret, \
+             identity = excluded.identity, proactive = excluded.proactive",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -290,6 +305,16 @@ impl Store {
         .bind(channel.when_unavailable.as_str())
         .bind(serde_json::to_string(&channel.prechat).map_err(|e| Error::Internal(e.to_string()))?)
         .bind(i64::from(channel.appearance.sound))
+        .bind(channel.identity_secret.as_deref())
+        .bind(channel.identity.as_str())
+        .bind(
+            channel
+                .proactive
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| Error::Internal(e.to_string()))?,
+        )
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -2,9 +2,12 @@
 
 use protocol::WebhookContact;
 
+use std::collections::BTreeMap;
+
+use super::identities::parse_attributes;
 use super::tx::Tx;
-use super::{col_opt_i64, col_opt_str, col_str, Store};
-use crate::error::Result;
+use super::{col_opt_i64, col_opt_str, col_str, is_unique_violation, Store};
+use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactRecord {
@@ -19,6 +22,10 @@ pub struct ContactRecord {
     pub phone: Option<String>,
     pub consent_version: Option<String>,
     pub consent_at_ms: Option<i64>,
+    /// When the site last vouched for this person (an identity token).
+    pub verified_at_ms: Option<i64>,
+    /// What the host page said of the visitor, unverified.
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// A visitor's answers to the pre-chat form, checked.
@@ -38,7 +45,7 @@ pub(super) async fn contact_in(tx: &mut Tx<'_>, id: &str) -> Result<Option<Conta
     let row = tx
         .fetch_optional(
             "SELECT id, channel_id, visitor_id, external_id, email, first_name, last_name, name, \
-             phone, consent_version, consent_at FROM contacts WHERE id = $1",
+             phone, consent_version, consent_at, verified_at, attributes FROM contacts WHERE id = $1",
             &[id.into()],
         )
         .await?;
@@ -55,6 +62,8 @@ pub(super) async fn contact_in(tx: &mut Tx<'_>, id: &str) -> Result<Option<Conta
             phone: col_opt_str(&row, "phone")?,
             consent_version: col_opt_str(&row, "consent_version")?,
             consent_at_ms: col_opt_i64(&row, "consent_at")?,
+            verified_at_ms: col_opt_i64(&row, "verified_at")?,
+            attributes: parse_attributes(col_opt_str(&row, "attributes")?.as_deref())?,
         })
     })
     .transpose()
@@ -94,7 +103,11 @@ impl Store {
         .bind(now_ms)
         .bind(&contact.id)
         .execute(&self.pool)
-        .await?;
+        .await
+        .map_err(|e| match is_unique_violation(&e) {
+            true => Error::field("external_id", "another verified contact has it"),
+            false => e.into(),
+        })?;
         Ok(())
     }
 

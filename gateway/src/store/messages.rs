@@ -114,6 +114,8 @@ pub struct VisitContext<'a> {
     pub user_agent: Option<&'a str>,
     /// Written while nobody could chat (the channel took a message instead).
     pub offline: bool,
+    /// The proactive greeting the visitor answers: a new conversation starts with it.
+    pub greeting: Option<&'a str>,
 }
 
 /// The visitor's contact (created with their first conversation) on their open conversation.
@@ -214,6 +216,7 @@ impl Store {
             visit: context.visit,
             user_agent: context.user_agent.map(str::to_owned),
             offline: context.offline,
+            greeting: context.greeting.map(str::to_owned),
             message: OwnedMessage::from(message),
             reopen_after_ms,
         };
@@ -338,6 +341,7 @@ struct VisitorAppend {
     visit: Option<u32>,
     user_agent: Option<String>,
     offline: bool,
+    greeting: Option<String>,
     message: OwnedMessage,
     reopen_after_ms: i64,
 }
@@ -505,11 +509,42 @@ impl VisitorAppend {
             == 1;
         if created {
             link_contact(tx, channel_id, visitor_id, self.message.sent_at_ms).await?;
+            if let Some(greeting) = &self.greeting {
+                self.greet(tx, greeting).await?;
+            }
         }
         Ok(Start::Started {
             created,
             reopened: false,
         })
+    }
+}
+
+impl VisitorAppend {
+    /// Puts the greeting the visitor answered first in their new conversation, as the line
+    /// they saw by the launcher (from the channel, not from the browser).
+    async fn greet(&self, tx: &mut Tx<'_>, greeting: &str) -> Result<()> {
+        let Some(id) = open_conversation_id_in(tx, &self.channel_id, &self.visitor_id).await?
+        else {
+            return Ok(());
+        };
+        tx.execute(
+            "UPDATE conversations SET last_seq = 1 WHERE id = $1",
+            &[(&id).into()],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO messages (conversation_id, seq, author_kind, body, client_id, sent_at) \
+             VALUES ($1, 1, $2, $3, 'proactive-greeting', $4)",
+            &[
+                (&id).into(),
+                AuthorKind::System.as_str().into(),
+                greeting.into(),
+                self.message.sent_at_ms.into(),
+            ],
+        )
+        .await?;
+        Ok(())
     }
 }
 
@@ -558,93 +593,228 @@ impl Write for ReplyAppend {
 
 impl ReplyAppend {
     async fn append(&self, tx: &mut Tx<'_>) -> Result<Written<Appended>> {
-        let conversation_id = self.conversation_id.as_str();
-        let author = self.author.borrowed();
-        let message = self.message.borrowed();
-        if let Some(existing) = existing_in(tx, conversation_id, message.client_id).await? {
-            return Ok(Written {
-                value: existing,
-                enqueued: false,
-            });
-        }
-        let mut took_it = false;
-        if let ReplyAuthor::Agent(agent) = author {
-            took_it = tx
-                .execute(
-                    "UPDATE conversations SET assigned_agent_id = $1 \
-                     WHERE id = $2 AND status <> 'closed' AND assigned_agent_id IS NULL",
-                    &[(&agent.id).into(), conversation_id.into()],
-                )
-                .await?
-                == 1;
-        }
-        let row = tx
-            .fetch_optional(
-                &REPLY_APPEND,
-                &[
-                    message.text.into(),
-                    message.sent_at_ms.into(),
-                    author.kind().as_str().into(),
-                    conversation_id.into(),
-                ],
+        reply_in(
+            tx,
+            &self.conversation_id,
+            self.author.borrowed(),
+            self.message.borrowed(),
+            self.email_after_ms,
+            None,
+        )
+        .await
+    }
+}
+
+/// Stores a reply in the conversation. `created`: the reply starts it (an agent's first line),
+/// so its `conversation.created` event goes first.
+async fn reply_in(
+    tx: &mut Tx<'_>,
+    conversation_id: &str,
+    author: ReplyAuthor<'_>,
+    message: NewMessage<'_>,
+    email_after_ms: Option<i64>,
+    created: Option<ConversationSummary>,
+) -> Result<Written<Appended>> {
+    if let Some(existing) = existing_in(tx, conversation_id, message.client_id).await? {
+        return Ok(Written {
+            value: existing,
+            enqueued: false,
+        });
+    }
+    let mut took_it = false;
+    if let ReplyAuthor::Agent(agent) = author {
+        took_it = tx
+            .execute(
+                "UPDATE conversations SET assigned_agent_id = $1 \
+                 WHERE id = $2 AND status <> 'closed' AND assigned_agent_id IS NULL",
+                &[(&agent.id).into(), conversation_id.into()],
             )
-            .await?;
-        let Some(row) = row else {
-            return match conversation_in(tx, conversation_id).await? {
-                Some(_) => Err(Error::ConversationClosed),
-                None => Err(Error::ConversationNotFound),
-            };
+            .await?
+            == 1;
+    }
+    let row = tx
+        .fetch_optional(
+            &REPLY_APPEND,
+            &[
+                message.text.into(),
+                message.sent_at_ms.into(),
+                author.kind().as_str().into(),
+                conversation_id.into(),
+            ],
+        )
+        .await?;
+    let Some(row) = row else {
+        return match conversation_in(tx, conversation_id).await? {
+            Some(_) => Err(Error::ConversationClosed),
+            None => Err(Error::ConversationNotFound),
         };
-        let mut conversation = summary_from_row(&row)?;
-        let seq = conversation.last_seq;
-        let channel_id = col_str(&row, "channel_id")?;
-        let files = with_files(tx, &channel_id, &mut conversation, message).await?;
-        insert_message(tx, conversation_id, seq, Some(author), message, &files).await?;
-        let stored_author = match author {
-            ReplyAuthor::Agent(agent) => Author::Agent {
-                agent_id: agent.id.clone(),
-                name: agent.name.clone(),
-            },
-            ReplyAuthor::Bot(name) => Author::Bot { name: name.into() },
-            ReplyAuthor::Desk(name) => Author::Desk { name: name.into() },
-        };
-        let stored = stored_message(conversation_id, seq, stored_author, message, files);
-        if let Some(after_ms) = self.email_after_ms {
-            let sent_at = message.sent_at_ms;
-            enqueue_replies_in(tx, conversation_id, seq - 1, sent_at + after_ms, sent_at).await?;
-        }
-        let mut events = Vec::new();
-        if took_it {
-            events.push(Event {
-                summary: Some(conversation.clone()),
-                ..Event::about(
-                    &channel_id,
-                    EventType::ConversationAssigned,
-                    conversation_id,
-                    message.sent_at_ms,
-                )
-            });
-        }
+    };
+    let mut conversation = summary_from_row(&row)?;
+    let seq = conversation.last_seq;
+    let channel_id = col_str(&row, "channel_id")?;
+    let files = with_files(tx, &channel_id, &mut conversation, message).await?;
+    insert_message(tx, conversation_id, seq, Some(author), message, &files).await?;
+    let stored_author = match author {
+        ReplyAuthor::Agent(agent) => Author::Agent {
+            agent_id: agent.id.clone(),
+            name: agent.name.clone(),
+        },
+        ReplyAuthor::Bot(name) => Author::Bot { name: name.into() },
+        ReplyAuthor::Desk(name) => Author::Desk { name: name.into() },
+    };
+    let stored = stored_message(conversation_id, seq, stored_author, message, files);
+    if let Some(after_ms) = email_after_ms {
+        let sent_at = message.sent_at_ms;
+        enqueue_replies_in(tx, conversation_id, seq - 1, sent_at + after_ms, sent_at).await?;
+    }
+    let mut events = Vec::new();
+    if let Some(summary) = created {
         events.push(Event {
-            message: Some(stored.clone()),
-            summary: Some(conversation.clone()),
+            summary: Some(summary),
             ..Event::about(
                 &channel_id,
-                EventType::MessageCreated,
+                EventType::ConversationCreated,
                 conversation_id,
                 message.sent_at_ms,
             )
         });
-        let enqueued = col_i64(&row, "endpoints")? > 0 && enqueue_all(tx, events).await?;
-        Ok(Written {
-            value: Appended {
-                message: stored,
-                conversation,
-                duplicate: false,
-                queued: false,
-            },
-            enqueued,
-        })
+    }
+    if took_it {
+        events.push(Event {
+            summary: Some(conversation.clone()),
+            ..Event::about(
+                &channel_id,
+                EventType::ConversationAssigned,
+                conversation_id,
+                message.sent_at_ms,
+            )
+        });
+    }
+    events.push(Event {
+        message: Some(stored.clone()),
+        summary: Some(conversation.clone()),
+        ..Event::about(
+            &channel_id,
+            EventType::MessageCreated,
+            conversation_id,
+            message.sent_at_ms,
+        )
+    });
+    let enqueued = col_i64(&row, "endpoints")? > 0 && enqueue_all(tx, events).await?;
+    Ok(Written {
+        value: Appended {
+            message: stored,
+            conversation,
+            duplicate: false,
+            queued: false,
+        },
+        enqueued,
+    })
+}
+
+/// Who an agent, the desk or the bot starts a conversation with: a visitor id (a verified
+/// person's, or a browser's). Their pages on the site now open the chat: the browser's with that
+/// visitor id, and a verified person's by `external_id`.
+#[derive(Debug, Clone, Copy)]
+pub struct StartWith<'a> {
+    pub visitor_id: &'a str,
+    pub browser: &'a str,
+    pub external_id: Option<&'a str>,
+}
+
+/// A first line from the agents' side on its way to the writer: the conversation is created
+/// with it (or, if the visitor has one in progress, it goes there).
+struct StartAppend {
+    channel_id: String,
+    queue_id: String,
+    visitor_id: String,
+    browser: String,
+    external_id: Option<String>,
+    author: OwnedAuthor,
+    message: OwnedMessage,
+    email_after_ms: Option<i64>,
+}
+
+impl Write for StartAppend {
+    type Output = Appended;
+
+    fn apply<'t, 'c: 't>(&'t self, tx: &'t mut Tx<'c>) -> BoxFuture<'t, Result<Written<Appended>>> {
+        Box::pin(self.append(tx))
+    }
+}
+
+impl StartAppend {
+    async fn append(&self, tx: &mut Tx<'_>) -> Result<Written<Appended>> {
+        let (channel_id, visitor_id) = (self.channel_id.as_str(), self.visitor_id.as_str());
+        let author = self.author.borrowed();
+        let message = self.message.borrowed();
+        let mut created = None;
+        let id = match open_conversation_id_in(tx, channel_id, visitor_id).await? {
+            Some(id) => id,
+            None => {
+                let id = uuid::Uuid::new_v4().to_string();
+                let handler = match author {
+                    ReplyAuthor::Agent(_) => Handler::Agents,
+                    ReplyAuthor::Bot(_) => Handler::Bot,
+                    ReplyAuthor::Desk(_) => Handler::Desk,
+                };
+                tx.execute(
+                    "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, \
+                     last_text, created_at, updated_at, queue_id, handler) \
+                     VALUES ($1, $2, $3, 'open', 0, '', $4, $4, $5, $6)",
+                    &[
+                        (&id).into(),
+                        channel_id.into(),
+                        visitor_id.into(),
+                        message.sent_at_ms.into(),
+                        (&self.queue_id).into(),
+                        handler.as_str().into(),
+                    ],
+                )
+                .await?;
+                link_contact(tx, channel_id, visitor_id, message.sent_at_ms).await?;
+                created = conversation_in(tx, &id).await?;
+                id
+            }
+        };
+        tx.execute(
+            "UPDATE live_visitors SET invited_at = $4 \
+             WHERE channel_id = $1 AND (visitor_id = $2 OR external_id = $3)",
+            &[
+                channel_id.into(),
+                (&self.browser).into(),
+                self.external_id.as_deref().into(),
+                message.sent_at_ms.into(),
+            ],
+        )
+        .await?;
+        reply_in(tx, &id, author, message, self.email_after_ms, created).await
+    }
+}
+
+impl Store {
+    /// Starts a conversation with the visitor with the agents' side's first line: an agent's
+    /// (who then has it), the bot's or the desk's. Into their conversation in progress, if they
+    /// have one. A retry with the same `client_id` finds the message stored.
+    pub async fn start_conversation(
+        &self,
+        channel: &ChannelRef,
+        with: StartWith<'_>,
+        author: ReplyAuthor<'_>,
+        message: NewMessage<'_>,
+        email_after_ms: Option<i64>,
+    ) -> Result<Appended> {
+        let start = StartAppend {
+            channel_id: channel.id.clone(),
+            queue_id: channel.queue_id.clone(),
+            visitor_id: with.visitor_id.to_owned(),
+            browser: with.browser.to_owned(),
+            external_id: with.external_id.map(str::to_owned),
+            author: OwnedAuthor::from(author),
+            message: OwnedMessage::from(message),
+            email_after_ms,
+        };
+        self.write(start).await.inspect(accepted)
     }
 }
 

@@ -10,8 +10,10 @@ mod contacts;
 mod conversations;
 mod emails;
 mod group_commit;
+mod identities;
 mod join_links;
 mod lifecycle;
+mod live_visitors;
 mod messages;
 mod outbox;
 mod queues;
@@ -26,11 +28,15 @@ pub use channels::{CaptchaSettings, ChannelRecord, ChannelRef};
 pub use contacts::{ContactRecord, PrechatContact};
 pub use conversations::ConversationFilter;
 pub use emails::{DueEmail, EmailOutcome};
+pub use identities::{
+    Identified, MAX_ATTRIBUTES, MAX_ATTRIBUTE_KEY_CHARS, MAX_ATTRIBUTE_VALUE_CHARS,
+};
 pub use join_links::JoinRefusal;
 pub use lifecycle::{Transfer, TransferTo};
+pub use live_visitors::{LiveFilter, LivePageView};
 pub use messages::{
-    uploader_of_agent, uploader_of_visitor, Appended, NewMessage, ReplyAuthor, VisitContext,
-    API_UPLOADER,
+    uploader_of_agent, uploader_of_visitor, Appended, NewMessage, ReplyAuthor, StartWith,
+    VisitContext, API_UPLOADER,
 };
 pub use outbox::{DueDelivery, Outcome};
 pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};
@@ -105,6 +111,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "nobody missed",
         include_str!("../../migrations/0009_nobody_missed.sql"),
+    ),
+    (
+        10,
+        "host page",
+        include_str!("../../migrations/0010_host_page.sql"),
     ),
 ];
 

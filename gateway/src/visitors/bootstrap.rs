@@ -1,11 +1,14 @@
 //! The loader's requests: `GET /v1/widget/{channel_key}` once per page view (the decision, the
-//! appearance, a new visit ticket) and `…/visibility` to recheck the same page view.
+//! appearance, a new visit ticket) and `…/visibility` to recheck the same page view. Each call
+//! also tells agents the visitor is on the site now ([`crate::store::LivePageView`]); while the
+//! widget shows, the page calls back every `visitor_heartbeat_secs` so that a conversation an
+//! agent starts reaches it without a socket.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use protocol::{VisibilityUpdate, WidgetBootstrap};
+use protocol::{IdentityMode, VisibilityUpdate, WidgetBootstrap};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -17,8 +20,8 @@ use super::tickets::{
 use crate::auth::page_origin;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::store::ChannelRecord;
-use crate::{captcha, channels, email, now_ms, rules};
+use crate::store::{ChannelRecord, LivePageView};
+use crate::{captcha, channels, email, identity, now_ms, rules};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -37,6 +40,9 @@ struct PageViewQuery {
     /// The bootstrap: the token of an email's chat link (`#livechat=…`), which makes this page
     /// view the visitor the email went to, while the link is in time.
     resume: Option<String>,
+    /// The site's identity token for the visitor (`LiveChat.identify`): agents see who is on
+    /// the site; a channel requiring identity shows only with a valid one.
+    identity: Option<String>,
 }
 
 /// Channel lookup and origin check shared by the loader's two requests.
@@ -59,13 +65,73 @@ fn page_view<'a>(ticket: &VisitTicket, page_url: Option<&'a str>) -> rules::Page
     }
 }
 
-/// The widget shows when the rules say so, or to take a message while nobody can chat.
-fn shown(decision: &rules::Decision, leave_message: bool) -> protocol::Visibility {
-    if leave_message {
-        protocol::Visibility::Visible
-    } else {
-        decision.visibility()
-    }
+/// What a page view is told at one of its calls, beside its ticket.
+struct PageAnswer {
+    visibility: protocol::Visibility,
+    leave_message: Option<protocol::LeaveMessage>,
+    recheck_after_ms: Option<u64>,
+    proactive: Option<String>,
+    invited: bool,
+}
+
+/// Decides for the page view now, and records that the visitor is on the site.
+async fn answer(
+    state: &AppState,
+    channel: &ChannelRecord,
+    ticket: &VisitTicket,
+    page_url: Option<String>,
+    identity_token: Option<&str>,
+    now: i64,
+) -> Result<PageAnswer> {
+    let view = page_view(ticket, page_url.as_deref());
+    let decision = rules::decide_now(state, channel, view).await?;
+    let leave_message = decision.leave_message(channel, now);
+    let person = identity_token.and_then(|token| identity::verify(channel, token, now).ok());
+    let admitted = person.is_some() || channel.identity == IdentityMode::Optional;
+    // The widget shows when the rules say so, or to take a message while nobody can chat.
+    let visibility = match (admitted, &leave_message) {
+        (false, _) => protocol::Visibility::Hidden {
+            reason: protocol::codes::IDENTITY_REQUIRED.to_owned(),
+        },
+        (true, Some(_)) => protocol::Visibility::Visible,
+        (true, None) => decision.visibility(),
+    };
+    let shown = visibility == protocol::Visibility::Visible;
+    let greeting = match shown && leave_message.is_none() {
+        true => rules::proactive::greeting(channel.proactive.as_ref(), &view, now),
+        false => rules::proactive::Greeting::default(),
+    };
+    let heartbeat_ms = shown.then(|| state.config.visitor_heartbeat_secs.max(1) * 1000);
+    let recheck_after_ms = [decision.recheck_after_ms, greeting.due_in_ms, heartbeat_ms]
+        .into_iter()
+        .flatten()
+        .min()
+        .filter(|_| admitted);
+    let (external_id, name, email) = match person {
+        Some(p) => (Some(p.external_id), p.name, p.email),
+        None => (None, None, None),
+    };
+    let invited = state
+        .store
+        .live_page_view(LivePageView {
+            channel_id: channel.id.clone(),
+            visitor_id: ticket.visitor_id.clone(),
+            page_url,
+            viewed_at_ms: ticket.viewed_at_ms,
+            visit: ticket.visit,
+            external_id,
+            name,
+            email,
+            now_ms: now,
+        })
+        .await?;
+    Ok(PageAnswer {
+        visibility,
+        leave_message: leave_message.filter(|_| admitted),
+        recheck_after_ms,
+        proactive: greeting.text,
+        invited: invited && shown,
+    })
 }
 
 /// Bootstrap: appearance, the visibility decision and a visit ticket.
@@ -100,18 +166,26 @@ async fn widget_bootstrap(
         ticket.visitor_id = visitor_id;
     }
     let page_url = page_url_within_limit(query.page);
-    let decision =
-        rules::decide_now(&state, &channel, page_view(&ticket, page_url.as_deref())).await?;
-    let leave_message = decision.leave_message(&channel, now);
+    let answer = answer(
+        &state,
+        &channel,
+        &ticket,
+        page_url,
+        query.identity.as_deref(),
+        now,
+    )
+    .await?;
     Ok(Json(WidgetBootstrap {
         channel_key: channel.key.clone(),
-        visibility: shown(&decision, leave_message.is_some()),
-        leave_message,
-        recheck_after_ms: decision.recheck_after_ms,
+        visibility: answer.visibility,
+        leave_message: answer.leave_message,
+        recheck_after_ms: answer.recheck_after_ms,
         remember_visits: channel.rules.repeat_visit.enabled,
         appearance: channel.appearance.clone(),
         captcha: captcha::challenge(&state, &channel),
         visit_ticket: sign_visit_ticket(&state, &ticket),
+        proactive: answer.proactive,
+        invited: answer.invited,
     }))
 }
 
@@ -137,15 +211,24 @@ async fn widget_recheck(
         .and_then(|t| verify_visit_ticket(&state, t, &channel.id))
         .ok_or(Error::InvalidVisitTicket)?;
     // Refused before any work if the page view is past renewing.
-    let renewed = renew_visit_ticket(ticket, now_ms(), &state.config)?;
+    let now = now_ms();
+    let renewed = renew_visit_ticket(ticket, now, &state.config)?;
     let page_url = page_url_within_limit(query.page);
-    let decision =
-        rules::decide_now(&state, &channel, page_view(&renewed, page_url.as_deref())).await?;
-    let leave_message = decision.leave_message(&channel, now_ms());
+    let answer = answer(
+        &state,
+        &channel,
+        &renewed,
+        page_url,
+        query.identity.as_deref(),
+        now,
+    )
+    .await?;
     Ok(Json(VisibilityUpdate {
-        visibility: shown(&decision, leave_message.is_some()),
-        leave_message,
-        recheck_after_ms: decision.recheck_after_ms,
+        visibility: answer.visibility,
+        leave_message: answer.leave_message,
+        recheck_after_ms: answer.recheck_after_ms,
         visit_ticket: sign_visit_ticket(&state, &renewed),
+        proactive: answer.proactive,
+        invited: answer.invited,
     }))
 }

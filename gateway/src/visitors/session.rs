@@ -4,7 +4,8 @@
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use protocol::{CreateSession, SessionCreated};
+use protocol::{CreateSession, IdentityMode, SessionCreated};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -14,9 +15,9 @@ use crate::auth::{request_origin, SessionClaims, SESSION_TOKEN};
 use crate::conversations::VisitorContext;
 use crate::error::{ApiJson, Error, Result};
 use crate::state::AppState;
-use crate::store::VisitContext;
+use crate::store::{VisitContext, MAX_ATTRIBUTE_KEY_CHARS, MAX_ATTRIBUTE_VALUE_CHARS};
 use crate::tokens::random_token;
-use crate::{captcha, channels, now_ms, peer, rules};
+use crate::{captcha, channels, identity, now_ms, peer, rules};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_session))
@@ -47,6 +48,19 @@ async fn create_session(
     let ticket = verify_visit_ticket(&state, &request.visit_ticket, &channel.id)
         .ok_or(Error::InvalidVisitTicket)?;
     let now = now_ms();
+    // Who the site says this is, checked before anything is spent or written.
+    let person = match request.identity_token.as_deref() {
+        Some(token) => Some(identity::verify(&channel, token, now)?),
+        None if channel.identity == IdentityMode::Required => {
+            return Err(Error::IdentityRequired);
+        }
+        None => None,
+    };
+    let attributes = request
+        .attributes
+        .as_ref()
+        .map(checked_attributes)
+        .transpose()?;
     if now - ticket.issued_at_ms > TICKET_TTL_MS {
         return Err(Error::VisitTicketExpired);
     }
@@ -84,13 +98,33 @@ async fn create_session(
     {
         return Err(Error::VisitTicketUsed);
     }
+    // The browser's anonymous history becomes the person's; the session is the person's.
+    let visitor_id = match &person {
+        Some(person) => {
+            state
+                .store
+                .identify(&channel.id, &ticket.visitor_id, person, now)
+                .await?
+        }
+        None => ticket.visitor_id.clone(),
+    };
+    if let Some(attributes) = attributes.filter(|a| !a.is_empty()) {
+        state
+            .store
+            .set_attributes(&channel.id, &visitor_id, &attributes, now)
+            .await?;
+    }
+    state
+        .store
+        .clear_invitation(&channel.id, &ticket.visitor_id)
+        .await?;
     let ttl_secs = state.config.session_ttl_secs;
     let uploads = channel.visitor_upload_policy();
     let prechat = match super::prechat::questions(&channel.prechat) {
         Some(questions)
             if !state
                 .store
-                .answered_prechat(&channel.id, &ticket.visitor_id)
+                .answered_prechat(&channel.id, &visitor_id)
                 .await? =>
         {
             Some(questions)
@@ -101,7 +135,7 @@ async fn create_session(
     let claims = SessionClaims {
         session_id: random_token(16),
         channel_id: channel.id,
-        visitor_id: ticket.visitor_id.clone(),
+        visitor_id: visitor_id.clone(),
         origin: origin.map(str::to_owned),
         page_url,
         visit: Some(ticket.visit),
@@ -110,11 +144,15 @@ async fn create_session(
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
         offline,
+        greeting: channel
+            .proactive
+            .filter(|_| request.greeted && !offline)
+            .map(|p| p.text),
         expires_at_ms: now.saturating_add(crate::secs_to_ms(ttl_secs)),
     };
     Ok(Json(SessionCreated {
         session_token: state.signer.sign(SESSION_TOKEN, &claims),
-        visitor_id: ticket.visitor_id,
+        visitor_id,
         expires_in_secs: ttl_secs,
         uploads,
         email: state.mailer.is_some(),
@@ -123,6 +161,41 @@ async fn create_session(
             .filter(|secs| *secs > 0 && state.mailer.is_some()),
         prechat,
     }))
+}
+
+/// The host page's attributes, within bounds: a few short strings, never a way to store a
+/// document on the gateway.
+fn checked_attributes(attributes: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {
+    const MAX_PER_CALL: usize = 20;
+    if attributes.len() > MAX_PER_CALL {
+        return Err(Error::field(
+            "attributes",
+            format!("at most {MAX_PER_CALL} at once"),
+        ));
+    }
+    for (key, value) in attributes {
+        let key_chars = key.trim().chars().count();
+        if key_chars == 0
+            || key_chars > MAX_ATTRIBUTE_KEY_CHARS
+            || key.chars().any(char::is_control)
+        {
+            return Err(Error::field(
+                "attributes",
+                format!("names must be 1 to {MAX_ATTRIBUTE_KEY_CHARS} characters"),
+            ));
+        }
+        if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS || value.chars().any(char::is_control)
+        {
+            return Err(Error::field(
+                &format!("attributes.{key}"),
+                format!("at most {MAX_ATTRIBUTE_VALUE_CHARS} characters of text"),
+            ));
+        }
+    }
+    Ok(attributes
+        .iter()
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect())
 }
 
 impl SessionClaims {
@@ -138,6 +211,7 @@ impl SessionClaims {
                 visit: self.visit,
                 user_agent: self.user_agent.as_deref(),
                 offline: self.offline,
+                greeting: self.greeting.as_deref(),
             },
         }
     }

@@ -596,6 +596,7 @@ async fn forged_replayed_expired_and_cross_channel_credentials_are_refused() {
             visit: Some(1),
             user_agent: None,
             offline: false,
+            greeting: None,
             expires_at_ms: gateway::now_ms() - 1,
         },
     );

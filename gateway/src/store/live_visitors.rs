@@ -1,0 +1,187 @@
+//! Who is on a page of a channel now: a row per browser, refreshed by each of its page's calls
+//! (the bootstrap, then a recheck every `visitor_heartbeat_secs` while the page is visible) and
+//! swept once the calls stop. No socket: the page stays socket-free until the chat opens.
+
+use futures_util::future::BoxFuture;
+use protocol::LiveVisitor;
+
+use super::group_commit::{Write, Written};
+use super::tx::{Columns, Tx};
+use super::{col_i64, col_opt_str, col_str, Store};
+use crate::error::Result;
+
+/// One call from a page: who, where, since when, and who the site says they are.
+#[derive(Debug, Clone)]
+pub struct LivePageView {
+    pub channel_id: String,
+    pub visitor_id: String,
+    pub page_url: Option<String>,
+    pub viewed_at_ms: i64,
+    pub visit: u32,
+    pub external_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub now_ms: i64,
+}
+
+/// Which live visitors a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct LiveFilter {
+    /// One channel's; None: every channel's.
+    pub channel_id: Option<String>,
+    /// A scoped login's one channel, by key.
+    pub channel_key: Option<String>,
+    /// Visitors whose page called after this instant are on the site.
+    pub seen_after_ms: i64,
+    /// The previous page's last row: `(viewed_at, visitor_id)`.
+    pub after: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+impl Write for LivePageView {
+    type Output = bool;
+
+    fn apply<'t, 'c: 't>(&'t self, tx: &'t mut Tx<'c>) -> BoxFuture<'t, Result<Written<bool>>> {
+        Box::pin(async move {
+            let row = tx
+                .fetch_one(
+                    "INSERT INTO live_visitors (channel_id, visitor_id, page_url, viewed_at, visit, \
+                     seen_at, external_id, name, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     ON CONFLICT (channel_id, visitor_id) DO UPDATE SET page_url = excluded.page_url, \
+                     viewed_at = excluded.viewed_at, visit = excluded.visit, seen_at = excluded.seen_at, \
+                     external_id = excluded.external_id, name = excluded.name, email = excluded.email \
+                     RETURNING invited_at",
+                    &[
+                        (&self.channel_id).into(),
+                        (&self.visitor_id).into(),
+                        self.page_url.as_deref().into(),
+                        self.viewed_at_ms.into(),
+                        i64::from(self.visit).into(),
+                        self.now_ms.into(),
+                        self.external_id.as_deref().into(),
+                        self.name.as_deref().into(),
+                        self.email.as_deref().into(),
+                    ],
+                )
+                .await?;
+            Ok(Written {
+                value: row.opt_i64("invited_at")?.is_some(),
+                enqueued: false,
+            })
+        })
+    }
+}
+
+/// The verified contact's visitor id when the site identified them, else the browser's: whose
+/// conversations are theirs.
+const CHATTER: &str =
+    "COALESCE((SELECT p.visitor_id FROM contacts p WHERE p.channel_id = lv.channel_id \
+     AND p.external_id = lv.external_id AND p.verified_at IS NOT NULL), lv.visitor_id)";
+
+impl Store {
+    /// Records the page's call; true if an agent started a conversation that the page should
+    /// open.
+    pub async fn live_page_view(&self, view: LivePageView) -> Result<bool> {
+        self.write(view).await
+    }
+
+    /// The chat opened: the invitation is delivered.
+    pub async fn clear_invitation(&self, channel_id: &str, visitor_id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE live_visitors SET invited_at = NULL \
+             WHERE channel_id = $1 AND visitor_id = $2 AND invited_at IS NOT NULL",
+        )
+        .bind(channel_id)
+        .bind(visitor_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// One visitor on the site now, if they are.
+    pub async fn live_visitor(
+        &self,
+        channel_id: &str,
+        visitor_id: &str,
+        seen_after_ms: i64,
+    ) -> Result<Option<LiveVisitor>> {
+        let filter = LiveFilter {
+            channel_id: Some(channel_id.to_owned()),
+            seen_after_ms,
+            limit: 1,
+            ..LiveFilter::default()
+        };
+        let sql = format!("{} AND lv.visitor_id = $7 {}", live_select(), LIVE_ORDER);
+        let row = bind_filter(sqlx::query(&sql), &filter)
+            .bind(visitor_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(live_from_row).transpose()
+    }
+
+    /// Visitors on the site now, the most recent page views first, after the cursor.
+    pub async fn live_visitors(&self, filter: &LiveFilter) -> Result<Vec<(i64, LiveVisitor)>> {
+        let sql = format!("{} {}", live_select(), LIVE_ORDER);
+        let rows = bind_filter(sqlx::query(&sql), filter)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((col_i64(row, "viewed_at")?, live_from_row(row)?)))
+            .collect()
+    }
+
+    /// Forgets pages that stopped calling before `before_ms`; how many.
+    pub async fn sweep_live_visitors(&self, before_ms: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM live_visitors WHERE seen_at < $1")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+const LIVE_ORDER: &str = "ORDER BY lv.viewed_at DESC, lv.visitor_id LIMIT $5";
+
+fn live_select() -> String {
+    format!(
+        "SELECT lv.channel_id, ch.name AS channel_name, ch.receptive, lv.visitor_id, lv.page_url, \
+         lv.viewed_at, lv.visit, lv.seen_at, lv.external_id, lv.name, lv.email, \
+         (SELECT c.id FROM conversations c WHERE c.channel_id = lv.channel_id \
+          AND c.visitor_id = {CHATTER} AND c.status <> 'closed') AS conversation_id \
+         FROM live_visitors lv JOIN channels ch ON ch.id = lv.channel_id \
+         WHERE lv.seen_at > $1 AND ($2 = '' OR lv.channel_id = $2) \
+         AND ($3 = '' OR ch.channel_key = $3) \
+         AND (lv.viewed_at < $4 OR (lv.viewed_at = $4 AND lv.visitor_id > $6))"
+    )
+}
+
+fn bind_filter<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    filter: &LiveFilter,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let (after_at, after_id) = filter.after.clone().unwrap_or((i64::MAX, String::new()));
+    query
+        .bind(filter.seen_after_ms)
+        .bind(filter.channel_id.clone().unwrap_or_default())
+        .bind(filter.channel_key.clone().unwrap_or_default())
+        .bind(after_at)
+        .bind(filter.limit)
+        .bind(after_id)
+}
+
+fn live_from_row(row: &impl Columns) -> Result<LiveVisitor> {
+    Ok(LiveVisitor {
+        channel_id: col_str(row, "channel_id")?,
+        channel_name: col_str(row, "channel_name")?,
+        visitor_id: col_str(row, "visitor_id")?,
+        page_url: col_opt_str(row, "page_url")?,
+        viewed_at_ms: col_i64(row, "viewed_at")?,
+        visit: u32::try_from(col_i64(row, "visit")?).unwrap_or(u32::MAX),
+        seen_at_ms: col_i64(row, "seen_at")?,
+        external_id: col_opt_str(row, "external_id")?,
+        name: col_opt_str(row, "name")?,
+        email: col_opt_str(row, "email")?,
+        conversation_id: col_opt_str(row, "conversation_id")?,
+        startable: col_i64(row, "receptive")? == 0,
+    })
+}
