@@ -138,7 +138,7 @@ pub struct CaptchaChallenge {
 pub const CAPTCHA_ACTION: &str = "livechat";
 
 /// `POST /v1/sessions`: the visitor opens the chat.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateSession {
     pub channel_key: String,

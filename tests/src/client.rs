@@ -303,6 +303,7 @@ pub async fn open_session(
         visit_ticket: ticket.to_owned(),
         page_url: Some(format!("{origin}/pricing")),
         captcha_token: captcha_token.map(str::to_owned),
+        ..CreateSession::default()
     };
     post(&gateway.url("/v1/sessions"), Some(origin), &request).await
 }

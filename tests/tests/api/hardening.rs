@@ -254,13 +254,16 @@ async fn the_sweep_forgets_expired_logins_ended_sessions_and_old_join_links_only
         "all still live"
     );
     let hour = 3_600_000;
-    // After the login's 12 hours and the session token's 10 minutes; the link is kept a week.
+    // After the login's 12 hours and the session token's 10 minutes (and the visitor's page,
+    // silent since); the link is kept a week.
+    assert_eq!(count(&gw, "live_visitors").await, 1);
     assert_eq!(
         gateway::housekeeping::sweep(&gw.state, now + 13 * hour)
             .await
             .unwrap(),
-        2
+        3
     );
+    assert_eq!(count(&gw, "live_visitors").await, 0);
     assert_eq!(count(&gw, "join_links").await, 1);
     call(&gw, &admin, Method::GET, "/v1/agent/me", None)
         .await

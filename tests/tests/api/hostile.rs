@@ -39,8 +39,9 @@ const TABLES: &[&str] = &[
 ];
 
 /// What the store holds, as far as a refused request could have changed it.
-async fn fingerprint(gw: &TestGateway) -> BTreeMap<String, String> {
-    let mut db = sqlx::SqliteConnection::connect(&gw.database_url())
+pub(crate) async fn fingerprint(gw: &TestGateway) -> BTreeMap<String, String> {
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(&gw.database_url())
         .await
         .expect("open the test database");
     let mut print = BTreeMap::new();
@@ -58,6 +59,21 @@ async fn fingerprint(gw: &TestGateway) -> BTreeMap<String, String> {
         ),
         ("logins", "SELECT token_hash AS v FROM agent_sessions ORDER BY token_hash"),
         ("statuses", "SELECT id || status AS v FROM conversations ORDER BY id"),
+        (
+            "owners",
+            "SELECT id || visitor_id || COALESCE(contact_id, '') AS v FROM conversations ORDER BY id",
+        ),
+        (
+            "contact rows",
+            "SELECT id || visitor_id || COALESCE(external_id, '') \
+             || COALESCE(CAST(verified_at AS TEXT), '') || COALESCE(attributes, '') AS v \
+             FROM contacts ORDER BY id",
+        ),
+        (
+            "invitations",
+            "SELECT channel_id || visitor_id AS v FROM live_visitors \
+             WHERE invited_at IS NOT NULL ORDER BY channel_id, visitor_id",
+        ),
     ] {
         let rows = sqlx::query(sql).fetch_all(&mut db).await.expect(name);
         let values: Vec<String> = rows.iter().map(|r| r.get::<String, _>("v")).collect();

@@ -217,7 +217,10 @@ async fn dwell_time_and_repeat_visits_are_enforced_when_a_chat_opens() {
     tokio::time::sleep(Duration::from_millis(wait + 100)).await;
     let later = recheck(&gw, SITE_ORIGIN, &page.visit_ticket, "").await;
     assert_eq!(later.body["visibility"]["state"], "visible");
-    assert_eq!(later.body["recheck_after_ms"], serde_json::Value::Null);
+    assert_eq!(
+        later.body["recheck_after_ms"], 20_000,
+        "settled: only the heartbeat that keeps the visitor listed as on the site"
+    );
     let opened = open_session(&gw, SITE_ORIGIN, &page.visit_ticket, None).await;
     assert_eq!(opened.status, StatusCode::OK, "{}", opened.body);
 
