@@ -97,23 +97,22 @@ async fn the_host_page_runs_on_postgresql() {
 }
 
 async fn identified_history(gw: &TestGateway) {
-    let gw = gw;
-    let admin = agent_login(&gw).await;
-    let secret = demo_secret(&gw).await;
+    let admin = agent_login(gw).await;
+    let secret = demo_secret(gw).await;
 
     // Anonymous first: a conversation on this browser.
-    let first = bootstrap(&gw, SITE_ORIGIN, None).await;
-    let anonymous = created(session_with(&gw, &first.visit_ticket, json!({})).await);
-    let mut socket = socket_of(&gw, &anonymous).await;
+    let first = bootstrap(gw, SITE_ORIGIN, None).await;
+    let anonymous = created(session_with(gw, &first.visit_ticket, json!({})).await);
+    let mut socket = socket_of(gw, &anonymous).await;
     let (conversation, _) = socket.say("a1", "Is the blue one in stock?").await;
     socket.close().await;
 
     // The visitor logs in on the site; the next page view identifies them.
-    let later = bootstrap(&gw, SITE_ORIGIN, Some(&first.visit_ticket)).await;
+    let later = bootstrap(gw, SITE_ORIGIN, Some(&first.visit_ticket)).await;
     let token = identity_token(&secret, "demo", "user-42", 300);
     let person = created(
         session_with(
-            &gw,
+            gw,
             &later.visit_ticket,
             json!({"identity_token": token, "attributes": {"plan": "pro", "email": "spoof@evil.test"}}),
         )
@@ -128,7 +127,7 @@ async fn identified_history(gw: &TestGateway) {
         person.visitor_id,
         "the browser's anonymous conversation is the person's now"
     );
-    let contact = contact_of(&gw, &admin, &conversation).await;
+    let contact = contact_of(gw, &admin, &conversation).await;
     assert_eq!(contact["external_id"], "user-42");
     assert!(contact["verified_at_ms"].is_i64(), "{contact}");
     assert_eq!(contact["name"], "Ada Lovelace");
@@ -142,12 +141,12 @@ async fn identified_history(gw: &TestGateway) {
     );
 
     // Another device, the same person: the same history.
-    let phone = bootstrap(&gw, SITE_ORIGIN, None).await;
+    let phone = bootstrap(gw, SITE_ORIGIN, None).await;
     let token = identity_token(&secret, "demo", "user-42", 300);
     let on_phone =
-        created(session_with(&gw, &phone.visit_ticket, json!({"identity_token": token})).await);
+        created(session_with(gw, &phone.visit_ticket, json!({"identity_token": token})).await);
     assert_eq!(on_phone.visitor_id, person.visitor_id);
-    let mut socket = socket_of(&gw, &on_phone).await;
+    let mut socket = socket_of(gw, &on_phone).await;
     let replayed = next_message(&mut socket).await;
     assert_eq!(
         (replayed.conversation_id.as_str(), replayed.text.as_str()),
@@ -157,13 +156,13 @@ async fn identified_history(gw: &TestGateway) {
     // The first browser anonymous again (logged out, reset): none of the person's history.
     let logged_out = created(
         session_with(
-            &gw,
-            &bootstrap(&gw, SITE_ORIGIN, None).await.visit_ticket,
+            gw,
+            &bootstrap(gw, SITE_ORIGIN, None).await.visit_ticket,
             json!({}),
         )
         .await,
     );
-    let mut socket = socket_of(&gw, &logged_out).await;
+    let mut socket = socket_of(gw, &logged_out).await;
     while let Some(frame) = socket.try_recv(std::time::Duration::from_millis(500)).await {
         assert_ne!(
             frame["type"], "message",
@@ -399,12 +398,11 @@ async fn an_agent_starts_a_conversation_with_a_visitor_on_the_site_and_their_pag
 }
 
 async fn agent_starts_with_a_live_visitor(gw: &TestGateway) {
-    let gw = gw;
-    let admin = agent_login(&gw).await;
-    let plain = plain_agent(&gw, &admin).await;
+    let admin = agent_login(gw).await;
+    let plain = plain_agent(gw, &admin).await;
     let channel = gw.demo_channel().await;
-    let page = bootstrap(&gw, SITE_ORIGIN, None).await;
-    let browser = call(&gw, &admin, Method::GET, "/v1/visitors", None)
+    let page = bootstrap(gw, SITE_ORIGIN, None).await;
+    let browser = call(gw, &admin, Method::GET, "/v1/visitors", None)
         .await
         .body["visitors"][0]["visitor_id"]
         .as_str()
@@ -415,17 +413,17 @@ async fn agent_starts_with_a_live_visitor(gw: &TestGateway) {
                       "text": "Hi! Can I help you choose a plan?"});
 
     // Nobody without a credential or with another channel's.
-    let (_, _, other_secret, _) = other_channel(&gw, &admin).await;
-    let before = fingerprint(&gw).await;
+    let (_, _, other_secret, _) = other_channel(gw, &admin).await;
+    let before = fingerprint(gw).await;
     post(&gw.url(&start), None, &body)
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
-    call(&gw, &other_secret, Method::POST, &start, Some(body.clone()))
+    call(gw, &other_secret, Method::POST, &start, Some(body.clone()))
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
-    assert_eq!(fingerprint(&gw).await, before);
+    assert_eq!(fingerprint(gw).await, before);
 
-    let started = call(&gw, &plain, Method::POST, &start, Some(body.clone())).await;
+    let started = call(gw, &plain, Method::POST, &start, Some(body.clone())).await;
     assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
     assert_eq!(started.body["conversation"]["status"], "open");
     assert_eq!(started.body["message"]["author"]["name"], "Plain");
@@ -433,13 +431,13 @@ async fn agent_starts_with_a_live_visitor(gw: &TestGateway) {
         .as_str()
         .unwrap()
         .to_owned();
-    let again = call(&gw, &plain, Method::POST, &start, Some(body.clone())).await;
+    let again = call(gw, &plain, Method::POST, &start, Some(body.clone())).await;
     assert_eq!(again.status, StatusCode::OK, "a retry starts nothing more");
     assert_eq!(again.body["message"]["seq"], started.body["message"]["seq"]);
 
     // The page's next call opens the chat; the session clears the invitation.
     let next = recheck(
-        &gw,
+        gw,
         SITE_ORIGIN,
         &page.visit_ticket,
         &format!("{SITE_ORIGIN}/pricing"),
@@ -447,22 +445,22 @@ async fn agent_starts_with_a_live_visitor(gw: &TestGateway) {
     .await;
     assert_eq!(next.body["invited"], true, "{}", next.body);
     let ticket = next.body["visit_ticket"].as_str().unwrap();
-    let session = created(session_with(&gw, ticket, json!({})).await);
-    let mut socket = socket_of(&gw, &session).await;
+    let session = created(session_with(gw, ticket, json!({})).await);
+    let mut socket = socket_of(gw, &session).await;
     let first = next_message(&mut socket).await;
     assert_eq!(
         (first.conversation_id.as_str(), first.text.as_str()),
         (conversation.as_str(), "Hi! Can I help you choose a plan?")
     );
     let after = recheck(
-        &gw,
+        gw,
         SITE_ORIGIN,
         &page.visit_ticket,
         &format!("{SITE_ORIGIN}/pricing"),
     )
     .await;
     assert!(after.body.get("invited").is_none(), "{}", after.body);
-    let listed = call(&gw, &admin, Method::GET, "/v1/visitors", None).await;
+    let listed = call(gw, &admin, Method::GET, "/v1/visitors", None).await;
     let listed = listed.body["visitors"].as_array().unwrap().clone();
     let row = listed
         .iter()
@@ -472,7 +470,7 @@ async fn agent_starts_with_a_live_visitor(gw: &TestGateway) {
 
     // Gone from the site: nobody to start with.
     let gone = json!({"visitor_id": "no-such-visitor", "client_id": "x", "text": "Hello?"});
-    call(&gw, &admin, Method::POST, &start, Some(gone))
+    call(gw, &admin, Method::POST, &start, Some(gone))
         .await
         .assert_error(StatusCode::NOT_FOUND, "visitor_gone");
 }
