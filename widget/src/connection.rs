@@ -17,11 +17,11 @@ use crate::transcript::Transcript;
 // In form.js: each JavaScript module of its own costs the panel a request and its bytes.
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/form.js")]
 extern "C" {
-    /// Dispatches `livechat-unread` (the message's text as its detail) on the panel's element,
-    /// which the loader listens to for the launcher's count and preview; with `tone`, plays a
-    /// short one (the channel's `appearance.sound`).
-    #[wasm_bindgen(js_name = tellLauncher)]
-    fn tell_launcher(panel: &web_sys::HtmlElement, text: &str, tone: bool);
+    /// Calls the loader's `emit` with an event: `message` (`a`: the author's kind, `b`: the
+    /// text, `c`: when), `conversation` (`a`: started or closed, `b`: its id), `unread` (`a`:
+    /// the text, for the launcher's count and preview), `close`; with `tone`, plays a short
+    /// one (the channel's `appearance.sound`).
+    fn tell(emit: &js_sys::Function, kind: &str, a: &str, b: &str, c: f64, tone: bool);
 }
 use crate::{captcha, wire, Options};
 
@@ -74,9 +74,11 @@ pub struct Chat {
     ticket: RefCell<String>,
     /// What the panel asks the visitor, and what it has of the answers.
     pub asks: RwSignal<Asks>,
-    /// The element the loader shows and hides: told of each agent's message that arrives
-    /// while it is hidden (`livechat-unread`), for the launcher's badge and preview.
+    /// The element the loader shows and hides: each agent's message that arrives while it is
+    /// hidden is `unread`, for the launcher's badge and preview.
     pub shown_in: RefCell<Option<web_sys::HtmlElement>>,
+    /// Messages sent before this (ms) are history: not the page's `message` events.
+    mounted_at: f64,
 }
 
 /// What the panel asks the visitor (the pre-chat form, an email address) and the answers so far.
@@ -152,6 +154,7 @@ impl Chat {
             ready_seen: Cell::new(false),
             asks: RwSignal::new(Asks::default()),
             shown_in: RefCell::new(None),
+            mounted_at: js_sys::Date::now(),
         });
         connect(Rc::downgrade(&chat));
         chat
@@ -170,8 +173,14 @@ impl Chat {
             .collect();
         self.link
             .send_text(&wire::send_frame(&client_id, &text, &files));
+        self.tell("message", "visitor", &text, js_sys::Date::now());
         self.transcript
             .update(|t| t.add_pending(client_id, text, files));
+    }
+
+    /// Tells the loader, and through it the host page (`LiveChat.on`).
+    pub fn tell(&self, kind: &str, a: &str, b: &str, c: f64) {
+        tell(&self.options.emit, kind, a, b, c, false);
     }
 
     /// The visitor leaves an address: for replies they miss, and the transcript if asked.
@@ -237,16 +246,23 @@ impl Chat {
                     e.refused = Some(message.clone());
                 })
             }
-            // The agent's message is what they were typing.
-            VisitorServerFrame::Message { ref message }
-                if message.author != protocol::Author::Visitor =>
-            {
-                self.agent_typing.set(None);
-                let new = self
-                    .transcript
-                    .with_untracked(|t| !t.lines.iter().any(|l| l.seq == Some(message.seq)));
-                if new {
-                    self.tell_if_hidden(&message.text);
+            VisitorServerFrame::Message { ref message } => {
+                let new = self.transcript.with_untracked(|t| {
+                    !t.lines
+                        .iter()
+                        .any(|l| l.seq == Some(message.seq) || l.client_id == message.client_id)
+                });
+                // The agent's message is what they were typing.
+                if message.author != protocol::Author::Visitor {
+                    self.agent_typing.set(None);
+                    if new {
+                        self.tell_if_hidden(&message.text);
+                    }
+                }
+                let sent_at = message.sent_at_ms as f64;
+                if new && sent_at >= self.mounted_at {
+                    let author = message.author.kind();
+                    self.tell("message", author.as_str(), &message.text, sent_at);
                 }
             }
             _ => {}
@@ -265,7 +281,22 @@ impl Chat {
             return;
         }
         let ready = matches!(frame, VisitorServerFrame::Ready { .. });
+        let before = self
+            .transcript
+            .with_untracked(|t| (t.conversation_id.clone(), t.closed));
         self.transcript.update(|t| t.apply(frame));
+        // What the frame did to the conversation, for the page (the one loaded on opening is
+        // not news).
+        let (id, closed) = self
+            .transcript
+            .with_untracked(|t| (t.conversation_id.clone(), t.closed));
+        if let Some(id) = id.filter(|_| !ready) {
+            if before.0.as_ref() != Some(&id) {
+                self.tell("conversation", "started", &id, 0.0);
+            } else if closed && !before.1 {
+                self.tell("conversation", "closed", &id, 0.0);
+            }
+        }
         if ready {
             self.ready_seen.set(true);
             self.link.connected();
@@ -286,8 +317,15 @@ impl Chat {
 
     /// An agent's message arrived: the loader shows it on the launcher if the panel is hidden.
     fn tell_if_hidden(&self, text: &str) {
-        if let Some(host) = self.shown_in.borrow().as_ref().filter(|h| h.hidden()) {
-            tell_launcher(host, text, self.options.appearance.sound);
+        if self.shown_in.borrow().as_ref().is_some_and(|h| h.hidden()) {
+            tell(
+                &self.options.emit,
+                "unread",
+                text,
+                "",
+                0.0,
+                self.options.appearance.sound,
+            );
         }
     }
 
@@ -390,9 +428,10 @@ async fn open_session(
         visit_ticket: ticket.clone(),
         page_url: page_url(),
         captcha_token,
+        ..CreateSession::default()
     };
     let url = format!("{}/v1/sessions", options.gateway);
-    let (ok, text) = fetch_text(&url, Some(wire::create_session(&body)))
+    let (ok, text) = fetch_text(&url, Some(wire::create_session(&body, &options.session)))
         .await
         .map_err(|_| Refusal::Other("The chat service cannot be reached.".into()))?;
     if !ok {

@@ -1,4 +1,4 @@
-// What this does is said where form.rs (and connection.rs, for tellLauncher) binds it (comments here cost the panel bytes).
+// What this does is said where form.rs (and connection.rs, for tell) binds it (comments here cost the panel bytes).
 export function ask(box, key, prompt, fields, submit, done, url, token) {
   if (box.dataset.key !== key || box.dataset.fields !== fields) {
     Object.assign(box.dataset, { key, fields });
@@ -42,8 +42,8 @@ export function prechatFields(asked) {
   if (q.consent) rows.push(['consent', q.consent, 'checkbox', true]);
   return JSON.stringify(rows);
 }
-export function tellLauncher(panel, text, tone) {
-  panel.dispatchEvent(new CustomEvent('livechat-unread', { detail: text }));
+export function tell(emit, type, a, b, c, tone) {
+  emit(type, type == 'message' ? { author: a, text: b, sent_at: c } : type == 'conversation' ? { state: a, id: b } : a);
   if (tone) try {
     const sound = new AudioContext(), beep = sound.createOscillator();
     beep.connect(sound.destination); beep.start(); beep.stop(.2);

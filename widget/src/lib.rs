@@ -30,25 +30,35 @@ pub struct Options {
     pub store: String,
     /// Nobody can chat now: the panel takes a message.
     pub leave_message: Option<protocol::LeaveMessage>,
+    /// What the host page adds to each `POST /v1/sessions` (identity token, attributes, the
+    /// proactive greeting answered): the loader's own object, so a token `LiveChat.identify`
+    /// renews is the one the next session sends.
+    pub session: JsValue,
+    /// The loader's `(type, data)` callback: the page's `LiveChat.on` events, and what the
+    /// launcher shows (`close`, `unread`).
+    pub emit: js_sys::Function,
 }
+
+/// The mounted panel; the loader frees it to start over for another person (`identify`,
+/// `reset`): the view is unmounted and its socket closed.
+#[wasm_bindgen]
+pub struct Mounted(#[allow(dead_code)] Box<dyn std::any::Any>);
 
 /// Mounts the panel into `root` (inside the loader's shadow root) and starts the session.
 #[wasm_bindgen]
-pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue> {
+pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<Mounted, JsValue> {
     let options =
         wire::options(options).ok_or_else(|| JsValue::from_str("livechat: bad options"))?;
     let host = root.clone();
-    // The panel lives as long as the page: the handle is forgotten on purpose.
-    leptos::mount::mount_to(root, move || {
+    let mounted = leptos::mount::mount_to(root, move || {
         let chat = connection::Chat::start(options);
         // A file dropped anywhere on the panel, or an image pasted into it, is attached when
         // the channel takes visitors' files.
         chat.uploads.attach_to(host.clone().into());
-        *chat.shown_in.borrow_mut() = Some(host.clone());
-        panel::panel(chat, host)
-    })
-    .forget();
-    Ok(())
+        *chat.shown_in.borrow_mut() = Some(host);
+        panel::panel(chat)
+    });
+    Ok(Mounted(Box::new(mounted)))
 }
 
 // The unit tests need a page (the models use `js_sys`): they run in headless Chromium.

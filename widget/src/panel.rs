@@ -16,12 +16,14 @@ use crate::transcript::{Delivery, Line, Who};
 use leptos::html::Div;
 use wasm_bindgen::prelude::{Closure, JsValue};
 
-pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
+pub fn panel(chat: Rc<Chat>) -> impl IntoView {
     let appearance = chat.options.appearance.clone();
     let title = appearance.title.clone();
     // The visitor asked for the transcript by email: the form shows.
     let asking = RwSignal::new(false);
     let (asks, transcript) = (chat.asks, chat.transcript);
+    // The loader (which owns the launcher) hides the panel.
+    let closing = StoredValue::new_local(chat.clone());
     let can_ask = move || {
         asks.with(|e| e.offered && e.saved.is_none())
             && transcript.with(|t| t.conversation_id.is_some())
@@ -39,7 +41,7 @@ pub fn panel(chat: Rc<Chat>, host: web_sys::HtmlElement) -> impl IntoView {
                 >
                     "✉"
                 </button>
-                <button class="lc-close" aria-label="Close chat" on:click=move |_| close(&host)>
+                <button class="lc-close" aria-label="Close chat" on:click=move |_| closing.with_value(|c| c.tell("close", "", "", 0.0))>
                     "×"
                 </button>
             </header>
@@ -207,13 +209,6 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
         }
     });
     view! { <div class="lc-ask" node_ref=container></div> }
-}
-
-/// Asks the loader (which owns the launcher) to hide the panel.
-fn close(host: &web_sys::HtmlElement) {
-    if let Ok(event) = web_sys::CustomEvent::new("livechat-close") {
-        let _ = host.dispatch_event(&event);
-    }
 }
 
 fn status_bar(chat: Rc<Chat>) -> impl IntoView {

@@ -120,13 +120,19 @@ pub fn typing_frame() -> String {
 }
 
 /// The body of `POST /v1/sessions`.
-pub fn create_session(request: &CreateSession) -> String {
-    Object::write(&[
-        ("channel_key", Some(&request.channel_key)),
+/// The body of `POST /v1/sessions`, with what the host page adds (`Options::session`).
+pub fn create_session(request: &CreateSession, from_page: &JsValue) -> String {
+    let fields = [
+        ("channel_key", Some(request.channel_key.as_str())),
         ("visit_ticket", Some(&request.visit_ticket)),
         ("page_url", request.page_url.as_deref()),
         ("captcha_token", request.captcha_token.as_deref()),
-    ])
+    ];
+    Object::write_with(&fields, |object| {
+        if let Some(from_page) = from_page.dyn_ref::<js_sys::Object>() {
+            js_sys::Object::assign(object, from_page);
+        }
+    })
 }
 
 /// A frame from the visitor socket; None for one this panel does not know (a newer gateway's),
@@ -289,6 +295,8 @@ pub fn options(value: JsValue) -> Option<Options> {
         leave_message: options.object("leave").map(|leave| protocol::LeaveMessage {
             back_at: leave.text("back_at"),
         }),
+        session: options.field("session"),
+        emit: options.field("emit").dyn_into().ok()?,
     })
 }
 
@@ -492,12 +500,35 @@ mod tests {
                 visit_ticket: "t1".into(),
                 page_url: page_url.map(Into::into),
                 captcha_token: captcha_token.map(Into::into),
+                ..CreateSession::default()
             };
             assert_eq!(
-                read_as_the_gateway::<CreateSession>(&create_session(&request)),
+                read_as_the_gateway::<CreateSession>(&create_session(
+                    &request,
+                    &JsValue::UNDEFINED
+                )),
                 request
             );
         }
+        // What the host page adds, as the loader keeps it.
+        let from_page = js_sys::JSON::parse(
+            r#"{"identity_token":"h.p.s","attributes":{"plan":"pro"},"greeted":true}"#,
+        )
+        .unwrap();
+        let request = CreateSession {
+            channel_key: "demo".into(),
+            visit_ticket: "t1".into(),
+            ..CreateSession::default()
+        };
+        assert_eq!(
+            read_as_the_gateway::<CreateSession>(&create_session(&request, &from_page)),
+            CreateSession {
+                identity_token: Some("h.p.s".into()),
+                attributes: Some([("plan".to_owned(), "pro".to_owned())].into()),
+                greeted: true,
+                ..request
+            }
+        );
     }
 
     #[wasm_bindgen_test]
