@@ -157,17 +157,43 @@ pub fn visitor_details() -> impl IntoView {
                     }
                 })
                 .collect_view();
+            let verified = p.verified_at_ms.map(|at| {
+                let title = format!("Identified by the site, {}", crate::time::local_time(at));
+                view! { " "<span class="badge" data-testid="contact-verified" title=title>"verified"</span> }
+            });
+            let attributes = (!p.attributes.is_empty()).then(|| {
+                let rows = p
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> })
+                    .collect_view();
+                view! {
+                    <h4 title="Told by the page (LiveChat.setAttributes), not checked by the site">"Unverified"</h4>
+                    <dl data-testid="contact-attributes">{rows}</dl>
+                }
+            });
+            // Someone the agents may write to first, with nothing in progress to answer.
+            let idle = p.conversations.iter().all(|c| c.status == protocol::ConversationStatus::Closed);
+            let start = (p.startable && idle).then(|| {
+                let to = serde_json::json!({"contact_id": p.id});
+                view! {
+                    <h4>"Write first"</h4>
+                    {crate::visitors::start_form(p.channel_id.clone(), to, || {})}
+                }
+            });
             view! {
                 <dl>
-                    <dt>"Contact"</dt><dd data-testid="contact-name">{contact_name(&p)}</dd>
+                    <dt>"Contact"</dt><dd data-testid="contact-name">{contact_name(&p)}{verified}</dd>
                     {p.email.clone().map(|e| view! { <dt>"Email"</dt><dd data-testid="contact-email">{e}</dd> })}
                     {p.phone.clone().map(|e| view! { <dt>"Phone"</dt><dd data-testid="contact-phone">{e}</dd> })}
                     {consent(&p).map(|e| view! { <dt>"Consent"</dt><dd data-testid="contact-consent">{e}</dd> })}
                     {p.external_id.clone().map(|e| view! { <dt>"Customer id"</dt><dd>{e}</dd> })}
                     {(!p.labels.is_empty()).then(|| view! { <dt>"Labels"</dt><dd data-testid="contact-labels">{p.labels.join(", ")}</dd> })}
                 </dl>
+                {attributes}
                 <h4>"Conversations"</h4>
                 <ul class="history" data-testid="contact-history">{history}</ul>
+                {start}
             }
         })
     };

@@ -7,8 +7,10 @@
 //! - [`shell`]: the top bar and the inbox page's layout; [`login`]: the login form;
 //! - [`alerts`]: the sound and desktop notification when a chat waits or a visitor writes;
 //! - [`inbox_list`], [`thread`], [`details`]: the inbox page's three columns;
+//! - [`visitors`]: who is on the site now, and starting a conversation with them;
 //! - [`channels`]: the Channels page for admins, with [`visitor_settings`] (what its visitors
-//!   are asked and told: while nobody can chat, email, the pre-chat form), [`rules`] (a channel's visibility rules,
+//!   are asked and told: while nobody can chat, email, the pre-chat form), [`host_page_settings`]
+//!   (signed-in visitors, the proactive greeting), [`rules`] (a channel's visibility rules,
 //!   override and live preview), [`integrations`] (its webhook, bot and desk endpoints and their
 //!   delivery logs) and [`canned`] (the team's canned responses).
 
@@ -18,6 +20,7 @@ mod canned;
 mod channels;
 mod desk;
 mod details;
+mod host_page_settings;
 mod inbox;
 mod inbox_list;
 mod integrations;
@@ -27,6 +30,7 @@ mod shell;
 mod thread;
 mod time;
 mod visitor_settings;
+mod visitors;
 
 pub use shell::app;
 

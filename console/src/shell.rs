@@ -58,17 +58,23 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
             document.set_title(&title);
         }
     });
-    let channels_page = RwSignal::new(false);
+    let page = RwSignal::new(Page::Inbox);
     let is_admin = profile.role == protocol::Role::Admin;
+    let to_inbox = move || page.set(Page::Inbox);
+    let nav = move |to: Page, label: &'static str, testid: &'static str| {
+        view! {
+            <button class="link" data-testid=testid aria-current=move || (page.get() == to).then_some("page")
+                on:click=move |_| page.set(to)>{label}</button>
+        }
+    };
     view! {
-        <div class="app" class:admin-page=move || channels_page.get()>
+        <div class="app" class:admin-page=move || page.get() != Page::Inbox>
             <header class="topbar">
                 <strong>"Live chat"</strong>
                 <nav>
-                    <button class="link" data-testid="nav-inbox" on:click=move |_| channels_page.set(false)>"Inbox"</button>
-                    {is_admin.then(|| view! {
-                        <button class="link" data-testid="nav-channels" on:click=move |_| channels_page.set(true)>"Channels"</button>
-                    })}
+                    {nav(Page::Inbox, "Inbox", "nav-inbox")}
+                    {nav(Page::Visitors, "Visitors now", "nav-visitors")}
+                    {is_admin.then(|| nav(Page::Channels, "Channels", "nav-channels"))}
                 </nav>
                 <span class="conn" data-testid="connection">
                     {move || if connected.get() { "● live" } else { "○ reconnecting…" }}
@@ -77,14 +83,27 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
                 {presence_choice(profile.presence)}
                 <span>{profile.name}</span>
             </header>
-            <div class="inbox-page" class:hidden=move || channels_page.get()>
+            <div class="inbox-page" class:hidden=move || page.get() != Page::Inbox>
                 {crate::inbox_list::inbox_list(profile.id.clone())}
                 {crate::thread::thread()}
                 {crate::details::visitor_details()}
             </div>
-            {move || channels_page.get().then(crate::channels::channels_page)}
+            {move || match page.get() {
+                Page::Inbox => None,
+                Page::Visitors => Some(crate::visitors::visitors_page(to_inbox).into_any()),
+                Page::Channels => Some(crate::channels::channels_page().into_any()),
+            }}
         </div>
     }
+}
+
+/// The pages of the workspace; the inbox stays mounted behind the others (its socket and
+/// alerts keep running).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Page {
+    Inbox,
+    Visitors,
+    Channels,
 }
 
 /// The agent's own presence: online takes conversations, away keeps the console open without

@@ -61,6 +61,7 @@ async fn view(
         labels: state.store.contact_labels(&contact.id).await?,
         conversations: state.store.contact_conversations(&contact.id).await?,
         id: contact.id,
+        channel_id: channel.id.clone(),
         channel_key: channel.key.clone(),
         visitor_id: contact.visitor_id,
         external_id: contact.external_id,

@@ -359,6 +359,8 @@ pub struct AgentLink {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactView {
     pub id: String,
+    #[serde(default)]
+    pub channel_id: String,
     pub channel_key: String,
     pub visitor_id: String,
     pub external_id: Option<String>,
