@@ -17,6 +17,7 @@ pub const SNIPPET_GATEWAY: &str = "http://127.0.0.1:8080";
 /// Each page: its path, its HTML, and whether it is served under a strict CSP.
 const PAGES: &[(&str, &str, bool)] = &[
     ("index.html", include_str!("../pages/index.html"), false),
+    ("account.html", include_str!("../pages/account.html"), false),
     (
         "strict-csp.html",
         include_str!("../pages/strict-csp.html"),
