@@ -451,3 +451,17 @@ pub async fn agent_present(gateway: &TestGateway, token: &str) -> Socket {
         .await;
     socket
 }
+
+/// An identity token as a site's back end signs it for `LiveChat.identify` (HS256 with the
+/// channel's identity secret), expiring `exp_in_secs` from now.
+pub fn identity_token(secret: &str, channel_key: &str, sub: &str, exp_in_secs: i64) -> String {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let exp = gateway::now_ms() / 1000 + exp_in_secs;
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &serde_json::json!({"sub": sub, "channel": channel_key, "exp": exp,
+                            "name": "Ada Lovelace", "email": "ada@example.com"}),
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign")
+}

@@ -3,29 +3,17 @@
 //! attributes, who is on the site now, conversations the agents' side starts (refused on
 //! receptive channels), and the proactive greeting.
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use protocol::{ChatMessage, SessionCreated, VisitorServerFrame};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tests::client::{
-    agent_login, bootstrap, call, get, page_view, post, recheck, Answer, Socket, Visitor,
+    agent_login, bootstrap, call, get, identity_token, page_view, post, recheck, Answer, Socket,
+    Visitor,
 };
 use tests::postgres::ScratchDatabase;
 use tests::{TestGateway, SITE_ORIGIN};
 
 use crate::hostile::{fingerprint, other_channel, plain_agent};
-
-/// An identity token as the site's back end signs it, `exp_in_secs` from now.
-fn identity_token(secret: &str, channel_key: &str, sub: &str, exp_in_secs: i64) -> String {
-    let exp = gateway::now_ms() / 1000 + exp_in_secs;
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &json!({"sub": sub, "channel": channel_key, "exp": exp,
-                "name": "Ada Lovelace", "email": "ada@example.com"}),
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap()
-}
 
 async fn demo_secret(gw: &TestGateway) -> String {
     gw.demo_channel()

@@ -7,6 +7,7 @@ mod desk;
 mod email;
 mod files;
 mod gate;
+mod host_page;
 mod integrations;
 mod rules;
 mod visitor;
