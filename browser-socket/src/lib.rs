@@ -81,6 +81,13 @@ impl Link {
         }
     }
 
+    /// Closes the socket; its `on_close` still runs.
+    pub fn close(&self) {
+        if let Some(socket) = self.socket.borrow_mut().take() {
+            let _ = socket.close();
+        }
+    }
+
     /// The link works again: the next failure waits the shortest delay.
     pub fn connected(&self) {
         self.failures.set(0);

@@ -99,7 +99,7 @@
   }
   // Someone else now (identified, reset): the panel starts over with a session of theirs.
   function remount() {
-    if (view) view.free(), view = loading = null, panel.textContent = '', panel.hidden || mount();
+    if (view) view(), view = loading = null, panel.textContent = '', panel.hidden || mount();
   }
   function open(on) {
     boot.then(function () {

@@ -6,7 +6,7 @@ use browser_socket::upload::{Destination, Uploads};
 use browser_socket::{Link, TypingNotices};
 use leptos::html::Div;
 use leptos::prelude::*;
-use protocol::{codes, Attachment, CreateSession, SessionCreated, VisitorServerFrame};
+use protocol::{codes, Attachment, SessionCreated, VisitorServerFrame};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
@@ -17,11 +17,14 @@ use crate::transcript::Transcript;
 // In form.js: each JavaScript module of its own costs the panel a request and its bytes.
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/form.js")]
 extern "C" {
-    /// Calls the loader's `emit` with an event: `message` (`a`: the author's kind, `b`: the
-    /// text, `c`: when), `conversation` (`a`: started or closed, `b`: its id), `unread` (`a`:
-    /// the text, for the launcher's count and preview), `close`; with `tone`, plays a short
-    /// one (the channel's `appearance.sound`).
-    fn tell(emit: &js_sys::Function, kind: &str, a: &str, b: &str, c: f64, tone: bool);
+    /// Calls the loader's `emit` with an event (`unread` with the message's text, for the
+    /// launcher's count and preview; `close`); with `tone`, plays a short one (the channel's
+    /// `appearance.sound`).
+    fn tell(emit: &js_sys::Function, kind: &str, data: &str, tone: bool);
+    /// Tells the page, through `emit`, what a socket frame changes: each new message (not the
+    /// history shown on opening: `seen` keeps what was told, and since when), a conversation
+    /// started or closed.
+    fn watch(emit: &js_sys::Function, frame: &JsValue, seen: &js_sys::Object);
 }
 use crate::{captcha, wire, Options};
 
@@ -77,8 +80,8 @@ pub struct Chat {
     /// The element the loader shows and hides: each agent's message that arrives while it is
     /// hidden is `unread`, for the launcher's badge and preview.
     pub shown_in: RefCell<Option<web_sys::HtmlElement>>,
-    /// Messages sent before this (ms) are history: not the page's `message` events.
-    mounted_at: f64,
+    /// What [`watch`] told the page so far.
+    seen: js_sys::Object,
 }
 
 /// What the panel asks the visitor (the pre-chat form, an email address) and the answers so far.
@@ -154,7 +157,7 @@ impl Chat {
             ready_seen: Cell::new(false),
             asks: RwSignal::new(Asks::default()),
             shown_in: RefCell::new(None),
-            mounted_at: js_sys::Date::now(),
+            seen: js_sys::Object::new(),
         });
         connect(Rc::downgrade(&chat));
         chat
@@ -173,14 +176,20 @@ impl Chat {
             .collect();
         self.link
             .send_text(&wire::send_frame(&client_id, &text, &files));
-        self.tell("message", "visitor", &text, js_sys::Date::now());
         self.transcript
             .update(|t| t.add_pending(client_id, text, files));
     }
 
-    /// Tells the loader, and through it the host page (`LiveChat.on`).
-    pub fn tell(&self, kind: &str, a: &str, b: &str, c: f64) {
-        tell(&self.options.emit, kind, a, b, c, false);
+    /// Asks the loader (which owns the launcher) to hide the panel.
+    pub fn close(&self) {
+        tell(&self.options.emit, "close", "", false);
+    }
+
+    /// For good: the socket closes and nothing reconnects (the loader starts over for another
+    /// person).
+    pub fn stop(&self) {
+        self.status.set(Status::Ended(String::new()));
+        self.link.close();
     }
 
     /// The visitor leaves an address: for replies they miss, and the transcript if asked.
@@ -246,23 +255,16 @@ impl Chat {
                     e.refused = Some(message.clone());
                 })
             }
-            VisitorServerFrame::Message { ref message } => {
-                let new = self.transcript.with_untracked(|t| {
-                    !t.lines
-                        .iter()
-                        .any(|l| l.seq == Some(message.seq) || l.client_id == message.client_id)
-                });
-                // The agent's message is what they were typing.
-                if message.author != protocol::Author::Visitor {
-                    self.agent_typing.set(None);
-                    if new {
-                        self.tell_if_hidden(&message.text);
-                    }
-                }
-                let sent_at = message.sent_at_ms as f64;
-                if new && sent_at >= self.mounted_at {
-                    let author = message.author.kind();
-                    self.tell("message", author.as_str(), &message.text, sent_at);
+            // The agent's message is what they were typing.
+            VisitorServerFrame::Message { ref message }
+                if message.author != protocol::Author::Visitor =>
+            {
+                self.agent_typing.set(None);
+                let new = self
+                    .transcript
+                    .with_untracked(|t| !t.lines.iter().any(|l| l.seq == Some(message.seq)));
+                if new {
+                    self.tell_if_hidden(&message.text);
                 }
             }
             _ => {}
@@ -281,22 +283,7 @@ impl Chat {
             return;
         }
         let ready = matches!(frame, VisitorServerFrame::Ready { .. });
-        let before = self
-            .transcript
-            .with_untracked(|t| (t.conversation_id.clone(), t.closed));
         self.transcript.update(|t| t.apply(frame));
-        // What the frame did to the conversation, for the page (the one loaded on opening is
-        // not news).
-        let (id, closed) = self
-            .transcript
-            .with_untracked(|t| (t.conversation_id.clone(), t.closed));
-        if let Some(id) = id.filter(|_| !ready) {
-            if before.0.as_ref() != Some(&id) {
-                self.tell("conversation", "started", &id, 0.0);
-            } else if closed && !before.1 {
-                self.tell("conversation", "closed", &id, 0.0);
-            }
-        }
         if ready {
             self.ready_seen.set(true);
             self.link.connected();
@@ -322,8 +309,6 @@ impl Chat {
                 &self.options.emit,
                 "unread",
                 text,
-                "",
-                0.0,
                 self.options.appearance.sound,
             );
         }
@@ -349,6 +334,10 @@ impl Chat {
 fn connect(chat: Weak<Chat>) {
     leptos::task::spawn_local(async move {
         let Some(chat) = chat.upgrade() else { return };
+        // Stopped for good while a reconnect waited.
+        if matches!(chat.status.get_untracked(), Status::Ended(ref why) if why.is_empty()) {
+            return;
+        }
         let cached = chat.session.borrow().clone();
         let token = match cached {
             Some((token, expires)) if expires - SESSION_MARGIN_MS > js_sys::Date::now() => token,
@@ -423,15 +412,15 @@ async fn open_session(
 ) -> Result<SessionCreated, Refusal> {
     let options = &chat.options;
     let ticket = chat.ticket.borrow().clone();
-    let body = CreateSession {
-        channel_key: options.channel.clone(),
-        visit_ticket: ticket.clone(),
-        page_url: page_url(),
-        captcha_token,
-        ..CreateSession::default()
-    };
+    let body = wire::create_session(
+        &options.channel,
+        &ticket,
+        page_url().as_deref(),
+        captcha_token.as_deref(),
+        &options.session,
+    );
     let url = format!("{}/v1/sessions", options.gateway);
-    let (ok, text) = fetch_text(&url, Some(wire::create_session(&body, &options.session)))
+    let (ok, text) = fetch_text(&url, Some(body))
         .await
         .map_err(|_| Refusal::Other("The chat service cannot be reached.".into()))?;
     if !ok {
@@ -524,8 +513,11 @@ fn open_socket(chat: &Rc<Chat>, token: &str) {
     let opened = chat.link.open(
         &url,
         move |frame| {
-            if let (Some(chat), Some(frame)) = (on_frame.upgrade(), wire::server_frame(frame)) {
-                chat.on_frame(frame);
+            if let Some(chat) = on_frame.upgrade() {
+                watch(&chat.options.emit, &frame, &chat.seen);
+                if let Some(frame) = wire::server_frame(frame) {
+                    chat.on_frame(frame);
+                }
             }
         },
         move || {

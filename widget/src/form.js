@@ -1,4 +1,4 @@
-// What this does is said where form.rs (and connection.rs, for tell) binds it (comments here cost the panel bytes).
+// What this does is said where form.rs (and connection.rs, for tell and watch) binds it (comments here cost the panel bytes).
 export function ask(box, key, prompt, fields, submit, done, url, token) {
   if (box.dataset.key !== key || box.dataset.fields !== fields) {
     Object.assign(box.dataset, { key, fields });
@@ -42,10 +42,21 @@ export function prechatFields(asked) {
   if (q.consent) rows.push(['consent', q.consent, 'checkbox', true]);
   return JSON.stringify(rows);
 }
-export function tell(emit, type, a, b, c, tone) {
-  emit(type, type == 'message' ? { author: a, text: b, sent_at: c } : type == 'conversation' ? { state: a, id: b } : a);
+export function tell(emit, type, data, tone) {
+  emit(type, data);
   if (tone) try {
     const sound = new AudioContext(), beep = sound.createOscillator();
     beep.connect(sound.destination); beep.start(); beep.stop(.2);
   } catch (e) {}
+}
+export function watch(emit, frame, seen) {
+  const { type, message: m } = frame, id = frame.conversation_id || m && m.conversation_id;
+  seen.at ??= Date.now();
+  if (type == 'ready') return seen.id = id;
+  if (id && id != seen.id) emit('conversation', { state: 'started', id: seen.id = id });
+  if (type == 'status' && frame.status == 'closed') emit('conversation', { state: 'closed', id });
+  if (type == 'message' && !seen[id + m.seq] && m.sent_at_ms >= seen.at) {
+    seen[id + m.seq] = 1;
+    emit('message', { author: m.author.kind, text: m.text, sent_at: m.sent_at_ms });
+  }
 }

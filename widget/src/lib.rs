@@ -39,26 +39,27 @@ pub struct Options {
     pub emit: js_sys::Function,
 }
 
-/// The mounted panel; the loader frees it to start over for another person (`identify`,
-/// `reset`): the view is unmounted and its socket closed.
-#[wasm_bindgen]
-pub struct Mounted(#[allow(dead_code)] Box<dyn std::any::Any>);
-
 /// Mounts the panel into `root` (inside the loader's shadow root) and starts the session.
+/// Returns the function that stops it for good (its socket closed, no reconnect), which the
+/// loader calls to start over for another person (`identify`, `reset`). A function, not an
+/// exported class: the panel's glue keeps no class (see `xtask/src/exports.rs`).
 #[wasm_bindgen]
-pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<Mounted, JsValue> {
+pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<JsValue, JsValue> {
     let options =
         wire::options(options).ok_or_else(|| JsValue::from_str("livechat: bad options"))?;
-    let host = root.clone();
-    let mounted = leptos::mount::mount_to(root, move || {
-        let chat = connection::Chat::start(options);
+    let chat = connection::Chat::start(options);
+    let stop = chat.clone();
+    leptos::mount::mount_to(root.clone(), move || {
         // A file dropped anywhere on the panel, or an image pasted into it, is attached when
         // the channel takes visitors' files.
-        chat.uploads.attach_to(host.clone().into());
-        *chat.shown_in.borrow_mut() = Some(host);
+        chat.uploads.attach_to(root.clone().into());
+        *chat.shown_in.borrow_mut() = Some(root);
         panel::panel(chat)
-    });
-    Ok(Mounted(Box::new(mounted)))
+    })
+    // Unmounting would cost the panel the view's drop code; stopped, the view is inert and
+    // the loader empties its element.
+    .forget();
+    Ok(Closure::once_into_js(move || stop.stop()))
 }
 
 // The unit tests need a page (the models use `js_sys`): they run in headless Chromium.

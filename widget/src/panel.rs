@@ -41,7 +41,7 @@ pub fn panel(chat: Rc<Chat>) -> impl IntoView {
                 >
                     "✉"
                 </button>
-                <button class="lc-close" aria-label="Close chat" on:click=move |_| closing.with_value(|c| c.tell("close", "", "", 0.0))>
+                <button class="lc-close" aria-label="Close chat" on:click=move |_| closing.with_value(|c| c.close())>
                     "×"
                 </button>
             </header>

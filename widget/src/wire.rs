@@ -8,8 +8,8 @@
 //! back here as written, and everything written here reads back through serde as meant.
 
 use protocol::{
-    Appearance, Attachment, Author, CaptchaChallenge, ChatMessage, CreateSession, SessionCreated,
-    UploadPolicy, VisitorServerFrame,
+    Appearance, Attachment, Author, CaptchaChallenge, ChatMessage, SessionCreated, UploadPolicy,
+    VisitorServerFrame,
 };
 use std::str::FromStr;
 use wasm_bindgen::{JsCast, JsValue};
@@ -120,13 +120,20 @@ pub fn typing_frame() -> String {
 }
 
 /// The body of `POST /v1/sessions`.
-/// The body of `POST /v1/sessions`, with what the host page adds (`Options::session`).
-pub fn create_session(request: &CreateSession, from_page: &JsValue) -> String {
+/// The body of `POST /v1/sessions` (`CreateSession`), with what the host page adds
+/// (`Options::session`).
+pub fn create_session(
+    channel_key: &str,
+    visit_ticket: &str,
+    page_url: Option<&str>,
+    captcha_token: Option<&str>,
+    from_page: &JsValue,
+) -> String {
     let fields = [
-        ("channel_key", Some(request.channel_key.as_str())),
-        ("visit_ticket", Some(&request.visit_ticket)),
-        ("page_url", request.page_url.as_deref()),
-        ("captcha_token", request.captcha_token.as_deref()),
+        ("channel_key", Some(channel_key)),
+        ("visit_ticket", Some(visit_ticket)),
+        ("page_url", page_url),
+        ("captcha_token", captcha_token),
     ];
     Object::write_with(&fields, |object| {
         if let Some(from_page) = from_page.dyn_ref::<js_sys::Object>() {
@@ -304,7 +311,7 @@ pub fn options(value: JsValue) -> Option<Options> {
 mod tests {
     use super::*;
     use browser_socket::json;
-    use protocol::{ConversationStatus, EndReason};
+    use protocol::{ConversationStatus, CreateSession, EndReason};
     use wasm_bindgen_test::wasm_bindgen_test;
 
     /// Written as the gateway writes it (serde), read as the panel reads it.
@@ -504,7 +511,10 @@ mod tests {
             };
             assert_eq!(
                 read_as_the_gateway::<CreateSession>(&create_session(
-                    &request,
+                    "demo",
+                    "t1",
+                    page_url,
+                    captcha_token,
                     &JsValue::UNDEFINED
                 )),
                 request
@@ -521,7 +531,9 @@ mod tests {
             ..CreateSession::default()
         };
         assert_eq!(
-            read_as_the_gateway::<CreateSession>(&create_session(&request, &from_page)),
+            read_as_the_gateway::<CreateSession>(&create_session(
+                "demo", "t1", None, None, &from_page
+            )),
             CreateSession {
                 identity_token: Some("h.p.s".into()),
                 attributes: Some([("plan".to_owned(), "pro".to_owned())].into()),

@@ -418,3 +418,61 @@ async fn a_bad_address_is_refused_by_name() {
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn a_message_an_agent_writes_first_to_a_known_customer_away_from_the_site_goes_by_email() {
+    let Some(smtp) = SmtpServer::start().await else {
+        return;
+    };
+    let gw = gateway_sending_to(&smtp).await;
+    let admin = agent_login(&gw).await;
+    let channel = gw.demo_channel().await;
+    // A customer the site identified (the token names their email), who chatted once.
+    let token = tests::client::identity_token(
+        channel.identity_secret.as_deref().unwrap(),
+        "demo",
+        "user-5",
+        300,
+    );
+    let ticket = tests::client::bootstrap(&gw, SITE_ORIGIN, None)
+        .await
+        .visit_ticket;
+    let session = tests::client::post(
+        &gw.url("/v1/sessions"),
+        Some(SITE_ORIGIN),
+        &serde_json::json!({"channel_key": "demo", "visit_ticket": ticket, "identity_token": token}),
+    )
+    .await;
+    let session_token = session.body["session_token"].as_str().unwrap();
+    let mut socket = Socket::connect(
+        &gw.ws_url(&format!("/v1/visitor/ws?token={session_token}")),
+        Some(SITE_ORIGIN),
+        None,
+    )
+    .await
+    .unwrap();
+    let (earlier, _) = socket.say("v1", "Do you restock the blue tent?").await;
+    socket.close().await;
+    close(&gw, &admin, &earlier).await;
+    let contact = gw.conversation(&earlier).await.contact_id.unwrap();
+
+    let started = call(
+        &gw,
+        &admin,
+        Method::POST,
+        &format!("/v1/channels/{}/conversations", channel.id),
+        Some(
+            serde_json::json!({"contact_id": contact, "client_id": "first-1",
+                                "text": "The blue tent is back in stock."}),
+        ),
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let sent = smtp.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(sent[0].to(), ["ada@example.com"]);
+    assert!(
+        sent[0].text().contains("The blue tent is back in stock."),
+        "{}",
+        sent[0].text()
+    );
+}
