@@ -166,3 +166,30 @@ pub fn gzip_bytes(raw: &[u8]) -> Vec<u8> {
     encoder.write_all(raw).expect("in-memory gzip");
     encoder.finish().expect("in-memory gzip")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::imported_snippets;
+
+    #[test]
+    fn only_the_snippets_the_glue_imports_are_the_panels_however_it_is_quoted() {
+        let glue = "import { solveCaptcha } from './snippets/widget-1a/src/captcha.js';\n\
+                    import * as import1 from \"./snippets/widget-1a/src/form.js\"\n\
+                    import * as wasm from './widget_bg.wasm';\n\
+                    export function mount(root) {}\n";
+        let snippets: Vec<&str> = imported_snippets(glue).collect();
+        assert_eq!(
+            snippets,
+            [
+                "snippets/widget-1a/src/captcha.js",
+                "snippets/widget-1a/src/form.js"
+            ]
+        );
+        let minified = "import{ask as e}from\"./snippets/w/src/form.js\";import*as t from\"./snippets/w/src/form.js\";";
+        assert_eq!(
+            imported_snippets(minified).collect::<Vec<_>>(),
+            ["snippets/w/src/form.js"]
+        );
+        assert_eq!(imported_snippets("export const x = 1;").count(), 0);
+    }
+}

@@ -181,18 +181,3 @@ fn split_csv_name(line: &str) -> Option<(String, &str)> {
         Some((name.to_owned(), rest))
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::imported_snippets;
-
-    #[test]
-    fn only_the_snippets_the_glue_imports_are_the_panels() {
-        let glue = "import { solveCaptcha } from './snippets/widget-1a/src/captcha.js';\n\
-                    import * as wasm from './widget_bg.wasm';\n\
-                    export function mount(root) {}\n";
-        let snippets: Vec<&str> = imported_snippets(glue).collect();
-        assert_eq!(snippets, ["snippets/widget-1a/src/captcha.js"]);
-        assert_eq!(imported_snippets("export const x = 1;").count(), 0);
-    }
-}
