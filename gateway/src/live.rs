@@ -22,7 +22,7 @@ use crate::auth::{AuthAgent, ChannelMember};
 use crate::error::{ApiJson, Error, Result};
 use crate::state::AppState;
 use crate::store::{
-    AgentRecord, ChannelRecord, ChannelRef, Identified, LiveFilter, NewMessage, ReplyAuthor,
+    AgentRecord, ChannelRecord, ChannelRef, Identified, LiveFilter, NewMessage, OwnedAuthor,
     StartWith,
 };
 use crate::{now_ms, pagination};
@@ -158,7 +158,7 @@ async fn author_of(
     state: &AppState,
     agent: Option<&AgentRecord>,
     from: Option<&Sender>,
-) -> Result<OwnedSender> {
+) -> Result<OwnedAuthor> {
     let named = |name: &str| {
         let name = name.trim();
         match name.chars().count() {
@@ -170,13 +170,13 @@ async fn author_of(
         }
     };
     Ok(match (agent, from) {
-        (Some(agent), _) => OwnedSender::Agent(agent.clone()),
+        (Some(agent), _) => OwnedAuthor::Agent(agent.clone()),
         (None, Some(Sender::Agent(id))) => match state.store.agent_by_id(id).await? {
-            Some(agent) if agent.active => OwnedSender::Agent(agent),
+            Some(agent) if agent.active => OwnedAuthor::Agent(agent),
             _ => return Err(Error::field("from", "no such active agent")),
         },
-        (None, Some(Sender::Bot(name))) => OwnedSender::Bot(named(name)?),
-        (None, Some(Sender::Desk(name))) => OwnedSender::Desk(named(name)?),
+        (None, Some(Sender::Bot(name))) => OwnedAuthor::Bot(named(name)?),
+        (None, Some(Sender::Desk(name))) => OwnedAuthor::Desk(named(name)?),
         (None, None) => {
             return Err(Error::field(
                 "from",
@@ -184,22 +184,6 @@ async fn author_of(
             ))
         }
     })
-}
-
-enum OwnedSender {
-    Agent(AgentRecord),
-    Bot(String),
-    Desk(String),
-}
-
-impl OwnedSender {
-    fn author(&self) -> ReplyAuthor<'_> {
-        match self {
-            Self::Agent(agent) => ReplyAuthor::Agent(agent),
-            Self::Bot(name) => ReplyAuthor::Bot(name),
-            Self::Desk(name) => ReplyAuthor::Desk(name),
-        }
-    }
 }
 
 /// The person to write to: their visitor id, the browser whose page opens the chat, and their
@@ -287,7 +271,7 @@ pub async fn start_with(
             browser: &to.browser,
             external_id: to.external_id.as_deref(),
         },
-        sender.author(),
+        sender.borrowed(),
         message,
     )
     .await?;

@@ -280,6 +280,15 @@ pub async fn post_visitor_message(
     Ok(appended)
 }
 
+/// How long after a reply its email is due: email waits for a burst of replies to end, and
+/// needs SMTP.
+fn email_after_ms(state: &AppState) -> Option<i64> {
+    state
+        .mailer
+        .as_ref()
+        .map(|_| crate::secs_to_ms(state.config.email_batch_secs))
+}
+
 /// A reply to the visitor: an agent's, the bot's or the external desk's.
 pub async fn post_reply(
     state: &AppState,
@@ -288,14 +297,9 @@ pub async fn post_reply(
     message: NewMessage<'_>,
 ) -> Result<Appended> {
     validate(&message)?;
-    // Email waits for a burst of replies to end, and needs SMTP.
-    let email_after_ms = state
-        .mailer
-        .as_ref()
-        .map(|_| crate::secs_to_ms(state.config.email_batch_secs));
     let appended = state
         .store
-        .append_reply(conversation_id, author, message, email_after_ms)
+        .append_reply(conversation_id, author, message, email_after_ms(state))
         .await?;
     publish(state, &appended);
     Ok(appended)
@@ -311,13 +315,9 @@ pub async fn start_conversation(
     message: NewMessage<'_>,
 ) -> Result<Appended> {
     validate(&message)?;
-    let email_after_ms = state
-        .mailer
-        .as_ref()
-        .map(|_| crate::secs_to_ms(state.config.email_batch_secs));
     let appended = state
         .store
-        .start_conversation(channel, with, author, message, email_after_ms)
+        .start_conversation(channel, with, author, message, email_after_ms(state))
         .await?;
     publish(state, &appended);
     Ok(appended)

@@ -549,7 +549,7 @@ impl VisitorAppend {
 }
 
 /// Who writes a reply, owned (see [`OwnedMessage`]).
-enum OwnedAuthor {
+pub enum OwnedAuthor {
     Agent(AgentRecord),
     Bot(String),
     Desk(String),
@@ -566,7 +566,7 @@ impl From<ReplyAuthor<'_>> for OwnedAuthor {
 }
 
 impl OwnedAuthor {
-    fn borrowed(&self) -> ReplyAuthor<'_> {
+    pub fn borrowed(&self) -> ReplyAuthor<'_> {
         match self {
             Self::Agent(agent) => ReplyAuthor::Agent(agent),
             Self::Bot(name) => ReplyAuthor::Bot(name),

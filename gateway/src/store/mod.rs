@@ -35,8 +35,8 @@ pub use join_links::JoinRefusal;
 pub use lifecycle::{Transfer, TransferTo};
 pub use live_visitors::{LiveFilter, LivePageView};
 pub use messages::{
-    uploader_of_agent, uploader_of_visitor, Appended, NewMessage, ReplyAuthor, StartWith,
-    VisitContext, API_UPLOADER,
+    uploader_of_agent, uploader_of_visitor, Appended, NewMessage, OwnedAuthor, ReplyAuthor,
+    StartWith, VisitContext, API_UPLOADER,
 };
 pub use outbox::{DueDelivery, Outcome};
 pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};
