@@ -33,7 +33,7 @@
     build();
     if (panel.hidden) {
       visible(answer.visibility.state == 'visible');
-      if (answer.proactive) bubble.textContent = greeting = answer.proactive;
+      if (answer.proactive && !loading) bubble.textContent = greeting = answer.proactive;
     }
     if (answer.invited) open(1);
   }
