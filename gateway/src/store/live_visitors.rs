@@ -43,29 +43,41 @@ impl Write for LivePageView {
 
     fn apply<'t, 'c: 't>(&'t self, tx: &'t mut Tx<'c>) -> BoxFuture<'t, Result<Written<bool>>> {
         Box::pin(async move {
-            let row = tx
-                .fetch_one(
-                    "INSERT INTO live_visitors (channel_id, visitor_id, page_url, viewed_at, visit, \
-                     seen_at, external_id, name, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     ON CONFLICT (channel_id, visitor_id) DO UPDATE SET page_url = excluded.page_url, \
-                     viewed_at = excluded.viewed_at, visit = excluded.visit, seen_at = excluded.seen_at, \
-                     external_id = excluded.external_id, name = excluded.name, email = excluded.email \
-                     RETURNING invited_at",
-                    &[
-                        (&self.channel_id).into(),
-                        (&self.visitor_id).into(),
-                        self.page_url.as_deref().into(),
-                        self.viewed_at_ms.into(),
-                        i64::from(self.visit).into(),
-                        self.now_ms.into(),
-                        self.external_id.as_deref().into(),
-                        self.name.as_deref().into(),
-                        self.email.as_deref().into(),
-                    ],
+            let key = [(&self.channel_id).into(), (&self.visitor_id).into()];
+            // An invitation is told once: a page that opened the chat, and whose visitor then
+            // closed it, is not opened again at every call.
+            let invited = tx
+                .fetch_optional(
+                    "SELECT invited_at FROM live_visitors WHERE channel_id = $1 AND visitor_id = $2",
+                    &key,
                 )
-                .await?;
+                .await?
+                .map(|row| row.opt_i64("invited_at"))
+                .transpose()?
+                .flatten()
+                .is_some();
+            tx.execute(
+                "INSERT INTO live_visitors (channel_id, visitor_id, page_url, viewed_at, visit, \
+                 seen_at, external_id, name, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (channel_id, visitor_id) DO UPDATE SET page_url = excluded.page_url, \
+                 viewed_at = excluded.viewed_at, visit = excluded.visit, seen_at = excluded.seen_at, \
+                 external_id = excluded.external_id, name = excluded.name, email = excluded.email, \
+                 invited_at = NULL",
+                &[
+                    (&self.channel_id).into(),
+                    (&self.visitor_id).into(),
+                    self.page_url.as_deref().into(),
+                    self.viewed_at_ms.into(),
+                    i64::from(self.visit).into(),
+                    self.now_ms.into(),
+                    self.external_id.as_deref().into(),
+                    self.name.as_deref().into(),
+                    self.email.as_deref().into(),
+                ],
+            )
+            .await?;
             Ok(Written {
-                value: row.opt_i64("invited_at")?.is_some(),
+                value: invited,
                 enqueued: false,
             })
         })
@@ -80,7 +92,7 @@ const CHATTER: &str =
 
 impl Store {
     /// Records the page's call; true if an agent started a conversation that the page should
-    /// open.
+    /// open (said once).
     pub async fn live_page_view(&self, view: LivePageView) -> Result<bool> {
         self.write(view).await
     }

@@ -432,6 +432,18 @@ async fn agent_starts_with_a_live_visitor(gw: &TestGateway) {
     )
     .await;
     assert_eq!(next.body["invited"], true, "{}", next.body);
+    let told_once = recheck(
+        gw,
+        SITE_ORIGIN,
+        &page.visit_ticket,
+        &format!("{SITE_ORIGIN}/pricing"),
+    )
+    .await;
+    assert!(
+        told_once.body.get("invited").is_none(),
+        "a visitor who closes the opened chat is not invited again: {}",
+        told_once.body
+    );
     let ticket = next.body["visit_ticket"].as_str().unwrap();
     let session = created(session_with(gw, ticket, json!({})).await);
     let mut socket = socket_of(gw, &session).await;
