@@ -15,6 +15,7 @@ mod panel;
 mod transcript;
 mod wire;
 
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// What the loader passes: where the gateway is, which channel, and this page view's bootstrap.
@@ -47,9 +48,12 @@ pub struct Options {
 pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<JsValue, JsValue> {
     let options =
         wire::options(options).ok_or_else(|| JsValue::from_str("livechat: bad options"))?;
-    let chat = connection::Chat::start(options);
-    let stop = chat.clone();
+    // The chat starts inside the mount, where Leptos has set up its task executor.
+    let started = Rc::new(std::cell::OnceCell::new());
+    let stop = started.clone();
     leptos::mount::mount_to(root.clone(), move || {
+        let chat = connection::Chat::start(options);
+        let _ = started.set(chat.clone());
         // A file dropped anywhere on the panel, or an image pasted into it, is attached when
         // the channel takes visitors' files.
         chat.uploads.attach_to(root.clone().into());
@@ -59,7 +63,11 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<JsValue, Js
     // Unmounting would cost the panel the view's drop code; stopped, the view is inert and
     // the loader empties its element.
     .forget();
-    Ok(Closure::once_into_js(move || stop.stop()))
+    Ok(Closure::once_into_js(move || {
+        if let Some(chat) = stop.get() {
+            chat.stop();
+        }
+    }))
 }
 
 // The unit tests need a page (the models use `js_sys`): they run in headless Chromium.

@@ -445,6 +445,7 @@ async fn an_agent_starts_a_conversation_on_the_visitors_page_but_not_on_a_recept
         .find(|v| v["conversation_id"].is_null())
         .cloned()
         .expect("the new visitor");
+    agent.click_on("nav-visitors").await;
     agent
         .wait_for(
             "the receptive channel's visitor without a start form",
