@@ -465,3 +465,14 @@ pub fn identity_token(secret: &str, channel_key: &str, sub: &str, exp_in_secs: i
     )
     .expect("sign")
 }
+
+/// `PATCH /v1/admin/channels/{id}` of the demo channel with `body`, as `token`.
+pub async fn patch_demo_channel(
+    gateway: &TestGateway,
+    token: &str,
+    body: serde_json::Value,
+) -> Answer {
+    let channel = gateway.demo_channel().await;
+    let path = format!("/v1/admin/channels/{}", channel.id);
+    call(gateway, token, reqwest::Method::PATCH, &path, Some(body)).await
+}

@@ -7,8 +7,8 @@ use protocol::{ChatMessage, SessionCreated, VisitorServerFrame};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tests::client::{
-    agent_login, bootstrap, call, get, identity_token, page_view, post, recheck, Answer, Socket,
-    Visitor,
+    agent_login, bootstrap, call, get, identity_token, page_view, patch_demo_channel, post,
+    recheck, Answer, Socket, Visitor,
 };
 use tests::postgres::ScratchDatabase;
 use tests::{TestGateway, SITE_ORIGIN};
@@ -223,25 +223,9 @@ async fn forged_expired_and_foreign_identity_tokens_are_refused_and_write_nothin
 async fn a_channel_requiring_identity_shows_and_opens_only_for_identified_visitors() {
     let gw = TestGateway::spawn().await;
     let admin = agent_login(&gw).await;
-    let channel = gw.demo_channel().await;
-    let path = format!("/v1/admin/channels/{}", channel.id);
-    let bad = call(
-        &gw,
-        &admin,
-        Method::PATCH,
-        &path,
-        Some(json!({"identity": "always"})),
-    )
-    .await;
+    let bad = patch_demo_channel(&gw, &admin, json!({"identity": "always"})).await;
     bad.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    let set = call(
-        &gw,
-        &admin,
-        Method::PATCH,
-        &path,
-        Some(json!({"identity": "required"})),
-    )
-    .await;
+    let set = patch_demo_channel(&gw, &admin, json!({"identity": "required"})).await;
     assert_eq!(set.body["identity"], "required", "{}", set.body);
 
     let anonymous = bootstrap(&gw, SITE_ORIGIN, None).await;
@@ -620,14 +604,10 @@ async fn the_desk_and_the_bot_start_conversations_with_known_contacts() {
 async fn the_proactive_greeting_shows_on_its_pages_and_starts_the_conversation_it_opens() {
     let gw = TestGateway::spawn().await;
     let admin = agent_login(&gw).await;
-    let channel = gw.demo_channel().await;
-    let path = format!("/v1/admin/channels/{}", channel.id);
-    let bad = call(
+    let bad = patch_demo_channel(
         &gw,
         &admin,
-        Method::PATCH,
-        &path,
-        Some(json!({"proactive": {"text": "", "pages": ["/a b"]}})),
+        json!({"proactive": {"text": "", "pages": ["/a b"]}}),
     )
     .await;
     bad.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
@@ -636,17 +616,9 @@ async fn the_proactive_greeting_shows_on_its_pages_and_starts_the_conversation_i
         "{}",
         bad.body
     );
-    let set = call(
-        &gw,
-        &admin,
-        Method::PATCH,
-        &path,
-        Some(
-            json!({"proactive": {"text": "Questions about plans?", "after_secs": 0,
-                                  "pages": ["/pricing*"]}}),
-        ),
-    )
-    .await;
+    let greeting = json!({"proactive": {"text": "Questions about plans?", "after_secs": 0,
+                                        "pages": ["/pricing*"]}});
+    let set = patch_demo_channel(&gw, &admin, greeting).await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.body);
 
     let before = fingerprint(&gw).await;
