@@ -9,14 +9,15 @@
     api = w.LiveChat = function (m) { return api[m].apply(api, [].slice.call(arguments, 1)); },
     boot = new Promise(function (done) { started = done; });
   try { ticket = w.localStorage.getItem(store); } catch (e) {}
-  var css = '.lc-root{display:flex;flex-direction:column;align-items:flex-end;gap:12px}' +
-    '.lc-launcher{position:relative;width:56px;height:56px;border:0;border-radius:50%;padding:0;cursor:pointer;' +
-    'background:var(--lc-accent);color:#fff;display:grid;place-items:center;' +
-    'box-shadow:0 4px 14px #0004}.lc-launcher svg{width:28px;height:28px;fill:currentColor}' +
+  var css = '.lc-root{display:grid;justify-items:end;gap:12px}' +
+    '.lc-launcher{all:unset;position:relative;width:56px;height:56px;border-radius:50%;cursor:pointer;' +
+    'background:var(--lc-accent);color:#fff;display:grid;place-items:center;box-shadow:0 4px 14px #0004}' +
     '.lc-launcher:focus-visible{outline:3px solid #93c5fd}[hidden],:empty:is(b,p){display:none!important}';
+  // Each listener in a task of its own: one that throws stops neither the others nor the chat.
   function emit(type, data) {
-    (fns[type] || []).map(function (f) { try { f(data); } catch (e) {} });
+    (fns[type] || []).map(function (f) { setTimeout(f, 0, data); });
   }
+
   function ask(path) {
     var id = extra.identity_token;
     return fetch(base + '/v1/widget/' + encodeURIComponent(key) + path + '?page=' +
@@ -51,7 +52,7 @@
   }
   function fromPanel(type, data) {
     if (type == 'close') return open(0), button.focus();
-    if (type == 'unread') badge.textContent = ++unread, bubble.textContent = data.slice(0, 140), data = unread;
+    if (type == 'unread') badge.textContent = ++unread, bubble.textContent = data, data = unread;
     emit(type, data);
   }
   function build() {
@@ -73,7 +74,7 @@
     button.dataset.testid = 'launcher';
     button.setAttribute('aria-label', look.title);
     button.setAttribute('aria-expanded', false);
-    button.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3 4h18v13H9l-6 4z"/></svg>';
+    button.innerHTML = '<svg viewBox="0 0 24 24" width="28" fill="currentColor" aria-hidden="true"><path d="M3 4h18v13H9l-6 4z"/></svg>';
     button.onclick = bubble.onclick = api.toggle;
     button.append(badge);
     box.append(panel, bubble, button);
@@ -114,8 +115,8 @@
   function launcher(on) {
     return function () { boot.then(function () { button.hidden = !on; visible(on || host.isConnected); }); };
   }
-  api.open = function () { open(1); };
-  api.close = function () { open(0); };
+  api.open = open.bind(0, 1);
+  api.close = open.bind(0, 0);
   api.toggle = function () { boot.then(function () { open(panel.hidden); }); };
   api.show = launcher(1);
   api.hide = launcher(0);
@@ -128,13 +129,14 @@
   api.reset = function (here) {
     extra = { attributes: {} };
     ticket = greeting = null;
-    try { here || w.localStorage.setItem(store + ':reset', Date.now()); w.localStorage.removeItem(store); } catch (e) {}
+    try { here || w.localStorage.removeItem(store); } catch (e) {}
     if (cfg) ask('').then(function (answer) { decide(answer); remount(); });
   };
   api.unreadCount = function () { return unread; };
   api.on = function (type, f) { (fns[type] = fns[type] || []).push(f); };
   api.off = function (type, f) { fns[type] = (fns[type] || []).filter(function (g) { return g != f; }); };
-  w.addEventListener('storage', function (e) { if (e.key == store + ':reset') api.reset(1); });
+  // Another tab reset: the visit it forgets is this tab's too (a tab with a panel remembers it).
+  w.addEventListener('storage', function (e) { if (e.key == store && !e.newValue) api.reset(1); });
   queued.map(function (call) { api.apply(0, call); });
   ask('').then(function (answer) {
     if (answer) cfg = answer, decide(answer), started(), emit('ready');

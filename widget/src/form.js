@@ -43,7 +43,7 @@ export function prechatFields(asked) {
   return JSON.stringify(rows);
 }
 export function tell(emit, type, data, tone) {
-  emit(type, data);
+  emit(type, data.slice(0, 140));
   if (tone) try {
     const sound = new AudioContext(), beep = sound.createOscillator();
     beep.connect(sound.destination); beep.start(); beep.stop(.2);
