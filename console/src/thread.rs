@@ -66,8 +66,24 @@ pub fn thread() -> impl IntoView {
     let visitor_typing = desk.visitor_typing;
     let draft = RwSignal::new(String::new());
     let canned = desk.canned;
-    // Tab after `/shortcut` puts the canned text in its place.
-    let expand = move |ev: leptos::ev::KeyboardEvent| {
+    let reply = move || {
+        let text = draft.get_untracked();
+        match desk.uploads.with_value(|u| u.ready()) {
+            // A reply waits for its files, and may be files alone.
+            Some(files) if files || !text.trim().is_empty() => {
+                desk.reply(text);
+                draft.set(String::new());
+            }
+            _ => {}
+        }
+    };
+    // Enter sends, as in the visitor's panel; Shift+Enter starts a new line; Tab after
+    // `/shortcut` puts the canned text in its place.
+    let keys = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            return reply();
+        }
         if ev.key() != "Tab" {
             return;
         }
@@ -121,15 +137,7 @@ pub fn thread() -> impl IntoView {
     };
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let text = draft.get_untracked();
-        match desk.uploads.with_value(|u| u.ready()) {
-            // A reply waits for its files, and may be files alone.
-            Some(files) if files || !text.trim().is_empty() => {
-                desk.reply(text);
-                draft.set(String::new());
-            }
-            _ => {}
-        }
+        reply();
     };
     // The tray is drawn in the thread, and files dropped on it or pasted into it are attached:
     // set up once, when the thread is first drawn.
@@ -174,7 +182,7 @@ pub fn thread() -> impl IntoView {
             {tray_view()}
             <form class="reply" on:submit=send>
                 <textarea rows="2" placeholder="Reply… (/ for canned responses)" data-testid="reply"
-                    on:keydown=expand
+                    on:keydown=keys
                     prop:value=move || draft.get()
                     on:input=move |ev| { draft.set(event_target_value(&ev)); desk.typing(); }></textarea>
                 {attach_button()}

@@ -476,3 +476,30 @@ pub async fn patch_demo_channel(
     let path = format!("/v1/admin/channels/{}", channel.id);
     call(gateway, token, reqwest::Method::PATCH, &path, Some(body)).await
 }
+
+/// `GET /v1/visitors` as `token` once it lists at least `at_least` visitors (a page's call is
+/// recorded beside its answer, so a moment after it): the visitors.
+pub async fn visitors_now(
+    gateway: &TestGateway,
+    token: &str,
+    at_least: usize,
+) -> Vec<serde_json::Value> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = call(gateway, token, reqwest::Method::GET, "/v1/visitors", None).await;
+        assert!(page.status.is_success(), "{}", page.body);
+        let visitors = page.body["visitors"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if visitors.len() >= at_least {
+            return visitors;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fewer than {at_least} visitors listed: {}",
+            page.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -7,7 +7,7 @@ use protocol::LiveVisitor;
 
 use super::group_commit::{Write, Written};
 use super::tx::{Columns, Tx};
-use super::{col_i64, col_opt_str, col_str, Store};
+use super::{col_i64, col_opt_i64, col_opt_str, col_str, Store};
 use crate::error::Result;
 
 /// One call from a page: who, where, since when, and who the site says they are.
@@ -39,30 +39,16 @@ pub struct LiveFilter {
 }
 
 impl Write for LivePageView {
-    type Output = bool;
+    type Output = ();
 
-    fn apply<'t, 'c: 't>(&'t self, tx: &'t mut Tx<'c>) -> BoxFuture<'t, Result<Written<bool>>> {
+    fn apply<'t, 'c: 't>(&'t self, tx: &'t mut Tx<'c>) -> BoxFuture<'t, Result<Written<()>>> {
         Box::pin(async move {
-            let key = [(&self.channel_id).into(), (&self.visitor_id).into()];
-            // An invitation is told once: a page that opened the chat, and whose visitor then
-            // closed it, is not opened again at every call.
-            let invited = tx
-                .fetch_optional(
-                    "SELECT invited_at FROM live_visitors WHERE channel_id = $1 AND visitor_id = $2",
-                    &key,
-                )
-                .await?
-                .map(|row| row.opt_i64("invited_at"))
-                .transpose()?
-                .flatten()
-                .is_some();
             tx.execute(
                 "INSERT INTO live_visitors (channel_id, visitor_id, page_url, viewed_at, visit, \
                  seen_at, external_id, name, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (channel_id, visitor_id) DO UPDATE SET page_url = excluded.page_url, \
                  viewed_at = excluded.viewed_at, visit = excluded.visit, seen_at = excluded.seen_at, \
-                 external_id = excluded.external_id, name = excluded.name, email = excluded.email, \
-                 invited_at = NULL",
+                 external_id = excluded.external_id, name = excluded.name, email = excluded.email",
                 &[
                     (&self.channel_id).into(),
                     (&self.visitor_id).into(),
@@ -77,7 +63,7 @@ impl Write for LivePageView {
             )
             .await?;
             Ok(Written {
-                value: invited,
+                value: (),
                 enqueued: false,
             })
         })
@@ -91,10 +77,39 @@ const CHATTER: &str =
      AND p.external_id = lv.external_id AND p.verified_at IS NOT NULL), lv.visitor_id)";
 
 impl Store {
-    /// Records the page's call; true if an agent started a conversation that the page should
-    /// open (said once).
-    pub async fn live_page_view(&self, view: LivePageView) -> Result<bool> {
+    /// Records the page's call.
+    pub async fn live_page_view(&self, view: LivePageView) -> Result<()> {
         self.write(view).await
+    }
+
+    /// Whether an agent started a conversation that this browser's page should open; said
+    /// once (a page that opened the chat, and whose visitor then closed it, is not opened again
+    /// at its next call), and only the invitation read (not one made since) is spent.
+    pub async fn take_invitation(&self, channel_id: &str, visitor_id: &str) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT invited_at FROM live_visitors WHERE channel_id = $1 AND visitor_id = $2",
+        )
+        .bind(channel_id)
+        .bind(visitor_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(at) = row
+            .map(|r| col_opt_i64(&r, "invited_at"))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(false);
+        };
+        let spent = sqlx::query(
+            "UPDATE live_visitors SET invited_at = NULL \
+             WHERE channel_id = $1 AND visitor_id = $2 AND invited_at = $3",
+        )
+        .bind(channel_id)
+        .bind(visitor_id)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(spent.rows_affected() == 1)
     }
 
     /// The chat opened: the invitation is delivered.

@@ -111,26 +111,36 @@ async fn answer(
         Some(p) => (Some(p.external_id), p.name, p.email),
         None => (None, None, None),
     };
-    let invited = state
-        .store
-        .live_page_view(LivePageView {
-            channel_id: channel.id.clone(),
-            visitor_id: ticket.visitor_id.clone(),
-            page_url,
-            viewed_at_ms: ticket.viewed_at_ms,
-            visit: ticket.visit,
-            external_id,
-            name,
-            email,
-            now_ms: now,
-        })
-        .await?;
+    let invited = shown
+        && state
+            .store
+            .take_invitation(&channel.id, &ticket.visitor_id)
+            .await?;
+    // Presence is best effort and must not hold the page's answer up for a commit: the row is
+    // written beside it (through the store's writer, which batches them).
+    let view = LivePageView {
+        channel_id: channel.id.clone(),
+        visitor_id: ticket.visitor_id.clone(),
+        page_url,
+        viewed_at_ms: ticket.viewed_at_ms,
+        visit: ticket.visit,
+        external_id,
+        name,
+        email,
+        now_ms: now,
+    };
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.live_page_view(view).await {
+            tracing::warn!(error = %e, "recording a page view failed");
+        }
+    });
     Ok(PageAnswer {
         visibility,
         leave_message: leave_message.filter(|_| admitted),
         recheck_after_ms,
         proactive: greeting.text,
-        invited: invited && shown,
+        invited,
     })
 }
 

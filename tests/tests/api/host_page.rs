@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tests::client::{
     agent_login, bootstrap, call, get, identity_token, page_view, patch_demo_channel, post,
-    recheck, Answer, Socket, Visitor,
+    recheck, visitors_now, Answer, Socket, Visitor,
 };
 use tests::postgres::ScratchDatabase;
 use tests::{TestGateway, SITE_ORIGIN};
@@ -301,14 +301,12 @@ async fn agents_see_who_is_on_the_site_now_and_nobody_else_does() {
     .await;
     assert_eq!(identified.status, StatusCode::OK);
 
-    let now = call(&gw, &plain, Method::GET, "/v1/visitors", None).await;
-    assert_eq!(now.status, StatusCode::OK, "{}", now.body);
-    let visitors = now.body["visitors"].as_array().unwrap();
+    let visitors = visitors_now(&gw, &plain, 2).await;
     let on_demo: Vec<&Value> = visitors
         .iter()
         .filter(|v| v["channel_id"] == channel.id.as_str())
         .collect();
-    assert_eq!(on_demo.len(), 2, "{}", now.body);
+    assert_eq!(on_demo.len(), 2, "{visitors:?}");
     let named = on_demo
         .iter()
         .find(|v| v["external_id"] == "user-9")
@@ -374,9 +372,7 @@ async fn agent_starts_with_a_live_visitor(gw: &TestGateway) {
     let plain = plain_agent(gw, &admin).await;
     let channel = gw.demo_channel().await;
     let page = bootstrap(gw, SITE_ORIGIN, None).await;
-    let browser = call(gw, &admin, Method::GET, "/v1/visitors", None)
-        .await
-        .body["visitors"][0]["visitor_id"]
+    let browser = visitors_now(gw, &admin, 1).await[0]["visitor_id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -466,8 +462,8 @@ async fn a_receptive_channel_refuses_agent_started_conversations_and_writes_noth
     gw.edit_demo_channel(|c| c.receptive = true).await;
     let channel = gw.demo_channel().await;
     let page = bootstrap(&gw, SITE_ORIGIN, None).await;
-    let listed = call(&gw, &admin, Method::GET, "/v1/visitors", None).await;
-    let visitor = &listed.body["visitors"][0];
+    let listed = visitors_now(&gw, &admin, 1).await;
+    let visitor = &listed[0];
     assert_eq!(visitor["startable"], false);
     let conversation = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut socket = conversation.connect(&gw, None).await;

@@ -48,14 +48,11 @@ async fn an_agent_logs_in_sees_the_conversation_arrive_live_and_replies() {
     let reply = agent
         .wait_for_element("the reply box", &by_testid("reply"), WAIT)
         .await;
+    // Shift+Enter is a new line, Enter sends (as in the visitor's panel).
     agent
-        .type_into(&reply, "Yes, under each product photo.")
-        .await;
-    agent
-        .click(
-            &agent
-                .wait_for_element("send reply", &by_testid("reply-send"), WAIT)
-                .await,
+        .type_into(
+            &reply,
+            "Yes, under each\u{E008}\u{E007}\u{E000}product photo.\u{E007}",
         )
         .await;
 
@@ -63,8 +60,8 @@ async fn an_agent_logs_in_sees_the_conversation_arrive_live_and_replies() {
         .wait_for(
             "the agent's reply in the panel",
             "const h = document.querySelector('livechat-widget'); \
-             return [...h.shadowRoot.querySelectorAll('[data-testid=message]')] \
-               .some(m => m.textContent.includes('Yes, under each product photo.'));",
+             return [...h.shadowRoot.querySelectorAll('[data-testid=message] .lc-text')] \
+               .some(m => m.textContent === 'Yes, under each\\nproduct photo.');",
             WAIT,
         )
         .await;

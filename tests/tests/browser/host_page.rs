@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
 use tests::browser::{in_widget, widget_query, Browser, WAIT};
-use tests::client::{agent_login, call, identity_token};
+use tests::client::{agent_login, call, identity_token, visitors_now};
 use tests::DemoStack;
 
 /// Page script: counts the sockets the page opens.
@@ -437,13 +437,10 @@ async fn an_agent_starts_a_conversation_on_the_visitors_page_but_not_on_a_recept
     quiet
         .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
         .await;
-    let listed = call(&demo.gateway, &admin, Method::GET, "/v1/visitors", None).await;
-    let row = listed.body["visitors"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let row = visitors_now(&demo.gateway, &admin, 2)
+        .await
+        .into_iter()
         .find(|v| v["conversation_id"].is_null())
-        .cloned()
         .expect("the new visitor");
     agent.click_on("nav-visitors").await;
     agent
