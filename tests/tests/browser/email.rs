@@ -215,6 +215,15 @@ async fn while_nobody_is_online_the_panel_takes_a_message_and_an_address_for_the
             .starts_with("Nobody is here right now."),
         "{prompt}"
     );
+    // The address field comes with the session (the gateway says it sends email), which
+    // redraws the form: typed into before that, a field would be gone.
+    let address = visitor
+        .wait_for_element(
+            "the address field",
+            &in_widget("[data-testid=leave-message] input[name=email]"),
+            WAIT,
+        )
+        .await;
     let message = visitor
         .wait_for_element(
             "the message field",
@@ -224,13 +233,6 @@ async fn while_nobody_is_online_the_panel_takes_a_message_and_an_address_for_the
         .await;
     visitor
         .type_into(&message, "My tent pole arrived bent. Order 4411.")
-        .await;
-    let address = visitor
-        .wait_for_element(
-            "the address field",
-            &in_widget("[data-testid=leave-message] input[name=email]"),
-            WAIT,
-        )
         .await;
     visitor.type_into(&address, "bent@visitor.test\n").await;
     visitor
