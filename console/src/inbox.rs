@@ -195,6 +195,19 @@ impl Inbox {
     }
 }
 
+/// The conversation `by` places from `current` in the list shown (arrow keys): the first one
+/// when none is chosen; at either end it stays.
+pub fn step(listed: &[String], current: Option<&str>, by: isize) -> Option<String> {
+    let at = current.and_then(|id| listed.iter().position(|l| l == id));
+    let next = match at {
+        None => 0,
+        Some(at) => at
+            .saturating_add_signed(by)
+            .min(listed.len().saturating_sub(1)),
+    };
+    listed.get(next).cloned()
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -359,5 +372,16 @@ pub(crate) mod tests {
             seq: 3,
         });
         assert!(inbox.pending.is_empty());
+    }
+
+    #[wasm_bindgen_test]
+    fn arrow_keys_walk_the_list_and_stop_at_its_ends() {
+        let listed: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        assert_eq!(step(&listed, None, 1).as_deref(), Some("a"));
+        assert_eq!(step(&listed, Some("a"), 1).as_deref(), Some("b"));
+        assert_eq!(step(&listed, Some("c"), 1).as_deref(), Some("c"));
+        assert_eq!(step(&listed, Some("a"), -1).as_deref(), Some("a"));
+        assert_eq!(step(&listed, Some("gone"), -1).as_deref(), Some("a"));
+        assert_eq!(step(&[], None, 1), None);
     }
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use protocol::{ConversationStatus, Handler};
 
 use crate::desk::Desk;
-use crate::inbox::View;
+use crate::inbox::{step, View};
 
 pub fn inbox_list(me: String) -> impl IntoView {
     let desk = expect_context::<Desk>();
@@ -22,10 +22,36 @@ pub fn inbox_list(me: String) -> impl IntoView {
             </button>
         }
     });
+    // ↑/↓ choose a conversation, Enter goes to its reply box (Escape there comes back).
+    let keys = move |ev: leptos::ev::KeyboardEvent| {
+        let by = match ev.key().as_str() {
+            "ArrowDown" | "j" => 1,
+            "ArrowUp" | "k" => -1,
+            "Enter" => {
+                ev.prevent_default();
+                return focus("[data-testid=reply]");
+            }
+            _ => return,
+        };
+        ev.prevent_default();
+        let listed: Vec<String> = me.with_value(|me| {
+            inbox.with_untracked(|i| {
+                i.listed(tab.get_untracked(), me)
+                    .into_iter()
+                    .map(|c| c.id)
+                    .collect()
+            })
+        });
+        if let Some(id) = step(&listed, selected.get_untracked().as_deref(), by) {
+            desk.open(id);
+        }
+    };
     view! {
         <div class="inbox-column">
             <nav class="tabs">{tabs.into_iter().collect_view()}</nav>
-            <ul class="inbox" data-testid="inbox">
+            <ul class="inbox" data-testid="inbox" role="listbox" tabindex="0" aria-label="Conversations"
+                aria-activedescendant=move || selected.get().map(|id| format!("conversation-{id}"))
+                on:keydown=keys>
                 {move || {
                     let listed = me.with_value(|me| inbox.with(|i| i.listed(tab.get(), me)));
                     listed.into_iter().map(|c| {
@@ -41,6 +67,7 @@ pub fn inbox_list(me: String) -> impl IntoView {
                         };
                         view! {
                             <li class:selected=is_selected data-testid="conversation" data-id=c.id.clone()
+                                role="option" aria-selected=is_selected.to_string() id=format!("conversation-{}", c.id)
                                 on:click=move |_| desk.open(id.clone())>
                                 <div class="meta">
                                     <span>{c.channel_name.clone()}</span>
@@ -61,5 +88,16 @@ pub fn inbox_list(me: String) -> impl IntoView {
                     on:click=move |_| desk.load_older()>"Load older conversations"</button>
             })}
         </div>
+    }
+}
+
+/// Moves the keyboard's focus to the element `css` names, if it is there.
+pub fn focus(css: &str) {
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(css).ok().flatten())
+        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+    if let Some(element) = element {
+        let _ = element.focus();
     }
 }

@@ -59,6 +59,7 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
         }
     });
     let page = RwSignal::new(Page::Inbox);
+    let shortcuts = shortcuts_on_question_mark();
     let is_admin = profile.role == protocol::Role::Admin;
     let to_inbox = move || page.set(Page::Inbox);
     let nav = move |to: Page, label: &'static str, testid: &'static str| {
@@ -88,12 +89,53 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
                 {crate::thread::thread()}
                 {crate::details::visitor_details()}
             </div>
+            {move || shortcuts.get().then(shortcuts_list)}
             {move || match page.get() {
                 Page::Inbox => None,
                 Page::Visitors => Some(crate::visitors::visitors_page(to_inbox).into_any()),
                 Page::Channels => Some(crate::channels::channels_page().into_any()),
             }}
         </div>
+    }
+}
+
+/// Whether the list of keyboard shortcuts shows: `?` (outside a text field) toggles it,
+/// Escape hides it.
+fn shortcuts_on_question_mark() -> RwSignal<bool> {
+    let shown = RwSignal::new(false);
+    let listener = window_event_listener(leptos::ev::keydown, move |ev| {
+        let in_field = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        match ev.key().as_str() {
+            "?" if !in_field => shown.update(|s| *s = !*s),
+            "Escape" => shown.set(false),
+            _ => {}
+        }
+    });
+    on_cleanup(move || listener.remove());
+    shown
+}
+
+fn shortcuts_list() -> impl IntoView {
+    let keys = [
+        ("Tab", "move between the parts of the page"),
+        ("↑ ↓ (or k j) in the inbox", "choose a conversation"),
+        ("Enter in the inbox", "write a reply"),
+        ("Enter in the reply box", "send it"),
+        ("Shift+Enter", "a new line"),
+        ("Tab after /shortcut", "put in a canned response"),
+        ("Escape in the reply box", "back to the inbox"),
+        ("?", "show or hide this list"),
+    ];
+    view! {
+        <aside class="shortcuts" role="dialog" aria-label="Keyboard shortcuts" data-testid="shortcuts">
+            <h2>"Keyboard shortcuts"</h2>
+            <dl>
+                {keys.into_iter().map(|(key, does)| view! { <dt><kbd>{key}</kbd></dt><dd>{does}</dd> }).collect_view()}
+            </dl>
+        </aside>
     }
 }
 

@@ -77,12 +77,15 @@ pub fn thread() -> impl IntoView {
             _ => {}
         }
     };
-    // Enter sends, as in the visitor's panel; Shift+Enter starts a new line; Tab after
-    // `/shortcut` puts the canned text in its place.
+    // Enter sends, as in the visitor's panel; Shift+Enter starts a new line; Escape goes back
+    // to the inbox list; Tab after `/shortcut` puts the canned text in its place.
     let keys = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             return reply();
+        }
+        if ev.key() == "Escape" {
+            return crate::inbox_list::focus("[data-testid=inbox]");
         }
         if ev.key() != "Tab" {
             return;

@@ -88,6 +88,7 @@ pub async fn serve(
     let deliveries = tokio::spawn(webhooks::delivery::run(state.clone()));
     let emails = tokio::spawn(email::run(state.clone()));
     let housekeeping = tokio::spawn(housekeeping::run(state.clone()));
+    let page_views = tokio::spawn(live::write_page_views(state.clone()));
     let sockets = state.sockets.clone();
     let drained = state.sockets.clone();
     // Connection info gives handlers the peer address (the captcha check sends it on).
@@ -120,5 +121,6 @@ pub async fn serve(
     deliveries.abort();
     emails.abort();
     housekeeping.abort();
+    page_views.abort();
     served
 }

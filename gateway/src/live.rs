@@ -37,6 +37,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(start))
 }
 
+/// Writes the page views the loader's calls recorded, every second, until aborted.
+pub async fn write_page_views(state: AppState) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = state.store.flush_page_views().await {
+            tracing::warn!(error = %e, "writing page views failed");
+        }
+    }
+}
+
 /// Pages that called within two heartbeats (and a little) are on the site now.
 pub fn seen_after(state: &AppState, now_ms: i64) -> i64 {
     let heartbeat_ms = crate::secs_to_ms(state.config.visitor_heartbeat_secs.max(1));

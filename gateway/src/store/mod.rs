@@ -62,6 +62,8 @@ pub struct Store {
     outbox_ready: Arc<Notify>,
     /// Where message appends go (see [`group_commit`]).
     writer: group_commit::Writer,
+    /// Page views waiting to be written together (see [`live_visitors`]).
+    page_views: Arc<live_visitors::PendingViews>,
 }
 
 /// Migrations compiled into the binary, so a gateway needs no files beside it. Never edit an
@@ -163,6 +165,7 @@ impl Store {
             writer: group_commit::Writer::start(sqlite_file.as_deref(), outbox_ready.clone())?,
             pool,
             outbox_ready,
+            page_views: Arc::default(),
         })
     }
 

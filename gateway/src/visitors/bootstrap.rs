@@ -116,9 +116,7 @@ async fn answer(
             .store
             .take_invitation(&channel.id, &ticket.visitor_id)
             .await?;
-    // Presence is best effort and must not hold the page's answer up for a commit: the row is
-    // written beside it (through the store's writer, which batches them).
-    let view = LivePageView {
+    state.store.record_page_view(LivePageView {
         channel_id: channel.id.clone(),
         visitor_id: ticket.visitor_id.clone(),
         page_url,
@@ -128,12 +126,6 @@ async fn answer(
         name,
         email,
         now_ms: now,
-    };
-    let store = state.store.clone();
-    tokio::spawn(async move {
-        if let Err(e) = store.live_page_view(view).await {
-            tracing::warn!(error = %e, "recording a page view failed");
-        }
     });
     Ok(PageAnswer {
         visibility,

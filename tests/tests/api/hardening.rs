@@ -256,6 +256,7 @@ async fn the_sweep_forgets_expired_logins_ended_sessions_and_old_join_links_only
     let hour = 3_600_000;
     // After the login's 12 hours and the session token's 10 minutes (and the visitor's page,
     // silent since); the link is kept a week.
+    gw.state.store.flush_page_views().await.unwrap();
     assert_eq!(count(&gw, "live_visitors").await, 1);
     assert_eq!(
         gateway::housekeeping::sweep(&gw.state, now + 13 * hour)

@@ -372,10 +372,23 @@ async fn agent_starts_with_a_live_visitor(gw: &TestGateway) {
     let plain = plain_agent(gw, &admin).await;
     let channel = gw.demo_channel().await;
     let page = bootstrap(gw, SITE_ORIGIN, None).await;
-    let browser = visitors_now(gw, &admin, 1).await[0]["visitor_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let browser =
+        gateway::visitors::tickets::verify_visit_ticket(&gw.state, &page.visit_ticket, &channel.id)
+            .unwrap()
+            .visitor_id;
+    // Listed once the page view is recorded.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !visitors_now(gw, &admin, 0)
+        .await
+        .iter()
+        .any(|v| v["visitor_id"] == browser.as_str())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page view was not recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let start = format!("/v1/channels/{}/conversations", channel.id);
     let body = json!({"visitor_id": browser, "client_id": "hello-1",
                       "text": "Hi! Can I help you choose a plan?"});

@@ -9,5 +9,6 @@ mod files;
 mod gate;
 mod host_page;
 mod integrations;
+mod keyboard;
 mod rules;
 mod visitor;
