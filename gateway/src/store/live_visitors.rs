@@ -52,6 +52,8 @@ pub(super) struct PendingViews(Mutex<HashMap<(String, String), LivePageView>>);
 
 /// The most page views held between two flushes.
 const MAX_PENDING: usize = 100_000;
+/// Page views per write.
+const FLUSH_CHUNK: usize = 128;
 
 /// Page views written in one transaction.
 struct LivePageViews(Vec<LivePageView>);
@@ -121,10 +123,12 @@ impl Store {
         )
         .into_values()
         .collect();
-        if views.is_empty() {
-            return Ok(0);
+        let mut written = 0;
+        // In writes no bigger than a batch of appends, so messages never wait behind them.
+        for chunk in views.chunks(FLUSH_CHUNK) {
+            written += self.write(LivePageViews(chunk.to_vec())).await?;
         }
-        self.write(LivePageViews(views)).await
+        Ok(written)
     }
 
     /// Whether an agent started a conversation that this browser's page should open; said
