@@ -161,8 +161,20 @@ impl Store {
         Ok(spent.rows_affected() == 1)
     }
 
-    /// The chat opened: the invitation is delivered.
+    /// The chat opened: the invitation is delivered. Read first: almost no session has one,
+    /// and an UPDATE takes SQLite's write lock even when it changes nothing.
     pub async fn clear_invitation(&self, channel_id: &str, visitor_id: &str) -> Result<()> {
+        let pending = sqlx::query(
+            "SELECT 1 AS one FROM live_visitors \
+             WHERE channel_id = $1 AND visitor_id = $2 AND invited_at IS NOT NULL",
+        )
+        .bind(channel_id)
+        .bind(visitor_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        if pending.is_none() {
+            return Ok(());
+        }
         sqlx::query(
             "UPDATE live_visitors SET invited_at = NULL \
              WHERE channel_id = $1 AND visitor_id = $2 AND invited_at IS NOT NULL",
