@@ -17,7 +17,7 @@ use axum::routing::get;
 use axum::Router;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -25,8 +25,15 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::channels;
 use crate::state::AppState;
 
-/// The loader's source, served when there is no widget build.
-pub const EMBED_JS: &str = include_str!("../../widget/loader/embed.js");
+const EMBED_JS: &str = include_str!("../../widget/loader/embed.js");
+const LAUNCHER_CSS: &str = include_str!("../../widget/loader/launcher.css");
+
+/// The loader's source with the launcher's stylesheet where it says `LAUNCHER_CSS`, as the
+/// build puts them together (unminified): served when there is no widget build.
+pub static SOURCE_LOADER: LazyLock<String> = LazyLock::new(|| {
+    let css = serde_json::to_string(LAUNCHER_CSS).unwrap_or_default();
+    EMBED_JS.replacen("LAUNCHER_CSS", &css, 1)
+});
 
 /// Short: site owners never change the snippet, so a loader fix must reach pages soon; the
 /// `ETag` makes each revalidation a 304 of a few bytes.
@@ -97,7 +104,7 @@ struct Loader {
 impl Loader {
     fn new(built: PathBuf) -> Self {
         let bytes = std::fs::read(&built).ok();
-        let etag = entity_tag(bytes.as_deref().unwrap_or(EMBED_JS.as_bytes()));
+        let etag = entity_tag(bytes.as_deref().unwrap_or(SOURCE_LOADER.as_bytes()));
         Self {
             built: bytes.map(|_| built),
             etag,
@@ -131,7 +138,7 @@ impl Loader {
         } else {
             (
                 [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-                EMBED_JS,
+                SOURCE_LOADER.as_str(),
             )
                 .into_response()
         };

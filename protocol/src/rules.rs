@@ -289,8 +289,9 @@ pub struct VisibilityUpdate {
     /// The page view's ticket, renewed (same visitor, visit and page-view start), for opening
     /// a chat once the previous ticket has been used.
     pub visit_ticket: String,
-    /// As in the bootstrap: the panel takes a message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// As in the bootstrap: the panel takes a message. Written as `null` when not: the loader
+    /// lays each answer over the previous ones.
+    #[serde(default)]
     pub leave_message: Option<crate::LeaveMessage>,
     /// As in the bootstrap: the proactive greeting to show now.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -199,7 +199,7 @@ impl Browser {
     pub async fn open_chat(&self, page: &str) {
         self.goto(page).await;
         let launcher = self
-            .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+            .wait_for_element("the launcher", &in_widget(".lc-launcher"), WAIT)
             .await;
         self.click(&launcher).await;
     }

@@ -17,10 +17,10 @@ use crate::transcript::Transcript;
 // In form.js: each JavaScript module of its own costs the panel a request and its bytes.
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/form.js")]
 extern "C" {
-    /// Calls the loader's `emit` with an event (`unread` with the message's text, for the
-    /// launcher's count and preview; `close`); with `tone`, plays a short one (the channel's
-    /// `appearance.sound`).
-    fn tell(emit: &js_sys::Function, kind: &str, data: &str, tone: bool);
+    /// An agent's message while the panel (`root`) is hidden: one more on the launcher's count,
+    /// its first words in the bubble above, the page's `unread` event through `emit`; with
+    /// `tone`, a short one (the channel's `appearance.sound`).
+    fn unread(root: &web_sys::HtmlElement, emit: &js_sys::Function, text: &str, tone: bool);
     /// Tells the page, through `emit`, what a socket frame changes: each new message (not the
     /// history shown on opening: `seen` keeps what was told, and since when), a conversation
     /// started or closed.
@@ -182,7 +182,7 @@ impl Chat {
 
     /// Asks the loader (which owns the launcher) to hide the panel.
     pub fn close(&self) {
-        tell(&self.options.emit, "close", "", false);
+        let _ = self.options.close.call0(&JsValue::NULL);
     }
 
     /// For good: the socket closes and nothing reconnects (the loader starts over for another
@@ -302,12 +302,12 @@ impl Chat {
         }
     }
 
-    /// An agent's message arrived: the loader shows it on the launcher if the panel is hidden.
+    /// An agent's message arrived: shown on the launcher if the panel is hidden.
     fn tell_if_hidden(&self, text: &str) {
-        if self.shown_in.borrow().as_ref().is_some_and(|h| h.hidden()) {
-            tell(
+        if let Some(root) = self.shown_in.borrow().as_ref().filter(|root| root.hidden()) {
+            unread(
+                root,
                 &self.options.emit,
-                "unread",
                 text,
                 self.options.appearance.sound,
             );
@@ -418,6 +418,7 @@ async fn open_session(
         page_url().as_deref(),
         captcha_token.as_deref(),
         &options.session,
+        options.greeted,
     );
     let url = format!("{}/v1/sessions", options.gateway);
     let (ok, text) = fetch_text(&url, Some(body))

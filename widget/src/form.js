@@ -1,4 +1,4 @@
-// What this does is said where form.rs (and connection.rs, for tell and watch) binds it (comments here cost the panel bytes).
+// What this does is said where form.rs (connection.rs: unread, watch; lib.rs: adopt) binds it (comments here cost the panel bytes).
 export function ask(box, key, prompt, fields, submit, done, url, token) {
   if (box.dataset.key !== key || box.dataset.fields !== fields) {
     Object.assign(box.dataset, { key, fields });
@@ -42,8 +42,10 @@ export function prechatFields(asked) {
   if (q.consent) rows.push(['consent', q.consent, 'checkbox', true]);
   return JSON.stringify(rows);
 }
-export function tell(emit, type, data, tone) {
-  emit(type, data.slice(0, 140));
+export function unread(root, emit, text, tone) {
+  const box = root.parentNode, badge = box.querySelector('.lc-launcher>b');
+  box.querySelector(':scope>p').textContent = text.slice(0, 140);
+  emit('unread', badge.textContent = +badge.textContent + 1);
   if (tone) try {
     const sound = new AudioContext(), beep = sound.createOscillator();
     beep.connect(sound.destination); beep.start(); beep.stop(.2);
@@ -59,4 +61,10 @@ export function watch(emit, frame, seen) {
     seen[id + m.seq] = 1;
     emit('message', { author: m.author.kind, text: m.text, sent_at: m.sent_at_ms });
   }
+}
+let sheet;
+export function adopt(root, css) {
+  const shadow = root.getRootNode();
+  if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(css);
+  if (!shadow.adoptedStyleSheets.includes(sheet)) shadow.adoptedStyleSheets = [...shadow.adoptedStyleSheets, sheet];
 }

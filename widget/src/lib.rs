@@ -18,27 +18,43 @@ mod wire;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
-/// What the loader passes: where the gateway is, which channel, and this page view's bootstrap.
+/// What the loader passes: its page view's bootstrap (the latest answer merged over the first),
+/// where the gateway is, and its callbacks.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub gateway: String,
     pub channel: String,
     pub ticket: String,
+    /// The appearance, its greeting being the proactive one when the launcher showed that.
     pub appearance: protocol::Appearance,
+    /// The launcher showed a proactive greeting: the visitor's first message answers it.
+    pub greeted: bool,
     /// The challenge to solve before a session opens, when the channel requires one.
     pub captcha: Option<protocol::CaptchaChallenge>,
     /// The localStorage key under which the visit ticket is remembered once the visitor chats.
     pub store: String,
     /// Nobody can chat now: the panel takes a message.
     pub leave_message: Option<protocol::LeaveMessage>,
-    /// What the host page adds to each `POST /v1/sessions` (identity token, attributes, the
-    /// proactive greeting answered): the loader's own object, so a token `LiveChat.identify`
-    /// renews is the one the next session sends.
+    /// What the host page adds to each `POST /v1/sessions` (identity token, attributes): the
+    /// loader's own object, so a token `LiveChat.identify` renews is the one the next session
+    /// sends.
     pub session: JsValue,
-    /// The loader's `(type, data)` callback: the page's `LiveChat.on` events, and what the
-    /// launcher shows (`close`, `unread`).
+    /// The loader's `(type, data)`: the page's `LiveChat.on` events.
     pub emit: js_sys::Function,
+    /// The loader's: hides the panel (the launcher is the loader's).
+    pub close: js_sys::Function,
 }
+
+// In form.js: each JavaScript module of its own costs the panel a request and its bytes.
+#[wasm_bindgen(module = "/src/form.js")]
+extern "C" {
+    /// Adds the panel's stylesheet to the shadow root `root` is in, once however often the panel
+    /// is mounted (a constructed sheet: no `style-src` the host page's CSP must allow).
+    fn adopt(root: &web_sys::HtmlElement, css: &str);
+}
+
+/// The panel's look, in its WASM: no request of its own after the click.
+const STYLESHEET: &str = include_str!("../widget.css");
 
 /// Mounts the panel into `root` (inside the loader's shadow root) and starts the session.
 /// Returns the function that stops it for good (its socket closed, no reconnect), which the
@@ -48,9 +64,11 @@ pub struct Options {
 pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<JsValue, JsValue> {
     let options =
         wire::options(options).ok_or_else(|| JsValue::from_str("livechat: bad options"))?;
+    adopt(&root, STYLESHEET);
     // The chat starts inside the mount, where Leptos has set up its task executor.
     let started = Rc::new(std::cell::OnceCell::new());
     let stop = started.clone();
+    let drawn_in = root.clone();
     leptos::mount::mount_to(root.clone(), move || {
         let chat = connection::Chat::start(options);
         let _ = started.set(chat.clone());
@@ -60,13 +78,14 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<JsValue, Js
         *chat.shown_in.borrow_mut() = Some(root);
         panel::panel(chat)
     })
-    // Unmounting would cost the panel the view's drop code; stopped, the view is inert and
-    // the loader empties its element.
+    // Unmounting would cost the panel the view's drop code; stopped, the view is inert and its
+    // elements are removed.
     .forget();
     Ok(Closure::once_into_js(move || {
         if let Some(chat) = stop.get() {
             chat.stop();
         }
+        drawn_in.set_text_content(None);
     }))
 }
 

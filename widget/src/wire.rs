@@ -128,6 +128,7 @@ pub fn create_session(
     page_url: Option<&str>,
     captcha_token: Option<&str>,
     from_page: &JsValue,
+    greeted: bool,
 ) -> String {
     let fields = [
         ("channel_key", Some(channel_key)),
@@ -138,6 +139,9 @@ pub fn create_session(
     Object::write_with(&fields, |object| {
         if let Some(from_page) = from_page.dyn_ref::<js_sys::Object>() {
             js_sys::Object::assign(object, from_page);
+        }
+        if greeted {
+            let _ = js_sys::Reflect::set(object, &"greeted".into(), &JsValue::TRUE);
         }
     })
 }
@@ -279,13 +283,19 @@ pub fn renewed_ticket(text: &str) -> Option<String> {
 pub fn options(value: JsValue) -> Option<Options> {
     let options = Object::new(value)?;
     let appearance = options.object("appearance")?;
+    // The proactive greeting the launcher showed, when there was one: the panel's first line.
+    let proactive = options.text("greeting");
     Some(Options {
         gateway: options.text("gateway")?,
-        channel: options.text("channel")?,
-        ticket: options.text("ticket")?,
+        channel: options.text("channel_key")?,
+        ticket: options.text("visit_ticket")?,
+        greeted: proactive.is_some(),
         appearance: Appearance {
             title: appearance.text("title")?,
-            greeting: appearance.text("greeting")?,
+            greeting: match proactive {
+                Some(greeting) => greeting,
+                None => appearance.text("greeting")?,
+            },
             accent_color: appearance.text("accent_color")?,
             position: appearance.name("position")?,
             sound: appearance.field("sound").as_bool().unwrap_or(false),
@@ -299,11 +309,14 @@ pub fn options(value: JsValue) -> Option<Options> {
             None => None,
         },
         store: options.text("store")?,
-        leave_message: options.object("leave").map(|leave| protocol::LeaveMessage {
-            back_at: leave.text("back_at"),
-        }),
+        leave_message: options
+            .object("leave_message")
+            .map(|leave| protocol::LeaveMessage {
+                back_at: leave.text("back_at"),
+            }),
         session: options.field("session"),
         emit: options.field("emit").dyn_into().ok()?,
+        close: options.field("close").dyn_into().ok()?,
     })
 }
 
@@ -515,16 +528,16 @@ mod tests {
                     "t1",
                     page_url,
                     captcha_token,
-                    &JsValue::UNDEFINED
+                    &JsValue::UNDEFINED,
+                    false
                 )),
                 request
             );
         }
         // What the host page adds, as the loader keeps it.
-        let from_page = js_sys::JSON::parse(
-            r#"{"identity_token":"h.p.s","attributes":{"plan":"pro"},"greeted":true}"#,
-        )
-        .unwrap();
+        let from_page =
+            js_sys::JSON::parse(r#"{"identity_token":"h.p.s","attributes":{"plan":"pro"}}"#)
+                .unwrap();
         let request = CreateSession {
             channel_key: "demo".into(),
             visit_ticket: "t1".into(),
@@ -532,7 +545,7 @@ mod tests {
         };
         assert_eq!(
             read_as_the_gateway::<CreateSession>(&create_session(
-                "demo", "t1", None, None, &from_page
+                "demo", "t1", None, None, &from_page, true
             )),
             CreateSession {
                 identity_token: Some("h.p.s".into()),

@@ -7,14 +7,15 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-use crate::run::{run, Result};
+use crate::run::{output, run, Result};
 use crate::{exports, paths, tools};
 
 /// The browser apps: (folder, public URL under the gateway).
 const APPS: &[(&str, &str)] = &[("widget", "/widget/"), ("console", "/console/")];
 
 pub fn build_all(path: &OsString) -> Result {
-    let terser = tools::ensure_terser(path)?;
+    let terser = tools::ensure_terser()?;
+    let csso = tools::ensure_csso()?;
     for (app, public_url) in APPS {
         let out = paths::dist_dir().join(app);
         run(Command::new("trunk")
@@ -39,7 +40,7 @@ pub fn build_all(path: &OsString) -> Result {
         if *app == "widget" {
             exports::strip_unused(&out.join("widget.js"), &out.join("widget_bg.wasm"))?;
             minify_panel_js(&out, &terser)?;
-            hash_panel_names(&out, &terser)?;
+            write_loader(&out, &terser, &csso)?;
         }
         compress_dir(&out)?;
     }
@@ -47,14 +48,15 @@ pub fn build_all(path: &OsString) -> Result {
 }
 
 /// The panel's files as the loader names them, under `/widget/`.
-const PANEL_FILES: [&str; 3] = ["widget.js", "widget_bg.wasm", "widget.css"];
+const PANEL_FILES: [&str; 2] = ["widget.js", "widget_bg.wasm"];
 
-/// Renames each of the panel's files to carry a hash of its content (`widget-1a2b….js`) and
-/// writes `embed.js` beside them: the loader with those names in place of the plain ones,
-/// minified by Terser (its comments explain it to its readers; the host page fetches it before
-/// anyone clicks, so its bytes count most). A browser may then keep the panel for ever, and a
-/// new build is new names.
-fn hash_panel_names(dir: &Path, terser: &Path) -> Result {
+/// Writes `embed.js`, the loader as served: renames each of the panel's files to carry a hash of
+/// its content (`widget-1a2b….js`) and names those in the loader; puts the launcher's stylesheet
+/// in it, minified by csso (one request before any click, not two); and minifies it all by
+/// Terser (its source's names and layout are for its readers; the host page fetches it before
+/// anyone clicks, so its bytes count most). A browser may then keep the panel for ever, and a new
+/// build is new names.
+fn write_loader(dir: &Path, terser: &Path, csso: &Path) -> Result {
     let source = paths::root().join("widget/loader/embed.js");
     let mut loader =
         std::fs::read_to_string(&source).map_err(|e| format!("{}: {e}", source.display()))?;
@@ -64,15 +66,15 @@ fn hash_panel_names(dir: &Path, terser: &Path) -> Result {
         let hashed = hashed_name(name, &bytes);
         std::fs::rename(&path, dir.join(&hashed))
             .map_err(|e| format!("{}: {e}", path.display()))?;
-        let quoted = format!("'/widget/{name}'");
-        if loader.matches(&quoted).count() != 1 {
-            return Err(format!(
-                "{} must name {quoted} exactly once",
-                source.display()
-            ));
-        }
-        loader = loader.replace(&quoted, &format!("'/widget/{hashed}'"));
+        loader = replace_once(
+            &loader,
+            &format!("'/widget/{name}'"),
+            &format!("'/widget/{hashed}'"),
+        )?;
     }
+    let css = output(Command::new(csso).arg(paths::root().join("widget/loader/launcher.css")))
+        .ok_or("csso could not minify widget/loader/launcher.css")?;
+    loader = replace_once(&loader, LAUNCHER_CSS, &js_string(css.trim()))?;
     let named = dir.join("embed.source.js");
     std::fs::write(&named, &loader).map_err(|e| format!("{}: {e}", named.display()))?;
     run(Command::new(terser)
@@ -80,6 +82,24 @@ fn hash_panel_names(dir: &Path, terser: &Path) -> Result {
         .args(["--compress", "--mangle", "--output"])
         .arg(dir.join("embed.js")))?;
     std::fs::remove_file(&named).map_err(|e| format!("{}: {e}", named.display()))
+}
+
+/// What the loader's source says where the launcher's stylesheet goes.
+const LAUNCHER_CSS: &str = "LAUNCHER_CSS";
+
+/// `loader` with `what`, which it must say exactly once, replaced by `by`.
+fn replace_once(loader: &str, what: &str, by: &str) -> Result<String> {
+    if loader.matches(what).count() != 1 {
+        return Err(format!(
+            "widget/loader/embed.js must say {what} exactly once"
+        ));
+    }
+    Ok(loader.replacen(what, by, 1))
+}
+
+/// `text` as a JavaScript string literal (JSON's, which JavaScript reads the same).
+fn js_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
 }
 
 /// Minifies the panel's JavaScript in place, as the loader is: wasm-bindgen's glue (written for

@@ -1,7 +1,7 @@
 //! The pinned toolchain, installed when missing, never downloaded prebuilt:
 //! the `wasm32-unknown-unknown` target (rustup), Trunk (crates.io), `wasm-bindgen-cli` at exactly
 //! Cargo.lock's `wasm-bindgen` (crates.io), `wasm-opt` from npm's `binaryen` (Debian's is too old
-//! and its output breaks in Chromium), Terser (npm) for the served loader, `twiggy` (crates.io)
+//! and its output breaks in Chromium), Terser and csso (npm) for the served loader, `twiggy` (crates.io)
 //! for the size report, and for the tests Debian's `chromium` + `chromium-driver`, moto's S3
 //! server (PyPI) for the file store's tests against a real S3 endpoint, and aiosmtpd (PyPI) for
 //! the email tests' SMTP server.
@@ -21,6 +21,8 @@ pub const MOTO_VERSION: &str = "5.1.22";
 pub const AIOSMTPD_VERSION: &str = "1.4.6";
 /// The JavaScript minifier the served loader goes through.
 pub const TERSER_VERSION: &str = "5.51.4";
+/// The CSS minifier the launcher's stylesheet goes through (csso's command line).
+pub const CSSO_CLI_VERSION: &str = "4.0.2";
 /// The code size profiler behind `cargo xtask size`.
 pub const TWIGGY_VERSION: &str = "0.8.0";
 
@@ -189,15 +191,28 @@ fn ensure_binaryen(path: &OsString) -> Result {
 
 /// Terser, which minifies the loader as served (the host page fetches it before anyone
 /// clicks: its bytes count most); the path of its program.
-pub fn ensure_terser(path: &OsString) -> Result<PathBuf> {
-    let dir = paths::tools_dir().join(format!("terser-{TERSER_VERSION}"));
-    let terser = dir.join("node_modules/.bin/terser");
-    let reported =
-        output(Command::new(&terser).arg("--version").env("PATH", path)).unwrap_or_default();
-    if !reported.contains(TERSER_VERSION) {
-        npm_install(&dir, &format!("terser@{TERSER_VERSION}"))?;
+pub fn ensure_terser() -> Result<PathBuf> {
+    ensure_npm_program("terser", TERSER_VERSION, "terser")
+}
+
+/// csso, which minifies the launcher's stylesheet the loader carries; the path of its program.
+pub fn ensure_csso() -> Result<PathBuf> {
+    ensure_npm_program("csso-cli", CSSO_CLI_VERSION, "csso")
+}
+
+/// npm's `package` at `version`, installed under the tools folder unless there; the path of its
+/// `program`.
+fn ensure_npm_program(package: &str, version: &str, program: &str) -> Result<PathBuf> {
+    let dir = paths::tools_dir().join(format!("{package}-{version}"));
+    let manifest = dir.join("node_modules").join(package).join("package.json");
+    let installed = std::fs::read(&manifest)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|manifest| manifest["version"] == version);
+    if !installed {
+        npm_install(&dir, &format!("{package}@{version}"))?;
     }
-    Ok(terser)
+    Ok(dir.join("node_modules/.bin").join(program))
 }
 
 /// `npm install` of one pinned package into `dir` (npm itself from Debian's packages if need be).

@@ -67,7 +67,7 @@ async fn main() {
         browser.before_each_page(WATCH).await;
         browser.goto(&format!("{}/", demo.site)).await;
         let launcher = browser
-            .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+            .wait_for_element("the launcher", &in_widget(".lc-launcher"), WAIT)
             .await;
         // Whatever the loader would do on its own, it has done by now.
         tokio::time::sleep(Duration::from_millis(500)).await;

@@ -121,7 +121,11 @@ async fn without_a_build_the_loader_source_is_served() {
     assert_eq!(loader.status(), StatusCode::OK);
     assert!(!header(&loader, ETAG).is_empty());
     assert_eq!(header(&loader, CACHE_CONTROL), "public, max-age=300");
-    assert_eq!(loader.text().await.unwrap(), gateway::assets::EMBED_JS);
+    let served = loader.text().await.unwrap();
+    assert_eq!(served, *gateway::assets::SOURCE_LOADER);
+    // With the launcher's stylesheet in it, a string the loader adopts.
+    assert!(served.contains("sheet.replaceSync(\"/* All the host page shows"));
+    assert!(!served.contains("LAUNCHER_CSS"));
 }
 
 /// The host page may time and size what the widget costs it (the loader, its bootstrap, the

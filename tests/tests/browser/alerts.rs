@@ -103,7 +103,7 @@ async fn the_closed_panel_leaves_a_count_and_the_agents_words_on_the_launcher() 
     visitor.write_in_panel("Do you have it in green?").await;
     // The visitor closes the panel; the agent answers twice.
     let launcher = visitor
-        .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+        .wait_for_element("the launcher", &in_widget(".lc-launcher"), WAIT)
         .await;
     visitor.click(&launcher).await;
     let none = visitor

@@ -342,7 +342,7 @@ async fn a_visitor_pastes_an_image_and_drops_a_pdf_and_the_agent_answers_with_a_
     visitor
         .click(
             &visitor
-                .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+                .wait_for_element("the launcher", &in_widget(".lc-launcher"), WAIT)
                 .await,
         )
         .await;

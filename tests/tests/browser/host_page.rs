@@ -82,7 +82,7 @@ async fn the_page_drives_the_chat_through_its_api_and_hears_every_event() {
     heard(&visitor, "ready").await;
     let before_click = visitor
         .eval(
-            "return [document.querySelector('livechat-widget')?.shadowRoot?.querySelector('[data-testid=launcher]')?.hidden, \
+            "return [document.querySelector('livechat-widget')?.shadowRoot?.querySelector('.lc-launcher')?.hidden, \
               window.socketsOpened, \
               performance.getEntriesByType('resource').some(e => e.name.includes('/widget/widget'))];",
             json!([]),
@@ -182,10 +182,7 @@ async fn the_page_drives_the_chat_through_its_api_and_hears_every_event() {
     visitor
         .wait_for(
             "the launcher shown",
-            &format!(
-                "return {}?.hidden === false;",
-                widget_query("[data-testid=launcher]")
-            ),
+            &format!("return {}?.hidden === false;", widget_query(".lc-launcher")),
             WAIT,
         )
         .await;
@@ -391,7 +388,7 @@ async fn an_agent_starts_a_conversation_on_the_visitors_page_but_not_on_a_recept
     visitor.before_each_page(COUNT_SOCKETS).await;
     visitor.goto(&format!("{}/", demo.site)).await;
     visitor
-        .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+        .wait_for_element("the launcher", &in_widget(".lc-launcher"), WAIT)
         .await;
 
     let agent = Browser::launch().await;
@@ -435,7 +432,7 @@ async fn an_agent_starts_a_conversation_on_the_visitors_page_but_not_on_a_recept
     quiet.before_each_page(COUNT_SOCKETS).await;
     quiet.goto(&format!("{}/", demo.site)).await;
     quiet
-        .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+        .wait_for_element("the launcher", &in_widget(".lc-launcher"), WAIT)
         .await;
     let row = visitors_now(&demo.gateway, &admin, 2)
         .await

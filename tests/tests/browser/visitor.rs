@@ -18,7 +18,7 @@ async fn a_visitor_chats_from_the_demo_page_and_sees_the_agents_reply_after_a_re
     browser.goto(&format!("{}/", demo.site)).await;
 
     let launcher = browser
-        .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+        .wait_for_element("the launcher", &in_widget(".lc-launcher"), WAIT)
         .await;
     // Before the visitor acts: no storage, no cookie, and the panel's code not even fetched.
     let untouched = browser
@@ -86,7 +86,7 @@ async fn a_visitor_chats_from_the_demo_page_and_sees_the_agents_reply_after_a_re
     let launcher = browser
         .wait_for_element(
             "the launcher after reload",
-            &in_widget("[data-testid=launcher]"),
+            &in_widget(".lc-launcher"),
             WAIT,
         )
         .await;
@@ -137,7 +137,7 @@ async fn the_chat_works_on_a_page_under_a_strict_content_security_policy() {
         )
         .await;
     let launcher = browser
-        .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+        .wait_for_element("the launcher", &in_widget(".lc-launcher"), WAIT)
         .await;
     browser.click(&launcher).await;
     let composer = browser
@@ -232,7 +232,7 @@ async fn the_page_on_a_disallowed_origin_shows_no_chat_and_opens_no_socket() {
     // The same page on the allowed origin, same browser: the chat is there.
     browser.goto(&format!("{}/", demo.site)).await;
     browser
-        .wait_for_element("the launcher", &in_widget("[data-testid=launcher]"), WAIT)
+        .wait_for_element("the launcher", &in_widget(".lc-launcher"), WAIT)
         .await;
     browser.quit().await;
 }
