@@ -39,6 +39,7 @@ pub mod socket;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod texts;
 pub mod tokens;
 pub mod visitors;
 pub mod webhooks;

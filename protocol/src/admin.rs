@@ -82,6 +82,11 @@ pub struct ChannelView {
     /// A message the launcher shows as a bubble on some pages after some time.
     #[serde(default)]
     pub proactive: Option<Proactive>,
+    /// What the widget says instead of its own texts, by language (`GET /v1/admin/texts` lists
+    /// them).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub texts: crate::ChannelTexts,
     /// The `<script>` tag to paste into the site's pages.
     pub snippet: String,
     /// A page on the gateway with the chat on it, to share as a link (emails, QR codes).

@@ -78,6 +78,7 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
         identity_secret: channel.identity_secret.clone(),
         identity: channel.identity,
         proactive: channel.proactive.clone(),
+        texts: channel.texts.clone(),
         snippet: format!(
             "<script async src=\"{}/embed.js\" data-channel=\"{}\"></script>",
             state.config.public_url(),
@@ -378,6 +379,17 @@ pub fn apply(
                 other => proactive(other, &mut problems).map(Some),
             }
             .map(|greeting| channel.proactive = greeting),
+            "texts" => match crate::texts::parse(value) {
+                Ok(texts) => Ok(channel.texts = texts),
+                Err(refused) => {
+                    problems.extend(
+                        refused
+                            .into_iter()
+                            .map(|(at, problem)| (format!("texts.{at}"), problem)),
+                    );
+                    Ok(())
+                }
+            },
             _ => Err("is not a channel setting".to_owned()),
         };
         if let Err(problem) = outcome {

@@ -56,6 +56,8 @@ pub struct ChannelRecord {
     pub identity_secret: Option<String>,
     pub identity: IdentityMode,
     pub proactive: Option<Proactive>,
+    /// What its widget says instead of its own texts, by language.
+    pub texts: protocol::ChannelTexts,
 }
 
 impl ChannelRecord {
@@ -93,6 +95,7 @@ impl ChannelRecord {
             identity_secret: Some(crate::tokens::random_token(32)),
             identity: IdentityMode::Optional,
             proactive: None,
+            texts: protocol::ChannelTexts::new(),
         }
     }
 
@@ -137,7 +140,7 @@ const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, a
                        visibility_rules, override_mode, override_until, queue_id, idle_close_secs, \
                        visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, \
                        missed_chat_secs, when_unavailable, prechat, visitor_sound, identity_secret, \
-                       identity, proactive";
+                       identity, proactive, texts";
 
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
@@ -193,6 +196,8 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
             .map(|json| serde_json::from_str(&json))
             .transpose()
             .map_err(|e| Error::Internal(format!("corrupt proactive: {e}")))?,
+        texts: serde_json::from_str(&col_str(row, "texts")?)
+            .map_err(|e| Error::Internal(format!("corrupt texts: {e}")))?,
         visibility_override: VisibilityOverride {
             mode: col_name(row, "override_mode")?,
             until_ms: row.try_get::<Option<i64>, _>("override_until")?,
@@ -250,9 +255,9 @@ impl Store {
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
              queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, missed_chat_secs, \
-             when_unavailable, prechat, visitor_sound, identity_secret, identity, proactive) \
+             when_unavailable, prechat, visitor_sound, identity_secret, identity, proactive, texts) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) \
+             $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -267,7 +272,7 @@ impl Store {
              missed_chat_secs = excluded.missed_chat_secs, \
              when_unavailable = excluded.when_unavailable, prechat = excluded.prechat, \
              visitor_sound = excluded.visitor_sound, identity_secret = excluded.identity_secret, \
-             identity = excluded.identity, proactive = excluded.proactive",
+             identity = excluded.identity, proactive = excluded.proactive, texts = excluded.texts",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -315,6 +320,7 @@ impl Store {
                 .transpose()
                 .map_err(|e| Error::Internal(e.to_string()))?,
         )
+        .bind(serde_json::to_string(&channel.texts).map_err(|e| Error::Internal(e.to_string()))?)
         .execute(&self.pool)
         .await?;
         Ok(())

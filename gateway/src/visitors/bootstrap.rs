@@ -46,7 +46,7 @@ struct PageViewQuery {
 }
 
 /// Channel lookup and origin check shared by the loader's two requests.
-async fn visited_channel(
+pub(super) async fn visited_channel(
     state: &AppState,
     channel_key: &str,
     headers: &HeaderMap,

@@ -1,7 +1,8 @@
 //! Everything a visitor's browser calls, in the order it calls it: the loader's bootstrap and
 //! rechecks ([`bootstrap`]), carrying a signed visit ticket ([`tickets`]); the session that a
-//! ticket buys when the visitor opens the chat ([`session`]); the pre-chat form's answers
-//! ([`prechat`]); and the socket that session opens ([`socket`]).
+//! ticket buys when the visitor opens the chat, with the panel's texts in the page's language
+//! ([`session`], [`texts`]); the pre-chat form's answers ([`prechat`]); and the socket that
+//! session opens ([`socket`]).
 //!
 //! No conversation exists until the visitor's first message: opening and closing the widget
 //! stores nothing.
@@ -10,6 +11,7 @@ pub mod bootstrap;
 pub mod prechat;
 pub mod session;
 pub mod socket;
+pub mod texts;
 pub mod tickets;
 
 use axum::http::{header, Method};
@@ -30,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .max_age(Duration::from_secs(600));
     bootstrap::routes()
         .merge(session::routes())
+        .merge(texts::routes())
         .merge(prechat::routes())
         .merge(socket::routes())
         .layer(crate::assets::timed_by_host_pages())
