@@ -16,7 +16,10 @@ const SOURCES: [(Locale, &str); 6] = [
     (Locale::En, include_str!("../../widget/locales/en.json")),
     (Locale::Id, include_str!("../../widget/locales/id.json")),
     (Locale::Ru, include_str!("../../widget/locales/ru.json")),
-    (Locale::PtBr, include_str!("../../widget/locales/pt-BR.json")),
+    (
+        Locale::PtBr,
+        include_str!("../../widget/locales/pt-BR.json"),
+    ),
     (Locale::Es, include_str!("../../widget/locales/es.json")),
     (Locale::Ar, include_str!("../../widget/locales/ar.json")),
 ];
@@ -147,10 +150,17 @@ fn checked<'a>(english: &str, text: &'a str) -> Result<&'a str, String> {
         return Err(format!("must be 1 to {MAX_TEXT_CHARS} characters"));
     }
     let known = placeholders(english);
-    match placeholders(text).into_iter().find(|name| !known.contains(name)) {
+    match placeholders(text)
+        .into_iter()
+        .find(|name| !known.contains(name))
+    {
         Some(unknown) => Err(format!(
             "{{{unknown}}} is not one of its placeholders ({})",
-            known.iter().map(|n| format!("{{{n}}}")).collect::<Vec<_>>().join(", ")
+            known
+                .iter()
+                .map(|n| format!("{{{n}}}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
         None => Ok(text),
     }
@@ -161,7 +171,9 @@ fn placeholders(text: &str) -> Vec<&str> {
     text.split('{')
         .skip(1)
         .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
-        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|name| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
         .collect()
 }
 
@@ -186,7 +198,12 @@ mod tests {
         for locale in Locale::ALL {
             let texts = bundle(*locale);
             let keys = |t: &Texts| t.keys().cloned().collect::<Vec<_>>();
-            assert_eq!(keys(texts), keys(english), "{} lacks or adds keys", locale.as_str());
+            assert_eq!(
+                keys(texts),
+                keys(english),
+                "{} lacks or adds keys",
+                locale.as_str()
+            );
             for (key, english_text) in english {
                 let text = &texts[key];
                 match (english_text, text) {
@@ -197,13 +214,24 @@ mod tests {
                         assert_eq!(a, b, "{}.{key}: placeholders", locale.as_str());
                     }
                     (Text::Counted(en), Text::Counted(own)) => {
-                        assert!(own.contains_key("other"), "{}.{key}: no other", locale.as_str());
+                        assert!(
+                            own.contains_key("other"),
+                            "{}.{key}: no other",
+                            locale.as_str()
+                        );
                         for (category, form) in own {
                             assert!(PLURAL_CATEGORIES.contains(&category.as_str()));
-                            assert!(checked(&en["other"], form).is_ok(), "{}.{key}.{category}", locale.as_str());
+                            assert!(
+                                checked(&en["other"], form).is_ok(),
+                                "{}.{key}.{category}",
+                                locale.as_str()
+                            );
                         }
                     }
-                    _ => panic!("{}.{key}: plain in one, counted in the other", locale.as_str()),
+                    _ => panic!(
+                        "{}.{key}: plain in one, counted in the other",
+                        locale.as_str()
+                    ),
                 }
                 for form in texts_of(text) {
                     assert!(!form.trim().is_empty() && form.chars().count() <= MAX_TEXT_CHARS);
@@ -220,12 +248,17 @@ mod tests {
         .unwrap();
         let answer = for_channel(&own, Locale::Ru);
         assert_eq!(answer.texts["send"], Text::Plain("Послать".into()));
-        let Text::Counted(unread) = &answer.texts["unread"] else { panic!("counted") };
+        let Text::Counted(unread) = &answer.texts["unread"] else {
+            panic!("counted")
+        };
         assert_eq!(unread["few"], "{n} непрочитанных");
         assert_eq!(unread["many"], "{n} новых сообщений");
         assert!(!answer.right_to_left);
         // Another language keeps its bundle.
-        assert_eq!(for_channel(&own, Locale::Es).texts["send"], Text::Plain("Enviar".into()));
+        assert_eq!(
+            for_channel(&own, Locale::Es).texts["send"],
+            Text::Plain("Enviar".into())
+        );
         assert!(for_channel(&own, Locale::Ar).right_to_left);
     }
 
@@ -246,7 +279,15 @@ mod tests {
         let names: Vec<&str> = refused.keys().map(String::as_str).collect();
         assert_eq!(
             names,
-            ["es.send", "fr", "ru.closed_after_minutes", "ru.nope", "ru.send", "ru.typing", "ru.unread"]
+            [
+                "es.send",
+                "fr",
+                "ru.closed_after_minutes",
+                "ru.nope",
+                "ru.send",
+                "ru.typing",
+                "ru.unread"
+            ]
         );
         assert!(parse(&serde_json::json!([])).is_err());
         assert_eq!(parse(&serde_json::json!({})).unwrap(), ChannelTexts::new());

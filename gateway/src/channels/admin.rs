@@ -42,6 +42,25 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(read, edit, delete_one))
         .routes(routes!(rotate_secret))
         .routes(routes!(rotate_identity_secret))
+        .routes(routes!(widget_texts))
+}
+
+/// The widget's own texts in each language, which a channel's `texts` replace (for the
+/// Channels page's editor).
+#[utoipa::path(
+    get,
+    path = "/v1/admin/texts",
+    tag = "Admin",
+    security(("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Done.", body = Object))
+)]
+async fn widget_texts(_: Admin) -> Json<protocol::ChannelTexts> {
+    Json(
+        protocol::Locale::ALL
+            .iter()
+            .map(|locale| (*locale, crate::texts::bundle(*locale).clone()))
+            .collect(),
+    )
 }
 
 pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {

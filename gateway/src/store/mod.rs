@@ -119,6 +119,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "host page",
         include_str!("../../migrations/0010_host_page.sql"),
     ),
+    (
+        11,
+        "widget texts",
+        include_str!("../../migrations/0011_texts.sql"),
+    ),
 ];
 
 #[derive(Debug)]
