@@ -68,6 +68,19 @@ impl Destination for AgentFiles {
         );
         Ok((url, None))
     }
+
+    // The console speaks English until it has locale bundles of its own (issue 17).
+    fn say(&self, key: &str, n: u32, name: &str) -> String {
+        match key {
+            "too_many_files" => format!("At most {n} files in one message."),
+            "file_too_large" => format!("Larger than {n} MB."),
+            "upload_failed" => "The file could not be sent.".into(),
+            "upload_interrupted" => "The upload was interrupted.".into(),
+            "retry" => "Retry".into(),
+            "remove_file" => format!("Remove {name}"),
+            _ => key.into(),
+        }
+    }
 }
 
 impl Desk {

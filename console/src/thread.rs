@@ -188,7 +188,7 @@ pub fn thread() -> impl IntoView {
                     on:keydown=keys
                     prop:value=move || draft.get()
                     on:input=move |ev| { draft.set(event_target_value(&ev)); desk.typing(); }></textarea>
-                {attach_button()}
+                {attach_button("Attach a file")}
                 <button type="submit" data-testid="reply-send"
                     disabled=move || selected.get().is_none()>"Send"</button>
             </form>

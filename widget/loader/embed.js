@@ -55,8 +55,8 @@
   }
   function mount() {
     loading ||= import(base + '/widget/widget.js').then((m) => m.default({ module_or_path: base + '/widget/widget_bg.wasm' })
-      .then(() => view = m.mount(panel, { ...cfg, gateway: base, store, greeting, session: extra, emit, close })))
-      .catch(() => { loading = null; open(0); });
+      .then(() => m.mount(panel, { ...cfg, ...script.dataset, gateway: base, store, greeting, session: extra, emit, close })))
+      .then((stop) => view = stop, () => { loading = null; open(0); });
   }
   function remount() {
     if (view) view(), view = loading = null, panel.hidden || mount();
@@ -83,6 +83,10 @@
       if (cfg) was || remount(), recheck();
     },
     setAttributes: (o) => Object.assign(extra.attributes, o),
+    setLocale(locale) {
+      extra.locale = locale;
+      remount();
+    },
     reset() {
       extra = { attributes: {} };
       ticket = greeting = null;

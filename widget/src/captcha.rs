@@ -25,6 +25,7 @@ extern "C" {
 pub async fn solve(
     container: &web_sys::HtmlElement,
     challenge: &CaptchaChallenge,
+    texts: &crate::texts::Texts,
 ) -> Result<String, String> {
     container.set_inner_html("");
     let promise = solve_captcha(
@@ -36,9 +37,9 @@ pub async fn solve(
     );
     let token = JsFuture::from(promise)
         .await
-        .map_err(|_| "The captcha could not be shown.".to_owned())?;
+        .map_err(|_| texts.get("captcha_not_shown"))?;
     container.set_inner_html("");
     token
         .as_string()
-        .ok_or_else(|| "The captcha gave no answer.".to_owned())
+        .ok_or_else(|| texts.get("captcha_no_answer"))
 }

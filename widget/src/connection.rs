@@ -12,6 +12,7 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::texts::Texts;
 use crate::transcript::Transcript;
 
 // In form.js: each JavaScript module of its own costs the panel a request and its bytes.
@@ -19,8 +20,13 @@ use crate::transcript::Transcript;
 extern "C" {
     /// An agent's message while the panel (`root`) is hidden: one more on the launcher's count,
     /// its first words in the bubble above, the page's `unread` event through `emit`; with
-    /// `tone`, a short one (the channel's `appearance.sound`).
-    fn unread(root: &web_sys::HtmlElement, emit: &js_sys::Function, text: &str, tone: bool);
+    /// `tone`, a short one (the channel's `appearance.sound`). Returns the count's element.
+    fn unread(
+        root: &web_sys::HtmlElement,
+        emit: &js_sys::Function,
+        text: &str,
+        tone: bool,
+    ) -> web_sys::HtmlElement;
     /// Tells the page, through `emit`, what a socket frame changes: each new message (not the
     /// history shown on opening: `seen` keeps what was told, and since when), a conversation
     /// started or closed.
@@ -55,6 +61,8 @@ impl Status {
 
 pub struct Chat {
     pub options: Options,
+    /// What the panel says, in the page's language.
+    pub texts: Texts,
     pub transcript: RwSignal<Transcript>,
     pub status: RwSignal<Status>,
     link: Link,
@@ -116,11 +124,12 @@ fn token_of(session: &Session) -> Option<String> {
 struct VisitorFiles {
     gateway: String,
     session: Session,
+    texts: Texts,
 }
 
 impl Destination for VisitorFiles {
     fn request(&self, name: &str, key: &str) -> Result<(String, Option<String>), String> {
-        let token = token_of(&self.session).ok_or("Not connected; try again in a moment.")?;
+        let token = token_of(&self.session).ok_or_else(|| self.texts.get("not_connected"))?;
         let url = format!(
             "{}/v1/visitor/files?name={}&key={}",
             self.gateway,
@@ -129,6 +138,14 @@ impl Destination for VisitorFiles {
         );
         Ok((url, Some(token)))
     }
+
+    fn say(&self, key: &str, n: u32, name: &str) -> String {
+        match key {
+            "too_many_files" => self.texts.count(key, n.into()),
+            "remove_file" => self.texts.fill(key, "name", name),
+            _ => self.texts.fill(key, "n", &n.to_string()),
+        }
+    }
 }
 
 fn encode(text: &str) -> String {
@@ -136,11 +153,12 @@ fn encode(text: &str) -> String {
 }
 
 impl Chat {
-    pub fn start(options: Options) -> Rc<Self> {
+    pub fn start(options: Options, texts: Texts) -> Rc<Self> {
         let session = Session::default();
         let uploads = Uploads::new(VisitorFiles {
             gateway: options.gateway.clone(),
             session: session.clone(),
+            texts: texts.clone(),
         });
         let chat = Rc::new(Self {
             session,
@@ -149,6 +167,7 @@ impl Chat {
             agent_typing: RwSignal::new(None),
             typing_notices: RwSignal::new(0),
             options,
+            texts,
             transcript: RwSignal::new(Transcript::default()),
             status: RwSignal::new(Status::Connecting),
             link: Link::default(),
@@ -271,15 +290,12 @@ impl Chat {
         }
         if let VisitorServerFrame::SessionEnded { after_secs, .. } = frame {
             self.session.borrow_mut().take();
-            let minutes = (after_secs + 59) / 60;
-            let idle = if after_secs < 60 {
-                format!("{after_secs} seconds")
+            let (texts, secs) = (&self.texts, u64::try_from(after_secs).unwrap_or(0));
+            self.status.set(Status::Ended(if secs < 60 {
+                texts.count("closed_after_seconds", secs)
             } else {
-                format!("{minutes} minutes")
-            };
-            self.status.set(Status::Ended(format!(
-                "This chat was closed after {idle} without activity."
-            )));
+                texts.count("closed_after_minutes", secs.div_ceil(60))
+            }));
             return;
         }
         let ready = matches!(frame, VisitorServerFrame::Ready { .. });
@@ -305,12 +321,17 @@ impl Chat {
     /// An agent's message arrived: shown on the launcher if the panel is hidden.
     fn tell_if_hidden(&self, text: &str) {
         if let Some(root) = self.shown_in.borrow().as_ref().filter(|root| root.hidden()) {
-            unread(
+            let count = unread(
                 root,
                 &self.options.emit,
                 text,
                 self.options.appearance.sound,
             );
+            let n = count
+                .text_content()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            count.set_title(&self.texts.count("unread", n));
         }
     }
 
@@ -320,7 +341,7 @@ impl Chat {
             self.session.borrow_mut().take();
         }
         if !matches!(self.status.get_untracked(), Status::Ended(_)) {
-            self.retry_later("Connection lost; reconnecting…".into());
+            self.retry_later(self.texts.get("connection_lost"));
         }
     }
 
@@ -358,8 +379,8 @@ async fn new_session(chat: &Rc<Chat>) -> Result<String, String> {
             let container = chat
                 .captcha_box
                 .get_untracked()
-                .ok_or("The chat is not ready.")?;
-            let token = captcha::solve(&container, challenge).await?;
+                .ok_or_else(|| chat.texts.get("not_ready"))?;
+            let token = captcha::solve(&container, challenge, &chat.texts).await?;
             chat.status.set(Status::Connecting);
             Some(token)
         }
@@ -373,7 +394,7 @@ async fn new_session(chat: &Rc<Chat>) -> Result<String, String> {
         }
         other => other,
     }
-    .map_err(Refusal::into_message)?;
+    .map_err(|refusal| refusal.into_message(&chat.texts))?;
     let expires = js_sys::Date::now() + session.expires_in_secs as f64 * 1000.0;
     *chat.session.borrow_mut() = Some((session.session_token.clone(), expires));
     chat.uploads
@@ -394,9 +415,9 @@ enum Refusal {
 }
 
 impl Refusal {
-    fn into_message(self) -> String {
+    fn into_message(self, texts: &Texts) -> String {
         match self {
-            Refusal::TicketSpent => "The chat is unavailable.".to_owned(),
+            Refusal::TicketSpent => texts.get("unavailable"),
             Refusal::Other(message) => message,
         }
     }
@@ -423,7 +444,7 @@ async fn open_session(
     let url = format!("{}/v1/sessions", options.gateway);
     let (ok, text) = fetch_text(&url, Some(body))
         .await
-        .map_err(|_| Refusal::Other("The chat service cannot be reached.".into()))?;
+        .map_err(|_| Refusal::Other(chat.texts.get("unreachable")))?;
     if !ok {
         return Err(match wire::error(&text) {
             Some((code, _))
@@ -438,14 +459,14 @@ async fn open_session(
                     || code == codes::WIDGET_HIDDEN
                     || code == codes::CHANNEL_OFFLINE =>
             {
-                Refusal::Other("Nobody can answer right now; we will keep trying.".into())
+                Refusal::Other(chat.texts.get("nobody_can_answer"))
             }
             Some((_, message)) => Refusal::Other(message),
-            None => Refusal::Other("The chat is unavailable.".into()),
+            None => Refusal::Other(chat.texts.get("unavailable")),
         });
     }
     let session = wire::session_created(&text)
-        .ok_or_else(|| Refusal::Other("The chat is unavailable.".into()))?;
+        .ok_or_else(|| Refusal::Other(chat.texts.get("unavailable")))?;
     let prechat = wire::prechat_questions(&text);
     chat.asks.update(|a| a.prechat = prechat);
     // The visitor opened the chat: from now on this browser is remembered, so a reload finds the
@@ -466,7 +487,7 @@ async fn renew_ticket(chat: &Chat) -> Result<(), String> {
         encode(&chat.ticket.borrow()),
         encode(&page_url().unwrap_or_default()),
     );
-    let unavailable = || "The chat is unavailable.".to_owned();
+    let unavailable = || chat.texts.get("unavailable");
     let (ok, text) = fetch_text(&url, None).await.map_err(|_| unavailable())?;
     let ticket = wire::renewed_ticket(&text)
         .filter(|_| ok)
@@ -477,7 +498,7 @@ async fn renew_ticket(chat: &Chat) -> Result<(), String> {
 
 /// GETs `url`, or POSTs `body` (JSON text), with the browser's `fetch`; returns whether the status
 /// was 2xx, and the body text. (A plain fetch keeps an HTTP crate out of the widget's size.)
-async fn fetch_text(url: &str, body: Option<String>) -> Result<(bool, String), JsValue> {
+pub(crate) async fn fetch_text(url: &str, body: Option<String>) -> Result<(bool, String), JsValue> {
     let init = web_sys::RequestInit::new();
     if let Some(body) = body {
         init.set_method("POST");
@@ -528,6 +549,6 @@ fn open_socket(chat: &Rc<Chat>, token: &str) {
         },
     );
     if opened.is_err() {
-        chat.retry_later("The chat connection failed.".into());
+        chat.retry_later(chat.texts.get("connection_failed"));
     }
 }

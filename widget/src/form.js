@@ -35,10 +35,10 @@ export function ask(box, key, prompt, fields, submit, done, url, token) {
   if (key) box.querySelector('.lc-prompt').textContent = prompt;
 }
 
-export function prechatFields(asked) {
-  const q = JSON.parse(asked), rows = [['name', 'Your name', 'text'], ['email', 'Your email', 'email'],
-    ['phone', 'Your phone', 'tel']].filter(([n]) => q[n] !== 'off').map((r) => [...r, q[r[0]] === 'required']);
-  if (q.topics.length) rows.push(['topic', 'Topic', q.topics, true]);
+export function prechatFields(asked, t) {
+  const q = JSON.parse(asked), rows = [['name', t.your_name, 'text'], ['email', t.your_email, 'email'],
+    ['phone', t.your_phone, 'tel']].filter(([n]) => q[n] !== 'off').map((r) => [...r, q[r[0]] === 'required']);
+  if (q.topics.length) rows.push(['topic', t.topic, q.topics, true]);
   if (q.consent) rows.push(['consent', q.consent, 'checkbox', true]);
   return JSON.stringify(rows);
 }
@@ -50,6 +50,7 @@ export function unread(root, emit, text, tone) {
     const sound = new AudioContext(), beep = sound.createOscillator();
     beep.connect(sound.destination); beep.start(); beep.stop(.2);
   } catch (e) {}
+  return badge;
 }
 export function watch(emit, frame, seen) {
   const { type, message: m } = frame, id = frame.conversation_id || m && m.conversation_id;

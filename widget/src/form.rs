@@ -5,6 +5,8 @@
 
 use wasm_bindgen::prelude::*;
 
+use crate::texts::Texts;
+
 #[wasm_bindgen(module = "/src/form.js")]
 extern "C" {
     /// Shows the question in `container`: builds its form (fields: JSON `[name, label, type,
@@ -27,9 +29,10 @@ extern "C" {
     );
 
     /// The pre-chat form's fields (as `ask` takes them) for the questions the session brought
-    /// (`PrechatQuestions` as JSON): name, email and phone as asked, the topic, the consent.
+    /// (`PrechatQuestions` as JSON): name, email and phone as asked, the topic, the consent;
+    /// labelled with `texts` (the panel's, by key).
     #[wasm_bindgen(js_name = prechatFields)]
-    pub fn prechat_fields(questions: &str) -> String;
+    pub fn prechat_fields(questions: &str, texts: &js_sys::Object) -> String;
 }
 
 /// A question for the visitor.
@@ -40,18 +43,36 @@ pub struct Question {
     pub prompt: String,
     /// Its fields, as `form.js` takes them.
     pub fields: String,
-    pub submit: &'static str,
+    pub submit: String,
     /// Where the answers go, with the session's token, instead of to the panel.
     pub post: Option<(String, String)>,
 }
 
 /// The address the panel asks for email.
-pub const EMAIL_FIELDS: &str = r#"[["email","Your email","email",true]]"#;
+pub fn email_fields(texts: &Texts) -> String {
+    fields(&[row("email", &texts.get("your_email"), "email")])
+}
+
 /// A message left while nobody can chat, with an address for the answer (when the gateway
 /// sends email) or without.
-pub const LEAVE_MESSAGE_FIELDS: &str =
-    r#"[["message","Your message","message",true],["email","Your email","email",true]]"#;
-pub const LEAVE_MESSAGE_ONLY_FIELDS: &str = r#"[["message","Your message","message",true]]"#;
+pub fn leave_message_fields(texts: &Texts, with_email: bool) -> String {
+    let message = row("message", &texts.get("your_message"), "message");
+    if with_email {
+        fields(&[message, row("email", &texts.get("your_email"), "email")])
+    } else {
+        fields(&[message])
+    }
+}
+
+/// A required field as `ask` takes it: `[name, label, type, true]`, the label as JSON.
+fn row(name: &str, label: &str, kind: &str) -> String {
+    let label = js_sys::JSON::stringify(&label.into()).map_or_else(|_| "\"\"".into(), String::from);
+    format!(r#"["{name}",{label},"{kind}",true]"#)
+}
+
+fn fields(rows: &[String]) -> String {
+    format!("[{}]", rows.join(","))
+}
 
 /// Shows `question` in `container`; the answer goes to `done`.
 pub fn ask(
@@ -64,7 +85,7 @@ pub fn ask(
         question.key,
         &question.prompt,
         &question.fields,
-        question.submit,
+        &question.submit,
         done,
         question.post.as_ref().map_or("", |(url, _)| url),
         question.post.as_ref().map_or("", |(_, token)| token),
@@ -88,15 +109,24 @@ mod tests {
     fn the_prechat_form_has_the_fields_asked_in_order() {
         let questions = r#"{"name":"required","email":"off","phone":"optional",
             "topics":["Sales","Say \"hi\""],"consent":"I accept <the> terms."}"#;
-        let fields = prechat_fields(questions);
+        let texts = crate::texts::tests::english();
+        let fields = prechat_fields(questions, texts.object());
         assert_eq!(
             fields,
             r#"[["name","Your name","text",true],["phone","Your phone","tel",false],["topic","Topic",["Sales","Say \"hi\""],true],["consent","I accept <the> terms.","checkbox",true]]"#
         );
         let none = r#"{"name":"off","email":"required","phone":"off","topics":[],"consent":null}"#;
         assert_eq!(
-            prechat_fields(none),
+            prechat_fields(none, texts.object()),
             r#"[["email","Your email","email",true]]"#
+        );
+        assert_eq!(prechat_fields(none, texts.object()), email_fields(&texts));
+        let russian =
+            Texts::from_answer(r#"{"locale":"ru","texts":{"your_message":"Ваше \"сообщение\""}}"#)
+                .unwrap();
+        assert_eq!(
+            leave_message_fields(&russian, false),
+            r#"[["message","Ваше \"сообщение\"","message",true]]"#
         );
     }
 }

@@ -6,12 +6,14 @@
 //! - [`connection`]: the session token and the socket, reconnecting with `resume_after`;
 //! - [`captcha`]: the provider's challenge, when the channel requires one;
 //! - [`panel`]: the Leptos view, with [`form`] for what it asks the visitor;
+//! - [`texts`]: what it says, in the page's language;
 //! - [`wire`]: what it reads from the gateway and the loader.
 
 mod captcha;
 mod connection;
 mod form;
 mod panel;
+mod texts;
 mod transcript;
 mod wire;
 
@@ -43,6 +45,8 @@ pub struct Options {
     pub emit: js_sys::Function,
     /// The loader's: hides the panel (the launcher is the loader's).
     pub close: js_sys::Function,
+    /// The snippet's `data-locale`.
+    pub locale: Option<String>,
 }
 
 // In form.js: each JavaScript module of its own costs the panel a request and its bytes.
@@ -56,37 +60,84 @@ extern "C" {
 /// The panel's look, in its WASM: no request of its own after the click.
 const STYLESHEET: &str = include_str!("../widget.css");
 
-/// Mounts the panel into `root` (inside the loader's shadow root) and starts the session.
-/// Returns the function that stops it for good (its socket closed, no reconnect), which the
-/// loader calls to start over for another person (`identify`, `reset`). A function, not an
-/// exported class: the panel's glue keeps no class (see `xtask/src/exports.rs`).
+/// Mounts the panel into `root` (inside the loader's shadow root) and starts the session, once
+/// its texts in the page's language are here. Resolves to the function that stops it for good
+/// (its socket closed, no reconnect), which the loader calls to start over for another person
+/// (`identify`, `reset`) or in another language (`setLocale`); rejects when the texts cannot be
+/// had (the loader lets the next click try again). A function, not an exported class: the
+/// panel's glue keeps no class (see `xtask/src/exports.rs`).
 #[wasm_bindgen]
-pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<JsValue, JsValue> {
-    let options =
-        wire::options(options).ok_or_else(|| JsValue::from_str("livechat: bad options"))?;
-    adopt(&root, STYLESHEET);
-    // The chat starts inside the mount, where Leptos has set up its task executor.
-    let started = Rc::new(std::cell::OnceCell::new());
-    let stop = started.clone();
-    let drawn_in = root.clone();
-    leptos::mount::mount_to(root.clone(), move || {
-        let chat = connection::Chat::start(options);
-        let _ = started.set(chat.clone());
-        // A file dropped anywhere on the panel, or an image pasted into it, is attached when
-        // the channel takes visitors' files.
-        chat.uploads.attach_to(root.clone().into());
-        *chat.shown_in.borrow_mut() = Some(root);
-        panel::panel(chat)
-    })
-    // Unmounting would cost the panel the view's drop code; stopped, the view is inert and its
-    // elements are removed.
-    .forget();
-    Ok(Closure::once_into_js(move || {
-        if let Some(chat) = stop.get() {
-            chat.stop();
+pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        let options =
+            wire::options(options).ok_or_else(|| JsValue::from_str("livechat: bad options"))?;
+        let url = format!(
+            "{}/v1/widget/{}/texts?locale={}",
+            options.gateway,
+            options.channel,
+            js_sys::encode_uri_component(&wanted_locales(&options))
+        );
+        let texts = match connection::fetch_text(&url, None).await? {
+            (true, answer) => texts::Texts::from_answer(&answer),
+            _ => None,
         }
-        drawn_in.set_text_content(None);
-    }))
+        .ok_or_else(|| JsValue::from_str("livechat: no texts"))?;
+        adopt(&root, STYLESHEET);
+        let _ = root.set_attribute("lang", &texts.locale);
+        let _ = root.set_attribute("dir", if texts.right_to_left { "rtl" } else { "ltr" });
+        let started = Rc::new(std::cell::OnceCell::new());
+        let (stop, drawn_in) = (started.clone(), root.clone());
+        // The chat starts inside the mount, where Leptos has set up its task executor.
+        leptos::mount::mount_to(root.clone(), move || {
+            let chat = connection::Chat::start(options, texts);
+            let _ = started.set(chat.clone());
+            // A file dropped anywhere on the panel, or an image pasted into it, is attached when
+            // the channel takes visitors' files.
+            chat.uploads.attach_to(root.clone().into());
+            *chat.shown_in.borrow_mut() = Some(root);
+            panel::panel(chat)
+        })
+        // Unmounting would cost the panel the view's drop code; stopped, the view is inert and
+        // its elements are removed.
+        .forget();
+        Ok(Closure::once_into_js(move || {
+            if let Some(chat) = stop.get() {
+                chat.stop();
+            }
+            drawn_in.set_text_content(None);
+        }))
+    })
+}
+
+/// The languages the panel would speak, the most wanted first: the page's choice
+/// (`LiveChat.setLocale`), its `<html lang>`, the snippet's `data-locale`, the browser's.
+fn wanted_locales(options: &Options) -> String {
+    let window = web_sys::window();
+    let page = window
+        .as_ref()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|html| html.get_attribute("lang"));
+    let chosen = js_sys::Reflect::get(&options.session, &"locale".into())
+        .ok()
+        .and_then(|locale| locale.as_string());
+    let browser: Vec<String> = window
+        .map(|w| {
+            w.navigator()
+                .languages()
+                .iter()
+                .filter_map(|l| l.as_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    chosen
+        .into_iter()
+        .chain(page)
+        .chain(options.locale.clone())
+        .chain(browser)
+        .filter(|tag| !tag.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 // The unit tests need a page (the models use `js_sys`): they run in headless Chromium.

@@ -8,16 +8,15 @@ use protocol::Attachment;
 use std::rc::Rc;
 
 use crate::connection::{Chat, Status};
-use crate::form::{
-    ask, prechat_fields, value, Question, EMAIL_FIELDS, LEAVE_MESSAGE_FIELDS,
-    LEAVE_MESSAGE_ONLY_FIELDS,
-};
+use crate::form::{ask, email_fields, leave_message_fields, prechat_fields, value, Question};
+use crate::texts::Texts;
 use crate::transcript::{Delivery, Line, Who};
 use leptos::html::Div;
 use wasm_bindgen::prelude::{Closure, JsValue};
 
 pub fn panel(chat: Rc<Chat>) -> impl IntoView {
     let appearance = chat.options.appearance.clone();
+    let t = &chat.texts;
     let title = appearance.title.clone();
     // The visitor asked for the transcript by email: the form shows.
     let asking = RwSignal::new(false);
@@ -35,13 +34,13 @@ pub fn panel(chat: Rc<Chat>) -> impl IntoView {
                 <button
                     class="lc-mail"
                     data-testid="email-transcript"
-                    aria-label="Email me the transcript"
+                    aria-label=t.fixed("email_transcript")
                     hidden=move || !can_ask()
                     on:click=move |_| asking.update(|a| *a = !*a)
                 >
                     "✉"
                 </button>
-                <button class="lc-close" aria-label="Close chat" on:click=move |_| closing.with_value(|c| c.close())>
+                <button class="lc-close" aria-label=t.fixed("close") on:click=move |_| closing.with_value(|c| c.close())>
                     "×"
                 </button>
             </header>
@@ -59,22 +58,20 @@ pub fn panel(chat: Rc<Chat>) -> impl IntoView {
 
 fn typing_notice(chat: Rc<Chat>) -> impl IntoView {
     let typing = chat.agent_typing;
+    let t = chat.texts.clone();
     move || {
         typing.get().map(|name| {
-            view! { <p class="lc-typing" data-testid="agent-typing">{format!("{name} is typing…")}</p> }
+            view! { <p class="lc-typing" data-testid="agent-typing">{t.fill("typing", "name", &name)}</p> }
         })
     }
 }
 
 fn closed_notice(chat: Rc<Chat>) -> impl IntoView {
     let transcript = chat.transcript;
+    let closed = chat.texts.fixed("closed");
     move || {
         transcript.with(|t| t.closed).then(|| {
-            view! {
-                <p class="lc-notice" data-testid="closed-notice">
-                    "This conversation was closed. Write again to reopen it."
-                </p>
-            }
+            view! { <p class="lc-notice" data-testid="closed-notice">{closed}</p> }
         })
     }
 }
@@ -105,6 +102,7 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
     });
     let leave_message = chat.options.leave_message.clone();
     let target = StoredValue::new_local(chat.clone());
+    let t = chat.texts.clone();
     let question = move || {
         // Nobody can chat: before anything is sent, the panel takes a message.
         if let Some(leave) = &leave_message {
@@ -113,23 +111,18 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
                 let back = leave
                     .back_at
                     .as_ref()
-                    .map(|at| format!(" We are back {at}."))
+                    .map(|at| format!(" {}", t.fill("back_at", "at", at)))
                     .unwrap_or_default();
-                let how = if offered {
-                    "Leave a message and your email: we answer by email."
+                let how = t.get(if offered {
+                    "leave_by_email"
                 } else {
-                    "Leave a message: we answer here."
-                };
+                    "leave_here"
+                });
                 return Question {
                     key: "leave-message",
-                    prompt: format!("Nobody is here right now.{back} {how}"),
-                    fields: if offered {
-                        LEAVE_MESSAGE_FIELDS
-                    } else {
-                        LEAVE_MESSAGE_ONLY_FIELDS
-                    }
-                    .into(),
-                    submit: "Send",
+                    prompt: format!("{}{back} {how}", t.get("nobody_here")),
+                    fields: leave_message_fields(&t, offered),
+                    submit: t.get("send"),
                     post: None,
                 };
             }
@@ -138,15 +131,15 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
         let prechat = asks.with(|a| {
             a.prechat
                 .as_deref()
-                .map(|q| (prechat_fields(q), a.refused.clone()))
+                .map(|q| (prechat_fields(q, t.object()), a.refused.clone()))
         });
         if let Some((fields, refused)) = prechat.filter(|_| transcript.with(|t| t.lines.is_empty()))
         {
             return Question {
                 key: "prechat",
-                prompt: refused.unwrap_or_else(|| "Before we start:".into()),
+                prompt: refused.unwrap_or_else(|| t.get("before_we_start")),
                 fields,
-                submit: "Start the chat",
+                submit: t.get("start_chat"),
                 post: target.with_value(|chat| chat.prechat_target()),
             };
         }
@@ -154,9 +147,9 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
         if let Some(address) = asks.with(|e| e.saved.clone()) {
             return Question {
                 key: "email-saved",
-                prompt: format!("We will email you at {address}."),
+                prompt: t.fill("will_email", "address", &address),
                 fields: "[]".into(),
-                submit: "",
+                submit: String::new(),
                 post: None,
             };
         }
@@ -166,19 +159,15 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
         });
         let prompt = match prompt {
             Some(refused) => refused,
-            None if offered && asking.get() => {
-                "Your email for the transcript when this chat ends, and for replies you miss:".into()
-            }
-            None if offered && missed.get() && waiting() => {
-                "Nobody has answered yet. Leave your email and we will reply there, or keep waiting.".into()
-            }
+            None if offered && asking.get() => t.get("email_for_transcript"),
+            None if offered && missed.get() && waiting() => t.get("nobody_answered"),
             None => return Question::default(),
         };
         Question {
             key: "email-form",
             prompt,
-            fields: EMAIL_FIELDS.into(),
-            submit: "Save",
+            fields: email_fields(&t),
+            submit: t.get("save"),
             post: None,
         }
     };
@@ -213,10 +202,12 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
 
 fn status_bar(chat: Rc<Chat>) -> impl IntoView {
     let status = chat.status;
+    let t = chat.texts.clone();
+    let start_again_text = t.fixed("start_again");
     let text = move || match status.get() {
-        Status::Connecting => "Connecting…".to_owned(),
+        Status::Connecting => t.get("connecting"),
         Status::Online => String::new(),
-        Status::Captcha => "Please confirm you are human to start the chat.".to_owned(),
+        Status::Captcha => t.get("captcha"),
         Status::Retrying(reason) | Status::Ended(reason) => reason,
     };
     let chat = StoredValue::new_local(chat);
@@ -224,7 +215,7 @@ fn status_bar(chat: Rc<Chat>) -> impl IntoView {
         matches!(status.get(), Status::Ended(_)).then(|| {
             view! {
                 <button class="lc-again" data-testid="start-again" on:click=move |_| chat.with_value(|c| c.start_again())>
-                    "Start again"
+                    {start_again_text}
                 </button>
             }
         })
@@ -239,6 +230,8 @@ fn status_bar(chat: Rc<Chat>) -> impl IntoView {
 
 fn log(chat: Rc<Chat>, greeting: String) -> impl IntoView {
     let transcript = chat.transcript;
+    let t = chat.texts.clone();
+    let label = t.fixed("messages");
     let list = NodeRef::<Ol>::new();
     // Keep the newest message in view.
     Effect::new(move |_| {
@@ -248,28 +241,28 @@ fn log(chat: Rc<Chat>, greeting: String) -> impl IntoView {
         }
     });
     view! {
-        <ol class="lc-log" data-testid="log" aria-live="polite" node_ref=list>
+        <ol class="lc-log" data-testid="log" aria-live="polite" aria-label=label node_ref=list>
             <li class="lc-msg lc-agent lc-greeting">{greeting}</li>
-            {move || transcript.with(|t| t.lines.iter().map(line).collect_view())}
+            {move || transcript.with(|lines| lines.lines.iter().map(|l| line(l, &t)).collect_view())}
         </ol>
     }
 }
 
-fn line(line: &Line) -> impl IntoView {
+fn line(line: &Line, t: &Texts) -> impl IntoView {
     let (class, author) = match &line.who {
         Who::Me => ("lc-msg lc-me", None),
         Who::Agent(name) => ("lc-msg lc-agent", Some(name.clone())),
         Who::System => ("lc-msg lc-system", None),
     };
     let (state, note) = match &line.delivery {
-        Delivery::Sending => ("sending", Some("Sending…".to_owned())),
+        Delivery::Sending => ("sending", Some(t.get("sending"))),
         Delivery::Sent => ("sent", None),
-        Delivery::Failed(reason) => ("failed", Some(format!("Not sent: {reason}"))),
+        Delivery::Failed(reason) => ("failed", Some(t.fill("not_sent", "reason", reason))),
     };
     view! {
         <li class=class data-testid="message" data-state=state data-seq=line.seq.map(|s| s.to_string())>
             {author.map(|name| view! { <span class="lc-author">{name}</span> })}
-            <span class="lc-text">{line.text.clone()}</span>
+            <span class="lc-text" dir="auto">{line.text.clone()}</span>
             {line.attachments.iter().map(attachment).collect_view()}
             {note.map(|note| view! { <span class="lc-note">{note}</span> })}
         </li>
@@ -307,6 +300,7 @@ fn attachment(file: &Attachment) -> impl IntoView {
 
 fn composer(chat: Rc<Chat>) -> impl IntoView {
     let draft = RwSignal::new(String::new());
+    let t = chat.texts.clone();
     let on_input = {
         let chat = chat.clone();
         move |ev| {
@@ -344,14 +338,14 @@ fn composer(chat: Rc<Chat>) -> impl IntoView {
                 data-testid="composer"
                 rows="2"
                 maxlength=protocol::MAX_MESSAGE_CHARS.to_string()
-                placeholder="Write a message…"
-                aria-label="Message"
+                placeholder=t.fixed("write_message")
+                aria-label=t.fixed("message")
                 prop:value=move || draft.get()
                 on:input=on_input
                 on:keydown=on_keydown
             ></textarea>
-            {attach_button()}
-            <button type="submit" data-testid="send">"Send"</button>
+            {attach_button(t.fixed("attach"))}
+            <button type="submit" data-testid="send">{t.fixed("send")}</button>
         </form>
     }
 }

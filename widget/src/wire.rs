@@ -317,6 +317,7 @@ pub fn options(value: JsValue) -> Option<Options> {
         session: options.field("session"),
         emit: options.field("emit").dyn_into().ok()?,
         close: options.field("close").dyn_into().ok()?,
+        locale: options.text("locale"),
     })
 }
 

@@ -3,8 +3,9 @@
 const TRIES = 3;
 
 export class Tray {
-  constructor(request, most) {
+  constructor(request, say, most) {
     this.request = request;
+    this.say = say;
     this.most = most;
     this.files = [];
     this.max = 0;
@@ -42,8 +43,8 @@ export class Tray {
       const key = Date.now().toString(16) + '-' + Math.random().toString(16).slice(2);
       const entry = { key, file, sent: 0, tries: 1, reason: '' };
       this.files.push(entry);
-      if (this.files.length > this.most) this.fail(entry, 'At most ' + this.most + ' files in one message.');
-      else if (file.size > this.max) this.fail(entry, 'Larger than ' + Math.floor(this.max / 1e6) + ' MB.');
+      if (this.files.length > this.most) this.fail(entry, this.say('too_many_files', this.most, ''));
+      else if (file.size > this.max) this.fail(entry, this.say('file_too_large', Math.floor(this.max / 1e6), ''));
       else this.start(entry);
     }
   }
@@ -68,14 +69,14 @@ export class Tray {
         entry.body = request.responseText;
         this.draw();
       } else if (status) {
-        let reason = 'The file could not be sent.';
+        let reason = this.say('upload_failed', 0, '');
         try { reason = JSON.parse(request.responseText).error.message || reason; } catch (_) {}
         this.fail(entry, reason);
       } else if (entry.tries < TRIES) {
         // The network cut it off: again with the same key (stored once), after 1 s, then 2 s.
         setTimeout(() => { if (this.files.includes(entry)) this.start(entry); }, 1000 * entry.tries++);
       } else {
-        this.fail(entry, 'The upload was interrupted.');
+        this.fail(entry, this.say('upload_interrupted', 0, ''));
       }
     };
     request.send(entry.file);
@@ -131,10 +132,11 @@ export class Tray {
         item.className = 'lc-upload';
         item.dataset.testid = 'upload';
         item.innerHTML = '<span class="lc-fname"></span><progress max="100"></progress><small></small>'
-          + '<button type="button" data-testid="upload-retry">Retry</button>'
+          + '<button type="button" data-testid="upload-retry"></button>'
           + '<button type="button" data-testid="upload-cancel">×</button>';
         item.firstChild.textContent = entry.file.name;
-        item.lastChild.setAttribute('aria-label', 'Remove ' + entry.file.name);
+        item.children[3].textContent = this.say('retry', 0, '');
+        item.lastChild.setAttribute('aria-label', this.say('remove_file', 0, entry.file.name));
         item.lastChild.onclick = () => this.act(entry, false);
         item.children[3].onclick = () => this.act(entry, true);
       }

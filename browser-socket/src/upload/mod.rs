@@ -21,9 +21,14 @@ extern "C" {
     type Tray;
 
     /// A tray of at most `most` files, each sent where `request(name, key)` says: the URL and
-    /// the bearer token (if any) as an array, or the reason (a string) when none can go now.
+    /// the bearer token (if any) as an array, or the reason (a string) when none can go now;
+    /// its words are `say(key, n, name)`'s (see [`Destination::say`]).
     #[wasm_bindgen(constructor)]
-    fn new(request: &Closure<dyn Fn(String, String) -> JsValue>, most: usize) -> Tray;
+    fn new(
+        request: &Closure<dyn Fn(String, String) -> JsValue>,
+        say: &Closure<dyn Fn(String, u32, String) -> String>,
+        most: usize,
+    ) -> Tray;
 
     /// Draws the tray in `root`'s `.lc-tray` from now on and takes the files picked with the
     /// `.lc-attach` input in it, dropped on it, or pasted into it (an image from the
@@ -62,6 +67,11 @@ pub trait Destination {
     /// The URL to POST the file to (its name and key in the query) and the bearer token to send,
     /// if any; Err with the reason when no upload can go now.
     fn request(&self, name: &str, key: &str) -> Result<(String, Option<String>), String>;
+
+    /// The tray's words, in the app's language: `too_many_files` and `file_too_large` (their
+    /// `{n}`: files, megabytes), `upload_failed`, `upload_interrupted`, `retry`, and
+    /// `remove_file` (its `{name}`).
+    fn say(&self, key: &str, n: u32, name: &str) -> String;
 }
 
 /// The tray of the next message's files; a clone is a handle on the same.
@@ -71,11 +81,17 @@ pub struct Uploads(Rc<Inner>);
 struct Inner {
     tray: Tray,
     _request: Closure<dyn Fn(String, String) -> JsValue>,
+    _say: Closure<dyn Fn(String, u32, String) -> String>,
 }
 
 impl Uploads {
     /// Uploads to `destination`; no file is accepted until [`Uploads::accept_up_to`] says.
     pub fn new(destination: impl Destination + 'static) -> Self {
+        let destination = Rc::new(destination);
+        let speaker = destination.clone();
+        let say = Closure::<dyn Fn(String, u32, String) -> String>::new(
+            move |key: String, n: u32, name: String| speaker.say(&key, n, &name),
+        );
         let request =
             Closure::<dyn Fn(String, String) -> JsValue>::new(move |name: String, key: String| {
                 match destination.request(&name, &key) {
@@ -86,10 +102,11 @@ impl Uploads {
                     Err(reason) => reason.into(),
                 }
             });
-        let tray = Tray::new(&request, protocol::MAX_ATTACHMENTS);
+        let tray = Tray::new(&request, &say, protocol::MAX_ATTACHMENTS);
         Self(Rc::new(Inner {
             tray,
             _request: request,
+            _say: say,
         }))
     }
 

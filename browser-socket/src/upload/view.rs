@@ -10,11 +10,12 @@ pub fn tray_view() -> impl IntoView {
     view! { <ul class="lc-tray" data-testid="uploads"></ul> }
 }
 
-/// The paperclip: the file picker, several files at once (the tray takes what is picked).
-pub fn attach_button() -> impl IntoView {
+/// The paperclip: the file picker, several files at once (the tray takes what is picked);
+/// `label` is its name in the app's language.
+pub fn attach_button(label: &'static str) -> impl IntoView {
     view! {
-        <label class="lc-attach" title="Attach a file">
-            <input type="file" multiple data-testid="attach" aria-label="Attach a file" />
+        <label class="lc-attach" title=label>
+            <input type="file" multiple data-testid="attach" aria-label=label />
             "📎"
         </label>
     }

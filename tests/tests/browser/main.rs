@@ -10,5 +10,6 @@ mod gate;
 mod host_page;
 mod integrations;
 mod keyboard;
+mod locales;
 mod rules;
 mod visitor;

@@ -1,0 +1,167 @@
+//! The widget in the page's language: Russian with its three plural forms, Arabic written right
+//! to left (the panel mirrored, each message's direction its own, the launcher on the other
+//! side of a right-to-left page), asserted on what the browser computes, not on pixels.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use tests::browser::{in_widget, widget_query, Browser, WAIT};
+use tests::client::{agent_login, call};
+use tests::{DemoStack, TestGateway};
+
+/// Loads the demo page, gives it `lang` (and `dir`), and opens the chat.
+async fn open_in(visitor: &Browser, page: &str, lang: &str, dir: &str) {
+    visitor.goto(page).await;
+    let launcher = visitor
+        .wait_for_element("the launcher", &in_widget(".lc-launcher"), WAIT)
+        .await;
+    visitor
+        .eval(
+            "document.documentElement.lang = arguments[0]; document.documentElement.dir = arguments[1];",
+            json!([lang, dir]),
+        )
+        .await;
+    visitor.click(&launcher).await;
+    visitor
+        .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
+        .await;
+}
+
+/// The agent's replies in the demo channel's only conversation.
+async fn agent_says(gw: &TestGateway, texts: &[&str]) {
+    let admin = agent_login(gw).await;
+    let channel = gw.demo_channel().await;
+    let listed = call(
+        gw,
+        &admin,
+        Method::GET,
+        &format!("/v1/channels/{}/conversations", channel.id),
+        None,
+    )
+    .await;
+    let conversation = listed.body["conversations"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!(
+        "/v1/channels/{}/conversations/{conversation}/messages",
+        channel.id
+    );
+    for text in texts {
+        let id = format!("reply-{}", hex_of(text));
+        let sent = call(
+            gw,
+            &admin,
+            Method::POST,
+            &path,
+            Some(json!({"client_id": id, "text": text})),
+        )
+        .await;
+        assert!(sent.status.is_success(), "{}", sent.body);
+    }
+}
+
+fn hex_of(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn badge_title_once(visitor: &Browser, count: &str) -> Value {
+    visitor
+        .wait_for(
+            &format!("the count at {count}"),
+            &format!(
+                "const b = {}; return b && b.textContent === '{count}' && b.title;",
+                widget_query(".lc-launcher > b")
+            ),
+            WAIT,
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_russian_page_gets_the_panel_in_russian_counting_in_its_three_forms() {
+    let demo = DemoStack::start().await;
+    let visitor = Browser::launch().await;
+    open_in(&visitor, &format!("{}/", demo.site), "ru", "ltr").await;
+    let panel = visitor
+        .eval(
+            &format!(
+                "const r = {}; return [r.lang, r.dir, r.querySelector('[data-testid=composer]').placeholder, \
+                 r.querySelector('[data-testid=send]').textContent];",
+                widget_query(".lc-root > div")
+            ),
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        panel,
+        json!(["ru", "ltr", "Напишите сообщение…", "Отправить"])
+    );
+    visitor.write_in_panel("Есть ли он зелёного цвета?").await;
+    let launcher = visitor
+        .wait_for_element("the launcher", &in_widget(".lc-launcher"), WAIT)
+        .await;
+    visitor.click(&launcher).await;
+
+    agent_says(&demo.gateway, &["Минуту."]).await;
+    assert_eq!(
+        badge_title_once(&visitor, "1").await,
+        json!("1 новое сообщение")
+    );
+    agent_says(&demo.gateway, &["Смотрю.", "Да, есть."]).await;
+    assert_eq!(
+        badge_title_once(&visitor, "3").await,
+        json!("3 новых сообщения")
+    );
+    agent_says(&demo.gateway, &["Цвет хаки.", "И оливковый."]).await;
+    assert_eq!(
+        badge_title_once(&visitor, "5").await,
+        json!("5 новых сообщений")
+    );
+}
+
+#[tokio::test]
+async fn an_arabic_page_mirrors_the_panel_and_the_launcher_and_each_message_keeps_its_direction() {
+    let demo = DemoStack::start().await;
+    let visitor = Browser::launch().await;
+    open_in(&visitor, &format!("{}/", demo.site), "ar", "rtl").await;
+    // The launcher moves to the left of a right-to-left page.
+    let host = visitor
+        .eval(
+            "const host = document.querySelector('livechat-widget'); \
+             return [getComputedStyle(host).left, host.getBoundingClientRect().left];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(host, json!(["20px", 20]));
+    let panel = visitor
+        .eval(
+            &format!(
+                "const r = {}, head = r.querySelector('.lc-head'), close = r.querySelector('.lc-close'); \
+                 return [r.dir, getComputedStyle(r.querySelector('.lc-panel')).direction, \
+                 close.getBoundingClientRect().right - head.getBoundingClientRect().left < 60, \
+                 r.querySelector('[data-testid=send]').textContent];",
+                widget_query(".lc-root > div")
+            ),
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        panel,
+        json!(["rtl", "rtl", true, "إرسال"]),
+        "the close button at the header's left"
+    );
+    visitor
+        .write_in_panel("مرحبا، هل الخيمة Ridgeline 2 متوفرة؟")
+        .await;
+    visitor.write_in_panel("Ridgeline 2: is it in stock?").await;
+    let directions = visitor
+        .eval(
+            &format!(
+                "return [...{}.querySelectorAll('[data-testid=message] .lc-text')].map(t => [t.dir, getComputedStyle(t).direction]);",
+                widget_query(".lc-root > div")
+            ),
+            json!([]),
+        )
+        .await;
+    assert_eq!(directions, json!([["auto", "rtl"], ["auto", "ltr"]]));
+}
