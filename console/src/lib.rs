@@ -10,7 +10,8 @@
 //! - [`visitors`]: who is on the site now, and starting a conversation with them;
 //! - [`channels`]: the Channels page for admins, with [`visitor_settings`] (what its visitors
 //!   are asked and told: while nobody can chat, email, the pre-chat form), [`host_page_settings`]
-//!   (signed-in visitors, the proactive greeting), [`rules`] (a channel's visibility rules,
+//!   (signed-in visitors, the proactive greeting), [`text_settings`] (what its widget says
+//!   instead of its own texts, per language), [`rules`] (a channel's visibility rules,
 //!   override and live preview), [`integrations`] (its webhook, bot and desk endpoints and their
 //!   delivery logs) and [`canned`] (the team's canned responses).
 
@@ -27,6 +28,7 @@ mod integrations;
 mod login;
 mod rules;
 mod shell;
+mod text_settings;
 mod thread;
 mod time;
 mod visitor_settings;

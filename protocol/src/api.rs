@@ -73,10 +73,11 @@ pub struct WidgetBootstrap {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeaveMessage {
-    /// When the business hours open next, in their time zone ("Mon 09:00"); None when the
-    /// hours are not what keeps the chat closed.
+    /// When the business hours open next (ms since the epoch: the widget says it in the
+    /// visitor's language and time zone); None when the hours are not what keeps the chat
+    /// closed.
     #[serde(default)]
-    pub back_at: Option<String>,
+    pub back_at_ms: Option<i64>,
 }
 
 /// The gateway's decision for this page view.

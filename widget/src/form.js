@@ -1,4 +1,4 @@
-// What this does is said where form.rs (connection.rs: unread, watch; lib.rs: adopt) binds it (comments here cost the panel bytes).
+// What this does is said where form.rs (connection.rs: unread, watch; lib.rs: adopt, wanted; texts.rs: say; panel.rs: when) binds it (comments here cost the panel bytes).
 export function ask(box, key, prompt, fields, submit, done, url, token) {
   if (box.dataset.key !== key || box.dataset.fields !== fields) {
     Object.assign(box.dataset, { key, fields });
@@ -68,4 +68,15 @@ export function adopt(root, css) {
   const shadow = root.getRootNode();
   if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(css);
   if (!shadow.adoptedStyleSheets.includes(sheet)) shadow.adoptedStyleSheets = [...shadow.adoptedStyleSheets, sheet];
+}
+export function say(answer, key, name, value) {
+  let text = answer.texts[key] ?? key;
+  if (typeof text == 'object') text = text[new Intl.PluralRules(answer.locale).select(value)] ?? text.other;
+  return name ? text.replaceAll('{' + name + '}', value) : text;
+}
+export function wanted(session, hint) {
+  return [session && session.locale, document.documentElement.lang, hint, ...navigator.languages].filter(Boolean).join();
+}
+export function when(locale, ms) {
+  return new Intl.DateTimeFormat(locale, { weekday: 'long', hour: 'numeric', minute: '2-digit' }).format(ms);
 }

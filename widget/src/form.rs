@@ -110,17 +110,17 @@ mod tests {
         let questions = r#"{"name":"required","email":"off","phone":"optional",
             "topics":["Sales","Say \"hi\""],"consent":"I accept <the> terms."}"#;
         let texts = crate::texts::tests::english();
-        let fields = prechat_fields(questions, texts.object());
+        let fields = prechat_fields(questions, &texts.object());
         assert_eq!(
             fields,
             r#"[["name","Your name","text",true],["phone","Your phone","tel",false],["topic","Topic",["Sales","Say \"hi\""],true],["consent","I accept <the> terms.","checkbox",true]]"#
         );
         let none = r#"{"name":"off","email":"required","phone":"off","topics":[],"consent":null}"#;
         assert_eq!(
-            prechat_fields(none, texts.object()),
+            prechat_fields(none, &texts.object()),
             r#"[["email","Your email","email",true]]"#
         );
-        assert_eq!(prechat_fields(none, texts.object()), email_fields(&texts));
+        assert_eq!(prechat_fields(none, &texts.object()), email_fields(&texts));
         let russian =
             Texts::from_answer(r#"{"locale":"ru","texts":{"your_message":"Ваше \"сообщение\""}}"#)
                 .unwrap();

@@ -55,6 +55,11 @@ extern "C" {
     /// Adds the panel's stylesheet to the shadow root `root` is in, once however often the panel
     /// is mounted (a constructed sheet: no `style-src` the host page's CSP must allow).
     fn adopt(root: &web_sys::HtmlElement, css: &str);
+
+    /// The languages the panel would speak, the most wanted first, comma-separated: the page's
+    /// choice (`LiveChat.setLocale`, in `session.locale`), its `<html lang>`, the snippet's
+    /// `data-locale` (`hint`), the browser's.
+    fn wanted(session: &JsValue, hint: Option<String>) -> String;
 }
 
 /// The panel's look, in its WASM: no request of its own after the click.
@@ -75,7 +80,7 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> js_sys::Promise {
             "{}/v1/widget/{}/texts?locale={}",
             options.gateway,
             options.channel,
-            js_sys::encode_uri_component(&wanted_locales(&options))
+            js_sys::encode_uri_component(&wanted(&options.session, options.locale.clone()))
         );
         let texts = match connection::fetch_text(&url, None).await? {
             (true, answer) => texts::Texts::from_answer(&answer),
@@ -107,37 +112,6 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> js_sys::Promise {
             drawn_in.set_text_content(None);
         }))
     })
-}
-
-/// The languages the panel would speak, the most wanted first: the page's choice
-/// (`LiveChat.setLocale`), its `<html lang>`, the snippet's `data-locale`, the browser's.
-fn wanted_locales(options: &Options) -> String {
-    let window = web_sys::window();
-    let page = window
-        .as_ref()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-        .and_then(|html| html.get_attribute("lang"));
-    let chosen = js_sys::Reflect::get(&options.session, &"locale".into())
-        .ok()
-        .and_then(|locale| locale.as_string());
-    let browser: Vec<String> = window
-        .map(|w| {
-            w.navigator()
-                .languages()
-                .iter()
-                .filter_map(|l| l.as_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    chosen
-        .into_iter()
-        .chain(page)
-        .chain(options.locale.clone())
-        .chain(browser)
-        .filter(|tag| !tag.is_empty())
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 // The unit tests need a page (the models use `js_sys`): they run in headless Chromium.

@@ -109,9 +109,8 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
             if transcript.with(|t| t.lines.is_empty()) {
                 let offered = asks.with(|e| e.offered);
                 let back = leave
-                    .back_at
-                    .as_ref()
-                    .map(|at| format!(" {}", t.fill("back_at", "at", at)))
+                    .back_at_ms
+                    .map(|ms| format!(" {}", t.fill("back_at", "at", &t.weekday_and_time(ms))))
                     .unwrap_or_default();
                 let how = t.get(if offered {
                     "leave_by_email"
@@ -131,7 +130,7 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
         let prechat = asks.with(|a| {
             a.prechat
                 .as_deref()
-                .map(|q| (prechat_fields(q, t.object()), a.refused.clone()))
+                .map(|q| (prechat_fields(q, &t.object()), a.refused.clone()))
         });
         if let Some((fields, refused)) = prechat.filter(|_| transcript.with(|t| t.lines.is_empty()))
         {

@@ -312,7 +312,7 @@ pub fn options(value: JsValue) -> Option<Options> {
         leave_message: options
             .object("leave_message")
             .map(|leave| protocol::LeaveMessage {
-                back_at: leave.text("back_at"),
+                back_at_ms: leave.int("back_at_ms"),
             }),
         session: options.field("session"),
         emit: options.field("emit").dyn_into().ok()?,

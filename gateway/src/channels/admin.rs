@@ -399,7 +399,10 @@ pub fn apply(
             }
             .map(|greeting| channel.proactive = greeting),
             "texts" => match crate::texts::parse(value) {
-                Ok(texts) => Ok(channel.texts = texts),
+                Ok(texts) => {
+                    channel.texts = texts;
+                    Ok(())
+                }
                 Err(refused) => {
                     problems.extend(
                         refused

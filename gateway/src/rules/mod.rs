@@ -133,17 +133,16 @@ impl Decision {
         if !failing.iter().all(nobody_there) {
             return None;
         }
-        let back_at = if failing.contains(&Rule::BusinessHours) {
+        let back_at_ms = if failing.contains(&Rule::BusinessHours) {
             let schedule = Schedule::parse(&channel.rules.business_hours, "business_hours").ok();
             let now = Timestamp::from_millisecond(now_ms).ok();
-            schedule.zip(now).and_then(|(schedule, now)| {
-                let opens = schedule.next_change(now)?;
-                Some(schedule.weekday_and_time(opens))
-            })
+            schedule
+                .zip(now)
+                .and_then(|(schedule, now)| Some(schedule.next_change(now)?.as_millisecond()))
         } else {
             None
         };
-        Some(LeaveMessage { back_at })
+        Some(LeaveMessage { back_at_ms })
     }
 
     /// A conversation may open only when the widget would show.

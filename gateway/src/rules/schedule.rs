@@ -200,10 +200,6 @@ impl Schedule {
     }
 
     /// `at` as the schedule's local weekday and time, for visitors ("Monday 09:00").
-    pub fn weekday_and_time(&self, at: Timestamp) -> String {
-        self.zone.to_datetime(at).strftime("%A %H:%M").to_string()
-    }
-
     /// `at` as the schedule's local time, for explanations ("opens Mon 09:00").
     pub fn describe(&self, at: Timestamp) -> String {
         let local = self.zone.to_datetime(at);

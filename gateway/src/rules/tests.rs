@@ -621,7 +621,8 @@ fn outside_hours_a_channel_taking_messages_says_when_someone_is_back() {
     assert_eq!(
         closed_friday_evening(rules(paris), WhenUnavailable::LeaveMessage),
         Some(LeaveMessage {
-            back_at: Some("Monday 09:00".into())
+            // Monday 09:00 in Paris.
+            back_at_ms: Some(at("2026-11-30T08:00:00Z").as_millisecond())
         })
     );
     assert_eq!(
@@ -632,7 +633,7 @@ fn outside_hours_a_channel_taking_messages_says_when_someone_is_back() {
     let presence = |r: &mut VisibilityRules| r.agents_online.enabled = true;
     assert_eq!(
         closed_friday_evening(rules(presence), WhenUnavailable::LeaveMessage),
-        Some(LeaveMessage { back_at: None })
+        Some(LeaveMessage { back_at_ms: None })
     );
     // A page the marketer keeps the chat off stays without it, hours or not.
     let elsewhere = |r: &mut VisibilityRules| {

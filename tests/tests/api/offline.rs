@@ -50,7 +50,7 @@ async fn while_nobody_is_online_a_channel_taking_messages_shows_and_keeps_them()
 
     let page = bootstrap(&gw, SITE_ORIGIN, None).await;
     assert_eq!(page.visibility, Visibility::Visible);
-    assert_eq!(page.leave_message, Some(LeaveMessage { back_at: None }));
+    assert_eq!(page.leave_message, Some(LeaveMessage { back_at_ms: None }));
     let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
     let mut socket = visitor.connect(&gw, None).await;
     let (conversation, seq) = socket

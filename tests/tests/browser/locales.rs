@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tests::browser::{in_widget, widget_query, Browser, WAIT};
+use tests::browser::{by_testid, in_widget, widget_query, Browser, WAIT};
 use tests::client::{agent_login, call};
 use tests::{DemoStack, TestGateway};
 
@@ -164,4 +164,48 @@ async fn an_arabic_page_mirrors_the_panel_and_the_launcher_and_each_message_keep
         )
         .await;
     assert_eq!(directions, json!([["auto", "rtl"], ["auto", "ltr"]]));
+}
+
+#[tokio::test]
+async fn an_admin_words_the_russian_panel_on_the_channels_page() {
+    let demo = DemoStack::start().await;
+    let admin = Browser::launch().await;
+    admin.log_into_console(&demo.gateway.url("/console/")).await;
+    admin.click_on("nav-channels").await;
+    admin.click_on("channel-open").await;
+    admin
+        .wait_for_element("the texts", &by_testid("edit-texts-locale"), WAIT)
+        .await;
+    admin.change_value("edit-texts-locale", "ru").await;
+    let send = admin
+        .wait_for_element(
+            "the Russian send button's text",
+            "return [...document.querySelectorAll('[data-testid=\"edit-text-send\"]')].find(i => i.placeholder === 'Отправить');",
+            WAIT,
+        )
+        .await;
+    admin.type_into(&send, "Послать").await;
+    admin.click_on("save-texts").await;
+    for _ in 0..100 {
+        let channel = demo.gateway.demo_channel().await;
+        if !channel.texts.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let stored = demo.gateway.demo_channel().await.texts;
+    assert_eq!(
+        serde_json::to_value(&stored).unwrap(),
+        json!({"ru": {"send": "Послать"}})
+    );
+
+    let visitor = Browser::launch().await;
+    open_in(&visitor, &format!("{}/", demo.site), "ru", "ltr").await;
+    let send = visitor
+        .eval(
+            &format!("return {}.textContent;", widget_query("[data-testid=send]")),
+            json!([]),
+        )
+        .await;
+    assert_eq!(send, json!("Послать"));
 }
