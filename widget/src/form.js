@@ -1,4 +1,4 @@
-// What this does is said where form.rs (connection.rs: unread, watch; lib.rs: adopt, wanted; texts.rs: say; panel.rs: when) binds it (comments here cost the panel bytes).
+// What this does is said where form.rs (connection.rs: unread, watch; lib.rs: adopt, wanted; texts.rs: say, when; panel.rs: draw, keep) binds it (comments here cost the panel bytes).
 export function ask(box, key, prompt, fields, submit, done, url, token) {
   if (box.dataset.key !== key || box.dataset.fields !== fields) {
     Object.assign(box.dataset, { key, fields });
@@ -79,4 +79,63 @@ export function wanted(session, hint) {
 }
 export function when(locale, ms) {
   return new Intl.DateTimeFormat(locale, { weekday: 'long', hour: 'numeric', minute: '2-digit' }).format(ms);
+}
+export function draw(ol, lines) {
+  const held = ol.held ??= new Map(),
+    make = (tag, className, text) => Object.assign(document.createElement(tag), { className, textContent: text ?? '' });
+  let at = ol.firstElementChild.nextElementSibling;
+  for (const [key, who, author, text, state, note, seq, files] of lines) {
+    let li = held.get(key);
+    if (!li) {
+      held.set(key, li = make('li', 'lc-msg lc-' + who));
+      li.key = key;
+      li.dataset.testid = 'message';
+      if (author) li.append(make('span', 'lc-author', author));
+      li.append(Object.assign(make('span', 'lc-text', text), { dir: 'auto' }), make('span', 'lc-note'));
+    }
+    // The files' links come with the gateway's acknowledgement.
+    const drawn = JSON.stringify(files);
+    if (li.files != drawn) {
+      li.files = drawn;
+      li.querySelectorAll('.lc-file').forEach((a) => a.remove());
+      for (const [testid, href, thumb, name, label] of files) {
+        const a = Object.assign(make('a', 'lc-file'), { target: '_blank', rel: 'noopener' }),
+          img = Object.assign(make('img', ''), { alt: name, hidden: !thumb });
+        if (href) a.href = href;
+        if (thumb) img.src = thumb;
+        a.dataset.testid = testid;
+        a.append(img, make('span', 'lc-fname', label));
+        li.lastChild.before(a);
+      }
+    }
+    li.dataset.state = state;
+    if (seq != null) li.dataset.seq = seq;
+    li.lastChild.textContent = note ?? '';
+    if (li != at) ol.insertBefore(li, at);
+    at = li.nextElementSibling;
+  }
+  while (at) {
+    const next = at.nextElementSibling;
+    held.delete(at.key);
+    at.remove();
+    at = next;
+  }
+}
+export function keep(root, close) {
+  const page = document.documentElement.style, narrow = matchMedia('(max-width: 480px)');
+  const shown = () => {
+    if (!root.hidden && narrow.matches) root.kept ??= page.overflow, page.overflow = 'hidden';
+    else if (root.kept != null) page.overflow = root.kept, root.kept = null;
+    if (!root.hidden) root.querySelector('textarea')?.focus();
+  };
+  new MutationObserver(shown).observe(root, { attributes: true, attributeFilter: ['hidden'] });
+  visualViewport?.addEventListener('resize', () => root.style.setProperty('--lc-viewport', visualViewport.height + 'px'));
+  root.addEventListener('keydown', (e) => {
+    if (e.key == 'Escape') return close();
+    if (e.key != 'Tab') return;
+    const all = [...root.querySelectorAll('a[href],button,input,select,textarea')].filter((c) => !c.disabled && c.offsetParent),
+      at = root.getRootNode().activeElement;
+    if (e.shiftKey ? at == all[0] : at == all.at(-1)) e.preventDefault(), all.at(e.shiftKey ? -1 : 0).focus();
+  });
+  shown();
 }

@@ -60,6 +60,12 @@ extern "C" {
     /// choice (`LiveChat.setLocale`, in `session.locale`), its `<html lang>`, the snippet's
     /// `data-locale` (`hint`), the browser's.
     fn wanted(session: &JsValue, hint: Option<String>) -> String;
+
+    /// Keeps the panel (`root`) usable by keyboard and on a phone: focus in the composer
+    /// whenever it shows, Escape `close`s it (the loader gives focus back to the launcher), Tab
+    /// and Shift+Tab go round inside it; on a narrow screen the page behind does not scroll
+    /// while it shows, and its height follows the visual viewport (the on-screen keyboard).
+    fn keep(root: &web_sys::HtmlElement, close: &js_sys::Function);
 }
 
 /// The panel's look, in its WASM: no request of its own after the click.
@@ -105,6 +111,9 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> js_sys::Promise {
         // Unmounting would cost the panel the view's drop code; stopped, the view is inert and
         // its elements are removed.
         .forget();
+        if let Some(chat) = stop.get() {
+            keep(&drawn_in, &chat.options.close);
+        }
         Ok(Closure::once_into_js(move || {
             if let Some(chat) = stop.get() {
                 chat.stop();

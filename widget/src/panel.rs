@@ -56,24 +56,19 @@ pub fn panel(chat: Rc<Chat>) -> impl IntoView {
     }
 }
 
+/// Who is typing, said politely: the region is always there, so a screen reader hears it change.
 fn typing_notice(chat: Rc<Chat>) -> impl IntoView {
     let typing = chat.agent_typing;
     let t = chat.texts.clone();
-    move || {
-        typing.get().map(|name| {
-            view! { <p class="lc-typing" data-testid="agent-typing">{t.fill("typing", "name", &name)}</p> }
-        })
-    }
+    let text = move || typing.get().map(|name| t.fill("typing", "name", &name));
+    view! { <p class="lc-typing" data-testid="agent-typing" role="status">{text}</p> }
 }
 
 fn closed_notice(chat: Rc<Chat>) -> impl IntoView {
     let transcript = chat.transcript;
     let closed = chat.texts.fixed("closed");
-    move || {
-        transcript.with(|t| t.closed).then(|| {
-            view! { <p class="lc-notice" data-testid="closed-notice">{closed}</p> }
-        })
-    }
+    let text = move || transcript.with(|t| t.closed).then_some(closed);
+    view! { <p class="lc-notice" data-testid="closed-notice" role="status">{text}</p> }
 }
 
 /// The visitor's address: asked for the transcript (`asking`), or offered to a visitor left
@@ -220,58 +215,76 @@ fn status_bar(chat: Rc<Chat>) -> impl IntoView {
         })
     };
     view! {
-        <p class="lc-status" data-testid="status" data-state=move || status.with(Status::name)>
+        <p class="lc-status" data-testid="status" role="status" data-state=move || status.with(Status::name)>
             {text}
             {start_again}
         </p>
     }
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/form.js")]
+extern "C" {
+    /// Brings the log `ol` (after its first item, the greeting) to `lines`, each
+    /// `[key, who, author, text, state, note, seq, files]` with files as
+    /// `[testid, url, thumbnail, name, label]`: an item per key, made once (text as text) and
+    /// updated in place, so a screen reader hears each message once.
+    fn draw(ol: &web_sys::HtmlElement, lines: &js_sys::Array);
+}
+
+/// The messages, a `role="log"`: drawn by [`draw`] rather than as a Leptos list, which would
+/// cost the panel kilobytes and, redrawn whole, have screen readers read it again.
 fn log(chat: Rc<Chat>, greeting: String) -> impl IntoView {
     let transcript = chat.transcript;
     let t = chat.texts.clone();
     let label = t.fixed("messages");
     let list = NodeRef::<Ol>::new();
-    // Keep the newest message in view.
     Effect::new(move |_| {
-        transcript.track();
+        let lines: js_sys::Array =
+            transcript.with(|tr| tr.lines.iter().map(|l| line(l, &t)).collect());
         if let Some(list) = list.get() {
+            draw(&list, &lines);
+            // Keep the newest message in view.
             list.set_scroll_top(list.scroll_height());
         }
     });
     view! {
-        <ol class="lc-log" data-testid="log" aria-live="polite" aria-label=label node_ref=list>
+        <ol class="lc-log" data-testid="log" role="log" aria-label=label node_ref=list>
             <li class="lc-msg lc-agent lc-greeting">{greeting}</li>
-            {move || transcript.with(|lines| lines.lines.iter().map(|l| line(l, &t)).collect_view())}
         </ol>
     }
 }
 
-fn line(line: &Line, t: &Texts) -> impl IntoView {
-    let (class, author) = match &line.who {
-        Who::Me => ("lc-msg lc-me", None),
-        Who::Agent(name) => ("lc-msg lc-agent", Some(name.clone())),
-        Who::System => ("lc-msg lc-system", None),
+fn line(line: &Line, t: &Texts) -> JsValue {
+    let (who, author) = match &line.who {
+        Who::Me => ("me", None),
+        Who::Agent(name) => ("agent", Some(name.as_str())),
+        Who::System => ("system", None),
     };
     let (state, note) = match &line.delivery {
         Delivery::Sending => ("sending", Some(t.get("sending"))),
         Delivery::Sent => ("sent", None),
         Delivery::Failed(reason) => ("failed", Some(t.fill("not_sent", "reason", reason))),
     };
-    view! {
-        <li class=class data-testid="message" data-state=state data-seq=line.seq.map(|s| s.to_string())>
-            {author.map(|name| view! { <span class="lc-author">{name}</span> })}
-            <span class="lc-text" dir="auto">{line.text.clone()}</span>
-            {line.attachments.iter().map(attachment).collect_view()}
-            {note.map(|note| view! { <span class="lc-note">{note}</span> })}
-        </li>
-    }
+    let files: js_sys::Array = line.attachments.iter().map(attachment).collect();
+    [
+        JsValue::from(&line.client_id),
+        who.into(),
+        author.into(),
+        JsValue::from(&line.text),
+        state.into(),
+        note.into(),
+        line.seq.map(|seq| seq as f64).into(),
+        files.into(),
+    ]
+    .into_iter()
+    .collect::<js_sys::Array>()
+    .into()
 }
 
 /// An image as its thumbnail, any other file as its name, size and kind; either opens (an
 /// image, full size) or downloads (the gateway serves other files as attachments) through its
-/// signed link. One element shape for both: each shape costs the panel kilobytes.
-fn attachment(file: &Attachment) -> impl IntoView {
+/// signed link.
+fn attachment(file: &Attachment) -> JsValue {
     let image = file.is_image();
     let thumbnail = file
         .url
@@ -288,13 +301,16 @@ fn attachment(file: &Attachment) -> impl IntoView {
         ),
         None => format!("📎 {} · {}", file.name, protocol::human_size(file.size)),
     };
-    let testid = if image { "image" } else { "file" };
-    view! {
-        <a class="lc-file" data-testid=testid href=file.url.clone() target="_blank" rel="noopener">
-            <img src=thumbnail alt=file.name.clone() hidden=!image />
-            <span class="lc-fname">{label}</span>
-        </a>
-    }
+    [
+        JsValue::from(if image { "image" } else { "file" }),
+        file.url.clone().into(),
+        thumbnail.into(),
+        JsValue::from(&file.name),
+        label.into(),
+    ]
+    .into_iter()
+    .collect::<js_sys::Array>()
+    .into()
 }
 
 fn composer(chat: Rc<Chat>) -> impl IntoView {

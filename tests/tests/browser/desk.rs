@@ -95,7 +95,7 @@ async fn an_agent_accepts_a_visitor_and_both_see_typing_messages_and_the_close()
         .wait_for(
             "the agent typing",
             &format!(
-                "return {}?.textContent ?? null;",
+                "return {}?.textContent || null;",
                 widget_query("[data-testid=agent-typing]")
             ),
             WAIT,
@@ -144,7 +144,7 @@ async fn an_agent_accepts_a_visitor_and_both_see_typing_messages_and_the_close()
         .wait_for(
             "the closed notice",
             &format!(
-                "return {}?.textContent ?? null;",
+                "return {}?.textContent || null;",
                 widget_query("[data-testid=closed-notice]")
             ),
             WAIT,
