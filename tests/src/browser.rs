@@ -152,6 +152,38 @@ impl Browser {
             .unwrap_or_else(|e| panic!("DevTools {cmd}: {e}"));
     }
 
+    /// Presses `key` (a character, or a WebDriver key such as `\u{E004}`, Tab) on whatever has
+    /// the keyboard's focus, as a person does: through the keyboard, not into an element (a
+    /// file input would take typed keys for a path).
+    pub async fn press(&self, key: &str) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut keys = KeyActions::new("keyboard".into());
+        for value in key.chars() {
+            keys = keys
+                .then(KeyAction::Down { value })
+                .then(KeyAction::Up { value });
+        }
+        self.client
+            .perform_actions(keys)
+            .await
+            .expect("keys pressed");
+    }
+
+    /// Makes the page a phone's: `width`×`height` CSS pixels, a touch screen. Called again with
+    /// a smaller height, it is the phone with its on-screen keyboard up (the visual viewport
+    /// shrinks).
+    pub async fn as_phone(&self, width: u32, height: u32) {
+        let metrics =
+            json!({ "width": width, "height": height, "deviceScaleFactor": 2, "mobile": true });
+        self.devtools("Emulation.setDeviceMetricsOverride", metrics)
+            .await;
+        self.devtools(
+            "Emulation.setTouchEmulationEnabled",
+            json!({ "enabled": true, "maxTouchPoints": 5 }),
+        )
+        .await;
+    }
+
     /// Opens another tab of this browser (same profile: storage, cookies, `BroadcastChannel`)
     /// and drives it from now on; returns the tab it was driving.
     pub async fn new_tab(&self) -> fantoccini::wd::WindowHandle {

@@ -2,7 +2,7 @@
 //! conversation with the arrow keys, answers it with Enter, and finds the shortcuts with `?`.
 
 use serde_json::json;
-use tests::browser::{by_testid, Browser, Element, WAIT};
+use tests::browser::{by_testid, Browser, WAIT};
 use tests::client::visitor_writes;
 use tests::DemoStack;
 
@@ -10,23 +10,6 @@ const TAB: &str = "\u{E004}";
 const ENTER: &str = "\u{E007}";
 const ARROW_DOWN: &str = "\u{E015}";
 const ESCAPE: &str = "\u{E00C}";
-
-/// The element that has the keyboard's focus.
-async fn focused(browser: &Browser) -> Element {
-    browser
-        .wait_for_element(
-            "the focused element",
-            "return document.activeElement;",
-            WAIT,
-        )
-        .await
-}
-
-/// Presses `key` on whatever has the focus.
-async fn press(browser: &Browser, key: &str) {
-    let element = focused(browser).await;
-    browser.type_into(&element, key).await;
-}
 
 async fn focused_testid(browser: &Browser) -> serde_json::Value {
     browser
@@ -49,7 +32,9 @@ async fn an_agent_reaches_and_answers_a_conversation_without_the_mouse() {
     agent
         .type_into(&email, &format!("{}{TAB}", gateway::demo::AGENT_EMAIL))
         .await;
-    press(&agent, &format!("{}{ENTER}", gateway::demo::AGENT_PASSWORD)).await;
+    agent
+        .press(&format!("{}{ENTER}", gateway::demo::AGENT_PASSWORD))
+        .await;
     agent
         .wait_for(
             "the live inbox",
@@ -72,14 +57,14 @@ async fn an_agent_reaches_and_answers_a_conversation_without_the_mouse() {
     let mut presses = 1;
     while focused_testid(&agent).await != json!("inbox") {
         assert!(presses < 40, "Tab never reached the inbox");
-        press(&agent, TAB).await;
+        agent.press(TAB).await;
         presses += 1;
     }
-    press(&agent, "?").await;
+    agent.press("?").await;
     agent
         .wait_for_element("the shortcuts", &by_testid("shortcuts"), WAIT)
         .await;
-    press(&agent, ESCAPE).await;
+    agent.press(ESCAPE).await;
     agent
         .wait_for(
             "the shortcuts hidden",
@@ -88,7 +73,7 @@ async fn an_agent_reaches_and_answers_a_conversation_without_the_mouse() {
         )
         .await;
 
-    press(&agent, ARROW_DOWN).await;
+    agent.press(ARROW_DOWN).await;
     agent
         .wait_for(
             "the conversation chosen",
@@ -99,9 +84,9 @@ async fn an_agent_reaches_and_answers_a_conversation_without_the_mouse() {
             WAIT,
         )
         .await;
-    press(&agent, ENTER).await;
+    agent.press(ENTER).await;
     assert_eq!(focused_testid(&agent).await, json!("reply"));
-    press(&agent, &format!("Yes, in three days.{ENTER}")).await;
+    agent.press(&format!("Yes, in three days.{ENTER}")).await;
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let stored = demo.gateway.stored(&conversation).await;

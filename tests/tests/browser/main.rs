@@ -13,3 +13,4 @@ mod keyboard;
 mod locales;
 mod rules;
 mod visitor;
+mod widget_access;
