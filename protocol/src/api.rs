@@ -105,6 +105,20 @@ pub struct Appearance {
     /// the site owner turns it on).
     #[serde(default)]
     pub sound: bool,
+    /// Light or dark panel: the visitor's system setting (`prefers-color-scheme`), or forced.
+    #[serde(default)]
+    pub theme: Theme,
+}
+
+named! {
+    #[derive(Default)]
+    pub enum Theme {
+        /// As the visitor's system says (`prefers-color-scheme`).
+        #[default]
+        Auto = "auto",
+        Light = "light",
+        Dark = "dark",
+    }
 }
 
 named! {

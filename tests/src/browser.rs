@@ -169,6 +169,12 @@ impl Browser {
             .expect("keys pressed");
     }
 
+    /// Says the visitor's system prefers a dark (or light) look (`prefers-color-scheme`).
+    pub async fn prefer_color_scheme(&self, scheme: &str) {
+        let features = json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] });
+        self.devtools("Emulation.setEmulatedMedia", features).await;
+    }
+
     /// Makes the page a phone's: `width`×`height` CSS pixels, a touch screen. Called again with
     /// a smaller height, it is the phone with its on-screen keyboard up (the visual viewport
     /// shrinks).

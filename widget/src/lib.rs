@@ -96,6 +96,7 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> js_sys::Promise {
         adopt(&root, STYLESHEET);
         let _ = root.set_attribute("lang", &texts.locale);
         let _ = root.set_attribute("dir", if texts.right_to_left { "rtl" } else { "ltr" });
+        let _ = root.set_attribute("data-theme", options.appearance.theme.as_str());
         let started = Rc::new(std::cell::OnceCell::new());
         let (stop, drawn_in) = (started.clone(), root.clone());
         // The chat starts inside the mount, where Leptos has set up its task executor.

@@ -299,6 +299,7 @@ pub fn options(value: JsValue) -> Option<Options> {
             accent_color: appearance.text("accent_color")?,
             position: appearance.name("position")?,
             sound: appearance.field("sound").as_bool().unwrap_or(false),
+            theme: appearance.name("theme").unwrap_or_default(),
         },
         captcha: match options.object("captcha") {
             Some(captcha) => Some(CaptchaChallenge {

@@ -10,8 +10,8 @@ use axum::response::IntoResponse;
 use axum::Json;
 use protocol::{
     Appearance, CaptchaProvider, CaptchaView, ChannelState, ChannelView, ChannelsDeleted,
-    DeleteChannels, FileKind, IdentityMode, LauncherPosition, Prechat, Proactive, UploadPolicy,
-    WhenUnavailable,
+    DeleteChannels, FileKind, IdentityMode, LauncherPosition, Prechat, Proactive, Theme,
+    UploadPolicy, WhenUnavailable,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -666,6 +666,12 @@ fn appearance(
                 .map_err(|unknown| unknown.to_string())
                 .map(|position| out.position = position),
             "sound" => flag(v).map(|on| out.sound = on),
+            "theme" => v
+                .as_str()
+                .unwrap_or_default()
+                .parse::<Theme>()
+                .map_err(|unknown| unknown.to_string())
+                .map(|theme| out.theme = theme),
             _ => Err("is not an appearance setting".to_owned()),
         };
         if let Err(problem) = outcome {

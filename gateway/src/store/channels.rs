@@ -80,6 +80,7 @@ impl ChannelRecord {
                 accent_color: "#2563eb".into(),
                 position: LauncherPosition::BottomRight,
                 sound: false,
+                theme: protocol::Theme::Auto,
             },
             captcha: None,
             last_error: None,
@@ -140,7 +141,7 @@ const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, a
                        visibility_rules, override_mode, override_until, queue_id, idle_close_secs, \
                        visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, \
                        missed_chat_secs, when_unavailable, prechat, visitor_sound, identity_secret, \
-                       identity, proactive, texts";
+                       identity, proactive, texts, theme";
 
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
@@ -208,6 +209,7 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
             accent_color: col_str(row, "accent_color")?,
             position: col_name(row, "position")?,
             sound: col_i64(row, "visitor_sound")? != 0,
+            theme: col_name(row, "theme")?,
         },
     })
 }
@@ -255,9 +257,9 @@ impl Store {
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
              queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, missed_chat_secs, \
-             when_unavailable, prechat, visitor_sound, identity_secret, identity, proactive, texts) \
+             when_unavailable, prechat, visitor_sound, identity_secret, identity, proactive, texts, theme) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32) \
+             $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -272,7 +274,8 @@ impl Store {
              missed_chat_secs = excluded.missed_chat_secs, \
              when_unavailable = excluded.when_unavailable, prechat = excluded.prechat, \
              visitor_sound = excluded.visitor_sound, identity_secret = excluded.identity_secret, \
-             identity = excluded.identity, proactive = excluded.proactive, texts = excluded.texts",
+             identity = excluded.identity, proactive = excluded.proactive, texts = excluded.texts, \
+             theme = excluded.theme",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -321,6 +324,7 @@ impl Store {
                 .map_err(|e| Error::Internal(e.to_string()))?,
         )
         .bind(serde_json::to_string(&channel.texts).map_err(|e| Error::Internal(e.to_string()))?)
+        .bind(channel.appearance.theme.as_str())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -124,6 +124,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "widget texts",
         include_str!("../../migrations/0011_texts.sql"),
     ),
+    (12, "theme", include_str!("../../migrations/0012_theme.sql")),
 ];
 
 #[derive(Debug)]

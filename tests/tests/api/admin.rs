@@ -299,3 +299,40 @@ async fn a_channel_with_an_open_conversation_is_not_deleted_alone_or_in_bulk() {
         .unwrap()
         .is_some());
 }
+
+#[tokio::test]
+async fn the_panel_s_theme_is_one_of_three_and_reaches_the_page() {
+    let gw = TestGateway::spawn().await;
+    let admin = agent_login(&gw).await;
+    let channel = gw.demo_channel().await;
+    let path = format!("/v1/admin/channels/{}", channel.id);
+    let refused = call(
+        &gw,
+        &admin,
+        Method::PATCH,
+        &path,
+        Some(json!({"appearance": {"theme": "neon"}})),
+    )
+    .await;
+    refused.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert!(
+        refused.body["error"]["fields"]["appearance.theme"].is_string(),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        gw.demo_channel().await.appearance.theme,
+        protocol::Theme::Auto
+    );
+    let set = call(
+        &gw,
+        &admin,
+        Method::PATCH,
+        &path,
+        Some(json!({"appearance": {"theme": "dark"}})),
+    )
+    .await;
+    assert_eq!(set.body["appearance"]["theme"], "dark", "{}", set.body);
+    let page = get(&gw.url("/v1/widget/demo"), Some(SITE_ORIGIN)).await;
+    assert_eq!(page.body["appearance"]["theme"], "dark");
+}

@@ -159,3 +159,35 @@ async fn on_a_phone_the_open_panel_is_the_screen_and_its_composer_stays_above_th
         .await;
     assert_eq!(after, json!(["", true]));
 }
+
+/// The open panel's background and text colours.
+const PANEL_COLOURS: &str = "const s = getComputedStyle(document.querySelector('livechat-widget').shadowRoot.querySelector('.lc-panel')); \
+     return [s.backgroundColor, s.color];";
+
+#[tokio::test]
+async fn the_panel_is_dark_on_a_dark_system_unless_the_channel_forces_light() {
+    let demo = DemoStack::start().await;
+    let visitor = Browser::launch().await;
+    visitor.prefer_color_scheme("dark").await;
+    visitor.open_chat(&format!("{}/", demo.site)).await;
+    visitor
+        .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
+        .await;
+    assert_eq!(
+        visitor.eval(PANEL_COLOURS, json!([])).await,
+        json!(["rgb(17, 24, 39)", "rgb(243, 244, 246)"])
+    );
+    demo.gateway
+        .edit_demo_channel(|c| c.appearance.theme = protocol::Theme::Light)
+        .await;
+    let forced = Browser::launch().await;
+    forced.prefer_color_scheme("dark").await;
+    forced.open_chat(&format!("{}/", demo.site)).await;
+    forced
+        .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
+        .await;
+    assert_eq!(
+        forced.eval(PANEL_COLOURS, json!([])).await,
+        json!(["rgb(255, 255, 255)", "rgb(17, 24, 39)"])
+    );
+}
