@@ -466,6 +466,34 @@ pub fn identity_token(secret: &str, channel_key: &str, sub: &str, exp_in_secs: i
     .expect("sign")
 }
 
+/// The demo agent answers in the demo channel's newest conversation, each `(client_id, text)`
+/// acknowledged by the channel REST API, as an agent's console would send them.
+pub async fn agent_answers(gateway: &TestGateway, replies: &[(&str, &str)]) {
+    let admin = agent_login(gateway).await;
+    let channel = gateway.demo_channel().await;
+    let listed = call(
+        gateway,
+        &admin,
+        reqwest::Method::GET,
+        &format!("/v1/channels/{}/conversations", channel.id),
+        None,
+    )
+    .await;
+    let conversation = listed.body["conversations"][0]["id"]
+        .as_str()
+        .expect("a conversation")
+        .to_owned();
+    let path = format!(
+        "/v1/channels/{}/conversations/{conversation}/messages",
+        channel.id
+    );
+    for (client_id, text) in replies {
+        let body = serde_json::json!({"client_id": client_id, "text": text});
+        let sent = call(gateway, &admin, reqwest::Method::POST, &path, Some(body)).await;
+        assert!(sent.status.is_success(), "{}", sent.body);
+    }
+}
+
 /// `PATCH /v1/admin/channels/{id}` of the demo channel with `body`, as `token`.
 pub async fn patch_demo_channel(
     gateway: &TestGateway,

@@ -3,11 +3,10 @@
 //! one desktop notification; the tab's title counts what is unread. On the visitor's page:
 //! with the panel closed, the launcher counts the agent's messages and shows the last one.
 
-use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
 use tests::browser::{in_widget, widget_query, Browser, WAIT};
-use tests::client::{agent_login, call, visitor_writes};
+use tests::client::{agent_answers, visitor_writes};
 use tests::DemoStack;
 
 /// Page script: counts the sounds played and the notifications shown (still shown: the real
@@ -116,35 +115,11 @@ async fn the_closed_panel_leaves_a_count_and_the_agents_words_on_the_launcher() 
         )
         .await;
     assert_eq!(none, json!(true), "no badge before a reply");
-    let admin = agent_login(gw).await;
-    let channel = gw.demo_channel().await;
-    let listed = call(
+    agent_answers(
         gw,
-        &admin,
-        Method::GET,
-        &format!("/v1/channels/{}/conversations", channel.id),
-        None,
+        &[("r1", "Let me look."), ("r2", "Yes, green is in stock.")],
     )
     .await;
-    let conversation = listed.body["conversations"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let path = format!(
-        "/v1/channels/{}/conversations/{conversation}/messages",
-        channel.id
-    );
-    for (id, text) in [("r1", "Let me look."), ("r2", "Yes, green is in stock.")] {
-        let sent = call(
-            gw,
-            &admin,
-            Method::POST,
-            &path,
-            Some(json!({"client_id": id, "text": text})),
-        )
-        .await;
-        assert!(sent.status.is_success(), "{}", sent.body);
-    }
     let shown = visitor
         .wait_for(
             "the count and the preview",

@@ -2,11 +2,10 @@
 //! to left (the panel mirrored, each message's direction its own, the launcher on the other
 //! side of a right-to-left page), asserted on what the browser computes, not on pixels.
 
-use reqwest::Method;
 use serde_json::{json, Value};
 use tests::browser::{by_testid, in_widget, widget_query, Browser, WAIT};
-use tests::client::{agent_login, call};
-use tests::{DemoStack, TestGateway};
+use tests::client::agent_answers;
+use tests::DemoStack;
 
 /// Loads the demo page, gives it `lang` (and `dir`), and opens the chat.
 async fn open_in(visitor: &Browser, page: &str, lang: &str, dir: &str) {
@@ -24,44 +23,6 @@ async fn open_in(visitor: &Browser, page: &str, lang: &str, dir: &str) {
     visitor
         .wait_for_element("the composer", &in_widget("[data-testid=composer]"), WAIT)
         .await;
-}
-
-/// The agent's replies in the demo channel's only conversation.
-async fn agent_says(gw: &TestGateway, texts: &[&str]) {
-    let admin = agent_login(gw).await;
-    let channel = gw.demo_channel().await;
-    let listed = call(
-        gw,
-        &admin,
-        Method::GET,
-        &format!("/v1/channels/{}/conversations", channel.id),
-        None,
-    )
-    .await;
-    let conversation = listed.body["conversations"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let path = format!(
-        "/v1/channels/{}/conversations/{conversation}/messages",
-        channel.id
-    );
-    for text in texts {
-        let id = format!("reply-{}", hex_of(text));
-        let sent = call(
-            gw,
-            &admin,
-            Method::POST,
-            &path,
-            Some(json!({"client_id": id, "text": text})),
-        )
-        .await;
-        assert!(sent.status.is_success(), "{}", sent.body);
-    }
-}
-
-fn hex_of(text: &str) -> String {
-    text.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
 async fn badge_title_once(visitor: &Browser, count: &str) -> Value {
@@ -102,17 +63,21 @@ async fn a_russian_page_gets_the_panel_in_russian_counting_in_its_three_forms() 
         .await;
     visitor.click(&launcher).await;
 
-    agent_says(&demo.gateway, &["Минуту."]).await;
+    agent_answers(&demo.gateway, &[("r1", "Минуту.")]).await;
     assert_eq!(
         badge_title_once(&visitor, "1").await,
         json!("1 новое сообщение")
     );
-    agent_says(&demo.gateway, &["Смотрю.", "Да, есть."]).await;
+    agent_answers(&demo.gateway, &[("r2", "Смотрю."), ("r3", "Да, есть.")]).await;
     assert_eq!(
         badge_title_once(&visitor, "3").await,
         json!("3 новых сообщения")
     );
-    agent_says(&demo.gateway, &["Цвет хаки.", "И оливковый."]).await;
+    agent_answers(
+        &demo.gateway,
+        &[("r4", "Цвет хаки."), ("r5", "И оливковый.")],
+    )
+    .await;
     assert_eq!(
         badge_title_once(&visitor, "5").await,
         json!("5 новых сообщений")
