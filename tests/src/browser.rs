@@ -297,6 +297,27 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script failed: {e}"))
     }
 
+    /// What axe-core (npm, installed by `cargo xtask test`, named in `LIVECHAT_TEST_AXE`) finds
+    /// wrong in `selector`'s part of the page, shadow roots included: each violation as
+    /// `[rule, impact, [the first elements' selectors]]`. None without axe-core.
+    pub async fn accessibility_violations(&self, selector: &str) -> Option<Value> {
+        let Some(path) = std::env::var_os("LIVECHAT_TEST_AXE") else {
+            eprintln!("LIVECHAT_TEST_AXE is not set: no accessibility checker");
+            return None;
+        };
+        let axe = std::fs::read_to_string(&path).expect("axe-core's script");
+        self.eval(&axe, json!([])).await;
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];                  axe.run({ include: [[arguments[0]]] }, { resultTypes: ['violations'] })                    .then(r => done(r.violations.map(v => [v.id, v.impact, v.nodes.slice(0, 3).map(n => n.target)])),                          e => done([['axe failed', String(e), []]]));",
+                vec![json!(selector)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("axe-core: {e}"));
+        Some(found)
+    }
+
     /// Polls `script` until it returns something truthy, and returns that.
     pub async fn wait_for(&self, what: &str, script: &str, timeout: Duration) -> Value {
         let deadline = Instant::now() + timeout;

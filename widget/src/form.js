@@ -80,14 +80,14 @@ export function wanted(session, hint) {
 export function when(locale, ms) {
   return new Intl.DateTimeFormat(locale, { weekday: 'long', hour: 'numeric', minute: '2-digit' }).format(ms);
 }
-export function draw(ol, lines) {
-  const held = ol.held ??= new Map(),
+export function draw(log, lines) {
+  const held = log.held ??= new Map(),
     make = (tag, className, text) => Object.assign(document.createElement(tag), { className, textContent: text ?? '' });
-  let at = ol.firstElementChild.nextElementSibling;
+  let at = log.firstElementChild.nextElementSibling;
   for (const [key, who, author, text, state, note, seq, files] of lines) {
     let li = held.get(key);
     if (!li) {
-      held.set(key, li = make('li', 'lc-msg lc-' + who));
+      held.set(key, li = make('div', 'lc-msg lc-' + who));
       li.key = key;
       li.dataset.testid = 'message';
       if (author) li.append(make('span', 'lc-author', author));
@@ -111,7 +111,7 @@ export function draw(ol, lines) {
     li.dataset.state = state;
     if (seq != null) li.dataset.seq = seq;
     li.lastChild.textContent = note ?? '';
-    if (li != at) ol.insertBefore(li, at);
+    if (li != at) log.insertBefore(li, at);
     at = li.nextElementSibling;
   }
   while (at) {

@@ -2,7 +2,6 @@
 //! HTML. `data-testid` attributes are what the browser tests hold on to.
 
 use browser_socket::upload::{attach_button, tray_view};
-use leptos::html::Ol;
 use leptos::prelude::*;
 use protocol::Attachment;
 use std::rc::Rc;
@@ -29,7 +28,7 @@ pub fn panel(chat: Rc<Chat>) -> impl IntoView {
     };
     view! {
         <section class="lc-panel" role="dialog" aria-label=title>
-            <header class="lc-head">
+            <div class="lc-head">
                 <strong>{appearance.title}</strong>
                 <button
                     class="lc-mail"
@@ -43,7 +42,7 @@ pub fn panel(chat: Rc<Chat>) -> impl IntoView {
                 <button class="lc-close" aria-label=t.fixed("close") on:click=move |_| closing.with_value(|c| c.close())>
                     "×"
                 </button>
-            </header>
+            </div>
             {status_bar(chat.clone())}
             <div class="lc-captcha" data-testid="captcha" node_ref=chat.captcha_box></div>
             {log(chat.clone(), appearance.greeting)}
@@ -224,11 +223,11 @@ fn status_bar(chat: Rc<Chat>) -> impl IntoView {
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/form.js")]
 extern "C" {
-    /// Brings the log `ol` (after its first item, the greeting) to `lines`, each
+    /// Brings the log (after its first item, the greeting) to `lines`, each
     /// `[key, who, author, text, state, note, seq, files]` with files as
     /// `[testid, url, thumbnail, name, label]`: an item per key, made once (text as text) and
     /// updated in place, so a screen reader hears each message once.
-    fn draw(ol: &web_sys::HtmlElement, lines: &js_sys::Array);
+    fn draw(log: &web_sys::HtmlElement, lines: &js_sys::Array);
 }
 
 /// The messages, a `role="log"`: drawn by [`draw`] rather than as a Leptos list, which would
@@ -237,7 +236,7 @@ fn log(chat: Rc<Chat>, greeting: String) -> impl IntoView {
     let transcript = chat.transcript;
     let t = chat.texts.clone();
     let label = t.fixed("messages");
-    let list = NodeRef::<Ol>::new();
+    let list = NodeRef::<Div>::new();
     Effect::new(move |_| {
         let lines: js_sys::Array =
             transcript.with(|tr| tr.lines.iter().map(|l| line(l, &t)).collect());
@@ -248,9 +247,9 @@ fn log(chat: Rc<Chat>, greeting: String) -> impl IntoView {
         }
     });
     view! {
-        <ol class="lc-log" data-testid="log" role="log" aria-label=label node_ref=list>
-            <li class="lc-msg lc-agent lc-greeting">{greeting}</li>
-        </ol>
+        <div class="lc-log" data-testid="log" role="log" aria-label=label node_ref=list>
+            <p class="lc-msg lc-agent lc-greeting">{greeting}</p>
+        </div>
     }
 }
 

@@ -14,6 +14,7 @@ pub fn main(args: &[String]) -> Result {
     tools::ensure_browser()?;
     let s3_server = tools::ensure_s3_server()?;
     let smtp_server = tools::ensure_smtp_server()?;
+    let axe = tools::ensure_axe()?;
     dist::build_all(&path)?;
     size::check(&size::report())?;
     run(Command::new("cargo")
@@ -65,5 +66,6 @@ pub fn main(args: &[String]) -> Result {
         .env("PATH", &path)
         .env("LIVECHAT_DIST", paths::dist_dir())
         .env("LIVECHAT_TEST_S3_SERVER", s3_server)
-        .env("LIVECHAT_TEST_SMTP_PYTHON", smtp_server))
+        .env("LIVECHAT_TEST_SMTP_PYTHON", smtp_server)
+        .env("LIVECHAT_TEST_AXE", axe))
 }

@@ -1,7 +1,7 @@
 //! The pinned toolchain, installed when missing, never downloaded prebuilt:
 //! the `wasm32-unknown-unknown` target (rustup), Trunk (crates.io), `wasm-bindgen-cli` at exactly
 //! Cargo.lock's `wasm-bindgen` (crates.io), `wasm-opt` from npm's `binaryen` (Debian's is too old
-//! and its output breaks in Chromium), Terser and csso (npm) for the served loader, `twiggy` (crates.io)
+//! and its output breaks in Chromium), Terser and csso (npm) for the served loader, axe-core (npm) for the accessibility tests, `twiggy` (crates.io)
 //! for the size report, and for the tests Debian's `chromium` + `chromium-driver`, moto's S3
 //! server (PyPI) for the file store's tests against a real S3 endpoint, and aiosmtpd (PyPI) for
 //! the email tests' SMTP server.
@@ -23,6 +23,8 @@ pub const AIOSMTPD_VERSION: &str = "1.4.6";
 pub const TERSER_VERSION: &str = "5.51.4";
 /// The CSS minifier the launcher's stylesheet goes through (csso's command line).
 pub const CSSO_CLI_VERSION: &str = "4.0.2";
+/// The accessibility checker the browser tests run in the pages.
+pub const AXE_CORE_VERSION: &str = "4.10.3";
 /// The code size profiler behind `cargo xtask size`.
 pub const TWIGGY_VERSION: &str = "0.8.0";
 
@@ -192,17 +194,22 @@ fn ensure_binaryen(path: &OsString) -> Result {
 /// Terser, which minifies the loader as served (the host page fetches it before anyone
 /// clicks: its bytes count most); the path of its program.
 pub fn ensure_terser() -> Result<PathBuf> {
-    ensure_npm_program("terser", TERSER_VERSION, "terser")
+    Ok(ensure_npm_package("terser", TERSER_VERSION)?.join(".bin/terser"))
 }
 
 /// csso, which minifies the launcher's stylesheet the loader carries; the path of its program.
 pub fn ensure_csso() -> Result<PathBuf> {
-    ensure_npm_program("csso-cli", CSSO_CLI_VERSION, "csso")
+    Ok(ensure_npm_package("csso-cli", CSSO_CLI_VERSION)?.join(".bin/csso"))
 }
 
-/// npm's `package` at `version`, installed under the tools folder unless there; the path of its
-/// `program`.
-fn ensure_npm_program(package: &str, version: &str, program: &str) -> Result<PathBuf> {
+/// axe-core, which the browser tests inject into the pages they check; the path of its script.
+pub fn ensure_axe() -> Result<PathBuf> {
+    Ok(ensure_npm_package("axe-core", AXE_CORE_VERSION)?.join("axe-core/axe.min.js"))
+}
+
+/// npm's `package` at `version`, installed under the tools folder unless there; the path of
+/// the `node_modules` it is in.
+fn ensure_npm_package(package: &str, version: &str) -> Result<PathBuf> {
     let dir = paths::tools_dir().join(format!("{package}-{version}"));
     let manifest = dir.join("node_modules").join(package).join("package.json");
     let installed = std::fs::read(&manifest)
@@ -212,7 +219,7 @@ fn ensure_npm_program(package: &str, version: &str, program: &str) -> Result<Pat
     if !installed {
         npm_install(&dir, &format!("{package}@{version}"))?;
     }
-    Ok(dir.join("node_modules/.bin").join(program))
+    Ok(dir.join("node_modules"))
 }
 
 /// `npm install` of one pinned package into `dir` (npm itself from Debian's packages if need be).

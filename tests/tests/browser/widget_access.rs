@@ -191,3 +191,47 @@ async fn the_panel_is_dark_on_a_dark_system_unless_the_channel_forces_light() {
         json!(["rgb(255, 255, 255)", "rgb(17, 24, 39)"])
     );
 }
+
+/// axe-core's findings on the widget (its shadow root included), the launcher alone and then
+/// the open panel, with a conversation in it; `prepare` sets the page up first.
+async fn widget_violations(
+    demo: &DemoStack,
+    prepare: &str,
+    dark: bool,
+) -> Option<serde_json::Value> {
+    let visitor = Browser::launch().await;
+    if dark {
+        visitor.prefer_color_scheme("dark").await;
+    }
+    visitor.goto(&format!("{}/", demo.site)).await;
+    let launcher = visitor
+        .wait_for_element("the launcher", &in_widget(".lc-launcher"), WAIT)
+        .await;
+    visitor.eval(prepare, json!([])).await;
+    let closed = visitor.accessibility_violations("livechat-widget").await?;
+    visitor.click(&launcher).await;
+    visitor
+        .write_in_panel("Is the Ridgeline 2 waterproof?")
+        .await;
+    let open = visitor.accessibility_violations("livechat-widget").await?;
+    Some(json!({"launcher": closed, "panel": open}))
+}
+
+#[tokio::test]
+async fn axe_finds_nothing_wrong_with_the_widget_light_dark_or_right_to_left() {
+    let demo = DemoStack::start().await;
+    for (mode, prepare, dark) in [
+        ("light", "", false),
+        ("dark", "", true),
+        (
+            "right to left",
+            "document.documentElement.lang = 'ar'; document.documentElement.dir = 'rtl';",
+            false,
+        ),
+    ] {
+        let Some(found) = widget_violations(&demo, prepare, dark).await else {
+            return;
+        };
+        assert_eq!(found, json!({"launcher": [], "panel": []}), "{mode}");
+    }
+}
