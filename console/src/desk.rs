@@ -69,17 +69,19 @@ impl Destination for AgentFiles {
         Ok((url, None))
     }
 
-    // The console speaks English until it has locale bundles of its own (issue 17).
+    // The console speaks English until it has bundles of its own (issue 17): the tray's words
+    // are the widget's English ones, read from the same bundle, not written again.
     fn say(&self, key: &str, n: u32, name: &str) -> String {
-        match key {
-            "too_many_files" => format!("At most {n} files in one message."),
-            "file_too_large" => format!("Larger than {n} MB."),
-            "upload_failed" => "The file could not be sent.".into(),
-            "upload_interrupted" => "The upload was interrupted.".into(),
-            "retry" => "Retry".into(),
-            "remove_file" => format!("Remove {name}"),
-            _ => key.into(),
-        }
+        let english: Value =
+            serde_json::from_str(include_str!("../../widget/locales/en.json")).unwrap_or_default();
+        let text = match &english[key] {
+            Value::Object(forms) => &forms[if n == 1 { "one" } else { "other" }],
+            plain => plain,
+        };
+        text.as_str()
+            .unwrap_or(key)
+            .replace("{n}", &n.to_string())
+            .replace("{name}", name)
     }
 }
 

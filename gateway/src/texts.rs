@@ -38,11 +38,10 @@ pub fn bundle(locale: Locale) -> &'static Texts {
     BUNDLES.get(&locale).unwrap_or(&NONE)
 }
 
-/// The widget's texts in `locale`: its bundle, with the channel's own laid over it (a counted
-/// text category by category), and English under both for a key a bundle would lack.
+/// The widget's texts in `locale`: its bundle (every key English has: tested below), with the
+/// channel's own laid over it, a counted text category by category.
 pub fn for_channel(own: &ChannelTexts, locale: Locale) -> WidgetTexts {
-    let mut texts = bundle(Locale::En).clone();
-    lay_over(&mut texts, bundle(locale));
+    let mut texts = bundle(locale).clone();
     if let Some(own) = own.get(&locale) {
         lay_over(&mut texts, own);
     }
