@@ -258,6 +258,7 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
                         } />{format!(" {}", kind_label(kind))}</label>
                 }).collect_view()}
             </fieldset>
+            {crate::appearance_settings::appearance_settings(&channel, save_settings)}
             {crate::visitor_settings::visitor_settings(&channel, save_settings)}
             {crate::host_page_settings::host_page_settings(&channel, save_settings, move |request| page.change(request, None))}
             {crate::text_settings::text_settings(&channel, save_settings)}

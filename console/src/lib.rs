@@ -17,6 +17,7 @@
 
 mod alerts;
 mod api;
+mod appearance_settings;
 mod canned;
 mod channels;
 mod desk;

@@ -4,7 +4,7 @@
 //! channel's other settings, with the gateway's field errors shown below.
 
 use leptos::prelude::*;
-use protocol::{Ask, ChannelView, Consent, Prechat, Theme, Topic, WhenUnavailable};
+use protocol::{Ask, ChannelView, Consent, Prechat, Topic, WhenUnavailable};
 use serde_json::{json, Value};
 
 use crate::desk::Desk;
@@ -41,7 +41,6 @@ pub fn body(
     missed_chat_secs: &str,
     sender: &str,
     sound: bool,
-    theme: Theme,
     prechat: &Prechat,
 ) -> Value {
     let sender = sender.trim();
@@ -49,7 +48,7 @@ pub fn body(
         "when_unavailable": when,
         "missed_chat_secs": missed_chat_secs.trim().parse::<i64>().map_or_else(|_| json!(missed_chat_secs), |n| json!(n)),
         "email_sender_name": if sender.is_empty() { Value::Null } else { json!(sender) },
-        "appearance": {"sound": sound, "theme": theme},
+        "appearance": {"sound": sound},
         "prechat": prechat,
     })
 }
@@ -79,7 +78,6 @@ pub fn visitor_settings(
     let missed = RwSignal::new(channel.missed_chat_secs.to_string());
     let sender = RwSignal::new(channel.email_sender_name.clone().unwrap_or_default());
     let sound = RwSignal::new(channel.appearance.sound);
-    let theme = RwSignal::new(channel.appearance.theme);
     let asks = [
         ("name", RwSignal::new(channel.prechat.name)),
         ("email", RwSignal::new(channel.prechat.email)),
@@ -120,7 +118,6 @@ pub fn visitor_settings(
             &missed.get_untracked(),
             &sender.get_untracked(),
             sound.get_untracked(),
-            theme.get_untracked(),
             &prechat,
         ));
     };
@@ -155,15 +152,6 @@ pub fn visitor_settings(
                 <input data-testid="edit-sender-name" prop:value=move || sender.get() on:input=move |ev| sender.set(event_target_value(&ev)) />
             </label>
             <label class="check"><input type="checkbox" data-testid="edit-visitor-sound" prop:checked=move || sound.get() on:change=move |ev| sound.set(event_target_checked(&ev)) />" A tone on the visitor's page for a reply while the chat is closed"</label>
-            <label>"The chat panel "
-                <select data-testid="edit-theme" on:change=move |ev| {
-                    if let Ok(chosen) = event_target_value(&ev).parse::<Theme>() { theme.set(chosen) }
-                }>
-                    <option value="auto" selected=move || theme.get() == Theme::Auto>"light or dark, as the visitor's system is"</option>
-                    <option value="light" selected=move || theme.get() == Theme::Light>"always light"</option>
-                    <option value="dark" selected=move || theme.get() == Theme::Dark>"always dark"</option>
-                </select>
-            </label>
             <p>"Asked before the first message:"</p>
             {asks.into_iter().map(ask_choice).collect_view()}
             <label>"Topics (one per line: Label = queue)"
@@ -223,20 +211,18 @@ mod tests {
             " 90 ",
             "  ",
             true,
-            Theme::Dark,
             &Prechat::default(),
         );
         assert_eq!(sent["when_unavailable"], "leave_message");
         assert_eq!(sent["missed_chat_secs"], 90);
         assert_eq!(sent["email_sender_name"], Value::Null);
-        assert_eq!(sent["appearance"], json!({"sound": true, "theme": "dark"}));
+        assert_eq!(sent["appearance"], json!({"sound": true}));
         assert_eq!(
             body(
                 WhenUnavailable::Hide,
                 "soon",
                 "Acme",
                 false,
-                Theme::Auto,
                 &Prechat::default()
             )["missed_chat_secs"],
             "soon"

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::names::named;
+use crate::Look;
 
 /// Every HTTP error: `{ "error": { "code": "...", "message": "..." } }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +44,9 @@ pub struct WidgetBootstrap {
     pub channel_key: String,
     pub visibility: Visibility,
     pub appearance: Appearance,
+    /// The appearance as CSS custom properties (colours, icon, label, offsets, panel size),
+    /// which the loader sets on its element for the launcher and the panel.
+    pub style: String,
     /// Present when the channel requires a captcha before a chat opens.
     #[serde(default)]
     pub captcha: Option<CaptchaChallenge>,
@@ -98,7 +102,7 @@ pub enum Visibility {
 pub struct Appearance {
     pub title: String,
     pub greeting: String,
-    /// A CSS colour for the launcher and the visitor's bubbles.
+    /// A CSS colour for the launcher, the panel's header and the visitor's bubbles.
     pub accent_color: String,
     pub position: LauncherPosition,
     /// A short sound when an agent's message arrives while the panel is closed (off unless
@@ -108,6 +112,8 @@ pub struct Appearance {
     /// Light or dark panel: the visitor's system setting (`prefers-color-scheme`), or forced.
     #[serde(default)]
     pub theme: Theme,
+    #[serde(flatten)]
+    pub look: Look,
 }
 
 named! {

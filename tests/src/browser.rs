@@ -280,6 +280,13 @@ impl Browser {
             .await;
     }
 
+    /// Logs into the console as the demo admin and opens the demo channel's settings.
+    pub async fn open_demo_channel_settings(&self, console_url: &str) {
+        self.log_into_console(console_url).await;
+        self.click_on("nav-channels").await;
+        self.click_on("channel-open").await;
+    }
+
     pub async fn refresh(&self) {
         self.client.refresh().await.expect("reload");
     }
@@ -374,6 +381,19 @@ impl Browser {
             json!([element.to_json(), value]),
         )
         .await;
+    }
+
+    /// Empties the field with this `data-testid` and types `text` into it, as a person would.
+    pub async fn retype(&self, testid: &str, text: &str) {
+        let element = self
+            .wait_for_element(testid, &by_testid(testid), WAIT)
+            .await;
+        self.eval(
+            "arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
+            json!([element.to_json()]),
+        )
+        .await;
+        self.type_into(&element, text).await;
     }
 
     pub async fn click(&self, element: &Element) {

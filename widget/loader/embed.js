@@ -40,17 +40,16 @@
     on &&= !button.hidden;
     if (on != shown) emit('visibility', (shown = on) ? 'shown' : 'hidden');
   }
-  function build(look) {
+  function build(answer, look = answer.appearance) {
     const sheet = new CSSStyleSheet(), root = (host = document.createElement('livechat-widget'))
       .attachShadow({ mode: 'open' });
     sheet.replaceSync(LAUNCHER_CSS);
     root.adoptedStyleSheets = [sheet];
-    host.dataset.position = look.position;
-    host.style.setProperty('--lc-accent', look.accent_color);
+    host.style.cssText = answer.style;
     root.innerHTML = '<div class=lc-root><div hidden></div><p></p><button class=lc-launcher aria-expanded=false><b></b></button></div>';
     [panel, bubble, button] = root.firstChild.children;
     button.hidden = script.dataset.launcher == 'none';
-    button.setAttribute('aria-label', look.title);
+    button.setAttribute('aria-label', look.launcher_label || look.title);
     button.onclick = bubble.onclick = api.toggle;
   }
   function mount() {
@@ -100,7 +99,7 @@
   addEventListener('storage', (e) => e.key == store && !e.newValue && api.reset());
   queued.map((call) => api(...call));
   ask('').then((answer) => {
-    if (answer) build(answer.appearance), decide(answer), booted(), emit('ready');
+    if (answer) build(answer), decide(answer), booted(), emit('ready');
     if (resume) resume = '', history.replaceState(null, '', here()), open(1);
   }, () => {});
 })();

@@ -20,6 +20,16 @@ mod wire;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
+/// The appearance the panel draws itself: colours, sizes and the launcher are the gateway's
+/// style, which the loader set on the element the panel is in.
+#[derive(Debug, Clone)]
+pub struct Look {
+    pub title: String,
+    pub greeting: String,
+    pub sound: bool,
+    pub theme: protocol::Theme,
+}
+
 /// What the loader passes: its page view's bootstrap (the latest answer merged over the first),
 /// where the gateway is, and its callbacks.
 #[derive(Debug, Clone)]
@@ -28,7 +38,7 @@ pub struct Options {
     pub channel: String,
     pub ticket: String,
     /// The appearance, its greeting being the proactive one when the launcher showed that.
-    pub appearance: protocol::Appearance,
+    pub appearance: Look,
     /// The launcher showed a proactive greeting: the visitor's first message answers it.
     pub greeted: bool,
     /// The challenge to solve before a session opens, when the channel requires one.

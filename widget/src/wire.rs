@@ -8,7 +8,7 @@
 //! back here as written, and everything written here reads back through serde as meant.
 
 use protocol::{
-    Appearance, Attachment, Author, CaptchaChallenge, ChatMessage, SessionCreated, UploadPolicy,
+    Attachment, Author, CaptchaChallenge, ChatMessage, SessionCreated, UploadPolicy,
     VisitorServerFrame,
 };
 use std::str::FromStr;
@@ -290,14 +290,12 @@ pub fn options(value: JsValue) -> Option<Options> {
         channel: options.text("channel_key")?,
         ticket: options.text("visit_ticket")?,
         greeted: proactive.is_some(),
-        appearance: Appearance {
+        appearance: crate::Look {
             title: appearance.text("title")?,
             greeting: match proactive {
                 Some(greeting) => greeting,
                 None => appearance.text("greeting")?,
             },
-            accent_color: appearance.text("accent_color")?,
-            position: appearance.name("position")?,
             sound: appearance.field("sound").as_bool().unwrap_or(false),
             theme: appearance.name("theme").unwrap_or_default(),
         },

@@ -10,8 +10,8 @@ use axum::response::IntoResponse;
 use axum::Json;
 use protocol::{
     Appearance, CaptchaProvider, CaptchaView, ChannelState, ChannelView, ChannelsDeleted,
-    DeleteChannels, FileKind, IdentityMode, LauncherPosition, Prechat, Proactive, Theme,
-    UploadPolicy, WhenUnavailable,
+    DeleteChannels, FileKind, LauncherIcon, LauncherPosition, Prechat, Proactive, Theme,
+    UploadPolicy,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -376,11 +376,7 @@ pub fn apply(
             }
             .map(|name| channel.email_sender_name = name),
             "prechat" => prechat(value).map(|form| channel.prechat = form),
-            "when_unavailable" => value
-                .as_str()
-                .and_then(|name| name.parse::<WhenUnavailable>().ok())
-                .ok_or_else(|| format!("one of {}", WhenUnavailable::NAMES.join(", ")))
-                .map(|mode| channel.when_unavailable = mode),
+            "when_unavailable" => name(value).map(|mode| channel.when_unavailable = mode),
             "missed_chat_secs" => match value.as_i64() {
                 Some(secs) if (0..=MAX_MISSED_CHAT_SECS).contains(&secs) => Ok(secs),
                 _ => Err(format!(
@@ -388,11 +384,7 @@ pub fn apply(
                 )),
             }
             .map(|secs| channel.missed_chat_secs = secs),
-            "identity" => value
-                .as_str()
-                .and_then(|name| name.parse::<IdentityMode>().ok())
-                .ok_or_else(|| format!("one of {}", IdentityMode::NAMES.join(", ")))
-                .map(|mode| channel.identity = mode),
+            "identity" => name(value).map(|mode| channel.identity = mode),
             "proactive" => match value {
                 Value::Null => Ok(None),
                 other => proactive(other, &mut problems).map(Some),
@@ -590,15 +582,10 @@ fn captcha(
         }
         (given, _) => given.to_owned(),
     };
-    let provider = match fields
-        .get("provider")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .parse::<CaptchaProvider>()
-    {
+    let provider = match name::<CaptchaProvider>(fields.get("provider").unwrap_or(&Value::Null)) {
         Ok(provider) => Some(provider),
         Err(unknown) => {
-            problem("provider", &unknown.to_string());
+            problem("provider", &unknown);
             None
         }
     };
@@ -650,35 +637,66 @@ fn appearance(
         let outcome = match field.as_str() {
             "title" => text(v, 1, 60).map(|t| out.title = t),
             "greeting" => text(v, 0, 500).map(|t| out.greeting = t),
-            // The loader puts this colour into CSS: only colour syntax gets through.
-            "accent_color" => text(v, 1, 40)
-                .and_then(|c| {
-                    c.chars()
-                        .all(|ch| ch.is_ascii_alphanumeric() || "#(),.% -".contains(ch))
-                        .then_some(c)
-                        .ok_or_else(|| "must be a CSS colour such as #2563eb".to_owned())
+            // Written into the launcher's style as parsed, never as typed.
+            "accent_color" => {
+                text(v, 1, 40).and_then(|c| protocol::colour(&c).map(|_| out.accent_color = c))
+            }
+            "text_color" => {
+                text(v, 1, 40).and_then(|c| protocol::colour(&c).map(|_| out.look.text_color = c))
+            }
+            "launcher_icon" => name(v).map(|icon| out.look.launcher_icon = icon),
+            "launcher_label" => text(v, 0, protocol::LABEL_CHARS)
+                .and_then(|label| {
+                    (!label.chars().any(char::is_control))
+                        .then_some(label)
+                        .ok_or_else(|| "must be one line".to_owned())
                 })
-                .map(|c| out.accent_color = c),
-            "position" => v
-                .as_str()
-                .unwrap_or_default()
-                .parse::<LauncherPosition>()
-                .map_err(|unknown| unknown.to_string())
-                .map(|position| out.position = position),
+                .map(|label| out.look.launcher_label = label),
+            "offset_x" => pixels(v, protocol::OFFSETS).map(|px| out.look.offset_x = px),
+            "offset_y" => pixels(v, protocol::OFFSETS).map(|px| out.look.offset_y = px),
+            "panel_width" => pixels(v, protocol::PANEL_WIDTHS).map(|px| out.look.panel_width = px),
+            "panel_height" => {
+                pixels(v, protocol::PANEL_HEIGHTS).map(|px| out.look.panel_height = px)
+            }
+            "position" => name::<LauncherPosition>(v).map(|position| out.position = position),
             "sound" => flag(v).map(|on| out.sound = on),
-            "theme" => v
-                .as_str()
-                .unwrap_or_default()
-                .parse::<Theme>()
-                .map_err(|unknown| unknown.to_string())
-                .map(|theme| out.theme = theme),
+            "theme" => name::<Theme>(v).map(|theme| out.theme = theme),
             _ => Err("is not an appearance setting".to_owned()),
         };
         if let Err(problem) = outcome {
             problems.insert(format!("appearance.{field}"), problem);
         }
     }
+    // The pair as it will be, whichever of the two this edit changed (a colour that cannot be
+    // read has its own problem above).
+    if let Some(problem) = protocol::contrast_problem(&out.accent_color, &out.look.text_color) {
+        problems.insert("appearance.text_color".into(), problem);
+    }
+    if out.look.launcher_icon == LauncherIcon::None && out.look.launcher_label.is_empty() {
+        problems.insert(
+            "appearance.launcher_label".into(),
+            "cannot be empty when the launcher has no icon".into(),
+        );
+    }
     Ok(out)
+}
+
+fn name<T: std::str::FromStr<Err = protocol::names::UnknownName>>(
+    value: &Value,
+) -> std::result::Result<T, String> {
+    value
+        .as_str()
+        .unwrap_or_default()
+        .parse::<T>()
+        .map_err(|unknown| unknown.to_string())
+}
+
+fn pixels(value: &Value, range: std::ops::RangeInclusive<u16>) -> std::result::Result<u16, String> {
+    value
+        .as_u64()
+        .and_then(|px| u16::try_from(px).ok())
+        .filter(|px| range.contains(px))
+        .ok_or_else(|| format!("must be {} to {} pixels", range.start(), range.end()))
 }
 
 #[cfg(test)]
@@ -751,6 +769,61 @@ mod tests {
             ));
             assert!(bad.contains_key("inactivity_timeout_secs"), "{secs}");
         }
+    }
+
+    #[test]
+    fn the_look_is_checked_for_bounds_and_readable_text() {
+        let edit = |appearance: Value| {
+            apply(
+                new_channel(),
+                &input(json!({"appearance": appearance})),
+                false,
+            )
+        };
+        let bad = problems(edit(json!({
+            "text_color": "#ffffff80", "launcher_icon": "rocket", "launcher_label": "two\nlines",
+            "offset_x": 201, "offset_y": -1, "panel_width": 299, "panel_height": "tall"
+        })));
+        for field in [
+            "text_color",
+            "launcher_icon",
+            "launcher_label",
+            "offset_x",
+            "offset_y",
+            "panel_width",
+            "panel_height",
+        ] {
+            assert!(
+                bad.contains_key(&format!("appearance.{field}")),
+                "{field} missing from {bad:?}"
+            );
+        }
+        // The default white text on a light accent: the pair is refused whichever side changed.
+        let pale = problems(edit(json!({"accent_color": "#fde68a"})));
+        assert!(pale["appearance.text_color"].contains("4.5:1"), "{pale:?}");
+        let no_icon = problems(edit(json!({"launcher_icon": "none"})));
+        assert!(
+            no_icon.contains_key("appearance.launcher_label"),
+            "{no_icon:?}"
+        );
+
+        let good = edit(json!({
+            "accent_color": "#fde68a", "text_color": "#1f2937", "launcher_icon": "none",
+            "launcher_label": "Questions?", "offset_x": 0, "offset_y": 200,
+            "panel_width": 640, "panel_height": 400
+        }))
+        .unwrap();
+        let look = &good.appearance.look;
+        assert_eq!(
+            (
+                look.offset_x,
+                look.offset_y,
+                look.panel_width,
+                look.panel_height
+            ),
+            (0, 200, 640, 400)
+        );
+        assert_eq!(look.launcher_label, "Questions?");
     }
 
     #[test]

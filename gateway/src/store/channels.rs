@@ -81,6 +81,7 @@ impl ChannelRecord {
                 position: LauncherPosition::BottomRight,
                 sound: false,
                 theme: protocol::Theme::Auto,
+                look: protocol::Look::default(),
             },
             captcha: None,
             last_error: None,
@@ -141,7 +142,7 @@ const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, a
                        visibility_rules, override_mode, override_until, queue_id, idle_close_secs, \
                        visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, \
                        missed_chat_secs, when_unavailable, prechat, visitor_sound, identity_secret, \
-                       identity, proactive, texts, theme";
+                       identity, proactive, texts, theme, look";
 
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
@@ -210,6 +211,8 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
             position: col_name(row, "position")?,
             sound: col_i64(row, "visitor_sound")? != 0,
             theme: col_name(row, "theme")?,
+            look: serde_json::from_str(&col_str(row, "look")?)
+                .map_err(|e| Error::Internal(format!("corrupt look: {e}")))?,
         },
     })
 }
@@ -257,9 +260,9 @@ impl Store {
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
              queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, missed_chat_secs, \
-             when_unavailable, prechat, visitor_sound, identity_secret, identity, proactive, texts, theme) \
+             when_unavailable, prechat, visitor_sound, identity_secret, identity, proactive, texts, theme, look) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) \
+             $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -275,7 +278,7 @@ impl Store {
              when_unavailable = excluded.when_unavailable, prechat = excluded.prechat, \
              visitor_sound = excluded.visitor_sound, identity_secret = excluded.identity_secret, \
              identity = excluded.identity, proactive = excluded.proactive, texts = excluded.texts, \
-             theme = excluded.theme",
+             theme = excluded.theme, look = excluded.look",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -325,6 +328,7 @@ impl Store {
         )
         .bind(serde_json::to_string(&channel.texts).map_err(|e| Error::Internal(e.to_string()))?)
         .bind(channel.appearance.theme.as_str())
+        .bind(serde_json::to_string(&channel.appearance.look).map_err(|e| Error::Internal(e.to_string()))?)
         .execute(&self.pool)
         .await?;
         Ok(())

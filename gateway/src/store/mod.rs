@@ -125,6 +125,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0011_texts.sql"),
     ),
     (12, "theme", include_str!("../../migrations/0012_theme.sql")),
+    (13, "look", include_str!("../../migrations/0013_look.sql")),
 ];
 
 #[derive(Debug)]

@@ -183,6 +183,7 @@ async fn widget_bootstrap(
         leave_message: answer.leave_message,
         recheck_after_ms: answer.recheck_after_ms,
         remember_visits: channel.rules.repeat_visit.enabled,
+        style: protocol::style(&channel.appearance),
         appearance: channel.appearance.clone(),
         captcha: captcha::challenge(&state, &channel),
         visit_ticket: sign_visit_ticket(&state, &ticket),

@@ -336,3 +336,68 @@ async fn the_panel_s_theme_is_one_of_three_and_reaches_the_page() {
     let page = get(&gw.url("/v1/widget/demo"), Some(SITE_ORIGIN)).await;
     assert_eq!(page.body["appearance"]["theme"], "dark");
 }
+
+#[tokio::test]
+async fn an_unreadable_colour_pair_is_refused_and_the_look_reaches_the_page_as_style() {
+    let gw = TestGateway::spawn().await;
+    let admin = agent_login(&gw).await;
+    let channel = gw.demo_channel().await;
+    let path = format!("/v1/admin/channels/{}", channel.id);
+    // White text (the default) on pale yellow: 1.3:1.
+    let refused = call(
+        &gw,
+        &admin,
+        Method::PATCH,
+        &path,
+        Some(json!({"appearance": {"accent_color": "#fde68a", "launcher_label": "Help"}})),
+    )
+    .await;
+    refused.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let problem = &refused.body["error"]["fields"]["appearance.text_color"];
+    assert!(
+        problem.as_str().unwrap_or_default().contains("4.5:1"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        gw.demo_channel().await.appearance,
+        channel.appearance,
+        "nothing of a refused edit is kept"
+    );
+
+    let set = call(
+        &gw,
+        &admin,
+        Method::PATCH,
+        &path,
+        Some(json!({"appearance": {
+            "accent_color": "#fde68a", "text_color": "rgb(31 41 55)", "position": "bottom_left",
+            "launcher_icon": "help", "launcher_label": "Questions?", "offset_x": 32,
+            "panel_width": 420, "panel_height": 600
+        }})),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    assert_eq!(set.body["appearance"]["launcher_label"], "Questions?");
+    let page = get(&gw.url("/v1/widget/demo"), Some(SITE_ORIGIN)).await;
+    let style = page.body["style"].as_str().unwrap_or_default();
+    for part in [
+        "--lc-accent:#fde68a;--lc-text:#1f2937;",
+        "stroke='%231f2937'",
+        "--lc-label:\"Questions?\";--lc-pad:20px;",
+        "--lc-start:32px;--lc-end:auto;--lc-y:20px;--lc-align:start;",
+        "--lc-w:420px;--lc-h:600px",
+    ] {
+        assert!(style.contains(part), "{part} not in {style}");
+    }
+    // The text colour alone, then, is checked against the stored accent.
+    let pale_text = call(
+        &gw,
+        &admin,
+        Method::PATCH,
+        &path,
+        Some(json!({"appearance": {"text_color": "#fffbeb"}})),
+    )
+    .await;
+    pale_text.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+}

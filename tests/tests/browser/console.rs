@@ -105,16 +105,7 @@ async fn an_admin_creates_a_channel_gets_its_snippet_and_deletes_only_what_is_fr
         .wait_for_element("the name field", &by_testid("new-name"), WAIT)
         .await;
     admin.type_into(&name, "Careers site").await;
-    let timeout = admin
-        .wait_for_element("the timeout field", &by_testid("new-timeout"), WAIT)
-        .await;
-    admin
-        .eval(
-            "arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'));",
-            serde_json::json!([timeout.to_json()]),
-        )
-        .await;
-    admin.type_into(&timeout, "0").await;
+    admin.retype("new-timeout", "0").await;
     admin.click_on("create-channel").await;
     let problem = admin.wait_for("the field error", "return document.querySelector('[data-testid=error-inactivity_timeout_secs]')?.textContent;", WAIT).await;
     assert!(
@@ -125,13 +116,7 @@ async fn an_admin_creates_a_channel_gets_its_snippet_and_deletes_only_what_is_fr
         "{problem}"
     );
 
-    admin
-        .eval(
-            "arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'));",
-            serde_json::json!([timeout.to_json()]),
-        )
-        .await;
-    admin.type_into(&timeout, "900").await;
+    admin.retype("new-timeout", "900").await;
     admin.click_on("create-channel").await;
     let key = admin
         .wait_for(

@@ -425,9 +425,9 @@ async fn the_prechat_form_comes_first_refuses_what_is_missing_and_routes_by_topi
 async fn an_admin_sets_what_visitors_are_asked_on_the_channels_page() {
     let demo = DemoStack::start().await;
     let admin = Browser::launch().await;
-    admin.log_into_console(&demo.gateway.url("/console/")).await;
-    admin.click_on("nav-channels").await;
-    admin.click_on("channel-open").await;
+    admin
+        .open_demo_channel_settings(&demo.gateway.url("/console/"))
+        .await;
     admin
         .wait_for_element(
             "the settings",

@@ -394,19 +394,10 @@ const TRAY: &str = "return [...document.querySelector('livechat-widget').shadowR
 async fn an_admin_limits_a_channels_files_on_the_channels_page_and_the_panel_follows() {
     let demo = DemoStack::start().await;
     let admin = Browser::launch().await;
-    admin.log_into_console(&demo.gateway.url("/console/")).await;
-    admin.click_on("nav-channels").await;
-    admin.click_on("channel-open").await;
-    let size = admin
-        .wait_for_element("the size field", &by_testid("edit-upload-mib"), WAIT)
-        .await;
     admin
-        .eval(
-            "arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'));",
-            json!([size.to_json()]),
-        )
+        .open_demo_channel_settings(&demo.gateway.url("/console/"))
         .await;
-    admin.type_into(&size, "1").await;
+    admin.retype("edit-upload-mib", "1").await;
     admin.click_on("edit-kind-pdf").await;
     admin.click_on("save-channel").await;
     let stored = || async {

@@ -14,9 +14,9 @@ async fn an_admin_adds_a_webhook_reads_its_deliveries_and_replays_one() {
     let channel = demo.gateway.demo_channel().await;
     let receiver = Receiver::start().await;
     let admin = Browser::launch().await;
-    admin.log_into_console(&demo.gateway.url("/console/")).await;
-    admin.click_on("nav-channels").await;
-    admin.click_on("channel-open").await;
+    admin
+        .open_demo_channel_settings(&demo.gateway.url("/console/"))
+        .await;
     let inbound = admin
         .wait_for(
             "the inbound URL",

@@ -135,9 +135,9 @@ async fn an_arabic_page_mirrors_the_panel_and_the_launcher_and_each_message_keep
 async fn an_admin_words_the_russian_panel_on_the_channels_page() {
     let demo = DemoStack::start().await;
     let admin = Browser::launch().await;
-    admin.log_into_console(&demo.gateway.url("/console/")).await;
-    admin.click_on("nav-channels").await;
-    admin.click_on("channel-open").await;
+    admin
+        .open_demo_channel_settings(&demo.gateway.url("/console/"))
+        .await;
     admin
         .wait_for_element("the texts", &by_testid("edit-texts-locale"), WAIT)
         .await;

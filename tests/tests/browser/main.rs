@@ -2,6 +2,7 @@
 //! snippet; the visitor works the widget inside its shadow root like a person would.
 
 mod alerts;
+mod appearance;
 mod console;
 mod desk;
 mod email;

@@ -95,9 +95,9 @@ async fn with_a_repeat_visit_rule_the_launcher_shows_from_the_second_visit() {
 async fn a_marketer_sets_a_rule_in_the_console_and_the_live_preview_explains_it() {
     let demo = DemoStack::start().await;
     let admin = Browser::launch().await;
-    admin.log_into_console(&demo.gateway.url("/console/")).await;
-    admin.click_on("nav-channels").await;
-    admin.click_on("channel-open").await;
+    admin
+        .open_demo_channel_settings(&demo.gateway.url("/console/"))
+        .await;
     admin.click_on("open-rules").await;
     let says = |expected: &'static str| {
         format!(
