@@ -102,7 +102,7 @@ fn channel_row(page: Page, channel: ChannelView) -> impl IntoView {
     let view_channel = channel.clone();
     view! {
         <li data-testid="channel" data-key=channel.key.clone()>
-            <input type="checkbox" data-testid="channel-choose"
+            <input type="checkbox" data-testid="channel-choose" aria-label=format!("Choose {}", channel.name)
                 prop:checked=move || page.chosen.with(|set| set.contains(&checked_id))
                 on:change=move |ev| {
                     let on = event_target_checked(&ev);
@@ -364,7 +364,7 @@ fn captcha_form(page: Page, channel: &ChannelView) -> impl IntoView {
     view! {
         <fieldset class="captcha-settings">
             <legend>"Captcha"</legend>
-            <select data-testid="captcha-provider" on:change=move |ev| provider.set(event_target_value(&ev))>
+            <select data-testid="captcha-provider" aria-label="Captcha provider" on:change=move |ev| provider.set(event_target_value(&ev))>
                 {PROVIDERS
                     .iter()
                     .map(|(value, label)| view! { <option value=*value selected=move || provider.get() == *value>{*label}</option> })

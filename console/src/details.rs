@@ -127,7 +127,7 @@ pub fn visitor_details() -> impl IntoView {
                     view! { <li data-testid="conversation-event">{describe_event(e)}" "{note}</li> }
                 })
                 .collect_view();
-            view! { <h4>"Notes"</h4><ul class="events">{lines}</ul> }
+            view! { <h2>"Notes"</h2><ul class="events">{lines}</ul> }
         })
     };
     let desk = StoredValue::new_local(desk);
@@ -168,7 +168,7 @@ pub fn visitor_details() -> impl IntoView {
                     .map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> })
                     .collect_view();
                 view! {
-                    <h4 title="Told by the page (LiveChat.setAttributes), not checked by the site">"Unverified"</h4>
+                    <h2 title="Told by the page (LiveChat.setAttributes), not checked by the site">"Unverified"</h2>
                     <dl data-testid="contact-attributes">{rows}</dl>
                 }
             });
@@ -177,7 +177,7 @@ pub fn visitor_details() -> impl IntoView {
             let start = (p.startable && idle).then(|| {
                 let to = serde_json::json!({"contact_id": p.id});
                 view! {
-                    <h4>"Write first"</h4>
+                    <h2>"Write first"</h2>
                     {crate::visitors::start_form(p.channel_id.clone(), to, || {})}
                 }
             });
@@ -191,7 +191,7 @@ pub fn visitor_details() -> impl IntoView {
                     {(!p.labels.is_empty()).then(|| view! { <dt>"Labels"</dt><dd data-testid="contact-labels">{p.labels.join(", ")}</dd> })}
                 </dl>
                 {attributes}
-                <h4>"Conversations"</h4>
+                <h2>"Conversations"</h2>
                 <ul class="history" data-testid="contact-history">{history}</ul>
                 {start}
             }

@@ -48,7 +48,7 @@ pub fn inbox_list(me: String) -> impl IntoView {
     };
     view! {
         <div class="inbox-column">
-            <nav class="tabs">{tabs.into_iter().collect_view()}</nav>
+            <nav class="tabs" aria-label="Conversations by state">{tabs.into_iter().collect_view()}</nav>
             <ul class="inbox" data-testid="inbox" role="listbox" tabindex="0" aria-label="Conversations"
                 aria-activedescendant=move || selected.get().map(|id| format!("conversation-{id}"))
                 on:keydown=keys>

@@ -226,7 +226,7 @@ fn new_endpoint(
     view! {
         <fieldset class="new-endpoint">
             <legend>"Add an endpoint"</legend>
-            <select data-testid="endpoint-kind" on:change=move |ev| {
+            <select data-testid="endpoint-kind" aria-label="Kind of endpoint" on:change=move |ev| {
                 if let Ok(chosen) = event_target_value(&ev).parse() { kind.set(chosen) }
             }>
                 {EndpointKind::ALL.iter().map(|&k| view! {

@@ -25,6 +25,7 @@ pub fn login(agent: RwSignal<Option<Option<AgentProfile>>>) -> impl IntoView {
         });
     };
     view! {
+        <main>
         <form class="login" on:submit=submit>
             <h1>"Agent console"</h1>
             <input type="email" placeholder="Email" autocomplete="username" data-testid="email"
@@ -34,5 +35,6 @@ pub fn login(agent: RwSignal<Option<Option<AgentProfile>>>) -> impl IntoView {
             <button type="submit" data-testid="login">"Log in"</button>
             {move || error.get().map(|e| view! { <p class="error" data-testid="login-error">{e}</p> })}
         </form>
+        </main>
     }
 }

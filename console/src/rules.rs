@@ -245,7 +245,7 @@ fn business_hours(editor: Editor, zones: RwSignal<Vec<String>>) -> impl IntoView
             </datalist>
             <p class="hint">"Local times, e.g. 09:00-12:00, 13:00-17:00. An end before the start runs past midnight."</p>
             {(0..7).map(day_row).collect_view()}
-            <h4>"Exceptions (holidays, special hours)"</h4>
+            <h3>"Exceptions (holidays, special hours)"</h3>
             <ul class="exceptions">{exceptions}</ul>
             <button type="button" class="link" data-testid="add-exception"
                 on:click=move |_| editor.edit(|r| r.business_hours.exceptions.push(Default::default()))>"+ Add a date"</button>
@@ -257,11 +257,12 @@ fn business_hours(editor: Editor, zones: RwSignal<Vec<String>>) -> impl IntoView
 fn number_input(
     editor: Editor,
     testid: &'static str,
+    name: &'static str,
     get: fn(&VisibilityRules) -> u32,
     set: fn(&mut VisibilityRules, u32),
 ) -> impl IntoView {
     view! {
-        <input type="number" min="0" class="short" data-testid=testid
+        <input type="number" min="0" class="short" data-testid=testid aria-label=name
             prop:value=move || editor.rules.with(get).to_string()
             on:change=move |ev| {
                 let n = event_target_value(&ev).trim().parse::<u32>().unwrap_or(0);
@@ -278,19 +279,19 @@ fn visitor_rules(editor: Editor) -> impl IntoView {
             <div class="row">
                 {toggle(editor, "rule-dwell", " Has been on the page for at least",
                     |r| r.dwell_time.enabled, |r, on| r.dwell_time.enabled = on)}
-                {number_input(editor, "dwell-seconds", |r| r.dwell_time.seconds, |r, n| r.dwell_time.seconds = n)}" seconds"
+                {number_input(editor, "dwell-seconds", "Seconds on the page", |r| r.dwell_time.seconds, |r, n| r.dwell_time.seconds = n)}" seconds"
             </div>
             {editor.problems("dwell_time")}
             <div class="row">
                 {toggle(editor, "rule-repeat", " Is on visit number",
                     |r| r.repeat_visit.enabled, |r, on| r.repeat_visit.enabled = on)}
-                {number_input(editor, "repeat-min", |r| r.repeat_visit.min_visit, |r, n| r.repeat_visit.min_visit = n)}" or later"
+                {number_input(editor, "repeat-min", "Visit number", |r| r.repeat_visit.min_visit, |r, n| r.repeat_visit.min_visit = n)}" or later"
             </div>
             <p class="hint">"Counting visits keeps a visit ticket in the visitor's browser storage."</p>
             {editor.problems("repeat_visit")}
             {toggle(editor, "rule-page-url", " Is on a page matching (one pattern per line; * matches anything; /path matches any host)",
                 |r| r.page_url.enabled, |r, on| r.page_url.enabled = on)}
-            <textarea rows="3" data-testid="page-patterns" prop:value=patterns
+            <textarea rows="3" data-testid="page-patterns" aria-label="Page patterns" prop:value=patterns
                 on:change=move |ev| {
                     let list: Vec<String> = event_target_value(&ev).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
                     editor.edit(|r| r.page_url.patterns = list);
@@ -410,7 +411,7 @@ fn override_form(path: String) -> impl IntoView {
     view! {
         <fieldset class="override">
             <legend>"Override"</legend>
-            <select data-testid="override-mode" on:change=move |ev| {
+            <select data-testid="override-mode" aria-label="Override" on:change=move |ev| {
                 let chosen = event_target_value(&ev);
                 if let Some((m, _, _)) = modes.iter().find(|(_, value, _)| *value == chosen) { mode.set(*m); }
             }>

@@ -20,7 +20,7 @@ pub fn app() -> impl IntoView {
         agent.set(Some(me));
     });
     move || match agent.get() {
-        None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+        None => view! { <main><p class="loading">"Loading…"</p></main> }.into_any(),
         Some(None) => crate::login::login(agent).into_any(),
         Some(Some(profile)) => workspace(profile, title.clone()).into_any(),
     }
@@ -71,8 +71,8 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
     view! {
         <div class="app" class:admin-page=move || page.get() != Page::Inbox>
             <header class="topbar">
-                <strong>"Live chat"</strong>
-                <nav>
+                <h1 class="brand">"Live chat"</h1>
+                <nav aria-label="Pages">
                     {nav(Page::Inbox, "Inbox", "nav-inbox")}
                     {nav(Page::Visitors, "Visitors now", "nav-visitors")}
                     {is_admin.then(|| nav(Page::Channels, "Channels", "nav-channels"))}
@@ -84,6 +84,7 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
                 {presence_choice(profile.presence)}
                 <span>{profile.name}</span>
             </header>
+            <main class="pages">
             <div class="inbox-page" class:hidden=move || page.get() != Page::Inbox>
                 {crate::inbox_list::inbox_list(profile.id.clone())}
                 {crate::thread::thread()}
@@ -95,6 +96,7 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
                 Page::Visitors => Some(crate::visitors::visitors_page(to_inbox).into_any()),
                 Page::Channels => Some(crate::channels::channels_page().into_any()),
             }}
+            </main>
         </div>
     }
 }
@@ -172,7 +174,7 @@ fn presence_choice(initial: AgentPresence) -> impl IntoView {
         });
     };
     view! {
-        <select class="presence" data-testid="presence" on:change=change>
+        <select class="presence" data-testid="presence" aria-label="Your presence" on:change=change>
             {AgentPresence::ALL.iter().map(|&p| {
                 view! { <option value=p.as_str() selected=move || presence.get() == p>{label(p)}</option> }
             }).collect_view()}

@@ -49,7 +49,7 @@ fn transfer_form(desk: Desk) -> impl IntoView {
         })
     };
     view! {
-        <select data-testid="transfer-to" on:change=move |ev| target.set(event_target_value(&ev))>
+        <select data-testid="transfer-to" aria-label="Transfer to" on:change=move |ev| target.set(event_target_value(&ev))>
             <option value="">"Transfer to…"</option>
             {options}
         </select>

@@ -4,6 +4,7 @@
 mod alerts;
 mod appearance;
 mod console;
+mod console_access;
 mod desk;
 mod email;
 mod files;

@@ -192,8 +192,9 @@ async fn the_panel_is_dark_on_a_dark_system_unless_the_channel_forces_light() {
     );
 }
 
-/// axe-core's findings on the widget (its shadow root included), the launcher alone and then
-/// the open panel, with a conversation in it; `prepare` sets the page up first.
+/// axe-core's findings on the host page with the widget (its shadow root included), the
+/// launcher alone and then the open panel, with a conversation in it; `prepare` sets the page
+/// up first.
 async fn widget_violations(
     demo: &DemoStack,
     prepare: &str,
@@ -208,12 +209,12 @@ async fn widget_violations(
         .wait_for_element("the launcher", &in_widget(".lc-launcher"), WAIT)
         .await;
     visitor.eval(prepare, json!([])).await;
-    let closed = visitor.accessibility_violations("livechat-widget").await?;
+    let closed = visitor.accessibility_violations("html").await?;
     visitor.click(&launcher).await;
     visitor
         .write_in_panel("Is the Ridgeline 2 waterproof?")
         .await;
-    let open = visitor.accessibility_violations("livechat-widget").await?;
+    let open = visitor.accessibility_violations("html").await?;
     Some(json!({"launcher": closed, "panel": open}))
 }
 
