@@ -12,6 +12,8 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::inbox::Inbox;
 
+use crate::words::{fill, t};
+
 #[wasm_bindgen(module = "/src/alerts.js")]
 extern "C" {
     /// Sounds (if on) and notifies (if on, permitted and the tab is hidden), in the elected
@@ -55,7 +57,10 @@ pub fn alert_for(
     if conversation.status == ConversationStatus::Waiting && !was_waiting && in_my_queue {
         return Some(Alert {
             conversation_id: conversation.id.clone(),
-            title: format!("A chat is waiting on {}", conversation.channel_name),
+            title: fill(
+                "chat_waiting_on",
+                &[("channel", &conversation.channel_name)],
+            ),
             body: conversation.last_text.clone(),
         });
     }
@@ -65,7 +70,7 @@ pub fn alert_for(
         && conversation.status == ConversationStatus::Open;
     (held && visitor_wrote).then(|| Alert {
         conversation_id: conversation.id.clone(),
-        title: "The visitor wrote".into(),
+        title: t("alert_visitor_wrote"),
         body: conversation.last_text.clone(),
     })
 }
@@ -102,13 +107,13 @@ pub fn switches() -> impl IntoView {
         });
     };
     view! {
-        <label class="switch" title="A sound for a new waiting chat or a visitor's message">
+        <label class="switch" title=t("alert_sound_title")>
             <input type="checkbox" data-testid="alert-sound" prop:checked=move || sound.get() on:change=on_sound />
-            "Sound"
+            {t("alert_sound")}
         </label>
-        <label class="switch" title="A desktop notification while this tab is hidden">
+        <label class="switch" title=t("alert_desktop_title")>
             <input type="checkbox" data-testid="alert-desktop" prop:checked=move || desktop.get() on:change=on_desktop />
-            "Notifications"
+            {t("alert_desktop")}
         </label>
     }
 }

@@ -6,7 +6,7 @@ use protocol::{ErrorBody, ErrorDetail};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-pub const UNREACHABLE: &str = "The gateway cannot be reached.";
+use crate::words::t;
 
 /// An error the console itself found (no answer, an unreadable one), shaped like the gateway's.
 fn failure(message: String) -> ErrorDetail {
@@ -33,7 +33,7 @@ pub async fn call<T: DeserializeOwned>(
         }
         None => request.send().await,
     }
-    .map_err(|_| failure(UNREACHABLE.into()))?;
+    .map_err(|_| failure(t("gateway_unreachable")))?;
     if sent.ok() {
         // 204 No Content decodes as JSON null.
         let text = sent.text().await.map_err(|e| failure(e.to_string()))?;
@@ -44,6 +44,6 @@ pub async fn call<T: DeserializeOwned>(
             .json::<ErrorBody>()
             .await
             .map(|b| b.error)
-            .unwrap_or_else(|_| failure("Unexpected answer.".into())))
+            .unwrap_or_else(|_| failure(t("unexpected_answer"))))
     }
 }

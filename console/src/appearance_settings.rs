@@ -5,10 +5,12 @@
 
 use leptos::prelude::*;
 use protocol::{
-    colour, contrast, contrast_problem, Appearance, ChannelView, LauncherIcon, LauncherPosition,
-    Look, Theme, MIN_CONTRAST,
+    colour, contrast, Appearance, ChannelView, LauncherIcon, LauncherPosition, Look, Theme,
+    MIN_CONTRAST,
 };
 use serde_json::{json, Value};
+
+use crate::words::{fill, t};
 
 /// The body that saves these settings. Pixels that are not numbers go as typed, so the gateway
 /// names the field.
@@ -77,21 +79,32 @@ pub fn appearance_settings(
             },
         }
     });
-    let unreadable =
-        Memo::new(move |_| current.with(|a| contrast_problem(&a.accent_color, &a.look.text_color)));
-    let ratio = move || {
+    // WCAG's ratio of the pair, None while a colour cannot be read; shown rounded down, as the
+    // gateway says it, so a pair just under the bar never reads as meeting it.
+    let ratio = Memo::new(move |_| {
         current.with(
             |a| match (colour(&a.accent_color), colour(&a.look.text_color)) {
-                (Ok(accent), Ok(text)) => format!(
-                    "Text on the accent: {:.1}:1 (at least {MIN_CONTRAST}:1)",
-                    contrast(&accent, &text)
-                ),
-                _ => "Text on the accent: a colour cannot be read".to_owned(),
+                (Ok(accent), Ok(text)) => Some(contrast(&accent, &text)),
+                _ => None,
             },
         )
+    });
+    let unreadable = move || ratio.get().filter(|r| *r < MIN_CONTRAST);
+    let said = |ratio: f64| {
+        [
+            ("ratio", format!("{:.1}", (ratio * 10.0).floor() / 10.0)),
+            ("min", MIN_CONTRAST.to_string()),
+        ]
+    };
+    let figure = move || match ratio.get() {
+        Some(r) => {
+            let [(a, x), (b, y)] = said(r);
+            fill("contrast_ratio", &[(a, &x), (b, &y)])
+        }
+        None => t("contrast_unreadable"),
     };
     let submit = move |_| {
-        if unreadable.get_untracked().is_none() {
+        if ratio.get_untracked().is_some_and(|r| r >= MIN_CONTRAST) {
             save(body(
                 &current.get_untracked(),
                 sizes.map(|(field, typed, _)| (field, typed.get_untracked())),
@@ -99,61 +112,64 @@ pub fn appearance_settings(
         }
     };
     let size_labels = [
-        "Launcher from the side (px)",
-        "Launcher from the bottom (px)",
-        "Panel width on a desktop (px)",
-        "Panel height on a desktop (px)",
+        t("launcher_offset_x"),
+        t("launcher_offset_y"),
+        t("panel_width"),
+        t("panel_height"),
     ];
     view! {
         <fieldset data-testid="appearance-settings" class="appearance">
-            <legend>"Appearance"</legend>
+            <legend>{t("appearance")}</legend>
             <div class="appearance-fields">
-                <label>"Title " <input data-testid="edit-title" prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) /></label>
-                <label>"Greeting " <textarea data-testid="edit-greeting" rows="2" prop:value=move || greeting.get() on:input=move |ev| greeting.set(event_target_value(&ev))></textarea></label>
-                <label>"Accent colour " <input data-testid="edit-accent" prop:value=move || accent.get() on:input=move |ev| accent.set(event_target_value(&ev)) /></label>
-                <label>"Text on the accent " <input data-testid="edit-text-color" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) /></label>
-                {move || unreadable.get().map(|problem| view! { <p class="error" role="alert" data-testid="contrast-problem">{format!("Text colour: {problem}")}</p> })}
-                <label>"The chat panel "
+                <label>{t("title")}" " <input data-testid="edit-title" prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) /></label>
+                <label>{t("greeting")}" " <textarea data-testid="edit-greeting" rows="2" prop:value=move || greeting.get() on:input=move |ev| greeting.set(event_target_value(&ev))></textarea></label>
+                <label>{t("accent_colour")}" " <input data-testid="edit-accent" prop:value=move || accent.get() on:input=move |ev| accent.set(event_target_value(&ev)) /></label>
+                <label>{t("text_colour")}" " <input data-testid="edit-text-color" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) /></label>
+                {move || unreadable().map(|r| {
+                    let [(a, x), (b, y)] = said(r);
+                    view! { <p class="error" role="alert" data-testid="contrast-problem">{fill("contrast_too_low", &[(a, &x), (b, &y)])}</p> }
+                })}
+                <label>{t("chat_panel")}" "
                     <select data-testid="edit-theme" on:change=move |ev| {
                         if let Ok(chosen) = event_target_value(&ev).parse::<Theme>() { theme.set(chosen) }
                     }>
-                        <option value="auto" selected=move || theme.get() == Theme::Auto>"light or dark, as the visitor's system is"</option>
-                        <option value="light" selected=move || theme.get() == Theme::Light>"always light"</option>
-                        <option value="dark" selected=move || theme.get() == Theme::Dark>"always dark"</option>
+                        <option value="auto" selected=move || theme.get() == Theme::Auto>{t("theme_auto")}</option>
+                        <option value="light" selected=move || theme.get() == Theme::Light>{t("theme_light")}</option>
+                        <option value="dark" selected=move || theme.get() == Theme::Dark>{t("theme_dark")}</option>
                     </select>
                 </label>
-                <label>"Launcher side "
+                <label>{t("launcher_side")}" "
                     <select data-testid="edit-position" on:change=move |ev| {
                         if let Ok(chosen) = event_target_value(&ev).parse::<LauncherPosition>() { position.set(chosen) }
                     }>
-                        <option value="bottom_right" selected=move || position.get() == LauncherPosition::BottomRight>"bottom right (left on right-to-left pages)"</option>
-                        <option value="bottom_left" selected=move || position.get() == LauncherPosition::BottomLeft>"bottom left (right on right-to-left pages)"</option>
+                        <option value="bottom_right" selected=move || position.get() == LauncherPosition::BottomRight>{t("bottom_right")}</option>
+                        <option value="bottom_left" selected=move || position.get() == LauncherPosition::BottomLeft>{t("bottom_left")}</option>
                     </select>
                 </label>
-                <label>"Launcher icon "
+                <label>{t("launcher_icon")}" "
                     <select data-testid="edit-launcher-icon" on:change=move |ev| {
                         if let Ok(chosen) = event_target_value(&ev).parse::<LauncherIcon>() { icon.set(chosen) }
                     }>
-                        <option value="chat" selected=move || icon.get() == LauncherIcon::Chat>"speech bubble"</option>
-                        <option value="help" selected=move || icon.get() == LauncherIcon::Help>"question mark"</option>
-                        <option value="mail" selected=move || icon.get() == LauncherIcon::Mail>"envelope"</option>
-                        <option value="none" selected=move || icon.get() == LauncherIcon::None>"none (the label alone)"</option>
+                        <option value="chat" selected=move || icon.get() == LauncherIcon::Chat>{t("icon_chat")}</option>
+                        <option value="help" selected=move || icon.get() == LauncherIcon::Help>{t("icon_help")}</option>
+                        <option value="mail" selected=move || icon.get() == LauncherIcon::Mail>{t("icon_mail")}</option>
+                        <option value="none" selected=move || icon.get() == LauncherIcon::None>{t("icon_none")}</option>
                     </select>
                 </label>
-                <label>"Launcher label (empty = a round button) " <input data-testid="edit-launcher-label" maxlength="30" prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev)) /></label>
+                <label>{t("launcher_label")}" " <input data-testid="edit-launcher-label" maxlength="30" prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev)) /></label>
                 {sizes.into_iter().zip(size_labels).map(|((field, typed, _), words)| view! {
                     <label>{words}" " <input data-testid=format!("edit-{}", field.replace('_', "-")) inputmode="numeric" prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) /></label>
                 }).collect_view()}
-                <button type="button" data-testid="save-appearance" on:click=submit disabled=move || unreadable.get().is_some()>"Save the appearance"</button>
+                <button type="button" data-testid="save-appearance" on:click=submit disabled=move || unreadable().is_some()>{t("save_appearance")}</button>
             </div>
-            <figure class="appearance-preview" data-testid="appearance-preview" aria-label="Preview" style=move || current.with(protocol::style)>
+            <figure class="appearance-preview" data-testid="appearance-preview" aria-label=t("preview") style=move || current.with(protocol::style)>
                 <div class="preview-panel" data-theme=move || theme.get().as_str()>
                     <div class="preview-head">{move || title.get()}</div>
                     <p class="preview-agent">{move || greeting.get()}</p>
-                    <p class="preview-me">"Hello! I have a question."</p>
+                    <p class="preview-me">{t("preview_visitor")}</p>
                 </div>
                 <span class="preview-launcher" data-testid="preview-launcher"></span>
-                <figcaption data-testid="contrast-ratio">{ratio}</figcaption>
+                <figcaption data-testid="contrast-ratio">{figure}</figcaption>
             </figure>
         </fieldset>
     }

@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 
 use crate::api::call;
 
+use crate::words::t;
+
 /// The team's canned responses: listed, added or replaced by shortcut, deleted.
 pub fn canned_admin() -> impl IntoView {
     let list = RwSignal::new(Vec::<CannedResponse>::new());
@@ -61,7 +63,7 @@ pub fn canned_admin() -> impl IntoView {
                 view! {
                     <li data-testid="canned">
                         <code>{format!("/{}", c.shortcut)}</code>" "{c.text.clone()}" "
-                        <button type="button" class="link" on:click=remove>"Delete"</button>
+                        <button type="button" class="link" on:click=remove>{t("delete")}</button>
                     </li>
                 }
             })
@@ -69,14 +71,14 @@ pub fn canned_admin() -> impl IntoView {
     };
     view! {
         <section class="canned-admin">
-            <h3>"Canned responses"</h3>
-            <p class="hint">"Agents type /shortcut and Tab in a reply to insert the text."</p>
+            <h3>{t("canned_responses")}</h3>
+            <p class="hint">{t("canned_hint")}</p>
             <ul>{rows}</ul>
-            <input placeholder="shortcut" data-testid="canned-shortcut" prop:value=move || shortcut.get()
+            <input placeholder=t("canned_shortcut") data-testid="canned-shortcut" prop:value=move || shortcut.get()
                 on:input=move |ev| shortcut.set(event_target_value(&ev)) />
-            <textarea rows="2" placeholder="Text" data-testid="canned-text" prop:value=move || text.get()
+            <textarea rows="2" placeholder=t("canned_text") data-testid="canned-text" prop:value=move || text.get()
                 on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-            <button type="button" data-testid="canned-save" on:click=save>"Save"</button>
+            <button type="button" data-testid="canned-save" on:click=save>{t("save")}</button>
             {move || error.get().map(|e| {
                 let fields = e.fields.values().cloned().collect::<Vec<_>>().join("; ");
                 view! { <p class="error">{e.message} " " {fields}</p> }

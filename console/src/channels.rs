@@ -11,6 +11,8 @@ use std::collections::BTreeSet;
 
 use crate::api::call;
 
+use crate::words::{fill, t};
+
 #[derive(Clone, Copy)]
 struct Page {
     channels: RwSignal<Vec<ChannelView>>,
@@ -69,7 +71,7 @@ pub fn channels_page() -> impl IntoView {
         {move || page.rules_of.get().map(|(id, name)| crate::rules::rules_page(id, name, back))}
         <div class="channels" class:hidden=move || page.rules_of.with(Option::is_some)>
             <section class="channel-list">
-                <input type="search" placeholder="Search channels by name" data-testid="channel-search"
+                <input type="search" placeholder=t("search_channels") data-testid="channel-search"
                     on:input=move |ev| { page.query.set(event_target_value(&ev)); page.reload(); } />
                 {create_form(page)}
                 <ul data-testid="channel-list">
@@ -80,7 +82,7 @@ pub fn channels_page() -> impl IntoView {
                         let ids: Vec<String> = page.chosen.get_untracked().into_iter().collect();
                         page.change(Request::post("/v1/admin/channels/delete"), Some(json!(DeleteChannels { ids })));
                     }>
-                    "Delete selected"
+                    {t("delete_selected")}
                 </button>
             </section>
             {error_box(page)}
@@ -102,7 +104,7 @@ fn channel_row(page: Page, channel: ChannelView) -> impl IntoView {
     let view_channel = channel.clone();
     view! {
         <li data-testid="channel" data-key=channel.key.clone()>
-            <input type="checkbox" data-testid="channel-choose" aria-label=format!("Choose {}", channel.name)
+            <input type="checkbox" data-testid="channel-choose" aria-label=fill("choose_channel", &[("name", &channel.name)])
                 prop:checked=move || page.chosen.with(|set| set.contains(&checked_id))
                 on:change=move |ev| {
                     let on = event_target_checked(&ev);
@@ -111,7 +113,7 @@ fn channel_row(page: Page, channel: ChannelView) -> impl IntoView {
             <button class="link" data-testid="channel-open" on:click=move |_| page.open.set(Some(view_channel.clone()))>
                 {channel.name.clone()}
             </button>
-            <span class=class title=channel.error.clone().unwrap_or_default()>{label}</span>
+            <span class=class title=channel.error.clone().unwrap_or_default()>{t(&format!("channel_state_{label}"))}</span>
         </li>
     }
 }
@@ -132,13 +134,13 @@ fn create_form(page: Page) -> impl IntoView {
     };
     view! {
         <form class="create" on:submit=submit>
-            <input placeholder="New channel name" data-testid="new-name" on:input=move |ev| name.set(event_target_value(&ev)) />
+            <input placeholder=t("new_channel_name") data-testid="new-name" on:input=move |ev| name.set(event_target_value(&ev)) />
             {field_error(page, "name")}
-            <label>"Inactivity timeout (s) "
+            <label>{t("inactivity_timeout")}" "
                 <input data-testid="new-timeout" prop:value=move || timeout.get() on:input=move |ev| timeout.set(event_target_value(&ev)) />
             </label>
             {field_error(page, "inactivity_timeout_secs")}
-            <button type="submit" data-testid="create-channel">"Create channel"</button>
+            <button type="submit" data-testid="create-channel">{t("create_channel")}</button>
         </form>
     }
 }
@@ -227,25 +229,25 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
     view! {
         <form class="detail" data-testid="channel-detail" on:submit=save>
             <h2>{channel.name.clone()}</h2>
-            <label>"Name" <input data-testid="edit-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
+            <label>{t("name")} <input data-testid="edit-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
             {field_error(page, "name")}
-            <label>"Inactivity timeout (s)" <input data-testid="edit-timeout" prop:value=move || timeout.get() on:input=move |ev| timeout.set(event_target_value(&ev)) /></label>
+            <label>{t("inactivity_timeout")} <input data-testid="edit-timeout" prop:value=move || timeout.get() on:input=move |ev| timeout.set(event_target_value(&ev)) /></label>
             {field_error(page, "inactivity_timeout_secs")}
-            <label>"Close conversations idle for (hours; 0 = never)" <input data-testid="edit-idle-close" prop:value=move || idle_hours.get() on:input=move |ev| idle_hours.set(event_target_value(&ev)) /></label>
+            <label>{t("idle_close")} <input data-testid="edit-idle-close" prop:value=move || idle_hours.get() on:input=move |ev| idle_hours.set(event_target_value(&ev)) /></label>
             {field_error(page, "idle_close_secs")}
-            <label>"Allowed origins (one per line; none = any site)"
+            <label>{t("allowed_origins")}
                 <textarea data-testid="edit-origins" rows="3" prop:value=move || origins.get() on:input=move |ev| origins.set(event_target_value(&ev))></textarea>
             </label>
             {move || page.error.with(|e| e.as_ref().map(|e| e.fields.iter().filter(|(k, _)| k.starts_with("allowed_origins")).map(|(_, v)| v.clone()).collect::<Vec<_>>()).unwrap_or_default())
                 .into_iter().map(|problem| view! { <p class="error">{problem}</p> }).collect_view()}
-            <label class="check"><input type="checkbox" data-testid="edit-online" prop:checked=move || online.get() on:change=move |ev| online.set(event_target_checked(&ev)) />" Online"</label>
-            <label class="check"><input type="checkbox" prop:checked=move || receptive.get() on:change=move |ev| receptive.set(event_target_checked(&ev)) />" Receptive (agents do not start conversations)"</label>
+            <label class="check"><input type="checkbox" data-testid="edit-online" prop:checked=move || online.get() on:change=move |ev| online.set(event_target_checked(&ev)) />" "{t("channel_online")}</label>
+            <label class="check"><input type="checkbox" prop:checked=move || receptive.get() on:change=move |ev| receptive.set(event_target_checked(&ev)) />" "{t("channel_receptive")}</label>
             <fieldset data-testid="edit-uploads">
-                <legend>"Files"</legend>
-                <label class="check"><input type="checkbox" data-testid="edit-visitor-uploads" prop:checked=move || visitor_uploads.get() on:change=move |ev| visitor_uploads.set(event_target_checked(&ev)) />" Visitors may attach files"</label>
-                <label>"Largest file (MiB), for everyone" <input data-testid="edit-upload-mib" prop:value=move || upload_mib.get() on:input=move |ev| upload_mib.set(event_target_value(&ev)) /></label>
+                <legend>{t("files")}</legend>
+                <label class="check"><input type="checkbox" data-testid="edit-visitor-uploads" prop:checked=move || visitor_uploads.get() on:change=move |ev| visitor_uploads.set(event_target_checked(&ev)) />" "{t("visitor_uploads")}</label>
+                <label>{t("largest_file")} <input data-testid="edit-upload-mib" prop:value=move || upload_mib.get() on:input=move |ev| upload_mib.set(event_target_value(&ev)) /></label>
                 {field_error(page, "uploads")}
-                <p>"Kinds visitors may send:"</p>
+                <p>{t("upload_kinds")}</p>
                 {FileKind::ALL.iter().map(|&kind| view! {
                     <label class="check"><input type="checkbox" data-testid=format!("edit-kind-{kind}")
                         prop:checked=move || upload_kinds.with(|kinds| kinds.contains(&kind))
@@ -266,19 +268,19 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
                 .filter(|(k, _)| ["prechat", "when_unavailable", "missed_chat_secs", "email_sender_name", "appearance", "identity", "proactive", "texts"].iter().any(|p| k.starts_with(p)))
                 .map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>()).unwrap_or_default())
                 .into_iter().map(|problem| view! { <p class="error" data-testid="visitor-settings-error">{problem}</p> }).collect_view()}
-            <button type="submit" data-testid="save-channel">"Save"</button>
-            <button type="button" data-testid="open-rules" on:click=open_rules>"When the widget shows…"</button>
+            <button type="submit" data-testid="save-channel">{t("save")}</button>
+            <button type="button" data-testid="open-rules" on:click=open_rules>{t("open_rules")}</button>
             <dl>
-                <dt>"Channel key"</dt><dd data-testid="channel-key">{channel.key.clone()}</dd>
-                <dt>"Secret (server-to-server)"</dt><dd data-testid="channel-secret">{channel.secret.clone()}</dd>
+                <dt>{t("channel_key")}</dt><dd data-testid="channel-key">{channel.key.clone()}</dd>
+                <dt>{t("channel_secret")}</dt><dd data-testid="channel-secret">{channel.secret.clone()}</dd>
             </dl>
-            <button type="button" data-testid="rotate-secret" on:click=rotate>"Rotate secret"</button>
-            <label>"Snippet: paste before </body> on every page"
+            <button type="button" data-testid="rotate-secret" on:click=rotate>{t("rotate_secret")}</button>
+            <label>{t("snippet")}
                 <textarea readonly rows="2" data-testid="channel-snippet">{channel.snippet.clone()}</textarea>
             </label>
-            <button type="button" on:click=copy>"Copy snippet"</button>
+            <button type="button" on:click=copy>{t("copy_snippet")}</button>
             {captcha_form(page, &channel)}
-            <p>"Chat page to share as a link: "
+            <p>{t("chat_page")}" "
                 <a data-testid="channel-url" href=channel.chat_url.clone() target="_blank" rel="noopener">{channel.chat_url.clone()}</a>
             </p>
         </form>
@@ -287,21 +289,22 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-fn kind_label(kind: FileKind) -> &'static str {
+fn kind_label(kind: FileKind) -> String {
     match kind {
-        FileKind::Image => "Images (PNG, JPEG, GIF, WebP)",
-        FileKind::Pdf => "PDF",
-        FileKind::Text => "Plain text",
-        FileKind::Office => "Office documents",
-        FileKind::Archive => "Archives (ZIP, 7z, gzip, tar)",
-        FileKind::Media => "Audio and video",
+        FileKind::Image => t("kind_image"),
+        FileKind::Pdf => "PDF".into(),
+        FileKind::Text => t("kind_text"),
+        FileKind::Office => t("kind_office"),
+        FileKind::Archive => t("kind_archive"),
+        FileKind::Media => t("kind_media"),
     }
 }
 
+/// Each provider's name, and the key of its label when that needs words.
 const PROVIDERS: &[(&str, &str)] = &[
-    ("none", "None"),
+    ("none", "captcha_none"),
     ("recaptcha_v2", "reCAPTCHA v2"),
-    ("recaptcha_v3", "reCAPTCHA v3 (scored)"),
+    ("recaptcha_v3", "captcha_v3"),
     ("hcaptcha", "hCaptcha"),
     ("turnstile", "Turnstile"),
 ];
@@ -363,18 +366,18 @@ fn captcha_form(page: Page, channel: &ChannelView) -> impl IntoView {
     };
     view! {
         <fieldset class="captcha-settings">
-            <legend>"Captcha"</legend>
-            <select data-testid="captcha-provider" aria-label="Captcha provider" on:change=move |ev| provider.set(event_target_value(&ev))>
+            <legend>{t("captcha")}</legend>
+            <select data-testid="captcha-provider" aria-label=t("captcha_provider") on:change=move |ev| provider.set(event_target_value(&ev))>
                 {PROVIDERS
                     .iter()
-                    .map(|(value, label)| view! { <option value=*value selected=move || provider.get() == *value>{*label}</option> })
+                    .map(|(value, label)| view! { <option value=*value selected=move || provider.get() == *value>{t(label)}</option> })
                     .collect_view()}
             </select>
-            <input placeholder="Site key" data-testid="captcha-site-key" prop:value=move || site_key.get() on:input=move |ev| site_key.set(event_target_value(&ev)) />
-            <input type="password" placeholder="Secret key (kept if left empty)" autocomplete="off" data-testid="captcha-secret" on:input=move |ev| secret.set(event_target_value(&ev)) />
-            <input placeholder="Minimum score, v3 only (0.5 if empty)" prop:value=move || min_score.get() on:input=move |ev| min_score.set(event_target_value(&ev)) />
+            <input placeholder=t("captcha_site_key") data-testid="captcha-site-key" prop:value=move || site_key.get() on:input=move |ev| site_key.set(event_target_value(&ev)) />
+            <input type="password" placeholder=t("captcha_secret") autocomplete="off" data-testid="captcha-secret" on:input=move |ev| secret.set(event_target_value(&ev)) />
+            <input placeholder=t("captcha_min_score") prop:value=move || min_score.get() on:input=move |ev| min_score.set(event_target_value(&ev)) />
             {captcha_problems}
-            <button type="button" data-testid="save-captcha" on:click=save>"Save captcha"</button>
+            <button type="button" data-testid="save-captcha" on:click=save>{t("save_captcha")}</button>
         </fieldset>
     }
 }

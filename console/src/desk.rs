@@ -17,6 +17,8 @@ use crate::alerts;
 use crate::api::call;
 use crate::inbox::{Inbox, Pending};
 
+use crate::words::t;
+
 /// The console's live state, shared by every view as a `Copy` context (`expect_context`):
 /// signals, and the socket kept in local storage.
 #[derive(Clone, Copy)]
@@ -55,10 +57,7 @@ fn agent_uploads(selected: RwSignal<Option<String>>) -> Uploads {
 
 impl Destination for AgentFiles {
     fn request(&self, name: &str, key: &str) -> Result<(String, Option<String>), String> {
-        let conversation = self
-            .selected
-            .get_untracked()
-            .ok_or("Pick a conversation first.")?;
+        let conversation = self.selected.get_untracked().ok_or(t("pick_first"))?;
         let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
         let url = format!(
             "/v1/agent/files?conversation_id={}&name={}&key={}",

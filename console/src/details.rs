@@ -11,6 +11,8 @@ use protocol::{
 use crate::api::call;
 use crate::desk::Desk;
 
+use crate::words::{fill, t};
+
 /// "Firefox on Windows" from a `User-Agent`: enough for an agent, nothing to maintain.
 pub fn describe_user_agent(ua: &str) -> String {
     let browser = [
@@ -23,7 +25,7 @@ pub fn describe_user_agent(ua: &str) -> String {
     ]
     .iter()
     .find(|(marker, _)| ua.contains(marker))
-    .map_or("Another browser", |(_, name)| name);
+    .map_or_else(|| t("another_browser"), |(_, name)| (*name).to_owned());
     let system = [
         ("Android", "Android"),
         ("iPhone", "iOS"),
@@ -36,8 +38,11 @@ pub fn describe_user_agent(ua: &str) -> String {
     .find(|(marker, _)| ua.contains(marker))
     .map(|(_, name)| *name);
     match system {
-        Some(system) => format!("{browser} on {system}"),
-        None => browser.to_owned(),
+        Some(system) => fill(
+            "browser_on_system",
+            &[("browser", &browser), ("system", system)],
+        ),
+        None => browser,
     }
 }
 
@@ -46,21 +51,20 @@ pub fn describe_event(event: &ConversationEvent) -> String {
     let by = event.agent_name.as_deref();
     let target = event.target.as_deref().unwrap_or_default();
     match (event.kind, by) {
-        (ConversationEventKind::Closed, Some(agent)) => format!("Closed by {agent}"),
-        (ConversationEventKind::Closed, None) => "Closed by an integration".to_owned(),
+        (ConversationEventKind::Closed, Some(agent)) => fill("closed_by", &[("agent", agent)]),
+        (ConversationEventKind::Closed, None) => t("closed_by_integration"),
         (ConversationEventKind::TransferredToAgent, _) => {
-            format!("{} gave it to an agent", by.unwrap_or("An integration"))
+            let who = by.map_or_else(|| t("an_integration"), str::to_owned);
+            fill("gave_to_agent", &[("who", &who)])
         }
         (ConversationEventKind::TransferredToQueue, _) => {
-            format!(
-                "{} sent it to the queue {target}",
-                by.unwrap_or("An integration")
-            )
+            let who = by.map_or_else(|| t("an_integration"), str::to_owned);
+            fill("sent_to_queue", &[("who", &who), ("queue", target)])
         }
         (ConversationEventKind::HandedOver, _) if target == Handler::Desk.as_str() => {
-            "The bot handed it to the external desk".to_owned()
+            t("bot_to_desk")
         }
-        (ConversationEventKind::HandedOver, _) => "The bot handed it to the agents".to_owned(),
+        (ConversationEventKind::HandedOver, _) => t("bot_to_agents"),
     }
 }
 
@@ -74,7 +78,7 @@ fn contact_name(contact: &ContactView) -> String {
     match (name.is_empty(), &contact.name) {
         (false, _) => name,
         (true, Some(given)) => given.clone(),
-        (true, None) => "Anonymous visitor".to_owned(),
+        (true, None) => t("anonymous_visitor"),
     }
 }
 
@@ -82,8 +86,11 @@ fn contact_name(contact: &ContactView) -> String {
 fn consent(contact: &ContactView) -> Option<String> {
     let version = contact.consent_version.as_deref()?;
     Some(match contact.consent_at_ms {
-        Some(at) => format!("Accepted {version}, {}", crate::time::local_time(at)),
-        None => format!("Accepted {version}"),
+        Some(at) => fill(
+            "consent_accepted_at",
+            &[("version", version), ("at", &crate::time::local_time(at))],
+        ),
+        None => fill("consent_accepted", &[("version", version)]),
     })
 }
 
@@ -127,16 +134,19 @@ pub fn visitor_details() -> impl IntoView {
                     view! { <li data-testid="conversation-event">{describe_event(e)}" "{note}</li> }
                 })
                 .collect_view();
-            view! { <h2>"Notes"</h2><ul class="events">{lines}</ul> }
+            view! { <h2>{t("notes")}</h2><ul class="events">{lines}</ul> }
         })
     };
     let desk = StoredValue::new_local(desk);
     let facts = move |c: ConversationSummary| {
         let rows = [
-            ("Page", c.page_url),
-            ("Origin", c.origin),
-            ("Visit", c.visit.map(|v| format!("#{v}"))),
-            ("Browser", c.user_agent.as_deref().map(describe_user_agent)),
+            (t("page"), c.page_url),
+            (t("origin"), c.origin),
+            (t("visit"), c.visit.map(|v| format!("#{v}"))),
+            (
+                t("browser"),
+                c.user_agent.as_deref().map(describe_user_agent),
+            ),
         ];
         rows.into_iter()
             .filter_map(|(label, value)| value.map(|v| view! { <dt>{label}</dt><dd>{v}</dd> }))
@@ -149,7 +159,7 @@ pub fn visitor_details() -> impl IntoView {
                 .iter()
                 .map(|c| {
                     let id = c.id.clone();
-                    let status = c.status.as_str();
+                    let status = t(&format!("state_{}", c.status.as_str()));
                     view! {
                         <li on:click=move |_| desk.with_value(|d| d.open(id.clone()))>
                             <span class="badge">{status}</span>" "{c.last_text.clone()}
@@ -158,8 +168,8 @@ pub fn visitor_details() -> impl IntoView {
                 })
                 .collect_view();
             let verified = p.verified_at_ms.map(|at| {
-                let title = format!("Identified by the site, {}", crate::time::local_time(at));
-                view! { " "<span class="badge" data-testid="contact-verified" title=title>"verified"</span> }
+                let title = fill("identified_at", &[("at", &crate::time::local_time(at))]);
+                view! { " "<span class="badge" data-testid="contact-verified" title=title>{t("verified")}</span> }
             });
             let attributes = (!p.attributes.is_empty()).then(|| {
                 let rows = p
@@ -168,7 +178,7 @@ pub fn visitor_details() -> impl IntoView {
                     .map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> })
                     .collect_view();
                 view! {
-                    <h2 title="Told by the page (LiveChat.setAttributes), not checked by the site">"Unverified"</h2>
+                    <h2 title=t("unverified_title")>{t("unverified")}</h2>
                     <dl data-testid="contact-attributes">{rows}</dl>
                 }
             });
@@ -177,21 +187,21 @@ pub fn visitor_details() -> impl IntoView {
             let start = (p.startable && idle).then(|| {
                 let to = serde_json::json!({"contact_id": p.id});
                 view! {
-                    <h2>"Write first"</h2>
+                    <h2>{t("write_first")}</h2>
                     {crate::visitors::start_form(p.channel_id.clone(), to, || {})}
                 }
             });
             view! {
                 <dl>
-                    <dt>"Contact"</dt><dd data-testid="contact-name">{contact_name(&p)}{verified}</dd>
-                    {p.email.clone().map(|e| view! { <dt>"Email"</dt><dd data-testid="contact-email">{e}</dd> })}
-                    {p.phone.clone().map(|e| view! { <dt>"Phone"</dt><dd data-testid="contact-phone">{e}</dd> })}
-                    {consent(&p).map(|e| view! { <dt>"Consent"</dt><dd data-testid="contact-consent">{e}</dd> })}
-                    {p.external_id.clone().map(|e| view! { <dt>"Customer id"</dt><dd>{e}</dd> })}
-                    {(!p.labels.is_empty()).then(|| view! { <dt>"Labels"</dt><dd data-testid="contact-labels">{p.labels.join(", ")}</dd> })}
+                    <dt>{t("contact")}</dt><dd data-testid="contact-name">{contact_name(&p)}{verified}</dd>
+                    {p.email.clone().map(|e| view! { <dt>{t("email")}</dt><dd data-testid="contact-email">{e}</dd> })}
+                    {p.phone.clone().map(|e| view! { <dt>{t("phone")}</dt><dd data-testid="contact-phone">{e}</dd> })}
+                    {consent(&p).map(|e| view! { <dt>{t("consent")}</dt><dd data-testid="contact-consent">{e}</dd> })}
+                    {p.external_id.clone().map(|e| view! { <dt>{t("customer_id")}</dt><dd>{e}</dd> })}
+                    {(!p.labels.is_empty()).then(|| view! { <dt>{t("labels")}</dt><dd data-testid="contact-labels">{p.labels.join(", ")}</dd> })}
                 </dl>
                 {attributes}
-                <h2>"Conversations"</h2>
+                <h2>{t("conversations")}</h2>
                 <ul class="history" data-testid="contact-history">{history}</ul>
                 {start}
             }

@@ -7,6 +7,8 @@ use leptos::prelude::*;
 use protocol::{ChannelView, IdentityMode};
 use serde_json::{json, Value};
 
+use crate::words::t;
+
 /// The body that saves these settings: no greeting text, no greeting; what is not a number
 /// goes as typed, so the gateway names the field.
 pub fn body(identity: IdentityMode, text: &str, after_secs: &str, pages: &str) -> Value {
@@ -55,33 +57,33 @@ pub fn host_page_settings(
     let secret = channel
         .identity_secret
         .clone()
-        .unwrap_or_else(|| "none yet: create one".to_owned());
+        .unwrap_or_else(|| t("identity_secret_none"));
     view! {
         <fieldset data-testid="host-page-settings">
-            <legend>"Signed-in visitors, proactive greeting"</legend>
-            <label>"Visitors "
+            <legend>{t("host_page_settings")}</legend>
+            <label>{t("visitors_identity")}" "
                 <select data-testid="edit-identity" on:change=move |ev| {
                     if let Ok(chosen) = event_target_value(&ev).parse::<IdentityMode>() { identity.set(chosen) }
                 }>
-                    <option value="optional" selected=move || identity.get() == IdentityMode::Optional>"may chat anonymously"</option>
-                    <option value="required" selected=move || identity.get() == IdentityMode::Required>"must be signed in on the site (LiveChat.identify)"</option>
+                    <option value="optional" selected=move || identity.get() == IdentityMode::Optional>{t("identity_optional")}</option>
+                    <option value="required" selected=move || identity.get() == IdentityMode::Required>{t("identity_required")}</option>
                 </select>
             </label>
             <dl>
-                <dt>"Identity secret (the site's back end signs tokens with it; see the README)"</dt>
+                <dt>{t("identity_secret")}</dt>
                 <dd data-testid="identity-secret">{secret}</dd>
             </dl>
-            <button type="button" data-testid="rotate-identity-secret" on:click=move |_| rotate(Request::post(&rotate_path))>"Rotate identity secret"</button>
-            <label>"Greeting by the launcher (empty = none)"
+            <button type="button" data-testid="rotate-identity-secret" on:click=move |_| rotate(Request::post(&rotate_path))>{t("rotate_identity_secret")}</button>
+            <label>{t("proactive_text")}
                 <input data-testid="edit-proactive-text" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
             </label>
-            <label>"after this many seconds on the page "
+            <label>{t("proactive_after")}" "
                 <input data-testid="edit-proactive-after" prop:value=move || after.get() on:input=move |ev| after.set(event_target_value(&ev)) />
             </label>
-            <label>"on pages matching (one pattern per line, e.g. /pricing*; none = every page)"
+            <label>{t("proactive_pages")}
                 <textarea data-testid="edit-proactive-pages" rows="2" prop:value=move || pages.get() on:input=move |ev| pages.set(event_target_value(&ev))></textarea>
             </label>
-            <button type="button" data-testid="save-host-page-settings" on:click=submit>"Save these"</button>
+            <button type="button" data-testid="save-host-page-settings" on:click=submit>{t("save_these")}</button>
         </fieldset>
     }
 }

@@ -7,6 +7,8 @@ use protocol::{
 };
 use std::collections::{BTreeMap, HashMap};
 
+use crate::words::t;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
     pub conversation_id: String,
@@ -44,12 +46,17 @@ pub enum View {
 impl View {
     pub const ALL: [View; 3] = [View::Waiting, View::Mine, View::All];
 
-    pub fn label(self) -> &'static str {
+    /// Its stable name (test ids, bundle keys).
+    pub fn key(self) -> &'static str {
         match self {
-            View::Waiting => "Waiting",
-            View::Mine => "Mine",
-            View::All => "All",
+            View::Waiting => "waiting",
+            View::Mine => "mine",
+            View::All => "all",
         }
+    }
+
+    pub fn label(self) -> String {
+        t(&format!("tab_{}", self.key()))
     }
 
     fn shows(self, c: &ConversationSummary, me: &str) -> bool {

@@ -7,6 +7,8 @@ use protocol::{ConversationStatus, Handler};
 use crate::desk::Desk;
 use crate::inbox::{step, View};
 
+use crate::words::t;
+
 pub fn inbox_list(me: String) -> impl IntoView {
     let desk = expect_context::<Desk>();
     let inbox = desk.inbox;
@@ -16,7 +18,7 @@ pub fn inbox_list(me: String) -> impl IntoView {
     let tabs = View::ALL.map(|view| {
         let count = move || me.with_value(|me| inbox.with(|i| i.count(view, me)));
         view! {
-            <button class="tab" class:active=move || tab.get() == view data-testid=format!("tab-{}", view.label().to_lowercase())
+            <button class="tab" class:active=move || tab.get() == view data-testid=format!("tab-{}", view.key())
                 on:click=move |_| tab.set(view)>
                 {view.label()} " " <span class="count">{count}</span>
             </button>
@@ -48,8 +50,8 @@ pub fn inbox_list(me: String) -> impl IntoView {
     };
     view! {
         <div class="inbox-column">
-            <nav class="tabs" aria-label="Conversations by state">{tabs.into_iter().collect_view()}</nav>
-            <ul class="inbox" data-testid="inbox" role="listbox" tabindex="0" aria-label="Conversations"
+            <nav class="tabs" aria-label=t("conversations_by_state")>{tabs.into_iter().collect_view()}</nav>
+            <ul class="inbox" data-testid="inbox" role="listbox" tabindex="0" aria-label=t("conversations")
                 aria-activedescendant=move || selected.get().map(|id| format!("conversation-{id}"))
                 on:keydown=keys>
                 {move || {
@@ -59,12 +61,13 @@ pub fn inbox_list(me: String) -> impl IntoView {
                         let is_selected = selected.get().as_deref() == Some(c.id.as_str());
                         let unread = inbox.with(|i| i.unread(&c));
                         // A bot's or desk's conversation is open without an agent: say who has it.
-                        let (badge, badge_class) = match (c.status, c.handler) {
+                        let (state, badge_class) = match (c.status, c.handler) {
                             (ConversationStatus::Closed, _) => (c.status.as_str(), "badge"),
                             (_, handler @ (Handler::Bot | Handler::Desk)) => (handler.as_str(), "badge"),
                             (ConversationStatus::Waiting, _) => (c.status.as_str(), "badge"),
                             (ConversationStatus::Open, _) => (c.status.as_str(), "badge open"),
                         };
+                        let badge = t(&format!("state_{state}"));
                         view! {
                             <li class:selected=is_selected data-testid="conversation" data-id=c.id.clone()
                                 role="option" aria-selected=is_selected.to_string() id=format!("conversation-{}", c.id)
@@ -74,7 +77,7 @@ pub fn inbox_list(me: String) -> impl IntoView {
                                     {(unread > 0).then(|| view! { <span class="unread" data-testid="unread">{unread}</span> })}
                                     <span class=badge_class>{badge}</span>
                                     {c.offline.then(|| view! {
-                                        <span class="badge" data-testid="left-message" title="Left while nobody could chat">"left a message"</span>
+                                        <span class="badge" data-testid="left-message" title=t("left_message_title")>{t("left_message")}</span>
                                     })}
                                 </div>
                                 <div class="preview">{c.last_text.clone()}</div>
@@ -85,7 +88,7 @@ pub fn inbox_list(me: String) -> impl IntoView {
             </ul>
             {move || inbox.with(|i| i.older.is_some()).then(|| view! {
                 <button class="older" data-testid="load-older"
-                    on:click=move |_| desk.load_older()>"Load older conversations"</button>
+                    on:click=move |_| desk.load_older()>{t("load_older")}</button>
             })}
         </div>
     }

@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 
 use crate::api::call;
 
+use crate::words::{fill, t};
+
 pub fn integrations(channel_id: String) -> impl IntoView {
     let base = format!("/v1/channels/{channel_id}/webhooks");
     let endpoints = RwSignal::new(Vec::<WebhookEndpointView>::new());
@@ -53,13 +55,13 @@ pub fn integrations(channel_id: String) -> impl IntoView {
     };
     view! {
         <section class="integrations" data-testid="integrations">
-            <h3>"Integrations"</h3>
-            <p class="hint">"Programs use the channel secret as a bearer token. "
-                <a href="/api" target="_blank" rel="noopener">"API reference"</a></p>
-            <label>"Internal webhook URL: an external desk answers visitors here"
+            <h3>{t("integrations")}</h3>
+            <p class="hint">{t("integrations_hint")}" "
+                <a href="/api" target="_blank" rel="noopener">{t("api_reference")}</a></p>
+            <label>{t("inbound_url")}
                 <input readonly data-testid="inbound-url" value=inbound.clone() />
             </label>
-            <button type="button" on:click=copy>"Copy URL"</button>
+            <button type="button" on:click=copy>{t("copy_url")}</button>
             <ul class="endpoints">{rows}</ul>
             {new_endpoint(base, error, reload)}
             {move || error.get().map(|e| {
@@ -70,11 +72,11 @@ pub fn integrations(channel_id: String) -> impl IntoView {
     }
 }
 
-fn kind_label(kind: EndpointKind) -> &'static str {
+fn kind_label(kind: EndpointKind) -> String {
     match kind {
-        EndpointKind::Webhook => "Webhook",
-        EndpointKind::Bot => "Bot",
-        EndpointKind::Desk => "Desk",
+        EndpointKind::Webhook => t("kind_webhook"),
+        EndpointKind::Bot => t("kind_bot"),
+        EndpointKind::Desk => t("kind_desk"),
     }
 }
 
@@ -100,21 +102,21 @@ fn endpoint_row(
         }
     };
     let events = if endpoint.events.is_empty() {
-        "all events".to_owned()
+        t("all_events")
     } else {
         let names: Vec<&str> = endpoint.events.iter().map(|e| e.as_str()).collect();
         names.join(", ")
     };
     let what = match endpoint.kind {
         EndpointKind::Webhook => events,
-        _ => format!("as “{}”", endpoint.name),
+        _ => fill("as_name", &[("name", &endpoint.name)]),
     };
     view! {
         <li data-testid="endpoint">
             <strong>{kind_label(endpoint.kind)}</strong>" "<code>{endpoint.url.clone()}</code>" "{what}
-            <details><summary>"Signing secret"</summary><code>{endpoint.secret.clone()}</code></details>
-            <button type="button" data-testid="endpoint-log" on:click=move |_| log_open.update(|o| *o = !*o)>"Deliveries"</button>
-            <button type="button" class="link" on:click=remove>"Delete"</button>
+            <details><summary>{t("signing_secret")}</summary><code>{endpoint.secret.clone()}</code></details>
+            <button type="button" data-testid="endpoint-log" on:click=move |_| log_open.update(|o| *o = !*o)>{t("deliveries")}</button>
+            <button type="button" class="link" on:click=remove>{t("delete")}</button>
             {move || log_open.get().then(|| delivery_log(path.clone(), error))}
         </li>
     }
@@ -163,7 +165,7 @@ fn delivery_log(path: String, error: RwSignal<Option<ErrorDetail>>) -> impl Into
                         <td>{d.attempts}</td>
                         <td>{d.last_status.map(|s| s.to_string()).unwrap_or_default()}</td>
                         <td>{d.last_error.clone().unwrap_or_default()}</td>
-                        <td><button type="button" data-testid="replay" on:click=replay>"Replay"</button></td>
+                        <td><button type="button" data-testid="replay" on:click=replay>{t("replay")}</button></td>
                     </tr>
                 }
             })
@@ -171,20 +173,20 @@ fn delivery_log(path: String, error: RwSignal<Option<ErrorDetail>>) -> impl Into
     };
     view! {
         <div class="delivery-log">
-            <button type="button" on:click=move |_| refresh()>"Refresh"</button>
+            <button type="button" on:click=move |_| refresh()>{t("refresh")}</button>
             <table>
-                <thead><tr><th>"When"</th><th>"Event"</th><th>"Status"</th><th>"Attempts"</th><th>"HTTP"</th><th>"Last error"</th><th></th></tr></thead>
+                <thead><tr><th>{t("col_when")}</th><th>{t("col_event")}</th><th>{t("col_status")}</th><th>{t("col_attempts")}</th><th>"HTTP"</th><th>{t("col_last_error")}</th><th></th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </div>
     }
 }
 
-fn kind_choice(kind: EndpointKind) -> &'static str {
+fn kind_choice(kind: EndpointKind) -> String {
     match kind {
-        EndpointKind::Webhook => "Webhook: events as they happen",
-        EndpointKind::Bot => "Bot: answers first, can hand over",
-        EndpointKind::Desk => "External desk: gets the conversations",
+        EndpointKind::Webhook => t("endpoint_webhook"),
+        EndpointKind::Bot => t("endpoint_bot"),
+        EndpointKind::Desk => t("endpoint_desk"),
     }
 }
 
@@ -225,8 +227,8 @@ fn new_endpoint(
     };
     view! {
         <fieldset class="new-endpoint">
-            <legend>"Add an endpoint"</legend>
-            <select data-testid="endpoint-kind" aria-label="Kind of endpoint" on:change=move |ev| {
+            <legend>{t("add_endpoint")}</legend>
+            <select data-testid="endpoint-kind" aria-label=t("endpoint_kind") on:change=move |ev| {
                 if let Ok(chosen) = event_target_value(&ev).parse() { kind.set(chosen) }
             }>
                 {EndpointKind::ALL.iter().map(|&k| view! {
@@ -236,7 +238,7 @@ fn new_endpoint(
             <input placeholder="https://…" data-testid="endpoint-url" prop:value=move || url.get()
                 on:input=move |ev| url.set(event_target_value(&ev)) />
             {move || (kind.get() != EndpointKind::Webhook).then(|| view! {
-                <input placeholder="Name shown to visitors" on:input=move |ev| name.set(event_target_value(&ev)) />
+                <input placeholder=t("endpoint_name") on:input=move |ev| name.set(event_target_value(&ev)) />
             })}
             {move || (kind.get() == EndpointKind::Webhook).then(|| WEBHOOK_EVENTS.iter().map(|&event| {
                 let toggled = event;
@@ -253,8 +255,8 @@ fn new_endpoint(
                     </label>
                 }
             }).collect_view())}
-            <p class="hint">"No event ticked: every event."</p>
-            <button type="button" data-testid="endpoint-add" on:click=add>"Add"</button>
+            <p class="hint">{t("no_event_ticked")}</p>
+            <button type="button" data-testid="endpoint-add" on:click=add>{t("add")}</button>
         </fieldset>
     }
 }

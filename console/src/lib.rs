@@ -34,6 +34,7 @@ mod thread;
 mod time;
 mod visitor_settings;
 mod visitors;
+mod words;
 
 pub use shell::app;
 

@@ -6,6 +6,8 @@ use protocol::{AgentProfile, LoginRequest, LoginResponse};
 
 use crate::api::call;
 
+use crate::words::t;
+
 pub fn login(agent: RwSignal<Option<Option<AgentProfile>>>) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -27,13 +29,14 @@ pub fn login(agent: RwSignal<Option<Option<AgentProfile>>>) -> impl IntoView {
     view! {
         <main>
         <form class="login" on:submit=submit>
-            <h1>"Agent console"</h1>
-            <input type="email" placeholder="Email" autocomplete="username" data-testid="email"
+            <h1>{t("agent_console")}</h1>
+            <input type="email" placeholder=t("email") autocomplete="username" data-testid="email"
                 on:input=move |ev| email.set(event_target_value(&ev)) prop:value=move || email.get() />
-            <input type="password" placeholder="Password" autocomplete="current-password" data-testid="password"
+            <input type="password" placeholder=t("password") autocomplete="current-password" data-testid="password"
                 on:input=move |ev| password.set(event_target_value(&ev)) prop:value=move || password.get() />
-            <button type="submit" data-testid="login">"Log in"</button>
+            <button type="submit" data-testid="login">{t("log_in")}</button>
             {move || error.get().map(|e| view! { <p class="error" data-testid="login-error">{e}</p> })}
+            {crate::words::language_choice()}
         </form>
         </main>
     }

@@ -15,14 +15,17 @@ use serde_json::json;
 
 use crate::api::call;
 
-const DAY_NAMES: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
+use crate::words::{fill, t};
+
+/// Monday first, as the rules' `hours.days` are; each the key of its name.
+const DAY_KEYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
 ];
 
 /// How often the preview is refreshed while nothing is edited (agents come and go).
@@ -122,8 +125,8 @@ pub fn rules_page(
     };
     view! {
         <section class="rules" data-testid="rules-page">
-            <button type="button" class="link" on:click=move |_| back()>"← Channels"</button>
-            <h2>"When the widget shows: " {channel_name}</h2>
+            <button type="button" class="link" on:click=move |_| back()>{t("back_to_channels")}</button>
+            <h2>{t("rules_title")}" " {channel_name}</h2>
             <div class="rules-columns">
                 <div class="rules-edit">
                     {move || loaded.get().then(|| view! {
@@ -132,8 +135,8 @@ pub fn rules_page(
                         {business_hours(editor, zones)}
                         {visitor_rules(editor)}
                     })}
-                    <button type="button" data-testid="save-rules" on:click=save>"Save rules"</button>
-                    <span class="saved" data-testid="rules-saved">{move || if editor.saved.get() { "Saved" } else { "Not saved yet" }}</span>
+                    <button type="button" data-testid="save-rules" on:click=save>{t("save_rules")}</button>
+                    <span class="saved" data-testid="rules-saved">{move || if editor.saved.get() { t("saved") } else { t("not_saved") }}</span>
                     {move || editor.errors.get().map(|e| view! { <p class="error">{e.message}</p> })}
                 </div>
                 <div class="rules-side">
@@ -146,20 +149,20 @@ pub fn rules_page(
 }
 
 fn combine_choice(editor: Editor) -> impl IntoView {
-    let choice = move |value: Combine, label: &'static str| {
+    let choice = move |value: Combine, label: String| {
         view! {
             <label class="check">
                 <input type="radio" name="combine" prop:checked=move || editor.rules.with(|r| r.combine == value)
                     on:change=move |_| editor.edit(|r| r.combine = value) />
-                {label}
+                " "{label}
             </label>
         }
     };
     view! {
         <fieldset>
-            <legend>"Show the widget when"</legend>
-            {choice(Combine::AllOf, " all enabled rules hold")}
-            {choice(Combine::AnyOf, " any enabled rule holds")}
+            <legend>{t("show_when")}</legend>
+            {choice(Combine::AllOf, t("combine_all"))}
+            {choice(Combine::AnyOf, t("combine_any"))}
         </fieldset>
     }
 }
@@ -168,7 +171,7 @@ fn combine_choice(editor: Editor) -> impl IntoView {
 fn toggle(
     editor: Editor,
     testid: &'static str,
-    label: &'static str,
+    label: String,
     get: fn(&VisibilityRules) -> bool,
     set: fn(&mut VisibilityRules, bool),
 ) -> impl IntoView {
@@ -176,7 +179,7 @@ fn toggle(
         <label class="check">
             <input type="checkbox" data-testid=testid prop:checked=move || editor.rules.with(get)
                 on:change=move |ev| { let on = event_target_checked(&ev); editor.edit(|r| set(r, on)); } />
-            {label}
+            " "{label}
         </label>
     }
 }
@@ -184,10 +187,10 @@ fn toggle(
 fn switch_rules(editor: Editor) -> impl IntoView {
     view! {
         <fieldset>
-            <legend>"Agents"</legend>
-            {toggle(editor, "rule-agents-online", " Any agent online (away counts)",
+            <legend>{t("agents")}</legend>
+            {toggle(editor, "rule-agents-online", t("rule_agents_online"),
                 |r| r.agents_online.enabled, |r, on| r.agents_online.enabled = on)}
-            {toggle(editor, "rule-agent-available", " Any agent available (online, not away, below capacity)",
+            {toggle(editor, "rule-agent-available", t("rule_agent_available"),
                 |r| r.agent_available.enabled, |r, on| r.agent_available.enabled = on)}
         </fieldset>
     }
@@ -201,8 +204,8 @@ fn business_hours(editor: Editor, zones: RwSignal<Vec<String>>) -> impl IntoView
                 .with(|r| hours_to_text(r.business_hours.weekly.days()[index].1))
         };
         view! {
-            <label class="day">{DAY_NAMES[index]}
-                <input placeholder="closed" data-testid=format!("hours-{}", DAY_NAMES[index].to_lowercase())
+            <label class="day">{t(DAY_KEYS[index])}
+                <input placeholder=t("closed") data-testid=format!("hours-{}", DAY_KEYS[index])
                     prop:value=text
                     on:change=move |ev| {
                         let hours = text_to_hours(&event_target_value(&ev));
@@ -222,9 +225,9 @@ fn business_hours(editor: Editor, zones: RwSignal<Vec<String>>) -> impl IntoView
                     <li>
                         <input type="date" prop:value=read(|e| e.date.clone())
                             on:change=move |ev| { let date = event_target_value(&ev); editor.edit(|r| r.business_hours.exceptions[index].date = date); } />
-                        <input placeholder="closed all day" prop:value=read(|e| hours_to_text(&e.hours))
+                        <input placeholder=t("closed_all_day") prop:value=read(|e| hours_to_text(&e.hours))
                             on:change=move |ev| { let hours = text_to_hours(&event_target_value(&ev)); editor.edit(|r| r.business_hours.exceptions[index].hours = hours); } />
-                        <button type="button" class="link" on:click=move |_| editor.edit(|r| { r.business_hours.exceptions.remove(index); })>"Remove"</button>
+                        <button type="button" class="link" on:click=move |_| editor.edit(|r| { r.business_hours.exceptions.remove(index); })>{t("remove")}</button>
                     </li>
                 }
             })
@@ -232,10 +235,10 @@ fn business_hours(editor: Editor, zones: RwSignal<Vec<String>>) -> impl IntoView
     };
     view! {
         <fieldset>
-            <legend>"Business hours"</legend>
-            {toggle(editor, "rule-business-hours", " Only during these hours",
+            <legend>{t("business_hours")}</legend>
+            {toggle(editor, "rule-business-hours", t("rule_hours"),
                 |r| r.business_hours.enabled, |r, on| r.business_hours.enabled = on)}
-            <label>"Time zone"
+            <label>{t("time_zone")}
                 <input list="time-zones" data-testid="time-zone"
                     prop:value=move || editor.rules.with(|r| r.business_hours.time_zone.clone())
                     on:change=move |ev| { let zone = event_target_value(&ev); editor.edit(|r| r.business_hours.time_zone = zone); } />
@@ -243,12 +246,12 @@ fn business_hours(editor: Editor, zones: RwSignal<Vec<String>>) -> impl IntoView
             <datalist id="time-zones">
                 {move || zones.get().into_iter().map(|z| view! { <option value=z></option> }).collect_view()}
             </datalist>
-            <p class="hint">"Local times, e.g. 09:00-12:00, 13:00-17:00. An end before the start runs past midnight."</p>
+            <p class="hint">{t("hours_hint")}</p>
             {(0..7).map(day_row).collect_view()}
-            <h3>"Exceptions (holidays, special hours)"</h3>
+            <h3>{t("exceptions")}</h3>
             <ul class="exceptions">{exceptions}</ul>
             <button type="button" class="link" data-testid="add-exception"
-                on:click=move |_| editor.edit(|r| r.business_hours.exceptions.push(Default::default()))>"+ Add a date"</button>
+                on:click=move |_| editor.edit(|r| r.business_hours.exceptions.push(Default::default()))>{t("add_date")}</button>
             {editor.problems("business_hours")}
         </fieldset>
     }
@@ -257,7 +260,7 @@ fn business_hours(editor: Editor, zones: RwSignal<Vec<String>>) -> impl IntoView
 fn number_input(
     editor: Editor,
     testid: &'static str,
-    name: &'static str,
+    name: String,
     get: fn(&VisibilityRules) -> u32,
     set: fn(&mut VisibilityRules, u32),
 ) -> impl IntoView {
@@ -275,23 +278,23 @@ fn visitor_rules(editor: Editor) -> impl IntoView {
     let patterns = move || editor.rules.with(|r| r.page_url.patterns.join("\n"));
     view! {
         <fieldset>
-            <legend>"The visitor"</legend>
+            <legend>{t("the_visitor")}</legend>
             <div class="row">
-                {toggle(editor, "rule-dwell", " Has been on the page for at least",
+                {toggle(editor, "rule-dwell", t("rule_dwell"),
                     |r| r.dwell_time.enabled, |r, on| r.dwell_time.enabled = on)}
-                {number_input(editor, "dwell-seconds", "Seconds on the page", |r| r.dwell_time.seconds, |r, n| r.dwell_time.seconds = n)}" seconds"
+                {number_input(editor, "dwell-seconds", t("dwell_seconds"), |r| r.dwell_time.seconds, |r, n| r.dwell_time.seconds = n)}" "{t("seconds_after")}
             </div>
             {editor.problems("dwell_time")}
             <div class="row">
-                {toggle(editor, "rule-repeat", " Is on visit number",
+                {toggle(editor, "rule-repeat", t("rule_repeat"),
                     |r| r.repeat_visit.enabled, |r, on| r.repeat_visit.enabled = on)}
-                {number_input(editor, "repeat-min", "Visit number", |r| r.repeat_visit.min_visit, |r, n| r.repeat_visit.min_visit = n)}" or later"
+                {number_input(editor, "repeat-min", t("visit_number"), |r| r.repeat_visit.min_visit, |r, n| r.repeat_visit.min_visit = n)}" "{t("or_later")}
             </div>
-            <p class="hint">"Counting visits keeps a visit ticket in the visitor's browser storage."</p>
+            <p class="hint">{t("repeat_hint")}</p>
             {editor.problems("repeat_visit")}
-            {toggle(editor, "rule-page-url", " Is on a page matching (one pattern per line; * matches anything; /path matches any host)",
+            {toggle(editor, "rule-page-url", t("rule_page_url"),
                 |r| r.page_url.enabled, |r, on| r.page_url.enabled = on)}
-            <textarea rows="3" data-testid="page-patterns" aria-label="Page patterns" prop:value=patterns
+            <textarea rows="3" data-testid="page-patterns" aria-label=t("page_patterns") prop:value=patterns
                 on:change=move |ev| {
                     let list: Vec<String> = event_target_value(&ev).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
                     editor.edit(|r| r.page_url.patterns = list);
@@ -336,19 +339,19 @@ fn preview(channel_id: String, editor: Editor) -> impl IntoView {
     let result = move || {
         match report.get() {
         None => view! { <p>"…"</p> }.into_any(),
-        Some(Err(e)) => view! { <p class="error" data-testid="preview-verdict">{format!("Cannot preview: {}", e.message)}</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="error" data-testid="preview-verdict">{fill("cannot_preview", &[("problem", &e.message)])}</p> }.into_any(),
         Some(Ok(report)) => {
             let verdict = if report.visible {
-                "Yes, the widget shows.".to_owned()
+                t("preview_yes")
             } else {
-                format!("No: {}", report.reason.unwrap_or_default())
+                fill("preview_no", &[("reason", &report.reason.unwrap_or_default())])
             };
             let checks = report
                 .checks
                 .into_iter()
                 .map(|c| {
                     let mark = if c.met { "✔" } else { "✖" };
-                    view! { <li class:met=c.met data-testid="preview-check">{format!("{mark} {}: {}", c.rule.label(), c.detail)}</li> }
+                    view! { <li class:met=c.met data-testid="preview-check">{format!("{mark} {}: {}", t(&format!("rule_label_{}", c.rule.as_str())), c.detail)}</li> }
                 })
                 .collect_view();
             view! {
@@ -361,12 +364,12 @@ fn preview(channel_id: String, editor: Editor) -> impl IntoView {
     };
     view! {
         <fieldset class="preview" data-testid="rules-preview">
-            <legend>"Would the widget show now?"</legend>
-            <label>"For a visitor on page" <input placeholder="https://shop.example/pricing" data-testid="preview-url"
+            <legend>{t("preview_title")}</legend>
+            <label>{t("preview_page")} <input placeholder="https://shop.example/pricing" data-testid="preview-url"
                 on:change=move |ev| page_url.set(event_target_value(&ev)) /></label>
-            <label>"after seconds on the page" <input type="number" min="0" class="short" data-testid="preview-seconds" prop:value=move || seconds.get().to_string()
+            <label>{t("preview_dwell")} <input type="number" min="0" class="short" data-testid="preview-seconds" prop:value=move || seconds.get().to_string()
                 on:change=move |ev| seconds.set(event_target_value(&ev).parse().unwrap_or(0)) /></label>
-            <label>"on visit number" <input type="number" min="1" class="short" data-testid="preview-visit" prop:value=move || visit.get().to_string()
+            <label>{t("preview_visit")} <input type="number" min="1" class="short" data-testid="preview-visit" prop:value=move || visit.get().to_string()
                 on:change=move |ev| visit.set(event_target_value(&ev).parse().unwrap_or(1)) /></label>
             {result}
         </fieldset>
@@ -404,28 +407,28 @@ fn override_form(path: String) -> impl IntoView {
         });
     };
     let modes = [
-        (OverrideMode::Rules, "rules", "Follow the rules"),
-        (OverrideMode::Visible, "visible", "Always show"),
-        (OverrideMode::Hidden, "hidden", "Always hide"),
+        (OverrideMode::Rules, "rules", "override_rules"),
+        (OverrideMode::Visible, "visible", "override_visible"),
+        (OverrideMode::Hidden, "hidden", "override_hidden"),
     ];
     view! {
         <fieldset class="override">
-            <legend>"Override"</legend>
-            <select data-testid="override-mode" aria-label="Override" on:change=move |ev| {
+            <legend>{t("override")}</legend>
+            <select data-testid="override-mode" aria-label=t("override") on:change=move |ev| {
                 let chosen = event_target_value(&ev);
                 if let Some((m, _, _)) = modes.iter().find(|(_, value, _)| *value == chosen) { mode.set(*m); }
             }>
                 {modes.iter().map(|(m, value, label)| {
                     let m = *m;
-                    view! { <option value=*value selected=move || mode.get() == m>{*label}</option> }
+                    view! { <option value=*value selected=move || mode.get() == m>{t(label)}</option> }
                 }).collect_view()}
             </select>
-            <label>"until (empty: until changed)" <input type="datetime-local" data-testid="override-until"
+            <label>{t("override_until")} <input type="datetime-local" data-testid="override-until"
                 on:change=move |ev| until.set(event_target_value(&ev)) /></label>
-            <button type="button" data-testid="apply-override" on:click=apply>"Apply"</button>
+            <button type="button" data-testid="apply-override" on:click=apply>{t("apply")}</button>
             {move || status.get().map(|s| match s {
                 Ok(report) => view! { <p data-testid="override-status">{
-                    if report.visible { "The widget shows now." } else { "The widget is hidden now." }
+                    if report.visible { t("shows_now") } else { t("hidden_now") }
                 }</p> }.into_any(),
                 Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
             })}

@@ -8,9 +8,15 @@ use protocol::{AgentPresence, AgentProfile, SetPresence};
 use crate::api::call;
 use crate::desk::Desk;
 
+use crate::words::t;
+
 pub fn app() -> impl IntoView {
-    // The page's title as loaded, before a workspace puts a count in front of it.
-    let title = document().map(|d| d.title()).unwrap_or_default();
+    crate::words::apply_to_page();
+    // The page's title, before a workspace puts a count in front of it.
+    let title = t("page_title");
+    if let Some(document) = document() {
+        document.set_title(&title);
+    }
     // None: not known yet; Some(None): logged out; Some(Some(agent)): logged in.
     let agent = RwSignal::new(None::<Option<AgentProfile>>);
     leptos::task::spawn_local(async move {
@@ -20,7 +26,7 @@ pub fn app() -> impl IntoView {
         agent.set(Some(me));
     });
     move || match agent.get() {
-        None => view! { <main><p class="loading">"Loading…"</p></main> }.into_any(),
+        None => view! { <main><p class="loading">{t("loading")}</p></main> }.into_any(),
         Some(None) => crate::login::login(agent).into_any(),
         Some(Some(profile)) => workspace(profile, title.clone()).into_any(),
     }
@@ -62,7 +68,7 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
     let shortcuts = shortcuts_on_question_mark();
     let is_admin = profile.role == protocol::Role::Admin;
     let to_inbox = move || page.set(Page::Inbox);
-    let nav = move |to: Page, label: &'static str, testid: &'static str| {
+    let nav = move |to: Page, label: String, testid: &'static str| {
         view! {
             <button class="link" data-testid=testid aria-current=move || (page.get() == to).then_some("page")
                 on:click=move |_| page.set(to)>{label}</button>
@@ -71,17 +77,18 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
     view! {
         <div class="app" class:admin-page=move || page.get() != Page::Inbox>
             <header class="topbar">
-                <h1 class="brand">"Live chat"</h1>
-                <nav aria-label="Pages">
-                    {nav(Page::Inbox, "Inbox", "nav-inbox")}
-                    {nav(Page::Visitors, "Visitors now", "nav-visitors")}
-                    {is_admin.then(|| nav(Page::Channels, "Channels", "nav-channels"))}
+                <h1 class="brand">{t("live_chat")}</h1>
+                <nav aria-label=t("pages")>
+                    {nav(Page::Inbox, t("inbox"), "nav-inbox")}
+                    {nav(Page::Visitors, t("visitors_now"), "nav-visitors")}
+                    {is_admin.then(|| nav(Page::Channels, t("channels"), "nav-channels"))}
                 </nav>
-                <span class="conn" data-testid="connection">
-                    {move || if connected.get() { "● live" } else { "○ reconnecting…" }}
+                <span class="conn" data-testid="connection" data-live=move || connected.get().to_string()>
+                    {move || if connected.get() { t("live") } else { t("reconnecting") }}
                 </span>
                 {crate::alerts::switches()}
                 {presence_choice(profile.presence)}
+                {crate::words::language_choice()}
                 <span>{profile.name}</span>
             </header>
             <main class="pages">
@@ -122,18 +129,19 @@ fn shortcuts_on_question_mark() -> RwSignal<bool> {
 
 fn shortcuts_list() -> impl IntoView {
     let keys = [
-        ("Tab", "move between the parts of the page"),
-        ("↑ ↓ (or k j) in the inbox", "choose a conversation"),
-        ("Enter in the inbox", "write a reply"),
-        ("Enter in the reply box", "send it"),
-        ("Shift+Enter", "a new line"),
-        ("Tab after /shortcut", "put in a canned response"),
-        ("Escape in the reply box", "back to the inbox"),
-        ("?", "show or hide this list"),
+        // Keys are named as printed on keyboards, in every language.
+        ("Tab".to_owned(), t("key_tab")),
+        (t("key_arrows"), t("key_arrows_does")),
+        (t("key_enter_inbox"), t("key_enter_inbox_does")),
+        (t("key_enter_reply"), t("key_enter_reply_does")),
+        ("Shift+Enter".to_owned(), t("key_shift_enter")),
+        (t("key_canned"), t("key_canned_does")),
+        (t("key_escape"), t("key_escape_does")),
+        ("?".to_owned(), t("key_question")),
     ];
     view! {
-        <aside class="shortcuts" role="dialog" aria-label="Keyboard shortcuts" data-testid="shortcuts">
-            <h2>"Keyboard shortcuts"</h2>
+        <aside class="shortcuts" role="dialog" aria-label=t("keyboard_shortcuts") data-testid="shortcuts">
+            <h2>{t("keyboard_shortcuts")}</h2>
             <dl>
                 {keys.into_iter().map(|(key, does)| view! { <dt><kbd>{key}</kbd></dt><dd>{does}</dd> }).collect_view()}
             </dl>
@@ -155,9 +163,9 @@ enum Page {
 fn presence_choice(initial: AgentPresence) -> impl IntoView {
     let presence = RwSignal::new(initial);
     let label = |p: AgentPresence| match p {
-        AgentPresence::Online => "Online",
-        AgentPresence::Away => "Away",
-        AgentPresence::Offline => "Offline",
+        AgentPresence::Online => t("presence_online"),
+        AgentPresence::Away => t("presence_away"),
+        AgentPresence::Offline => t("presence_offline"),
     };
     let change = move |ev: leptos::ev::Event| {
         let Ok(chosen) = event_target_value(&ev).parse::<AgentPresence>() else {
@@ -174,7 +182,7 @@ fn presence_choice(initial: AgentPresence) -> impl IntoView {
         });
     };
     view! {
-        <select class="presence" data-testid="presence" aria-label="Your presence" on:change=change>
+        <select class="presence" data-testid="presence" aria-label=t("your_presence") on:change=change>
             {AgentPresence::ALL.iter().map(|&p| {
                 view! { <option value=p.as_str() selected=move || presence.get() == p>{label(p)}</option> }
             }).collect_view()}

@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 
 use crate::api;
 
+use crate::words::t;
+
 /// Puts `value` (trimmed) as the channel's `key` in `locale`, for the plural `form` of a counted
 /// text; empty takes it away (and a text or language left with nothing).
 pub fn set_text(
@@ -105,8 +107,8 @@ pub fn text_settings(
     };
     view! {
         <fieldset data-testid="text-settings">
-            <legend>"What the widget says (empty: its own words)"</legend>
-            <label>"Language "
+            <legend>{t("texts_title")}</legend>
+            <label>{t("language")}" "
                 <select data-testid="edit-texts-locale" on:change=move |ev| {
                     if let Ok(chosen) = event_target_value(&ev).parse::<Locale>() { locale.set(chosen) }
                 }>
@@ -114,7 +116,7 @@ pub fn text_settings(
                 </select>
             </label>
             <div class="texts">{rows}</div>
-            <button type="button" data-testid="save-texts" on:click=move |_| save(body(&own.get_untracked()))>"Save texts"</button>
+            <button type="button" data-testid="save-texts" on:click=move |_| save(body(&own.get_untracked()))>{t("save_texts")}</button>
         </fieldset>
     }
 }

@@ -8,6 +8,8 @@ use protocol::{Attachment, Author, ConversationStatus, TransferRequest};
 
 use crate::desk::Desk;
 
+use crate::words::{fill, t};
+
 /// Hands the conversation on screen to a colleague or a queue, with a note for them.
 fn transfer_form(desk: Desk) -> impl IntoView {
     let team = desk.team;
@@ -38,10 +40,12 @@ fn transfer_form(desk: Desk) -> impl IntoView {
                 .agents
                 .iter()
                 .map(|a| (format!("agent:{}", a.id), a.name.clone()));
-            let queues = t
-                .queues
-                .iter()
-                .map(|q| (format!("queue:{}", q.id), format!("Queue: {}", q.name)));
+            let queues = t.queues.iter().map(|q| {
+                (
+                    format!("queue:{}", q.id),
+                    fill("queue_named", &[("queue", &q.name)]),
+                )
+            });
             agents
                 .chain(queues)
                 .map(|(value, label)| view! { <option value=value>{label}</option> })
@@ -49,13 +53,13 @@ fn transfer_form(desk: Desk) -> impl IntoView {
         })
     };
     view! {
-        <select data-testid="transfer-to" aria-label="Transfer to" on:change=move |ev| target.set(event_target_value(&ev))>
-            <option value="">"Transfer to…"</option>
+        <select data-testid="transfer-to" aria-label=t("transfer_to") on:change=move |ev| target.set(event_target_value(&ev))>
+            <option value="">{t("transfer_to_choose")}</option>
             {options}
         </select>
-        <input placeholder="Note for them" data-testid="transfer-note" class="note"
+        <input placeholder=t("transfer_note") data-testid="transfer-note" class="note"
             prop:value=move || draft_note.get() on:input=move |ev| draft_note.set(event_target_value(&ev)) />
-        <button data-testid="transfer" disabled=move || target.with(String::is_empty) on:click=send>"Transfer"</button>
+        <button data-testid="transfer" disabled=move || target.with(String::is_empty) on:click=send>{t("transfer")}</button>
     }
 }
 
@@ -113,7 +117,7 @@ pub fn thread() -> impl IntoView {
             view! {
                 <ul class="canned-hints" data-testid="canned-hints">
                     {matching.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
-                    <li class="hint">"Tab inserts it"</li>
+                    <li class="hint">{t("tab_inserts")}</li>
                 </ul>
             }
         })
@@ -125,10 +129,10 @@ pub fn thread() -> impl IntoView {
                 <div class="thread-head">
                     <span class="where">{c.page_url.clone().unwrap_or_default()}</span>
                     {waiting.then(|| view! {
-                        <button data-testid="accept" on:click=move |_| desk.act("accept", None)>"Accept"</button>
+                        <button data-testid="accept" on:click=move |_| desk.act("accept", None)>{t("accept")}</button>
                     })}
                     {transfer_form(desk)}
-                    <button data-testid="close-conversation" on:click=move |_| desk.act("close", None)>"Close"</button>
+                    <button data-testid="close-conversation" on:click=move |_| desk.act("close", None)>{t("close")}</button>
                 </div>
             }
         })
@@ -160,16 +164,16 @@ pub fn thread() -> impl IntoView {
             {toolbar}
             {refusal}
             {move || match selected.get() {
-                None => view! { <p class="empty">"Pick a conversation."</p> }.into_any(),
+                None => view! { <p class="empty">{t("pick_conversation")}</p> }.into_any(),
                 Some(id) => view! {
                     <ol class="messages" data-testid="thread">
-                        {move || inbox.with(|i| i.threads.get(&id).map(|t| t.values().map(|m| {
+                        {move || inbox.with(|i| i.threads.get(&id).map(|thread| thread.values().map(|m| {
                             let (class, who) = match &m.author {
-                                Author::Visitor => ("msg", "Visitor".to_owned()),
+                                Author::Visitor => ("msg", t("visitor")),
                                 Author::Agent { name, .. } => ("msg agent", name.clone()),
-                                Author::Bot { name } => ("msg agent", format!("{name} (bot)")),
-                                Author::Desk { name } => ("msg agent", format!("{name} (desk)")),
-                                Author::System => ("msg", "System".to_owned()),
+                                Author::Bot { name } => ("msg agent", fill("bot_named", &[("name", name)])),
+                                Author::Desk { name } => ("msg agent", fill("desk_named", &[("name", name)])),
+                                Author::System => ("msg", t("system")),
                             };
                             let files = m.attachments.iter().map(attachment).collect_view();
                             view! { <li class=class data-testid="thread-message"><span class="who">{who}</span>{m.text.clone()}{files}</li> }
@@ -179,18 +183,18 @@ pub fn thread() -> impl IntoView {
             }}
             {move || {
                 let shown = selected.get().is_some_and(|id| visitor_typing.with(|t| t.contains_key(&id)));
-                shown.then(|| view! { <p class="typing" data-testid="visitor-typing">"The visitor is typing…"</p> })
+                shown.then(|| view! { <p class="typing" data-testid="visitor-typing">{t("visitor_typing")}</p> })
             }}
             {hints}
             {tray_view()}
             <form class="reply" on:submit=send>
-                <textarea rows="2" placeholder="Reply… (/ for canned responses)" data-testid="reply"
+                <textarea rows="2" placeholder=t("reply_placeholder") data-testid="reply"
                     on:keydown=keys
                     prop:value=move || draft.get()
                     on:input=move |ev| { draft.set(event_target_value(&ev)); desk.typing(); }></textarea>
-                {attach_button("Attach a file")}
+                {attach_button(t("attach"))}
                 <button type="submit" data-testid="reply-send"
-                    disabled=move || selected.get().is_none()>"Send"</button>
+                    disabled=move || selected.get().is_none()>{t("send")}</button>
             </form>
         </section>
     }

@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 
 use crate::desk::Desk;
 
+use crate::words::t;
+
 /// `Label = queue` per line (the queue by name or id), as the admin types topics.
 fn topics_text(topics: &[Topic], queue_name: impl Fn(&str) -> String) -> String {
     topics
@@ -123,12 +125,12 @@ pub fn visitor_settings(
     };
     let ask_choice = |(field, ask): (&'static str, RwSignal<Ask>)| {
         view! {
-            <label>{format!("{field} ")}
+            <label>{t(&format!("prechat_{field}"))}" "
                 <select data-testid=format!("prechat-{field}") on:change=move |ev| {
                     if let Ok(chosen) = event_target_value(&ev).parse::<Ask>() { ask.set(chosen) }
                 }>
                     {Ask::ALL.iter().map(|a| view! {
-                        <option value=a.as_str() selected=move || ask.get() == *a>{a.as_str()}</option>
+                        <option value=a.as_str() selected=move || ask.get() == *a>{t(&format!("ask_{}", a.as_str()))}</option>
                     }).collect_view()}
                 </select>
             </label>
@@ -136,34 +138,34 @@ pub fn visitor_settings(
     };
     view! {
         <fieldset data-testid="visitor-settings">
-            <legend>"When nobody is there, email, pre-chat"</legend>
-            <label>"While nobody can chat "
+            <legend>{t("visitor_settings")}</legend>
+            <label>{t("when_unavailable")}" "
                 <select data-testid="edit-when-unavailable" on:change=move |ev| {
                     if let Ok(chosen) = event_target_value(&ev).parse::<WhenUnavailable>() { when.set(chosen) }
                 }>
-                    <option value="hide" selected=move || when.get() == WhenUnavailable::Hide>"hide the widget"</option>
-                    <option value="leave_message" selected=move || when.get() == WhenUnavailable::LeaveMessage>"take a message"</option>
+                    <option value="hide" selected=move || when.get() == WhenUnavailable::Hide>{t("unavailable_hide")}</option>
+                    <option value="leave_message" selected=move || when.get() == WhenUnavailable::LeaveMessage>{t("unavailable_leave_message")}</option>
                 </select>
             </label>
-            <label>"Offer replies by email after waiting (s; 0 = never) "
+            <label>{t("missed_chat")}" "
                 <input data-testid="edit-missed-chat" prop:value=move || missed.get() on:input=move |ev| missed.set(event_target_value(&ev)) />
             </label>
-            <label>"Emails come from (name; empty = the title) "
+            <label>{t("sender_name")}" "
                 <input data-testid="edit-sender-name" prop:value=move || sender.get() on:input=move |ev| sender.set(event_target_value(&ev)) />
             </label>
-            <label class="check"><input type="checkbox" data-testid="edit-visitor-sound" prop:checked=move || sound.get() on:change=move |ev| sound.set(event_target_checked(&ev)) />" A tone on the visitor's page for a reply while the chat is closed"</label>
-            <p>"Asked before the first message:"</p>
+            <label class="check"><input type="checkbox" data-testid="edit-visitor-sound" prop:checked=move || sound.get() on:change=move |ev| sound.set(event_target_checked(&ev)) />" "{t("visitor_sound")}</label>
+            <p>{t("prechat_asked")}</p>
             {asks.into_iter().map(ask_choice).collect_view()}
-            <label>"Topics (one per line: Label = queue)"
+            <label>{t("prechat_topics")}
                 <textarea data-testid="prechat-topics" rows="3" prop:value=move || topics.get() on:input=move |ev| topics.set(event_target_value(&ev))></textarea>
             </label>
-            <label>"Consent to tick (empty = none)"
+            <label>{t("prechat_consent")}
                 <textarea data-testid="prechat-consent" rows="2" prop:value=move || consent_text.get() on:input=move |ev| consent_text.set(event_target_value(&ev))></textarea>
             </label>
-            <label>"Its version "
+            <label>{t("prechat_consent_version")}" "
                 <input data-testid="prechat-consent-version" prop:value=move || consent_version.get() on:input=move |ev| consent_version.set(event_target_value(&ev)) />
             </label>
-            <button type="button" data-testid="save-visitor-settings" on:click=submit>"Save these"</button>
+            <button type="button" data-testid="save-visitor-settings" on:click=submit>{t("save_these")}</button>
         </fieldset>
     }
 }

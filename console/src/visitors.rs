@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 use crate::api::call;
 use crate::desk::Desk;
 
+use crate::words::{fill, t};
+
 /// How often the list is read again.
 const REFRESH_MS: u64 = 5_000;
 
@@ -28,9 +30,15 @@ async fn start(desk: Desk, channel_id: &str, to: Value, text: String) -> Result<
 pub fn duration(ms: i64) -> String {
     let secs = ms.max(0) / 1000;
     match secs {
-        0..60 => format!("{secs} s"),
-        60..3600 => format!("{} min", secs / 60),
-        _ => format!("{} h {:02}", secs / 3600, secs % 3600 / 60),
+        0..60 => fill("duration_s", &[("n", &secs.to_string())]),
+        60..3600 => fill("duration_min", &[("n", &(secs / 60).to_string())]),
+        _ => fill(
+            "duration_h",
+            &[
+                ("h", &(secs / 3600).to_string()),
+                ("m", &format!("{:02}", secs % 3600 / 60)),
+            ],
+        ),
     }
 }
 
@@ -62,10 +70,10 @@ pub fn visitors_page(to_inbox: impl Fn() + Copy + Send + Sync + 'static) -> impl
         }
     });
     let rows = move || match page.get() {
-        None => view! { <p>"Loading…"</p> }.into_any(),
+        None => view! { <p>{t("loading")}</p> }.into_any(),
         Some(Err(e)) => view! { <p class="error">{e.message}</p> }.into_any(),
         Some(Ok(found)) if found.visitors.is_empty() => {
-            view! { <p data-testid="no-visitors">"Nobody is on the site right now."</p> }.into_any()
+            view! { <p data-testid="no-visitors">{t("nobody_on_site")}</p> }.into_any()
         }
         Some(Ok(found)) => {
             let now = js_sys::Date::now() as i64;
@@ -73,8 +81,8 @@ pub fn visitors_page(to_inbox: impl Fn() + Copy + Send + Sync + 'static) -> impl
             view! {
                 <table class="visitors">
                     <thead><tr>
-                        <th>"Who"</th><th>"Page"</th><th>"On page"</th><th>"Visit"</th>
-                        <th>"Channel"</th><th>"Chat"</th>
+                        <th>{t("col_who")}</th><th>{t("page")}</th><th>{t("col_on_page")}</th><th>{t("visit")}</th>
+                        <th>{t("col_channel")}</th><th>{t("col_chat")}</th>
                     </tr></thead>
                     <tbody>
                         {found.visitors.into_iter().map(|v| row(v, now, to_inbox)).collect_view()}
@@ -82,10 +90,10 @@ pub fn visitors_page(to_inbox: impl Fn() + Copy + Send + Sync + 'static) -> impl
                 </table>
                 <p class="paging">
                     {move || cursor.get().is_some().then(|| view! {
-                        <button class="link" on:click=move |_| cursor.set(None)>"First page"</button>
+                        <button class="link" on:click=move |_| cursor.set(None)>{t("first_page")}</button>
                     })}
                     {next.map(|next| view! {
-                        <button class="link" data-testid="visitors-next" on:click=move |_| cursor.set(Some(next.clone()))>"Next page"</button>
+                        <button class="link" data-testid="visitors-next" on:click=move |_| cursor.set(Some(next.clone()))>{t("next_page")}</button>
                     })}
                 </p>
             }
@@ -94,7 +102,7 @@ pub fn visitors_page(to_inbox: impl Fn() + Copy + Send + Sync + 'static) -> impl
     };
     view! {
         <section class="visitors-page" data-testid="visitors-page">
-            <h2>"Visitors now"</h2>
+            <h2>{t("visitors_now")}</h2>
             {rows}
         </section>
     }
@@ -104,7 +112,7 @@ fn row(visitor: LiveVisitor, now: i64, to_inbox: impl Fn() + Copy + 'static) -> 
     let who = match (&visitor.name, &visitor.email) {
         (Some(name), _) => name.clone(),
         (None, Some(email)) => email.clone(),
-        (None, None) => "Anonymous visitor".to_owned(),
+        (None, None) => t("anonymous_visitor"),
     };
     let verified = visitor.external_id.is_some();
     let desk = expect_context::<Desk>();
@@ -115,7 +123,7 @@ fn row(visitor: LiveVisitor, now: i64, to_inbox: impl Fn() + Copy + 'static) -> 
                 <button class="link" on:click=move |_| {
                     desk.open(id.clone());
                     to_inbox();
-                }>"In a conversation"</button>
+                }>{t("in_conversation")}</button>
             }
             .into_any()
         }
@@ -125,7 +133,7 @@ fn row(visitor: LiveVisitor, now: i64, to_inbox: impl Fn() + Copy + 'static) -> 
             to_inbox,
         )
         .into_any(),
-        (None, false) => view! { <span class="muted">"Receptive channel"</span> }.into_any(),
+        (None, false) => view! { <span class="muted">{t("receptive_channel")}</span> }.into_any(),
     };
     view! {
         <tr data-testid="live-visitor" data-visitor=visitor.visitor_id.clone()>
@@ -165,12 +173,12 @@ pub fn start_form(
     view! {
         <form class="start-chat" data-testid="start-chat" on:submit=submit>
             <input
-                aria-label="First message"
-                placeholder="Say hello…"
+                aria-label=t("first_message")
+                placeholder=t("say_hello")
                 prop:value=move || text.get()
                 on:input=move |ev| text.set(event_target_value(&ev))
             />
-            <button type="submit">"Start chat"</button>
+            <button type="submit">{t("start_chat")}</button>
             {move || problem.get().map(|p| view! { <span class="error">{p}</span> })}
         </form>
     }

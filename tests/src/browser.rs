@@ -276,8 +276,12 @@ impl Browser {
             .wait_for_element("the login button", &by_testid("login"), WAIT)
             .await;
         self.click(&button).await;
-        self.wait_for("the live inbox", "return document.querySelector('[data-testid=connection]')?.textContent.includes('live');", WAIT)
-            .await;
+        self.wait_for(
+            "the live inbox",
+            "return document.querySelector('[data-testid=connection]')?.dataset.live === 'true';",
+            WAIT,
+        )
+        .await;
     }
 
     /// Logs into the console as the demo admin and opens the demo channel's settings.

@@ -358,7 +358,7 @@ fn composer(chat: Rc<Chat>) -> impl IntoView {
                 on:input=on_input
                 on:keydown=on_keydown
             ></textarea>
-            {attach_button(t.fixed("attach"))}
+            {attach_button(t.get("attach"))}
             <button type="submit" data-testid="send">{t.fixed("send")}</button>
         </form>
     }

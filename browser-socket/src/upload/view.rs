@@ -12,10 +12,11 @@ pub fn tray_view() -> impl IntoView {
 
 /// The paperclip: the file picker, several files at once (the tray takes what is picked);
 /// `label` is its name in the app's language.
-pub fn attach_button(label: &'static str) -> impl IntoView {
+pub fn attach_button(label: String) -> impl IntoView {
+    let name = label.clone();
     view! {
         <label class="lc-attach" title=label>
-            <input type="file" multiple data-testid="attach" aria-label=label />
+            <input type="file" multiple data-testid="attach" aria-label=name />
             "📎"
         </label>
     }

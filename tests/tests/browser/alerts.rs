@@ -33,7 +33,7 @@ async fn two_console_tabs_make_one_sound_and_one_notification() {
     agent
         .wait_for(
             "the second tab live",
-            "return document.querySelector('[data-testid=connection]')?.textContent.includes('live');",
+            "return document.querySelector('[data-testid=connection]')?.dataset.live === 'true';",
             WAIT,
         )
         .await;

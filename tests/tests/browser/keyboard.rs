@@ -38,7 +38,7 @@ async fn an_agent_reaches_and_answers_a_conversation_without_the_mouse() {
     agent
         .wait_for(
             "the live inbox",
-            "return document.querySelector('[data-testid=connection]')?.textContent.includes('live');",
+            "return document.querySelector('[data-testid=connection]')?.dataset.live === 'true';",
             WAIT,
         )
         .await;

@@ -1,0 +1,175 @@
+//! What the console says, in the agent's language: the bundles in `console/locales/` (the
+//! widget's six languages), the agent's choice remembered in this browser, else the browser's
+//! languages, else English. A key the chosen bundle lacks falls back to English (a test keeps
+//! every bundle complete). The language is chosen once per page load; choosing another reloads
+//! the console, so no text needs to be reactive.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use protocol::Locale;
+
+const BUNDLES: &[(Locale, &str)] = &[
+    (Locale::En, include_str!("../locales/en.json")),
+    (Locale::Id, include_str!("../locales/id.json")),
+    (Locale::Ru, include_str!("../locales/ru.json")),
+    (Locale::PtBr, include_str!("../locales/pt-BR.json")),
+    (Locale::Es, include_str!("../locales/es.json")),
+    (Locale::Ar, include_str!("../locales/ar.json")),
+];
+
+/// Where the agent's choice is kept.
+const CHOICE_KEY: &str = "livechat:console-locale";
+
+struct Words {
+    locale: Locale,
+    chosen: HashMap<String, String>,
+    english: HashMap<String, String>,
+}
+
+fn bundle(locale: Locale) -> HashMap<String, String> {
+    BUNDLES
+        .iter()
+        .find(|(l, _)| *l == locale)
+        .and_then(|(_, json)| serde_json::from_str(json).ok())
+        .unwrap_or_default()
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// The agent's remembered choice, else the first of the browser's languages spoken here.
+fn wanted() -> Locale {
+    let remembered = storage().and_then(|s| s.get_item(CHOICE_KEY).ok().flatten());
+    let browser: Vec<String> = web_sys::window()
+        .map(|w| w.navigator().languages())
+        .map(|languages| languages.iter().filter_map(|l| l.as_string()).collect())
+        .unwrap_or_default();
+    Locale::choose(remembered.iter().chain(&browser).map(String::as_str)).unwrap_or(Locale::En)
+}
+
+thread_local! {
+    static WORDS: Words = {
+        let locale = wanted();
+        Words { locale, chosen: bundle(locale), english: bundle(Locale::En) }
+    };
+}
+
+/// The text under `key` in the agent's language.
+pub fn t(key: &str) -> String {
+    WORDS.with(|w| {
+        w.chosen
+            .get(key)
+            .or_else(|| w.english.get(key))
+            .cloned()
+            .unwrap_or_else(|| key.to_owned())
+    })
+}
+
+/// The text under `key` with each `{name}` replaced by its value.
+pub fn fill(key: &str, values: &[(&str, &str)]) -> String {
+    values.iter().fold(t(key), |text, (name, value)| {
+        text.replace(&format!("{{{name}}}"), value)
+    })
+}
+
+pub fn locale() -> Locale {
+    WORDS.with(|w| w.locale)
+}
+
+/// The page's `lang` and `dir` for the chosen language (screen readers' voice, right-to-left
+/// layout).
+pub fn apply_to_page() {
+    let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    else {
+        return;
+    };
+    let locale = locale();
+    let _ = root.set_attribute("lang", locale.as_str());
+    let _ = root.set_attribute("dir", if locale.right_to_left() { "rtl" } else { "ltr" });
+}
+
+/// Each language named in itself, as an agent looking for theirs reads it.
+fn own_name(locale: Locale) -> &'static str {
+    match locale {
+        Locale::En => "English",
+        Locale::Id => "Bahasa Indonesia",
+        Locale::Ru => "Русский",
+        Locale::PtBr => "Português (Brasil)",
+        Locale::Es => "Español",
+        Locale::Ar => "العربية",
+    }
+}
+
+/// The language switch: remembered in this browser, applied by reloading the console.
+pub fn language_choice() -> impl IntoView {
+    let current = locale();
+    let change = move |ev: leptos::ev::Event| {
+        let chosen = event_target_value(&ev);
+        if let Some(storage) = storage() {
+            let _ = storage.set_item(CHOICE_KEY, &chosen);
+        }
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().reload();
+        }
+    };
+    view! {
+        <select class="language" data-testid="console-language" aria-label=t("language_of_console") on:change=change>
+            {Locale::ALL.iter().map(|&l| view! {
+                <option value=l.as_str() lang=l.as_str() selected=l == current>{own_name(l)}</option>
+            }).collect_view()}
+        </select>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn placeholders(text: &str) -> BTreeSet<&str> {
+        text.split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn every_bundle_has_every_english_key_with_its_placeholders_and_nothing_else() {
+        let english = bundle(Locale::En);
+        assert!(english.len() > 200, "the English bundle did not parse");
+        for &(locale, _) in BUNDLES {
+            let other = bundle(locale);
+            let missing: Vec<_> = english.keys().filter(|k| !other.contains_key(*k)).collect();
+            assert!(missing.is_empty(), "{locale} lacks {missing:?}");
+            let extra: Vec<_> = other.keys().filter(|k| !english.contains_key(*k)).collect();
+            assert!(extra.is_empty(), "{locale} has unknown keys {extra:?}");
+            for (key, text) in &english {
+                assert_eq!(
+                    placeholders(&other[key]),
+                    placeholders(text),
+                    "{locale}: {key}"
+                );
+                assert!(!other[key].trim().is_empty(), "{locale}: {key} is empty");
+            }
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_fill_replaces_each_named_placeholder() {
+        assert_eq!(
+            fill(
+                "browser_on_system",
+                &[("browser", "Firefox"), ("system", "Linux")]
+            ),
+            t("browser_on_system")
+                .replace("{browser}", "Firefox")
+                .replace("{system}", "Linux")
+        );
+        assert!(!fill("browser_on_system", &[("browser", "X"), ("system", "Y")]).contains('{'));
+    }
+}
