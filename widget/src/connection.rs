@@ -266,12 +266,12 @@ impl Chat {
             // The only frame the panel sends without a client id is an address.
             VisitorServerFrame::Error {
                 client_id: None,
-                ref message,
+                ref code,
                 ..
             } if self.asks.with_untracked(|e| e.saving.is_some()) => {
                 return self.asks.update(|e| {
                     e.saving = None;
-                    e.refused = Some(message.clone());
+                    e.refused = Some(self.texts.refusal(code));
                 })
             }
             // The agent's message is what they were typing.
@@ -444,24 +444,24 @@ async fn open_session(
     let url = format!("{}/v1/sessions", options.gateway);
     let (ok, text) = fetch_text(&url, Some(body))
         .await
-        .map_err(|_| Refusal::Other(chat.texts.get("unreachable")))?;
+        .map_err(|_| Refusal::Other(chat.texts.refusal("network")))?;
     if !ok {
-        return Err(match wire::error(&text) {
-            Some((code, _))
+        return Err(match wire::error_code(&text) {
+            Some(code)
                 if code == codes::VISIT_TICKET_USED || code == codes::VISIT_TICKET_EXPIRED =>
             {
                 Refusal::TicketSpent
             }
             // Visibility rules said no (agents went offline, hours ended): the rule's own wording
             // is for marketers, not for the visitor.
-            Some((code, _))
+            Some(code)
                 if code.starts_with("rule_")
                     || code == codes::WIDGET_HIDDEN
                     || code == codes::CHANNEL_OFFLINE =>
             {
                 Refusal::Other(chat.texts.get("nobody_can_answer"))
             }
-            Some((_, message)) => Refusal::Other(message),
+            Some(code) => Refusal::Other(chat.texts.refusal(&code)),
             None => Refusal::Other(chat.texts.get("unavailable")),
         });
     }

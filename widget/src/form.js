@@ -26,8 +26,11 @@ export function ask(box, key, prompt, fields, submit, done, url, token) {
       if (values.consent) values.consent = true;
       fetch(url, { method: 'POST', body: JSON.stringify(values),
         headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token } })
-        .then((r) => r.ok ? null : r.json().then((b) => b.error.message))
-        .catch(() => 'The chat service cannot be reached.')
+        .then((r) => r.ok ? null : r.json().then(({ error }) => {
+          for (const field of form.elements) field.ariaInvalid = error.fields?.[field.name] ? 'true' : null;
+          return error.code;
+        }))
+        .catch(() => 'network')
         .then((refused) => done(key, refused));
     };
     box.append(form);

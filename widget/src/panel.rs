@@ -169,7 +169,7 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
         if key == "prechat" {
             // Posted by the form: `values` is the refusal, or null once stored.
             return chat.asks.update(|a| match values.as_string() {
-                Some(refused) => a.refused = Some(refused),
+                Some(code) => a.refused = Some(chat.texts.refusal(&code)),
                 None => {
                     a.prechat = None;
                     a.refused = None;
@@ -262,7 +262,10 @@ fn line(line: &Line, t: &Texts) -> JsValue {
     let (state, note) = match &line.delivery {
         Delivery::Sending => ("sending", Some(t.get("sending"))),
         Delivery::Sent => ("sent", None),
-        Delivery::Failed(reason) => ("failed", Some(t.fill("not_sent", "reason", reason))),
+        Delivery::Failed(code) => (
+            "failed",
+            Some(t.fill("not_sent", "reason", &t.refusal(code))),
+        ),
     };
     let files: js_sys::Array = line.attachments.iter().map(attachment).collect();
     [

@@ -58,6 +58,16 @@ impl Texts {
     }
 
     /// The text with its `{name}` placeholder filled.
+    /// Why the gateway refused something, in the visitor's words: its code's own text
+    /// (`error_{code}`), else a general one. The gateway's message is for developers, in English.
+    pub fn refusal(&self, code: &str) -> String {
+        let key = format!("error_{code}");
+        match self.get(&key) {
+            missing if missing == key => self.get("error_other"),
+            text => text,
+        }
+    }
+
     pub fn fill(&self, key: &str, name: &str, value: &str) -> String {
         say(&self.answer, key, name, &value.into())
     }

@@ -100,11 +100,11 @@ impl Transcript {
             }
             VisitorServerFrame::Error {
                 client_id: Some(client_id),
-                message,
+                code,
                 ..
             } => {
                 if let Some(line) = self.lines.iter_mut().find(|l| l.client_id == client_id) {
-                    line.delivery = Delivery::Failed(message);
+                    line.delivery = Delivery::Failed(code);
                 }
             }
             VisitorServerFrame::Error {
@@ -269,7 +269,7 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    fn a_refused_message_is_marked_failed_with_the_reason() {
+    fn a_refused_message_is_marked_failed_with_the_refusals_code() {
         let mut t = Transcript::default();
         t.add_pending("m1".into(), "x".into(), Vec::new());
         t.apply(VisitorServerFrame::Error {
@@ -277,7 +277,11 @@ mod tests {
             message: "too long".into(),
             client_id: Some("m1".into()),
         });
-        assert_eq!(t.lines[0].delivery, Delivery::Failed("too long".into()));
+        assert_eq!(
+            t.lines[0].delivery,
+            Delivery::Failed("message_too_long".into()),
+            "the code: the panel says it in the visitor's language"
+        );
         assert_eq!(t.pending().count(), 0);
     }
 

@@ -338,17 +338,23 @@ async fn the_prechat_form_comes_first_refuses_what_is_missing_and_routes_by_topi
         )
         .await;
     visitor.type_into(&name, "Ann\n").await;
+    // Refused in the visitor's words, the fields to answer marked for them and screen readers.
     let refused = visitor
         .wait_for(
             "the refusal in the form",
             &format!(
-                "const t = {}?.textContent; return t && t.includes('consent') && t;",
-                tests::browser::widget_query("[data-testid=prechat] .lc-prompt")
+                "const f = {}, t = f?.querySelector('.lc-prompt').textContent; \
+                 return t && t.startsWith('Please check') && \
+                     [t, [...f.querySelectorAll('[aria-invalid=true]')].map(e => e.name).sort()];",
+                tests::browser::widget_query("[data-testid=prechat]")
             ),
             WAIT,
         )
         .await;
-    assert!(refused.as_str().unwrap().contains("topic"), "{refused}");
+    assert_eq!(
+        refused,
+        json!(["Please check what you entered.", ["consent", "topic"]])
+    );
     visitor
         .eval(
             &format!(
