@@ -18,6 +18,8 @@ pub const PANEL_BUDGET: usize = 78_696 + 4_096;
 /// as transferred: brotli, which every browser takes over HTTPS (gzip, for plain HTTP, is
 /// reported beside it, and so is its source's).
 pub const LOADER_BUDGET: usize = 2_048;
+/// Each language's texts, fetched by the panel when it opens (only the page's language), brotli.
+pub const TEXTS_BUDGET: usize = 2_048;
 
 pub fn main(_args: &[String]) -> Result {
     let path = tools::ensure_wasm_tools()?;
@@ -34,6 +36,8 @@ pub struct Sizes {
     pub loader: usize,
     pub loader_gzip: usize,
     pub panel: usize,
+    /// Each language's bundle, by file name.
+    pub texts: Vec<(String, usize)>,
 }
 
 /// Prints the loader's and the panel's sizes (raw, brotli, gzip) with their budgets.
@@ -62,11 +66,26 @@ pub fn report() -> Sizes {
         panel = (panel.0 + sizes.0, panel.1 + sizes.1, panel.2 + sizes.2);
     }
     print_row("panel total (after the click)", panel, Some(PANEL_BUDGET));
+    let mut texts = Vec::new();
+    let mut bundles: Vec<_> = std::fs::read_dir(paths::root().join("widget/locales"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .collect();
+    bundles.sort();
+    for bundle in bundles {
+        let name = bundle.file_name().unwrap_or_default().to_string_lossy();
+        let sizes = sizes_of(&bundle);
+        print_row(&format!("texts {name}"), sizes, Some(TEXTS_BUDGET));
+        texts.push((name.into_owned(), sizes.1));
+    }
     eprintln!();
     Sizes {
         loader: loader_sizes.1,
         loader_gzip: loader_sizes.2,
         panel: panel.1,
+        texts,
     }
 }
 
@@ -123,6 +142,13 @@ pub fn check(sizes: &Sizes) -> Result {
             "the loader is {} B brotli, {} B gzip (budget {LOADER_BUDGET} as transferred)",
             sizes.loader, sizes.loader_gzip
         ));
+    }
+    for (name, brotli) in &sizes.texts {
+        if *brotli > TEXTS_BUDGET {
+            over.push(format!(
+                "the texts {name} are {brotli} B brotli (budget {TEXTS_BUDGET})"
+            ));
+        }
     }
     if over.is_empty() {
         Ok(())
