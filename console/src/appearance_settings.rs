@@ -34,6 +34,43 @@ fn body(appearance: &Appearance, pixels: [(&str, String); 4]) -> Value {
     json!({ "appearance": body })
 }
 
+/// Each choice by its name, with the key of its words.
+const THEMES: &[(Theme, &str)] = &[
+    (Theme::Auto, "theme_auto"),
+    (Theme::Light, "theme_light"),
+    (Theme::Dark, "theme_dark"),
+];
+const SIDES: &[(LauncherPosition, &str)] = &[
+    (LauncherPosition::BottomRight, "bottom_right"),
+    (LauncherPosition::BottomLeft, "bottom_left"),
+];
+const ICONS: &[(LauncherIcon, &str)] = &[
+    (LauncherIcon::Chat, "icon_chat"),
+    (LauncherIcon::Help, "icon_help"),
+    (LauncherIcon::Mail, "icon_mail"),
+    (LauncherIcon::None, "icon_none"),
+];
+
+/// A select of `options` bound to `chosen`.
+fn name_select<T>(
+    testid: &'static str,
+    chosen: RwSignal<T>,
+    options: &'static [(T, &'static str)],
+) -> impl IntoView
+where
+    T: Copy + PartialEq + std::fmt::Display + std::str::FromStr + Send + Sync + 'static,
+{
+    view! {
+        <select data-testid=testid on:change=move |ev| {
+            if let Ok(picked) = event_target_value(&ev).parse::<T>() { chosen.set(picked) }
+        }>
+            {options.iter().map(|&(value, words)| view! {
+                <option value=value.to_string() selected=move || chosen.get() == value>{t(words)}</option>
+            }).collect_view()}
+        </select>
+    }
+}
+
 /// A pixel field's text, and the value the preview uses while it is not a number yet.
 fn pixels(typed: &str, fallback: u16) -> u16 {
     typed.trim().parse().unwrap_or(fallback)
@@ -129,33 +166,9 @@ pub fn appearance_settings(
                     let [(a, x), (b, y)] = said(r);
                     view! { <p class="error" role="alert" data-testid="contrast-problem">{fill("contrast_too_low", &[(a, &x), (b, &y)])}</p> }
                 })}
-                <label>{t("chat_panel")}" "
-                    <select data-testid="edit-theme" on:change=move |ev| {
-                        if let Ok(chosen) = event_target_value(&ev).parse::<Theme>() { theme.set(chosen) }
-                    }>
-                        <option value="auto" selected=move || theme.get() == Theme::Auto>{t("theme_auto")}</option>
-                        <option value="light" selected=move || theme.get() == Theme::Light>{t("theme_light")}</option>
-                        <option value="dark" selected=move || theme.get() == Theme::Dark>{t("theme_dark")}</option>
-                    </select>
-                </label>
-                <label>{t("launcher_side")}" "
-                    <select data-testid="edit-position" on:change=move |ev| {
-                        if let Ok(chosen) = event_target_value(&ev).parse::<LauncherPosition>() { position.set(chosen) }
-                    }>
-                        <option value="bottom_right" selected=move || position.get() == LauncherPosition::BottomRight>{t("bottom_right")}</option>
-                        <option value="bottom_left" selected=move || position.get() == LauncherPosition::BottomLeft>{t("bottom_left")}</option>
-                    </select>
-                </label>
-                <label>{t("launcher_icon")}" "
-                    <select data-testid="edit-launcher-icon" on:change=move |ev| {
-                        if let Ok(chosen) = event_target_value(&ev).parse::<LauncherIcon>() { icon.set(chosen) }
-                    }>
-                        <option value="chat" selected=move || icon.get() == LauncherIcon::Chat>{t("icon_chat")}</option>
-                        <option value="help" selected=move || icon.get() == LauncherIcon::Help>{t("icon_help")}</option>
-                        <option value="mail" selected=move || icon.get() == LauncherIcon::Mail>{t("icon_mail")}</option>
-                        <option value="none" selected=move || icon.get() == LauncherIcon::None>{t("icon_none")}</option>
-                    </select>
-                </label>
+                <label>{t("chat_panel")}" "{name_select("edit-theme", theme, THEMES)}</label>
+                <label>{t("launcher_side")}" "{name_select("edit-position", position, SIDES)}</label>
+                <label>{t("launcher_icon")}" "{name_select("edit-launcher-icon", icon, ICONS)}</label>
                 <label>{t("launcher_label")}" " <input data-testid="edit-launcher-label" maxlength="30" prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev)) /></label>
                 {sizes.into_iter().zip(size_labels).map(|((field, typed, _), words)| view! {
                     <label>{words}" " <input data-testid=format!("edit-{}", field.replace('_', "-")) inputmode="numeric" prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) /></label>

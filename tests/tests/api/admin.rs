@@ -4,7 +4,7 @@
 use protocol::{ChannelState, ChannelView, VisitorClientFrame, VisitorServerFrame};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tests::client::{agent_login, call, get, login, open_session, Visitor};
+use tests::client::{agent_login, call, get, login, open_session, Answer, Visitor};
 use tests::{TestGateway, SITE_ORIGIN};
 
 async fn create(gw: &TestGateway, token: &str, body: serde_json::Value) -> ChannelView {
@@ -300,20 +300,25 @@ async fn a_channel_with_an_open_conversation_is_not_deleted_alone_or_in_bulk() {
         .is_some());
 }
 
+/// The demo channel's appearance edited by an admin (`appearance` holds the fields to change).
+async fn edit_appearance(gw: &TestGateway, admin: &str, appearance: serde_json::Value) -> Answer {
+    let channel = gw.demo_channel().await;
+    let path = format!("/v1/admin/channels/{}", channel.id);
+    call(
+        gw,
+        admin,
+        Method::PATCH,
+        &path,
+        Some(json!({ "appearance": appearance })),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn the_panel_s_theme_is_one_of_three_and_reaches_the_page() {
     let gw = TestGateway::spawn().await;
     let admin = agent_login(&gw).await;
-    let channel = gw.demo_channel().await;
-    let path = format!("/v1/admin/channels/{}", channel.id);
-    let refused = call(
-        &gw,
-        &admin,
-        Method::PATCH,
-        &path,
-        Some(json!({"appearance": {"theme": "neon"}})),
-    )
-    .await;
+    let refused = edit_appearance(&gw, &admin, json!({"theme": "neon"})).await;
     refused.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert!(
         refused.body["error"]["fields"]["appearance.theme"].is_string(),
@@ -324,14 +329,7 @@ async fn the_panel_s_theme_is_one_of_three_and_reaches_the_page() {
         gw.demo_channel().await.appearance.theme,
         protocol::Theme::Auto
     );
-    let set = call(
-        &gw,
-        &admin,
-        Method::PATCH,
-        &path,
-        Some(json!({"appearance": {"theme": "dark"}})),
-    )
-    .await;
+    let set = edit_appearance(&gw, &admin, json!({"theme": "dark"})).await;
     assert_eq!(set.body["appearance"]["theme"], "dark", "{}", set.body);
     let page = get(&gw.url("/v1/widget/demo"), Some(SITE_ORIGIN)).await;
     assert_eq!(page.body["appearance"]["theme"], "dark");
@@ -342,14 +340,11 @@ async fn an_unreadable_colour_pair_is_refused_and_the_look_reaches_the_page_as_s
     let gw = TestGateway::spawn().await;
     let admin = agent_login(&gw).await;
     let channel = gw.demo_channel().await;
-    let path = format!("/v1/admin/channels/{}", channel.id);
     // White text (the default) on pale yellow: 1.3:1.
-    let refused = call(
+    let refused = edit_appearance(
         &gw,
         &admin,
-        Method::PATCH,
-        &path,
-        Some(json!({"appearance": {"accent_color": "#fde68a", "launcher_label": "Help"}})),
+        json!({"accent_color": "#fde68a", "launcher_label": "Help"}),
     )
     .await;
     refused.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
@@ -365,16 +360,14 @@ async fn an_unreadable_colour_pair_is_refused_and_the_look_reaches_the_page_as_s
         "nothing of a refused edit is kept"
     );
 
-    let set = call(
+    let set = edit_appearance(
         &gw,
         &admin,
-        Method::PATCH,
-        &path,
-        Some(json!({"appearance": {
+        json!({
             "accent_color": "#fde68a", "text_color": "rgb(31 41 55)", "position": "bottom_left",
             "launcher_icon": "help", "launcher_label": "Questions?", "offset_x": 32,
             "panel_width": 420, "panel_height": 600
-        }})),
+        }),
     )
     .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.body);
@@ -391,13 +384,6 @@ async fn an_unreadable_colour_pair_is_refused_and_the_look_reaches_the_page_as_s
         assert!(style.contains(part), "{part} not in {style}");
     }
     // The text colour alone, then, is checked against the stored accent.
-    let pale_text = call(
-        &gw,
-        &admin,
-        Method::PATCH,
-        &path,
-        Some(json!({"appearance": {"text_color": "#fffbeb"}})),
-    )
-    .await;
+    let pale_text = edit_appearance(&gw, &admin, json!({"text_color": "#fffbeb"})).await;
     pale_text.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 }
