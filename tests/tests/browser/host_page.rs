@@ -220,7 +220,8 @@ async fn an_identified_customer_is_verified_for_agents_and_bad_tokens_are_refuse
     let admin = agent_login(&demo.gateway).await;
     let secret = demo.gateway.demo_channel().await.identity_secret.unwrap();
 
-    // A forged and an expired token: the chat refuses, nothing is written.
+    // A forged and an expired token: the chat refuses (in the visitor's words), nothing is
+    // written.
     for token in [
         identity_token("not-the-secret", "demo", "user-42", 300),
         identity_token(&secret, "demo", "user-42", -600),
@@ -235,7 +236,7 @@ async fn an_identified_customer_is_verified_for_agents_and_bad_tokens_are_refuse
             .wait_for(
                 "the refusal",
                 &format!(
-                    "return {}?.textContent.includes('identity token was refused');",
+                    "return {}?.textContent.includes('Your sign-in could not be checked');",
                     widget_query("[data-testid=status]")
                 ),
                 WAIT,
