@@ -8,14 +8,14 @@
 use gloo_net::http::Request;
 use leptos::prelude::*;
 use protocol::{
-    Combine, ErrorDetail, Interval, OverrideMode, PreviewRequest, VisibilityOverride,
-    VisibilityReport, VisibilityRules,
+    Combine, ErrorDetail, Finding, Interval, OverrideMode, PreviewRequest, Rule, RuleCheck,
+    VisibilityOverride, VisibilityReport, VisibilityRules,
 };
 use serde_json::json;
 
 use crate::api::call;
 
-use crate::words::{fill, t};
+use crate::words::{count, fill, t};
 
 /// Monday first, as the rules' `hours.days` are; each the key of its name.
 const DAY_KEYS: [&str; 7] = [
@@ -344,14 +344,14 @@ fn preview(channel_id: String, editor: Editor) -> impl IntoView {
             let verdict = if report.visible {
                 t("preview_yes")
             } else {
-                fill("preview_no", &[("reason", &report.reason.unwrap_or_default())])
+                fill("preview_no", &[("reason", &reason_words(&report))])
             };
             let checks = report
                 .checks
                 .into_iter()
                 .map(|c| {
                     let mark = if c.met { "✔" } else { "✖" };
-                    view! { <li class:met=c.met data-testid="preview-check">{format!("{mark} {}: {}", t(&format!("rule_label_{}", c.rule.as_str())), c.detail)}</li> }
+                    view! { <li class:met=c.met data-testid="preview-check">{format!("{mark} {}", check_words(&c))}</li> }
                 })
                 .collect_view();
             view! {
@@ -433,5 +433,161 @@ fn override_form(path: String) -> impl IntoView {
                 Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
             })}
         </fieldset>
+    }
+}
+
+/// Why the widget would not show, as the agent reads it.
+fn reason_words(report: &VisibilityReport) -> String {
+    match report.reason_code.as_deref() {
+        Some(protocol::codes::CHANNEL_OFFLINE) => t("reason_channel_offline"),
+        Some(protocol::codes::WIDGET_HIDDEN) => t("reason_override"),
+        code => report
+            .checks
+            .iter()
+            .find(|c| Some(c.rule.code()) == code)
+            .map(check_words)
+            .unwrap_or_default(),
+    }
+}
+
+/// A rule's check as the agent reads it: "Time on page: on the page 0 s of 30 s".
+fn check_words(check: &RuleCheck) -> String {
+    format!(
+        "{}: {}",
+        t(&format!("rule_label_{}", check.rule.as_str())),
+        finding_words(check.rule, &check.finding)
+    )
+}
+
+fn finding_words(rule: Rule, finding: &Finding) -> String {
+    match finding {
+        Finding::Agents { count: n } => {
+            let key = if rule == Rule::AgentAvailable {
+                "finding_agents_available"
+            } else {
+                "finding_agents_online"
+            };
+            count(key, *n)
+        }
+        Finding::Hours {
+            open,
+            next_change_ms,
+            time_zone,
+        } => {
+            let zone = ("zone", time_zone.as_str());
+            match next_change_ms {
+                Some(ms) => {
+                    let at = crate::time::weekday_and_time(*ms, time_zone);
+                    let key = if *open {
+                        "finding_open_until"
+                    } else {
+                        "finding_closed_until"
+                    };
+                    fill(key, &[("at", &at), zone])
+                }
+                None => {
+                    let key = if *open {
+                        "finding_open_long"
+                    } else {
+                        "finding_closed_long"
+                    };
+                    fill(key, &[zone])
+                }
+            }
+        }
+        Finding::InvalidSchedule => t("finding_invalid_schedule"),
+        Finding::Dwell {
+            on_page_secs,
+            needed_secs,
+        } => fill(
+            "finding_dwell",
+            &[
+                ("on", &on_page_secs.to_string()),
+                ("needed", &needed_secs.to_string()),
+            ],
+        ),
+        Finding::Visit { visit, from_visit } => fill(
+            "finding_visit",
+            &[
+                ("visit", &visit.to_string()),
+                ("from", &from_visit.to_string()),
+            ],
+        ),
+        Finding::PageMatches { pattern } => fill("finding_page_matches", &[("pattern", pattern)]),
+        Finding::PageMatchesNone { url } => fill("finding_page_matches_none", &[("url", url)]),
+        Finding::PageUnknown => t("finding_page_unknown"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    // The test browser speaks English: the console's words are the English bundle's.
+    #[wasm_bindgen_test]
+    fn a_check_is_worded_from_its_finding_counting_in_the_languages_forms() {
+        let check = |rule, finding| RuleCheck {
+            rule,
+            met: false,
+            detail: String::new(),
+            finding,
+        };
+        assert_eq!(
+            check_words(&check(Rule::AgentsOnline, Finding::Agents { count: 1 })),
+            "Any agent online: 1 agent online"
+        );
+        assert_eq!(
+            check_words(&check(Rule::AgentAvailable, Finding::Agents { count: 3 })),
+            "Any agent available: 3 agents available"
+        );
+        let dwell = Finding::Dwell {
+            on_page_secs: 4,
+            needed_secs: 30,
+        };
+        assert_eq!(
+            check_words(&check(Rule::DwellTime, dwell)),
+            "Time on page: on the page 4 s of 30 s"
+        );
+        // 2026-12-07 09:00 in Lisbon (UTC+0 in winter), a Monday.
+        let hours = Finding::Hours {
+            open: false,
+            next_change_ms: Some(1_796_634_000_000),
+            time_zone: "Europe/Lisbon".into(),
+        };
+        let said = finding_words(Rule::BusinessHours, &hours);
+        assert!(
+            said.starts_with("closed; opens Monday") && said.ends_with("09:00 (Europe/Lisbon)"),
+            "{said}"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_hidden_widget_is_explained_by_the_rule_the_gateway_named() {
+        let report = VisibilityReport {
+            visible: false,
+            reason: Some("Repeat visit: visit 1 (shows from visit 2)".into()),
+            reason_code: Some(Rule::RepeatVisit.code().into()),
+            r#override: VisibilityOverride::default(),
+            checks: vec![RuleCheck {
+                rule: Rule::RepeatVisit,
+                met: false,
+                detail: String::new(),
+                finding: Finding::Visit {
+                    visit: 1,
+                    from_visit: 2,
+                },
+            }],
+        };
+        assert_eq!(
+            reason_words(&report),
+            "Repeat visit: visit 1 (shows from visit 2)"
+        );
+        let offline = VisibilityReport {
+            reason_code: Some(protocol::codes::CHANNEL_OFFLINE.into()),
+            checks: vec![],
+            ..report
+        };
+        assert_eq!(reason_words(&offline), "the channel is offline");
     }
 }

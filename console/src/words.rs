@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use protocol::Locale;
+use serde_json::Value;
 
 const BUNDLES: &[(Locale, &str)] = &[
     (Locale::En, include_str!("../locales/en.json")),
@@ -21,13 +22,15 @@ const BUNDLES: &[(Locale, &str)] = &[
 /// Where the agent's choice is kept.
 const CHOICE_KEY: &str = "livechat:console-locale";
 
+/// A text, or for one that counts (`{n}`) a text per plural category of the language
+/// (`Intl.PluralRules`: `one`, `few`, `many`, `other`…).
 struct Words {
     locale: Locale,
-    chosen: HashMap<String, String>,
-    english: HashMap<String, String>,
+    chosen: HashMap<String, Value>,
+    english: HashMap<String, Value>,
 }
 
-fn bundle(locale: Locale) -> HashMap<String, String> {
+fn bundle(locale: Locale) -> HashMap<String, Value> {
     BUNDLES
         .iter()
         .find(|(l, _)| *l == locale)
@@ -56,15 +59,35 @@ thread_local! {
     };
 }
 
+/// The text under `key` in the agent's language, or its plural form `category`.
+fn lookup(key: &str, category: &str) -> String {
+    WORDS.with(|w| {
+        let text = w.chosen.get(key).or_else(|| w.english.get(key));
+        match text {
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Object(forms)) => forms
+                .get(category)
+                .or_else(|| forms.get("other"))
+                .and_then(Value::as_str)
+                .unwrap_or(key)
+                .to_owned(),
+            _ => key.to_owned(),
+        }
+    })
+}
+
 /// The text under `key` in the agent's language.
 pub fn t(key: &str) -> String {
-    WORDS.with(|w| {
-        w.chosen
-            .get(key)
-            .or_else(|| w.english.get(key))
-            .cloned()
-            .unwrap_or_else(|| key.to_owned())
-    })
+    lookup(key, "other")
+}
+
+/// The counted text under `key` for `n`, in the language's plural form for it, `{n}` filled.
+pub fn count(key: &str, n: u32) -> String {
+    let options = js_sys::Object::new();
+    let rules =
+        js_sys::Intl::PluralRules::new(&js_sys::Array::of1(&locale().as_str().into()), &options);
+    let category = rules.select(f64::from(n)).as_string().unwrap_or_default();
+    lookup(key, &category).replace("{n}", &n.to_string())
 }
 
 /// The text under `key` with each `{name}` replaced by its value.
@@ -131,10 +154,17 @@ mod tests {
     use std::collections::BTreeSet;
     use wasm_bindgen_test::wasm_bindgen_test;
 
-    fn placeholders(text: &str) -> BTreeSet<&str> {
-        text.split('{')
-            .skip(1)
-            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+    /// The placeholders of a text, of every plural form of a counted one.
+    fn placeholders(text: &Value) -> BTreeSet<String> {
+        let forms: Vec<&str> = match text {
+            Value::String(text) => vec![text.as_str()],
+            Value::Object(forms) => forms.values().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        forms
+            .into_iter()
+            .flat_map(|text| text.split('{').skip(1))
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
             .collect()
     }
 
@@ -154,7 +184,11 @@ mod tests {
                     placeholders(text),
                     "{locale}: {key}"
                 );
-                assert!(!other[key].trim().is_empty(), "{locale}: {key} is empty");
+                let counted_has_other = other[key].get("other").is_some_and(Value::is_string);
+                assert!(
+                    other[key].as_str().is_some_and(|t| !t.trim().is_empty()) || counted_has_other,
+                    "{locale}: {key} is empty, or counted without an `other` form"
+                );
             }
         }
     }

@@ -250,6 +250,10 @@ pub struct VisibilityReport {
     pub visible: bool,
     /// Why not, in a sentence, when hidden.
     pub reason: Option<String>,
+    /// Why not, as the stable code a refused session gets (`channel_offline`, `widget_hidden`,
+    /// `rule_<name>`), when hidden: for a reader to word in its own language.
+    #[serde(default)]
+    pub reason_code: Option<String>,
     /// The override in force (expired ones read as `rules`).
     pub r#override: VisibilityOverride,
     /// Each enabled rule, met or not, and why.
@@ -261,7 +265,45 @@ pub struct VisibilityReport {
 pub struct RuleCheck {
     pub rule: Rule,
     pub met: bool,
+    /// What the rule found, in English (`finding` in a sentence).
     pub detail: String,
+    pub finding: Finding,
+}
+
+/// What a rule found, as facts a reader words in its own language (the console does).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Finding {
+    /// Agents online, or available (by the rule).
+    Agents {
+        count: u32,
+    },
+    /// Open or closed now, and when that changes (ms since the epoch; None: not within three
+    /// weeks), in the hours' time zone.
+    Hours {
+        open: bool,
+        next_change_ms: Option<i64>,
+        time_zone: String,
+    },
+    InvalidSchedule,
+    /// Seconds on the page so far, and the seconds the rule wants.
+    Dwell {
+        on_page_secs: i64,
+        needed_secs: u32,
+    },
+    /// This visit's number, and the one the widget shows from.
+    Visit {
+        visit: u32,
+        from_visit: u32,
+    },
+    PageMatches {
+        pattern: String,
+    },
+    PageMatchesNone {
+        url: String,
+    },
+    PageUnknown,
 }
 
 /// `POST /v1/channels/{id}/visibility/preview`: would the widget show now for such a visitor,

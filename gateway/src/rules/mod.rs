@@ -12,7 +12,7 @@ pub mod schedule;
 
 use jiff::Timestamp;
 use protocol::{
-    Combine, LeaveMessage, OverrideMode, Rule, RuleCheck, Visibility, VisibilityOverride,
+    Combine, Finding, LeaveMessage, OverrideMode, Rule, RuleCheck, Visibility, VisibilityOverride,
     VisibilityReport, VisibilityRules, WhenUnavailable,
 };
 
@@ -89,6 +89,7 @@ impl Decision {
     pub fn report(&self) -> VisibilityReport {
         VisibilityReport {
             visible: self.hidden.is_none(),
+            reason_code: self.hidden.map(|hidden| hidden.code().to_owned()),
             reason: self.hidden.map(|hidden| match hidden {
                 Hidden::ChannelOffline => "the channel is offline".to_owned(),
                 Hidden::Override => "hidden by an override".to_owned(),
@@ -165,9 +166,14 @@ struct Outcome {
     recheck_ms: Option<u64>,
 }
 
-fn outcome(rule: Rule, met: bool, detail: String, recheck_ms: Option<u64>) -> Outcome {
+fn outcome(rule: Rule, met: bool, finding: Finding, recheck_ms: Option<u64>) -> Outcome {
     Outcome {
-        check: RuleCheck { rule, met, detail },
+        check: RuleCheck {
+            rule,
+            met,
+            detail: describe(rule, &finding),
+            finding,
+        },
         recheck_ms,
     }
 }
@@ -176,19 +182,61 @@ fn plural(n: u32, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// The finding in English, for programs' logs and the API's readers.
+fn describe(rule: Rule, finding: &Finding) -> String {
+    match finding {
+        Finding::Agents { count } => {
+            let state = if rule == Rule::AgentAvailable {
+                "available"
+            } else {
+                "online"
+            };
+            format!("{} {state}", plural(*count, "agent", "agents"))
+        }
+        Finding::Hours {
+            open,
+            next_change_ms,
+            time_zone,
+        } => {
+            let state = if *open { "open" } else { "closed" };
+            let verb = if *open { "closes" } else { "opens" };
+            let next = next_change_ms.and_then(|ms| {
+                let zone = jiff::tz::TimeZone::get(time_zone).ok()?;
+                Some(Timestamp::from_millisecond(ms).ok()?.to_zoned(zone))
+            });
+            match next {
+                Some(at) => format!(
+                    "{state}; {verb} {} ({time_zone})",
+                    at.strftime("%a %Y-%m-%d %H:%M")
+                ),
+                None => format!("{state} for at least three weeks ({time_zone})"),
+            }
+        }
+        Finding::InvalidSchedule => "the schedule is invalid".to_owned(),
+        Finding::Dwell {
+            on_page_secs,
+            needed_secs,
+        } => format!("on the page {on_page_secs} s of {needed_secs} s"),
+        Finding::Visit { visit, from_visit } => {
+            format!("visit {visit} (shows from visit {from_visit})")
+        }
+        Finding::PageMatches { pattern } => format!("the page matches {pattern}"),
+        Finding::PageMatchesNone { url } => format!("{url} matches no pattern"),
+        Finding::PageUnknown => "the page URL is unknown".to_owned(),
+    }
+}
+
 fn evaluate(rule: Rule, rules: &VisibilityRules, facts: &Facts) -> Outcome {
     let poll = Some(facts.presence_poll_ms);
     let view = facts.page_view;
     match rule {
-        Rule::AgentsOnline => {
-            let n = facts.agents.online;
-            let detail = format!("{} online", plural(n, "agent", "agents"));
-            outcome(rule, n > 0, detail, poll)
-        }
-        Rule::AgentAvailable => {
-            let n = facts.agents.available;
-            let detail = format!("{} available", plural(n, "agent", "agents"));
-            outcome(rule, n > 0, detail, poll)
+        Rule::AgentsOnline | Rule::AgentAvailable => {
+            let count = if rule == Rule::AgentsOnline {
+                facts.agents.online
+            } else {
+                facts.agents.available
+            };
+            outcome(rule, count > 0, Finding::Agents { count }, poll)
         }
         Rule::BusinessHours => business_hours(rules, facts.now_ms),
         Rule::DwellTime => {
@@ -197,17 +245,19 @@ fn evaluate(rule: Rule, rules: &VisibilityRules, facts: &Facts) -> Outcome {
             let remaining = u64::try_from(needed_ms - on_page_ms)
                 .ok()
                 .filter(|r| *r > 0);
-            let detail = format!(
-                "on the page {} s of {} s",
-                on_page_ms / 1000,
-                rules.dwell_time.seconds
-            );
-            outcome(rule, remaining.is_none(), detail, remaining)
+            let finding = Finding::Dwell {
+                on_page_secs: on_page_ms / 1000,
+                needed_secs: rules.dwell_time.seconds,
+            };
+            outcome(rule, remaining.is_none(), finding, remaining)
         }
         Rule::RepeatVisit => {
-            let min = rules.repeat_visit.min_visit;
-            let detail = format!("visit {} (shows from visit {min})", view.visit);
-            outcome(rule, view.visit >= min, detail, None)
+            let from_visit = rules.repeat_visit.min_visit;
+            let finding = Finding::Visit {
+                visit: view.visit,
+                from_visit,
+            };
+            outcome(rule, view.visit >= from_visit, finding, None)
         }
         Rule::PageUrl => {
             let url = view.page_url.unwrap_or_default();
@@ -216,12 +266,16 @@ fn evaluate(rule: Rule, rules: &VisibilityRules, facts: &Facts) -> Outcome {
                 .patterns
                 .iter()
                 .find(|p| pages::matches(p, url));
-            let detail = match matched {
-                Some(pattern) => format!("the page matches {pattern}"),
-                None if url.is_empty() => "the page URL is unknown".to_owned(),
-                None => format!("{url} matches no pattern"),
+            let finding = match matched {
+                Some(pattern) => Finding::PageMatches {
+                    pattern: pattern.clone(),
+                },
+                None if url.is_empty() => Finding::PageUnknown,
+                None => Finding::PageMatchesNone {
+                    url: url.to_owned(),
+                },
             };
-            outcome(rule, matched.is_some(), detail, None)
+            outcome(rule, matched.is_some(), finding, None)
         }
     }
 }
@@ -233,26 +287,17 @@ fn business_hours(rules: &VisibilityRules, now_ms: i64) -> Outcome {
         Schedule::parse(hours, "business_hours"),
         Timestamp::from_millisecond(now_ms),
     ) else {
-        return outcome(rule, false, "the schedule is invalid".into(), None);
+        return outcome(rule, false, Finding::InvalidSchedule, None);
     };
     let open = schedule.is_open(now);
     let next = schedule.next_change(now);
-    let verb = if open { "closes" } else { "opens" };
-    let detail = match next {
-        Some(at) => format!(
-            "{}; {verb} {} ({})",
-            if open { "open" } else { "closed" },
-            schedule.describe(at),
-            hours.time_zone
-        ),
-        None => format!(
-            "{} for at least three weeks ({})",
-            if open { "open" } else { "closed" },
-            hours.time_zone
-        ),
+    let finding = Finding::Hours {
+        open,
+        next_change_ms: next.map(|at| at.as_millisecond()),
+        time_zone: hours.time_zone.clone(),
     };
     let recheck = next.and_then(|at| u64::try_from(at.as_millisecond() - now_ms).ok());
-    outcome(rule, open, detail, recheck)
+    outcome(rule, open, finding, recheck)
 }
 
 fn enabled(rules: &VisibilityRules, rule: Rule) -> bool {

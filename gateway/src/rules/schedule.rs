@@ -198,18 +198,6 @@ impl Schedule {
             .into_iter()
             .filter_map(Result::ok)
     }
-
-    /// `at` as the schedule's local weekday and time, for visitors ("Monday 09:00").
-    /// `at` as the schedule's local time, for explanations ("opens Mon 09:00").
-    pub fn describe(&self, at: Timestamp) -> String {
-        let local = self.zone.to_datetime(at);
-        format!(
-            "{} {:02}:{:02}",
-            local.strftime("%a %Y-%m-%d"),
-            local.hour(),
-            local.minute()
-        )
-    }
 }
 
 fn seconds_to_time(secs: u32) -> Time {
