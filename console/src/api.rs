@@ -18,6 +18,15 @@ fn failure(message: String) -> ErrorDetail {
     }
 }
 
+/// The gateway's error in the agent's language where the console words its code
+/// (`error_<code>`); the gateway's English message otherwise, and for each field.
+fn worded(mut error: ErrorDetail) -> ErrorDetail {
+    if let Some(text) = crate::words::worded(&format!("error_{}", error.code)) {
+        error.message = text;
+    }
+    error
+}
+
 /// Sends `body` (if any) and decodes the answer, or the gateway's error.
 pub async fn call<T: DeserializeOwned>(
     request: RequestBuilder,
@@ -43,7 +52,7 @@ pub async fn call<T: DeserializeOwned>(
         Err(sent
             .json::<ErrorBody>()
             .await
-            .map(|b| b.error)
+            .map(|b| worded(b.error))
             .unwrap_or_else(|_| failure(t("unexpected_answer"))))
     }
 }

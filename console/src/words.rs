@@ -76,6 +76,12 @@ fn lookup(key: &str, category: &str) -> String {
     })
 }
 
+/// The text under `key`, when a bundle has one.
+pub fn worded(key: &str) -> Option<String> {
+    let known = WORDS.with(|w| w.chosen.contains_key(key) || w.english.contains_key(key));
+    known.then(|| t(key))
+}
+
 /// The text under `key` in the agent's language.
 pub fn t(key: &str) -> String {
     lookup(key, "other")

@@ -87,6 +87,22 @@ async fn the_console_speaks_russian_and_arabic_right_to_left() {
         )
         .await;
     assert_eq!(login, json!(["ru", "Войти", "Онлайн-чат — консоль агента"]));
+    // The gateway's refusal, by its code, in Russian.
+    for (field, text) in [("email", gateway::demo::AGENT_EMAIL), ("password", "wrong")] {
+        let input = russian
+            .wait_for_element(field, &by_testid(field), WAIT)
+            .await;
+        russian.type_into(&input, text).await;
+    }
+    russian.click_on("login").await;
+    let refused = russian
+        .wait_for(
+            "the refusal",
+            "return document.querySelector('[data-testid=login-error]')?.textContent;",
+            WAIT,
+        )
+        .await;
+    assert_eq!(refused, json!("Неверный email или пароль."));
     russian
         .log_into_console(&demo.gateway.url("/console/"))
         .await;
