@@ -68,8 +68,9 @@ impl Hidden {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub hidden: Option<Hidden>,
-    /// Every enabled rule, met or not, and why.
-    pub checks: Vec<RuleCheck>,
+    /// Every enabled rule, met or not, and what it found (worded only when someone reads it:
+    /// this runs on every page view).
+    pub checks: Vec<Check>,
     /// When the decision could change by itself (time, presence); None: not on this page view.
     pub recheck_after_ms: Option<u64>,
     /// The override as it stands now: an expired one reads as `rules`.
@@ -96,7 +97,16 @@ impl Decision {
                 Hidden::Rule(rule) => self.explain(rule),
             }),
             r#override: self.in_force,
-            checks: self.checks.clone(),
+            checks: self
+                .checks
+                .iter()
+                .map(|c| RuleCheck {
+                    rule: c.rule,
+                    met: c.met,
+                    detail: describe(c.rule, &c.finding),
+                    finding: c.finding.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -105,7 +115,8 @@ impl Decision {
             .checks
             .iter()
             .find(|c| c.rule == rule)
-            .map_or("", |c| c.detail.as_str());
+            .map(|c| describe(rule, &c.finding))
+            .unwrap_or_default();
         format!("{}: {detail}", rule.label())
     }
 
@@ -160,20 +171,23 @@ impl Decision {
     }
 }
 
+/// One enabled rule, met or not, and what it found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub rule: Rule,
+    pub met: bool,
+    pub finding: Finding,
+}
+
 /// One rule's outcome; `recheck_ms` is when it could flip by itself (None: not on this page view).
 struct Outcome {
-    check: RuleCheck,
+    check: Check,
     recheck_ms: Option<u64>,
 }
 
 fn outcome(rule: Rule, met: bool, finding: Finding, recheck_ms: Option<u64>) -> Outcome {
     Outcome {
-        check: RuleCheck {
-            rule,
-            met,
-            detail: describe(rule, &finding),
-            finding,
-        },
+        check: Check { rule, met, finding },
         recheck_ms,
     }
 }
