@@ -5,8 +5,8 @@
 
 use leptos::prelude::*;
 use protocol::{
-    colour, contrast, Appearance, ChannelView, LauncherIcon, LauncherPosition, Look, Theme,
-    MIN_CONTRAST,
+    colour, contrast, said_ratio, Appearance, ChannelView, LauncherIcon, LauncherPosition, Look,
+    Theme, MIN_CONTRAST,
 };
 use serde_json::{json, Value};
 
@@ -71,6 +71,17 @@ where
     }
 }
 
+/// The text under `key` with the pair's ratio (as the gateway says it) and the bar.
+fn contrast_words(key: &str, ratio: f64) -> String {
+    fill(
+        key,
+        &[
+            ("ratio", &said_ratio(ratio)),
+            ("min", &MIN_CONTRAST.to_string()),
+        ],
+    )
+}
+
 /// A pixel field's text, and the value the preview uses while it is not a number yet.
 fn pixels(typed: &str, fallback: u16) -> u16 {
     typed.trim().parse().unwrap_or(fallback)
@@ -116,8 +127,7 @@ pub fn appearance_settings(
             },
         }
     });
-    // WCAG's ratio of the pair, None while a colour cannot be read; shown rounded down, as the
-    // gateway says it, so a pair just under the bar never reads as meeting it.
+    // WCAG's ratio of the pair, None while a colour cannot be read.
     let ratio = Memo::new(move |_| {
         current.with(
             |a| match (colour(&a.accent_color), colour(&a.look.text_color)) {
@@ -127,17 +137,8 @@ pub fn appearance_settings(
         )
     });
     let unreadable = move || ratio.get().filter(|r| *r < MIN_CONTRAST);
-    let said = |ratio: f64| {
-        [
-            ("ratio", format!("{:.1}", (ratio * 10.0).floor() / 10.0)),
-            ("min", MIN_CONTRAST.to_string()),
-        ]
-    };
     let figure = move || match ratio.get() {
-        Some(r) => {
-            let [(a, x), (b, y)] = said(r);
-            fill("contrast_ratio", &[(a, &x), (b, &y)])
-        }
+        Some(r) => contrast_words("contrast_ratio", r),
         None => t("contrast_unreadable"),
     };
     let submit = move |_| {
@@ -162,9 +163,8 @@ pub fn appearance_settings(
                 <label>{t("greeting")}" " <textarea data-testid="edit-greeting" rows="2" prop:value=move || greeting.get() on:input=move |ev| greeting.set(event_target_value(&ev))></textarea></label>
                 <label>{t("accent_colour")}" " <input data-testid="edit-accent" prop:value=move || accent.get() on:input=move |ev| accent.set(event_target_value(&ev)) /></label>
                 <label>{t("text_colour")}" " <input data-testid="edit-text-color" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) /></label>
-                {move || unreadable().map(|r| {
-                    let [(a, x), (b, y)] = said(r);
-                    view! { <p class="error" role="alert" data-testid="contrast-problem">{fill("contrast_too_low", &[(a, &x), (b, &y)])}</p> }
+                {move || unreadable().map(|r| view! {
+                    <p class="error" role="alert" data-testid="contrast-problem">{contrast_words("contrast_too_low", r)}</p>
                 })}
                 <label>{t("chat_panel")}" "{name_select("edit-theme", theme, THEMES)}</label>
                 <label>{t("launcher_side")}" "{name_select("edit-position", position, SIDES)}</label>

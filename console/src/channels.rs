@@ -300,14 +300,30 @@ fn kind_label(kind: FileKind) -> String {
     }
 }
 
-/// Each provider's name, and the key of its label when that needs words.
-const PROVIDERS: &[(&str, &str)] = &[
-    ("none", "captcha_none"),
-    ("recaptcha_v2", "reCAPTCHA v2"),
-    ("recaptcha_v3", "captcha_v3"),
-    ("hcaptcha", "hCaptcha"),
-    ("turnstile", "Turnstile"),
+/// Each provider by its name, with its label: a product's own name, or the key of words.
+const PROVIDERS: &[(&str, Label)] = &[
+    ("none", Label::Words("captcha_none")),
+    ("recaptcha_v2", Label::Name("reCAPTCHA v2")),
+    ("recaptcha_v3", Label::Words("captcha_v3")),
+    ("hcaptcha", Label::Name("hCaptcha")),
+    ("turnstile", Label::Name("Turnstile")),
 ];
+
+enum Label {
+    /// The same in every language.
+    Name(&'static str),
+    /// A key of the console's bundles.
+    Words(&'static str),
+}
+
+impl Label {
+    fn text(&self) -> String {
+        match self {
+            Label::Name(name) => (*name).to_owned(),
+            Label::Words(key) => t(key),
+        }
+    }
+}
 
 /// The captcha settings, saved on their own: the secret is write-only, so an ordinary edit of
 /// the channel never sends (and so never clears) it.
@@ -370,7 +386,7 @@ fn captcha_form(page: Page, channel: &ChannelView) -> impl IntoView {
             <select data-testid="captcha-provider" aria-label=t("captcha_provider") on:change=move |ev| provider.set(event_target_value(&ev))>
                 {PROVIDERS
                     .iter()
-                    .map(|(value, label)| view! { <option value=*value selected=move || provider.get() == *value>{t(label)}</option> })
+                    .map(|(value, label)| view! { <option value=*value selected=move || provider.get() == *value>{label.text()}</option> })
                     .collect_view()}
             </select>
             <input placeholder=t("captcha_site_key") data-testid="captcha-site-key" prop:value=move || site_key.get() on:input=move |ev| site_key.set(event_target_value(&ev)) />

@@ -97,6 +97,12 @@ mod colours {
         (a.max(b) + 0.05) / (a.min(b) + 0.05)
     }
 
+    /// A ratio as people read it: rounded down to a tenth, so a pair just under the bar never
+    /// reads as meeting it.
+    pub fn said_ratio(ratio: f64) -> String {
+        format!("{:.1}", (ratio * 10.0).floor() / 10.0)
+    }
+
     /// Why text in `text` on `accent` would not be readable enough; None when it is.
     pub fn contrast_problem(accent: &str, text: &str) -> Option<String> {
         let (Ok(accent), Ok(text)) = (colour(accent), colour(text)) else {
@@ -105,8 +111,8 @@ mod colours {
         let ratio = contrast(&accent, &text);
         (ratio < MIN_CONTRAST).then(|| {
             format!(
-                "contrast with the accent colour is {:.1}:1; text needs at least {MIN_CONTRAST}:1 (WCAG AA)",
-                (ratio * 10.0).floor() / 10.0
+                "contrast with the accent colour is {}:1; text needs at least {MIN_CONTRAST}:1 (WCAG AA)",
+                said_ratio(ratio)
             )
         })
     }
