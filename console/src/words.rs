@@ -199,17 +199,22 @@ mod tests {
         }
     }
 
+    // The test browser speaks English.
     #[wasm_bindgen_test]
-    fn a_fill_replaces_each_named_placeholder() {
+    fn a_fill_replaces_each_named_placeholder_and_a_count_takes_the_plural_form() {
         assert_eq!(
             fill(
                 "browser_on_system",
                 &[("browser", "Firefox"), ("system", "Linux")]
             ),
-            t("browser_on_system")
-                .replace("{browser}", "Firefox")
-                .replace("{system}", "Linux")
+            "Firefox on Linux"
         );
-        assert!(!fill("browser_on_system", &[("browser", "X"), ("system", "Y")]).contains('{'));
+        assert_eq!(count("finding_agents_online", 1), "1 agent online");
+        assert_eq!(count("finding_agents_online", 2), "2 agents online");
+        assert_eq!(
+            worded("error_invalid_credentials").as_deref(),
+            Some("Wrong email or password.")
+        );
+        assert_eq!(worded("error_no_such_code"), None);
     }
 }
