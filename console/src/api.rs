@@ -14,15 +14,26 @@ fn failure(message: String) -> ErrorDetail {
         code: "network".into(),
         message,
         fields: Default::default(),
+        problems: Default::default(),
         refused: vec![],
     }
 }
 
 /// The gateway's error in the agent's language where the console words its code
-/// (`error_<code>`); the gateway's English message otherwise, and for each field.
+/// (`error_<code>`), each field's problem and each refused item's: its English otherwise.
 fn worded(mut error: ErrorDetail) -> ErrorDetail {
     if let Some(text) = crate::words::worded(&format!("error_{}", error.code)) {
         error.message = text;
+    }
+    for (field, problem) in &error.problems {
+        if let Some(text) = crate::words::problem(problem) {
+            error.fields.insert(field.clone(), text);
+        }
+    }
+    for refusal in &mut error.refused {
+        if let Some(text) = crate::words::problem(&refusal.problem) {
+            refusal.reason = text;
+        }
     }
     error
 }

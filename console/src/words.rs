@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use protocol::Locale;
+use protocol::{Locale, Problem};
 use serde_json::Value;
 
 const BUNDLES: &[(Locale, &str)] = &[
@@ -94,6 +94,42 @@ pub fn count(key: &str, n: u32) -> String {
         js_sys::Intl::PluralRules::new(&js_sys::Array::of1(&locale().as_str().into()), &options);
     let category = rules.select(f64::from(n)).as_string().unwrap_or_default();
     lookup(key, &category).replace("{n}", &n.to_string())
+}
+
+/// What is wrong with a field, as the gateway named it (`{"code", facts…}`), in the agent's
+/// language with each fact filled in; None for a code no bundle words (the gateway's English
+/// then stands).
+pub fn problem(problem: &Problem) -> Option<String> {
+    let Ok(Value::Object(facts)) = serde_json::to_value(problem) else {
+        return None;
+    };
+    let key = format!("problem_{}", facts.get("code")?.as_str()?);
+    worded(&key)?;
+    let facts: Vec<(&str, String)> = facts
+        .iter()
+        .filter(|(name, _)| *name != "code")
+        .map(|(name, fact)| (name.as_str(), said(fact)))
+        .collect();
+    let facts: Vec<(&str, &str)> = facts.iter().map(|(n, f)| (*n, f.as_str())).collect();
+    Some(fill(&key, &facts))
+}
+
+/// A fact as a sentence says it: a number with the language's digits and grouping, a list
+/// comma-separated.
+fn said(fact: &Value) -> String {
+    match fact {
+        Value::String(text) => text.clone(),
+        Value::Number(n) => n
+            .as_f64()
+            .map(|n| {
+                js_sys::Number::from(n)
+                    .to_locale_string(locale().as_str())
+                    .into()
+            })
+            .unwrap_or_default(),
+        Value::Array(items) => items.iter().map(said).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
 }
 
 /// The text under `key` with each `{name}` replaced by its value.
@@ -197,6 +233,167 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// One of each problem the gateway names. The match keeps the list whole: a new variant
+    /// does not compile here until it is handled, next to the list it belongs in.
+    fn every_problem() -> Vec<Problem> {
+        use Problem::*;
+        let (min, max) = (1, 60);
+        let all = vec![
+            Required,
+            UnknownSetting,
+            NotText,
+            NotFlag,
+            Shape {
+                shape: "[origins]".into(),
+            },
+            Empty,
+            Characters { min, max },
+            AtMostCharacters { max },
+            AtLeastCharacters { min },
+            Shortcut { max },
+            Seconds { min, max },
+            SecondsOrNever { min, max },
+            Pixels { min, max },
+            Bytes { min, max },
+            Number {
+                min: "0.0".into(),
+                max: "1.0".into(),
+            },
+            TooMany { max },
+            OneOf {
+                allowed: vec!["light".into(), "dark".into()],
+            },
+            Twice,
+            Origin,
+            Url,
+            UrlCredentials,
+            Unresolved {
+                host: "hooks.example".into(),
+            },
+            NotPublic {
+                host: "intranet".into(),
+            },
+            Email,
+            Phone,
+            TimeOfDay,
+            Date,
+            TimeZone,
+            Future,
+            Taken,
+            NoSuchAgent,
+            NoSuchQueue,
+            Cursor,
+            Colour,
+            Opaque,
+            Contrast {
+                ratio: "2.5".into(),
+                min: "4.5".into(),
+            },
+            OneLine,
+            LabelOrIcon,
+            Placeholder {
+                unknown: "who".into(),
+                known: vec!["n".into()],
+            },
+            NotAsked,
+            ConsentNeeded,
+            CaptchaSecret,
+            ScoreNotApplicable,
+            PatternsNeeded,
+            PatternSpaces,
+            OverrideEnd,
+            AgentOrQueue,
+            AuthorNeeded,
+            NoEventFilter,
+            OneBotOneDesk,
+            ConversationInProgress,
+        ];
+        for problem in &all {
+            match problem {
+                Required
+                | UnknownSetting
+                | NotText
+                | NotFlag
+                | Shape { .. }
+                | Empty
+                | Characters { .. }
+                | AtMostCharacters { .. }
+                | AtLeastCharacters { .. }
+                | Shortcut { .. }
+                | Seconds { .. }
+                | SecondsOrNever { .. }
+                | Pixels { .. }
+                | Bytes { .. }
+                | Number { .. }
+                | TooMany { .. }
+                | OneOf { .. }
+                | Twice
+                | Origin
+                | Url
+                | UrlCredentials
+                | Unresolved { .. }
+                | NotPublic { .. }
+                | Email
+                | Phone
+                | TimeOfDay
+                | Date
+                | TimeZone
+                | Future
+                | Taken
+                | NoSuchAgent
+                | NoSuchQueue
+                | Cursor
+                | Colour
+                | Opaque
+                | Contrast { .. }
+                | OneLine
+                | LabelOrIcon
+                | Placeholder { .. }
+                | NotAsked
+                | ConsentNeeded
+                | CaptchaSecret
+                | ScoreNotApplicable
+                | PatternsNeeded
+                | PatternSpaces
+                | OverrideEnd
+                | AgentOrQueue
+                | AuthorNeeded
+                | NoEventFilter
+                | OneBotOneDesk
+                | ConversationInProgress => {}
+            }
+        }
+        all
+    }
+
+    // The other bundles have every key English has (above), so English wording each problem
+    // is each language wording it.
+    #[wasm_bindgen_test]
+    fn every_problem_the_gateway_names_is_worded_with_its_facts() {
+        for named in every_problem() {
+            let words = problem(&named).unwrap_or_else(|| panic!("no words for {named:?}"));
+            assert!(
+                !words.contains('{'),
+                "{named:?} left a placeholder: {words}"
+            );
+        }
+        assert_eq!(
+            problem(&Problem::Bytes {
+                min: 1024,
+                max: 104_857_600
+            })
+            .as_deref(),
+            Some("must be 1,024 to 104,857,600 bytes")
+        );
+        assert_eq!(
+            problem(&Problem::OneOf {
+                allowed: vec!["light".into(), "dark".into()]
+            })
+            .as_deref(),
+            Some("must be one of light, dark")
+        );
     }
 
     // The test browser speaks English.

@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use protocol::{CannedResponse, MAX_MESSAGE_CHARS};
+use protocol::{CannedResponse, Problem, MAX_MESSAGE_CHARS};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -52,7 +52,9 @@ fn check_shortcut(shortcut: &str) -> Result<()> {
     } else {
         Err(Error::field(
             "shortcut",
-            format!("1 to {MAX_SHORTCUT_CHARS} letters, digits, - or _"),
+            Problem::Shortcut {
+                max: MAX_SHORTCUT_CHARS as u64,
+            },
         ))
     }
 }
@@ -79,7 +81,10 @@ async fn save(
     if text.is_empty() || text.chars().count() > MAX_MESSAGE_CHARS {
         return Err(Error::field(
             "text",
-            format!("1 to {MAX_MESSAGE_CHARS} characters"),
+            Problem::Characters {
+                min: 1,
+                max: MAX_MESSAGE_CHARS as u64,
+            },
         ));
     }
     state

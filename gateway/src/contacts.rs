@@ -6,7 +6,7 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::Json;
-use protocol::{ContactUpdate, ContactView};
+use protocol::{ContactUpdate, ContactView, Problem};
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -98,7 +98,7 @@ fn set(
     field: &mut Option<String>,
     name: &str,
     sent: &Option<String>,
-    problems: &mut BTreeMap<String, String>,
+    problems: &mut BTreeMap<String, Problem>,
 ) {
     let Some(value) = sent.as_deref().map(str::trim) else {
         return;
@@ -106,7 +106,9 @@ fn set(
     if value.chars().count() > MAX_FIELD_CHARS {
         problems.insert(
             name.to_owned(),
-            format!("at most {MAX_FIELD_CHARS} characters"),
+            Problem::AtMostCharacters {
+                max: MAX_FIELD_CHARS as u64,
+            },
         );
     } else {
         *field = Some(value.to_owned()).filter(|v| !v.is_empty());
@@ -135,7 +137,7 @@ pub fn apply(mut contact: ContactRecord, update: &ContactUpdate) -> Result<Conta
         &mut problems,
     );
     if contact.email.as_deref().is_some_and(|e| !e.contains('@')) {
-        problems.insert("email".into(), "is not an email address".into());
+        problems.insert("email".into(), Problem::Email);
     }
     if problems.is_empty() {
         Ok(contact)
@@ -168,7 +170,10 @@ fn check_label(label: &str) -> Result<&str> {
     if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
         return Err(Error::field(
             "label",
-            format!("1 to {MAX_LABEL_CHARS} characters"),
+            Problem::Characters {
+                min: 1,
+                max: MAX_LABEL_CHARS as u64,
+            },
         ));
     }
     Ok(label)

@@ -7,7 +7,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use protocol::{codes, ErrorBody, ErrorDetail, Refusal};
+use protocol::{codes, ErrorBody, ErrorDetail, Problem, Refusal};
 use std::collections::BTreeMap;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -81,7 +81,7 @@ pub enum Error {
     #[error("only admins may do this")]
     Forbidden,
     #[error("some fields are invalid: {}", .0.keys().cloned().collect::<Vec<_>>().join(", "))]
-    Validation(BTreeMap<String, String>),
+    Validation(BTreeMap<String, Problem>),
     #[error("{} channel(s) still have open conversations; nothing was deleted", .0.len())]
     ChannelInUse(Vec<Refusal>),
     #[error("this channel does not take files from visitors")]
@@ -122,8 +122,8 @@ pub enum Error {
 
 impl Error {
     /// `validation_failed` naming one field and what is wrong with it.
-    pub fn field(name: &str, problem: impl Into<String>) -> Self {
-        Error::Validation([(name.to_owned(), problem.into())].into())
+    pub fn field(name: &str, problem: Problem) -> Self {
+        Error::Validation([(name.to_owned(), problem)].into())
     }
 
     pub fn status(&self) -> StatusCode {
@@ -247,7 +247,14 @@ impl Error {
                 code: self.code().to_owned(),
                 message,
                 fields: match self {
-                    Error::Validation(fields) => fields.clone(),
+                    Error::Validation(problems) => problems
+                        .iter()
+                        .map(|(field, problem)| (field.clone(), problem.to_string()))
+                        .collect(),
+                    _ => BTreeMap::new(),
+                },
+                problems: match self {
+                    Error::Validation(problems) => problems.clone(),
                     _ => BTreeMap::new(),
                 },
                 refused: match self {

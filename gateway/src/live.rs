@@ -13,7 +13,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use protocol::{ConversationStarted, LiveVisitorPage, Sender, StartConversation};
+use protocol::{ConversationStarted, LiveVisitorPage, Problem, Sender, StartConversation};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -177,7 +177,10 @@ async fn author_of(
             1..=MAX_SENDER_NAME_CHARS => Ok(name.to_owned()),
             _ => Err(Error::field(
                 "from",
-                format!("a name of 1 to {MAX_SENDER_NAME_CHARS} characters"),
+                Problem::Characters {
+                    min: 1,
+                    max: MAX_SENDER_NAME_CHARS as u64,
+                },
             )),
         }
     };
@@ -185,16 +188,11 @@ async fn author_of(
         (Some(agent), _) => OwnedAuthor::Agent(agent.clone()),
         (None, Some(Sender::Agent(id))) => match state.store.agent_by_id(id).await? {
             Some(agent) if agent.active => OwnedAuthor::Agent(agent),
-            _ => return Err(Error::field("from", "no such active agent")),
+            _ => return Err(Error::field("from", Problem::NoSuchAgent)),
         },
         (None, Some(Sender::Bot(name))) => OwnedAuthor::Bot(named(name)?),
         (None, Some(Sender::Desk(name))) => OwnedAuthor::Desk(named(name)?),
-        (None, None) => {
-            return Err(Error::field(
-                "from",
-                "required with the channel secret: {\"agent\": id}, {\"bot\": name} or {\"desk\": name}",
-            ))
-        }
+        (None, None) => return Err(Error::field("from", Problem::AuthorNeeded)),
     })
 }
 

@@ -3,6 +3,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use protocol::Problem;
 
 use crate::error::{Error, Result};
 
@@ -15,7 +16,7 @@ pub fn encode(at_ms: i64, id: &str) -> String {
 }
 
 pub fn decode(cursor: &str) -> Result<(i64, String)> {
-    let bad = || Error::field("cursor", "is not a cursor this API returned");
+    let bad = || Error::field("cursor", Problem::Cursor);
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let raw = String::from_utf8(raw).map_err(|_| bad())?;
     let (at, id) = raw.split_once(':').ok_or_else(bad)?;
@@ -27,7 +28,13 @@ pub fn limit(asked: Option<i64>) -> Result<i64> {
     match asked {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(Error::field("limit", format!("from 1 to {MAX_LIMIT}"))),
+        Some(_) => Err(Error::field(
+            "limit",
+            Problem::Number {
+                min: "1".into(),
+                max: MAX_LIMIT.to_string(),
+            },
+        )),
     }
 }
 

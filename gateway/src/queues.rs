@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use protocol::{QueueInput, QueueView};
+use protocol::{Problem, QueueInput, QueueView};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -47,7 +47,10 @@ fn apply(mut queue: QueueRecord, input: &QueueInput) -> Result<QueueRecord> {
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
             return Err(Error::field(
                 "name",
-                format!("1 to {MAX_NAME_CHARS} characters"),
+                Problem::Characters {
+                    min: 1,
+                    max: MAX_NAME_CHARS as u64,
+                },
             ));
         }
         queue.name = name.to_owned();
@@ -60,7 +63,7 @@ fn apply(mut queue: QueueRecord, input: &QueueInput) -> Result<QueueRecord> {
 
 async fn save(state: &AppState, queue: QueueRecord) -> Result<QueueView> {
     if !state.store.save_queue(&queue, now_ms()).await? {
-        return Err(Error::field("name", "another queue has this name"));
+        return Err(Error::field("name", Problem::Taken));
     }
     // Switching auto-assignment on lets what waits through at once.
     crate::routing::spawn_route_queue(state, &queue.id);
@@ -82,7 +85,7 @@ async fn create(
     ApiJson(input): ApiJson<QueueInput>,
 ) -> Result<(StatusCode, Json<QueueView>)> {
     if input.name.is_none() {
-        return Err(Error::field("name", "is required"));
+        return Err(Error::field("name", Problem::Required));
     }
     let fresh = QueueRecord {
         id: uuid::Uuid::new_v4().to_string(),

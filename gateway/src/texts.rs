@@ -1,7 +1,7 @@
 //! The widget's texts: each language's bundle (`widget/locales/*.json`, compiled in), with what
 //! a channel's admins say instead, per language.
 
-use protocol::{ChannelTexts, Locale, Text, Texts, WidgetTexts};
+use protocol::{ChannelTexts, Locale, Problem, Text, Texts, WidgetTexts};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -67,11 +67,16 @@ fn lay_over(texts: &mut Texts, over: &Texts) {
 /// has, a string where English has one, and strings by plural category where English counts;
 /// each text 1 to [`MAX_TEXT_CHARS`] characters, with no placeholder English does not have.
 /// Each problem is named by where it is (`ru.send`).
-pub fn parse(value: &Value) -> Result<ChannelTexts, BTreeMap<String, String>> {
+pub fn parse(value: &Value) -> Result<ChannelTexts, BTreeMap<String, Problem>> {
     let mut problems = BTreeMap::new();
     let mut parsed = ChannelTexts::new();
     let Some(languages) = value.as_object() else {
-        problems.insert(String::new(), "must be {language: {key: text}}".into());
+        problems.insert(
+            String::new(),
+            Problem::Shape {
+                shape: "{language: {key: text}}".into(),
+            },
+        );
         return Err(problems);
     };
     let english = bundle(Locale::En);
@@ -79,12 +84,19 @@ pub fn parse(value: &Value) -> Result<ChannelTexts, BTreeMap<String, String>> {
         let Ok(locale) = language.parse::<Locale>() else {
             problems.insert(
                 language.clone(),
-                format!("is not one of {}", Locale::NAMES.join(", ")),
+                Problem::OneOf {
+                    allowed: Locale::NAMES.iter().map(|&name| name.to_owned()).collect(),
+                },
             );
             continue;
         };
         let Some(texts) = texts.as_object() else {
-            problems.insert(language.clone(), "must be {key: text}".into());
+            problems.insert(
+                language.clone(),
+                Problem::Shape {
+                    shape: "{key: text}".into(),
+                },
+            );
             continue;
         };
         let own: &mut Texts = parsed.entry(locale).or_default();
@@ -92,7 +104,7 @@ pub fn parse(value: &Value) -> Result<ChannelTexts, BTreeMap<String, String>> {
             let at = format!("{language}.{key}");
             match english.get(key).map(|english| parse_text(english, text)) {
                 None => {
-                    problems.insert(at, "is not a text of the widget".into());
+                    problems.insert(at, Problem::UnknownSetting);
                 }
                 Some(Err(problem)) => {
                     problems.insert(at, problem);
@@ -111,7 +123,7 @@ pub fn parse(value: &Value) -> Result<ChannelTexts, BTreeMap<String, String>> {
     }
 }
 
-fn parse_text(english: &Text, text: &Value) -> Result<Text, String> {
+fn parse_text(english: &Text, text: &Value) -> Result<Text, Problem> {
     match (english, text) {
         (Text::Plain(english), Value::String(text)) => {
             checked(english, text).map(|text| Text::Plain(text.to_owned()))
@@ -122,45 +134,45 @@ fn parse_text(english: &Text, text: &Value) -> Result<Text, String> {
                 .iter()
                 .map(|(category, text)| {
                     if !PLURAL_CATEGORIES.contains(&category.as_str()) {
-                        return Err(format!(
-                            "{category} is not one of {}",
-                            PLURAL_CATEGORIES.join(", ")
-                        ));
+                        return Err(plural_forms());
                     }
-                    let text = text.as_str().ok_or("each form must be a string")?;
+                    let text = text.as_str().ok_or_else(plural_forms)?;
                     checked(other, text).map(|text| (category.clone(), text.to_owned()))
                 })
                 .collect::<Result<_, _>>()
                 .map(Text::Counted)
         }
-        (Text::Plain(_), _) => Err("must be a string".into()),
-        (Text::Counted(_), _) => Err(format!(
-            "counts: must be {{category: text}} by plural category ({})",
-            PLURAL_CATEGORIES.join(", ")
-        )),
+        (Text::Plain(_), _) => Err(Problem::NotText),
+        (Text::Counted(_), _) => Err(plural_forms()),
+    }
+}
+
+/// A counted text is a text by plural category.
+fn plural_forms() -> Problem {
+    Problem::Shape {
+        shape: format!("{{{}: text}}", PLURAL_CATEGORIES.join(" | ")),
     }
 }
 
 /// `text`, trimmed, when it is 1 to [`MAX_TEXT_CHARS`] characters and names no placeholder
 /// that `english` does not (it may leave some out: "one minute" needs no `{n}`).
-fn checked<'a>(english: &str, text: &'a str) -> Result<&'a str, String> {
+fn checked<'a>(english: &str, text: &'a str) -> Result<&'a str, Problem> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS {
-        return Err(format!("must be 1 to {MAX_TEXT_CHARS} characters"));
+        return Err(Problem::Characters {
+            min: 1,
+            max: MAX_TEXT_CHARS as u64,
+        });
     }
     let known = placeholders(english);
     match placeholders(text)
         .into_iter()
         .find(|name| !known.contains(name))
     {
-        Some(unknown) => Err(format!(
-            "{{{unknown}}} is not one of its placeholders ({})",
-            known
-                .iter()
-                .map(|n| format!("{{{n}}}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        Some(unknown) => Err(Problem::Placeholder {
+            unknown: format!("{{{unknown}}}"),
+            known: known.iter().map(|n| format!("{{{n}}}")).collect(),
+        }),
         None => Ok(text),
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::names::named;
-use crate::Look;
+use crate::{Look, Problem};
 
 /// Every HTTP error: `{ "error": { "code": "...", "message": "..." } }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,9 +21,12 @@ pub struct ErrorDetail {
     pub code: String,
     /// For people; may change between versions.
     pub message: String,
-    /// `validation_failed`: what is wrong with each field, by field name.
+    /// `validation_failed`: what is wrong with each field, by field name, in English.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, String>,
+    /// The same, as codes with their facts, for a client to word in its user's language.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub problems: BTreeMap<String, Problem>,
     /// `channel_in_use`: the channels a delete refused, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refused: Vec<Refusal>,
@@ -34,7 +37,9 @@ pub struct ErrorDetail {
 pub struct Refusal {
     pub id: String,
     pub name: String,
+    /// In English; `problem` is the same for a client to word.
     pub reason: String,
+    pub problem: Problem,
 }
 
 /// Answer to `GET /v1/widget/{channel_key}`: everything the loader needs for one page view.

@@ -11,6 +11,7 @@ pub mod integrations;
 pub mod locale;
 pub mod look;
 pub mod names;
+pub mod problem;
 pub mod rules;
 pub mod wire;
 
@@ -19,5 +20,6 @@ pub use api::*;
 pub use integrations::*;
 pub use locale::*;
 pub use look::*;
+pub use problem::Problem;
 pub use rules::*;
 pub use wire::*;

@@ -73,14 +73,13 @@ mod colours {
     use csscolorparser::Color;
 
     use super::{LauncherIcon, MIN_CONTRAST};
-    use crate::{Appearance, LauncherPosition};
+    use crate::{Appearance, LauncherPosition, Problem};
 
     /// An opaque CSS colour, or why it is not one.
-    pub fn colour(css: &str) -> Result<Color, String> {
-        let colour = csscolorparser::parse(css.trim())
-            .map_err(|_| "must be a CSS colour such as #2563eb".to_owned())?;
+    pub fn colour(css: &str) -> Result<Color, Problem> {
+        let colour = csscolorparser::parse(css.trim()).map_err(|_| Problem::Colour)?;
         if colour.a < 1.0 {
-            return Err("must be opaque (its contrast would depend on the page behind)".into());
+            return Err(Problem::Opaque);
         }
         Ok(colour)
     }
@@ -104,16 +103,14 @@ mod colours {
     }
 
     /// Why text in `text` on `accent` would not be readable enough; None when it is.
-    pub fn contrast_problem(accent: &str, text: &str) -> Option<String> {
+    pub fn contrast_problem(accent: &str, text: &str) -> Option<Problem> {
         let (Ok(accent), Ok(text)) = (colour(accent), colour(text)) else {
             return None;
         };
         let ratio = contrast(&accent, &text);
-        (ratio < MIN_CONTRAST).then(|| {
-            format!(
-                "contrast with the accent colour is {}:1; text needs at least {MIN_CONTRAST}:1 (WCAG AA)",
-                said_ratio(ratio)
-            )
+        (ratio < MIN_CONTRAST).then(|| Problem::Contrast {
+            ratio: said_ratio(ratio),
+            min: MIN_CONTRAST.to_string(),
         })
     }
 
@@ -212,9 +209,14 @@ mod colours {
         #[test]
         fn a_pair_below_aa_is_named_and_a_pair_above_is_not() {
             assert_eq!(contrast_problem("#2563eb", "#ffffff"), None);
-            let problem = contrast_problem("#60a5fa", "white").unwrap();
-            assert!(problem.contains("2.5:1"), "{problem}");
-            assert!(colour("#2563eb80").unwrap_err().contains("opaque"));
+            assert_eq!(
+                contrast_problem("#60a5fa", "white"),
+                Some(Problem::Contrast {
+                    ratio: "2.5".into(),
+                    min: "4.5".into()
+                })
+            );
+            assert_eq!(colour("#2563eb80").unwrap_err(), Problem::Opaque);
             assert!(colour("blue; color: red").is_err());
         }
 

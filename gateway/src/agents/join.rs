@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use protocol::{AgentLink, AgentLinkRequest};
+use protocol::{AgentLink, AgentLinkRequest, Problem};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -57,12 +57,15 @@ async fn create(
         _ => None,
     }
     .filter(|a| a.active)
-    .ok_or_else(|| Error::field("agent_id", "name one active agent, by agent_id or email"))?;
+    .ok_or_else(|| Error::field("agent_id", Problem::NoSuchAgent))?;
     let ttl_secs = request.ttl_secs.unwrap_or(DEFAULT_TTL_SECS);
     if !(1..=MAX_TTL_SECS).contains(&ttl_secs) {
         return Err(Error::field(
             "ttl_secs",
-            format!("from 1 to {MAX_TTL_SECS}"),
+            Problem::Seconds {
+                min: 1,
+                max: MAX_TTL_SECS,
+            },
         ));
     }
     let token = random_token(32);

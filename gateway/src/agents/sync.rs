@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use protocol::{AgentPresence, AgentView, SyncAgent};
+use protocol::{AgentPresence, AgentView, Problem, SyncAgent};
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -64,23 +64,23 @@ async fn wanted_queues(state: &AppState, input: &SyncAgent) -> Result<Option<Vec
     let Some(wanted) = &input.queues else {
         return Ok(None);
     };
-    if let Some(repeated) = wanted
+    let existing = state.store.existing_queue_ids(wanted).await?;
+    let problems: BTreeMap<String, Problem> = wanted
         .iter()
         .enumerate()
-        .find_map(|(i, q)| wanted[..i].contains(q).then_some(q))
-    {
-        return Err(Error::field(
-            "queues",
-            format!("{repeated:?} is named twice"),
-        ));
-    }
-    let existing = state.store.existing_queue_ids(wanted).await?;
-    let unknown: Vec<&String> = wanted.iter().filter(|q| !existing.contains(q)).collect();
-    if !unknown.is_empty() {
-        return Err(Error::field(
-            "queues",
-            format!("no such queue: {unknown:?}"),
-        ));
+        .filter_map(|(i, queue)| {
+            let problem = if wanted[..i].contains(queue) {
+                Problem::Twice
+            } else if !existing.contains(queue) {
+                Problem::NoSuchQueue
+            } else {
+                return None;
+            };
+            Some((format!("queues[{i}]"), problem))
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(Error::Validation(problems));
     }
     Ok(Some(wanted.clone()))
 }
@@ -141,7 +141,10 @@ pub fn apply(
     if external_id.is_empty() || external_id.chars().count() > MAX_EXTERNAL_ID_CHARS {
         problems.insert(
             "external_id".into(),
-            format!("1 to {MAX_EXTERNAL_ID_CHARS} characters"),
+            Problem::Characters {
+                min: 1,
+                max: MAX_EXTERNAL_ID_CHARS as u64,
+            },
         );
     }
     match input.email.as_deref().map(str::trim) {
@@ -154,10 +157,10 @@ pub fn apply(
             agent.email = email.to_lowercase();
         }
         Some(_) => {
-            problems.insert("email".into(), "is not an email address".into());
+            problems.insert("email".into(), Problem::Email);
         }
         None if creating => {
-            problems.insert("email".into(), "is required".into());
+            problems.insert("email".into(), Problem::Required);
         }
         None => {}
     }
@@ -166,17 +169,23 @@ pub fn apply(
             agent.name = name.to_owned()
         }
         Some(_) => {
-            problems.insert("name".into(), format!("1 to {MAX_NAME_CHARS} characters"));
+            problems.insert(
+                "name".into(),
+                Problem::Characters {
+                    min: 1,
+                    max: MAX_NAME_CHARS as u64,
+                },
+            );
         }
         None if creating => {
-            problems.insert("name".into(), "is required".into());
+            problems.insert("name".into(), Problem::Required);
         }
         None => {}
     }
     match input.role.as_deref().map(str::parse) {
         Some(Ok(role)) => agent.role = role,
         Some(Err(problem)) => {
-            problems.insert("role".into(), problem.to_string());
+            problems.insert("role".into(), problem.into());
         }
         None => {}
     }
@@ -185,7 +194,10 @@ pub fn apply(
         Some(_) => {
             problems.insert(
                 "capacity".into(),
-                format!("from 1 to {MAX_CAPACITY} conversations"),
+                Problem::Number {
+                    min: "1".into(),
+                    max: MAX_CAPACITY.to_string(),
+                },
             );
         }
         None => {}
@@ -196,7 +208,9 @@ pub fn apply(
         (Some(_), None) => {
             problems.insert(
                 "password".into(),
-                format!("at least {MIN_PASSWORD_CHARS} characters"),
+                Problem::AtLeastCharacters {
+                    min: MIN_PASSWORD_CHARS as u64,
+                },
             );
         }
         (None, None) => {}
@@ -212,7 +226,7 @@ pub fn apply(
 }
 
 fn email_taken() -> Error {
-    Error::field("email", "another agent has this email")
+    Error::field("email", Problem::Taken)
 }
 
 /// Create or update an agent by another system's id.

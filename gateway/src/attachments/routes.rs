@@ -17,7 +17,7 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use protocol::Attachment;
+use protocol::{Attachment, Problem};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -111,7 +111,10 @@ fn check_key(key: &str) -> Result<()> {
     if key.is_empty() || key.chars().count() > MAX_KEY_CHARS {
         return Err(Error::field(
             "key",
-            format!("1 to {MAX_KEY_CHARS} characters"),
+            Problem::Characters {
+                min: 1,
+                max: MAX_KEY_CHARS as u64,
+            },
         ));
     }
     Ok(())

@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use protocol::{
     Appearance, CaptchaProvider, CaptchaView, ChannelState, ChannelView, ChannelsDeleted,
-    DeleteChannels, FileKind, LauncherIcon, LauncherPosition, Prechat, Proactive, Theme,
+    DeleteChannels, FileKind, LauncherIcon, LauncherPosition, Prechat, Proactive, Problem, Theme,
     UploadPolicy,
 };
 use serde::Deserialize;
@@ -208,13 +208,13 @@ async fn edit(
 /// otherwise wait forever.
 async fn check_queue(state: &AppState, channel: &ChannelRecord) -> Result<()> {
     if state.store.queue(&channel.queue_id).await?.is_none() {
-        return Err(Error::field("queue_id", "no such queue"));
+        return Err(Error::field("queue_id", Problem::NoSuchQueue));
     }
     for (i, topic) in channel.prechat.topics.iter().enumerate() {
         if state.store.queue(&topic.queue_id).await?.is_none() {
             return Err(Error::field(
                 &format!("prechat.topics[{i}].queue_id"),
-                "no such queue",
+                Problem::NoSuchQueue,
             ));
         }
     }
@@ -333,28 +333,24 @@ pub fn apply(
     let mut problems = BTreeMap::new();
     for required in ["name", "inactivity_timeout_secs"] {
         if creating && !input.contains_key(required) {
-            problems.insert(required.to_owned(), "is required".to_owned());
+            problems.insert(required.to_owned(), Problem::Required);
         }
     }
     for (field, value) in input {
         let outcome = match field.as_str() {
             "name" => text(value, 1, MAX_NAME_CHARS).map(|name| channel.name = name),
-            "inactivity_timeout_secs" => match value.as_i64() {
-                Some(secs) if (1..=MAX_TIMEOUT_SECS).contains(&secs) => Ok(secs),
-                _ => Err(format!(
-                    "must be a whole number of seconds from 1 to {MAX_TIMEOUT_SECS}"
-                )),
-            }
-            .map(|secs| channel.inactivity_timeout_secs = secs),
+            "inactivity_timeout_secs" => seconds(value, 1..=MAX_TIMEOUT_SECS)
+                .map(|secs| channel.inactivity_timeout_secs = secs),
             "idle_close_secs" => match value.as_i64() {
                 Some(secs)
                     if secs == 0 || (MIN_IDLE_CLOSE_SECS..=MAX_IDLE_CLOSE_SECS).contains(&secs) =>
                 {
                     Ok(secs)
                 }
-                _ => Err(format!(
-                    "0 (never), or seconds from {MIN_IDLE_CLOSE_SECS} to {MAX_IDLE_CLOSE_SECS}"
-                )),
+                _ => Err(Problem::SecondsOrNever {
+                    min: MIN_IDLE_CLOSE_SECS as u64,
+                    max: MAX_IDLE_CLOSE_SECS as u64,
+                }),
             }
             .map(|secs| channel.idle_close_secs = secs),
             "allowed_origins" => {
@@ -369,21 +365,17 @@ pub fn apply(
             "appearance" => appearance(value, &channel.appearance, &mut problems)
                 .map(|a| channel.appearance = a),
             "visitor_uploads" => flag(value).map(|on| channel.visitor_uploads = on),
-            "uploads" => uploads(value).map(|policy| channel.uploads = policy),
+            "uploads" => uploads(value, &mut problems).map(|policy| channel.uploads = policy),
             "email_sender_name" => match value {
                 Value::Null => Ok(None),
                 other => text(other, 1, MAX_NAME_CHARS).map(Some),
             }
             .map(|name| channel.email_sender_name = name),
-            "prechat" => prechat(value).map(|form| channel.prechat = form),
+            "prechat" => prechat(value, &mut problems).map(|form| channel.prechat = form),
             "when_unavailable" => name(value).map(|mode| channel.when_unavailable = mode),
-            "missed_chat_secs" => match value.as_i64() {
-                Some(secs) if (0..=MAX_MISSED_CHAT_SECS).contains(&secs) => Ok(secs),
-                _ => Err(format!(
-                    "0 (never), or seconds up to {MAX_MISSED_CHAT_SECS}"
-                )),
+            "missed_chat_secs" => {
+                seconds(value, 0..=MAX_MISSED_CHAT_SECS).map(|secs| channel.missed_chat_secs = secs)
             }
-            .map(|secs| channel.missed_chat_secs = secs),
             "identity" => name(value).map(|mode| channel.identity = mode),
             "proactive" => match value {
                 Value::Null => Ok(None),
@@ -404,7 +396,7 @@ pub fn apply(
                     Ok(())
                 }
             },
-            _ => Err("is not a channel setting".to_owned()),
+            _ => Err(Problem::UnknownSetting),
         };
         if let Err(problem) = outcome {
             problems.insert(field.clone(), problem);
@@ -419,39 +411,56 @@ pub fn apply(
 
 /// The pre-chat form: known fields only, topics with distinct labels, a consent with its text
 /// and version.
-fn prechat(value: &Value) -> std::result::Result<Prechat, String> {
-    let form: Prechat = serde_json::from_value(value.clone()).map_err(|e| {
-        format!("must be {{\"name\", \"email\", \"phone\": off|optional|required, \"topics\": [{{\"label\", \"queue_id\"}}], \"consent\": {{\"text\", \"version\"}} or null}}: {e}")
+fn prechat(value: &Value, problems: &mut Problems) -> std::result::Result<Prechat, Problem> {
+    let form: Prechat = serde_json::from_value(value.clone()).map_err(|_| Problem::Shape {
+        shape: r#"{"name", "email", "phone": off|optional|required, "topics": [{"label", "queue_id"}], "consent": {"text", "version"} or null}"#.into(),
     })?;
-    let mut labels = std::collections::BTreeSet::new();
-    for topic in &form.topics {
-        let label = topic.label.trim();
-        if label.is_empty() || label.chars().count() > 100 || !labels.insert(label.to_owned()) {
-            return Err("each topic needs a label of 1 to 100 characters, none twice".into());
-        }
+    if form.topics.len() > MAX_TOPICS {
+        problems.insert(
+            "prechat.topics".into(),
+            Problem::TooMany {
+                max: MAX_TOPICS as u64,
+            },
+        );
     }
-    if form.topics.len() > 20 {
-        return Err("at most 20 topics".into());
+    let mut labels = std::collections::BTreeSet::new();
+    for (i, topic) in form.topics.iter().enumerate() {
+        let at = format!("prechat.topics[{i}].label");
+        let problem = match text(&Value::from(topic.label.as_str()), 1, MAX_TOPIC_CHARS) {
+            Ok(label) => (!labels.insert(label)).then_some(Problem::Twice),
+            Err(problem) => Some(problem),
+        };
+        if let Some(problem) = problem {
+            problems.insert(at, problem);
+        }
     }
     if let Some(consent) = &form.consent {
-        if consent.text.trim().is_empty() || consent.text.chars().count() > 1000 {
-            return Err("the consent's text must be 1 to 1000 characters".into());
-        }
-        if consent.version.trim().is_empty() || consent.version.chars().count() > 50 {
-            return Err("the consent's version must be 1 to 50 characters".into());
+        for (field, value, max) in [
+            ("text", &consent.text, MAX_CONSENT_CHARS),
+            ("version", &consent.version, MAX_CONSENT_VERSION_CHARS),
+        ] {
+            if let Err(problem) = text(&Value::from(value.as_str()), 1, max) {
+                problems.insert(format!("prechat.consent.{field}"), problem);
+            }
         }
     }
     Ok(form)
 }
 
+const MAX_TOPICS: usize = 20;
+const MAX_TOPIC_CHARS: usize = 100;
+const MAX_CONSENT_CHARS: usize = 1000;
+const MAX_CONSENT_VERSION_CHARS: usize = 50;
+
+/// Each field's problem, by where it is (`appearance.title`).
+type Problems = BTreeMap<String, Problem>;
+
 /// The proactive greeting; its fields' problems go into `problems` by name.
-fn proactive(
-    value: &Value,
-    problems: &mut BTreeMap<String, String>,
-) -> std::result::Result<Proactive, String> {
-    let mut greeting: Proactive = serde_json::from_value(value.clone()).map_err(|_| {
-        "must be {\"text\", \"after_secs\", \"pages\": [patterns]} or null".to_owned()
-    })?;
+fn proactive(value: &Value, problems: &mut Problems) -> std::result::Result<Proactive, Problem> {
+    let mut greeting: Proactive =
+        serde_json::from_value(value.clone()).map_err(|_| Problem::Shape {
+            shape: r#"{"text", "after_secs", "pages": [patterns]} or null"#.into(),
+        })?;
     greeting.text = greeting.text.trim().to_owned();
     problems.extend(crate::rules::proactive::validate(&greeting));
     Ok(greeting)
@@ -464,21 +473,26 @@ const MAX_MISSED_CHAT_SECS: i64 = 3600;
 pub const MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
 const MIN_UPLOAD_BYTES: u64 = 1024;
 
-fn uploads(value: &Value) -> std::result::Result<UploadPolicy, String> {
-    let policy: UploadPolicy = serde_json::from_value(value.clone()).map_err(|_| {
-        format!(
-            "must be {{\"max_bytes\": bytes, \"kinds\": [...]}}, kinds among {}",
-            FileKind::ALL
-                .iter()
-                .map(|kind| kind.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })?;
+fn uploads(value: &Value, problems: &mut Problems) -> std::result::Result<UploadPolicy, Problem> {
+    let policy: UploadPolicy =
+        serde_json::from_value(value.clone()).map_err(|_| Problem::Shape {
+            shape: format!(
+                r#"{{"max_bytes": bytes, "kinds": [{}]}}"#,
+                FileKind::ALL
+                    .iter()
+                    .map(|kind| kind.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ),
+        })?;
     if !(MIN_UPLOAD_BYTES..=MAX_UPLOAD_BYTES).contains(&policy.max_bytes) {
-        return Err(format!(
-            "max_bytes must be from {MIN_UPLOAD_BYTES} to {MAX_UPLOAD_BYTES}"
-        ));
+        problems.insert(
+            "uploads.max_bytes".into(),
+            Problem::Bytes {
+                min: MIN_UPLOAD_BYTES,
+                max: MAX_UPLOAD_BYTES,
+            },
+        );
     }
     let mut kinds = policy.kinds;
     kinds.sort_by_key(|kind| kind.as_str());
@@ -489,37 +503,50 @@ fn uploads(value: &Value) -> std::result::Result<UploadPolicy, String> {
     })
 }
 
-fn text(value: &Value, min: usize, max: usize) -> std::result::Result<String, String> {
-    let text = value.as_str().ok_or("must be text")?.trim();
+fn text(value: &Value, min: usize, max: usize) -> std::result::Result<String, Problem> {
+    let text = value.as_str().ok_or(Problem::NotText)?.trim();
     let chars = text.chars().count();
     if chars < min || chars > max {
         return Err(if min > 0 && chars == 0 {
-            "cannot be empty".into()
+            Problem::Empty
         } else {
-            format!("must be {min} to {max} characters")
+            Problem::Characters {
+                min: min as u64,
+                max: max as u64,
+            }
         });
     }
     Ok(text.to_owned())
 }
 
-fn flag(value: &Value) -> std::result::Result<bool, String> {
+fn flag(value: &Value) -> std::result::Result<bool, Problem> {
+    value.as_bool().ok_or(Problem::NotFlag)
+}
+
+fn seconds(
+    value: &Value,
+    range: std::ops::RangeInclusive<i64>,
+) -> std::result::Result<i64, Problem> {
     value
-        .as_bool()
-        .ok_or_else(|| "must be true or false".to_owned())
+        .as_i64()
+        .filter(|secs| range.contains(secs))
+        .ok_or(Problem::Seconds {
+            min: *range.start() as u64,
+            max: *range.end() as u64,
+        })
 }
 
 /// Each entry must be an origin as browsers send it: `scheme://host[:port]`, nothing more.
 /// Entries are stored in that exact form (lower case, no default port) so comparison is exact.
-fn origins(
-    value: &Value,
-    problems: &mut BTreeMap<String, String>,
-) -> std::result::Result<Vec<String>, String> {
-    let list = value.as_array().ok_or("must be a list of origins")?;
+fn origins(value: &Value, problems: &mut Problems) -> std::result::Result<Vec<String>, Problem> {
+    let list = value.as_array().ok_or(Problem::Shape {
+        shape: "[origins]".into(),
+    })?;
     let mut out = Vec::new();
     for (i, entry) in list.iter().enumerate() {
         match entry
             .as_str()
-            .ok_or_else(|| "must be text".to_owned())
+            .ok_or(Problem::NotText)
             .and_then(normalize_origin)
         {
             Ok(origin) if !out.contains(&origin) => out.push(origin),
@@ -532,21 +559,20 @@ fn origins(
     Ok(out)
 }
 
-pub fn normalize_origin(raw: &str) -> std::result::Result<String, String> {
-    let hint = "must be an origin such as https://shop.example or http://localhost:3000";
-    let (scheme, rest) = raw.trim().split_once("://").ok_or(hint)?;
-    if !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https") {
-        return Err(hint.into());
-    }
-    if rest.is_empty() || rest.contains(['/', '?', '#', '@', '*', ' ', '\\']) {
-        return Err(format!("{hint} (no path, query, user or wildcard)"));
+pub fn normalize_origin(raw: &str) -> std::result::Result<String, Problem> {
+    let (scheme, rest) = raw.trim().split_once("://").ok_or(Problem::Origin)?;
+    if !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https")
+        || rest.is_empty()
+        || rest.contains(['/', '?', '#', '@', '*', ' ', '\\'])
+    {
+        return Err(Problem::Origin);
     }
     // The URL parser serialises the origin exactly as browsers send it: lower case, IDNA,
     // default port dropped, IPv6 in brackets.
-    let parsed = url::Url::parse(raw.trim()).map_err(|_| hint.to_owned())?;
+    let parsed = url::Url::parse(raw.trim()).map_err(|_| Problem::Origin)?;
     match parsed.origin() {
         origin @ url::Origin::Tuple(..) => Ok(origin.ascii_serialization()),
-        url::Origin::Opaque(_) => Err(hint.into()),
+        url::Origin::Opaque(_) => Err(Problem::Origin),
     }
 }
 
@@ -555,16 +581,16 @@ pub fn normalize_origin(raw: &str) -> std::result::Result<String, String> {
 fn captcha(
     value: &Value,
     current: Option<&CaptchaSettings>,
-    problems: &mut BTreeMap<String, String>,
-) -> std::result::Result<Option<CaptchaSettings>, String> {
+    problems: &mut Problems,
+) -> std::result::Result<Option<CaptchaSettings>, Problem> {
     if value.is_null() {
         return Ok(None);
     }
-    let fields = value
-        .as_object()
-        .ok_or("must be an object, or null for no captcha")?;
-    let mut problem = |field: &str, text: &str| {
-        problems.insert(format!("captcha.{field}"), text.to_owned());
+    let fields = value.as_object().ok_or(Problem::Shape {
+        shape: r#"{"provider", "site_key", "secret", "min_score"} or null"#.into(),
+    })?;
+    let mut problem = |field: &str, problem: Problem| {
+        problems.insert(format!("captcha.{field}"), problem);
     };
     let given = fields
         .get("secret")
@@ -574,10 +600,7 @@ fn captcha(
     let secret = match (given, current) {
         ("", Some(current)) => current.secret.clone(),
         ("", None) => {
-            problem(
-                "secret",
-                "is required for a new captcha (send captcha: null to remove one)",
-            );
+            problem("secret", Problem::CaptchaSecret);
             String::new()
         }
         (given, _) => given.to_owned(),
@@ -585,7 +608,7 @@ fn captcha(
     let provider = match name::<CaptchaProvider>(fields.get("provider").unwrap_or(&Value::Null)) {
         Ok(provider) => Some(provider),
         Err(unknown) => {
-            problem("provider", &unknown);
+            problem("provider", unknown);
             None
         }
     };
@@ -596,7 +619,7 @@ fn captcha(
         .trim()
         .to_owned();
     if site_key.is_empty() {
-        problem("site_key", "is required with a secret");
+        problem("site_key", Problem::Required);
     }
     let min_score = match fields.get("min_score") {
         None | Some(Value::Null) => None,
@@ -608,16 +631,25 @@ fn captcha(
                 Some(score)
             }
             Some(_) if provider != Some(CaptchaProvider::RecaptchaV3) => {
-                problem("min_score", "applies to recaptcha_v3 only");
+                problem("min_score", Problem::ScoreNotApplicable);
                 None
             }
             _ => {
-                problem("min_score", "must be a number from 0.0 to 1.0");
+                problem(
+                    "min_score",
+                    Problem::Number {
+                        min: "0.0".into(),
+                        max: "1.0".into(),
+                    },
+                );
                 None
             }
         },
     };
-    let provider = provider.ok_or("has invalid fields")?;
+    // Its own problem is already named; `captcha` itself is left out of the report.
+    let Some(provider) = provider else {
+        return Ok(current.cloned());
+    };
     Ok(Some(CaptchaSettings {
         provider,
         site_key,
@@ -629,9 +661,11 @@ fn captcha(
 fn appearance(
     value: &Value,
     current: &Appearance,
-    problems: &mut BTreeMap<String, String>,
-) -> std::result::Result<Appearance, String> {
-    let fields = value.as_object().ok_or("must be an object")?;
+    problems: &mut Problems,
+) -> std::result::Result<Appearance, Problem> {
+    let fields = value.as_object().ok_or(Problem::Shape {
+        shape: "{setting: value}".into(),
+    })?;
     let mut out = current.clone();
     for (field, v) in fields {
         let outcome = match field.as_str() {
@@ -649,7 +683,7 @@ fn appearance(
                 .and_then(|label| {
                     (!label.chars().any(char::is_control))
                         .then_some(label)
-                        .ok_or_else(|| "must be one line".to_owned())
+                        .ok_or(Problem::OneLine)
                 })
                 .map(|label| out.look.launcher_label = label),
             "offset_x" => pixels(v, protocol::OFFSETS).map(|px| out.look.offset_x = px),
@@ -661,7 +695,7 @@ fn appearance(
             "position" => name::<LauncherPosition>(v).map(|position| out.position = position),
             "sound" => flag(v).map(|on| out.sound = on),
             "theme" => name::<Theme>(v).map(|theme| out.theme = theme),
-            _ => Err("is not an appearance setting".to_owned()),
+            _ => Err(Problem::UnknownSetting),
         };
         if let Err(problem) = outcome {
             problems.insert(format!("appearance.{field}"), problem);
@@ -673,30 +707,29 @@ fn appearance(
         problems.insert("appearance.text_color".into(), problem);
     }
     if out.look.launcher_icon == LauncherIcon::None && out.look.launcher_label.is_empty() {
-        problems.insert(
-            "appearance.launcher_label".into(),
-            "cannot be empty when the launcher has no icon".into(),
-        );
+        problems.insert("appearance.launcher_label".into(), Problem::LabelOrIcon);
     }
     Ok(out)
 }
 
 fn name<T: std::str::FromStr<Err = protocol::names::UnknownName>>(
     value: &Value,
-) -> std::result::Result<T, String> {
-    value
-        .as_str()
-        .unwrap_or_default()
-        .parse::<T>()
-        .map_err(|unknown| unknown.to_string())
+) -> std::result::Result<T, Problem> {
+    Ok(value.as_str().unwrap_or_default().parse::<T>()?)
 }
 
-fn pixels(value: &Value, range: std::ops::RangeInclusive<u16>) -> std::result::Result<u16, String> {
+fn pixels(
+    value: &Value,
+    range: std::ops::RangeInclusive<u16>,
+) -> std::result::Result<u16, Problem> {
     value
         .as_u64()
         .and_then(|px| u16::try_from(px).ok())
         .filter(|px| range.contains(px))
-        .ok_or_else(|| format!("must be {} to {} pixels", range.start(), range.end()))
+        .ok_or(Problem::Pixels {
+            min: u64::from(*range.start()),
+            max: u64::from(*range.end()),
+        })
 }
 
 #[cfg(test)]
@@ -708,7 +741,7 @@ mod tests {
         value.as_object().unwrap().clone()
     }
 
-    fn problems(result: Result<ChannelRecord>) -> BTreeMap<String, String> {
+    fn problems(result: Result<ChannelRecord>) -> Problems {
         match result {
             Err(Error::Validation(fields)) => fields,
             other => panic!("expected validation errors, got {other:?}"),
@@ -800,12 +833,12 @@ mod tests {
         }
         // The default white text on a light accent: the pair is refused whichever side changed.
         let pale = problems(edit(json!({"accent_color": "#fde68a"})));
-        assert!(pale["appearance.text_color"].contains("4.5:1"), "{pale:?}");
-        let no_icon = problems(edit(json!({"launcher_icon": "none"})));
         assert!(
-            no_icon.contains_key("appearance.launcher_label"),
-            "{no_icon:?}"
+            matches!(&pale["appearance.text_color"], Problem::Contrast { min, .. } if min == "4.5"),
+            "{pale:?}"
         );
+        let no_icon = problems(edit(json!({"launcher_icon": "none"})));
+        assert_eq!(no_icon["appearance.launcher_label"], Problem::LabelOrIcon);
 
         let good = edit(json!({
             "accent_color": "#fde68a", "text_color": "#1f2937", "launcher_icon": "none",

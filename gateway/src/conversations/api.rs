@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use protocol::{
     ApiAgentMessage, AssignRequest, ChatMessage, ConversationPage, ConversationStatus,
-    ConversationSummary, ConversationTranscript, DeskAction, Handler, TransferRequest,
+    ConversationSummary, ConversationTranscript, DeskAction, Handler, Problem, TransferRequest,
 };
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,6 +20,9 @@ use crate::error::{ApiJson, Error, Result};
 use crate::pagination;
 use crate::state::AppState;
 use crate::store::{AgentRecord, ConversationFilter, NewMessage, ReplyAuthor, API_UPLOADER};
+
+/// A desk's name for the person it writes as.
+const MAX_AUTHOR_CHARS: usize = 80;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -54,7 +57,7 @@ fn filter(query: ListQuery) -> Result<ConversationFilter> {
         .as_deref()
         .map(str::parse::<ConversationStatus>)
         .transpose()
-        .map_err(|e| Error::field("status", e.to_string()))?;
+        .map_err(|e| Error::field("status", e.into()))?;
     Ok(ConversationFilter {
         status,
         queue_id: query.queue_id,
@@ -167,13 +170,10 @@ async fn acting_agent(
     match (agent_id, &access.admin) {
         (Some(id), _) => match state.store.agent_by_id(id).await? {
             Some(agent) if agent.active => Ok(agent),
-            _ => Err(Error::field("agent_id", "no such active agent")),
+            _ => Err(Error::field("agent_id", Problem::NoSuchAgent)),
         },
         (None, Some(admin)) => Ok(admin.clone()),
-        (None, None) => Err(Error::field(
-            "agent_id",
-            "required with the channel secret: the agent the message is from",
-        )),
+        (None, None) => Err(Error::field("agent_id", Problem::AuthorNeeded)),
     }
 }
 
@@ -312,8 +312,14 @@ async fn inbound(
             attachments,
         } => {
             let name = author_name.trim();
-            if name.is_empty() || name.chars().count() > 80 {
-                return Err(Error::field("author_name", "1 to 80 characters"));
+            if name.is_empty() || name.chars().count() > MAX_AUTHOR_CHARS {
+                return Err(Error::field(
+                    "author_name",
+                    Problem::Characters {
+                        min: 1,
+                        max: MAX_AUTHOR_CHARS as u64,
+                    },
+                ));
             }
             let message =
                 NewMessage::now(&client_id, &text).with_attachments(API_UPLOADER, &attachments);

@@ -9,7 +9,9 @@ pub mod api;
 
 use axum::extract::State;
 use axum::Json;
-use protocol::{ConversationEvent, ConversationSummary, TransferRequest, MAX_MESSAGE_CHARS};
+use protocol::{
+    ConversationEvent, ConversationSummary, Problem, TransferRequest, MAX_MESSAGE_CHARS,
+};
 use std::net::IpAddr;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -132,24 +134,21 @@ pub async fn transfer_conversation(
     if note.is_some_and(|n| n.chars().count() > MAX_MESSAGE_CHARS) {
         return Err(Error::field(
             "note",
-            format!("at most {MAX_MESSAGE_CHARS} characters"),
+            Problem::AtMostCharacters {
+                max: MAX_MESSAGE_CHARS as u64,
+            },
         ));
     }
     let to = match (&request.agent_id, &request.queue_id) {
         (Some(agent_id), None) => match state.store.agent_by_id(agent_id).await? {
             Some(target) if target.active => TransferTo::Agent(agent_id),
-            _ => return Err(Error::field("agent_id", "no such active agent")),
+            _ => return Err(Error::field("agent_id", Problem::NoSuchAgent)),
         },
         (None, Some(queue_id)) => match state.store.queue(queue_id).await? {
             Some(_) => TransferTo::Queue(queue_id),
-            None => return Err(Error::field("queue_id", "no such queue")),
+            None => return Err(Error::field("queue_id", Problem::NoSuchQueue)),
         },
-        _ => {
-            return Err(Error::field(
-                "agent_id",
-                "name either an agent_id or a queue_id",
-            ))
-        }
+        _ => return Err(Error::field("agent_id", Problem::AgentOrQueue)),
     };
     let moved = state
         .store

@@ -17,7 +17,7 @@ use axum::Json;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
-use protocol::EmailView;
+use protocol::{EmailView, Problem};
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -74,12 +74,17 @@ pub async fn leave_address(
 pub fn valid_address(raw: &str) -> Result<String> {
     let trimmed = raw.trim();
     if trimmed.chars().count() > MAX_ADDRESS_CHARS {
-        return Err(Error::field("address", "is too long for an email address"));
+        return Err(Error::field(
+            "address",
+            Problem::AtMostCharacters {
+                max: MAX_ADDRESS_CHARS as u64,
+            },
+        ));
     }
     trimmed
         .parse::<Address>()
         .map(|a| a.to_string())
-        .map_err(|_| Error::field("address", "is not an email address"))
+        .map_err(|_| Error::field("address", Problem::Email))
 }
 
 /// Sends what comes due until the gateway stops; does nothing without SMTP.

@@ -12,8 +12,8 @@ pub mod schedule;
 
 use jiff::Timestamp;
 use protocol::{
-    Combine, Finding, LeaveMessage, OverrideMode, Rule, RuleCheck, Visibility, VisibilityOverride,
-    VisibilityReport, VisibilityRules, WhenUnavailable,
+    Combine, Finding, LeaveMessage, OverrideMode, Problem, Rule, RuleCheck, Visibility,
+    VisibilityOverride, VisibilityReport, VisibilityRules, WhenUnavailable,
 };
 
 use crate::error::{Error, Result};
@@ -419,13 +419,19 @@ pub fn validate(rules: &VisibilityRules) -> Result<()> {
     if rules.dwell_time.seconds > MAX_DWELL_SECS {
         errors.insert(
             "dwell_time.seconds".into(),
-            format!("at most {MAX_DWELL_SECS}"),
+            Problem::Seconds {
+                min: 0,
+                max: u64::from(MAX_DWELL_SECS),
+            },
         );
     }
     if !(1..=MAX_VISIT).contains(&rules.repeat_visit.min_visit) {
         errors.insert(
             "repeat_visit.min_visit".into(),
-            format!("between 1 and {MAX_VISIT}"),
+            Problem::Number {
+                min: "1".into(),
+                max: MAX_VISIT.to_string(),
+            },
         );
     }
     check_patterns(&rules.page_url, &mut errors);
@@ -438,10 +444,7 @@ pub fn validate(rules: &VisibilityRules) -> Result<()> {
 
 fn check_patterns(page_url: &protocol::PageUrl, errors: &mut FieldErrors) {
     if page_url.enabled && page_url.patterns.is_empty() {
-        errors.insert(
-            "page_url.patterns".into(),
-            "list at least one pattern, or switch the rule off".into(),
-        );
+        errors.insert("page_url.patterns".into(), Problem::PatternsNeeded);
     }
     check_pattern_list("page_url.patterns", &page_url.patterns, errors);
 }
@@ -449,16 +452,23 @@ fn check_patterns(page_url: &protocol::PageUrl, errors: &mut FieldErrors) {
 /// Page URL patterns as `field` holds them: a bounded list of non-empty words.
 fn check_pattern_list(field: &str, patterns: &[String], errors: &mut FieldErrors) {
     if patterns.len() > MAX_PATTERNS {
-        errors.insert(field.into(), format!("at most {MAX_PATTERNS} patterns"));
+        errors.insert(
+            field.into(),
+            Problem::TooMany {
+                max: MAX_PATTERNS as u64,
+            },
+        );
     }
     for (i, pattern) in patterns.iter().enumerate() {
         let trimmed = pattern.trim();
         let problem = if trimmed.is_empty() {
-            Some("a pattern cannot be empty".to_owned())
+            Some(Problem::Empty)
         } else if pattern.len() > MAX_PATTERN_LEN {
-            Some(format!("at most {MAX_PATTERN_LEN} characters"))
+            Some(Problem::AtMostCharacters {
+                max: MAX_PATTERN_LEN as u64,
+            })
         } else if trimmed != pattern || pattern.contains(char::is_whitespace) {
-            Some("a pattern cannot contain spaces".to_owned())
+            Some(Problem::PatternSpaces)
         } else {
             None
         };
@@ -471,11 +481,10 @@ fn check_pattern_list(field: &str, patterns: &[String], errors: &mut FieldErrors
 /// Checks an override: `until_ms` must lie in the future.
 pub fn validate_override(set: &VisibilityOverride, now_ms: i64) -> Result<()> {
     match set.until_ms {
-        Some(until) if until <= now_ms => Err(Error::field("until_ms", "must be in the future")),
-        Some(_) if set.mode == OverrideMode::Rules => Err(Error::field(
-            "until_ms",
-            "only a visible or hidden override has an end",
-        )),
+        Some(until) if until <= now_ms => Err(Error::field("until_ms", Problem::Future)),
+        Some(_) if set.mode == OverrideMode::Rules => {
+            Err(Error::field("until_ms", Problem::OverrideEnd))
+        }
         _ => Ok(()),
     }
 }

@@ -3,7 +3,7 @@
 //! plans?"). Decided with the page view's signed facts like the visibility rules, and only
 //! while the widget shows; it stores nothing until the visitor answers.
 
-use protocol::Proactive;
+use protocol::{Proactive, Problem};
 
 use super::schedule::FieldErrors;
 use super::{check_pattern_list, pages, PageView, MAX_DWELL_SECS, MIN_RECHECK_MS};
@@ -49,13 +49,19 @@ pub fn validate(proactive: &Proactive) -> FieldErrors {
     if chars == 0 || chars > MAX_TEXT_CHARS {
         errors.insert(
             "proactive.text".into(),
-            format!("must be 1 to {MAX_TEXT_CHARS} characters"),
+            Problem::Characters {
+                min: 1,
+                max: MAX_TEXT_CHARS as u64,
+            },
         );
     }
     if proactive.after_secs > MAX_DWELL_SECS {
         errors.insert(
             "proactive.after_secs".into(),
-            format!("at most {MAX_DWELL_SECS}"),
+            Problem::Seconds {
+                min: 0,
+                max: u64::from(MAX_DWELL_SECS),
+            },
         );
     }
     check_pattern_list("proactive.pages", &proactive.pages, &mut errors);

@@ -8,7 +8,7 @@
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use protocol::{BusinessHours, Interval};
+use protocol::{BusinessHours, Interval, Problem};
 use std::collections::BTreeMap;
 
 const DAY_SECS: u32 = 24 * 3600;
@@ -41,7 +41,7 @@ pub struct Schedule {
 }
 
 /// Field path → what is wrong with it, as `validation_failed` reports it.
-pub type FieldErrors = BTreeMap<String, String>;
+pub type FieldErrors = BTreeMap<String, Problem>;
 
 fn parse_time(text: &str, end_of_day_allowed: bool) -> Option<u32> {
     if end_of_day_allowed && text == "24:00" {
@@ -59,19 +59,18 @@ fn parse_intervals(intervals: &[Interval], path: &str, errors: &mut FieldErrors)
     if intervals.len() > MAX_INTERVALS_PER_DAY {
         errors.insert(
             path.to_owned(),
-            format!("at most {MAX_INTERVALS_PER_DAY} intervals a day"),
+            Problem::TooMany {
+                max: MAX_INTERVALS_PER_DAY as u64,
+            },
         );
     }
     let mut openings = Vec::new();
     for (i, interval) in intervals.iter().enumerate() {
         let from = parse_time(&interval.from, false);
         let to = parse_time(&interval.to, true);
-        for (end, parsed, text) in [("from", from, &interval.from), ("to", to, &interval.to)] {
+        for (end, parsed) in [("from", from), ("to", to)] {
             if parsed.is_none() {
-                errors.insert(
-                    format!("{path}[{i}].{end}"),
-                    format!("{text:?} is not a time of day as HH:MM"),
-                );
+                errors.insert(format!("{path}[{i}].{end}"), Problem::TimeOfDay);
             }
         }
         if let (Some(from), Some(to)) = (from, to) {
@@ -86,10 +85,7 @@ impl Schedule {
     pub fn parse(hours: &BusinessHours, prefix: &str) -> Result<Schedule, FieldErrors> {
         let mut errors = FieldErrors::new();
         let zone = TimeZone::get(&hours.time_zone).map_err(|_| {
-            errors.insert(
-                format!("{prefix}.time_zone"),
-                format!("{:?} is not an IANA time zone", hours.time_zone),
-            );
+            errors.insert(format!("{prefix}.time_zone"), Problem::TimeZone);
         });
         let weekly = hours.weekly.days().map(|(day, intervals)| {
             parse_intervals(intervals, &format!("{prefix}.weekly.{day}"), &mut errors)
@@ -97,7 +93,9 @@ impl Schedule {
         if hours.exceptions.len() > MAX_EXCEPTIONS {
             errors.insert(
                 format!("{prefix}.exceptions"),
-                format!("at most {MAX_EXCEPTIONS} exceptions"),
+                Problem::TooMany {
+                    max: MAX_EXCEPTIONS as u64,
+                },
             );
         }
         let mut exceptions = BTreeMap::new();
@@ -106,14 +104,11 @@ impl Schedule {
             let openings = parse_intervals(&exception.hours, &format!("{path}.hours"), &mut errors);
             match exception.date.parse::<Date>() {
                 Ok(date) if exceptions.insert(date, openings).is_some() => {
-                    errors.insert(format!("{path}.date"), "this date is listed twice".into());
+                    errors.insert(format!("{path}.date"), Problem::Twice);
                 }
                 Ok(_) => {}
                 Err(_) => {
-                    errors.insert(
-                        format!("{path}.date"),
-                        format!("{:?} is not a date as YYYY-MM-DD", exception.date),
-                    );
+                    errors.insert(format!("{path}.date"), Problem::Date);
                 }
             }
         }

@@ -412,7 +412,8 @@ impl Store {
                     Ok(Refusal {
                         id: col_str(row, "id")?,
                         name: col_str(row, "name")?,
-                        reason: "has a conversation in progress; close it first".into(),
+                        reason: protocol::Problem::ConversationInProgress.to_string(),
+                        problem: protocol::Problem::ConversationInProgress,
                     })
                 })
                 .collect::<Result<_>>()?));

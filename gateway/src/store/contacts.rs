@@ -105,7 +105,7 @@ impl Store {
         .execute(&self.pool)
         .await
         .map_err(|e| match is_unique_violation(&e) {
-            true => Error::field("external_id", "another verified contact has it"),
+            true => Error::field("external_id", protocol::Problem::Taken),
             false => e.into(),
         })?;
         Ok(())

@@ -5,7 +5,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use protocol::{Ask, Prechat, PrechatAnswers, PrechatQuestions};
+use protocol::{Ask, Prechat, PrechatAnswers, PrechatQuestions, Problem};
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -77,11 +77,11 @@ pub fn check(prechat: &Prechat, answers: &PrechatAnswers) -> Result<PrechatConta
         |name: &str,
          ask: Ask,
          value: &Option<String>,
-         parse: &dyn Fn(&str) -> std::result::Result<String, String>| {
+         parse: &dyn Fn(&str) -> std::result::Result<String, Problem>| {
             let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty());
             let outcome = match (ask, value) {
-                (Ask::Off, Some(_)) => Err("is not asked".to_owned()),
-                (Ask::Required, None) => Err("is required".to_owned()),
+                (Ask::Off, Some(_)) => Err(Problem::NotAsked),
+                (Ask::Required, None) => Err(Problem::Required),
                 (_, None) => Ok(None),
                 (_, Some(value)) => parse(value).map(Some),
             };
@@ -91,16 +91,18 @@ pub fn check(prechat: &Prechat, answers: &PrechatAnswers) -> Result<PrechatConta
             })
         };
     let name = field("name", prechat.name, &answers.name, &|name| {
-        if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-            Err(format!(
-                "must be at most {MAX_NAME_CHARS} characters of text"
-            ))
+        if name.chars().count() > MAX_NAME_CHARS {
+            Err(Problem::AtMostCharacters {
+                max: MAX_NAME_CHARS as u64,
+            })
+        } else if name.chars().any(char::is_control) {
+            Err(Problem::OneLine)
         } else {
             Ok(name.to_owned())
         }
     });
     let address = field("email", prechat.email, &answers.email, &|raw| {
-        email::valid_address(raw).map_err(|_| "is not an email address".to_owned())
+        email::valid_address(raw).map_err(|_| Problem::Email)
     });
     let phone = field("phone", prechat.phone, &answers.phone, &|phone| {
         let digits = phone.chars().filter(char::is_ascii_digit).count();
@@ -110,7 +112,7 @@ pub fn check(prechat: &Prechat, answers: &PrechatAnswers) -> Result<PrechatConta
         if allowed && digits >= MIN_PHONE_DIGITS && phone.chars().count() <= MAX_PHONE_CHARS {
             Ok(phone.to_owned())
         } else {
-            Err("is not a phone number".to_owned())
+            Err(Problem::Phone)
         }
     });
     let topic = answers
@@ -121,17 +123,22 @@ pub fn check(prechat: &Prechat, answers: &PrechatAnswers) -> Result<PrechatConta
     let queue_id = match (prechat.topics.is_empty(), topic) {
         (true, None) => None,
         (true, Some(_)) => {
-            problems.insert("topic".into(), "is not asked".into());
+            problems.insert("topic".into(), Problem::NotAsked);
             None
         }
         (false, None) => {
-            problems.insert("topic".into(), "is required".into());
+            problems.insert("topic".into(), Problem::Required);
             None
         }
         (false, Some(label)) => match prechat.topics.iter().find(|t| t.label == label) {
             Some(topic) => Some(topic.queue_id.clone()),
             None => {
-                problems.insert("topic".into(), "is not one of the topics".into());
+                problems.insert(
+                    "topic".into(),
+                    Problem::OneOf {
+                        allowed: prechat.topics.iter().map(|t| t.label.clone()).collect(),
+                    },
+                );
                 None
             }
         },
@@ -139,11 +146,11 @@ pub fn check(prechat: &Prechat, answers: &PrechatAnswers) -> Result<PrechatConta
     let consent_version = match (&prechat.consent, answers.consent) {
         (Some(consent), true) => Some(consent.version.clone()),
         (Some(_), false) => {
-            problems.insert("consent".into(), "must be given to chat".into());
+            problems.insert("consent".into(), Problem::ConsentNeeded);
             None
         }
         (None, true) => {
-            problems.insert("consent".into(), "is not asked".into());
+            problems.insert("consent".into(), Problem::NotAsked);
             None
         }
         (None, false) => None,
@@ -222,8 +229,8 @@ mod tests {
         };
         let fields: Vec<&str> = problems.keys().map(String::as_str).collect();
         assert_eq!(fields, ["consent", "email", "name", "phone", "topic"]);
-        assert_eq!(problems["name"], "is required");
-        assert_eq!(problems["phone"], "is not asked");
+        assert_eq!(problems["name"], Problem::Required);
+        assert_eq!(problems["phone"], Problem::NotAsked);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use protocol::{CreateSession, IdentityMode, SessionCreated};
+use protocol::{CreateSession, IdentityMode, Problem, SessionCreated};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use utoipa_axum::router::OpenApiRouter;
@@ -170,7 +170,9 @@ fn checked_attributes(attributes: &BTreeMap<String, String>) -> Result<BTreeMap<
     if attributes.len() > MAX_PER_CALL {
         return Err(Error::field(
             "attributes",
-            format!("at most {MAX_PER_CALL} at once"),
+            Problem::TooMany {
+                max: MAX_PER_CALL as u64,
+            },
         ));
     }
     for (key, value) in attributes {
@@ -180,15 +182,20 @@ fn checked_attributes(attributes: &BTreeMap<String, String>) -> Result<BTreeMap<
             || key.chars().any(char::is_control)
         {
             return Err(Error::field(
-                "attributes",
-                format!("names must be 1 to {MAX_ATTRIBUTE_KEY_CHARS} characters"),
+                &format!("attributes.{key}"),
+                Problem::Characters {
+                    min: 1,
+                    max: MAX_ATTRIBUTE_KEY_CHARS as u64,
+                },
             ));
         }
         if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS || value.chars().any(char::is_control)
         {
             return Err(Error::field(
                 &format!("attributes.{key}"),
-                format!("at most {MAX_ATTRIBUTE_VALUE_CHARS} characters of text"),
+                Problem::AtMostCharacters {
+                    max: MAX_ATTRIBUTE_VALUE_CHARS as u64,
+                },
             ));
         }
     }

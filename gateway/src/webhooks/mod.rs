@@ -20,8 +20,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use protocol::{
-    DeliveryPage, DeliveryView, EndpointKind, EventType, NewWebhookEndpoint, WebhookEndpointView,
-    WEBHOOK_EVENTS,
+    DeliveryPage, DeliveryView, EndpointKind, EventType, NewWebhookEndpoint, Problem,
+    WebhookEndpointView, WEBHOOK_EVENTS,
 };
 use serde::Deserialize;
 use sha2::Sha256;
@@ -117,17 +117,14 @@ async fn create(
         problems.insert("url".to_owned(), problem);
     }
     if input.kind != EndpointKind::Webhook && !input.events.is_empty() {
-        problems.insert(
-            "events".to_owned(),
-            "a bot or desk receives the visitor's messages of the conversations it handles; \
-             it takes no event filter"
-                .to_owned(),
-        );
+        problems.insert("events".to_owned(), Problem::NoEventFilter);
     }
     if input.name.chars().count() > MAX_NAME_CHARS {
         problems.insert(
             "name".to_owned(),
-            format!("at most {MAX_NAME_CHARS} characters"),
+            Problem::AtMostCharacters {
+                max: MAX_NAME_CHARS as u64,
+            },
         );
     }
     let mut events = Vec::new();
@@ -135,10 +132,11 @@ async fn create(
         match event.parse::<EventType>() {
             Ok(event) if WEBHOOK_EVENTS.contains(&event) => events.push(event),
             _ => {
-                let names = WEBHOOK_EVENTS.map(EventType::as_str);
                 problems.insert(
                     format!("events[{i}]"),
-                    format!("{event:?} is not one of {}", names.join(", ")),
+                    Problem::OneOf {
+                        allowed: WEBHOOK_EVENTS.map(|e| e.as_str().to_owned()).to_vec(),
+                    },
                 );
             }
         }
@@ -150,14 +148,13 @@ async fn create(
     if existing.len() >= MAX_ENDPOINTS_PER_CHANNEL {
         return Err(Error::field(
             "url",
-            format!("a channel has at most {MAX_ENDPOINTS_PER_CHANNEL} endpoints"),
+            Problem::TooMany {
+                max: MAX_ENDPOINTS_PER_CHANNEL as u64,
+            },
         ));
     }
     if input.kind != EndpointKind::Webhook && existing.iter().any(|e| e.kind == input.kind) {
-        return Err(Error::field(
-            "kind",
-            "a channel has at most one bot and one desk; delete the current one first",
-        ));
+        return Err(Error::field("kind", Problem::OneBotOneDesk));
     }
     let name = match (input.name.trim(), input.kind) {
         ("", EndpointKind::Bot) => "Assistant",

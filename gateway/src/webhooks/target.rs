@@ -7,6 +7,7 @@
 //! internal network's names and addresses.
 
 use ipnet::IpNet;
+use protocol::Problem;
 use std::net::IpAddr;
 use std::sync::LazyLock;
 
@@ -65,28 +66,29 @@ pub fn is_special_purpose(ip: IpAddr) -> bool {
 
 /// The one refusal for a host that is not public, whether it does not resolve or resolves to
 /// a special-purpose address: telling them apart would be a DNS oracle.
-pub fn not_public(host: &str) -> String {
-    format!(
-        "{host} is not a public address; \
-         set webhooks_allow_private for self-hosted receivers on a private network"
-    )
+pub fn not_public(host: &str) -> Problem {
+    Problem::NotPublic {
+        host: host.to_owned(),
+    }
 }
 
 /// Checks a target URL: http(s), no credentials in it, and (unless `allow_private`) a host that
 /// resolves only to public addresses. Called when an endpoint is registered and again before
 /// each delivery, since DNS can change in between.
-pub async fn check_target(url: &str, allow_private: bool) -> Result<(), String> {
+pub async fn check_target(url: &str, allow_private: bool) -> Result<(), Problem> {
     if url.chars().count() > MAX_URL_CHARS {
-        return Err(format!("at most {MAX_URL_CHARS} characters"));
+        return Err(Problem::AtMostCharacters {
+            max: MAX_URL_CHARS as u64,
+        });
     }
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
+    let parsed = reqwest::Url::parse(url).map_err(|_| Problem::Url)?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err("must be an http or https URL".into());
+        return Err(Problem::Url);
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err("must not carry credentials; the signature authenticates deliveries".into());
+        return Err(Problem::UrlCredentials);
     }
-    let host = parsed.host_str().ok_or("has no host")?;
+    let host = parsed.host_str().ok_or(Problem::Url)?;
     let port = parsed.port_or_known_default().unwrap_or(443);
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let addresses: Vec<IpAddr> = match bare.parse::<IpAddr>() {
@@ -94,11 +96,17 @@ pub async fn check_target(url: &str, allow_private: bool) -> Result<(), String> 
         Err(_) => match tokio::net::lookup_host((bare, port)).await {
             Ok(found) => found.map(|socket| socket.ip()).collect(),
             Err(_) if !allow_private => return Err(not_public(host)),
-            Err(_) => return Err(format!("{host} does not resolve")),
+            Err(_) => {
+                return Err(Problem::Unresolved {
+                    host: host.to_owned(),
+                })
+            }
         },
     };
     if addresses.is_empty() {
-        return Err(format!("{host} does not resolve"));
+        return Err(Problem::Unresolved {
+            host: host.to_owned(),
+        });
     }
     if !allow_private && addresses.into_iter().any(is_special_purpose) {
         return Err(not_public(host));
@@ -186,10 +194,12 @@ mod tests {
     async fn a_refusal_does_not_say_what_a_name_resolved_to() {
         let resolved = check_target("http://localhost:9/hook", false)
             .await
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         let unresolvable = check_target("http://no-such-host.invalid/hook", false)
             .await
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             !resolved.contains("127.0.0.1") && !resolved.contains("::1"),
             "{resolved}"

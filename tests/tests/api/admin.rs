@@ -103,6 +103,15 @@ async fn bad_values_are_refused_field_by_field_and_nothing_is_saved() {
         fields.keys().collect::<Vec<_>>(),
         vec!["allowed_origins[1]", "inactivity_timeout_secs", "name"]
     );
+    assert_eq!(
+        answer.body["error"]["problems"],
+        json!({
+            "allowed_origins[1]": {"code": "origin"},
+            "inactivity_timeout_secs": {"code": "seconds", "min": 1, "max": 604800},
+            "name": {"code": "empty"},
+        })
+    );
+    assert_eq!(fields["name"], "cannot be empty");
     let all = call(&gw, &admin, Method::GET, "/v1/admin/channels", None).await;
     assert_eq!(
         all.body.as_array().unwrap().len(),
@@ -351,6 +360,13 @@ async fn an_unreadable_colour_pair_is_refused_and_the_look_reaches_the_page_as_s
     let problem = &refused.body["error"]["fields"]["appearance.text_color"];
     assert!(
         problem.as_str().unwrap_or_default().contains("4.5:1"),
+        "{}",
+        refused.body
+    );
+    // The same problem as a code and its facts, for a client to word in its own language.
+    assert_eq!(
+        refused.body["error"]["problems"]["appearance.text_color"],
+        json!({"code": "contrast", "ratio": "1.2", "min": "4.5"}),
         "{}",
         refused.body
     );

@@ -201,8 +201,9 @@ async fn an_agent_sync_naming_a_queue_twice_is_refused_and_writes_nothing() {
     )
     .await;
     answer.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert!(
-        answer.body["error"]["fields"]["queues"].is_string(),
+    assert_eq!(
+        answer.body["error"]["problems"],
+        json!({"queues[1]": {"code": "twice"}}),
         "{}",
         answer.body
     );
