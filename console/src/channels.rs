@@ -145,11 +145,20 @@ fn create_form(page: Page) -> impl IntoView {
     }
 }
 
+/// The gateway's problems with `field` and with any part of it (`uploads.max_bytes`,
+/// `allowed_origins[1]`).
 fn field_error(page: Page, field: &'static str) -> impl IntoView {
     move || {
-        page.error
-            .with(|e| e.as_ref().and_then(|e| e.fields.get(field).cloned()))
-            .map(|problem| view! { <p class="error" data-testid=format!("error-{field}")>{problem}</p> })
+        page.error.with(|e| {
+            e.iter()
+                .flat_map(|e| &e.fields)
+                .filter(|(at, _)| {
+                    at.strip_prefix(field)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+                })
+                .map(|(_, problem)| view! { <p class="error" data-testid=format!("error-{field}")>{problem.clone()}</p> })
+                .collect_view()
+        })
     }
 }
 
@@ -238,8 +247,7 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
             <label>{t("allowed_origins")}
                 <textarea data-testid="edit-origins" rows="3" prop:value=move || origins.get() on:input=move |ev| origins.set(event_target_value(&ev))></textarea>
             </label>
-            {move || page.error.with(|e| e.as_ref().map(|e| e.fields.iter().filter(|(k, _)| k.starts_with("allowed_origins")).map(|(_, v)| v.clone()).collect::<Vec<_>>()).unwrap_or_default())
-                .into_iter().map(|problem| view! { <p class="error">{problem}</p> }).collect_view()}
+            {field_error(page, "allowed_origins")}
             <label class="check"><input type="checkbox" data-testid="edit-online" prop:checked=move || online.get() on:change=move |ev| online.set(event_target_checked(&ev)) />" "{t("channel_online")}</label>
             <label class="check"><input type="checkbox" prop:checked=move || receptive.get() on:change=move |ev| receptive.set(event_target_checked(&ev)) />" "{t("channel_receptive")}</label>
             <fieldset data-testid="edit-uploads">

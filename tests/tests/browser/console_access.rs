@@ -1,4 +1,5 @@
-//! The console in the agent's language, and axe-core on its pages as an agent and an admin go
+//! The console in the agent's language (its own words, the gateway's refusals and field
+//! problems), and axe-core on its pages as an agent and an admin go
 //! through them (login, the inbox with a waiting conversation, that conversation open, the
 //! Channels page with a channel open, the rules of when the widget shows), in light and dark
 //! mode and in Arabic, right to left: no violation allowed.
@@ -114,6 +115,24 @@ async fn the_console_speaks_russian_and_arabic_right_to_left() {
         )
         .await;
     assert!(tab.as_str().unwrap().starts_with("Ожидают"), "{tab}");
+    // An admin's field problems, which the gateway names by code and facts, in Russian too:
+    // a number with Russian grouping.
+    russian.click_on("nav-channels").await;
+    russian.click_on("channel-open").await;
+    russian.retype("edit-name", " ").await;
+    russian.retype("edit-timeout", "0").await;
+    russian.click_on("save-channel").await;
+    let problems = russian
+        .wait_for(
+            "the field problems",
+            "const said = id => document.querySelector(`[data-testid=${id}]`)?.textContent.replace(/\\s/g, ' ');              const name = said('error-name'), timeout = said('error-inactivity_timeout_secs');              return name && timeout && [name, timeout];",
+            WAIT,
+        )
+        .await;
+    assert_eq!(
+        problems,
+        json!(["не может быть пустым", "целое число секунд от 1 до 604 800"])
+    );
 
     let arabic = console_in(&demo, "ar", false).await;
     arabic
