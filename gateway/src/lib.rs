@@ -37,6 +37,7 @@ pub mod routing;
 pub mod rules;
 pub mod socket;
 pub mod state;
+pub mod statistics;
 pub mod store;
 pub mod telemetry;
 pub mod texts;

@@ -236,6 +236,8 @@ pub struct ConversationTranscript {
     pub messages: Vec<ChatMessage>,
     /// Pass as `after_seq` for more; absent when these are the last.
     pub next_after_seq: Option<i64>,
+    /// Recorded when it closed; `null` while it is in progress.
+    pub statistics: Option<crate::ConversationStatistics>,
 }
 
 /// `POST /v1/channels/{id}/conversations/{conversation_id}/messages`.

@@ -12,6 +12,7 @@ pub mod locale;
 pub mod look;
 pub mod names;
 pub mod problem;
+pub mod reports;
 pub mod rules;
 pub mod wire;
 
@@ -21,5 +22,6 @@ pub use integrations::*;
 pub use locale::*;
 pub use look::*;
 pub use problem::Problem;
+pub use reports::*;
 pub use rules::*;
 pub use wire::*;

@@ -158,6 +158,7 @@ async fn read(
         conversation,
         messages,
         next_after_seq,
+        statistics: state.store.conversation_statistics(&id).await?,
     }))
 }
 

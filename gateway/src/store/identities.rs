@@ -13,6 +13,7 @@ use futures_util::future::BoxFuture;
 use std::collections::BTreeMap;
 
 use super::group_commit::{Write, Written};
+use super::statistics;
 use super::tx::Tx;
 use super::{col_opt_i64, col_opt_str, col_str, is_unique_violation, Store};
 use crate::error::{Error, Result};
@@ -117,20 +118,24 @@ impl Identify {
             return Ok(());
         }
         // One conversation in progress per visitor: the person's own stays, the browser's is
-        // closed (its messages are kept, in the person's history).
-        tx.execute(
-            "UPDATE conversations SET status = 'closed', closed_at = $3 \
-             WHERE channel_id = $1 AND visitor_id = $2 AND status <> 'closed' \
-             AND EXISTS (SELECT 1 FROM conversations o WHERE o.channel_id = $1 \
-                         AND o.visitor_id = $4 AND o.status <> 'closed')",
-            &[
-                channel_id.into(),
-                browser.into(),
-                self.now_ms.into(),
-                person_visitor.into(),
-            ],
-        )
-        .await?;
+        // closed (its messages are kept, in the person's history), with its statistics.
+        let superseded = tx
+            .fetch_all(
+                "SELECT id FROM conversations WHERE channel_id = $1 AND visitor_id = $2 \
+                 AND status <> 'closed' AND EXISTS (SELECT 1 FROM conversations o \
+                     WHERE o.channel_id = $1 AND o.visitor_id = $3 AND o.status <> 'closed')",
+                &[channel_id.into(), browser.into(), person_visitor.into()],
+            )
+            .await?;
+        for row in &superseded {
+            let id = col_str(row, "id")?;
+            tx.execute(
+                "UPDATE conversations SET status = 'closed', closed_at = $2 WHERE id = $1",
+                &[(&id).into(), self.now_ms.into()],
+            )
+            .await?;
+            statistics::record_in(tx, &id, self.now_ms).await?;
+        }
         tx.execute(
             "UPDATE conversations SET visitor_id = $3, contact_id = $4 \
              WHERE channel_id = $1 AND visitor_id = $2",

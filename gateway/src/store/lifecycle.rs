@@ -5,6 +5,7 @@ use protocol::{ConversationEventKind, EventType, Handler};
 
 use super::emails::enqueue_transcript_in;
 use super::outbox::Event;
+use super::statistics;
 use super::tx::Tx;
 use super::{col_name, col_str, Store};
 use crate::error::Result;
@@ -69,6 +70,7 @@ impl Store {
             return Ok(false);
         };
         let channel_id = col_str(&row, "channel_id")?;
+        statistics::record_in(&mut Tx::Sqlx(&mut tx), id, now_ms).await?;
         insert_event(
             &mut tx,
             id,

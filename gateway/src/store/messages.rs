@@ -22,6 +22,7 @@ use super::conversations::{
 use super::emails::enqueue_replies_in;
 use super::group_commit::{Write, Written};
 use super::outbox::{enqueue_all, Event};
+use super::statistics;
 use super::tx::{Row, Tx};
 use super::{col_i64, col_name, col_str, is_unique_violation, AgentRecord, ChannelRef, Store};
 use crate::error::{Error, Result};
@@ -472,6 +473,10 @@ impl VisitorAppend {
             .await?
             == 1;
         if reopened {
+            // Open again: its statistics are recorded anew when it next closes.
+            if let Some(id) = open_conversation_id_in(tx, channel_id, visitor_id).await? {
+                statistics::forget_in(tx, &id).await?;
+            }
             return Ok(Start::Started {
                 created: false,
                 reopened,

@@ -19,6 +19,7 @@ mod outbox;
 mod queues;
 mod sessions;
 mod settings;
+mod statistics;
 mod tx;
 mod webhooks;
 
@@ -126,6 +127,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (12, "theme", include_str!("../../migrations/0012_theme.sql")),
     (13, "look", include_str!("../../migrations/0013_look.sql")),
+    (
+        14,
+        "statistics",
+        include_str!("../../migrations/0014_statistics.sql"),
+    ),
 ];
 
 #[derive(Debug)]

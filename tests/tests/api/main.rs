@@ -27,6 +27,7 @@ mod openapi;
 mod postgres;
 mod prechat;
 mod routing;
+mod statistics;
 mod texts;
 mod visibility;
 mod visitors;
