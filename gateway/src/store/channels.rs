@@ -386,6 +386,7 @@ impl Store {
             format!("DELETE FROM emails WHERE channel_id IN ({list})"),
             format!("DELETE FROM agent_reads WHERE conversation_id IN ({in_channels})"),
             format!("DELETE FROM join_links WHERE conversation_id IN ({in_channels})"),
+            format!("DELETE FROM conversation_stats WHERE channel_id IN ({list})"),
             format!("DELETE FROM conversations WHERE channel_id IN ({list})"),
             format!(
                 "DELETE FROM contact_labels WHERE contact_id IN \
