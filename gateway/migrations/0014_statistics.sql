@@ -19,5 +19,6 @@ CREATE TABLE conversation_stats (
     desk_messages BIGINT NOT NULL,
     transfers BIGINT NOT NULL
 );
-CREATE INDEX conversation_stats_by_close ON conversation_stats (closed_at);
-CREATE INDEX conversation_stats_by_channel ON conversation_stats (channel_id, closed_at);
+-- Reports count conversations by when they were created.
+CREATE INDEX conversation_stats_by_creation ON conversation_stats (created_at);
+CREATE INDEX conversation_stats_by_channel ON conversation_stats (channel_id, created_at);

@@ -223,6 +223,16 @@ impl AuthAgent {
         }
     }
 
+    /// Whose figures this login may read in reports: an admin's, anyone's (`asked`, or all);
+    /// an agent's (or a scoped login's), only their own.
+    pub fn report_agent(&self, asked: Option<String>) -> Result<Option<String>> {
+        match (self.role(), asked) {
+            (Role::Admin, asked) => Ok(asked),
+            (Role::Agent, Some(asked)) if asked != self.agent.id => Err(Error::Forbidden),
+            (Role::Agent, _) => Ok(Some(self.agent.id.clone())),
+        }
+    }
+
     /// Whether this login may see the channel's conversations.
     pub fn sees_channel(&self, channel_key: &str) -> bool {
         self.scope.as_ref().is_none_or(|scope| scope == channel_key)

@@ -33,6 +33,7 @@ pub mod pagination;
 pub mod peer;
 pub mod presence;
 pub mod queues;
+pub mod reports;
 pub mod routing;
 pub mod rules;
 pub mod socket;

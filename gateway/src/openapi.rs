@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 use crate::{
     agents, attachments, canned, channels, contacts, conversations, email, live, operations,
-    queues, rules, visitors, webhooks,
+    queues, reports, rules, visitors, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -64,6 +64,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(attachments::routes::router())
         .merge(email::router())
         .merge(live::router())
+        .merge(reports::router())
         .routes(routes!(served_document))
         .routes(routes!(page))
         .routes(routes!(healthz))

@@ -43,3 +43,91 @@ pub struct ConversationStatistics {
     pub desk_messages: i64,
     pub transfers: i64,
 }
+
+/// `GET /v1/reports`: the conversations created in a period (closed ones: a conversation's
+/// figures are recorded when it closes), counted and timed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Report {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// The IANA time zone the days and hours are in.
+    pub time_zone: String,
+    pub totals: OutcomeCounts,
+    /// Each day of the period (`YYYY-MM-DD`), with the conversations created that day.
+    pub days: Vec<DayCount>,
+    /// Conversations by weekday (Monday first) and hour of the day: 7 rows of 24.
+    pub week_hours: Vec<Vec<i64>>,
+    pub wait: Distribution,
+    pub first_response: Distribution,
+    /// One row per agent who had a conversation, most conversations first.
+    pub agents: Vec<ReportRow>,
+    /// One row per queue.
+    pub queues: Vec<ReportRow>,
+}
+
+/// Conversations by outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutcomeCounts {
+    pub conversations: i64,
+    pub answered: i64,
+    pub bot: i64,
+    pub offline: i64,
+    pub missed: i64,
+    pub abandoned: i64,
+}
+
+impl OutcomeCounts {
+    /// Counts one more conversation of `outcome`, `n` times.
+    pub fn add(&mut self, outcome: Outcome, n: i64) {
+        self.conversations += n;
+        *match outcome {
+            Outcome::Answered => &mut self.answered,
+            Outcome::Bot => &mut self.bot,
+            Outcome::Offline => &mut self.offline,
+            Outcome::Missed => &mut self.missed,
+            Outcome::Abandoned => &mut self.abandoned,
+        } += n;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DayCount {
+    pub day: String,
+    pub conversations: i64,
+}
+
+/// How a time was spread: its median and 90th percentile (nearest rank), and how many fell
+/// under each bound.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Distribution {
+    /// Conversations that had this time.
+    pub count: i64,
+    pub median_ms: Option<i64>,
+    pub p90_ms: Option<i64>,
+    /// In order; the last has no bound: the rest.
+    pub buckets: Vec<Bucket>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Bucket {
+    /// Times under this (and at or over the bucket before's); `null` for the last.
+    pub below_ms: Option<i64>,
+    pub count: i64,
+}
+
+/// One agent's or queue's figures.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportRow {
+    pub id: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub counts: OutcomeCounts,
+    pub average_first_response_ms: Option<i64>,
+    pub average_handle_ms: Option<i64>,
+}

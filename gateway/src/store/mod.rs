@@ -17,6 +17,7 @@ mod live_visitors;
 mod messages;
 mod outbox;
 mod queues;
+mod reports;
 mod sessions;
 mod settings;
 mod statistics;
@@ -41,6 +42,7 @@ pub use messages::{
 };
 pub use outbox::{DueDelivery, Outcome};
 pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};
+pub use reports::{Grouping, ReportFilter, RowSums, Timed};
 pub use webhooks::WebhookEndpoint;
 
 use futures_util::future::BoxFuture;

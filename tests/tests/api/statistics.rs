@@ -1,10 +1,11 @@
 //! Each conversation's statistics, recorded when it closes: scripted conversations with known
 //! timings (a bot answering first then handing over, a transfer; one left waiting; one reopened
-//! and closed again) read back through the REST API, on SQLite and on PostgreSQL.
+//! and closed again) read back through the REST API, and the report of them, on SQLite and on
+//! PostgreSQL; who may read whose figures.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use tests::client::{agent_login, call};
+use tests::client::{agent_login, call, login};
 use tests::postgres::ScratchDatabase;
 use tests::TestGateway;
 
@@ -177,6 +178,123 @@ async fn scripted_conversations_have_their_statistics(gw: TestGateway) {
         ),
         (&json!("answered"), &json!(500 * S), &json!(2)),
         "{again}"
+    );
+
+    the_report_of_them_adds_up(&gw, &admin, &agent.id, script.t0).await;
+}
+
+/// The report of the two conversations above: both answered; waits of 2 s and 1 s; first
+/// responses of 60 s and 408 s (the second counted from its hand-over at 1,002 s).
+async fn the_report_of_them_adds_up(gw: &TestGateway, admin: &str, agent_id: &str, t0: i64) {
+    let period = format!("from_ms={t0}&to_ms={}", t0 + 3600 * S);
+    let report = call(
+        gw,
+        admin,
+        Method::GET,
+        &format!("/v1/reports?{period}"),
+        None,
+    )
+    .await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let body = &report.body;
+    assert_eq!(
+        body["totals"],
+        json!({"conversations": 2, "answered": 2, "bot": 0, "offline": 0, "missed": 0, "abandoned": 0})
+    );
+    assert_eq!(
+        (&body["wait"]["median_ms"], &body["wait"]["p90_ms"]),
+        (&json!(S), &json!(2 * S))
+    );
+    assert_eq!(
+        body["wait"]["buckets"][0],
+        json!({"below_ms": 15000, "count": 2})
+    );
+    let first = &body["first_response"];
+    assert_eq!(
+        (&first["count"], &first["median_ms"], &first["p90_ms"]),
+        (&json!(2), &json!(60 * S), &json!(408 * S))
+    );
+    let counts: Vec<i64> = first["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        counts,
+        [0, 0, 0, 1, 0, 1, 0, 0],
+        "under 2 min, and under 10 min"
+    );
+    let day_total: i64 = body["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["conversations"].as_i64().unwrap())
+        .sum();
+    let hour_total: i64 = body["week_hours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|day| day.as_array().unwrap())
+        .map(|n| n.as_i64().unwrap())
+        .sum();
+    assert_eq!((day_total, hour_total), (2, 2));
+    let agent_row = &body["agents"][0];
+    assert_eq!(
+        (
+            &agent_row["id"],
+            &agent_row["name"],
+            &agent_row["answered"],
+            &agent_row["average_first_response_ms"],
+            &agent_row["average_handle_ms"]
+        ),
+        (
+            &json!(agent_id),
+            &json!(gateway::demo::AGENT_NAME),
+            &json!(2),
+            &json!(234 * S),
+            &json!(295 * S)
+        ),
+        "{agent_row}"
+    );
+    assert_eq!(body["queues"][0]["conversations"], json!(2));
+
+    // A plain agent reads only their own figures: none here, and not another agent's.
+    let body = json!({"email": "pia@example.test", "name": "Pia", "password": "a long password"});
+    let synced = call(
+        gw,
+        admin,
+        Method::PUT,
+        "/v1/admin/agents/external/pia",
+        Some(body),
+    )
+    .await;
+    assert_eq!(synced.status, StatusCode::CREATED, "{}", synced.body);
+    let pia = login(gw, "pia@example.test", "a long password").await;
+    let own = call(
+        gw,
+        &pia,
+        Method::GET,
+        &format!("/v1/reports?{period}"),
+        None,
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    assert_eq!(own.body["totals"]["conversations"], json!(0));
+    let path = format!("/v1/reports?{period}&agent_id={agent_id}");
+    call(gw, &pia, Method::GET, &path, None)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    // A bad period and an unknown time zone are named.
+    let path = format!(
+        "/v1/reports?from_ms={}&to_ms={t0}&time_zone=Mars/Olympus",
+        t0 + S
+    );
+    let refused = call(gw, admin, Method::GET, &path, None).await;
+    refused.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(
+        refused.body["error"]["problems"]["from_ms"]["code"],
+        json!("number")
     );
 }
 
