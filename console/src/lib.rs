@@ -27,6 +27,7 @@ mod inbox;
 mod inbox_list;
 mod integrations;
 mod login;
+mod reports;
 mod rules;
 mod shell;
 mod text_settings;

@@ -18,7 +18,7 @@ use crate::api::call;
 use crate::words::{count, fill, t};
 
 /// Monday first, as the rules' `hours.days` are; each the key of its name.
-const DAY_KEYS: [&str; 7] = [
+pub const DAY_KEYS: [&str; 7] = [
     "monday",
     "tuesday",
     "wednesday",

@@ -13,6 +13,7 @@ mod host_page;
 mod integrations;
 mod keyboard;
 mod locales;
+mod reports;
 mod rules;
 mod visitor;
 mod widget_access;
