@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use crate::auth::AuthAgent;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::store::{Grouping, ReportFilter, RowSums, Timed};
+use crate::store::{Grouping, ReportFilter, RowSums, Store, Timed};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 const QUARTER_MS: i64 = 900_000;
@@ -76,9 +76,6 @@ async fn read(
             },
         ));
     }
-    let time_zone = query.time_zone.unwrap_or_else(|| "UTC".to_owned());
-    let zone =
-        TimeZone::get(&time_zone).map_err(|_| Error::field("time_zone", Problem::TimeZone))?;
     let filter = ReportFilter {
         from_ms,
         to_ms,
@@ -86,17 +83,24 @@ async fn read(
         queue_id: query.queue_id,
         agent_id,
     };
-    let store = &state.store;
-    let totals = store.report_outcomes(&filter).await?;
-    let quarters = store.report_quarters(&filter).await?;
-    let wait = distribution(&state, &filter, Timed::Wait).await?;
-    let first_response = distribution(&state, &filter, Timed::FirstResponse).await?;
-    let agents = store.report_rows(&filter, Grouping::Agents).await?;
-    let queues = store.report_rows(&filter, Grouping::Queues).await?;
-    let (days, week_hours) = calendar(&zone, from_ms, to_ms, &quarters);
-    Ok(Json(Report {
-        from_ms,
-        to_ms,
+    let time_zone = query.time_zone.unwrap_or_else(|| "UTC".to_owned());
+    Ok(Json(report(&state.store, &filter, time_zone).await?))
+}
+
+/// The report of the conversations `filter` names, days and hours in `time_zone` (IANA).
+pub async fn report(store: &Store, filter: &ReportFilter, time_zone: String) -> Result<Report> {
+    let zone =
+        TimeZone::get(&time_zone).map_err(|_| Error::field("time_zone", Problem::TimeZone))?;
+    let totals = store.report_outcomes(filter).await?;
+    let quarters = store.report_quarters(filter).await?;
+    let wait = distribution(store, filter, Timed::Wait).await?;
+    let first_response = distribution(store, filter, Timed::FirstResponse).await?;
+    let agents = store.report_rows(filter, Grouping::Agents).await?;
+    let queues = store.report_rows(filter, Grouping::Queues).await?;
+    let (days, week_hours) = calendar(&zone, filter.from_ms, filter.to_ms, &quarters);
+    Ok(Report {
+        from_ms: filter.from_ms,
+        to_ms: filter.to_ms,
         time_zone,
         totals,
         days,
@@ -105,21 +109,14 @@ async fn read(
         first_response,
         agents: table(agents),
         queues: table(queues),
-    }))
+    })
 }
 
-async fn distribution(
-    state: &AppState,
-    filter: &ReportFilter,
-    timed: Timed,
-) -> Result<Distribution> {
-    let counts = state
-        .store
-        .report_buckets(filter, timed, &TIME_BOUNDS_MS)
-        .await?;
+async fn distribution(store: &Store, filter: &ReportFilter, timed: Timed) -> Result<Distribution> {
+    let counts = store.report_buckets(filter, timed, &TIME_BOUNDS_MS).await?;
     let count: i64 = counts.iter().sum();
-    let median_ms = percentile(state, filter, timed, count, 50).await?;
-    let p90_ms = percentile(state, filter, timed, count, 90).await?;
+    let median_ms = percentile(store, filter, timed, count, 50).await?;
+    let p90_ms = percentile(store, filter, timed, count, 90).await?;
     Ok(Distribution {
         count,
         median_ms,
@@ -136,14 +133,14 @@ async fn distribution(
 }
 
 async fn percentile(
-    state: &AppState,
+    store: &Store,
     filter: &ReportFilter,
     timed: Timed,
     count: i64,
     percent: i64,
 ) -> Result<Option<i64>> {
     match nearest_rank(count, percent) {
-        Some(rank) => state.store.report_ranked(filter, timed, rank).await,
+        Some(rank) => store.report_ranked(filter, timed, rank).await,
         None => Ok(None),
     }
 }

@@ -15,6 +15,8 @@
 //!    before any click and click → usable panel (`tests/src/bin/panel.rs`;
 //!    `target/bench/panel.json`).
 //! 5. Messages through the gateway without and with webhooks (`tests/src/bin/load.rs`).
+//! 6. The reports page's queries on a year of 100,000 closed conversations, beside a plain
+//!    count of them (`tests/src/bin/reports.rs`).
 //!
 //! Figures are printed, never judged: times vary with the machine. Only sizes fail the run.
 
@@ -53,5 +55,8 @@ pub fn main(args: &[String]) -> Result {
         .current_dir(paths::root()))?;
     run(Command::new("cargo")
         .args(["run", "--release", "-p", "tests", "--bin", "load"])
+        .current_dir(paths::root()))?;
+    run(Command::new("cargo")
+        .args(["run", "--release", "-p", "tests", "--bin", "reports"])
         .current_dir(paths::root()))
 }

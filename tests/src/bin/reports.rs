@@ -1,0 +1,156 @@
+//! The reports page's queries on a year of conversations: 100,000 closed conversations with
+//! their statistics spread over 365 days (3 channels, 4 queues, 20 agents), on SQLite, then
+//! the report of the year, of the last 30 days, and of one agent's year, each timed (best of
+//! 5) beside a plain `COUNT(*)` of the same rows (the baseline of the same run).
+//!
+//! `cargo run --release -p tests --bin reports` (a temporary database; nothing else is touched).
+
+use gateway::store::{ReportFilter, Store};
+use sqlx::{Connection, Executor};
+use std::time::{Duration, Instant};
+
+const CONVERSATIONS: i64 = 100_000;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+const BATCH: i64 = 500;
+const OUTCOMES: [&str; 5] = ["answered", "answered", "answered", "missed", "abandoned"];
+
+async fn best_of_5<F: std::future::Future<Output = ()>>(mut run: impl FnMut() -> F) -> Duration {
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let started = Instant::now();
+        run().await;
+        best = best.min(started.elapsed());
+    }
+    best
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!(
+        "sqlite:{}?mode=rwc",
+        dir.path().join("reports.db").display()
+    );
+    let store = Store::connect(&url).await.expect("the store");
+    let now = gateway::now_ms();
+    let start = now - 365 * DAY_MS;
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    // The rows stand alone: no channels or agents behind their ids.
+    db.execute("PRAGMA foreign_keys = OFF").await.unwrap();
+    let generating = Instant::now();
+    let mut tx = db.begin().await.unwrap();
+    for batch in 0..CONVERSATIONS / BATCH {
+        let mut conversations = Vec::new();
+        let mut stats = Vec::new();
+        for i in batch * BATCH..(batch + 1) * BATCH {
+            // Spread over the year, busier in the daytime (a cheap deterministic scatter).
+            let created = start + i * (365 * DAY_MS / CONVERSATIONS) + (i * 7919 % 3600) * 1000;
+            let outcome = OUTCOMES[(i % 5) as usize];
+            let answered = outcome == "answered";
+            let wait = if answered {
+                (i * 104_729 % 600) * 1000
+            } else {
+                -1
+            };
+            let first = if answered { wait + (i % 90) * 1000 } else { -1 };
+            let or_null = |ms: i64| {
+                if ms < 0 {
+                    "NULL".to_owned()
+                } else {
+                    ms.to_string()
+                }
+            };
+            conversations.push(format!(
+                "('c{i}', 'ch{}', 'v{i}', 'closed', 4, '', {created}, {created})",
+                i % 3
+            ));
+            stats.push(format!(
+                "('c{i}', 'ch{}', 'q{}', 'a{}', 'agents', '{outcome}', {created}, {}, {}, {}, {}, \
+                 {}, 2, 2, 0, 0, {})",
+                i % 3,
+                i % 4,
+                i % 20,
+                created + 900_000,
+                or_null(wait),
+                or_null(first),
+                if answered {
+                    or_null(600_000)
+                } else {
+                    "NULL".into()
+                },
+                900_000,
+                i % 2
+            ));
+        }
+        tx.execute(
+            format!(
+                "INSERT INTO conversations (id, channel_id, visitor_id, status, last_seq, \
+                 last_text, created_at, updated_at) VALUES {}",
+                conversations.join(", ")
+            )
+            .as_str(),
+        )
+        .await
+        .unwrap();
+        tx.execute(
+            format!(
+                "INSERT INTO conversation_stats (conversation_id, channel_id, queue_id, agent_id, \
+                 handler, outcome, created_at, closed_at, wait_ms, first_response_ms, handle_ms, \
+                 duration_ms, visitor_messages, agent_messages, bot_messages, desk_messages, \
+                 transfers) VALUES {}",
+                stats.join(", ")
+            )
+            .as_str(),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    db.execute("ANALYZE").await.unwrap();
+    println!(
+        "reports: {CONVERSATIONS} closed conversations over 365 days generated in {:.1} s",
+        generating.elapsed().as_secs_f64()
+    );
+    let year = ReportFilter {
+        from_ms: start,
+        to_ms: now + DAY_MS,
+        ..ReportFilter::default()
+    };
+    let month = ReportFilter {
+        from_ms: now - 30 * DAY_MS,
+        ..year.clone()
+    };
+    let one_agent = ReportFilter {
+        agent_id: Some("a7".into()),
+        ..year.clone()
+    };
+    let baseline = best_of_5(|| async {
+        let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        db.execute("SELECT COUNT(*) FROM conversation_stats")
+            .await
+            .unwrap();
+    })
+    .await;
+    println!(
+        "reports: baseline, a COUNT(*) of them: {:.1} ms",
+        baseline.as_secs_f64() * 1000.0
+    );
+    for (what, filter) in [
+        ("the year", &year),
+        ("the last 30 days", &month),
+        ("one agent's year", &one_agent),
+    ] {
+        let took = best_of_5(|| async {
+            let report = gateway::reports::report(&store, filter, "Europe/Lisbon".into())
+                .await
+                .expect("the report");
+            assert!(report.totals.conversations > 0);
+        })
+        .await;
+        println!(
+            "reports: {what}: {:.1} ms ({:.1} × the baseline; budget 200 ms)",
+            took.as_secs_f64() * 1000.0,
+            took.as_secs_f64() / baseline.as_secs_f64()
+        );
+    }
+}
