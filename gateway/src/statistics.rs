@@ -13,7 +13,7 @@
 //! - the **messages** by side (system lines are not counted) and the **transfers**.
 //! - the **outcome**, one of [`Outcome`].
 
-use protocol::{AuthorKind, ConversationEventKind, Outcome};
+use protocol::{AuthorKind, ConversationEventKind, ConversationFigures, Outcome};
 
 /// Where a conversation stood when it closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,26 +40,12 @@ pub struct Timeline<'a> {
     pub events: &'a [(ConversationEventKind, i64)],
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Statistics {
-    pub wait_ms: Option<i64>,
-    pub first_response_ms: Option<i64>,
-    pub handle_ms: Option<i64>,
-    pub duration_ms: i64,
-    pub visitor_messages: i64,
-    pub agent_messages: i64,
-    pub bot_messages: i64,
-    pub desk_messages: i64,
-    pub transfers: i64,
-    pub outcome: Outcome,
-}
-
 fn by_a_person(kind: AuthorKind) -> bool {
     matches!(kind, AuthorKind::Agent | AuthorKind::Desk)
 }
 
 impl Timeline<'_> {
-    pub fn statistics(&self) -> Statistics {
+    pub fn statistics(&self) -> ConversationFigures {
         let count = |wanted: AuthorKind| {
             self.messages
                 .iter()
@@ -110,7 +96,7 @@ impl Timeline<'_> {
         } else {
             Outcome::Missed
         };
-        Statistics {
+        ConversationFigures {
             wait_ms,
             first_response_ms,
             handle_ms: first_by_a_person.map(|replied| self.closed_at_ms - replied),
@@ -170,7 +156,7 @@ mod tests {
         let stats = timeline(&messages, &[]).statistics();
         assert_eq!(
             stats,
-            Statistics {
+            ConversationFigures {
                 wait_ms: Some(30 * S),
                 first_response_ms: Some(30 * S),
                 handle_ms: Some(560 * S),

@@ -24,12 +24,21 @@ named! {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationStatistics {
-    pub outcome: Outcome,
     /// The agent who had it at the close, else the last one who wrote in it.
     pub agent_id: Option<String>,
     pub queue_id: String,
     pub handler: crate::Handler,
     pub closed_at_ms: i64,
+    #[serde(flatten)]
+    pub figures: ConversationFigures,
+}
+
+/// What a conversation's messages and events came to (the gateway's `statistics` works them
+/// out).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConversationFigures {
+    pub outcome: Outcome,
     /// From the visitor's first message to the first reply (agent, bot or desk).
     pub wait_ms: Option<i64>,
     /// From when people could see it to the first reply of an agent or the desk.

@@ -2,7 +2,9 @@
 //! the transaction that closes it, so a closed conversation always has them; forgotten when it
 //! reopens, and recorded again at its next close.
 
-use protocol::{AuthorKind, ConversationEventKind, ConversationStatistics, Handler};
+use protocol::{
+    AuthorKind, ConversationEventKind, ConversationFigures, ConversationStatistics, Handler,
+};
 
 use super::tx::Tx;
 use super::{col_i64, col_name, col_opt_i64, col_opt_str, col_str, Store};
@@ -135,20 +137,22 @@ impl Store {
         .await?;
         row.map(|row| {
             Ok(ConversationStatistics {
-                outcome: col_name(&row, "outcome")?,
                 agent_id: col_opt_str(&row, "agent_id")?,
                 queue_id: col_str(&row, "queue_id")?,
                 handler: col_name(&row, "handler")?,
                 closed_at_ms: col_i64(&row, "closed_at")?,
-                wait_ms: col_opt_i64(&row, "wait_ms")?,
-                first_response_ms: col_opt_i64(&row, "first_response_ms")?,
-                handle_ms: col_opt_i64(&row, "handle_ms")?,
-                duration_ms: col_i64(&row, "duration_ms")?,
-                visitor_messages: col_i64(&row, "visitor_messages")?,
-                agent_messages: col_i64(&row, "agent_messages")?,
-                bot_messages: col_i64(&row, "bot_messages")?,
-                desk_messages: col_i64(&row, "desk_messages")?,
-                transfers: col_i64(&row, "transfers")?,
+                figures: ConversationFigures {
+                    outcome: col_name(&row, "outcome")?,
+                    wait_ms: col_opt_i64(&row, "wait_ms")?,
+                    first_response_ms: col_opt_i64(&row, "first_response_ms")?,
+                    handle_ms: col_opt_i64(&row, "handle_ms")?,
+                    duration_ms: col_i64(&row, "duration_ms")?,
+                    visitor_messages: col_i64(&row, "visitor_messages")?,
+                    agent_messages: col_i64(&row, "agent_messages")?,
+                    bot_messages: col_i64(&row, "bot_messages")?,
+                    desk_messages: col_i64(&row, "desk_messages")?,
+                    transfers: col_i64(&row, "transfers")?,
+                },
             })
         })
         .transpose()
