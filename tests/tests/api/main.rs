@@ -21,7 +21,6 @@ mod hostile;
 mod inactivity;
 mod integrations;
 mod limits;
-mod metrics;
 mod offline;
 mod openapi;
 mod postgres;

@@ -1,6 +1,8 @@
 //! `GET /metrics`: only for the holder of the metrics token (not an admin, not a channel
 //! secret), and what it says moves with what the gateway does. The recorder is shared by every
 //! gateway in this test process, so figures are compared before and after, never absolutely.
+//! These tests are a binary of their own: in the `api` binary, the other tests' gateways set
+//! the same gauges (a gateway's open sockets) between this one's two readings.
 
 use reqwest::StatusCode;
 use tests::client::{agent_login, bootstrap, open_session, Visitor};
