@@ -5,7 +5,8 @@
 use gloo_net::http::Request;
 use leptos::prelude::*;
 use protocol::{
-    ContactView, ConversationEvent, ConversationEventKind, ConversationSummary, Handler,
+    ContactView, ConversationEvent, ConversationEventKind, ConversationSummary, Handler, Rating,
+    RatingScale,
 };
 
 use crate::api::call;
@@ -94,6 +95,16 @@ fn consent(contact: &ContactView) -> Option<String> {
     })
 }
 
+/// A rating as the visitor gave it: stars out of five, or a thumb.
+pub fn describe_rating(rating: &Rating) -> String {
+    let score = usize::from(rating.score.min(5));
+    match rating.scale {
+        RatingScale::Thumbs if score > 1 => "👍".into(),
+        RatingScale::Thumbs => "👎".into(),
+        _ => format!("{}{}", "★".repeat(score), "☆".repeat(5 - score)),
+    }
+}
+
 pub fn visitor_details() -> impl IntoView {
     let desk = expect_context::<Desk>();
     let contact = RwSignal::new(None::<ContactView>);
@@ -138,6 +149,19 @@ pub fn visitor_details() -> impl IntoView {
         })
     };
     let desk = StoredValue::new_local(desk);
+    let rating = move |c: &ConversationSummary| {
+        c.rating.as_ref().map(|r| {
+            let said = r.comment.clone().map(|text| view! { " "<q>{text}</q> });
+            let title = fill("rated_at", &[("at", &crate::time::local_time(r.rated_at_ms))]);
+            view! {
+                <dt>{t("rating")}</dt>
+                <dd data-testid="conversation-rating" title=title>
+                    <span aria-label=fill("rating_of", &[("score", &r.score.to_string())])>{describe_rating(r)}</span>
+                    {said}
+                </dd>
+            }
+        })
+    };
     let facts = move |c: ConversationSummary| {
         let rows = [
             (t("page"), c.page_url),
@@ -209,7 +233,7 @@ pub fn visitor_details() -> impl IntoView {
     };
     view! {
         <aside class="details" data-testid="visitor-details">
-            {move || current().map(|c| view! { <dl>{facts(c)}</dl> })}
+            {move || current().map(|c| view! { <dl>{rating(&c)}{facts(c)}</dl> })}
             {history_of_conversation}
             {person}
         </aside>

@@ -242,6 +242,7 @@ pub(crate) mod tests {
             queue_id: None,
             offline: false,
             last_author: None,
+            rating: None,
         }
     }
 

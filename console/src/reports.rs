@@ -5,7 +5,7 @@
 
 use gloo_net::http::Request;
 use leptos::prelude::*;
-use protocol::{Distribution, ErrorDetail, Report, ReportRow};
+use protocol::{Distribution, ErrorDetail, RatingCounts, Report, ReportRow};
 
 use crate::api::call;
 use crate::rules::DAY_KEYS;
@@ -122,6 +122,14 @@ pub fn reports_page(is_admin: bool) -> impl IntoView {
     }
 }
 
+/// The share of rated conversations whose visitor was satisfied, "–" of none.
+fn satisfaction(ratings: &RatingCounts) -> String {
+    match ratings.rated {
+        0 => "–".to_owned(),
+        rated => format!("{} %", ratings.satisfied * 100 / rated),
+    }
+}
+
 fn figures(report: Report, choice: RwSignal<Choice>, is_admin: bool) -> impl IntoView {
     let totals = report.totals.clone();
     let rate = |n: i64| {
@@ -137,6 +145,18 @@ fn figures(report: Report, choice: RwSignal<Choice>, is_admin: bool) -> impl Int
         .iter()
         .map(|d| (d.day.get(5..).unwrap_or(&d.day).to_owned(), d.conversations))
         .collect();
+    // Each day's satisfied share; a day without ratings is a gap, not a zero.
+    let satisfied: Vec<(String, Option<i64>)> = report
+        .days
+        .iter()
+        .map(|d| {
+            let share = (d.ratings.rated > 0).then(|| d.ratings.satisfied * 100 / d.ratings.rated);
+            (d.day.get(5..).unwrap_or(&d.day).to_owned(), share)
+        })
+        .collect();
+    let ratings = report.ratings;
+    let average = (ratings.rated > 0)
+        .then(|| format!("{:.1}", ratings.score_sum as f64 / ratings.rated as f64));
     view! {
         <dl class="report-totals" data-testid="report-totals">
             <div><dt>{t("conversations")}</dt><dd>{totals.conversations}</dd></div>
@@ -145,11 +165,19 @@ fn figures(report: Report, choice: RwSignal<Choice>, is_admin: bool) -> impl Int
             <div><dt>{t("abandoned_rate")}</dt><dd>{rate(totals.abandoned)}</dd></div>
             <div><dt>{t("outcome_bot")}</dt><dd>{totals.bot}</dd></div>
             <div><dt>{t("outcome_offline")}</dt><dd>{totals.offline}</dd></div>
+            <div title=fill("ratings_count", &[("n", &ratings.rated.to_string())])>
+                <dt>{t("satisfaction")}</dt><dd data-testid="satisfaction">{satisfaction(&ratings)}</dd>
+            </div>
+            <div><dt>{t("average_rating")}</dt><dd data-testid="average-rating">{average.unwrap_or_else(|| "–".into())}</dd></div>
         </dl>
         <div class="charts">
             <figure>
                 <figcaption>{t("conversations_per_day")}</figcaption>
-                {bars("chart-days", &days)}
+                {bars("chart-days", &days.iter().map(|(d, n)| (d.clone(), Some(*n))).collect::<Vec<_>>(), None)}
+            </figure>
+            <figure>
+                <figcaption>{t("satisfied_per_day")}</figcaption>
+                {bars("chart-ratings", &satisfied, Some(100))}
             </figure>
             <figure>
                 <figcaption>{t("busiest_hours")}</figcaption>
@@ -163,29 +191,42 @@ fn figures(report: Report, choice: RwSignal<Choice>, is_admin: bool) -> impl Int
     }
 }
 
-/// A bar per value, labelled below where there is room: an SVG that scales to its box.
-fn bars(testid: &'static str, values: &[(String, i64)]) -> impl IntoView {
+/// A bar per value (none for a missing one), labelled below where there is room: an SVG that
+/// scales to its box. Bars are drawn against `most`, or against the largest value.
+fn bars(
+    testid: &'static str,
+    values: &[(String, Option<i64>)],
+    most: Option<i64>,
+) -> impl IntoView {
     const WIDTH: f64 = 600.0;
     const HEIGHT: f64 = 160.0;
-    let most = values.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1) as f64;
+    let most = most
+        .or_else(|| values.iter().filter_map(|(_, n)| *n).max())
+        .unwrap_or(0)
+        .max(1) as f64;
     let step = WIDTH / values.len().max(1) as f64;
     // A label every so many bars, so they never overlap.
     let every = (values.len() / 8).max(1);
     let summary = values
         .iter()
-        .map(|(label, n)| format!("{label}: {n}"))
+        .filter_map(|(label, n)| n.map(|n| format!("{label}: {n}")))
         .collect::<Vec<_>>()
         .join(", ");
     view! {
         // A margin either side for the first and last labels, which are centred on their bars.
         <svg class="chart" data-testid=testid viewBox=format!("-20 0 {} {}", WIDTH + 40.0, HEIGHT + 20.0) role="img" aria-label=summary>
             {values.iter().enumerate().map(|(i, (label, n))| {
-                let height = HEIGHT * (*n as f64) / most;
                 let x = i as f64 * step;
+                let bar = n.map(|n| {
+                    let height = HEIGHT * (n as f64) / most;
+                    view! {
+                        <rect class="bar" x=x + step * 0.1 y=HEIGHT - height width=step * 0.8 height=height>
+                            <title>{format!("{label}: {n}")}</title>
+                        </rect>
+                    }
+                });
                 view! {
-                    <rect class="bar" x=x + step * 0.1 y=HEIGHT - height width=step * 0.8 height=height>
-                        <title>{format!("{label}: {n}")}</title>
-                    </rect>
+                    {bar}
                     {(i % every == 0).then(|| view! {
                         <text class="axis" x=x + step / 2.0 y=HEIGHT + 14.0 text-anchor="middle">{label.clone()}</text>
                     })}
@@ -232,7 +273,7 @@ fn heat_map(week_hours: &[Vec<i64>]) -> impl IntoView {
 fn spread(testid: &'static str, title: String, spread: &Distribution) -> impl IntoView {
     let said = |ms: Option<i64>| ms.map_or_else(|| "–".to_owned(), duration);
     let mut above = 0;
-    let buckets: Vec<(String, i64)> = spread
+    let buckets: Vec<(String, Option<i64>)> = spread
         .buckets
         .iter()
         .map(|bucket| {
@@ -243,7 +284,7 @@ fn spread(testid: &'static str, title: String, spread: &Distribution) -> impl In
                 }
                 None => format!("≥ {}", duration(above)),
             };
-            (label, bucket.count)
+            (label, Some(bucket.count))
         })
         .collect();
     view! {
@@ -252,7 +293,7 @@ fn spread(testid: &'static str, title: String, spread: &Distribution) -> impl In
             <p class="spread" data-testid=format!("{testid}-figures")>
                 {fill("median_and_p90", &[("median", &said(spread.median_ms)), ("p90", &said(spread.p90_ms))])}
             </p>
-            {bars(testid, &buckets)}
+            {bars(testid, &buckets, None)}
         </figure>
     }
 }
@@ -274,6 +315,7 @@ fn table(
         t("outcome_abandoned"),
         t("average_first_response"),
         t("average_handle"),
+        t("satisfaction"),
     ];
     let cells = |row: &ReportRow| {
         let said = |ms: Option<i64>| ms.map_or_else(String::new, duration);
@@ -284,6 +326,7 @@ fn table(
             row.counts.abandoned.to_string(),
             said(row.average_first_response_ms),
             said(row.average_handle_ms),
+            satisfaction(&row.ratings),
         ]
     };
     let csv = std::iter::once(headers.to_vec())

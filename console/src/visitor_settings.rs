@@ -4,7 +4,7 @@
 //! channel's other settings, with the gateway's field errors shown below.
 
 use leptos::prelude::*;
-use protocol::{Ask, ChannelView, Consent, Prechat, Topic, WhenUnavailable};
+use protocol::{Ask, ChannelView, Consent, Prechat, RatingScale, Topic, WhenUnavailable};
 use serde_json::{json, Value};
 
 use crate::desk::Desk;
@@ -44,6 +44,7 @@ pub fn body(
     sender: &str,
     sound: bool,
     prechat: &Prechat,
+    rating_scale: RatingScale,
 ) -> Value {
     let sender = sender.trim();
     json!({
@@ -52,6 +53,7 @@ pub fn body(
         "email_sender_name": if sender.is_empty() { Value::Null } else { json!(sender) },
         "appearance": {"sound": sound},
         "prechat": prechat,
+        "rating_scale": rating_scale,
     })
 }
 
@@ -80,6 +82,7 @@ pub fn visitor_settings(
     let missed = RwSignal::new(channel.missed_chat_secs.to_string());
     let sender = RwSignal::new(channel.email_sender_name.clone().unwrap_or_default());
     let sound = RwSignal::new(channel.appearance.sound);
+    let rating_scale = RwSignal::new(channel.rating_scale);
     let asks = [
         ("name", RwSignal::new(channel.prechat.name)),
         ("email", RwSignal::new(channel.prechat.email)),
@@ -121,6 +124,7 @@ pub fn visitor_settings(
             &sender.get_untracked(),
             sound.get_untracked(),
             &prechat,
+            rating_scale.get_untracked(),
         ));
     };
     let ask_choice = |(field, ask): (&'static str, RwSignal<Ask>)| {
@@ -154,6 +158,15 @@ pub fn visitor_settings(
                 <input data-testid="edit-sender-name" prop:value=move || sender.get() on:input=move |ev| sender.set(event_target_value(&ev)) />
             </label>
             <label class="check"><input type="checkbox" data-testid="edit-visitor-sound" prop:checked=move || sound.get() on:change=move |ev| sound.set(event_target_checked(&ev)) />" "{t("visitor_sound")}</label>
+            <label>{t("rating_scale")}" "
+                <select data-testid="edit-rating-scale" on:change=move |ev| {
+                    if let Ok(chosen) = event_target_value(&ev).parse::<RatingScale>() { rating_scale.set(chosen) }
+                }>
+                    {RatingScale::ALL.iter().map(|s| view! {
+                        <option value=s.as_str() selected=move || rating_scale.get() == *s>{t(&format!("rating_scale_{}", s.as_str()))}</option>
+                    }).collect_view()}
+                </select>
+            </label>
             <p>{t("prechat_asked")}</p>
             {asks.into_iter().map(ask_choice).collect_view()}
             <label>{t("prechat_topics")}
@@ -214,18 +227,21 @@ mod tests {
             "  ",
             true,
             &Prechat::default(),
+            RatingScale::Thumbs,
         );
         assert_eq!(sent["when_unavailable"], "leave_message");
         assert_eq!(sent["missed_chat_secs"], 90);
         assert_eq!(sent["email_sender_name"], Value::Null);
         assert_eq!(sent["appearance"], json!({"sound": true}));
+        assert_eq!(sent["rating_scale"], "thumbs");
         assert_eq!(
             body(
                 WhenUnavailable::Hide,
                 "soon",
                 "Acme",
                 false,
-                &Prechat::default()
+                &Prechat::default(),
+                RatingScale::Off,
             )["missed_chat_secs"],
             "soon"
         );

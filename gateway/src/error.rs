@@ -49,6 +49,10 @@ pub enum Error {
     ConversationNotFound,
     #[error("the conversation is closed")]
     ConversationClosed,
+    #[error("the conversation is not closed yet")]
+    ConversationNotClosed,
+    #[error("this channel does not ask for ratings")]
+    RatingsOff,
     #[error("another agent has taken this conversation")]
     ConversationTaken,
     #[error("the channel's desk does not handle this conversation")]
@@ -141,7 +145,10 @@ impl Error {
             }
             Error::LinkExpired | Error::ReplyTokenExpired => StatusCode::GONE,
             Error::InvalidReplyToken => StatusCode::FORBIDDEN,
-            Error::EmailUnavailable | Error::ChannelReceptive => StatusCode::CONFLICT,
+            Error::EmailUnavailable
+            | Error::ChannelReceptive
+            | Error::ConversationNotClosed
+            | Error::RatingsOff => StatusCode::CONFLICT,
             Error::VisitorGone => StatusCode::NOT_FOUND,
             Error::ChannelNotFound(_) | Error::ConversationNotFound | Error::NotFound => {
                 StatusCode::NOT_FOUND
@@ -203,6 +210,8 @@ impl Error {
             Error::Validation(_) => codes::VALIDATION_FAILED,
             Error::ChannelInUse(_) => codes::CHANNEL_IN_USE,
             Error::ConversationClosed => codes::CONVERSATION_CLOSED,
+            Error::ConversationNotClosed => codes::CONVERSATION_NOT_CLOSED,
+            Error::RatingsOff => codes::RATINGS_OFF,
             Error::ConversationTaken => codes::CONVERSATION_TAKEN,
             Error::ConversationNotAtDesk => codes::CONVERSATION_NOT_AT_DESK,
             Error::MessageEmpty => codes::MESSAGE_EMPTY,

@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::Json;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use protocol::{Bucket, DayCount, Distribution, Problem, Report, ReportRow};
+use protocol::{Bucket, DayCount, Distribution, Problem, RatingCounts, Report, ReportRow};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
@@ -98,11 +98,16 @@ pub async fn report(store: &Store, filter: &ReportFilter, time_zone: String) -> 
     let agents = store.report_rows(filter, Grouping::Agents).await?;
     let queues = store.report_rows(filter, Grouping::Queues).await?;
     let (days, week_hours) = calendar(&zone, filter.from_ms, filter.to_ms, &quarters);
+    let mut ratings = RatingCounts::default();
+    for day in &days {
+        ratings.add(day.ratings);
+    }
     Ok(Report {
         from_ms: filter.from_ms,
         to_ms: filter.to_ms,
         time_zone,
         totals,
+        ratings,
         days,
         week_hours,
         wait,
@@ -157,18 +162,18 @@ pub fn calendar(
     zone: &TimeZone,
     from_ms: i64,
     to_ms: i64,
-    quarters: &[(i64, i64)],
+    quarters: &[(i64, i64, RatingCounts)],
 ) -> (Vec<DayCount>, Vec<Vec<i64>>) {
     let local = |ms: i64| {
         Timestamp::from_millisecond(ms)
             .ok()
             .map(|at| at.to_zoned(zone.clone()))
     };
-    let mut days: BTreeMap<jiff::civil::Date, i64> = BTreeMap::new();
+    let mut days: BTreeMap<jiff::civil::Date, (i64, RatingCounts)> = BTreeMap::new();
     if let (Some(first), Some(last)) = (local(from_ms), local(to_ms - 1)) {
         let mut day = first.date();
         while day <= last.date() {
-            days.insert(day, 0);
+            days.insert(day, Default::default());
             match day.tomorrow() {
                 Ok(next) => day = next,
                 Err(_) => break,
@@ -176,19 +181,22 @@ pub fn calendar(
         }
     }
     let mut week_hours = vec![vec![0; 24]; 7];
-    for &(quarter, n) in quarters {
+    for &(quarter, n, ratings) in quarters {
         let Some(at) = local(quarter * QUARTER_MS) else {
             continue;
         };
-        *days.entry(at.date()).or_default() += n;
+        let day = days.entry(at.date()).or_default();
+        day.0 += n;
+        day.1.add(ratings);
         let weekday = usize::from(at.weekday().to_monday_zero_offset().unsigned_abs());
         week_hours[weekday][usize::from(at.hour().unsigned_abs())] += n;
     }
     let days = days
         .into_iter()
-        .map(|(day, conversations)| DayCount {
+        .map(|(day, (conversations, ratings))| DayCount {
             day: day.to_string(),
             conversations,
+            ratings,
         })
         .collect();
     (days, week_hours)
@@ -205,6 +213,7 @@ fn table(rows: BTreeMap<String, RowSums>) -> Vec<ReportRow> {
             average_first_response_ms: average(sums.first_response_sum_ms, sums.first_responses),
             average_handle_ms: average(sums.handle_sum_ms, sums.handled),
             counts: sums.counts,
+            ratings: sums.ratings,
         })
         .collect();
     table.sort_by(|a, b| {
@@ -236,7 +245,15 @@ mod tests {
         let at = Timestamp::from_second(1_772_475_300)
             .unwrap()
             .as_millisecond();
-        let quarters = [(at / QUARTER_MS, 3), (at / QUARTER_MS - 1, 2)];
+        let rated = RatingCounts {
+            rated: 1,
+            satisfied: 1,
+            score_sum: 5,
+        };
+        let quarters = [
+            (at / QUARTER_MS, 3, rated),
+            (at / QUARTER_MS - 1, 2, RatingCounts::default()),
+        ];
         let (days, week) = calendar(&zone, at - DAY_MS, at + DAY_MS, &quarters);
         let said: Vec<(&str, i64)> = days
             .iter()
@@ -245,6 +262,7 @@ mod tests {
         // The period, a day either side of Tuesday's midnight there, is Monday and Tuesday.
         assert_eq!(said, [("2026-03-02", 2), ("2026-03-03", 3)]);
         assert_eq!((week[1][0], week[0][23]), (3, 2));
+        assert_eq!((days[0].ratings.rated, days[1].ratings), (0, rated));
         assert_eq!(week.iter().flatten().sum::<i64>(), 5);
     }
 }

@@ -79,6 +79,9 @@ pub struct ChannelView {
     /// Whether visitors must be identified by the site to chat.
     #[serde(default)]
     pub identity: IdentityMode,
+    /// How the panel asks visitors to rate a conversation once it closes.
+    #[serde(default)]
+    pub rating_scale: crate::RatingScale,
     /// A message the launcher shows as a bubble on some pages after some time.
     #[serde(default)]
     pub proactive: Option<Proactive>,

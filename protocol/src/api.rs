@@ -209,6 +209,9 @@ pub struct SessionCreated {
     /// them (`POST /v1/visitor/prechat`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prechat: Option<PrechatQuestions>,
+    /// How to ask for a rating once the conversation closes; None: the channel does not ask.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<crate::RatingScale>,
 }
 
 named! {

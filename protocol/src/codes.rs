@@ -21,6 +21,10 @@ pub const UNAUTHORIZED: &str = "unauthorized";
 pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
 pub const CONVERSATION_NOT_FOUND: &str = "conversation_not_found";
 pub const CONVERSATION_CLOSED: &str = "conversation_closed";
+/// A rating was sent for a conversation still in progress: visitors rate closed ones.
+pub const CONVERSATION_NOT_CLOSED: &str = "conversation_not_closed";
+/// The channel does not ask visitors for ratings (its `rating_scale` is `off`).
+pub const RATINGS_OFF: &str = "ratings_off";
 /// Two agents accepted the same conversation at once; the other one has it.
 pub const CONVERSATION_TAKEN: &str = "conversation_taken";
 /// An external desk acted on a conversation it does not handle (a bot or the agents do).

@@ -14,6 +14,9 @@ named! {
         MessageCreated = "message.created",
         ConversationAssigned = "conversation.assigned",
         ConversationClosed = "conversation.closed",
+        /// The visitor rated a closed conversation (or changed their rating): the rating is
+        /// in the conversation's summary.
+        ConversationRated = "conversation.rated",
         VisitorSessionEnded = "visitor.session_ended",
         /// Sent to a desk endpoint when a bot hands a conversation over to it, with the
         /// transcript; not one a webhook can subscribe to.
@@ -22,11 +25,12 @@ named! {
 }
 
 /// The events a webhook endpoint can subscribe to.
-pub const WEBHOOK_EVENTS: [EventType; 5] = [
+pub const WEBHOOK_EVENTS: [EventType; 6] = [
     EventType::ConversationCreated,
     EventType::MessageCreated,
     EventType::ConversationAssigned,
     EventType::ConversationClosed,
+    EventType::ConversationRated,
     EventType::VisitorSessionEnded,
 ];
 

@@ -63,6 +63,9 @@ pub struct Report {
     /// The IANA time zone the days and hours are in.
     pub time_zone: String,
     pub totals: OutcomeCounts,
+    /// How the period's conversations were rated.
+    #[serde(default)]
+    pub ratings: crate::RatingCounts,
     /// Each day of the period (`YYYY-MM-DD`), with the conversations created that day.
     pub days: Vec<DayCount>,
     /// Conversations by weekday (Monday first) and hour of the day: 7 rows of 24.
@@ -106,6 +109,9 @@ impl OutcomeCounts {
 pub struct DayCount {
     pub day: String,
     pub conversations: i64,
+    /// How that day's conversations were rated.
+    #[serde(default)]
+    pub ratings: crate::RatingCounts,
 }
 
 /// How a time was spread: its median and 90th percentile (nearest rank), and how many fell
@@ -139,4 +145,6 @@ pub struct ReportRow {
     pub counts: OutcomeCounts,
     pub average_first_response_ms: Option<i64>,
     pub average_handle_ms: Option<i64>,
+    #[serde(default)]
+    pub ratings: crate::RatingCounts,
 }

@@ -206,6 +206,9 @@ pub struct ConversationSummary {
     /// Who wrote the last message (the console alerts its agent when it is the visitor).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_author: Option<AuthorKind>,
+    /// What its visitor thought of it, once closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<crate::Rating>,
 }
 
 named! {

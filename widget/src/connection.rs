@@ -109,6 +109,10 @@ pub struct Asks {
     pub saved: Option<String>,
     /// Why the address was refused.
     pub refused: Option<String>,
+    /// How the channel asks for a rating once the conversation closes; None: it does not.
+    pub rating: Option<protocol::RatingScale>,
+    /// The conversation the visitor rated.
+    pub rated: Option<String>,
 }
 
 /// A session token this close to expiry is not reused.
@@ -222,7 +226,16 @@ impl Chat {
 
     /// Where the pre-chat answers go, with the session's token (none before a session).
     pub fn prechat_target(&self) -> Option<(String, String)> {
-        let url = format!("{}/v1/visitor/prechat", self.options.gateway);
+        self.visitor_target("prechat")
+    }
+
+    /// Where the rating of conversation `id` goes, with the session's token.
+    pub fn rating_target(&self, id: &str) -> Option<(String, String)> {
+        self.visitor_target(&format!("conversations/{id}/rating"))
+    }
+
+    fn visitor_target(&self, path: &str) -> Option<(String, String)> {
+        let url = format!("{}/v1/visitor/{path}", self.options.gateway);
         token_of(&self.session).map(|token| (url, token))
     }
 
@@ -402,6 +415,7 @@ async fn new_session(chat: &Rc<Chat>) -> Result<String, String> {
     chat.asks.update(|e| {
         e.offered = session.email;
         e.missed_chat_secs = session.missed_chat_secs;
+        e.rating = session.rating;
     });
     Ok(session.session_token)
 }

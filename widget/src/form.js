@@ -9,6 +9,18 @@ export function ask(box, key, prompt, fields, submit, done, url, token) {
     form.dataset.testid = key;
     form.append(make('span', 'lc-prompt'));
     for (const [name, label, kind, required] of JSON.parse(fields)) {
+      if (kind.r) {
+        const group = make('fieldset', 'lc-choices');
+        group.append(make('legend'));
+        group.firstChild.textContent = label;
+        for (const [value, text] of kind.r) {
+          const choice = make('label');
+          choice.append(Object.assign(make('input'), { type: 'radio', name, value, required }), text);
+          group.append(choice);
+        }
+        form.append(group);
+        continue;
+      }
       const list = Array.isArray(kind), row = make('label'),
         input = make(list ? 'select' : kind === 'message' ? 'textarea' : 'input');
       Object.assign(input, { name, required });
@@ -24,6 +36,7 @@ export function ask(box, key, prompt, fields, submit, done, url, token) {
       const values = Object.fromEntries(new FormData(form));
       if (!url) return done(key, values);
       if (values.consent) values.consent = true;
+      if (values.score) values.score = +values.score;
       fetch(url, { method: 'POST', body: JSON.stringify(values),
         headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token } })
         .then((r) => r.ok ? null : r.json().then(({ error }) => {

@@ -6,11 +6,13 @@
 use wasm_bindgen::prelude::*;
 
 use crate::texts::Texts;
+use protocol::RatingScale;
 
 #[wasm_bindgen(module = "/src/form.js")]
 extern "C" {
     /// Shows the question in `container`: builds its form (fields: JSON `[name, label, type,
-    /// required]` rows; type `message` is a textarea, a list of options a select; a form with
+    /// required]` rows; type `message` is a textarea, a list of options a select, `{"r":
+    /// [[value, label], ...]}` a group of radio buttons named by the label; a form with
     /// no fields and no `submit` only says its prompt) unless the one shown has the same `key`
     /// and fields, and sets its prompt. An empty `key` removes the form. Submitting calls
     /// `done(key, values)`, the values by field name; with a `url` (and the session's `token`) the
@@ -64,10 +66,39 @@ pub fn leave_message_fields(texts: &Texts, with_email: bool) -> String {
     }
 }
 
+/// The rating a closed conversation asks for: the scale's choices (a radio group, best
+/// first) and an optional comment.
+pub fn rating_fields(texts: &Texts, scale: RatingScale) -> String {
+    let choices: Vec<String> = scale
+        .scores()
+        .iter()
+        .rev()
+        .map(|&score| {
+            let label = match scale {
+                RatingScale::Thumbs if score > 1 => texts.get("rating_good"),
+                RatingScale::Thumbs => texts.get("rating_bad"),
+                _ => texts.count("stars", u64::from(score)),
+            };
+            format!("[{score},{}]", json(&label))
+        })
+        .collect();
+    let choices = format!(r#"{{"r":[{}]}}"#, choices.join(","));
+    fields(&[
+        format!(r#"["score",{},{choices},true]"#, json(&texts.get("rate"))),
+        format!(
+            r#"["comment",{},"message",false]"#,
+            json(&texts.get("rating_comment"))
+        ),
+    ])
+}
+
 /// A required field as `ask` takes it: `[name, label, type, true]`, the label as JSON.
 fn row(name: &str, label: &str, kind: &str) -> String {
-    let label = js_sys::JSON::stringify(&label.into()).map_or_else(|_| "\"\"".into(), String::from);
-    format!(r#"["{name}",{label},"{kind}",true]"#)
+    format!(r#"["{name}",{},"{kind}",true]"#, json(label))
+}
+
+fn json(text: &str) -> String {
+    js_sys::JSON::stringify(&text.into()).map_or_else(|_| "\"\"".into(), String::from)
 }
 
 fn fields(rows: &[String]) -> String {
@@ -127,6 +158,24 @@ mod tests {
         assert_eq!(
             leave_message_fields(&russian, false),
             r#"[["message","Ваше \"сообщение\"","message",true]]"#
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_rating_is_asked_on_the_channels_scale_best_first() {
+        let texts = crate::texts::tests::english();
+        let comment = r#"["comment","A comment (optional)","message",false]"#;
+        assert_eq!(
+            rating_fields(&texts, RatingScale::Stars),
+            format!(
+                r#"[["score","How was this conversation?",{{"r":[[5,"5 stars"],[4,"4 stars"],[3,"3 stars"],[2,"2 stars"],[1,"1 star"]]}},true],{comment}]"#
+            )
+        );
+        assert_eq!(
+            rating_fields(&texts, RatingScale::Thumbs),
+            format!(
+                r#"[["score","How was this conversation?",{{"r":[[5,"👍 Good"],[1,"👎 Bad"]]}},true],{comment}]"#
+            )
         );
     }
 }

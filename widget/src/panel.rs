@@ -7,7 +7,9 @@ use protocol::Attachment;
 use std::rc::Rc;
 
 use crate::connection::{Chat, Status};
-use crate::form::{ask, email_fields, leave_message_fields, prechat_fields, value, Question};
+use crate::form::{
+    ask, email_fields, leave_message_fields, prechat_fields, rating_fields, value, Question,
+};
 use crate::texts::Texts;
 use crate::transcript::{Delivery, Line, Who};
 use leptos::html::Div;
@@ -97,6 +99,8 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
     let leave_message = chat.options.leave_message.clone();
     let target = StoredValue::new_local(chat.clone());
     let t = chat.texts.clone();
+    // Why the gateway refused the rating, said in its form.
+    let rating_refused = RwSignal::new(None::<String>);
     let question = move || {
         // Nobody can chat: before anything is sent, the panel takes a message.
         if let Some(leave) = &leave_message {
@@ -135,6 +139,31 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
                 submit: t.get("start_chat"),
                 post: target.with_value(|chat| chat.prechat_target()),
             };
+        }
+        // Closed: how was it? Then thanks.
+        let closed = transcript.with(|t| t.conversation_id.clone().filter(|_| t.closed));
+        if let Some(id) = closed {
+            match asks.with(|a| (a.rating, a.rated.as_deref() == Some(id.as_str()))) {
+                (Some(scale), false) => {
+                    return Question {
+                        key: "rating",
+                        prompt: rating_refused.get().unwrap_or_else(|| t.get("rate")),
+                        fields: rating_fields(&t, scale),
+                        submit: t.get("send"),
+                        post: target.with_value(|chat| chat.rating_target(&id)),
+                    }
+                }
+                (Some(_), true) => {
+                    return Question {
+                        key: "rated",
+                        prompt: t.get("rated"),
+                        fields: "[]".into(),
+                        submit: String::new(),
+                        post: None,
+                    }
+                }
+                _ => {}
+            }
         }
         // Saved: where the emails go, said in a form without fields.
         if let Some(address) = asks.with(|e| e.saved.clone()) {
@@ -175,6 +204,18 @@ fn email_offer(chat: Rc<Chat>, asking: RwSignal<bool>) -> impl IntoView {
                     a.refused = None;
                 }
             });
+        }
+        if key == "rating" {
+            // Posted by the form: `values` is the refusal, or null once kept.
+            let refusal = values.as_string();
+            rating_refused.set(refusal.as_deref().map(|code| chat.texts.refusal(code)));
+            if refusal.is_none() {
+                let id = chat
+                    .transcript
+                    .with_untracked(|t| t.conversation_id.clone());
+                chat.asks.update(|a| a.rated = id);
+            }
+            return;
         }
         if key == "leave-message" {
             chat.send(value(&values, "message"));

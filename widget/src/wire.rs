@@ -263,6 +263,7 @@ pub fn session_created(text: &str) -> Option<SessionCreated> {
             .and_then(|secs| u64::try_from(secs).ok()),
         // Drawn by `form.js` from its JSON: see [`prechat_questions`].
         prechat: None,
+        rating: session.name("rating"),
     })
 }
 
@@ -470,13 +471,14 @@ mod tests {
             topics: vec!["Sales".into(), "Support \"24/7\"".into()],
             consent: Some("I accept.".into()),
         };
-        for (uploads, email, missed_chat_secs, prechat) in [
-            (None, false, None, None),
+        for (uploads, email, missed_chat_secs, prechat, rating) in [
+            (None, false, None, None, None),
             (
                 Some(protocol::default_upload_policy()),
                 true,
                 Some(60),
                 Some(prechat),
+                Some(protocol::RatingScale::Thumbs),
             ),
         ] {
             let mut session = SessionCreated {
@@ -487,6 +489,7 @@ mod tests {
                 email,
                 missed_chat_secs,
                 prechat,
+                rating,
             };
             let written = json::stringify(&session);
             let read = session_created(&written);

@@ -97,6 +97,7 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
         identity_secret: channel.identity_secret.clone(),
         identity: channel.identity,
         proactive: channel.proactive.clone(),
+        rating_scale: channel.rating_scale,
         texts: channel.texts.clone(),
         snippet: format!(
             "<script async src=\"{}/embed.js\" data-channel=\"{}\"></script>",
@@ -377,6 +378,7 @@ pub fn apply(
                 seconds(value, 0..=MAX_MISSED_CHAT_SECS).map(|secs| channel.missed_chat_secs = secs)
             }
             "identity" => name(value).map(|mode| channel.identity = mode),
+            "rating_scale" => name(value).map(|scale| channel.rating_scale = scale),
             "proactive" => match value {
                 Value::Null => Ok(None),
                 other => proactive(other, &mut problems).map(Some),

@@ -2,7 +2,7 @@
 
 use protocol::{
     Appearance, CaptchaProvider, FileKind, IdentityMode, LauncherPosition, Prechat, Proactive,
-    Refusal, UploadPolicy, VisibilityOverride, VisibilityRules, WhenUnavailable,
+    RatingScale, Refusal, UploadPolicy, VisibilityOverride, VisibilityRules, WhenUnavailable,
 };
 use sqlx::any::AnyRow;
 
@@ -56,6 +56,8 @@ pub struct ChannelRecord {
     pub identity_secret: Option<String>,
     pub identity: IdentityMode,
     pub proactive: Option<Proactive>,
+    /// How its panel asks for a rating once a conversation closes.
+    pub rating_scale: RatingScale,
     /// What its widget says instead of its own texts, by language.
     pub texts: protocol::ChannelTexts,
 }
@@ -97,6 +99,7 @@ impl ChannelRecord {
             identity_secret: Some(crate::tokens::random_token(32)),
             identity: IdentityMode::Optional,
             proactive: None,
+            rating_scale: RatingScale::default(),
             texts: protocol::ChannelTexts::new(),
         }
     }
@@ -142,7 +145,7 @@ const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, a
                        visibility_rules, override_mode, override_until, queue_id, idle_close_secs, \
                        visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, \
                        missed_chat_secs, when_unavailable, prechat, visitor_sound, identity_secret, \
-                       identity, proactive, texts, theme, look";
+                       identity, proactive, texts, theme, look, rating_scale";
 
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
@@ -194,6 +197,7 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
             .map_err(|e| Error::Internal(format!("corrupt prechat: {e}")))?,
         identity_secret: col_opt_str(row, "identity_secret")?,
         identity: col_name(row, "identity")?,
+        rating_scale: col_name(row, "rating_scale")?,
         proactive: col_opt_str(row, "proactive")?
             .map(|json| serde_json::from_str(&json))
             .transpose()
@@ -260,9 +264,9 @@ impl Store {
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
              queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, missed_chat_secs, \
-             when_unavailable, prechat, visitor_sound, identity_secret, identity, proactive, texts, theme, look) \
+             when_unavailable, prechat, visitor_sound, identity_secret, identity, proactive, texts, theme, look, rating_scale) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34) \
+             $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -278,7 +282,7 @@ impl Store {
              when_unavailable = excluded.when_unavailable, prechat = excluded.prechat, \
              visitor_sound = excluded.visitor_sound, identity_secret = excluded.identity_secret, \
              identity = excluded.identity, proactive = excluded.proactive, texts = excluded.texts, \
-             theme = excluded.theme, look = excluded.look",
+             theme = excluded.theme, look = excluded.look, rating_scale = excluded.rating_scale",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -329,6 +333,7 @@ impl Store {
         .bind(serde_json::to_string(&channel.texts).map_err(|e| Error::Internal(e.to_string()))?)
         .bind(channel.appearance.theme.as_str())
         .bind(serde_json::to_string(&channel.appearance.look).map_err(|e| Error::Internal(e.to_string()))?)
+        .bind(channel.rating_scale.as_str())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -5,7 +5,7 @@
 
 use protocol::{
     Author, AuthorKind, ChatMessage, ConversationEvent, ConversationStatus, ConversationSummary,
-    InboxCursor,
+    InboxCursor, Rating,
 };
 use std::sync::LazyLock;
 
@@ -29,12 +29,13 @@ pub(super) const SUMMARY_COLUMNS: &str = "id, \
      (SELECT channel_key FROM channels WHERE channels.id = conversations.channel_id) AS channel_key, \
      (SELECT name FROM channels WHERE channels.id = conversations.channel_id) AS channel_name, \
      visitor_id, status, assigned_agent_id, last_seq, last_text, page_url, updated_at, contact_id, \
-     origin, visit, user_agent, handler, queue_id, created_at, offline, last_author";
+     origin, visit, user_agent, handler, queue_id, created_at, offline, last_author, \
+     rating_score, rating_scale, rating_comment, rated_at";
 
 const SUMMARY_SELECT: &str = "SELECT c.id, ch.channel_key, ch.name AS channel_name, c.visitor_id, \
      c.status, c.assigned_agent_id, c.last_seq, c.last_text, c.page_url, c.updated_at, c.contact_id, \
      c.origin, c.visit, c.user_agent, c.handler, c.queue_id, c.created_at, c.offline, \
-     c.last_author \
+     c.last_author, c.rating_score, c.rating_scale, c.rating_comment, c.rated_at \
      FROM conversations c JOIN channels ch ON ch.id = c.channel_id";
 
 const MESSAGE_SELECT: &str = "SELECT m.conversation_id, m.seq, m.author_kind, m.author_agent_id, \
@@ -117,7 +118,24 @@ pub(super) fn summary_from_row(row: &impl Columns) -> Result<ConversationSummary
         queue_id: col_opt_str(row, "queue_id")?,
         offline: col_i64(row, "offline")? != 0,
         last_author: super::col_opt_name(row, "last_author")?,
+        rating: rating_from_row(row)?,
     })
+}
+
+fn rating_from_row(row: &impl Columns) -> Result<Option<Rating>> {
+    let (Some(score), Some(scale), Some(rated_at_ms)) = (
+        super::col_opt_i64(row, "rating_score")?,
+        super::col_opt_name(row, "rating_scale")?,
+        super::col_opt_i64(row, "rated_at")?,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(Rating {
+        score: u8::try_from(score).unwrap_or_default(),
+        scale,
+        comment: col_opt_str(row, "rating_comment")?,
+        rated_at_ms,
+    }))
 }
 
 pub(super) fn message_from_row(row: &impl Columns) -> Result<ChatMessage> {

@@ -17,6 +17,7 @@ mod live_visitors;
 mod messages;
 mod outbox;
 mod queues;
+mod ratings;
 mod reports;
 mod sessions;
 mod settings;
@@ -133,6 +134,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         14,
         "statistics",
         include_str!("../../migrations/0014_statistics.sql"),
+    ),
+    (
+        15,
+        "ratings",
+        include_str!("../../migrations/0015_ratings.sql"),
     ),
 ];
 

@@ -5,11 +5,12 @@
 //! a time's value at a rank, and sums by agent or queue. Every query is bounded by the period,
 //! which the index on `created_at` finds.
 
-use protocol::{Outcome, OutcomeCounts};
+use protocol::{Outcome, OutcomeCounts, RatingCounts, SATISFIED_SCORE};
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::Any;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use super::{col_i64, col_name, col_opt_i64, col_str, Store};
 use crate::error::Result;
@@ -57,6 +58,24 @@ pub struct RowSums {
     pub first_responses: i64,
     pub handle_sum_ms: i64,
     pub handled: i64,
+    pub ratings: RatingCounts,
+}
+
+/// The columns of [`RatingCounts`] over a group's rows (no rating counts nothing).
+static RATING_SUMS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "COUNT(s.rating) AS rated, \
+         CAST(SUM(CASE WHEN s.rating >= {SATISFIED_SCORE} THEN 1 ELSE 0 END) AS BIGINT) AS satisfied, \
+         CAST(SUM(s.rating) AS BIGINT) AS score_sum"
+    )
+});
+
+fn rating_counts(row: &sqlx::any::AnyRow) -> Result<RatingCounts> {
+    Ok(RatingCounts {
+        rated: col_i64(row, "rated")?,
+        satisfied: col_opt_i64(row, "satisfied")?.unwrap_or_default(),
+        score_sum: col_opt_i64(row, "score_sum")?.unwrap_or_default(),
+    })
 }
 
 impl ReportFilter {
@@ -110,20 +129,31 @@ impl Store {
         Ok(counts)
     }
 
-    /// The period's conversations by the quarter hour they were created in: `(quarter, n)`,
-    /// a quarter being milliseconds since the epoch / 900,000.
-    pub async fn report_quarters(&self, filter: &ReportFilter) -> Result<Vec<(i64, i64)>> {
+    /// The period's conversations by the quarter hour they were created in, and how they
+    /// were rated: `(quarter, n, ratings)`, a quarter being milliseconds since the epoch /
+    /// 900,000.
+    pub async fn report_quarters(
+        &self,
+        filter: &ReportFilter,
+    ) -> Result<Vec<(i64, i64, RatingCounts)>> {
         let (clause, _) = filter.clause();
         let sql = format!(
-            "SELECT s.created_at / 900000 AS quarter, COUNT(*) AS n FROM conversation_stats s \
-             WHERE {clause} GROUP BY s.created_at / 900000"
+            "SELECT s.created_at / 900000 AS quarter, COUNT(*) AS n, {sums} \
+             FROM conversation_stats s WHERE {clause} GROUP BY s.created_at / 900000",
+            sums = *RATING_SUMS
         );
         filter
             .bind(sqlx::query(&sql))
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|row| Ok((col_i64(row, "quarter")?, col_i64(row, "n")?)))
+            .map(|row| {
+                Ok((
+                    col_i64(row, "quarter")?,
+                    col_i64(row, "n")?,
+                    rating_counts(row)?,
+                ))
+            })
             .collect()
     }
 
@@ -194,9 +224,10 @@ impl Store {
             "SELECT {key} AS id, COALESCE(g.name, {key}) AS name, s.outcome, COUNT(*) AS n, \
              CAST(SUM(s.first_response_ms) AS BIGINT) AS first_sum, \
              COUNT(s.first_response_ms) AS firsts, \
-             CAST(SUM(s.handle_ms) AS BIGINT) AS handle_sum, COUNT(s.handle_ms) AS handled \
-             FROM conversation_stats s {join} WHERE {clause} AND {key} IS NOT NULL \
-             GROUP BY {key}, g.name, s.outcome"
+             CAST(SUM(s.handle_ms) AS BIGINT) AS handle_sum, COUNT(s.handle_ms) AS handled, \
+             {sums} FROM conversation_stats s {join} WHERE {clause} AND {key} IS NOT NULL \
+             GROUP BY {key}, g.name, s.outcome",
+            sums = *RATING_SUMS
         );
         let mut rows: BTreeMap<String, RowSums> = BTreeMap::new();
         for row in filter.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
@@ -208,6 +239,7 @@ impl Store {
             sums.first_responses += col_i64(&row, "firsts")?;
             sums.handle_sum_ms += col_opt_i64(&row, "handle_sum")?.unwrap_or_default();
             sums.handled += col_i64(&row, "handled")?;
+            sums.ratings.add(rating_counts(&row)?);
         }
         Ok(rows)
     }

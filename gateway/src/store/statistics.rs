@@ -17,8 +17,8 @@ use crate::statistics::{AtClose, Timeline};
 pub(super) async fn record_in(tx: &mut Tx<'_>, id: &str, closed_at_ms: i64) -> Result<()> {
     let Some(conversation) = tx
         .fetch_optional(
-            "SELECT channel_id, queue_id, assigned_agent_id, handler, offline, created_at \
-             FROM conversations WHERE id = $1",
+            "SELECT channel_id, queue_id, assigned_agent_id, handler, offline, created_at, \
+             rating_score FROM conversations WHERE id = $1",
             &[id.into()],
         )
         .await?
@@ -78,15 +78,17 @@ pub(super) async fn record_in(tx: &mut Tx<'_>, id: &str, closed_at_ms: i64) -> R
     tx.execute(
         "INSERT INTO conversation_stats (conversation_id, channel_id, queue_id, agent_id, \
          handler, outcome, created_at, closed_at, wait_ms, first_response_ms, handle_ms, \
-         duration_ms, visitor_messages, agent_messages, bot_messages, desk_messages, transfers) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         duration_ms, visitor_messages, agent_messages, bot_messages, desk_messages, transfers, \
+         rating) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
          ON CONFLICT (conversation_id) DO UPDATE SET queue_id = excluded.queue_id, \
          agent_id = excluded.agent_id, handler = excluded.handler, outcome = excluded.outcome, \
          closed_at = excluded.closed_at, wait_ms = excluded.wait_ms, \
          first_response_ms = excluded.first_response_ms, handle_ms = excluded.handle_ms, \
          duration_ms = excluded.duration_ms, visitor_messages = excluded.visitor_messages, \
          agent_messages = excluded.agent_messages, bot_messages = excluded.bot_messages, \
-         desk_messages = excluded.desk_messages, transfers = excluded.transfers",
+         desk_messages = excluded.desk_messages, transfers = excluded.transfers, \
+         rating = excluded.rating",
         &[
             id.into(),
             (&col_str(&conversation, "channel_id")?).into(),
@@ -105,6 +107,7 @@ pub(super) async fn record_in(tx: &mut Tx<'_>, id: &str, closed_at_ms: i64) -> R
             stats.bot_messages.into(),
             stats.desk_messages.into(),
             stats.transfers.into(),
+            col_opt_i64(&conversation, "rating_score")?.into(),
         ],
     )
     .await?;

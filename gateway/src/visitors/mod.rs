@@ -9,6 +9,7 @@
 
 pub mod bootstrap;
 pub mod prechat;
+pub mod rating;
 pub mod session;
 pub mod socket;
 pub mod texts;
@@ -34,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(session::routes())
         .merge(texts::routes())
         .merge(prechat::routes())
+        .merge(rating::routes())
         .merge(socket::routes())
         .layer(crate::assets::timed_by_host_pages())
         .layer(any_origin)

@@ -132,6 +132,8 @@ async fn create_session(
         _ => None,
     };
     let missed_chat_secs = channel.missed_chat_secs;
+    let rating =
+        (channel.rating_scale != protocol::RatingScale::Off).then_some(channel.rating_scale);
     let claims = SessionClaims {
         session_id: random_token(16),
         channel_id: channel.id,
@@ -160,6 +162,7 @@ async fn create_session(
             .ok()
             .filter(|secs| *secs > 0 && state.mailer.is_some()),
         prechat,
+        rating,
     }))
 }
 

@@ -25,6 +25,7 @@ mod offline;
 mod openapi;
 mod postgres;
 mod prechat;
+mod ratings;
 mod routing;
 mod statistics;
 mod texts;
