@@ -54,6 +54,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(agents::team::router())
         .merge(conversations::router())
         .merge(conversations::api::router())
+        .merge(conversations::history::router())
         .merge(queues::router())
         .merge(contacts::router())
         .merge(canned::router())

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod api;
 pub mod codes;
+pub mod history;
 pub mod integrations;
 pub mod locale;
 pub mod look;
@@ -19,6 +20,7 @@ pub mod wire;
 
 pub use admin::*;
 pub use api::*;
+pub use history::*;
 pub use integrations::*;
 pub use locale::*;
 pub use look::*;

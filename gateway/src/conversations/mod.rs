@@ -6,6 +6,7 @@
 //! same for integrations, by channel.
 
 pub mod api;
+pub mod history;
 
 use axum::extract::State;
 use axum::Json;

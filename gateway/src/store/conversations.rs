@@ -32,11 +32,22 @@ pub(super) const SUMMARY_COLUMNS: &str = "id, \
      origin, visit, user_agent, handler, queue_id, created_at, offline, last_author, \
      rating_score, rating_scale, rating_comment, rated_at";
 
-const SUMMARY_SELECT: &str = "SELECT c.id, ch.channel_key, ch.name AS channel_name, c.visitor_id, \
-     c.status, c.assigned_agent_id, c.last_seq, c.last_text, c.page_url, c.updated_at, c.contact_id, \
-     c.origin, c.visit, c.user_agent, c.handler, c.queue_id, c.created_at, c.offline, \
-     c.last_author, c.rating_score, c.rating_scale, c.rating_comment, c.rated_at \
-     FROM conversations c JOIN channels ch ON ch.id = c.channel_id";
+/// A summary's columns from `conversations c JOIN channels ch`.
+macro_rules! summary_fields {
+    () => {
+        "c.id, ch.channel_key, ch.name AS channel_name, c.visitor_id, \
+         c.status, c.assigned_agent_id, c.last_seq, c.last_text, c.page_url, c.updated_at, \
+         c.contact_id, c.origin, c.visit, c.user_agent, c.handler, c.queue_id, c.created_at, \
+         c.offline, c.last_author, c.rating_score, c.rating_scale, c.rating_comment, c.rated_at"
+    };
+}
+pub(super) use summary_fields;
+
+const SUMMARY_SELECT: &str = concat!(
+    "SELECT ",
+    summary_fields!(),
+    " FROM conversations c JOIN channels ch ON ch.id = c.channel_id"
+);
 
 const MESSAGE_SELECT: &str = "SELECT m.conversation_id, m.seq, m.author_kind, m.author_agent_id, \
      a.name AS agent_name, m.author_name, m.body, m.client_id, m.sent_at, m.attachments \

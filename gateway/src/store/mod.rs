@@ -10,6 +10,7 @@ mod contacts;
 mod conversations;
 mod emails;
 mod group_commit;
+mod history;
 mod identities;
 mod join_links;
 mod lifecycle;
@@ -31,6 +32,7 @@ pub use channels::{CaptchaSettings, ChannelRecord, ChannelRef};
 pub use contacts::{ContactRecord, PrechatContact};
 pub use conversations::ConversationFilter;
 pub use emails::{DueEmail, EmailOutcome};
+pub use history::{HistoryFilter, RatingFilter};
 pub use identities::{
     Identified, MAX_ATTRIBUTES, MAX_ATTRIBUTE_KEY_CHARS, MAX_ATTRIBUTE_VALUE_CHARS,
 };
@@ -68,89 +70,128 @@ pub struct Store {
     writer: group_commit::Writer,
     /// Page views waiting to be written together (see [`live_visitors`]).
     page_views: Arc<live_visitors::PendingViews>,
+    /// SQLite rather than PostgreSQL: where the two differ (full-text search).
+    is_sqlite: bool,
 }
 
 /// Migrations compiled into the binary, so a gateway needs no files beside it. Never edit an
 /// applied migration: add a new one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+const MIGRATIONS: &[(i64, &str, Sql)] = &[
     (
         1,
         "foundation",
-        include_str!("../../migrations/0001_foundation.sql"),
+        Sql::Both(include_str!("../../migrations/0001_foundation.sql")),
     ),
     (
         2,
         "channel gate",
-        include_str!("../../migrations/0002_channel_gate.sql"),
+        Sql::Both(include_str!("../../migrations/0002_channel_gate.sql")),
     ),
     (
         3,
         "visibility and presence",
-        include_str!("../../migrations/0003_visibility_presence.sql"),
+        Sql::Both(include_str!(
+            "../../migrations/0003_visibility_presence.sql"
+        )),
     ),
     (
         4,
         "agents and queues",
-        include_str!("../../migrations/0004_agents_queues.sql"),
+        Sql::Both(include_str!("../../migrations/0004_agents_queues.sql")),
     ),
     (
         5,
         "webhooks",
-        include_str!("../../migrations/0005_webhooks.sql"),
+        Sql::Both(include_str!("../../migrations/0005_webhooks.sql")),
     ),
     (
         6,
         "outbox and integrations",
-        include_str!("../../migrations/0006_outbox_integrations.sql"),
+        Sql::Both(include_str!(
+            "../../migrations/0006_outbox_integrations.sql"
+        )),
     ),
     (
         7,
         "hardening",
-        include_str!("../../migrations/0007_hardening.sql"),
+        Sql::Both(include_str!("../../migrations/0007_hardening.sql")),
     ),
     (
         8,
         "attachments",
-        include_str!("../../migrations/0008_attachments.sql"),
+        Sql::Both(include_str!("../../migrations/0008_attachments.sql")),
     ),
     (
         9,
         "nobody missed",
-        include_str!("../../migrations/0009_nobody_missed.sql"),
+        Sql::Both(include_str!("../../migrations/0009_nobody_missed.sql")),
     ),
     (
         10,
         "host page",
-        include_str!("../../migrations/0010_host_page.sql"),
+        Sql::Both(include_str!("../../migrations/0010_host_page.sql")),
     ),
     (
         11,
         "widget texts",
-        include_str!("../../migrations/0011_texts.sql"),
+        Sql::Both(include_str!("../../migrations/0011_texts.sql")),
     ),
-    (12, "theme", include_str!("../../migrations/0012_theme.sql")),
-    (13, "look", include_str!("../../migrations/0013_look.sql")),
+    (
+        12,
+        "theme",
+        Sql::Both(include_str!("../../migrations/0012_theme.sql")),
+    ),
+    (
+        13,
+        "look",
+        Sql::Both(include_str!("../../migrations/0013_look.sql")),
+    ),
     (
         14,
         "statistics",
-        include_str!("../../migrations/0014_statistics.sql"),
+        Sql::Both(include_str!("../../migrations/0014_statistics.sql")),
     ),
     (
         15,
         "ratings",
-        include_str!("../../migrations/0015_ratings.sql"),
+        Sql::Both(include_str!("../../migrations/0015_ratings.sql")),
+    ),
+    (
+        16,
+        "search",
+        Sql::Each {
+            sqlite: include_str!("../../migrations/0016_search.sqlite.sql"),
+            postgres: include_str!("../../migrations/0016_search.postgres.sql"),
+        },
     ),
 ];
 
+/// A migration's SQL: portable, or one per backend where they differ (full-text search).
+enum Sql {
+    Both(&'static str),
+    Each {
+        sqlite: &'static str,
+        postgres: &'static str,
+    },
+}
+
+/// The migrations for one backend.
 #[derive(Debug)]
-struct EmbeddedMigrations;
+struct EmbeddedMigrations {
+    sqlite: bool,
+}
 
 impl MigrationSource<'static> for EmbeddedMigrations {
     fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
-        Box::pin(async {
+        Box::pin(async move {
             Ok(MIGRATIONS
                 .iter()
                 .map(|(version, description, sql)| {
+                    let sql = match sql {
+                        Sql::Both(sql) => sql,
+                        Sql::Each { sqlite, .. } if self.sqlite => sqlite,
+                        Sql::Each { postgres, .. } => postgres,
+                    };
                     Migration::new(
                         *version,
                         Cow::Borrowed(*description),
@@ -179,7 +220,10 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        Migrator::new(EmbeddedMigrations).await?.run(&pool).await?;
+        Migrator::new(EmbeddedMigrations { sqlite: is_sqlite })
+            .await?
+            .run(&pool)
+            .await?;
         let outbox_ready = Arc::new(Notify::new());
         let sqlite_file = is_sqlite.then(|| sqlite_file(database_url)).transpose()?;
         Ok(Self {
@@ -187,6 +231,7 @@ impl Store {
             pool,
             outbox_ready,
             page_views: Arc::default(),
+            is_sqlite,
         })
     }
 

@@ -16,6 +16,7 @@ mod email;
 mod fanout;
 mod files;
 mod hardening;
+mod history;
 mod host_page;
 mod hostile;
 mod inactivity;

@@ -1,6 +1,6 @@
 //! An agent's shift in the console with a visitor in another browser: the first message arrives
 //! live, the agent accepts, both see each other typing and writing, and the close reaches the
-//! visitor.
+//! visitor, who rates the conversation.
 
 use serde_json::json;
 use tests::browser::{by_testid, in_widget, widget_query, Browser, WAIT};
@@ -151,6 +151,73 @@ async fn an_agent_accepts_a_visitor_and_both_see_typing_messages_and_the_close()
         )
         .await;
     assert!(notice.as_str().unwrap().contains("closed"), "{notice}");
+
+    // How was it? Four stars and a word; the panel thanks the visitor and the gateway keeps it.
+    let four = visitor
+        .wait_for_element(
+            "the rating's four stars",
+            &in_widget("[data-testid=rating] input[value='4']"),
+            WAIT,
+        )
+        .await;
+    let stars = visitor
+        .eval(
+            &format!(
+                "return [...{}].map(l => l.textContent);",
+                in_widget_all("[data-testid=rating] fieldset label")
+            ),
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        stars,
+        json!(["5 stars", "4 stars", "3 stars", "2 stars", "1 star"])
+    );
+    visitor.click(&four).await;
+    let comment = visitor
+        .wait_for_element(
+            "the rating's comment",
+            &in_widget("[data-testid=rating] textarea"),
+            WAIT,
+        )
+        .await;
+    visitor.type_into(&comment, "Helpful sizes").await;
+    visitor
+        .click(
+            &visitor
+                .wait_for_element(
+                    "the rating's button",
+                    &in_widget("[data-testid=rating] button"),
+                    WAIT,
+                )
+                .await,
+        )
+        .await;
+    let thanks = visitor
+        .wait_for(
+            "the thanks",
+            &format!(
+                "return {}?.textContent || null;",
+                widget_query("[data-testid=rated]")
+            ),
+            WAIT,
+        )
+        .await;
+    assert_eq!(thanks, "Thank you for your rating.");
+    let channel = demo.gateway.demo_channel().await;
+    let closed = tests::client::call(
+        &demo.gateway,
+        &admin,
+        reqwest::Method::GET,
+        &format!("/v1/channels/{}/conversations?status=closed", channel.id),
+        None,
+    )
+    .await;
+    assert_eq!(
+        closed.body["conversations"][0]["rating"]["comment"],
+        "Helpful sizes"
+    );
+    assert_eq!(closed.body["conversations"][0]["rating"]["score"], 4);
     agent
         .wait_for(
             "the conversation gone from the inbox",

@@ -1,0 +1,245 @@
+//! The history of conversations: every conversation, closed ones included, newest first,
+//! narrowed by filters and found by words. One query for both stores; only how a message's
+//! words are matched differs: SQLite's FTS5 index (`message_search`, unicode61) or
+//! PostgreSQL's `tsvector` column with its GIN index (`simple`), both matching each word as the
+//! start of a word. A contact matches by its name, email, phone or customer id containing the
+//! search.
+
+use protocol::{ConversationStatus, HistoryItem, MatchedLine};
+
+use super::conversations::{summary_fields, summary_from_row};
+use super::{col_i64, col_opt_i64, col_opt_name, col_opt_str, Store};
+use crate::error::Result;
+
+/// Which conversations the history lists.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    /// Words of its messages, or a part of its contact's name, email, phone or customer id.
+    pub search: Option<String>,
+    pub channel_id: Option<String>,
+    /// Only this channel's, by key (a join link's login sees its one channel).
+    pub channel_key: Option<String>,
+    pub queue_id: Option<String>,
+    /// Only those this agent had (or has).
+    pub agent_id: Option<String>,
+    pub status: Option<ConversationStatus>,
+    pub rating: Option<RatingFilter>,
+    /// Created at or after.
+    pub from_ms: Option<i64>,
+    /// Created before.
+    pub to_ms: Option<i64>,
+    /// Only those whose contact has this label.
+    pub label: Option<String>,
+    /// Older than this `(created_at, id)`: the previous page's last.
+    pub before: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+/// How the conversations were rated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RatingFilter {
+    Score(u8),
+    Unrated,
+}
+
+/// A statement's parameter, owned.
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// A statement being written with its parameters, `$1` on.
+#[derive(Default)]
+struct Statement {
+    conditions: Vec<String>,
+    params: Vec<Param>,
+}
+
+impl Statement {
+    /// `$n` for a new parameter.
+    fn param(&mut self, value: Param) -> String {
+        self.params.push(value);
+        format!("${}", self.params.len())
+    }
+
+    fn text(&mut self, value: &str) -> String {
+        self.param(Param::Text(value.to_owned()))
+    }
+
+    fn int(&mut self, value: i64) -> String {
+        self.param(Param::Int(value))
+    }
+}
+
+/// `%text%` for LIKE, its own `%`, `_` and `\` taken literally.
+fn containing(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl Store {
+    pub async fn history(&self, filter: &HistoryFilter) -> Result<Vec<(i64, HistoryItem)>> {
+        let mut st = Statement::default();
+        let mut hits = String::new();
+        if let Some(search) = filter.search.as_deref() {
+            let words = protocol::search_words(search);
+            let matched = if words.is_empty() {
+                "FALSE".to_owned()
+            } else if self.is_sqlite {
+                let query = words
+                    .iter()
+                    .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let p = st.text(&query);
+                hits = format!(
+                    "LEFT JOIN (SELECT m.conversation_id, MIN(m.seq) AS seq FROM message_search s \
+                     JOIN messages m ON m.rowid = s.rowid WHERE message_search MATCH {p} \
+                     GROUP BY m.conversation_id) h ON h.conversation_id = c.id"
+                );
+                "h.conversation_id IS NOT NULL".to_owned()
+            } else {
+                let query = words
+                    .iter()
+                    .map(|w| format!("{w}:*"))
+                    .collect::<Vec<_>>()
+                    .join(" & ");
+                let p = st.text(&query);
+                hits = format!(
+                    "LEFT JOIN (SELECT m.conversation_id, MIN(m.seq) AS seq FROM messages m \
+                     WHERE m.search @@ to_tsquery('simple', {p}) GROUP BY m.conversation_id) h \
+                     ON h.conversation_id = c.id"
+                );
+                "h.conversation_id IS NOT NULL".to_owned()
+            };
+            let like = st.text(&containing(&search.trim().to_lowercase()));
+            let contact = [
+                "ct.email",
+                "ct.name",
+                "ct.first_name",
+                "ct.last_name",
+                "ct.phone",
+                "ct.external_id",
+            ]
+            .iter()
+            .map(|column| format!("lower({column}) LIKE {like} ESCAPE '\\'"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+            st.conditions.push(format!("({matched} OR {contact})"));
+        }
+        if !hits.is_empty() {
+            hits.push_str(
+                " LEFT JOIN messages hm ON hm.conversation_id = h.conversation_id AND hm.seq = h.seq",
+            );
+        }
+        for (column, value) in [
+            ("c.channel_id", &filter.channel_id),
+            ("ch.channel_key", &filter.channel_key),
+            ("c.queue_id", &filter.queue_id),
+            ("c.assigned_agent_id", &filter.agent_id),
+        ] {
+            if let Some(value) = value {
+                let p = st.text(value);
+                st.conditions.push(format!("{column} = {p}"));
+            }
+        }
+        if let Some(status) = filter.status {
+            let p = st.text(status.as_str());
+            st.conditions.push(format!("c.status = {p}"));
+        }
+        match filter.rating {
+            Some(RatingFilter::Score(score)) => {
+                let p = st.int(i64::from(score));
+                st.conditions.push(format!("c.rating_score = {p}"));
+            }
+            Some(RatingFilter::Unrated) => st.conditions.push("c.rating_score IS NULL".into()),
+            None => {}
+        }
+        if let Some(from) = filter.from_ms {
+            let p = st.int(from);
+            st.conditions.push(format!("c.created_at >= {p}"));
+        }
+        if let Some(to) = filter.to_ms {
+            let p = st.int(to);
+            st.conditions.push(format!("c.created_at < {p}"));
+        }
+        if let Some(label) = &filter.label {
+            let p = st.text(label);
+            st.conditions.push(format!(
+                "EXISTS (SELECT 1 FROM contact_labels l WHERE l.contact_id = c.contact_id \
+                 AND l.label = {p})"
+            ));
+        }
+        if let Some((at, id)) = &filter.before {
+            let (at, id) = (st.int(*at), st.text(id));
+            st.conditions.push(format!(
+                "(c.created_at < {at} OR (c.created_at = {at} AND c.id < {id}))"
+            ));
+        }
+        let limit = st.int(filter.limit);
+        let matched_columns = if hits.is_empty() {
+            "NULL AS hit_seq, NULL AS hit_author, NULL AS hit_text, NULL AS hit_at"
+        } else {
+            "hm.seq AS hit_seq, hm.author_kind AS hit_author, hm.body AS hit_text, \
+             hm.sent_at AS hit_at"
+        };
+        let conditions = match st.conditions.is_empty() {
+            true => String::new(),
+            false => format!("WHERE {}", st.conditions.join(" AND ")),
+        };
+        let sql = format!(
+            "SELECT {fields}, ct.name AS contact_full_name, ct.first_name, ct.last_name, \
+             ct.email AS contact_email, {matched_columns} \
+             FROM conversations c JOIN channels ch ON ch.id = c.channel_id \
+             LEFT JOIN contacts ct ON ct.id = c.contact_id {hits} {conditions} \
+             ORDER BY c.created_at DESC, c.id DESC LIMIT {limit}",
+            fields = summary_fields!()
+        );
+        let mut query = sqlx::query(&sql);
+        for param in st.params {
+            query = match param {
+                Param::Text(text) => query.bind(text),
+                Param::Int(n) => query.bind(n),
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let name = col_opt_str(row, "contact_full_name")?.or({
+                    let parts: Vec<String> = [
+                        col_opt_str(row, "first_name")?,
+                        col_opt_str(row, "last_name")?,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    (!parts.is_empty()).then(|| parts.join(" "))
+                });
+                let matched = match (
+                    col_opt_i64(row, "hit_seq")?,
+                    col_opt_name(row, "hit_author")?,
+                ) {
+                    (Some(seq), Some(author)) => Some(MatchedLine {
+                        seq,
+                        author,
+                        text: col_opt_str(row, "hit_text")?.unwrap_or_default(),
+                        sent_at_ms: col_opt_i64(row, "hit_at")?.unwrap_or_default(),
+                    }),
+                    _ => None,
+                };
+                Ok((
+                    col_i64(row, "created_at")?,
+                    HistoryItem {
+                        conversation: summary_from_row(row)?,
+                        contact_name: name,
+                        contact_email: col_opt_str(row, "contact_email")?,
+                        matched,
+                    },
+                ))
+            })
+            .collect()
+    }
+}
