@@ -43,6 +43,7 @@ pub mod store;
 pub mod telemetry;
 pub mod texts;
 pub mod tokens;
+pub mod transcripts;
 pub mod visitors;
 pub mod webhooks;
 

@@ -4,7 +4,18 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::names::named;
 use crate::{AuthorKind, ConversationSummary};
+
+named! {
+    /// What a conversation's transcript is downloaded as.
+    #[derive(Default)]
+    pub enum TranscriptFormat {
+        #[default]
+        Text = "text",
+        Html = "html",
+    }
+}
 
 /// Longest search accepted, in characters.
 pub const MAX_SEARCH_CHARS: usize = 200;

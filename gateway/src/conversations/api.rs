@@ -20,6 +20,7 @@ use crate::error::{ApiJson, Error, Result};
 use crate::pagination;
 use crate::state::AppState;
 use crate::store::{AgentRecord, ConversationFilter, NewMessage, ReplyAuthor, API_UPLOADER};
+use crate::transcripts::TranscriptQuery;
 
 /// A desk's name for the person it writes as.
 const MAX_AUTHOR_CHARS: usize = 80;
@@ -28,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(read))
+        .routes(routes!(transcript))
         .routes(routes!(post_message))
         .routes(routes!(assign))
         .routes(routes!(transfer))
@@ -160,6 +162,28 @@ async fn read(
         next_after_seq,
         statistics: state.store.conversation_statistics(&id).await?,
     }))
+}
+
+/// Download a conversation's transcript.
+///
+/// Plain text or HTML, as an attachment; its files as links valid for a while.
+#[utoipa::path(
+    get,
+    path = "/v1/channels/{id}/conversations/{conversation_id}/transcript",
+    tag = "Conversations",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    params(TranscriptQuery),
+    responses((status = 200, description = "The file: text/plain, or text/html with `format=html`.", body = String, content_type = "text/plain"))
+)]
+async fn transcript(
+    State(state): State<AppState>,
+    access: ChannelAccess,
+    Path((_, id)): Path<(String, String)>,
+    query: Result<Query<TranscriptQuery>, QueryRejection>,
+) -> Result<axum::response::Response> {
+    let Query(query) = query?;
+    let conversation = of_channel(&state, &access, &id).await?;
+    crate::transcripts::download(&state, &conversation, query.format).await
 }
 
 /// The agent a REST call acts as: the one named, or the calling admin.

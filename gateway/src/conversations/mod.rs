@@ -8,7 +8,9 @@
 pub mod api;
 pub mod history;
 
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::Response;
 use axum::Json;
 use protocol::{
     ConversationEvent, ConversationSummary, Problem, TransferRequest, MAX_MESSAGE_CHARS,
@@ -26,6 +28,7 @@ use crate::store::{
     AgentRecord, Appended, ChannelRef, NewMessage, ReplyAuthor, StartWith, Transfer, TransferTo,
     VisitContext,
 };
+use crate::transcripts::TranscriptQuery;
 
 /// The visitor writing, as their session vouches: what a visitor's message is limited by and
 /// recorded with.
@@ -43,6 +46,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(close))
         .routes(routes!(transfer))
         .routes(routes!(events))
+        .routes(routes!(transcript))
+}
+
+/// Download the conversation's transcript.
+///
+/// Plain text or HTML, as an attachment; its files as links valid for a while.
+#[utoipa::path(
+    get,
+    path = "/v1/conversations/{id}/transcript",
+    tag = "Agents",
+    security(("agentToken" = []), ("agentCookie" = [])),
+    params(TranscriptQuery),
+    responses((status = 200, description = "The file: text/plain, or text/html with `format=html`.", body = String, content_type = "text/plain"))
+)]
+async fn transcript(
+    State(state): State<AppState>,
+    access: AgentConversation,
+    query: std::result::Result<Query<TranscriptQuery>, QueryRejection>,
+) -> Result<Response> {
+    let Query(query) = query?;
+    crate::transcripts::download(&state, &access.conversation, query.format).await
 }
 
 /// Take a waiting conversation.

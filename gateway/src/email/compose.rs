@@ -67,7 +67,7 @@ pub fn write(about: &About<'_>) -> Option<Written> {
     }
     if !news.is_empty() {
         for message in &news {
-            push_message(&mut text, &mut html, message, title);
+            push_message(&mut text, &mut html, message, "You", title);
         }
     }
     let continue_line = if about.replies_by_email {
@@ -92,7 +92,7 @@ pub fn write(about: &About<'_>) -> Option<Written> {
             text.push_str(&format!("({shown} earlier messages are in the chat)\n\n"));
         }
         for message in &earlier[shown..] {
-            push_message(&mut text, &mut html, message, title);
+            push_message(&mut text, &mut html, message, "You", title);
         }
     }
     html.push_str("</body></html>");
@@ -103,11 +103,19 @@ pub fn write(about: &About<'_>) -> Option<Written> {
     })
 }
 
-fn push_message(text: &mut String, html: &mut String, message: &ChatMessage, title: &str) {
+/// Adds one message to both parts: who wrote it and when (UTC), its text, its files (as links
+/// when they have one). `visitor` and `system` name those authors for the reader.
+pub fn push_message(
+    text: &mut String,
+    html: &mut String,
+    message: &ChatMessage,
+    visitor: &str,
+    system: &str,
+) {
     let who = match &message.author {
-        Author::Visitor => "You",
+        Author::Visitor => visitor,
         Author::Agent { name, .. } | Author::Bot { name } | Author::Desk { name } => name,
-        Author::System => title,
+        Author::System => system,
     };
     let when = jiff::Timestamp::from_millisecond(message.sent_at_ms)
         .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())

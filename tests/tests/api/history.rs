@@ -183,3 +183,96 @@ async fn the_history_on_postgresql() {
     let gw = TestGateway::spawn_with(move |c| c.database_url = url).await;
     the_history_finds_words_in_any_language_and_contacts(gw).await;
 }
+
+#[tokio::test]
+async fn a_transcript_downloads_as_text_or_html_for_agents_and_its_channel() {
+    let gw = TestGateway::spawn().await;
+    let admin = agent_login(&gw).await;
+    let channel = gw.demo_channel().await;
+    let id = visitor_writes(
+        &gw,
+        SITE_ORIGIN,
+        "<img src=x onerror=alert(1)> Where is it?",
+    )
+    .await;
+    tests::client::agent_answers(&gw, &[("r1", "On its way, Ada.")]).await;
+    let base = gw.url("");
+    let download = |token: String, path: String| {
+        let url = format!("{base}{path}");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let agent = crate::hostile::plain_agent(&gw, &admin).await;
+    let text = download(agent.clone(), format!("/v1/conversations/{id}/transcript")).await;
+    assert_eq!(text.status(), StatusCode::OK);
+    assert_eq!(text.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(
+        text.headers()["content-disposition"],
+        format!("attachment; filename=\"conversation-{id}.txt\"").as_str()
+    );
+    let body = text.text().await.unwrap();
+    assert!(
+        body.contains("Visitor (") && body.contains("<img src=x onerror=alert(1)> Where is it?"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("{} (", gateway::demo::AGENT_NAME))
+            && body.contains("On its way, Ada."),
+        "{body}"
+    );
+
+    let path = format!(
+        "/v1/channels/{}/conversations/{id}/transcript?format=html",
+        channel.id
+    );
+    let html = download(channel.secret.clone(), path.clone()).await;
+    assert_eq!(html.status(), StatusCode::OK);
+    assert_eq!(html.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(html.headers()["content-security-policy"], "sandbox");
+    let body = html.text().await.unwrap();
+    assert!(
+        body.contains("&lt;img src=x onerror=alert(1)&gt;") && !body.contains("<img"),
+        "{body}"
+    );
+
+    // Nobody else: no credential, another channel's secret, a bad format.
+    let anonymous = reqwest::Client::new()
+        .get(gw.url(&path))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let other = call(
+        &gw,
+        &admin,
+        Method::POST,
+        "/v1/admin/channels",
+        Some(json!({"name": "Other", "inactivity_timeout_secs": 600})),
+    )
+    .await;
+    let other_secret = other.body["secret"].as_str().unwrap().to_owned();
+    let other_path = format!(
+        "/v1/channels/{}/conversations/{id}/transcript",
+        other.body["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        download(other_secret.clone(), other_path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        download(other_secret, path).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let bad = download(
+        admin,
+        format!("/v1/conversations/{id}/transcript?format=pdf"),
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
