@@ -22,6 +22,7 @@ mod canned;
 mod channels;
 mod desk;
 mod details;
+mod history;
 mod host_page_settings;
 mod inbox;
 mod inbox_list;

@@ -81,6 +81,7 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
                 <nav aria-label=t("pages")>
                     {nav(Page::Inbox, t("inbox"), "nav-inbox")}
                     {nav(Page::Visitors, t("visitors_now"), "nav-visitors")}
+                    {nav(Page::History, t("history"), "nav-history")}
                     {nav(Page::Reports, t("reports"), "nav-reports")}
                     {is_admin.then(|| nav(Page::Channels, t("channels"), "nav-channels"))}
                 </nav>
@@ -102,6 +103,7 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
             {move || match page.get() {
                 Page::Inbox => None,
                 Page::Visitors => Some(crate::visitors::visitors_page(to_inbox).into_any()),
+                Page::History => Some(crate::history::history_page(is_admin, to_inbox).into_any()),
                 Page::Reports => Some(crate::reports::reports_page(is_admin).into_any()),
                 Page::Channels => Some(crate::channels::channels_page().into_any()),
             }}
@@ -157,6 +159,7 @@ fn shortcuts_list() -> impl IntoView {
 enum Page {
     Inbox,
     Visitors,
+    History,
     Reports,
     Channels,
 }
