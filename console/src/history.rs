@@ -51,7 +51,10 @@ impl Filters {
             .into_iter()
             .filter_map(|(name, value)| value.filter(|v| !v.is_empty()).map(|v| (name, v)))
             .map(|(name, value)| {
-                format!("{name}={}", String::from(js_sys::encode_uri_component(&value)))
+                format!(
+                    "{name}={}",
+                    String::from(js_sys::encode_uri_component(&value))
+                )
             })
             .collect();
         format!("/v1/conversations?{}", query.join("&"))
@@ -93,7 +96,10 @@ pub fn marked(text: &str, words: &[String]) -> Vec<(String, bool)> {
     joined
 }
 
-pub fn history_page(is_admin: bool, to_inbox: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+pub fn history_page(
+    is_admin: bool,
+    to_inbox: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let desk = expect_context::<Desk>();
     let filters = RwSignal::new(Filters::default());
     let typed = RwSignal::new(Filters::default());
@@ -137,7 +143,11 @@ pub fn history_page(is_admin: bool, to_inbox: impl Fn() + Copy + Send + Sync + '
         ev.prevent_default();
         filters.set(typed.get_untracked());
     };
-    let field = move |testid: &'static str, label: String, kind: &'static str, get: fn(&Filters) -> &String, set: fn(&mut Filters, String)| {
+    let field = move |testid: &'static str,
+                      label: String,
+                      kind: &'static str,
+                      get: fn(&Filters) -> &String,
+                      set: fn(&mut Filters, String)| {
         view! {
             <label>{label}" "
                 <input type=kind data-testid=testid prop:value=move || typed.with(|f| get(f).clone())
@@ -146,7 +156,10 @@ pub fn history_page(is_admin: bool, to_inbox: impl Fn() + Copy + Send + Sync + '
             </label>
         }
     };
-    let choice = move |testid: &'static str, label: String, options: Signal<Vec<(String, String)>>, set: fn(&mut Filters, String)| {
+    let choice = move |testid: &'static str,
+                       label: String,
+                       options: Signal<Vec<(String, String)>>,
+                       set: fn(&mut Filters, String)| {
         view! {
             <label>{label}" "
                 <select data-testid=testid on:change=move |ev| {
@@ -161,28 +174,51 @@ pub fn history_page(is_admin: bool, to_inbox: impl Fn() + Copy + Send + Sync + '
     let any = |label: String| (String::new(), label);
     let statuses = Signal::derive(move || {
         std::iter::once(any(t("any_status")))
-            .chain(ConversationStatus::ALL.iter().map(|s| (s.as_str().to_owned(), t(&format!("state_{}", s.as_str())))))
+            .chain(
+                ConversationStatus::ALL
+                    .iter()
+                    .map(|s| (s.as_str().to_owned(), t(&format!("state_{}", s.as_str())))),
+            )
             .collect()
     });
     let ratings = Signal::derive(move || {
         std::iter::once(any(t("any_rating")))
-            .chain((1..=5).rev().map(|n| (n.to_string(), fill("rating_of", &[("score", &n.to_string())]))))
+            .chain((1..=5).rev().map(|n| {
+                (
+                    n.to_string(),
+                    fill("rating_of", &[("score", &n.to_string())]),
+                )
+            }))
             .chain(std::iter::once(("none".to_owned(), t("not_rated"))))
             .collect()
     });
     let queues = Signal::derive(move || {
         std::iter::once(any(t("all_queues")))
-            .chain(team.with(|t| t.queues.iter().map(|q| (q.id.clone(), q.name.clone())).collect::<Vec<_>>()))
+            .chain(team.with(|t| {
+                t.queues
+                    .iter()
+                    .map(|q| (q.id.clone(), q.name.clone()))
+                    .collect::<Vec<_>>()
+            }))
             .collect()
     });
     let agents = Signal::derive(move || {
         std::iter::once(any(t("all_agents")))
-            .chain(team.with(|t| t.agents.iter().map(|a| (a.id.clone(), a.name.clone())).collect::<Vec<_>>()))
+            .chain(team.with(|t| {
+                t.agents
+                    .iter()
+                    .map(|a| (a.id.clone(), a.name.clone()))
+                    .collect::<Vec<_>>()
+            }))
             .collect()
     });
     let channel_options = Signal::derive(move || {
         std::iter::once(any(t("all_channels")))
-            .chain(channels.with(|list| list.iter().map(|c| (c.id.clone(), c.name.clone())).collect::<Vec<_>>()))
+            .chain(channels.with(|list| {
+                list.iter()
+                    .map(|c| (c.id.clone(), c.name.clone()))
+                    .collect::<Vec<_>>()
+            }))
             .collect()
     });
     let desk = StoredValue::new_local(desk);
@@ -192,7 +228,13 @@ pub fn history_page(is_admin: bool, to_inbox: impl Fn() + Copy + Send + Sync + '
         let line = item.matched.map(|m| {
             let pieces = marked(&m.text, &words)
                 .into_iter()
-                .map(|(piece, hit)| if hit { view! { <mark>{piece}</mark> }.into_any() } else { piece.into_any() })
+                .map(|(piece, hit)| {
+                    if hit {
+                        view! { <mark>{piece}</mark> }.into_any()
+                    } else {
+                        piece.into_any()
+                    }
+                })
                 .collect_view();
             view! { <p class="matched" data-testid="history-match">{pieces}</p> }
         });

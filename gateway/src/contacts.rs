@@ -4,9 +4,12 @@
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
 use axum::Json;
-use protocol::{ContactUpdate, ContactView, Problem};
+use protocol::{
+    ContactExport, ContactUpdate, ContactView, ErasedContact, ExportedConversation, Problem,
+};
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,7 +25,8 @@ const MAX_LABEL_CHARS: usize = 50;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(read, update))
+        .routes(routes!(read, update, erase))
+        .routes(routes!(export))
         .routes(routes!(add_label, remove_label))
 }
 
@@ -217,4 +221,100 @@ async fn remove_label(
         .remove_contact_label(&access.contact.id, label.trim())
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Erase a contact and everything about them.
+///
+/// On the person's request: every conversation of theirs with its messages, files, rating,
+/// events and statistics, the emails to them, the webhook events that told of them with their
+/// deliveries, their labels and the contact itself go, in one transaction. A `contact.erased`
+/// webhook names them by id so receivers can forget their copies. Refused (`409
+/// contact_in_conversation`) while one of their conversations is not closed.
+#[utoipa::path(
+    delete,
+    path = "/v1/contacts/{id}",
+    tag = "Agents",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Erased.", body = ErasedContact))
+)]
+async fn erase(
+    State(state): State<AppState>,
+    access: ContactAccess<true>,
+) -> Result<Json<ErasedContact>> {
+    let (erased, blobs) = state
+        .store
+        .erase_contact(&access.contact.id, now_ms())
+        .await?
+        .ok_or(Error::NotFound)?;
+    let store = &state.store;
+    for sha256 in blobs {
+        // What fails here the hourly sweep deletes: no row names these bytes any more.
+        let deleted = state
+            .files
+            .blobs
+            .delete_unreferenced(
+                &sha256,
+                |sha| async move { store.blob_referenced(&sha).await },
+            )
+            .await;
+        if let Err(e) = deleted {
+            tracing::warn!(error = %e, "an erased contact's file stays until the next sweep");
+        }
+    }
+    Ok(Json(erased))
+}
+
+/// Export everything held about a contact.
+///
+/// One JSON document: the contact with its labels, every conversation with all its messages
+/// (files as links valid for a while), events and statistics, and the emails sent to them.
+#[utoipa::path(
+    get,
+    path = "/v1/contacts/{id}/export",
+    tag = "Agents",
+    security(("channelSecret" = []), ("agentToken" = ["admin"]), ("agentCookie" = ["admin"])),
+    responses((status = 200, description = "Done.", body = ContactExport))
+)]
+async fn export(
+    State(state): State<AppState>,
+    access: ContactAccess<true>,
+) -> Result<impl IntoResponse> {
+    let now = now_ms();
+    let contact = view(&state, access.contact, &access.channel).await?;
+    let mut conversations = Vec::new();
+    let mut emails = Vec::new();
+    // The least recently active first.
+    for conversation in contact.conversations.iter().rev() {
+        let messages = state
+            .store
+            .messages_after(
+                &conversation.id,
+                0,
+                crate::transcripts::MAX_TRANSCRIPT_MESSAGES,
+            )
+            .await?
+            .into_iter()
+            .map(|message| crate::attachments::links::with_links(&state, message, now))
+            .collect();
+        emails.extend(state.store.conversation_emails(&conversation.id).await?);
+        conversations.push(ExportedConversation {
+            conversation: conversation.clone(),
+            messages,
+            events: state.store.conversation_events(&conversation.id).await?,
+            statistics: state
+                .store
+                .conversation_statistics(&conversation.id)
+                .await?,
+        });
+    }
+    let file_name = format!("attachment; filename=\"contact-{}.json\"", contact.id);
+    Ok((
+        [(header::CONTENT_DISPOSITION, file_name)],
+        Json(ContactExport {
+            exported_at_ms: now,
+            contact,
+            conversations,
+            emails,
+        }),
+    ))
 }

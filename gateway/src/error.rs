@@ -53,6 +53,8 @@ pub enum Error {
     ConversationNotClosed,
     #[error("this channel does not ask for ratings")]
     RatingsOff,
+    #[error("this contact has a conversation in progress; close it first")]
+    ContactInConversation,
     #[error("another agent has taken this conversation")]
     ConversationTaken,
     #[error("the channel's desk does not handle this conversation")]
@@ -148,7 +150,8 @@ impl Error {
             Error::EmailUnavailable
             | Error::ChannelReceptive
             | Error::ConversationNotClosed
-            | Error::RatingsOff => StatusCode::CONFLICT,
+            | Error::RatingsOff
+            | Error::ContactInConversation => StatusCode::CONFLICT,
             Error::VisitorGone => StatusCode::NOT_FOUND,
             Error::ChannelNotFound(_) | Error::ConversationNotFound | Error::NotFound => {
                 StatusCode::NOT_FOUND
@@ -212,6 +215,7 @@ impl Error {
             Error::ConversationClosed => codes::CONVERSATION_CLOSED,
             Error::ConversationNotClosed => codes::CONVERSATION_NOT_CLOSED,
             Error::RatingsOff => codes::RATINGS_OFF,
+            Error::ContactInConversation => codes::CONTACT_IN_CONVERSATION,
             Error::ConversationTaken => codes::CONVERSATION_TAKEN,
             Error::ConversationNotAtDesk => codes::CONVERSATION_NOT_AT_DESK,
             Error::MessageEmpty => codes::MESSAGE_EMPTY,

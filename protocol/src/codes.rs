@@ -25,6 +25,8 @@ pub const CONVERSATION_CLOSED: &str = "conversation_closed";
 pub const CONVERSATION_NOT_CLOSED: &str = "conversation_not_closed";
 /// The channel does not ask visitors for ratings (its `rating_scale` is `off`).
 pub const RATINGS_OFF: &str = "ratings_off";
+/// A contact cannot be erased while one of their conversations is in progress: close it first.
+pub const CONTACT_IN_CONVERSATION: &str = "contact_in_conversation";
 /// Two agents accepted the same conversation at once; the other one has it.
 pub const CONVERSATION_TAKEN: &str = "conversation_taken";
 /// An external desk acted on a conversation it does not handle (a bot or the agents do).

@@ -18,6 +18,8 @@ named! {
         /// in the conversation's summary.
         ConversationRated = "conversation.rated",
         VisitorSessionEnded = "visitor.session_ended",
+        /// A contact was erased on request: forget what earlier events told of them.
+        ContactErased = "contact.erased",
         /// Sent to a desk endpoint when a bot hands a conversation over to it, with the
         /// transcript; not one a webhook can subscribe to.
         HandedOver = "conversation.handed_over",
@@ -25,13 +27,14 @@ named! {
 }
 
 /// The events a webhook endpoint can subscribe to.
-pub const WEBHOOK_EVENTS: [EventType; 6] = [
+pub const WEBHOOK_EVENTS: [EventType; 7] = [
     EventType::ConversationCreated,
     EventType::MessageCreated,
     EventType::ConversationAssigned,
     EventType::ConversationClosed,
     EventType::ConversationRated,
     EventType::VisitorSessionEnded,
+    EventType::ContactErased,
 ];
 
 named! {
@@ -119,6 +122,40 @@ pub struct WebhookData {
     /// visitor gave in the pre-chat form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<WebhookContact>,
+    /// `contact.erased`: whom, by the ids earlier events gave; nothing else is left of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased: Option<ErasedContact>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErasedContact {
+    pub contact_id: String,
+    pub visitor_id: String,
+    /// The conversations that were theirs, now gone.
+    pub conversation_ids: Vec<String>,
+}
+
+/// `GET /v1/contacts/{id}/export`: everything the gateway holds about one person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactExport {
+    pub exported_at_ms: i64,
+    pub contact: crate::ContactView,
+    /// Every conversation, oldest first, whole.
+    pub conversations: Vec<ExportedConversation>,
+    /// Every email the gateway sent them or was to send them.
+    pub emails: Vec<EmailView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportedConversation {
+    pub conversation: ConversationSummary,
+    pub messages: Vec<ChatMessage>,
+    /// Transfers, hand-overs and closes, with agents' notes.
+    pub events: Vec<crate::ConversationEvent>,
+    pub statistics: Option<crate::ConversationStatistics>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

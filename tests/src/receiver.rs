@@ -137,6 +137,24 @@ impl Receiver {
         }
     }
 
+    /// Waits for a delivery of this event type; panics after `within`.
+    pub async fn wait_for_event(&self, event_type: &str, within: Duration) -> Delivery {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let arrived = self.shared.arrived.notified();
+            if let Some(found) = self
+                .accepted()
+                .into_iter()
+                .find(|d| d.event_type() == event_type)
+            {
+                return found;
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                panic!("no {event_type} delivery after {within:?}");
+            }
+        }
+    }
+
     /// Stops listening: connections are refused until [`Receiver::resume`].
     pub async fn stop(&mut self) {
         if let Some((stop, task)) = self.server.take() {

@@ -120,27 +120,39 @@ impl Blobs {
             .await?;
         let mut deleted = 0;
         for sha256 in old {
-            if referenced(sha256.clone()).await? {
-                continue;
-            }
-            let (live, aside) = (
-                blob_path(&sha256),
-                BlobPath::from(format!("trash/{sha256}")),
-            );
-            match self.store.rename(&live, &aside).await {
-                Ok(()) => {}
-                // Another gateway's sweep took it first.
-                Err(object_store::Error::NotFound { .. }) => continue,
-                Err(e) => return Err(e.into()),
-            }
-            if referenced(sha256.clone()).await? {
-                // Same bytes, so putting them back over a fresh upload's copy changes nothing.
-                self.store.copy(&aside, &live).await?;
-            } else {
+            if self.delete_unreferenced(&sha256, &referenced).await? {
                 deleted += 1;
             }
-            self.store.delete(&aside).await?;
         }
+        Ok(deleted)
+    }
+
+    /// Deletes the blob unless `referenced` says a row names it; whether it went. A fresh
+    /// upload of the same bytes meanwhile keeps it: the blob is set aside, checked again, and
+    /// put back if it is named now.
+    pub async fn delete_unreferenced<F, Fut>(&self, sha256: &str, referenced: F) -> Result<bool>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<bool>>,
+    {
+        if referenced(sha256.to_owned()).await? {
+            return Ok(false);
+        }
+        let (live, aside) = (blob_path(sha256), BlobPath::from(format!("trash/{sha256}")));
+        match self.store.rename(&live, &aside).await {
+            Ok(()) => {}
+            // Another gateway took it first.
+            Err(object_store::Error::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        let deleted = if referenced(sha256.to_owned()).await? {
+            // Same bytes, so putting them back over a fresh upload's copy changes nothing.
+            self.store.copy(&aside, &live).await?;
+            false
+        } else {
+            true
+        };
+        self.store.delete(&aside).await?;
         Ok(deleted)
     }
 }

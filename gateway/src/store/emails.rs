@@ -225,6 +225,19 @@ impl Store {
         Ok(())
     }
 
+    /// The conversation's emails, oldest first.
+    pub async fn conversation_emails(&self, conversation_id: &str) -> Result<Vec<EmailView>> {
+        let rows = sqlx::query(
+            "SELECT id, conversation_id, kind, recipient, status, attempts, created_at, \
+             last_attempt_at, last_error, sent_at FROM emails WHERE conversation_id = $1 \
+             ORDER BY created_at, id",
+        )
+        .bind(conversation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(view_from_row).collect()
+    }
+
     /// The channel's emails, newest first (the delivery log).
     pub async fn channel_emails(&self, channel_id: &str, limit: i64) -> Result<Vec<EmailView>> {
         let rows = sqlx::query(

@@ -9,6 +9,7 @@ mod channels;
 mod contacts;
 mod conversations;
 mod emails;
+mod erasure;
 mod group_commit;
 mod history;
 mod identities;

@@ -9,7 +9,7 @@
 
 use protocol::{
     ChatMessage, ConversationSummary, DeliveryStatus, DeliveryView, EndedSession, EndpointKind,
-    EventType, Handler, WebhookContact, WebhookData, WebhookPayload,
+    ErasedContact, EventType, Handler, WebhookContact, WebhookData, WebhookPayload,
 };
 use sqlx::any::AnyRow;
 
@@ -33,6 +33,7 @@ pub(super) struct Event<'a> {
     /// Carry every message so far (a hand-over to a desk).
     pub with_transcript: bool,
     pub session: Option<EndedSession>,
+    pub erased: Option<ErasedContact>,
     pub now_ms: i64,
 }
 
@@ -51,6 +52,7 @@ impl<'a> Event<'a> {
             message: None,
             with_transcript: false,
             session: None,
+            erased: None,
             now_ms,
         }
     }
@@ -149,13 +151,12 @@ pub(super) async fn enqueue(tx: &mut Tx<'_>, event: Event<'_>) -> Result<bool> {
                 .await?;
             (c.id.clone(), col_i64(&row, "event_seq")?)
         }
-        None => (
-            format!(
-                "session:{}",
-                event.session.as_ref().map_or("", |s| s.session_id.as_str())
-            ),
-            1,
-        ),
+        None => match (&event.session, &event.erased) {
+            (Some(session), _) => (format!("session:{}", session.session_id), 1),
+            // Its own order, under a key that does not name whom it erased.
+            (None, Some(_)) => (format!("erasure:{}", uuid::Uuid::new_v4().simple()), 1),
+            (None, None) => (String::from("session:"), 1),
+        },
     };
     let transcript = match (&conversation, event.with_transcript) {
         (Some(c), true) => Some(transcript_in(tx, &c.id).await?),
@@ -175,6 +176,7 @@ pub(super) async fn enqueue(tx: &mut Tx<'_>, event: Event<'_>) -> Result<bool> {
             transcript,
             session: event.session,
             contact,
+            erased: event.erased,
         },
     };
     let payload = serde_json::to_string(&payload).map_err(|e| Error::Internal(e.to_string()))?;

@@ -53,6 +53,7 @@ impl Store {
             message: None,
             with_transcript: false,
             session: Some(session.clone()),
+            erased: None,
             now_ms,
         };
         self.commit_with_events(tx, vec![event]).await

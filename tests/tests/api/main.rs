@@ -13,6 +13,7 @@ mod contacts;
 mod crash;
 mod deliveries;
 mod email;
+mod erasure;
 mod fanout;
 mod files;
 mod hardening;
