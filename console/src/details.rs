@@ -105,7 +105,40 @@ pub fn describe_rating(rating: &Rating) -> String {
     }
 }
 
-pub fn visitor_details() -> impl IntoView {
+/// An admin's actions on the contact: export everything held about them, or erase it after
+/// a confirmation.
+fn contact_actions(contact: RwSignal<Option<ContactView>>, id: String) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let export = format!("/v1/contacts/{id}/export");
+    let erase = move |_| {
+        let url = format!("/v1/contacts/{id}");
+        leptos::task::spawn_local(async move {
+            match call::<serde_json::Value>(Request::delete(&url), None).await {
+                Ok(_) => contact.set(None),
+                Err(e) => error.set(Some(e.message)),
+            }
+            confirming.set(false);
+        });
+    };
+    view! {
+        <div class="contact-actions">
+            <a class="link" data-testid="contact-export" href=export download="">{t("export_contact")}</a>
+            {move || if confirming.get() {
+                view! {
+                    <p role="alert" data-testid="erase-warning">{t("erase_contact_warning")}</p>
+                    <button class="danger" data-testid="contact-erase-confirm" on:click=erase.clone()>{t("erase_for_good")}</button>
+                    " "<button class="link" on:click=move |_| confirming.set(false)>{t("keep_contact")}</button>
+                }.into_any()
+            } else {
+                view! { <button class="link" data-testid="contact-erase" on:click=move |_| confirming.set(true)>{t("erase_contact")}</button> }.into_any()
+            }}
+            {move || error.get().map(|e| view! { <p class="error" data-testid="erase-error">{e}</p> })}
+        </div>
+    }
+}
+
+pub fn visitor_details(is_admin: bool) -> impl IntoView {
     let desk = expect_context::<Desk>();
     let contact = RwSignal::new(None::<ContactView>);
     let current = move || desk.current();
@@ -228,6 +261,7 @@ pub fn visitor_details() -> impl IntoView {
                 <h2>{t("conversations")}</h2>
                 <ul class="history" data-testid="contact-history">{history}</ul>
                 {start}
+                {is_admin.then(|| contact_actions(contact, p.id.clone()))}
             }
         })
     };

@@ -97,7 +97,7 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
             <div class="inbox-page" class:hidden=move || page.get() != Page::Inbox>
                 {crate::inbox_list::inbox_list(profile.id.clone())}
                 {crate::thread::thread()}
-                {crate::details::visitor_details()}
+                {crate::details::visitor_details(is_admin)}
             </div>
             {move || shortcuts.get().then(shortcuts_list)}
             {move || match page.get() {
