@@ -9,6 +9,7 @@ mod desk;
 mod email;
 mod files;
 mod gate;
+mod history;
 mod host_page;
 mod integrations;
 mod keyboard;

@@ -1,11 +1,11 @@
 //! The Reports page in headless Chromium: conversations answered and closed as an agent would,
-//! then the figures, the SVG charts and the table as an admin sees them (a screenshot is kept
+//! and rated by their visitors, then the figures, the SVG charts and the table as an admin sees them (a screenshot is kept
 //! in `target/screenshots` to look at), in light and in dark mode.
 
 use reqwest::Method;
 use serde_json::json;
 use tests::browser::{Browser, WAIT};
-use tests::client::{agent_login, call, visitor_writes};
+use tests::client::{agent_login, call, Visitor};
 use tests::DemoStack;
 
 /// The page's figures once the report shows the three conversations.
@@ -24,6 +24,10 @@ const SHOWN: &str = "
         agents: agents.map(row => [...row.children].slice(0, 3).map(cell => cell.textContent)),
         csv: csv.href.startsWith('data:text/csv') && decodeURIComponent(csv.href).includes(arguments[0]),
         bar_fill: getComputedStyle(document.querySelector('[data-testid=chart-days] rect.bar')).fill,
+        satisfaction: document.querySelector('[data-testid=satisfaction]').textContent,
+        average: document.querySelector('[data-testid=average-rating]').textContent,
+        rating_bars: [...document.querySelectorAll('[data-testid=chart-ratings] rect.bar')]
+            .map(bar => Number(bar.getAttribute('height'))),
     };";
 
 #[tokio::test]
@@ -31,8 +35,10 @@ async fn the_reports_page_charts_the_closed_conversations_light_and_dark() {
     let demo = DemoStack::start().await;
     let admin = agent_login(&demo.gateway).await;
     let channel = demo.gateway.demo_channel().await;
-    for i in 0..3 {
-        let id = visitor_writes(&demo.gateway, &demo.site, &format!("Question {i}")).await;
+    for (i, score) in [5, 4, 2].into_iter().enumerate() {
+        let visitor = Visitor::arrive(&demo.gateway, &demo.site).await;
+        let mut socket = visitor.connect(&demo.gateway, None).await;
+        let (id, _) = socket.say("q", &format!("Question {i}")).await;
         let base = format!("/v1/channels/{}/conversations/{id}", channel.id);
         let answer = json!({"client_id": format!("answer-{i}"), "text": "Here to help"});
         let answered = call(
@@ -53,6 +59,18 @@ async fn the_reports_page_charts_the_closed_conversations_light_and_dark() {
         )
         .await;
         assert!(closed.status.is_success(), "{}", closed.body);
+        let rated = reqwest::Client::new()
+            .post(
+                demo.gateway
+                    .url(&format!("/v1/visitor/conversations/{id}/rating")),
+            )
+            .header("origin", &demo.site)
+            .bearer_auth(&visitor.session.session_token)
+            .json(&json!({"score": score}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(rated.status(), reqwest::StatusCode::NO_CONTENT);
     }
     let mut fills = Vec::new();
     for dark in [false, true] {
@@ -92,6 +110,14 @@ async fn the_reports_page_charts_the_closed_conversations_light_and_dark() {
             "{shown}"
         );
         assert_eq!(shown["csv"], json!(true), "{shown}");
+        // Ratings 5, 4 and 2: two of three satisfied, 3.7 on average, one day's bar at 66 of 100.
+        assert_eq!(shown["satisfaction"], "66 %", "{shown}");
+        assert_eq!(shown["average"], "3.7", "{shown}");
+        assert_eq!(
+            shown["rating_bars"],
+            json!([160.0 * 66.0 / 100.0]),
+            "{shown}"
+        );
         fills.push(shown["bar_fill"].clone());
         if let Some(violations) = agent.accessibility_violations("html").await {
             assert_eq!(violations, json!([]), "dark: {dark}");
