@@ -25,6 +25,9 @@ use crate::words::t;
 pub struct Desk {
     pub inbox: RwSignal<Inbox>,
     pub selected: RwSignal<Option<String>>,
+    /// A conversation opened from outside the inbox (the history, a contact's conversations),
+    /// as it was read there: a closed one is in no inbox.
+    found: RwSignal<Option<ConversationSummary>>,
     pub connected: RwSignal<bool>,
     /// Conversations whose visitor is typing, with when the notice expires (ms).
     pub visitor_typing: RwSignal<BTreeMap<String, f64>>,
@@ -93,6 +96,7 @@ impl Desk {
         let desk = Self {
             inbox: RwSignal::new(Inbox::default()),
             selected,
+            found: RwSignal::new(None),
             // No size known here: the gateway refuses what the conversation's channel does not
             // take, with its reason.
             uploads: StoredValue::new_local(agent_uploads(selected)),
@@ -111,10 +115,19 @@ impl Desk {
         desk
     }
 
-    /// The conversation on screen, as the inbox has it.
+    /// The conversation on screen, as the inbox has it, or as it was found.
     pub fn current(self) -> Option<ConversationSummary> {
         let id = self.selected.get()?;
-        self.inbox.with(|i| i.conversation(&id).cloned())
+        self.inbox
+            .with(|i| i.conversation(&id).cloned())
+            .or_else(|| self.found.get().filter(|c| c.id == id))
+    }
+
+    /// Opens a conversation found outside the inbox.
+    pub fn open_found(self, conversation: ConversationSummary) {
+        let id = conversation.id.clone();
+        self.found.set(Some(conversation));
+        self.open(id);
     }
 
     fn send(self, frame: &AgentClientFrame) -> bool {

@@ -110,12 +110,17 @@ pub fn describe_rating(rating: &Rating) -> String {
 fn contact_actions(contact: RwSignal<Option<ContactView>>, id: String) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let selected = expect_context::<Desk>().selected;
     let export = format!("/v1/contacts/{id}/export");
     let erase = move |_| {
         let url = format!("/v1/contacts/{id}");
         leptos::task::spawn_local(async move {
             match call::<serde_json::Value>(Request::delete(&url), None).await {
-                Ok(_) => contact.set(None),
+                Ok(_) => {
+                    // Its conversations are gone with it.
+                    contact.set(None);
+                    selected.set(None);
+                }
                 Err(e) => error.set(Some(e.message)),
             }
             confirming.set(false);
@@ -215,10 +220,10 @@ pub fn visitor_details(is_admin: bool) -> impl IntoView {
                 .conversations
                 .iter()
                 .map(|c| {
-                    let id = c.id.clone();
+                    let found = c.clone();
                     let status = t(&format!("state_{}", c.status.as_str()));
                     view! {
-                        <li on:click=move |_| desk.with_value(|d| d.open(id.clone()))>
+                        <li on:click=move |_| desk.with_value(|d| d.open_found(found.clone()))>
                             <span class="badge">{status}</span>" "{c.last_text.clone()}
                         </li>
                     }

@@ -242,9 +242,9 @@ pub fn history_page(
             .contact_name
             .or(item.contact_email)
             .unwrap_or_else(|| t("anonymous_visitor"));
-        let id = c.id.clone();
+        let found = c.clone();
         let open = move |_| {
-            desk.with_value(|d| d.open(id.clone()));
+            desk.with_value(|d| d.open_found(found.clone()));
             to_inbox();
         };
         let when = crate::time::local_time(c.updated_at_ms);

@@ -156,7 +156,7 @@ async fn an_agent_accepts_a_visitor_and_both_see_typing_messages_and_the_close()
     let four = visitor
         .wait_for_element(
             "the rating's four stars",
-            &in_widget("[data-testid=rating] input[value='4']"),
+            &in_widget("[data-testid=rating] input[value=\"4\"]"),
             WAIT,
         )
         .await;

@@ -97,8 +97,9 @@ async fn history_finds_a_word_opens_the_conversation_and_erases_its_contact() {
         agent.click_on("contact-erase-confirm").await;
         agent
             .wait_for(
-                "the contact gone from beside the conversation",
-                "return !document.querySelector('[data-testid=contact-name]');",
+                "the contact and its conversation gone from the screen",
+                "return !document.querySelector('[data-testid=contact-name]') \
+                    && ![...document.querySelectorAll('.msg')].some(m => m.textContent.includes('Где мой заказ'));",
                 WAIT,
             )
             .await;
