@@ -80,6 +80,10 @@ pub struct Config {
     /// A delivery still failing this long after its event (or its replay) is marked failed; the
     /// delivery log keeps it for a replay.
     pub webhook_retry_for_secs: u64,
+    /// Retention deletes old conversations this many at a time, each batch its own transaction.
+    pub retention_batch: i64,
+    /// And waits this long after each batch, so message appends get the database in between.
+    pub retention_pause_ms: u64,
     /// The delivery log keeps finished deliveries this long.
     pub webhook_log_days: u64,
     /// Mark cookies `Secure`: on whenever the gateway is reached over HTTPS.
@@ -162,6 +166,8 @@ impl Default for Config {
             webhook_retry_base_ms: 5_000,
             webhook_retry_max_ms: 3600 * 1000,
             webhook_retry_for_secs: 24 * 3600,
+            retention_batch: 50,
+            retention_pause_ms: 20,
             webhook_log_days: 30,
             secure_cookies: false,
             captcha_verify_url: None,

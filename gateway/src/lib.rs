@@ -34,6 +34,7 @@ pub mod peer;
 pub mod presence;
 pub mod queues;
 pub mod reports;
+pub mod retention;
 pub mod routing;
 pub mod rules;
 pub mod socket;
@@ -92,6 +93,7 @@ pub async fn serve(
     let deliveries = tokio::spawn(webhooks::delivery::run(state.clone()));
     let emails = tokio::spawn(email::run(state.clone()));
     let housekeeping = tokio::spawn(housekeeping::run(state.clone()));
+    let retention = tokio::spawn(retention::run(state.clone()));
     let page_views = tokio::spawn(live::write_page_views(state.clone()));
     let sockets = state.sockets.clone();
     let drained = state.sockets.clone();
@@ -125,6 +127,7 @@ pub async fn serve(
     deliveries.abort();
     emails.abort();
     housekeeping.abort();
+    retention.abort();
     page_views.abort();
     served
 }

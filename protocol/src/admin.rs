@@ -82,6 +82,10 @@ pub struct ChannelView {
     /// How the panel asks visitors to rate a conversation once it closes.
     #[serde(default)]
     pub rating_scale: crate::RatingScale,
+    /// Conversations closed this many days ago are deleted with everything in them (a
+    /// background job, in small batches); 0: kept for ever.
+    #[serde(default)]
+    pub retention_days: i64,
     /// A message the launcher shows as a bubble on some pages after some time.
     #[serde(default)]
     pub proactive: Option<Proactive>,

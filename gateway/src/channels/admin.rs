@@ -98,6 +98,7 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
         identity: channel.identity,
         proactive: channel.proactive.clone(),
         rating_scale: channel.rating_scale,
+        retention_days: channel.retention_days,
         texts: channel.texts.clone(),
         snippet: format!(
             "<script async src=\"{}/embed.js\" data-channel=\"{}\"></script>",
@@ -379,6 +380,14 @@ pub fn apply(
             }
             "identity" => name(value).map(|mode| channel.identity = mode),
             "rating_scale" => name(value).map(|scale| channel.rating_scale = scale),
+            "retention_days" => value
+                .as_i64()
+                .filter(|days| (0..=MAX_RETENTION_DAYS).contains(days))
+                .ok_or(Problem::Number {
+                    min: "0".into(),
+                    max: MAX_RETENTION_DAYS.to_string(),
+                })
+                .map(|days| channel.retention_days = days),
             "proactive" => match value {
                 Value::Null => Ok(None),
                 other => proactive(other, &mut problems).map(Some),
@@ -450,6 +459,8 @@ fn prechat(value: &Value, problems: &mut Problems) -> std::result::Result<Precha
 }
 
 const MAX_TOPICS: usize = 20;
+/// Ten years: longer is for ever (0).
+const MAX_RETENTION_DAYS: i64 = 3650;
 const MAX_TOPIC_CHARS: usize = 100;
 const MAX_CONSENT_CHARS: usize = 1000;
 const MAX_CONSENT_VERSION_CHARS: usize = 50;

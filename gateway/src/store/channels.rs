@@ -58,6 +58,8 @@ pub struct ChannelRecord {
     pub proactive: Option<Proactive>,
     /// How its panel asks for a rating once a conversation closes.
     pub rating_scale: RatingScale,
+    /// Its conversations closed this many days ago are deleted; 0: kept for ever.
+    pub retention_days: i64,
     /// What its widget says instead of its own texts, by language.
     pub texts: protocol::ChannelTexts,
 }
@@ -100,6 +102,7 @@ impl ChannelRecord {
             identity: IdentityMode::Optional,
             proactive: None,
             rating_scale: RatingScale::default(),
+            retention_days: 0,
             texts: protocol::ChannelTexts::new(),
         }
     }
@@ -145,7 +148,7 @@ const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, a
                        visibility_rules, override_mode, override_until, queue_id, idle_close_secs, \
                        visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, \
                        missed_chat_secs, when_unavailable, prechat, visitor_sound, identity_secret, \
-                       identity, proactive, texts, theme, look, rating_scale";
+                       identity, proactive, texts, theme, look, rating_scale, retention_days";
 
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
@@ -198,6 +201,7 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
         identity_secret: col_opt_str(row, "identity_secret")?,
         identity: col_name(row, "identity")?,
         rating_scale: col_name(row, "rating_scale")?,
+        retention_days: col_i64(row, "retention_days")?,
         proactive: col_opt_str(row, "proactive")?
             .map(|json| serde_json::from_str(&json))
             .transpose()
@@ -264,9 +268,9 @@ impl Store {
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
              queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, missed_chat_secs, \
-             when_unavailable, prechat, visitor_sound, identity_secret, identity, proactive, texts, theme, look, rating_scale) \
+             when_unavailable, prechat, visitor_sound, identity_secret, identity, proactive, texts, theme, look, rating_scale, retention_days) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35) \
+             $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -282,7 +286,8 @@ impl Store {
              when_unavailable = excluded.when_unavailable, prechat = excluded.prechat, \
              visitor_sound = excluded.visitor_sound, identity_secret = excluded.identity_secret, \
              identity = excluded.identity, proactive = excluded.proactive, texts = excluded.texts, \
-             theme = excluded.theme, look = excluded.look, rating_scale = excluded.rating_scale",
+             theme = excluded.theme, look = excluded.look, rating_scale = excluded.rating_scale, \
+             retention_days = excluded.retention_days",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -334,6 +339,7 @@ impl Store {
         .bind(channel.appearance.theme.as_str())
         .bind(serde_json::to_string(&channel.appearance.look).map_err(|e| Error::Internal(e.to_string()))?)
         .bind(channel.rating_scale.as_str())
+        .bind(channel.retention_days)
         .execute(&self.pool)
         .await?;
         Ok(())

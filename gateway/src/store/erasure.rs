@@ -1,7 +1,8 @@
 //! Conversations removed for good, with every row that names them: a contact erased on
 //! request (with their contact, labels, unsent uploads, live page and the webhook events that
-//! told of them), and conversations past their channel's retention. The files' bytes are
-//! shared by hash, so the caller deletes those no row names any more once this commits.
+//! told of them), and conversations past their channel's retention, a batch at a time. The
+//! files' bytes are shared by hash, so the caller deletes those no row names any more once
+//! this commits.
 
 use protocol::{ErasedContact, EventType};
 use sqlx::any::AnyArguments;
@@ -9,7 +10,7 @@ use sqlx::query::Query;
 use sqlx::{Any, Transaction};
 
 use super::outbox::Event;
-use super::{col_opt_str, col_str, placeholders, uploader_of_visitor, Store};
+use super::{col_i64, col_opt_str, col_str, placeholders, uploader_of_visitor, Store};
 use crate::error::{Error, Result};
 
 /// The query with every id bound in order (to `$1 … $n`).
@@ -77,6 +78,65 @@ fn naming_visitor(visitor_id: &str) -> String {
 }
 
 impl Store {
+    /// The channels that keep closed conversations for a limited time: `(id, days)`.
+    pub async fn retaining_channels(&self) -> Result<Vec<(String, i64)>> {
+        sqlx::query("SELECT id, retention_days FROM channels WHERE retention_days > 0")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| Ok((col_str(row, "id")?, col_i64(row, "retention_days")?)))
+            .collect()
+    }
+
+    /// Deletes at most `limit` of the channel's conversations closed before `closed_before_ms`
+    /// (those closed longest ago first), in one short transaction; how many went, and the file
+    /// hashes to check.
+    pub async fn purge_closed(
+        &self,
+        channel_id: &str,
+        closed_before_ms: i64,
+        limit: i64,
+    ) -> Result<(usize, Vec<String>)> {
+        // Read outside the transaction, so the write lock is held only for the deletes; a
+        // conversation reopened meanwhile is not deleted (the deletes re-check it).
+        let ids = sqlx::query(
+            "SELECT id FROM conversations WHERE channel_id = $1 AND status = 'closed' \
+             AND closed_at < $2 ORDER BY closed_at LIMIT $3",
+        )
+        .bind(channel_id)
+        .bind(closed_before_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| col_str(row, "id"))
+        .collect::<Result<Vec<_>>>()?;
+        if ids.is_empty() {
+            return Ok((0, Vec::new()));
+        }
+        let mut tx = self.pool.begin().await?;
+        // A write first, which also keeps only those still closed long enough.
+        let list = placeholders(3, ids.len());
+        let still = format!(
+            "UPDATE conversations SET status = 'closed' WHERE id IN ({list}) \
+             AND status = 'closed' AND closed_at < $1 AND channel_id = $2 RETURNING id"
+        );
+        let ids = ids
+            .iter()
+            .fold(
+                sqlx::query(&still).bind(closed_before_ms).bind(channel_id),
+                |query, id| query.bind(id),
+            )
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| col_str(row, "id"))
+            .collect::<Result<Vec<_>>>()?;
+        let blobs = delete_conversations_in(&mut tx, &ids).await?;
+        tx.commit().await?;
+        Ok((ids.len(), blobs))
+    }
+
     /// Erases the contact and everything that names them, in one transaction, with a
     /// `contact.erased` event; who they were (by id) and the file hashes to check, or None if
     /// there is no such contact. Refused while one of their conversations is not closed.

@@ -165,6 +165,11 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
             postgres: include_str!("../../migrations/0016_search.postgres.sql"),
         },
     ),
+    (
+        17,
+        "retention",
+        Sql::Both(include_str!("../../migrations/0017_retention.sql")),
+    ),
 ];
 
 /// A migration's SQL: portable, or one per backend where they differ (full-text search).

@@ -28,6 +28,7 @@ mod openapi;
 mod postgres;
 mod prechat;
 mod ratings;
+mod retention;
 mod routing;
 mod statistics;
 mod texts;
