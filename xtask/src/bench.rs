@@ -17,6 +17,8 @@
 //! 5. Messages through the gateway without and with webhooks (`tests/src/bin/load.rs`).
 //! 6. The reports page's queries on a year of 100,000 closed conversations, beside a plain
 //!    count of them (`tests/src/bin/reports.rs`).
+//! 7. Retention purging 100,000 old conversations while a visitor writes: the longest wait for
+//!    an acknowledgement, beside the same writer's with no purge (`tests/src/bin/retention.rs`).
 //!
 //! Figures are printed, never judged: times vary with the machine. Only sizes fail the run.
 
@@ -58,5 +60,8 @@ pub fn main(args: &[String]) -> Result {
         .current_dir(paths::root()))?;
     run(Command::new("cargo")
         .args(["run", "--release", "-p", "tests", "--bin", "reports"])
+        .current_dir(paths::root()))?;
+    run(Command::new("cargo")
+        .args(["run", "--release", "-p", "tests", "--bin", "retention"])
         .current_dir(paths::root()))
 }
