@@ -176,6 +176,7 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
     let name = RwSignal::new(channel.name.clone());
     let timeout = RwSignal::new(channel.inactivity_timeout_secs.to_string());
     let idle_hours = RwSignal::new((channel.idle_close_secs as f64 / 3600.0).to_string());
+    let retention = RwSignal::new(channel.retention_days.to_string());
     let origins = RwSignal::new(channel.allowed_origins.join("\n"));
     let online = RwSignal::new(channel.online);
     let receptive = RwSignal::new(channel.receptive);
@@ -211,9 +212,14 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
                 .trim()
                 .parse::<f64>()
                 .map_or_else(|_| json!(mib), |m| json!((m * MIB).round() as u64));
+            let days = retention.get_untracked();
+            let retention_value = days
+                .trim()
+                .parse::<i64>()
+                .map_or_else(|_| json!(days), |n| json!(n));
             let body = json!({
                 "name": name.get_untracked(), "inactivity_timeout_secs": timeout_value,
-                "idle_close_secs": idle_value,
+                "idle_close_secs": idle_value, "retention_days": retention_value,
                 "allowed_origins": origins, "online": online.get_untracked(), "receptive": receptive.get_untracked(),
                 "visitor_uploads": visitor_uploads.get_untracked(),
                 "uploads": {"max_bytes": max_bytes, "kinds": upload_kinds.get_untracked()},
@@ -244,6 +250,8 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
             {field_error(page, "inactivity_timeout_secs")}
             <label>{t("idle_close")} <input data-testid="edit-idle-close" prop:value=move || idle_hours.get() on:input=move |ev| idle_hours.set(event_target_value(&ev)) /></label>
             {field_error(page, "idle_close_secs")}
+            <label>{t("retention_days")} <input data-testid="edit-retention" inputmode="numeric" prop:value=move || retention.get() on:input=move |ev| retention.set(event_target_value(&ev)) /></label>
+            {field_error(page, "retention_days")}
             <label>{t("allowed_origins")}
                 <textarea data-testid="edit-origins" rows="3" prop:value=move || origins.get() on:input=move |ev| origins.set(event_target_value(&ev))></textarea>
             </label>
