@@ -35,6 +35,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct ContactAccess<const WRITE: bool> {
     contact: ContactRecord,
     channel: ChannelRecord,
+    /// The admin calling, None for the holder of the channel's secret (or a reading agent).
+    admin: Option<crate::store::AgentRecord>,
 }
 
 impl<const WRITE: bool> FromRequestParts<AppState> for ContactAccess<WRITE> {
@@ -48,10 +50,11 @@ impl<const WRITE: bool> FromRequestParts<AppState> for ContactAccess<WRITE> {
             None => None,
         };
         let also = if WRITE { Login::Admin } else { Login::AnyAgent };
-        let (channel, _) = secret_or_login(parts, state, channel, also).await?;
+        let (channel, admin) = secret_or_login(parts, state, channel, also).await?;
         Ok(ContactAccess {
             contact: contact.ok_or(Error::NotFound)?,
             channel,
+            admin: admin.filter(|_| WRITE),
         })
     }
 }
@@ -246,6 +249,24 @@ async fn erase(
         .erase_contact(&access.contact.id, now_ms())
         .await?
         .ok_or(Error::NotFound)?;
+    // Whom is not written down: only how much went.
+    let gone = protocol::Change {
+        before: Some(erased.conversation_ids.len().to_string()),
+        after: None,
+        redacted: false,
+    };
+    let actor = crate::audit::by_admin_or_secret(access.admin.as_ref(), &access.channel);
+    let action = protocol::AuditAction::ContactErased;
+    let changes = [("conversations".to_owned(), gone)].into();
+    crate::audit::record(
+        &state,
+        &actor,
+        action,
+        Some(&access.channel.id),
+        None,
+        changes,
+    )
+    .await?;
     let store = &state.store;
     for sha256 in blobs {
         // What fails here the hourly sweep deletes: no row names these bytes any more.

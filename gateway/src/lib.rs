@@ -7,6 +7,7 @@ pub mod agents;
 pub mod app;
 pub mod assets;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod canned;
 pub mod captcha;

@@ -22,7 +22,7 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 use crate::{
-    agents, attachments, canned, channels, contacts, conversations, email, live, operations,
+    agents, attachments, audit, canned, channels, contacts, conversations, email, live, operations,
     queues, reports, rules, visitors, webhooks,
 };
 
@@ -66,6 +66,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(email::router())
         .merge(live::router())
         .merge(reports::router())
+        .merge(audit::router())
         .routes(routes!(served_document))
         .routes(routes!(page))
         .routes(routes!(healthz))

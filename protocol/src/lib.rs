@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod audit;
 pub mod codes;
 pub mod history;
 pub mod integrations;
@@ -20,6 +21,7 @@ pub mod wire;
 
 pub use admin::*;
 pub use api::*;
+pub use audit::*;
 pub use history::*;
 pub use integrations::*;
 pub use locale::*;

@@ -241,7 +241,7 @@ fn email_taken() -> Error {
     responses((status = 200, description = "Updated.", body = AgentView), (status = 201, description = "Created.", body = AgentView))
 )]
 async fn upsert(
-    _: Admin,
+    Admin(admin): Admin,
     State(state): State<AppState>,
     Path(external_id): Path<String>,
     ApiJson(input): ApiJson<SyncAgent>,
@@ -253,16 +253,19 @@ async fn upsert(
         let existing = state.store.agent_by_external_id(&external_id).await?;
         let creating = existing.is_none();
         let previous_hash = existing.as_ref().map(|a| a.password_hash.clone());
+        let before = match &existing {
+            Some(agent) => Some(view(agent, state.store.agent_queue_ids(&agent.id).await?)),
+            None => None,
+        };
         let hash = password_hash(&state, &input, creating).await?;
         let agent = apply(existing, &external_id, &input, hash)?;
         // A new password or a deactivation ends every login the agent has.
         let end_logins = !agent.active || previous_hash.as_ref() != Some(&agent.password_hash);
         if creating {
             if state.store.insert_agent(&agent, now_ms()).await? {
-                return Ok((
-                    StatusCode::CREATED,
-                    Json(synced(&state, &agent, queues).await?),
-                ));
+                let after = synced(&state, &agent, queues).await?;
+                audited(&state, &admin, None, &after, true).await?;
+                return Ok((StatusCode::CREATED, Json(after)));
             }
             if state
                 .store
@@ -273,10 +276,37 @@ async fn upsert(
                 return Err(email_taken());
             }
         } else if state.store.update_agent(&agent, end_logins).await? {
-            return Ok((StatusCode::OK, Json(synced(&state, &agent, queues).await?)));
+            let after = synced(&state, &agent, queues).await?;
+            let new_password = previous_hash.as_ref() != Some(&agent.password_hash);
+            audited(&state, &admin, before.as_ref(), &after, new_password).await?;
+            return Ok((StatusCode::OK, Json(after)));
         } else {
             return Err(email_taken());
         }
     }
     Err(Error::Internal("agent sync did not settle".into()))
+}
+
+/// Records the sync in the audit log: each field that changed, and that the password did (not
+/// what it is).
+async fn audited(
+    state: &AppState,
+    admin: &AgentRecord,
+    before: Option<&AgentView>,
+    after: &AgentView,
+    new_password: bool,
+) -> Result<()> {
+    let before = before.map(crate::audit::json).transpose()?;
+    let mut changes =
+        crate::audit::changes(&before.unwrap_or_default(), &crate::audit::json(after)?);
+    if new_password {
+        let redacted = protocol::Change {
+            redacted: true,
+            ..protocol::Change::default()
+        };
+        changes.insert("password".into(), redacted);
+    }
+    let actor = crate::audit::by_agent(admin);
+    let action = protocol::AuditAction::AgentSynced;
+    crate::audit::record(state, &actor, action, None, Some(&after.id), changes).await
 }

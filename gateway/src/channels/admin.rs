@@ -9,9 +9,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use protocol::{
-    Appearance, CaptchaProvider, CaptchaView, ChannelState, ChannelView, ChannelsDeleted,
-    DeleteChannels, FileKind, LauncherIcon, LauncherPosition, Prechat, Proactive, Problem, Theme,
-    UploadPolicy,
+    Appearance, AuditAction, CaptchaProvider, CaptchaView, ChannelState, ChannelView,
+    ChannelsDeleted, DeleteChannels, FileKind, LauncherIcon, LauncherPosition, Prechat, Proactive,
+    Problem, Theme, UploadPolicy,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::audit;
 use crate::auth::Admin;
 use crate::error::{ApiJson, Error, Result};
 use crate::now_ms;
@@ -171,14 +172,26 @@ async fn read(
     responses((status = 201, description = "Created.", body = ChannelView))
 )]
 async fn create(
-    _: Admin,
+    Admin(admin): Admin,
     State(state): State<AppState>,
     ApiJson(input): ApiJson<Map<String, Value>>,
 ) -> Result<impl IntoResponse> {
     let channel = apply(new_channel(), &input, true)?;
     check_queue(&state, &channel).await?;
     state.store.save_channel(&channel, now_ms()).await?;
-    Ok((StatusCode::CREATED, Json(view(&state, &channel))))
+    let created = view(&state, &channel);
+    let changes = audit::changes(&Value::Null, &audit::json(&created)?);
+    let actor = audit::by_agent(&admin);
+    audit::record(
+        &state,
+        &actor,
+        AuditAction::ChannelCreated,
+        Some(&channel.id),
+        None,
+        changes,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Edit a channel.
@@ -193,17 +206,26 @@ async fn create(
     responses((status = 200, description = "Done.", body = ChannelView))
 )]
 async fn edit(
-    _: Admin,
+    Admin(admin): Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<Map<String, Value>>,
 ) -> Result<Json<ChannelView>> {
-    let mut channel = apply(by_id(&state, &id).await?, &input, false)?;
+    let before = by_id(&state, &id).await?;
+    let mut channel = apply(before.clone(), &input, false)?;
     check_queue(&state, &channel).await?;
     // An edit is the admin's fix: the error is re-detected if it persists.
     channel.last_error = None;
     state.store.save_channel(&channel, now_ms()).await?;
-    Ok(Json(view(&state, &channel)))
+    let after = view(&state, &channel);
+    audit::channel_edited(
+        &state,
+        &audit::by_agent(&admin),
+        &view(&state, &before),
+        &after,
+    )
+    .await?;
+    Ok(Json(after))
 }
 
 /// The channel's queue, and each pre-chat topic's, must exist: its conversations would
@@ -232,14 +254,39 @@ async fn check_queue(state: &AppState, channel: &ChannelRecord) -> Result<()> {
     responses((status = 200, description = "Done.", body = ChannelView))
 )]
 async fn rotate_secret(
-    _: Admin,
+    Admin(admin): Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<ChannelView>> {
     let mut channel = by_id(&state, &id).await?;
     channel.secret = random_token(32);
     state.store.save_channel(&channel, now_ms()).await?;
+    rotated(
+        &state,
+        &admin,
+        &channel,
+        AuditAction::SecretRotated,
+        "secret",
+    )
+    .await?;
     Ok(Json(view(&state, &channel)))
+}
+
+/// Records that one of the channel's secrets was replaced (not with what).
+async fn rotated(
+    state: &AppState,
+    admin: &crate::store::AgentRecord,
+    channel: &ChannelRecord,
+    action: AuditAction,
+    field: &str,
+) -> Result<()> {
+    let redacted = protocol::Change {
+        redacted: true,
+        ..protocol::Change::default()
+    };
+    let changes = [(field.to_owned(), redacted)].into();
+    let actor = audit::by_agent(admin);
+    audit::record(state, &actor, action, Some(&channel.id), None, changes).await
 }
 
 /// Replace (or create) the key the site signs identity tokens with.
@@ -253,13 +300,15 @@ async fn rotate_secret(
     responses((status = 200, description = "Done.", body = ChannelView))
 )]
 async fn rotate_identity_secret(
-    _: Admin,
+    Admin(admin): Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<ChannelView>> {
     let mut channel = by_id(&state, &id).await?;
     channel.identity_secret = Some(random_token(32));
     state.store.save_channel(&channel, now_ms()).await?;
+    let action = AuditAction::IdentitySecretRotated;
+    rotated(&state, &admin, &channel, action, "identity_secret").await?;
     Ok(Json(view(&state, &channel)))
 }
 
@@ -272,11 +321,11 @@ async fn rotate_identity_secret(
     responses((status = 204, description = "Done."))
 )]
 async fn delete_one(
-    _: Admin,
+    Admin(admin): Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    delete(&state, vec![id]).await?;
+    delete(&state, &admin, vec![id]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -292,7 +341,7 @@ async fn delete_one(
     responses((status = 200, description = "Done.", body = ChannelsDeleted))
 )]
 async fn delete_many(
-    _: Admin,
+    Admin(admin): Admin,
     State(state): State<AppState>,
     ApiJson(request): ApiJson<DeleteChannels>,
 ) -> Result<Json<ChannelsDeleted>> {
@@ -304,20 +353,32 @@ async fn delete_many(
             "name 1 to {MAX_BULK} channel ids"
         )));
     }
-    delete(&state, ids.clone()).await?;
+    delete(&state, &admin, ids.clone()).await?;
     Ok(Json(ChannelsDeleted { deleted: ids }))
 }
 
 /// All or nothing: unknown ids are a 404, channels in use a 409 naming them.
-async fn delete(state: &AppState, ids: Vec<String>) -> Result<()> {
+async fn delete(
+    state: &AppState,
+    admin: &crate::store::AgentRecord,
+    ids: Vec<String>,
+) -> Result<()> {
+    let mut deleted = Vec::new();
     for id in &ids {
-        by_id(state, id).await?;
+        deleted.push(view(state, &by_id(state, id).await?));
     }
     state
         .store
         .delete_channels(&ids)
         .await?
-        .map_err(Error::ChannelInUse)
+        .map_err(Error::ChannelInUse)?;
+    let actor = audit::by_agent(admin);
+    for channel in deleted {
+        let changes = audit::changes(&audit::json(&channel)?, &Value::Null);
+        let action = AuditAction::ChannelDeleted;
+        audit::record(state, &actor, action, Some(&channel.id), None, changes).await?;
+    }
+    Ok(())
 }
 
 /// A channel being created: its name and timeout come from the admin's input.

@@ -215,6 +215,8 @@ impl Store {
         ] {
             bound(&delete, &naming).execute(&mut *tx).await?;
         }
+        // Their page, written or about to be (a page still open calls again: a new presence).
+        self.forget_page_view(&channel_id, &visitor_id);
         sqlx::query("DELETE FROM live_visitors WHERE channel_id = $1 AND visitor_id = $2")
             .bind(&channel_id)
             .bind(&visitor_id)

@@ -112,6 +112,15 @@ impl Store {
         }
     }
 
+    /// Drops the visitor's page view not yet written (an erasure).
+    pub(super) fn forget_page_view(&self, channel_id: &str, visitor_id: &str) {
+        self.page_views
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&(channel_id.to_owned(), visitor_id.to_owned()));
+    }
+
     /// Writes the page views recorded since the last flush, in one transaction; how many.
     pub async fn flush_page_views(&self) -> Result<usize> {
         let views: Vec<LivePageView> = std::mem::take(

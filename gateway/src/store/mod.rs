@@ -4,6 +4,7 @@
 
 mod agents;
 mod attachments;
+mod audit;
 mod canned;
 mod channels;
 mod contacts;
@@ -29,6 +30,7 @@ mod webhooks;
 
 pub use agents::{AgentCounts, AgentRecord};
 pub use attachments::{NewUpload, StoredFile};
+pub use audit::AuditFilter;
 pub use channels::{CaptchaSettings, ChannelRecord, ChannelRef};
 pub use contacts::{ContactRecord, PrechatContact};
 pub use conversations::ConversationFilter;
@@ -169,6 +171,11 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
         17,
         "retention",
         Sql::Both(include_str!("../../migrations/0017_retention.sql")),
+    ),
+    (
+        18,
+        "audit",
+        Sql::Both(include_str!("../../migrations/0018_audit.sql")),
     ),
 ];
 

@@ -20,7 +20,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use protocol::{
-    DeliveryPage, DeliveryView, EndpointKind, EventType, NewWebhookEndpoint, Problem,
+    AuditAction, DeliveryPage, DeliveryView, EndpointKind, EventType, NewWebhookEndpoint, Problem,
     WebhookEndpointView, WEBHOOK_EVENTS,
 };
 use serde::Deserialize;
@@ -28,6 +28,7 @@ use sha2::Sha256;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::audit;
 use crate::auth::ChannelAccess;
 use crate::error::{ApiJson, Error, Result};
 use crate::now_ms;
@@ -164,6 +165,8 @@ async fn create(
     .to_owned();
     events.sort_by_key(|e| e.as_str());
     events.dedup();
+    let actor = audit::by_admin_or_secret(access.admin.as_ref(), &access.channel);
+    let channel_id = access.channel.id.clone();
     let endpoint = WebhookEndpoint {
         id: uuid::Uuid::new_v4().to_string(),
         channel_id: access.channel.id,
@@ -177,7 +180,19 @@ async fn create(
         .store
         .insert_webhook_endpoint(&endpoint, now_ms())
         .await?;
-    Ok((StatusCode::CREATED, Json(view(endpoint))))
+    let added = view(endpoint);
+    let changes = audit::changes(&serde_json::Value::Null, &audit::json(&added)?);
+    let action = AuditAction::WebhookAdded;
+    audit::record(
+        &state,
+        &actor,
+        action,
+        Some(&channel_id),
+        Some(&added.id),
+        changes,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(added)))
 }
 
 /// Delete an endpoint with its delivery log.
@@ -193,6 +208,12 @@ async fn remove(
     access: ChannelAccess,
     Path((_, endpoint_id)): Path<(String, String)>,
 ) -> Result<StatusCode> {
+    let removed = state
+        .store
+        .webhook_endpoints(&access.channel.id)
+        .await?
+        .into_iter()
+        .find(|e| e.id == endpoint_id);
     if state
         .store
         .delete_webhook_endpoint(&access.channel.id, &endpoint_id)
@@ -200,6 +221,14 @@ async fn remove(
     {
         // A deleted bot's or desk's conversations may now wait for agents.
         crate::routing::spawn_route_queue(&state, &access.channel.queue_id);
+        let actor = audit::by_admin_or_secret(access.admin.as_ref(), &access.channel);
+        let before = removed.map(view).map(|v| audit::json(&v)).transpose()?;
+        let changes = audit::changes(&before.unwrap_or_default(), &serde_json::Value::Null);
+        let (channel, action) = (
+            Some(access.channel.id.as_str()),
+            AuditAction::WebhookRemoved,
+        );
+        audit::record(&state, &actor, action, channel, Some(&endpoint_id), changes).await?;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::NotFound)

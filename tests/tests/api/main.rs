@@ -4,6 +4,7 @@
 mod admin;
 mod agents;
 mod assets;
+mod audit;
 mod blobs;
 mod canned;
 mod capacity;
