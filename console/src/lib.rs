@@ -18,6 +18,7 @@
 mod alerts;
 mod api;
 mod appearance_settings;
+mod audit;
 mod canned;
 mod channels;
 mod desk;

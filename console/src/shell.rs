@@ -84,6 +84,7 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
                     {nav(Page::History, t("history"), "nav-history")}
                     {nav(Page::Reports, t("reports"), "nav-reports")}
                     {is_admin.then(|| nav(Page::Channels, t("channels"), "nav-channels"))}
+                    {is_admin.then(|| nav(Page::Audit, t("audit_log"), "nav-audit"))}
                 </nav>
                 <span class="conn" data-testid="connection" data-live=move || connected.get().to_string()>
                     {move || if connected.get() { t("live") } else { t("reconnecting") }}
@@ -106,6 +107,7 @@ fn workspace(profile: AgentProfile, title: String) -> impl IntoView {
                 Page::History => Some(crate::history::history_page(is_admin, to_inbox).into_any()),
                 Page::Reports => Some(crate::reports::reports_page(is_admin).into_any()),
                 Page::Channels => Some(crate::channels::channels_page().into_any()),
+                Page::Audit => Some(crate::audit::audit_page().into_any()),
             }}
             </main>
         </div>
@@ -162,6 +164,7 @@ enum Page {
     History,
     Reports,
     Channels,
+    Audit,
 }
 
 /// The agent's own presence: online takes conversations, away keeps the console open without

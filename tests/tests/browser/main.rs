@@ -3,6 +3,7 @@
 
 mod alerts;
 mod appearance;
+mod audit;
 mod console;
 mod console_access;
 mod desk;
