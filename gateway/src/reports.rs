@@ -16,10 +16,9 @@ use utoipa_axum::routes;
 use crate::auth::AuthAgent;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::store::{Grouping, ReportFilter, RowSums, Store, Timed};
+use crate::store::{LocalClock, ReportFilter, RowSums, Store, Timed};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
-const QUARTER_MS: i64 = 900_000;
 /// A report covers at most a year and a day (a leap year's days in any time zone).
 const MAX_PERIOD_MS: i64 = 367 * DAY_MS;
 const DEFAULT_PERIOD_MS: i64 = 30 * DAY_MS;
@@ -91,13 +90,13 @@ async fn read(
 pub async fn report(store: &Store, filter: &ReportFilter, time_zone: String) -> Result<Report> {
     let zone =
         TimeZone::get(&time_zone).map_err(|_| Error::field("time_zone", Problem::TimeZone))?;
-    let totals = store.report_outcomes(filter).await?;
-    let quarters = store.report_quarters(filter).await?;
+    let clock = clock(&zone, filter.from_ms, filter.to_ms);
+    let groups = store.report_groups(filter).await?;
+    let by_day = store.report_days(filter, &clock).await?;
+    let by_hour = store.report_week_hours(filter, &clock).await?;
     let wait = distribution(store, filter, Timed::Wait).await?;
     let first_response = distribution(store, filter, Timed::FirstResponse).await?;
-    let agents = store.report_rows(filter, Grouping::Agents).await?;
-    let queues = store.report_rows(filter, Grouping::Queues).await?;
-    let (days, week_hours) = calendar(&zone, filter.from_ms, filter.to_ms, &quarters);
+    let (days, week_hours) = calendar(&zone, filter.from_ms, filter.to_ms, &by_day, &by_hour);
     let mut ratings = RatingCounts::default();
     for day in &days {
         ratings.add(day.ratings);
@@ -106,47 +105,74 @@ pub async fn report(store: &Store, filter: &ReportFilter, time_zone: String) -> 
         from_ms: filter.from_ms,
         to_ms: filter.to_ms,
         time_zone,
-        totals,
+        totals: groups.totals,
         ratings,
         days,
         week_hours,
         wait,
         first_response,
-        agents: table(agents),
-        queues: table(queues),
+        agents: table(groups.agents),
+        queues: table(groups.queues),
     })
+}
+
+/// The zone's offset at `from_ms` and each change of it before `to_ms`: what the store needs
+/// to count by the viewer's days and hours.
+pub fn clock(zone: &TimeZone, from_ms: i64, to_ms: i64) -> LocalClock {
+    let offset_ms = |at: Timestamp| i64::from(zone.to_offset(at).seconds()) * 1000;
+    let Ok(from) = Timestamp::from_millisecond(from_ms) else {
+        return LocalClock::default();
+    };
+    LocalClock {
+        offset_ms: offset_ms(from),
+        changes: zone
+            .following(from)
+            .take_while(|change| change.timestamp().as_millisecond() < to_ms)
+            .map(|change| {
+                (
+                    change.timestamp().as_millisecond(),
+                    i64::from(change.offset().seconds()) * 1000,
+                )
+            })
+            .collect(),
+    }
 }
 
 async fn distribution(store: &Store, filter: &ReportFilter, timed: Timed) -> Result<Distribution> {
-    let counts = store.report_buckets(filter, timed, &TIME_BOUNDS_MS).await?;
-    let count: i64 = counts.iter().sum();
-    let median_ms = percentile(store, filter, timed, count, 50).await?;
-    let p90_ms = percentile(store, filter, timed, count, 90).await?;
-    Ok(Distribution {
-        count,
-        median_ms,
-        p90_ms,
-        buckets: counts
-            .into_iter()
-            .enumerate()
-            .map(|(i, count)| Bucket {
-                below_ms: TIME_BOUNDS_MS.get(i).copied(),
-                count,
-            })
-            .collect(),
-    })
+    Ok(spread(&store.report_seconds(filter, timed).await?))
 }
 
-async fn percentile(
-    store: &Store,
-    filter: &ReportFilter,
-    timed: Timed,
-    count: i64,
-    percent: i64,
-) -> Result<Option<i64>> {
-    match nearest_rank(count, percent) {
-        Some(rank) => store.report_ranked(filter, timed, rank).await,
-        None => Ok(None),
+/// A time's spread from how many had it in each whole second (in order): the count under each
+/// of [`TIME_BOUNDS_MS`] (whole seconds, so exact), and the median and 90th percentile to the
+/// second: the start of the second that holds the value of that rank.
+pub fn spread(seconds: &[(i64, i64)]) -> Distribution {
+    let count: i64 = seconds.iter().map(|&(_, n)| n).sum();
+    let mut buckets: Vec<Bucket> = TIME_BOUNDS_MS
+        .iter()
+        .map(|&bound| Some(bound))
+        .chain([None])
+        .map(|below_ms| Bucket { below_ms, count: 0 })
+        .collect();
+    for &(second, n) in seconds {
+        let at = TIME_BOUNDS_MS
+            .iter()
+            .position(|&bound| second * 1000 < bound)
+            .unwrap_or(TIME_BOUNDS_MS.len());
+        buckets[at].count += n;
+    }
+    let at_rank = |percent: i64| {
+        let rank = nearest_rank(count, percent)?;
+        let mut below = 0;
+        seconds.iter().find_map(|&(second, n)| {
+            below += n;
+            (rank < below).then_some(second * 1000)
+        })
+    };
+    Distribution {
+        count,
+        median_ms: at_rank(50),
+        p90_ms: at_rank(90),
+        buckets,
     }
 }
 
@@ -156,23 +182,25 @@ pub fn nearest_rank(count: i64, percent: i64) -> Option<i64> {
     (count > 0).then(|| ((count * percent + 99) / 100).max(1) - 1)
 }
 
-/// Each day of the period with its conversations, and the conversations by weekday (Monday
-/// first) and hour, in `zone`, from the counts by quarter hour.
+/// Each day of the period with its conversations and ratings, and the conversations by
+/// weekday (Monday first) and hour, in `zone`, from the store's counts by local day (days
+/// since 1970-01-01) and by hour of the local week (hour 0: Thursday's first).
 pub fn calendar(
     zone: &TimeZone,
     from_ms: i64,
     to_ms: i64,
-    quarters: &[(i64, i64, RatingCounts)],
+    by_day: &[(i64, i64, RatingCounts)],
+    by_hour: &[(i64, i64)],
 ) -> (Vec<DayCount>, Vec<Vec<i64>>) {
     let local = |ms: i64| {
         Timestamp::from_millisecond(ms)
             .ok()
-            .map(|at| at.to_zoned(zone.clone()))
+            .map(|at| at.to_zoned(zone.clone()).date())
     };
     let mut days: BTreeMap<jiff::civil::Date, (i64, RatingCounts)> = BTreeMap::new();
     if let (Some(first), Some(last)) = (local(from_ms), local(to_ms - 1)) {
-        let mut day = first.date();
-        while day <= last.date() {
+        let mut day = first;
+        while day <= last {
             days.insert(day, Default::default());
             match day.tomorrow() {
                 Ok(next) => day = next,
@@ -180,16 +208,21 @@ pub fn calendar(
             }
         }
     }
+    let epoch = jiff::civil::date(1970, 1, 1);
+    for &(day, n, ratings) in by_day {
+        if let Ok(date) = epoch.checked_add(jiff::Span::new().days(day)) {
+            let counted = days.entry(date).or_default();
+            counted.0 += n;
+            counted.1.add(ratings);
+        }
+    }
     let mut week_hours = vec![vec![0; 24]; 7];
-    for &(quarter, n, ratings) in quarters {
-        let Some(at) = local(quarter * QUARTER_MS) else {
+    for &(hour, n) in by_hour {
+        let (Ok(hour), true) = (usize::try_from(hour), (0..168).contains(&hour)) else {
             continue;
         };
-        let day = days.entry(at.date()).or_default();
-        day.0 += n;
-        day.1.add(ratings);
-        let weekday = usize::from(at.weekday().to_monday_zero_offset().unsigned_abs());
-        week_hours[weekday][usize::from(at.hour().unsigned_abs())] += n;
+        // Hour 0 is a Thursday's: Monday is 3 days after it.
+        week_hours[(hour / 24 + 3) % 7][hour % 24] += n;
     }
     let days = days
         .into_iter()
@@ -239,22 +272,59 @@ mod tests {
     }
 
     #[test]
-    fn quarters_fall_on_the_viewers_days_and_hours() {
+    fn a_spread_is_read_from_the_counts_by_second() {
+        // Ten values: 0.5 s (twice), 3 s, 14 s, 15 s, 29 s, 61 s (three times), 2 h.
+        let seconds = [
+            (0, 2),
+            (3, 1),
+            (14, 1),
+            (15, 1),
+            (29, 1),
+            (61, 3),
+            (7200, 1),
+        ];
+        let spread = spread(&seconds);
+        assert_eq!(spread.count, 10);
+        // Ranks 4 and 8 (from 0): 15 s and 61 s.
+        assert_eq!(
+            (spread.median_ms, spread.p90_ms),
+            (Some(15_000), Some(61_000))
+        );
+        let counts: Vec<i64> = spread.buckets.iter().map(|b| b.count).collect();
+        assert_eq!(counts, [4, 2, 0, 3, 0, 0, 0, 1]);
+        assert_eq!(spread.buckets[7].below_ms, None);
+        let none = super::spread(&[]);
+        assert_eq!((none.count, none.median_ms, none.p90_ms), (0, None, None));
+    }
+
+    #[test]
+    fn counts_fall_on_the_viewers_days_and_hours() {
         let zone = TimeZone::get("Asia/Kathmandu").unwrap(); // +05:45
                                                              // 2026-03-02 (a Monday) 18:15 UTC is 00:00 on Tuesday the 3rd in Kathmandu.
         let at = Timestamp::from_second(1_772_475_300)
             .unwrap()
             .as_millisecond();
+        let clock = clock(&zone, at - DAY_MS, at + DAY_MS);
+        assert_eq!(
+            clock,
+            LocalClock {
+                offset_ms: (5 * 60 + 45) * 60_000,
+                changes: vec![]
+            }
+        );
+        let tuesday = (at + clock.offset_ms) / DAY_MS;
         let rated = RatingCounts {
             rated: 1,
             satisfied: 1,
             score_sum: 5,
         };
-        let quarters = [
-            (at / QUARTER_MS, 3, rated),
-            (at / QUARTER_MS - 1, 2, RatingCounts::default()),
+        let by_day = [
+            (tuesday, 3, rated),
+            (tuesday - 1, 2, RatingCounts::default()),
         ];
-        let (days, week) = calendar(&zone, at - DAY_MS, at + DAY_MS, &quarters);
+        // Tuesday 00:00 is hour 5 × 24 of the week counted from Thursday; Monday 23:00, 4 × 24 + 23.
+        let by_hour = [(5 * 24, 3), (4 * 24 + 23, 2)];
+        let (days, week) = calendar(&zone, at - DAY_MS, at + DAY_MS, &by_day, &by_hour);
         let said: Vec<(&str, i64)> = days
             .iter()
             .map(|d| (d.day.as_str(), d.conversations))
@@ -262,7 +332,21 @@ mod tests {
         // The period, a day either side of Tuesday's midnight there, is Monday and Tuesday.
         assert_eq!(said, [("2026-03-02", 2), ("2026-03-03", 3)]);
         assert_eq!((week[1][0], week[0][23]), (3, 2));
-        assert_eq!((days[0].ratings.rated, days[1].ratings), (0, rated));
         assert_eq!(week.iter().flatten().sum::<i64>(), 5);
+        assert_eq!((days[0].ratings.rated, days[1].ratings), (0, rated));
+    }
+
+    #[test]
+    fn a_clock_changes_with_daylight_saving_time() {
+        let zone = TimeZone::get("Europe/Lisbon").unwrap();
+        // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        let from = Timestamp::from_second(1_767_225_600)
+            .unwrap()
+            .as_millisecond(); // 1 January
+        let clock = clock(&zone, from, from + 365 * DAY_MS);
+        assert_eq!(clock.offset_ms, 0);
+        let changes: Vec<i64> = clock.changes.iter().map(|&(_, offset)| offset).collect();
+        assert_eq!(changes, [3_600_000, 0]);
+        assert_eq!(clock.changes[0].0, 1_774_746_000_000);
     }
 }

@@ -7,11 +7,10 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use protocol::{ChatMessage, ConversationSummary, TranscriptFormat};
+use protocol::{Author, ChatMessage, ConversationSummary, TranscriptFormat};
 use serde::Deserialize;
 
 use crate::attachments::links;
-use crate::email::compose::push_message;
 use crate::error::Result;
 use crate::html::escape;
 use crate::state::AppState;
@@ -141,6 +140,50 @@ pub async fn download(
         file.body,
     )
         .into_response())
+}
+
+/// Adds one message to both parts: who wrote it and when (UTC), its text, its files (as links
+/// when they have one). `visitor` and `system` name those authors for the reader.
+pub fn push_message(
+    text: &mut String,
+    html: &mut String,
+    message: &ChatMessage,
+    visitor: &str,
+    system: &str,
+) {
+    let who = match &message.author {
+        Author::Visitor => visitor,
+        Author::Agent { name, .. } | Author::Bot { name } | Author::Desk { name } => name,
+        Author::System => system,
+    };
+    let when = jiff::Timestamp::from_millisecond(message.sent_at_ms)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    text.push_str(&format!("{who} ({when}):\n{}\n", message.text));
+    html.push_str(&format!(
+        "<p><b>{}</b> <span style=\"color:#888\">{when}</span><br>{}",
+        escape(who),
+        escape(&message.text).replace('\n', "<br>")
+    ));
+    for file in &message.attachments {
+        let name = format!("📎 {} ({})", file.name, protocol::human_size(file.size));
+        match &file.url {
+            Some(url) => {
+                text.push_str(&format!("{name}: {url}\n"));
+                html.push_str(&format!(
+                    "<br><a href=\"{}\">{}</a>",
+                    escape(url),
+                    escape(&name)
+                ));
+            }
+            None => {
+                text.push_str(&format!("{name}\n"));
+                html.push_str(&format!("<br>{}", escape(&name)));
+            }
+        }
+    }
+    text.push('\n');
+    html.push_str("</p>");
 }
 
 #[cfg(test)]

@@ -102,6 +102,16 @@ impl OutcomeCounts {
             Outcome::Abandoned => &mut self.abandoned,
         } += n;
     }
+
+    /// Adds another set's counts to these.
+    pub fn merge(&mut self, other: &OutcomeCounts) {
+        self.conversations += other.conversations;
+        self.answered += other.answered;
+        self.bot += other.bot;
+        self.offline += other.offline;
+        self.missed += other.missed;
+        self.abandoned += other.abandoned;
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -114,8 +124,8 @@ pub struct DayCount {
     pub ratings: crate::RatingCounts,
 }
 
-/// How a time was spread: its median and 90th percentile (nearest rank), and how many fell
-/// under each bound.
+/// How a time was spread: its median and 90th percentile (nearest rank, to the second: the
+/// start of the second the value falls in), and how many fell under each bound.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Distribution {

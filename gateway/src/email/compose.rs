@@ -4,6 +4,7 @@
 use protocol::{Author, ChatMessage, EmailKind};
 
 use crate::html::escape;
+use crate::transcripts::push_message;
 
 /// Where a visitor's emailed answer should end: mail programs quote everything below it, and
 /// the inbound endpoint keeps only what is above.
@@ -101,50 +102,6 @@ pub fn write(about: &About<'_>) -> Option<Written> {
         text,
         html,
     })
-}
-
-/// Adds one message to both parts: who wrote it and when (UTC), its text, its files (as links
-/// when they have one). `visitor` and `system` name those authors for the reader.
-pub fn push_message(
-    text: &mut String,
-    html: &mut String,
-    message: &ChatMessage,
-    visitor: &str,
-    system: &str,
-) {
-    let who = match &message.author {
-        Author::Visitor => visitor,
-        Author::Agent { name, .. } | Author::Bot { name } | Author::Desk { name } => name,
-        Author::System => system,
-    };
-    let when = jiff::Timestamp::from_millisecond(message.sent_at_ms)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default();
-    text.push_str(&format!("{who} ({when}):\n{}\n", message.text));
-    html.push_str(&format!(
-        "<p><b>{}</b> <span style=\"color:#888\">{when}</span><br>{}",
-        escape(who),
-        escape(&message.text).replace('\n', "<br>")
-    ));
-    for file in &message.attachments {
-        let name = format!("📎 {} ({})", file.name, protocol::human_size(file.size));
-        match &file.url {
-            Some(url) => {
-                text.push_str(&format!("{name}: {url}\n"));
-                html.push_str(&format!(
-                    "<br><a href=\"{}\">{}</a>",
-                    escape(url),
-                    escape(&name)
-                ));
-            }
-            None => {
-                text.push_str(&format!("{name}\n"));
-                html.push_str(&format!("<br>{}", escape(&name)));
-            }
-        }
-    }
-    text.push('\n');
-    html.push_str("</p>");
 }
 
 #[cfg(test)]

@@ -48,7 +48,7 @@ pub use messages::{
 };
 pub use outbox::{DueDelivery, Outcome};
 pub use queues::{Candidate, QueueRecord, DEFAULT_QUEUE};
-pub use reports::{Grouping, ReportFilter, RowSums, Timed};
+pub use reports::{LocalClock, ReportFilter, ReportGroups, RowSums, Timed};
 pub use webhooks::WebhookEndpoint;
 
 use futures_util::future::BoxFuture;
@@ -176,6 +176,11 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
         18,
         "audit",
         Sql::Both(include_str!("../../migrations/0018_audit.sql")),
+    ),
+    (
+        19,
+        "report index",
+        Sql::Both(include_str!("../../migrations/0019_report_index.sql")),
     ),
 ];
 

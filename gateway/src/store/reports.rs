@@ -1,9 +1,9 @@
 //! What reports are made of, read from the conversations' statistics (`conversation_stats`,
-//! see [`super::statistics`]) with SQL that runs alike on SQLite and PostgreSQL: counts by
-//! outcome, by quarter of an hour (the gateway's `reports` puts those into the viewer's days and
-//! hours: every time zone's offset is a whole number of quarter hours), by bucket of a time,
-//! a time's value at a rank, and sums by agent or queue. Every query is bounded by the period,
-//! which the index on `created_at` finds.
+//! see [`super::statistics`]) with SQL that runs alike on SQLite and PostgreSQL, each part one
+//! scan of the period's rows (an index holds every column they read) with a small answer:
+//! sums by agent, queue and outcome; counts by the viewer's day and by hour of their week
+//! (their clock's offsets over the period written into the statement); and a time's counts by
+//! whole second, from which the gateway reads buckets and percentiles.
 
 use protocol::{Outcome, OutcomeCounts, RatingCounts, SATISFIED_SCORE};
 use sqlx::any::AnyArguments;
@@ -12,7 +12,7 @@ use sqlx::Any;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use super::{col_i64, col_name, col_opt_i64, col_str, Store};
+use super::{col_i64, col_name, col_opt_i64, col_opt_str, Store};
 use crate::error::Result;
 
 /// Which conversations a report counts: created in `[from_ms, to_ms)`, and of the channel,
@@ -42,13 +42,6 @@ impl Timed {
     }
 }
 
-/// Whose rows a report's table has.
-#[derive(Debug, Clone, Copy)]
-pub enum Grouping {
-    Agents,
-    Queues,
-}
-
 /// One agent's or queue's sums, before averaging.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RowSums {
@@ -76,6 +69,52 @@ fn rating_counts(row: &sqlx::any::AnyRow) -> Result<RatingCounts> {
         satisfied: col_opt_i64(row, "satisfied")?.unwrap_or_default(),
         score_sum: col_opt_i64(row, "score_sum")?.unwrap_or_default(),
     })
+}
+
+/// The period's sums: in all, by agent and by queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportGroups {
+    pub totals: OutcomeCounts,
+    pub agents: BTreeMap<String, RowSums>,
+    pub queues: BTreeMap<String, RowSums>,
+}
+
+/// The viewer's clock over a period: its offset from UTC (ms) at the start, and each change
+/// of it `(at_ms, offset_ms)` within the period, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocalClock {
+    pub offset_ms: i64,
+    pub changes: Vec<(i64, i64)>,
+}
+
+impl LocalClock {
+    /// A conversation's creation on the viewer's clock, as SQL (ms since the local epoch). The
+    /// numbers are the gateway's own, so they are written in.
+    fn created_sql(&self) -> String {
+        let mut offset = format!("{}", self.offset_ms);
+        if !self.changes.is_empty() {
+            let mut cases = String::from("CASE");
+            let mut before = self.offset_ms;
+            for &(at, after) in &self.changes {
+                cases.push_str(&format!(" WHEN s.created_at < {at} THEN {before}"));
+                before = after;
+            }
+            offset = format!("{cases} ELSE {before} END");
+        }
+        format!("(s.created_at + {offset})")
+    }
+}
+
+impl RowSums {
+    fn add(&mut self, name: String, other: &RowSums) {
+        self.name = name;
+        self.counts.merge(&other.counts);
+        self.first_response_sum_ms += other.first_response_sum_ms;
+        self.first_responses += other.first_responses;
+        self.handle_sum_ms += other.handle_sum_ms;
+        self.handled += other.handled;
+        self.ratings.add(other.ratings);
+    }
 }
 
 impl ReportFilter {
@@ -115,31 +154,64 @@ impl ReportFilter {
 }
 
 impl Store {
-    /// The period's conversations by outcome.
-    pub async fn report_outcomes(&self, filter: &ReportFilter) -> Result<OutcomeCounts> {
+    /// The period's sums by agent, queue and outcome, added up in all, by agent and by queue:
+    /// one scan, grouped before the names are looked up.
+    pub async fn report_groups(&self, filter: &ReportFilter) -> Result<ReportGroups> {
         let (clause, _) = filter.clause();
         let sql = format!(
-            "SELECT s.outcome, COUNT(*) AS n FROM conversation_stats s WHERE {clause} \
-             GROUP BY s.outcome"
+            "SELECT r.*, a.name AS agent_name, q.name AS queue_name FROM (SELECT s.agent_id, \
+             s.queue_id, s.outcome, COUNT(*) AS n, \
+             CAST(SUM(s.first_response_ms) AS BIGINT) AS first_sum, \
+             COUNT(s.first_response_ms) AS firsts, \
+             CAST(SUM(s.handle_ms) AS BIGINT) AS handle_sum, COUNT(s.handle_ms) AS handled, \
+             {sums} FROM conversation_stats s WHERE {clause} \
+             GROUP BY s.agent_id, s.queue_id, s.outcome) r \
+             LEFT JOIN agents a ON a.id = r.agent_id LEFT JOIN queues q ON q.id = r.queue_id",
+            sums = *RATING_SUMS
         );
-        let mut counts = OutcomeCounts::default();
+        let mut groups = ReportGroups::default();
         for row in filter.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
-            counts.add(col_name::<Outcome>(&row, "outcome")?, col_i64(&row, "n")?);
+            let outcome = col_name::<Outcome>(&row, "outcome")?;
+            let n = col_i64(&row, "n")?;
+            groups.totals.add(outcome, n);
+            let sums = RowSums {
+                name: String::new(),
+                counts: {
+                    let mut counts = OutcomeCounts::default();
+                    counts.add(outcome, n);
+                    counts
+                },
+                first_response_sum_ms: col_opt_i64(&row, "first_sum")?.unwrap_or_default(),
+                first_responses: col_i64(&row, "firsts")?,
+                handle_sum_ms: col_opt_i64(&row, "handle_sum")?.unwrap_or_default(),
+                handled: col_i64(&row, "handled")?,
+                ratings: rating_counts(&row)?,
+            };
+            for (id, name, table) in [
+                ("agent_id", "agent_name", &mut groups.agents),
+                ("queue_id", "queue_name", &mut groups.queues),
+            ] {
+                if let Some(id) = col_opt_str(&row, id)? {
+                    let name = col_opt_str(&row, name)?.unwrap_or_else(|| id.clone());
+                    table.entry(id).or_default().add(name, &sums);
+                }
+            }
         }
-        Ok(counts)
+        Ok(groups)
     }
 
-    /// The period's conversations by the quarter hour they were created in, and how they
-    /// were rated: `(quarter, n, ratings)`, a quarter being milliseconds since the epoch /
-    /// 900,000.
-    pub async fn report_quarters(
+    /// The period's conversations by the viewer's day (days since 1970-01-01 on their clock),
+    /// with how they were rated.
+    pub async fn report_days(
         &self,
         filter: &ReportFilter,
+        clock: &LocalClock,
     ) -> Result<Vec<(i64, i64, RatingCounts)>> {
         let (clause, _) = filter.clause();
         let sql = format!(
-            "SELECT s.created_at / 900000 AS quarter, COUNT(*) AS n, {sums} \
-             FROM conversation_stats s WHERE {clause} GROUP BY s.created_at / 900000",
+            "SELECT {local} / 86400000 AS day, COUNT(*) AS n, {sums} \
+             FROM conversation_stats s WHERE {clause} GROUP BY {local} / 86400000",
+            local = clock.created_sql(),
             sums = *RATING_SUMS
         );
         filter
@@ -149,7 +221,7 @@ impl Store {
             .iter()
             .map(|row| {
                 Ok((
-                    col_i64(row, "quarter")?,
+                    col_i64(row, "day")?,
                     col_i64(row, "n")?,
                     rating_counts(row)?,
                 ))
@@ -157,90 +229,48 @@ impl Store {
             .collect()
     }
 
-    /// How many conversations had `timed` under each of `bounds` (and at or over the one
-    /// before), and over the last: `bounds.len() + 1` counts.
-    pub async fn report_buckets(
+    /// The period's conversations by hour of the viewer's week: `(hour, n)`, hour 0 being a
+    /// Thursday's first (1970-01-01 was a Thursday), 167 a Wednesday's last.
+    pub async fn report_week_hours(
         &self,
         filter: &ReportFilter,
-        timed: Timed,
-        bounds: &[i64],
-    ) -> Result<Vec<i64>> {
+        clock: &LocalClock,
+    ) -> Result<Vec<(i64, i64)>> {
         let (clause, _) = filter.clause();
-        let column = timed.column();
-        // The bounds are the gateway's constants, written into the statement as numbers.
-        let cases: String = bounds
-            .iter()
-            .enumerate()
-            .map(|(i, bound)| format!(" WHEN {column} < {bound} THEN {i}"))
-            .collect();
         let sql = format!(
-            "SELECT CASE{cases} ELSE {last} END AS bucket, COUNT(*) AS n \
-             FROM conversation_stats s WHERE {clause} AND {column} IS NOT NULL GROUP BY 1",
-            last = bounds.len()
+            "SELECT {local} / 3600000 % 168 AS hour, COUNT(*) AS n \
+             FROM conversation_stats s WHERE {clause} GROUP BY {local} / 3600000 % 168",
+            local = clock.created_sql()
         );
-        let mut counts = vec![0; bounds.len() + 1];
-        for row in filter.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
-            let bucket = usize::try_from(col_i64(&row, "bucket")?).unwrap_or_default();
-            if let Some(count) = counts.get_mut(bucket) {
-                *count = col_i64(&row, "n")?;
-            }
-        }
-        Ok(counts)
-    }
-
-    /// The `rank`-th smallest (from 0) `timed` of the period's conversations that have one.
-    pub async fn report_ranked(
-        &self,
-        filter: &ReportFilter,
-        timed: Timed,
-        rank: i64,
-    ) -> Result<Option<i64>> {
-        let (clause, next) = filter.clause();
-        let column = timed.column();
-        let sql = format!(
-            "SELECT {column} AS value FROM conversation_stats s \
-             WHERE {clause} AND {column} IS NOT NULL ORDER BY {column} LIMIT 1 OFFSET ${next}"
-        );
-        let row = filter
+        filter
             .bind(sqlx::query(&sql))
-            .bind(rank)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| col_i64(&row, "value")).transpose()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| Ok((col_i64(row, "hour")?, col_i64(row, "n")?)))
+            .collect()
     }
 
-    /// Each agent's or queue's sums over the period, by id.
-    pub async fn report_rows(
+    /// How many conversations had `timed` in each whole second: `(second, n)` for the seconds
+    /// some had, in order. Buckets and percentiles are read from it: one scan of the period
+    /// instead of one per figure, and a few thousand rows however many conversations.
+    pub async fn report_seconds(
         &self,
         filter: &ReportFilter,
-        grouping: Grouping,
-    ) -> Result<BTreeMap<String, RowSums>> {
+        timed: Timed,
+    ) -> Result<Vec<(i64, i64)>> {
         let (clause, _) = filter.clause();
-        let (key, join) = match grouping {
-            Grouping::Agents => ("s.agent_id", "LEFT JOIN agents g ON g.id = s.agent_id"),
-            Grouping::Queues => ("s.queue_id", "LEFT JOIN queues g ON g.id = s.queue_id"),
-        };
+        let column = timed.column();
         let sql = format!(
-            "SELECT {key} AS id, COALESCE(g.name, {key}) AS name, s.outcome, COUNT(*) AS n, \
-             CAST(SUM(s.first_response_ms) AS BIGINT) AS first_sum, \
-             COUNT(s.first_response_ms) AS firsts, \
-             CAST(SUM(s.handle_ms) AS BIGINT) AS handle_sum, COUNT(s.handle_ms) AS handled, \
-             {sums} FROM conversation_stats s {join} WHERE {clause} AND {key} IS NOT NULL \
-             GROUP BY {key}, g.name, s.outcome",
-            sums = *RATING_SUMS
+            "SELECT {column} / 1000 AS second, COUNT(*) AS n FROM conversation_stats s \
+             WHERE {clause} AND {column} IS NOT NULL GROUP BY {column} / 1000 ORDER BY 1"
         );
-        let mut rows: BTreeMap<String, RowSums> = BTreeMap::new();
-        for row in filter.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
-            let sums = rows.entry(col_str(&row, "id")?).or_default();
-            sums.name = col_str(&row, "name")?;
-            sums.counts
-                .add(col_name::<Outcome>(&row, "outcome")?, col_i64(&row, "n")?);
-            sums.first_response_sum_ms += col_opt_i64(&row, "first_sum")?.unwrap_or_default();
-            sums.first_responses += col_i64(&row, "firsts")?;
-            sums.handle_sum_ms += col_opt_i64(&row, "handle_sum")?.unwrap_or_default();
-            sums.handled += col_i64(&row, "handled")?;
-            sums.ratings.add(rating_counts(&row)?);
-        }
-        Ok(rows)
+        filter
+            .bind(sqlx::query(&sql))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| Ok((col_i64(row, "second")?, col_i64(row, "n")?)))
+            .collect()
     }
 }

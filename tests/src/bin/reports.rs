@@ -5,7 +5,7 @@
 //!
 //! `cargo run --release -p tests --bin reports` (a temporary database; nothing else is touched).
 
-use gateway::store::{ReportFilter, Store};
+use gateway::store::{ReportFilter, Store, Timed};
 use sqlx::{Connection, Executor};
 use std::time::{Duration, Instant};
 
@@ -135,6 +135,40 @@ async fn main() {
         "reports: baseline, a COUNT(*) of them: {:.1} ms",
         baseline.as_secs_f64() * 1000.0
     );
+    // Where the year's time goes, part by part.
+    let clock = gateway::reports::clock(
+        &jiff::tz::TimeZone::get("Europe/Lisbon").unwrap(),
+        year.from_ms,
+        year.to_ms,
+    );
+    let parts = [
+        "sums by agent, queue and outcome",
+        "days",
+        "hours of the week",
+        "waits by second",
+        "first responses by second",
+    ];
+    for (n, part) in parts.into_iter().enumerate() {
+        let took = best_of_5(|| async {
+            match n {
+                0 => drop(store.report_groups(&year).await.unwrap()),
+                1 => drop(store.report_days(&year, &clock).await.unwrap()),
+                2 => drop(store.report_week_hours(&year, &clock).await.unwrap()),
+                3 => drop(store.report_seconds(&year, Timed::Wait).await.unwrap()),
+                _ => drop(
+                    store
+                        .report_seconds(&year, Timed::FirstResponse)
+                        .await
+                        .unwrap(),
+                ),
+            }
+        })
+        .await;
+        println!(
+            "reports: the year's {part}: {:.1} ms",
+            took.as_secs_f64() * 1000.0
+        );
+    }
     for (what, filter) in [
         ("the year", &year),
         ("the last 30 days", &month),
