@@ -67,3 +67,19 @@ pub async fn call<T: DeserializeOwned>(
             .unwrap_or_else(|_| failure(t("unexpected_answer"))))
     }
 }
+
+/// The channels to pick from in a page's filters: every channel for an admin, loaded in the
+/// background; none for an agent, who may not list them.
+pub fn channel_choices(is_admin: bool) -> leptos::prelude::RwSignal<Vec<protocol::ChannelView>> {
+    use leptos::prelude::Set;
+    let channels = leptos::prelude::RwSignal::new(Vec::new());
+    if is_admin {
+        leptos::task::spawn_local(async move {
+            let request = gloo_net::http::Request::get("/v1/admin/channels");
+            if let Ok(list) = call::<Vec<protocol::ChannelView>>(request, None).await {
+                channels.set(list);
+            }
+        });
+    }
+    channels
+}

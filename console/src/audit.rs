@@ -59,14 +59,7 @@ pub fn audit_page() -> impl IntoView {
         action.track();
         load(None);
     });
-    let channels = RwSignal::new(Vec::<protocol::ChannelView>::new());
-    leptos::task::spawn_local(async move {
-        if let Ok(list) =
-            call::<Vec<protocol::ChannelView>>(Request::get("/v1/admin/channels"), None).await
-        {
-            channels.set(list);
-        }
-    });
+    let channels = crate::api::channel_choices(true);
     let channel_name = move |id: &str| {
         channels.with_untracked(|list| {
             list.iter()

@@ -128,16 +128,7 @@ pub fn history_page(
         filters.track();
         load(None);
     });
-    let channels = RwSignal::new(Vec::<protocol::ChannelView>::new());
-    if is_admin {
-        leptos::task::spawn_local(async move {
-            if let Ok(list) =
-                call::<Vec<protocol::ChannelView>>(Request::get("/v1/admin/channels"), None).await
-            {
-                channels.set(list);
-            }
-        });
-    }
+    let channels = crate::api::channel_choices(is_admin);
     let team = desk.team;
     let search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

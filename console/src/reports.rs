@@ -70,16 +70,7 @@ pub fn reports_page(is_admin: bool) -> impl IntoView {
             report.set(Some(call::<Report>(Request::get(&url), None).await));
         });
     });
-    let channels = RwSignal::new(Vec::<protocol::ChannelView>::new());
-    if is_admin {
-        leptos::task::spawn_local(async move {
-            if let Ok(list) =
-                call::<Vec<protocol::ChannelView>>(Request::get("/v1/admin/channels"), None).await
-            {
-                channels.set(list);
-            }
-        });
-    }
+    let channels = crate::api::channel_choices(is_admin);
     let pick_channel = move |ev: leptos::ev::Event| {
         let id = event_target_value(&ev);
         choice.update(|c| c.channel_id = (!id.is_empty()).then_some(id));

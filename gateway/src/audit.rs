@@ -202,11 +202,7 @@ async fn list(
     let filter = AuditFilter {
         channel_id: query.channel_id.filter(|c| !c.is_empty()),
         action,
-        before: query
-            .cursor
-            .as_deref()
-            .map(pagination::decode)
-            .transpose()?,
+        before: pagination::after(query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };
     let rows = state.store.audit_entries(&filter).await?;

@@ -79,11 +79,7 @@ async fn page(state: &AppState, mut filter: LiveFilter) -> Result<LiveVisitorPag
 fn filter(query: VisitorsQuery) -> Result<LiveFilter> {
     Ok(LiveFilter {
         channel_id: query.channel_id.filter(|id| !id.is_empty()),
-        after: query
-            .cursor
-            .as_deref()
-            .map(pagination::decode)
-            .transpose()?,
+        after: pagination::after(query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
         ..LiveFilter::default()
     })

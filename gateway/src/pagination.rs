@@ -23,6 +23,11 @@ pub fn decode(cursor: &str) -> Result<(i64, String)> {
     Ok((at.parse().map_err(|_| bad())?, id.to_owned()))
 }
 
+/// The cursor given, if any, decoded.
+pub fn after(cursor: Option<&str>) -> Result<Option<(i64, String)>> {
+    cursor.map(decode).transpose()
+}
+
 /// The page size asked for, checked.
 pub fn limit(asked: Option<i64>) -> Result<i64> {
     match asked {

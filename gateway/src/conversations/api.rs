@@ -64,11 +64,7 @@ fn filter(query: ListQuery) -> Result<ConversationFilter> {
         status,
         queue_id: query.queue_id,
         updated_since_ms: query.updated_since,
-        after: query
-            .cursor
-            .as_deref()
-            .map(pagination::decode)
-            .transpose()?,
+        after: pagination::after(query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     })
 }

@@ -98,11 +98,7 @@ pub fn filter(query: HistoryQuery, channel_key: Option<String>) -> Result<Histor
         from_ms: query.from_ms,
         to_ms: query.to_ms,
         label: nonempty(query.label),
-        before: query
-            .cursor
-            .as_deref()
-            .map(pagination::decode)
-            .transpose()?,
+        before: pagination::after(query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     })
 }

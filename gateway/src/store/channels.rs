@@ -246,11 +246,7 @@ impl Store {
 
     /// Every channel whose name contains `search` (any case), by name.
     pub async fn channels(&self, search: &str) -> Result<Vec<ChannelRecord>> {
-        let escaped = search
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
+        let escaped = super::like_literal(&search.to_lowercase());
         let sql = format!("SELECT {COLUMNS} FROM channels WHERE lower(name) LIKE $1 ESCAPE '\\' ORDER BY lower(name), id");
         let rows = sqlx::query(&sql)
             .bind(format!("%{escaped}%"))

@@ -70,11 +70,7 @@ async fn files_in(
 
 /// `%"visitor_id":"…"%` for LIKE, the id's own `%`, `_` and `\` taken literally.
 fn naming_visitor(visitor_id: &str) -> String {
-    let escaped = visitor_id
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%\"visitor_id\":\"{escaped}\"%")
+    format!("%\"visitor_id\":\"{}\"%", super::like_literal(visitor_id))
 }
 
 impl Store {

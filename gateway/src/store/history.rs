@@ -73,11 +73,7 @@ impl Statement {
 
 /// `%text%` for LIKE, its own `%`, `_` and `\` taken literally.
 fn containing(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+    format!("%{}%", super::like_literal(text))
 }
 
 impl Store {

@@ -279,6 +279,14 @@ pub(crate) fn sqlite_file(database_url: &str) -> Result<std::path::PathBuf> {
     Ok(file.to_path_buf())
 }
 
+/// `text` inside a LIKE pattern (written with `ESCAPE '\'`): its own `%`, `_` and `\` match
+/// themselves.
+fn like_literal(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 /// `$from, $from+1, …` for an `IN (…)` list of `n` values.
 fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)

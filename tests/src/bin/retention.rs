@@ -31,14 +31,7 @@ async fn write_until(
     while !stop.load(Ordering::Relaxed) {
         n += 1;
         let (visitor, client_id) = (format!("{tag}-{}", n / 5), format!("{tag}-{n}"));
-        let context = VisitContext {
-            page_url: None,
-            origin: None,
-            visit: None,
-            user_agent: None,
-            offline: false,
-            greeting: None,
-        };
+        let context = VisitContext::default();
         let started = Instant::now();
         let appended = store
             .append_visitor_message(

@@ -22,14 +22,7 @@ async fn closed_conversation(
     visitor: &str,
     at_ms: i64,
 ) -> String {
-    let context = VisitContext {
-        page_url: None,
-        origin: None,
-        visit: None,
-        user_agent: None,
-        offline: false,
-        greeting: None,
-    };
+    let context = VisitContext::default();
     let client_id = format!("{visitor}-1");
     let message = NewMessage {
         sent_at_ms: at_ms,

@@ -29,14 +29,7 @@ impl Script<'_> {
             sent_at_ms: self.t0 + at_s * S,
             ..NewMessage::now(&client_id, "hello")
         };
-        let context = VisitContext {
-            page_url: None,
-            origin: None,
-            visit: None,
-            user_agent: None,
-            offline: false,
-            greeting: None,
-        };
+        let context = VisitContext::default();
         // Reopens what closed within the last hour.
         let reopen_after = self.t0 + at_s * S - 3600 * S;
         self.gw
