@@ -16,7 +16,8 @@
 //!    `target/bench/panel.json`).
 //! 5. Messages through the gateway without and with webhooks (`tests/src/bin/load.rs`).
 //! 6. The reports page's queries on a year of 100,000 closed conversations, beside a plain
-//!    count of them (`tests/src/bin/reports.rs`).
+//!    count of them, on SQLite and on PostgreSQL when `LIVECHAT_TEST_POSTGRES` is set
+//!    (`tests/src/bin/reports.rs`).
 //! 7. Retention purging 100,000 old conversations while a visitor writes: the longest wait for
 //!    an acknowledgement, beside the same writer's with no purge (`tests/src/bin/retention.rs`).
 //!
