@@ -272,7 +272,17 @@ pub fn visitor_details(is_admin: bool) -> impl IntoView {
     };
     view! {
         <aside class="details" data-testid="visitor-details">
-            {move || current().map(|c| view! { <dl>{rating(&c)}{facts(c)}</dl> })}
+            {move || current().map(|c| {
+                let text = format!("/v1/conversations/{}/transcript", c.id);
+                let html = format!("{text}?format=html");
+                view! {
+                    <dl>{rating(&c)}{facts(c)}</dl>
+                    <p class="downloads">
+                        <a class="link" data-testid="details-transcript-text" href=text download="">{t("download_text")}</a>
+                        " "<a class="link" data-testid="details-transcript-html" href=html download="">{t("download_html")}</a>
+                    </p>
+                }
+            })}
             {history_of_conversation}
             {person}
         </aside>

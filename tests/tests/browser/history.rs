@@ -85,6 +85,16 @@ async fn history_finds_a_word_opens_the_conversation_and_erases_its_contact() {
                 WAIT,
             )
             .await;
+        let transcript = agent
+            .eval(
+                "return document.querySelector('[data-testid=details-transcript-text]')?.getAttribute('href') ?? null;",
+                json!([]),
+            )
+            .await;
+        assert_eq!(
+            transcript,
+            format!("/v1/conversations/{russian}/transcript")
+        );
         agent.click_on("contact-erase").await;
         let warning = agent
             .wait_for(
