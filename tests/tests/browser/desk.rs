@@ -174,6 +174,9 @@ async fn an_agent_accepts_a_visitor_and_both_see_typing_messages_and_the_close()
         json!(["5 stars", "4 stars", "3 stars", "2 stars", "1 star"])
     );
     visitor.click(&four).await;
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    visitor.screenshot(&shots.join("rating.png")).await;
     let comment = visitor
         .wait_for_element(
             "the rating's comment",
