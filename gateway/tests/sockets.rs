@@ -286,7 +286,8 @@ async fn both_loops_run_over_any_sink_and_stream() {
         ready,
         VisitorServerFrame::Ready {
             conversation_id: None,
-            status: None
+            status: None,
+            rated: false,
         }
     );
     widget

@@ -273,6 +273,9 @@ pub enum VisitorServerFrame {
     Ready {
         conversation_id: Option<String>,
         status: Option<ConversationStatus>,
+        /// The visitor rated that conversation already: the panel does not ask again.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        rated: bool,
     },
     Message {
         message: ChatMessage,

@@ -312,6 +312,15 @@ impl Chat {
             return;
         }
         let ready = matches!(frame, VisitorServerFrame::Ready { .. });
+        if let VisitorServerFrame::Ready {
+            conversation_id: Some(id),
+            rated: true,
+            ..
+        } = &frame
+        {
+            let id = id.clone();
+            self.asks.update(|a| a.rated = Some(id));
+        }
         self.transcript.update(|t| t.apply(frame));
         if ready {
             self.ready_seen.set(true);

@@ -68,6 +68,7 @@ impl Transcript {
             VisitorServerFrame::Ready {
                 conversation_id,
                 status,
+                ..
             } => {
                 self.closed = status == Some(ConversationStatus::Closed);
                 if conversation_id.is_some() && conversation_id != self.conversation_id {
@@ -291,12 +292,14 @@ mod tests {
         t.apply(VisitorServerFrame::Ready {
             conversation_id: Some("c1".into()),
             status: None,
+            rated: false,
         });
         t.apply(message(1, "m1", Author::Visitor, "old"));
         t.add_pending("m2".into(), "new".into(), Vec::new());
         t.apply(VisitorServerFrame::Ready {
             conversation_id: Some("c2".into()),
             status: None,
+            rated: false,
         });
         assert_eq!(t.lines.len(), 1);
         assert_eq!(t.lines[0].text, "new");

@@ -154,6 +154,7 @@ pub fn server_frame(value: JsValue) -> Option<VisitorServerFrame> {
         "ready" => VisitorServerFrame::Ready {
             conversation_id: frame.text("conversation_id"),
             status: frame.name("status"),
+            rated: frame.field("rated").as_bool().unwrap_or(false),
         },
         "message" => VisitorServerFrame::Message {
             message: message(&frame.object("message")?)?,
@@ -350,10 +351,12 @@ mod tests {
             VisitorServerFrame::Ready {
                 conversation_id: None,
                 status: None,
+                rated: false,
             },
             VisitorServerFrame::Ready {
                 conversation_id: Some("c1".into()),
                 status: Some(ConversationStatus::Closed),
+                rated: true,
             },
             VisitorServerFrame::Message {
                 message: message(Author::Visitor),

@@ -354,6 +354,7 @@ impl VisitorSocket {
         let ready = VisitorServerFrame::Ready {
             conversation_id: latest.as_ref().map(|c| c.id.clone()),
             status: latest.as_ref().map(|c| c.status),
+            rated: latest.as_ref().is_some_and(|c| c.rating.is_some()),
         };
         if !socket::send(out, &ready).await {
             return Ok(false);

@@ -221,6 +221,28 @@ async fn an_agent_accepts_a_visitor_and_both_see_typing_messages_and_the_close()
         "Helpful sizes"
     );
     assert_eq!(closed.body["conversations"][0]["rating"]["score"], 4);
+    // On the next page the panel remembers: thanks, not the question again.
+    visitor.open_chat(&format!("{}/", demo.site)).await;
+    let remembered = visitor
+        .wait_for(
+            "the thanks again",
+            &format!(
+                "return {}?.textContent || null;",
+                widget_query("[data-testid=rated]")
+            ),
+            WAIT,
+        )
+        .await;
+    assert_eq!(remembered, "Thank you for your rating.");
+    assert_eq!(
+        visitor
+            .eval(
+                &format!("return {} === null;", widget_query("[data-testid=rating]")),
+                json!([])
+            )
+            .await,
+        json!(true)
+    );
     agent
         .wait_for(
             "the conversation gone from the inbox",
