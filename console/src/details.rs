@@ -71,16 +71,12 @@ pub fn describe_event(event: &ConversationEvent) -> String {
 
 /// The name the company's records give, else the one the visitor gave before chatting.
 fn contact_name(contact: &ContactView) -> String {
-    let name = [contact.first_name.as_deref(), contact.last_name.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    match (name.is_empty(), &contact.name) {
-        (false, _) => name,
-        (true, Some(given)) => given.clone(),
-        (true, None) => t("anonymous_visitor"),
-    }
+    protocol::person_name(
+        contact.first_name.as_deref(),
+        contact.last_name.as_deref(),
+        contact.name.as_deref(),
+    )
+    .unwrap_or_else(|| t("anonymous_visitor"))
 }
 
 /// "Accepted v3, 06/12/2026 15:04:00" (the version of the text the visitor ticked, and when).

@@ -96,10 +96,7 @@ pub fn changes(before: &Value, after: &Value) -> BTreeMap<String, Change> {
             Some((
                 field.clone(),
                 if secret {
-                    Change {
-                        redacted: true,
-                        ..Change::default()
-                    }
+                    Change::redacted()
                 } else {
                     Change {
                         before: was.and_then(said),
@@ -242,13 +239,7 @@ mod tests {
             Some(r#"["https://a","https://b"]"#)
         );
         for secret in ["secret", "captcha.secret"] {
-            assert_eq!(
-                found[secret],
-                Change {
-                    redacted: true,
-                    ..Change::default()
-                }
-            );
+            assert_eq!(found[secret], Change::redacted());
         }
         let written = serde_json::to_string(&found).unwrap();
         assert!(

@@ -94,8 +94,8 @@ pub async fn report(store: &Store, filter: &ReportFilter, time_zone: String) -> 
     let groups = store.report_groups(filter).await?;
     let by_day = store.report_days(filter, &clock).await?;
     let by_hour = store.report_week_hours(filter, &clock).await?;
-    let wait = distribution(store, filter, Timed::Wait).await?;
-    let first_response = distribution(store, filter, Timed::FirstResponse).await?;
+    let wait = spread(&store.report_seconds(filter, Timed::Wait).await?);
+    let first_response = spread(&store.report_seconds(filter, Timed::FirstResponse).await?);
     let (days, week_hours) = calendar(&zone, filter.from_ms, filter.to_ms, &by_day, &by_hour);
     let mut ratings = RatingCounts::default();
     for day in &days {
@@ -136,10 +136,6 @@ pub fn clock(zone: &TimeZone, from_ms: i64, to_ms: i64) -> LocalClock {
             })
             .collect(),
     }
-}
-
-async fn distribution(store: &Store, filter: &ReportFilter, timed: Timed) -> Result<Distribution> {
-    Ok(spread(&store.report_seconds(filter, timed).await?))
 }
 
 /// A time's spread from how many had it in each whole second (in order): the count under each

@@ -73,14 +73,7 @@ pub async fn purge(
             }
             done.conversations += deleted;
             done.batches += 1;
-            for sha256 in files {
-                blobs
-                    .delete_unreferenced(
-                        &sha256,
-                        |sha| async move { store.blob_referenced(&sha).await },
-                    )
-                    .await?;
-            }
+            crate::files::delete_unused(blobs, store, files).await?;
             tokio::time::sleep(pause).await;
         }
     }

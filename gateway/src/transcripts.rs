@@ -116,13 +116,12 @@ pub async fn download(
         .collect();
     let visitor = match conversation.contact_id.as_deref() {
         Some(id) => state.store.contact(id).await?.and_then(|contact| {
-            contact.name.or(contact.email).or_else(|| {
-                let parts: Vec<String> = [contact.first_name, contact.last_name]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                (!parts.is_empty()).then(|| parts.join(" "))
-            })
+            protocol::person_name(
+                contact.first_name.as_deref(),
+                contact.last_name.as_deref(),
+                contact.name.as_deref(),
+            )
+            .or(contact.email)
         }),
         None => None,
     }

@@ -383,6 +383,20 @@ pub struct AgentLink {
     pub expires_at_ms: i64,
 }
 
+/// What a person is called: the company's first and last names, else the name they gave (the
+/// pre-chat form's); None without either. The console, the history and transcripts agree.
+pub fn person_name(first: Option<&str>, last: Option<&str>, given: Option<&str>) -> Option<String> {
+    let names = [first, last]
+        .into_iter()
+        .flatten()
+        .filter(|n| !n.is_empty())
+        .collect::<Vec<_>>();
+    match names.is_empty() {
+        false => Some(names.join(" ")),
+        true => given.filter(|n| !n.is_empty()).map(str::to_owned),
+    }
+}
+
 /// `GET /v1/contacts/{id}`: a visitor as a person, with everything known and every conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

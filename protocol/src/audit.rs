@@ -57,6 +57,16 @@ pub struct Change {
     pub redacted: bool,
 }
 
+impl Change {
+    /// A secret's change: that it changed, not from what to what.
+    pub fn redacted() -> Self {
+        Self {
+            redacted: true,
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {

@@ -300,10 +300,7 @@ async fn audited(
     let mut changes =
         crate::audit::changes(&before.unwrap_or_default(), &crate::audit::json(after)?);
     if new_password {
-        let redacted = protocol::Change {
-            redacted: true,
-            ..protocol::Change::default()
-        };
+        let redacted = protocol::Change::redacted();
         changes.insert("password".into(), redacted);
     }
     let actor = crate::audit::by_agent(admin);

@@ -280,10 +280,7 @@ async fn rotated(
     action: AuditAction,
     field: &str,
 ) -> Result<()> {
-    let redacted = protocol::Change {
-        redacted: true,
-        ..protocol::Change::default()
-    };
+    let redacted = protocol::Change::redacted();
     let changes = [(field.to_owned(), redacted)].into();
     let actor = audit::by_agent(admin);
     audit::record(state, &actor, action, Some(&channel.id), None, changes).await

@@ -48,6 +48,20 @@ pub struct Upload<'a> {
     pub body: Body,
 }
 
+/// Deletes the bytes of `hashes` (the files of conversations just deleted) that no attachment
+/// names any more; what is left by a failure here the hourly sweep deletes.
+pub async fn delete_unused(blobs: &Blobs, store: &Store, hashes: Vec<String>) -> Result<()> {
+    for sha256 in hashes {
+        blobs
+            .delete_unreferenced(
+                &sha256,
+                |sha| async move { store.blob_referenced(&sha).await },
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 impl Files {
     pub fn open(config: &Config) -> Result<Self> {
         let url = match &config.files_url {

@@ -79,37 +79,35 @@ fn containing(text: &str) -> String {
 impl Store {
     pub async fn history(&self, filter: &HistoryFilter) -> Result<Vec<(i64, HistoryItem)>> {
         let mut st = Statement::default();
+        // The first matching message of each conversation, and its line, when words are searched.
         let mut hits = String::new();
         if let Some(search) = filter.search.as_deref() {
             let words = protocol::search_words(search);
             let matched = if words.is_empty() {
-                "FALSE".to_owned()
-            } else if self.is_sqlite {
-                let query = words
-                    .iter()
-                    .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
-                    .collect::<Vec<_>>()
-                    .join(" AND ");
-                let p = st.text(&query);
-                hits = format!(
-                    "LEFT JOIN (SELECT m.conversation_id, MIN(m.seq) AS seq FROM message_search s \
-                     JOIN messages m ON m.rowid = s.rowid WHERE message_search MATCH {p} \
-                     GROUP BY m.conversation_id) h ON h.conversation_id = c.id"
-                );
-                "h.conversation_id IS NOT NULL".to_owned()
+                "FALSE"
             } else {
-                let query = words
-                    .iter()
-                    .map(|w| format!("{w}:*"))
-                    .collect::<Vec<_>>()
-                    .join(" & ");
+                // Each word as the start of a word, all of them.
+                let (prefixed, all): (fn(&String) -> String, &str) = if self.is_sqlite {
+                    (|w| format!("\"{w}\"*"), " AND ")
+                } else {
+                    (|w| format!("{w}:*"), " & ")
+                };
+                let query = words.iter().map(prefixed).collect::<Vec<_>>().join(all);
                 let p = st.text(&query);
+                let matching = if self.is_sqlite {
+                    format!(
+                        "message_search s JOIN messages m ON m.rowid = s.rowid \
+                         WHERE message_search MATCH {p}"
+                    )
+                } else {
+                    format!("messages m WHERE m.search @@ to_tsquery('simple', {p})")
+                };
                 hits = format!(
-                    "LEFT JOIN (SELECT m.conversation_id, MIN(m.seq) AS seq FROM messages m \
-                     WHERE m.search @@ to_tsquery('simple', {p}) GROUP BY m.conversation_id) h \
-                     ON h.conversation_id = c.id"
+                    "LEFT JOIN (SELECT m.conversation_id, MIN(m.seq) AS seq FROM {matching} \
+                     GROUP BY m.conversation_id) h ON h.conversation_id = c.id \
+                     LEFT JOIN messages hm ON hm.conversation_id = h.conversation_id AND hm.seq = h.seq"
                 );
-                "h.conversation_id IS NOT NULL".to_owned()
+                "h.conversation_id IS NOT NULL"
             };
             let like = st.text(&containing(&search.trim().to_lowercase()));
             let contact = [
@@ -125,11 +123,6 @@ impl Store {
             .collect::<Vec<_>>()
             .join(" OR ");
             st.conditions.push(format!("({matched} OR {contact})"));
-        }
-        if !hits.is_empty() {
-            hits.push_str(
-                " LEFT JOIN messages hm ON hm.conversation_id = h.conversation_id AND hm.seq = h.seq",
-            );
         }
         for (column, value) in [
             ("c.channel_id", &filter.channel_id),
@@ -187,7 +180,7 @@ impl Store {
             false => format!("WHERE {}", st.conditions.join(" AND ")),
         };
         let sql = format!(
-            "SELECT {fields}, ct.name AS contact_full_name, ct.first_name, ct.last_name, \
+            "SELECT {fields}, ct.name AS given_name, ct.first_name, ct.last_name, \
              ct.email AS contact_email, {matched_columns} \
              FROM conversations c JOIN channels ch ON ch.id = c.channel_id \
              LEFT JOIN contacts ct ON ct.id = c.contact_id {hits} {conditions} \
@@ -204,16 +197,11 @@ impl Store {
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
-                let name = col_opt_str(row, "contact_full_name")?.or({
-                    let parts: Vec<String> = [
-                        col_opt_str(row, "first_name")?,
-                        col_opt_str(row, "last_name")?,
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                    (!parts.is_empty()).then(|| parts.join(" "))
-                });
+                let name = protocol::person_name(
+                    col_opt_str(row, "first_name")?.as_deref(),
+                    col_opt_str(row, "last_name")?.as_deref(),
+                    col_opt_str(row, "given_name")?.as_deref(),
+                );
                 let matched = match (
                     col_opt_i64(row, "hit_seq")?,
                     col_opt_name(row, "hit_author")?,

@@ -4,6 +4,7 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tests::client::{agent_login, patch_demo_channel, Visitor};
 use tests::{TestGateway, SITE_ORIGIN};
@@ -13,7 +14,8 @@ use gateway::store::{ChannelRef, NewMessage, VisitContext};
 const DAY_MS: i64 = 24 * 3600 * 1000;
 const OLD: usize = 60;
 const WRITERS: usize = 3;
-const MESSAGES: usize = 30;
+/// At most, each: writers stop when the purge is done.
+const MESSAGES: usize = 500;
 
 /// A conversation written `at_ms` and closed an hour later.
 async fn closed_conversation(
@@ -46,7 +48,7 @@ async fn closed_conversation(
 async fn old_conversations_go_in_batches_while_visitors_keep_writing() {
     let gw = TestGateway::spawn_with(|c| {
         c.retention_batch = 7;
-        c.retention_pause_ms = 1;
+        c.retention_pause_ms = 5;
         // The writers here are one address writing fast, which the limits would slow.
         c.messages_per_ip_per_minute = 60_000;
         c.messages_per_session_per_minute = 60_000;
@@ -87,27 +89,38 @@ async fn old_conversations_go_in_batches_while_visitors_keep_writing() {
     let refused = patch_demo_channel(&gw, &agent, json!({"retention_days": 0})).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
-    // Visitors write throughout the purge.
-    let writing = (0..WRITERS).map(|w| {
-        let gw = &gw;
+    // Visitors, already on the page, write for as long as the purge runs.
+    let mut sockets = Vec::new();
+    for _ in 0..WRITERS {
+        let visitor = Visitor::arrive(&gw, SITE_ORIGIN).await;
+        sockets.push(visitor.connect(&gw, None).await);
+    }
+    let purge_done = std::sync::atomic::AtomicBool::new(false);
+    let writing = sockets.into_iter().enumerate().map(|(w, mut socket)| {
+        let purge_done = &purge_done;
         async move {
-            let visitor = Visitor::arrive(gw, SITE_ORIGIN).await;
-            let mut socket = visitor.connect(gw, None).await;
-            let mut conversation = String::new();
-            for m in 0..MESSAGES {
+            let (mut conversation, mut sent, mut during) = (String::new(), 0, 0);
+            while sent < MESSAGES && (sent == 0 || !purge_done.load(Ordering::SeqCst)) {
                 // `say` waits for the acknowledgement: a refused or lost message fails here.
-                conversation = socket.say(&format!("w{w}-{m}"), "Still here").await.0;
+                conversation = socket.say(&format!("w{w}-{sent}"), "Still here").await.0;
+                sent += 1;
+                during += usize::from(!purge_done.load(Ordering::SeqCst));
             }
-            conversation
+            (conversation, sent, during)
         }
     });
-    let purging = gateway::retention::purge(
-        &gw.state.store,
-        &gw.state.files.blobs,
-        gateway::now_ms(),
-        gw.state.config.retention_batch,
-        Duration::from_millis(gw.state.config.retention_pause_ms),
-    );
+    let purging = async {
+        let purged = gateway::retention::purge(
+            &gw.state.store,
+            &gw.state.files.blobs,
+            gateway::now_ms(),
+            gw.state.config.retention_batch,
+            Duration::from_millis(gw.state.config.retention_pause_ms),
+        )
+        .await;
+        purge_done.store(true, Ordering::SeqCst);
+        purged
+    };
     let (written, purged) = tokio::join!(futures_util::future::join_all(writing), purging);
     let purged = purged.unwrap();
     assert_eq!(purged.conversations, OLD);
@@ -125,8 +138,9 @@ async fn old_conversations_go_in_batches_while_visitors_keep_writing() {
         .await
         .unwrap()
         .is_some());
-    for conversation in written {
-        assert_eq!(gw.stored(&conversation).await.len(), MESSAGES);
+    for (conversation, sent, during) in written {
+        assert!(during > 0, "every visitor wrote while the purge ran");
+        assert_eq!(gw.stored(&conversation).await.len(), sent);
     }
     // Nothing more to do.
     let again = gateway::retention::purge(
