@@ -121,7 +121,9 @@ pub async fn record(
     state
         .store
         .record_audit(&AuditEntry {
-            id: uuid::Uuid::new_v4().to_string(),
+            // Time-ordered, so entries written in the same millisecond (one edit's captcha,
+            // retention and the rest) are read back in the order they were made.
+            id: uuid::Uuid::now_v7().to_string(),
             at_ms: crate::now_ms(),
             actor: actor.clone(),
             action,
