@@ -96,6 +96,7 @@ pub async fn serve(
     let housekeeping = tokio::spawn(housekeeping::run(state.clone()));
     let retention = tokio::spawn(retention::run(state.clone()));
     let page_views = tokio::spawn(live::write_page_views(state.clone()));
+    let search_index = tokio::spawn(conversations::history::index_behind(state.clone()));
     let sockets = state.sockets.clone();
     let drained = state.sockets.clone();
     // Connection info gives handlers the peer address (the captcha check sends it on).
@@ -130,5 +131,6 @@ pub async fn serve(
     housekeeping.abort();
     retention.abort();
     page_views.abort();
+    search_index.abort();
     served
 }

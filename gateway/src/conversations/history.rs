@@ -21,6 +21,22 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list))
 }
 
+/// How often the search index takes in new messages (SQLite; a search catches up first, so
+/// this only keeps that catch-up short).
+const INDEX_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Indexes new messages for search behind the appends, until the gateway stops.
+pub async fn index_behind(state: AppState) {
+    let mut ticks = tokio::time::interval(INDEX_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = state.store.index_messages().await {
+            tracing::warn!(error = %e, "indexing messages for search failed");
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {

@@ -82,6 +82,7 @@ impl Store {
         // The first matching message of each conversation, and its line, when words are searched.
         let mut hits = String::new();
         if let Some(search) = filter.search.as_deref() {
+            self.index_messages().await?;
             let words = protocol::search_words(search);
             let matched = if words.is_empty() {
                 "FALSE"

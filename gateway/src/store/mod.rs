@@ -22,6 +22,7 @@ mod outbox;
 mod queues;
 mod ratings;
 mod reports;
+mod search_index;
 mod sessions;
 mod settings;
 mod statistics;
@@ -181,6 +182,14 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
         19,
         "report index",
         Sql::Both(include_str!("../../migrations/0019_report_index.sql")),
+    ),
+    (
+        20,
+        "search behind the appends",
+        Sql::Each {
+            sqlite: include_str!("../../migrations/0020_search_behind.sqlite.sql"),
+            postgres: include_str!("../../migrations/0020_search_behind.postgres.sql"),
+        },
     ),
 ];
 

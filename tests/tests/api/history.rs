@@ -184,6 +184,68 @@ async fn the_history_on_postgresql() {
     the_history_finds_words_in_any_language_and_contacts(gw).await;
 }
 
+/// The rowid of a conversation's first message (SQLite).
+async fn first_rowid(db: &sqlx::AnyPool, conversation: &str) -> i64 {
+    sqlx::query_scalar("SELECT rowid FROM messages WHERE conversation_id = $1 AND seq = 1")
+        .bind(conversation)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+/// SQLite indexes messages behind the appends, from a mark: erasing the newest messages lowers
+/// it, so a message that reuses their rowid is still indexed, and the index stays the content's.
+#[tokio::test]
+async fn the_search_index_keeps_up_with_erasures_on_sqlite() {
+    let gw = TestGateway::spawn().await;
+    let admin = agent_login(&gw).await;
+    let channel = gw.demo_channel().await;
+    let first = visitor_writes(&gw, SITE_ORIGIN, "kumquat alpha").await;
+    let erased = visitor_writes(&gw, SITE_ORIGIN, "kumquat beta").await;
+    // Found at once: a search indexes what was acknowledged before it.
+    assert_eq!(
+        found(&gw, &admin, &q("kumquat")).await,
+        [erased.as_str(), &first]
+    );
+
+    let db = {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&gw.database_url()).await.unwrap()
+    };
+    let erased_rowid = first_rowid(&db, &erased).await;
+    let close = format!("/v1/channels/{}/conversations/{erased}/close", channel.id);
+    call(&gw, &channel.secret, Method::POST, &close, Some(json!({}))).await;
+    let contact = gw.conversation(&erased).await.contact_id.unwrap();
+    let erase = call(
+        &gw,
+        &channel.secret,
+        Method::DELETE,
+        &format!("/v1/contacts/{contact}"),
+        None,
+    )
+    .await;
+    assert!(erase.status.is_success(), "{}", erase.body);
+    assert!(found(&gw, &admin, &q("beta")).await.is_empty());
+
+    let next = visitor_writes(&gw, SITE_ORIGIN, "kumquat gamma").await;
+    assert_eq!(
+        first_rowid(&db, &next).await,
+        erased_rowid,
+        "the rowid is reused"
+    );
+    assert_eq!(found(&gw, &admin, &q("gamma")).await, [next.as_str()]);
+    assert_eq!(
+        found(&gw, &admin, &q("kumquat")).await,
+        [next.as_str(), &first]
+    );
+    // FTS5 compares its index with the messages themselves.
+    sqlx::query("INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)")
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+}
+
 #[tokio::test]
 async fn a_transcript_downloads_as_text_or_html_for_agents_and_its_channel() {
     let gw = TestGateway::spawn().await;
