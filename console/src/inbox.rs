@@ -30,6 +30,8 @@ pub struct Inbox {
     pub read_seq: HashMap<String, i64>,
     /// Where the gateway's next page of older conversations starts, if there is one.
     pub older: Option<InboxCursor>,
+    /// The live co-browsing session of each conversation that has one.
+    pub cobrowse: HashMap<String, protocol::CobrowseSession>,
 }
 
 /// The inbox's tabs.
@@ -183,8 +185,17 @@ impl Inbox {
                 }
                 self.error = Some(message);
             }
-            // Ephemeral: the desk shows it for a few seconds; nothing to keep here.
-            AgentServerFrame::Typing { .. } => {}
+            AgentServerFrame::Cobrowse { session } => {
+                if session.state.is_over() {
+                    self.cobrowse.remove(&session.conversation_id);
+                } else {
+                    self.cobrowse
+                        .insert(session.conversation_id.clone(), session);
+                }
+            }
+            // Ephemeral: the desk shows typing for a few seconds, and hands a page's mirror to
+            // its pane; nothing to keep here.
+            AgentServerFrame::Typing { .. } | AgentServerFrame::Mirror { .. } => {}
         }
     }
 

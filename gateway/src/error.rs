@@ -53,6 +53,16 @@ pub enum Error {
     ConversationNotClosed,
     #[error("this channel does not ask for ratings")]
     RatingsOff,
+    #[error("this channel does not allow co-browsing")]
+    CobrowseOff,
+    #[error("no co-browsing session of this conversation is running")]
+    CobrowseNotActive,
+    #[error("the visitor has not let the agent act on the page")]
+    CobrowseNoControl,
+    #[error("the page's mirror sent more than {bytes_per_sec} bytes a second; sharing stopped")]
+    MirrorTooFast { bytes_per_sec: u32 },
+    #[error("the site did not give the file: {0}")]
+    AssetUnavailable(String),
     #[error("this contact has a conversation in progress; close it first")]
     ContactInConversation,
     #[error("another agent has taken this conversation")]
@@ -151,7 +161,11 @@ impl Error {
             | Error::ChannelReceptive
             | Error::ConversationNotClosed
             | Error::RatingsOff
+            | Error::CobrowseNotActive
             | Error::ContactInConversation => StatusCode::CONFLICT,
+            Error::CobrowseOff | Error::CobrowseNoControl => StatusCode::FORBIDDEN,
+            Error::MirrorTooFast { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::AssetUnavailable(_) => StatusCode::BAD_GATEWAY,
             Error::VisitorGone => StatusCode::NOT_FOUND,
             Error::ChannelNotFound(_) | Error::ConversationNotFound | Error::NotFound => {
                 StatusCode::NOT_FOUND
@@ -215,6 +229,11 @@ impl Error {
             Error::ConversationClosed => codes::CONVERSATION_CLOSED,
             Error::ConversationNotClosed => codes::CONVERSATION_NOT_CLOSED,
             Error::RatingsOff => codes::RATINGS_OFF,
+            Error::CobrowseOff => codes::COBROWSE_OFF,
+            Error::CobrowseNotActive => codes::COBROWSE_NOT_ACTIVE,
+            Error::CobrowseNoControl => codes::COBROWSE_NO_CONTROL,
+            Error::MirrorTooFast { .. } => codes::MIRROR_TOO_FAST,
+            Error::AssetUnavailable(_) => codes::ASSET_UNAVAILABLE,
             Error::ContactInConversation => codes::CONTACT_IN_CONVERSATION,
             Error::ConversationTaken => codes::CONVERSATION_TAKEN,
             Error::ConversationNotAtDesk => codes::CONVERSATION_NOT_AT_DESK,

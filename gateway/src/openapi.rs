@@ -22,8 +22,8 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 use crate::{
-    agents, attachments, audit, canned, channels, contacts, conversations, email, live, operations,
-    queues, reports, rules, visitors, webhooks,
+    agents, attachments, audit, canned, channels, cobrowse, contacts, conversations, email, live,
+    operations, queues, reports, rules, visitors, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -67,6 +67,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(live::router())
         .merge(reports::router())
         .merge(audit::router())
+        .merge(cobrowse::router())
         .routes(routes!(served_document))
         .routes(routes!(page))
         .routes(routes!(healthz))

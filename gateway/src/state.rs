@@ -45,6 +45,8 @@ pub struct Parts {
     pub files: Arc<Files>,
     /// SMTP, when configured: email to visitors.
     pub mailer: Option<Mailer>,
+    /// Files of visitors' pages fetched for co-browsing mirrors.
+    pub page_assets: Arc<crate::page_assets::PageAssets>,
 }
 
 impl AppState {
@@ -77,6 +79,7 @@ impl AppState {
         let state = Self(Arc::new(Parts {
             files: Arc::new(files),
             mailer,
+            page_assets: Arc::new(crate::page_assets::PageAssets::new()?),
             limits: Arc::new(limits),
             config: Arc::new(config),
             store,

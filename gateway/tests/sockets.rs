@@ -288,6 +288,7 @@ async fn both_loops_run_over_any_sink_and_stream() {
             conversation_id: None,
             status: None,
             rated: false,
+            cobrowse: None,
         }
     );
     widget

@@ -94,6 +94,9 @@ pub struct ChannelView {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub texts: crate::ChannelTexts,
+    /// Whether agents may ask to see visitors' pages, and what is never sent of them.
+    #[serde(default)]
+    pub cobrowse: crate::CobrowseSettings,
     /// The `<script>` tag to paste into the site's pages.
     pub snippet: String,
     /// A page on the gateway with the chat on it, to share as a link (emails, QR codes).

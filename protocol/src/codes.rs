@@ -25,6 +25,16 @@ pub const CONVERSATION_CLOSED: &str = "conversation_closed";
 pub const CONVERSATION_NOT_CLOSED: &str = "conversation_not_closed";
 /// The channel does not ask visitors for ratings (its `rating_scale` is `off`).
 pub const RATINGS_OFF: &str = "ratings_off";
+/// The channel does not allow co-browsing (its `cobrowse.enabled` is off).
+pub const COBROWSE_OFF: &str = "cobrowse_off";
+/// No co-browsing session of this conversation is running (or waiting for the visitor).
+pub const COBROWSE_NOT_ACTIVE: &str = "cobrowse_not_active";
+/// The visitor has not let the agent act on the page (or the channel does not allow it).
+pub const COBROWSE_NO_CONTROL: &str = "cobrowse_no_control";
+/// The page's mirror went beyond its bytes per second: the session ended.
+pub const MIRROR_TOO_FAST: &str = "mirror_too_fast";
+/// The visitor's site did not give a file the co-browsing mirror needs (or not in time).
+pub const ASSET_UNAVAILABLE: &str = "asset_unavailable";
 /// A contact cannot be erased while one of their conversations is in progress: close it first.
 pub const CONTACT_IN_CONVERSATION: &str = "contact_in_conversation";
 /// Two agents accepted the same conversation at once; the other one has it.

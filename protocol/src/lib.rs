@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod api;
 pub mod audit;
+pub mod cobrowse;
 pub mod codes;
 pub mod history;
 pub mod integrations;
@@ -22,6 +23,7 @@ pub mod wire;
 pub use admin::*;
 pub use api::*;
 pub use audit::*;
+pub use cobrowse::*;
 pub use history::*;
 pub use integrations::*;
 pub use locale::*;

@@ -253,6 +253,21 @@ pub enum VisitorClientFrame {
     /// they are not there to read go to it, and with `transcript` the whole conversation when
     /// it closes. Offered only when the gateway sends email (`SessionCreated::email`).
     Email { address: String, transcript: bool },
+    /// The visitor's answer to a co-browsing request; accepting an active session again (a
+    /// new page of the site) resumes it.
+    CobrowseAnswer { session_id: String, accept: bool },
+    /// The visitor lets the agent act on the page, or takes that back.
+    CobrowseControl { session_id: String, granted: bool },
+    /// The visitor stops sharing the page.
+    CobrowseStop { session_id: String },
+    /// A piece of the page's mirror: the JSON text of one batch of the co-browse module, cut
+    /// into frames, `more` on each but the last. Relayed to the agents watching, never stored.
+    Mirror {
+        session_id: String,
+        data: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        more: bool,
+    },
 }
 
 named! {
@@ -276,6 +291,10 @@ pub enum VisitorServerFrame {
         /// The visitor rated that conversation already: the panel does not ask again.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         rated: bool,
+        /// A co-browsing request waiting for an answer, or the session running (a new page
+        /// resumes it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cobrowse: Option<crate::CobrowseInvite>,
     },
     Message {
         message: ChatMessage,
@@ -312,6 +331,21 @@ pub enum VisitorServerFrame {
         /// The channel's timeout, for the message the widget shows.
         after_secs: i64,
     },
+    /// A co-browsing request, or a change to the session (accepted, control, ended).
+    Cobrowse {
+        invite: crate::CobrowseInvite,
+    },
+    /// The agent points at this place of the page (CSS pixels from the document's corner).
+    CobrowsePoint {
+        x: i32,
+        y: i32,
+    },
+    /// The agent, granted control, acts on the page.
+    CobrowseAct {
+        act: crate::CobrowseAct,
+    },
+    /// The agent's view lost track of the page: the module sends it afresh.
+    CobrowseResync,
 }
 
 /// Frames the console sends.
@@ -339,6 +373,21 @@ pub enum AgentClientFrame {
     Read { conversation_id: String, seq: i64 },
     /// The next page of the inbox: conversations older than `before` (an `older` cursor).
     InboxOlder { before: InboxCursor },
+    /// Start (or stop) receiving the mirror of the conversation's co-browsing session.
+    Watch { conversation_id: String, on: bool },
+    /// Point at a place of the visitor's page (CSS pixels from the document's corner).
+    CobrowsePoint {
+        conversation_id: String,
+        x: i32,
+        y: i32,
+    },
+    /// Act on the visitor's page, once they granted control.
+    CobrowseAct {
+        conversation_id: String,
+        act: crate::CobrowseAct,
+    },
+    /// Ask the visitor's module for the page afresh.
+    CobrowseResync { conversation_id: String },
 }
 
 /// Where a page of the inbox ended: the next page starts below this conversation.
@@ -399,6 +448,18 @@ pub enum AgentServerFrame {
         code: String,
         message: String,
         client_id: Option<String>,
+    },
+    /// A co-browsing session of a followed conversation was asked for or changed.
+    Cobrowse {
+        session: crate::CobrowseSession,
+    },
+    /// A piece of a watched conversation's mirror, as the visitor's module sent it.
+    Mirror {
+        conversation_id: String,
+        session_id: String,
+        data: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        more: bool,
     },
 }
 

@@ -113,7 +113,12 @@ impl Transcript {
             }
             | VisitorServerFrame::SessionEnded { .. }
             | VisitorServerFrame::EmailSaved { .. }
-            | VisitorServerFrame::Typing { .. } => {}
+            | VisitorServerFrame::Typing { .. }
+            // Co-browsing is the panel's and its module's, not the transcript's.
+            | VisitorServerFrame::Cobrowse { .. }
+            | VisitorServerFrame::CobrowsePoint { .. }
+            | VisitorServerFrame::CobrowseAct { .. }
+            | VisitorServerFrame::CobrowseResync => {}
         }
     }
 
@@ -293,6 +298,7 @@ mod tests {
             conversation_id: Some("c1".into()),
             status: None,
             rated: false,
+            cobrowse: None,
         });
         t.apply(message(1, "m1", Author::Visitor, "old"));
         t.add_pending("m2".into(), "new".into(), Vec::new());
@@ -300,6 +306,7 @@ mod tests {
             conversation_id: Some("c2".into()),
             status: None,
             rated: false,
+            cobrowse: None,
         });
         assert_eq!(t.lines.len(), 1);
         assert_eq!(t.lines[0].text, "new");

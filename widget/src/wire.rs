@@ -155,6 +155,7 @@ pub fn server_frame(value: JsValue) -> Option<VisitorServerFrame> {
             conversation_id: frame.text("conversation_id"),
             status: frame.name("status"),
             rated: frame.field("rated").as_bool().unwrap_or(false),
+            cobrowse: None,
         },
         "message" => VisitorServerFrame::Message {
             message: message(&frame.object("message")?)?,
@@ -352,11 +353,13 @@ mod tests {
                 conversation_id: None,
                 status: None,
                 rated: false,
+                cobrowse: None,
             },
             VisitorServerFrame::Ready {
                 conversation_id: Some("c1".into()),
                 status: Some(ConversationStatus::Closed),
                 rated: true,
+                cobrowse: None,
             },
             VisitorServerFrame::Message {
                 message: message(Author::Visitor),

@@ -15,10 +15,11 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::StreamMap;
 
 use crate::auth::AuthAgent;
+use crate::cobrowse;
 use crate::connections::Admission;
 use crate::conversations;
 use crate::error::{Error, Result};
-use crate::hub::{EventStream, HubEvent, Topic};
+use crate::hub::{EventStream, HubEvent, MirrorSignal, Topic};
 use crate::socket::{self, Delivered, Incoming, Step, TypingThrottle};
 use crate::state::AppState;
 use crate::store::{uploader_of_agent, NewMessage, ReplyAuthor};
@@ -74,6 +75,8 @@ pub struct AgentSocket {
     state: AppState,
     auth: AuthAgent,
     followed: Followed,
+    /// The conversations whose co-browsing mirror this console watches.
+    watched: Followed,
     delivered: Delivered,
     typing: TypingThrottle,
 }
@@ -84,6 +87,7 @@ impl AgentSocket {
             state,
             auth,
             followed: StreamMap::new(),
+            watched: StreamMap::new(),
             delivered: Delivered::default(),
             typing: TypingThrottle::default(),
         }
@@ -211,6 +215,45 @@ impl AgentSocket {
                     older,
                 })
             }
+            AgentClientFrame::Watch {
+                conversation_id,
+                on,
+            } => match (on, self.auth.conversation(state, &conversation_id).await) {
+                (false, _) => {
+                    self.watched.remove(&conversation_id);
+                    Step::Nothing
+                }
+                (true, Ok(_)) => {
+                    if !self.watched.contains_key(&conversation_id) {
+                        let mirror = state.hub.subscribe(Topic::Mirror(conversation_id.clone()));
+                        self.watched
+                            .insert(conversation_id.clone(), mirror.into_stream());
+                    }
+                    // A console that starts watching needs the whole page, not the next change.
+                    self.signal(&conversation_id, MirrorSignal::Resync, true)
+                        .await
+                }
+                (true, Err(e)) => Step::Reply(error_frame(&e, None)),
+            },
+            AgentClientFrame::CobrowsePoint {
+                conversation_id,
+                x,
+                y,
+            } => {
+                self.signal(&conversation_id, MirrorSignal::Point { x, y }, false)
+                    .await
+            }
+            AgentClientFrame::CobrowseAct {
+                conversation_id,
+                act,
+            } => {
+                self.signal(&conversation_id, MirrorSignal::Act(act), false)
+                    .await
+            }
+            AgentClientFrame::CobrowseResync { conversation_id } => {
+                self.signal(&conversation_id, MirrorSignal::Resync, false)
+                    .await
+            }
             AgentClientFrame::Typing { conversation_id } => {
                 if !self
                     .typing
@@ -230,6 +273,49 @@ impl AgentSocket {
         })
     }
 
+    /// Sends the module on the visitor's page a signal; a refusal is said (unless `quiet`:
+    /// nothing may be running yet).
+    async fn signal(
+        &self,
+        conversation_id: &str,
+        signal: MirrorSignal,
+        quiet: bool,
+    ) -> Step<AgentServerFrame> {
+        match cobrowse::signal(&self.state, &self.auth, conversation_id, signal).await {
+            Ok(()) => Step::Nothing,
+            Err(_) if quiet => Step::Nothing,
+            Err(e) => Step::Reply(error_frame(&e, None)),
+        }
+    }
+
+    /// What an event of a watched mirror means: a piece of the page, or, after a lag, a
+    /// request for the page afresh (the pieces in between are lost).
+    async fn on_mirror_event(
+        &self,
+        conversation_id: &str,
+        event: std::result::Result<HubEvent, RecvError>,
+    ) -> Step<AgentServerFrame> {
+        match event {
+            Ok(HubEvent::Mirror {
+                conversation_id,
+                session_id,
+                data,
+                more,
+            }) => Step::Reply(AgentServerFrame::Mirror {
+                conversation_id,
+                session_id,
+                data,
+                more,
+            }),
+            Ok(HubEvent::GoingAway) => Step::GoingAway,
+            Ok(HubEvent::Resync) | Err(RecvError::Lagged(_)) => {
+                self.signal(conversation_id, MirrorSignal::Resync, true)
+                    .await
+            }
+            Ok(_) | Err(RecvError::Closed) => Step::Nothing,
+        }
+    }
+
     /// What an inbox event means for this console: a conversation of a channel it sees, or a
     /// fresh snapshot after a lag (the inbox is a snapshot, so nothing is replayed).
     pub async fn on_inbox_event(
@@ -242,9 +328,15 @@ impl AgentSocket {
             {
                 Step::Reply(AgentServerFrame::Conversation { conversation })
             }
-            Ok(HubEvent::Conversation(_) | HubEvent::Message(_) | HubEvent::Typing { .. }) => {
-                Step::Nothing
-            }
+            Ok(
+                HubEvent::Conversation(_)
+                | HubEvent::Message(_)
+                | HubEvent::Typing { .. }
+                | HubEvent::Cobrowse(_)
+                | HubEvent::CobrowseInvite(_)
+                | HubEvent::Mirror { .. }
+                | HubEvent::ToMirror { .. },
+            ) => Step::Nothing,
             Ok(HubEvent::Resync) | Err(RecvError::Lagged(_)) => Step::Reply(self.inbox().await?),
             Ok(HubEvent::GoingAway) => Step::GoingAway,
             Err(RecvError::Closed) => Step::Close,
@@ -261,7 +353,14 @@ impl AgentSocket {
                 conversation_id,
                 agent_name: None,
             }) => Step::Reply(AgentServerFrame::Typing { conversation_id }),
-            Ok(HubEvent::Conversation(_) | HubEvent::Typing { .. }) => Step::Nothing,
+            Ok(HubEvent::Cobrowse(session)) => Step::Reply(AgentServerFrame::Cobrowse { session }),
+            Ok(
+                HubEvent::Conversation(_)
+                | HubEvent::Typing { .. }
+                | HubEvent::CobrowseInvite(_)
+                | HubEvent::Mirror { .. }
+                | HubEvent::ToMirror { .. },
+            ) => Step::Nothing,
             Ok(HubEvent::GoingAway) => Step::GoingAway,
             // A lag (the stream ends rather than yield a close).
             Ok(HubEvent::Resync) | Err(_) => Step::Resync,
@@ -305,6 +404,9 @@ impl AgentSocket {
                 event = inbox.recv() => Box::pin(self.on_inbox_event(event)).await?,
                 Some((_, event)) = self.followed.next(), if !self.followed.is_empty() => {
                     Self::on_conversation_event(event)
+                }
+                Some((id, event)) = self.watched.next(), if !self.watched.is_empty() => {
+                    Box::pin(self.on_mirror_event(&id, event)).await
                 }
             };
             let proceed = Box::pin(socket::perform(

@@ -10,8 +10,9 @@ use axum::response::IntoResponse;
 use axum::Json;
 use protocol::{
     Appearance, AuditAction, CaptchaProvider, CaptchaView, ChannelState, ChannelView,
-    ChannelsDeleted, DeleteChannels, FileKind, LauncherIcon, LauncherPosition, Prechat, Proactive,
-    Problem, Theme, UploadPolicy,
+    ChannelsDeleted, CobrowseSettings, DeleteChannels, FileKind, LauncherIcon, LauncherPosition,
+    Prechat, Proactive, Problem, Theme, UploadPolicy, MAX_COBROWSE_SELECTORS,
+    MAX_COBROWSE_SELECTOR_CHARS,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -101,6 +102,7 @@ pub fn view(state: &AppState, channel: &ChannelRecord) -> ChannelView {
         rating_scale: channel.rating_scale,
         retention_days: channel.retention_days,
         texts: channel.texts.clone(),
+        cobrowse: channel.cobrowse.clone(),
         snippet: format!(
             "<script async src=\"{}/embed.js\" data-channel=\"{}\"></script>",
             state.config.public_url(),
@@ -446,6 +448,8 @@ pub fn apply(
                     max: MAX_RETENTION_DAYS.to_string(),
                 })
                 .map(|days| channel.retention_days = days),
+            "cobrowse" => cobrowse(value, &channel.cobrowse, &mut problems)
+                .map(|settings| channel.cobrowse = settings),
             "proactive" => match value {
                 Value::Null => Ok(None),
                 other => proactive(other, &mut problems).map(Some),
@@ -779,6 +783,64 @@ fn appearance(
     }
     if out.look.launcher_icon == LauncherIcon::None && out.look.launcher_label.is_empty() {
         problems.insert("appearance.launcher_label".into(), Problem::LabelOrIcon);
+    }
+    Ok(out)
+}
+
+/// Co-browsing settings, the fields given over `current`. Selectors are only ever matched
+/// (`Element.matches`, one at a time, a bad one skipped), never written into a stylesheet.
+fn cobrowse(
+    value: &Value,
+    current: &CobrowseSettings,
+    problems: &mut Problems,
+) -> std::result::Result<CobrowseSettings, Problem> {
+    let fields = value.as_object().ok_or(Problem::Shape {
+        shape: "{setting: value}".into(),
+    })?;
+    let mut out = current.clone();
+    for (field, v) in fields {
+        let outcome = match field.as_str() {
+            "enabled" => flag(v).map(|on| out.enabled = on),
+            "control" => flag(v).map(|on| out.control = on),
+            "mask" => selectors(v, "cobrowse.mask", problems).map(|list| out.mask = list),
+            "block" => selectors(v, "cobrowse.block", problems).map(|list| out.block = list),
+            _ => Err(Problem::UnknownSetting),
+        };
+        if let Err(problem) = outcome {
+            problems.insert(format!("cobrowse.{field}"), problem);
+        }
+    }
+    Ok(out)
+}
+
+/// A list of CSS selectors, each one line of at most [`MAX_COBROWSE_SELECTOR_CHARS`].
+fn selectors(
+    value: &Value,
+    at: &str,
+    problems: &mut Problems,
+) -> std::result::Result<Vec<String>, Problem> {
+    let list = value.as_array().ok_or(Problem::Shape {
+        shape: "[selectors]".into(),
+    })?;
+    if list.len() > MAX_COBROWSE_SELECTORS {
+        return Err(Problem::TooMany {
+            max: MAX_COBROWSE_SELECTORS as u64,
+        });
+    }
+    let mut out = Vec::new();
+    for (i, entry) in list.iter().enumerate() {
+        let selector = text(entry, 1, MAX_COBROWSE_SELECTOR_CHARS).and_then(|s| {
+            (!s.chars().any(char::is_control))
+                .then_some(s)
+                .ok_or(Problem::OneLine)
+        });
+        match selector {
+            Ok(selector) if !out.contains(&selector) => out.push(selector),
+            Ok(_) => {}
+            Err(problem) => {
+                problems.insert(format!("{at}[{i}]"), problem);
+            }
+        }
     }
     Ok(out)
 }

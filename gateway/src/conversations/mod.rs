@@ -120,6 +120,8 @@ pub async fn close_conversation(
         return Err(Error::ConversationClosed);
     }
     let summary = announce_status(state, id).await?;
+    // A closed conversation shows no page any more.
+    crate::cobrowse::end(state, &summary).await?;
     if let Some(holder) = before.assigned_agent_id {
         crate::routing::spawn_route_agent_queues(state, &holder);
     }

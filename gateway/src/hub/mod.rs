@@ -9,7 +9,7 @@
 mod relay;
 
 use futures_util::stream::Stream;
-use protocol::{ChatMessage, ConversationSummary};
+use protocol::{ChatMessage, CobrowseAct, CobrowseInvite, CobrowseSession, ConversationSummary};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -33,6 +33,8 @@ pub enum Topic {
         channel_key: String,
         visitor_id: String,
     },
+    /// The page mirror of one conversation's co-browsing session: the consoles watching it.
+    Mirror(String),
 }
 
 impl Topic {
@@ -45,6 +47,9 @@ impl Topic {
             Topic::Inbox => 256,
             Topic::Conversation(_) => 16,
             Topic::Visitor { .. } => 8,
+            // A snapshot comes in pieces, one after the other: a console a little behind
+            // should not lose the page (losing it costs a fresh snapshot, not data).
+            Topic::Mirror(_) => 64,
         }
     }
 }
@@ -58,11 +63,40 @@ pub enum HubEvent {
         conversation_id: String,
         agent_name: Option<String>,
     },
+    /// A co-browsing session was asked for or changed: to the agents following its
+    /// conversation.
+    Cobrowse(CobrowseSession),
+    /// The same, as the visitor's panel sees it.
+    CobrowseInvite(CobrowseInvite),
+    /// A piece of a conversation's page mirror, as the visitor's module sent it.
+    Mirror {
+        conversation_id: String,
+        session_id: String,
+        data: String,
+        more: bool,
+    },
+    /// From an agent to the co-browse module on the visitor's page.
+    ToMirror {
+        conversation_id: String,
+        signal: MirrorSignal,
+    },
     /// Events for this topic may have been lost on the way (the relay queue overflowed, or
     /// Redis was out of reach): re-read the store as after a lag.
     Resync,
     /// This gateway is stopping: its sockets close with "going away". Never relayed.
     GoingAway,
+}
+
+/// What an agent sends the co-browse module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MirrorSignal {
+    Point {
+        x: i32,
+        y: i32,
+    },
+    Act(CobrowseAct),
+    /// The agent's view lost track: the page afresh.
+    Resync,
 }
 
 /// What a topic's channel carries: one copy of each event however many subscribe, and a slot

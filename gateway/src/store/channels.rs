@@ -62,6 +62,8 @@ pub struct ChannelRecord {
     pub retention_days: i64,
     /// What its widget says instead of its own texts, by language.
     pub texts: protocol::ChannelTexts,
+    /// Whether agents may see its visitors' pages, and what is never sent.
+    pub cobrowse: protocol::CobrowseSettings,
 }
 
 impl ChannelRecord {
@@ -104,6 +106,7 @@ impl ChannelRecord {
             rating_scale: RatingScale::default(),
             retention_days: 0,
             texts: protocol::ChannelTexts::new(),
+            cobrowse: protocol::CobrowseSettings::default(),
         }
     }
 
@@ -148,7 +151,8 @@ const COLUMNS: &str = "id, channel_key, name, secret, inactivity_timeout_secs, a
                        visibility_rules, override_mode, override_until, queue_id, idle_close_secs, \
                        visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, \
                        missed_chat_secs, when_unavailable, prechat, visitor_sound, identity_secret, \
-                       identity, proactive, texts, theme, look, rating_scale, retention_days";
+                       identity, proactive, texts, theme, look, rating_scale, retention_days, \
+                       cobrowse";
 
 fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
     let origins = col_str(row, "allowed_origins")?;
@@ -208,6 +212,8 @@ fn from_row(row: &AnyRow) -> Result<ChannelRecord> {
             .map_err(|e| Error::Internal(format!("corrupt proactive: {e}")))?,
         texts: serde_json::from_str(&col_str(row, "texts")?)
             .map_err(|e| Error::Internal(format!("corrupt texts: {e}")))?,
+        cobrowse: serde_json::from_str(&col_str(row, "cobrowse")?)
+            .map_err(|e| Error::Internal(format!("corrupt cobrowse: {e}")))?,
         visibility_override: VisibilityOverride {
             mode: col_name(row, "override_mode")?,
             until_ms: row.try_get::<Option<i64>, _>("override_until")?,
@@ -264,9 +270,9 @@ impl Store {
              allowed_origins, online, title, greeting, accent_color, position, created_at, \
              receptive, captcha_provider, captcha_site_key, captcha_secret, captcha_min_score, last_error, \
              queue_id, idle_close_secs, visitor_uploads, upload_max_bytes, upload_kinds, email_sender_name, missed_chat_secs, \
-             when_unavailable, prechat, visitor_sound, identity_secret, identity, proactive, texts, theme, look, rating_scale, retention_days) \
+             when_unavailable, prechat, visitor_sound, identity_secret, identity, proactive, texts, theme, look, rating_scale, retention_days, cobrowse) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36) \
+             $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37) \
              ON CONFLICT (id) DO UPDATE SET channel_key = excluded.channel_key, name = excluded.name, \
              secret = excluded.secret, inactivity_timeout_secs = excluded.inactivity_timeout_secs, \
              allowed_origins = excluded.allowed_origins, online = excluded.online, \
@@ -283,7 +289,7 @@ impl Store {
              visitor_sound = excluded.visitor_sound, identity_secret = excluded.identity_secret, \
              identity = excluded.identity, proactive = excluded.proactive, texts = excluded.texts, \
              theme = excluded.theme, look = excluded.look, rating_scale = excluded.rating_scale, \
-             retention_days = excluded.retention_days",
+             retention_days = excluded.retention_days, cobrowse = excluded.cobrowse",
         )
         .bind(&channel.id)
         .bind(&channel.key)
@@ -336,6 +342,7 @@ impl Store {
         .bind(serde_json::to_string(&channel.appearance.look).map_err(|e| Error::Internal(e.to_string()))?)
         .bind(channel.rating_scale.as_str())
         .bind(channel.retention_days)
+        .bind(serde_json::to_string(&channel.cobrowse).map_err(|e| Error::Internal(e.to_string()))?)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -393,6 +400,7 @@ impl Store {
             format!("DELETE FROM emails WHERE channel_id IN ({list})"),
             format!("DELETE FROM agent_reads WHERE conversation_id IN ({in_channels})"),
             format!("DELETE FROM join_links WHERE conversation_id IN ({in_channels})"),
+            format!("DELETE FROM cobrowse_sessions WHERE conversation_id IN ({in_channels})"),
             format!("DELETE FROM conversation_stats WHERE channel_id IN ({list})"),
             format!("DELETE FROM conversations WHERE channel_id IN ({list})"),
             format!(

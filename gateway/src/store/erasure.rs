@@ -20,7 +20,7 @@ fn bound<'q>(sql: &'q str, ids: &'q [String]) -> Query<'q, Any, AnyArguments<'q>
 }
 
 /// Deletes conversations `ids` and every row that names them (messages and their search
-/// index, files, events, statistics, emails, read marks, join links, webhook events and their
+/// index, files, events, statistics, emails, read marks, join links, co-browsing sessions, webhook events and their
 /// deliveries) in the caller's transaction; the hashes of the files' bytes they used.
 pub(super) async fn delete_conversations_in(
     tx: &mut Transaction<'_, Any>,
@@ -45,6 +45,7 @@ pub(super) async fn delete_conversations_in(
         format!("DELETE FROM emails WHERE conversation_id IN ({list})"),
         format!("DELETE FROM agent_reads WHERE conversation_id IN ({list})"),
         format!("DELETE FROM join_links WHERE conversation_id IN ({list})"),
+        format!("DELETE FROM cobrowse_sessions WHERE conversation_id IN ({list})"),
         format!("DELETE FROM outbox_deliveries WHERE event_id IN ({events})"),
         format!("DELETE FROM outbox_events WHERE order_key IN ({list})"),
         format!("DELETE FROM conversations WHERE id IN ({list})"),

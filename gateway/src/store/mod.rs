@@ -7,6 +7,7 @@ mod attachments;
 mod audit;
 mod canned;
 mod channels;
+mod cobrowse;
 mod contacts;
 mod conversations;
 mod emails;
@@ -190,6 +191,11 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
             sqlite: include_str!("../../migrations/0020_search_behind.sqlite.sql"),
             postgres: include_str!("../../migrations/0020_search_behind.postgres.sql"),
         },
+    ),
+    (
+        21,
+        "co-browsing",
+        Sql::Both(include_str!("../../migrations/0021_cobrowse.sql")),
     ),
 ];
 

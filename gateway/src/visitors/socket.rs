@@ -22,10 +22,11 @@ use utoipa_axum::routes;
 use crate::attachments::links;
 use crate::auth::request_origin;
 use crate::auth::{AuthVisitor, SessionClaims};
+use crate::cobrowse::{self, MirrorBudget, VisitorAnswer};
 use crate::connections::Admission;
 use crate::conversations::TypingIn;
 use crate::error::Result;
-use crate::hub::{HubEvent, Topic};
+use crate::hub::{HubEvent, MirrorSignal, Topic};
 use crate::socket::{self, Delivered, Incoming, Step, TypingThrottle};
 use crate::state::AppState;
 use crate::store::{uploader_of_visitor, ChannelRecord, ChannelRef, NewMessage};
@@ -100,6 +101,14 @@ fn message_frame(state: &AppState, message: ChatMessage) -> VisitorServerFrame {
     }
 }
 
+fn error_frame(e: &crate::error::Error) -> VisitorServerFrame {
+    VisitorServerFrame::Error {
+        code: e.code().into(),
+        message: e.reported().error.message,
+        client_id: None,
+    }
+}
+
 /// One visitor's socket between frames: who they are, and where their typing goes.
 pub struct VisitorSocket {
     state: AppState,
@@ -116,6 +125,16 @@ pub struct VisitorSocket {
     resume: Option<(String, i64)>,
     /// The socket's place under the gateway's cap, given back when it ends.
     admission: Admission,
+    /// The co-browsing session whose page mirror this socket relays, while it runs (boxed: an
+    /// idle socket holds one pointer of it).
+    mirroring: Option<Box<Mirroring>>,
+}
+
+/// A running co-browsing session, as the visitor's socket relays its mirror.
+struct Mirroring {
+    session_id: String,
+    conversation_id: String,
+    budget: MirrorBudget,
 }
 
 /// What woke an idle socket's loop, handed whole to [`VisitorSocket::act`].
@@ -145,6 +164,145 @@ impl VisitorSocket {
             current: None,
             typing: TypingThrottle::default(),
             delivered: Delivered::default(),
+            mirroring: None,
+        }
+    }
+
+    async fn channel_record(&self) -> Result<ChannelRecord> {
+        self.state
+            .store
+            .channel_by_key(&self.channel.key)
+            .await?
+            .ok_or_else(|| crate::error::Error::ChannelNotFound(self.channel.key.clone()))
+    }
+
+    /// The conversation the visitor writes in, as a summary: its co-browsing is theirs.
+    async fn current_conversation(&self) -> Result<protocol::ConversationSummary> {
+        let id = self
+            .current
+            .as_deref()
+            .ok_or(crate::error::Error::CobrowseNotActive)?;
+        self.state
+            .store
+            .conversation(id)
+            .await?
+            .filter(|c| c.visitor_id == self.claims.visitor_id && c.channel_key == self.channel.key)
+            .ok_or(crate::error::Error::CobrowseNotActive)
+    }
+
+    /// The visitor's answer to a co-browsing request (or change to the session); the hub
+    /// brings every tab of theirs, this one included, the session as it is now.
+    async fn answer_cobrowse(
+        &mut self,
+        session_id: &str,
+        answer: VisitorAnswer,
+    ) -> Step<VisitorServerFrame> {
+        let answered = match self.current_conversation().await {
+            Ok(conversation) => {
+                cobrowse::answer(&self.state, &conversation, session_id, answer).await
+            }
+            Err(e) => Err(e),
+        };
+        match answered {
+            Ok(_) => Step::Nothing,
+            Err(e) => Step::Reply(error_frame(&e)),
+        }
+    }
+
+    /// Relays a piece of the page's mirror to the consoles watching, within the budget; a
+    /// mirror beyond it ends the session.
+    async fn relay_mirror(
+        &mut self,
+        session_id: String,
+        data: String,
+        more: bool,
+    ) -> Step<VisitorServerFrame> {
+        let Some(mirroring) = self
+            .mirroring
+            .as_mut()
+            .filter(|m| m.session_id == session_id)
+        else {
+            return Step::Reply(error_frame(&crate::error::Error::CobrowseNotActive));
+        };
+        if !mirroring.budget.take(data.len(), std::time::Instant::now()) {
+            self.mirroring = None;
+            let stopped = self.answer_cobrowse(&session_id, VisitorAnswer::Stop).await;
+            if stopped != Step::Nothing {
+                return stopped;
+            }
+            return Step::Reply(error_frame(&crate::error::Error::MirrorTooFast {
+                bytes_per_sec: protocol::MIRROR_BYTES_PER_SEC,
+            }));
+        }
+        let conversation_id = mirroring.conversation_id.clone();
+        self.state.hub.publish(
+            Topic::Mirror(conversation_id.clone()),
+            HubEvent::Mirror {
+                conversation_id,
+                session_id,
+                data,
+                more,
+            },
+        );
+        Step::Nothing
+    }
+
+    /// What an event on the visitor's topic means for this socket.
+    fn on_event(
+        &mut self,
+        event: std::result::Result<HubEvent, RecvError>,
+    ) -> Step<VisitorServerFrame> {
+        match event.as_ref().ok().and_then(|e| self.on_cobrowse_event(e)) {
+            Some(step) => step,
+            None => Self::on_hub_event(event),
+        }
+    }
+
+    /// Keeps track of the co-browsing session of the visitor's conversation as the hub tells
+    /// it; passes the agent's signals to the module while it runs.
+    fn on_cobrowse_event(&mut self, event: &HubEvent) -> Option<Step<VisitorServerFrame>> {
+        match event {
+            HubEvent::CobrowseInvite(invite) => {
+                self.follow_cobrowse(invite);
+                Some(Step::Reply(VisitorServerFrame::Cobrowse {
+                    invite: invite.clone(),
+                }))
+            }
+            HubEvent::ToMirror {
+                conversation_id,
+                signal,
+            } => {
+                let running = self
+                    .mirroring
+                    .as_ref()
+                    .is_some_and(|m| &m.conversation_id == conversation_id);
+                Some(if running {
+                    Step::Reply(match signal.clone() {
+                        MirrorSignal::Point { x, y } => VisitorServerFrame::CobrowsePoint { x, y },
+                        MirrorSignal::Act(act) => VisitorServerFrame::CobrowseAct { act },
+                        MirrorSignal::Resync => VisitorServerFrame::CobrowseResync,
+                    })
+                } else {
+                    Step::Nothing
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn follow_cobrowse(&mut self, invite: &protocol::CobrowseInvite) {
+        let running = invite.state == protocol::CobrowseState::Active;
+        match (&self.mirroring, &self.current) {
+            (Some(m), _) if m.session_id == invite.session_id && running => {}
+            (_, Some(conversation_id)) if running => {
+                self.mirroring = Some(Box::new(Mirroring {
+                    session_id: invite.session_id.clone(),
+                    conversation_id: conversation_id.clone(),
+                    budget: MirrorBudget::new(std::time::Instant::now()),
+                }));
+            }
+            (Some(m), _) if m.session_id == invite.session_id => self.mirroring = None,
+            _ => {}
         }
     }
 
@@ -231,6 +389,29 @@ impl VisitorSocket {
                     },
                 },
             ),
+            Incoming::Frame(VisitorClientFrame::CobrowseAnswer { session_id, accept }) => {
+                let answer = if accept {
+                    VisitorAnswer::Accept
+                } else {
+                    VisitorAnswer::Decline
+                };
+                self.answer_cobrowse(&session_id, answer).await
+            }
+            Incoming::Frame(VisitorClientFrame::CobrowseControl {
+                session_id,
+                granted,
+            }) => {
+                self.answer_cobrowse(&session_id, VisitorAnswer::Grant(granted))
+                    .await
+            }
+            Incoming::Frame(VisitorClientFrame::CobrowseStop { session_id }) => {
+                self.answer_cobrowse(&session_id, VisitorAnswer::Stop).await
+            }
+            Incoming::Frame(VisitorClientFrame::Mirror {
+                session_id,
+                data,
+                more,
+            }) => self.relay_mirror(session_id, data, more).await,
             Incoming::Refused(code, message) => Step::Reply(VisitorServerFrame::Error {
                 code: code.into(),
                 message,
@@ -255,10 +436,17 @@ impl VisitorSocket {
                 agent_name: Some(agent_name),
                 ..
             }) => Step::Reply(VisitorServerFrame::Typing { agent_name }),
-            // The visitor's own typing, seen by the agents.
-            Ok(HubEvent::Typing {
-                agent_name: None, ..
-            }) => Step::Nothing,
+            // The visitor's own typing, seen by the agents; what the socket itself follows
+            // of co-browsing ([`VisitorSocket::on_cobrowse_event`]).
+            Ok(
+                HubEvent::Typing {
+                    agent_name: None, ..
+                }
+                | HubEvent::Cobrowse(_)
+                | HubEvent::CobrowseInvite(_)
+                | HubEvent::Mirror { .. }
+                | HubEvent::ToMirror { .. },
+            ) => Step::Nothing,
             Ok(HubEvent::Resync) | Err(RecvError::Lagged(_)) => Step::Resync,
             Ok(HubEvent::GoingAway) => Step::GoingAway,
             Err(RecvError::Closed) => Step::Close,
@@ -297,7 +485,7 @@ impl VisitorSocket {
                 let woken = tokio::select! {
                     () = &mut idle => Woken::Idle,
                     frame = socket::receive::<VisitorClientFrame>(&mut incoming) => Woken::Frame(frame),
-                    event = events.recv() => Woken::Event(Self::on_hub_event(event)),
+                    event = events.recv() => Woken::Event(self.on_event(event)),
                 };
                 let acted = self.act(woken, &mut out, &mut incoming, idle.as_mut());
                 if !Box::pin(acted).await? {
@@ -351,10 +539,24 @@ impl VisitorSocket {
             .store
             .latest_conversation(&self.channel.id, &self.claims.visitor_id)
             .await?;
+        let live = match &latest {
+            Some(conversation) => {
+                self.state
+                    .store
+                    .live_cobrowse(&conversation.id, now_ms())
+                    .await?
+            }
+            None => None,
+        };
+        let cobrowse = match live {
+            Some(session) => Some(cobrowse::invite(&session, &self.channel_record().await?)),
+            None => None,
+        };
         let ready = VisitorServerFrame::Ready {
             conversation_id: latest.as_ref().map(|c| c.id.clone()),
             status: latest.as_ref().map(|c| c.status),
             rated: latest.as_ref().is_some_and(|c| c.rating.is_some()),
+            cobrowse: cobrowse.clone(),
         };
         if !socket::send(out, &ready).await {
             return Ok(false);
@@ -368,6 +570,9 @@ impl VisitorSocket {
         };
         self.delivered.follow(&conversation.id, after);
         self.current = Some(conversation.id.clone());
+        if let Some(invite) = &cobrowse {
+            self.follow_cobrowse(invite);
+        }
         self.perform(out, incoming, Step::CatchUp(conversation.id))
             .await
     }

@@ -10,6 +10,7 @@ mod canned;
 mod capacity;
 mod captcha;
 mod chat;
+mod cobrowse;
 mod contacts;
 mod crash;
 mod deliveries;
