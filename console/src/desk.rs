@@ -43,6 +43,8 @@ pub struct Desk {
     /// The logged-in agent's id and queues: whose conversations' new messages alert, and
     /// where a waiting chat does.
     me: StoredValue<(String, Vec<String>)>,
+    /// The pane showing a conversation's page while its visitor shares it.
+    mirror: StoredValue<Option<(String, web_sys::HtmlIFrameElement)>, LocalStorage>,
 }
 
 /// Where the agent's files go: the agent upload route for the conversation on screen, on the
@@ -107,6 +109,7 @@ impl Desk {
             team: RwSignal::new(Team::default()),
             link: StoredValue::new_local(Link::default()),
             me: StoredValue::new((me, queues)),
+            mirror: StoredValue::new_local(None),
         };
         load("/v1/canned-responses", desk.canned);
         load("/v1/team", desk.team);
@@ -142,9 +145,38 @@ impl Desk {
         self.selected.set(Some(conversation_id.clone()));
         self.read(&conversation_id);
         let resume_after = self.inbox.with_untracked(|i| i.last_seq(&conversation_id));
+        crate::cobrowse::load(self, conversation_id.clone());
         self.send(&AgentClientFrame::Open {
             conversation_id,
             resume_after,
+        });
+    }
+
+    /// Shows the conversation's page in `frame` (the socket brings its mirror), or no more.
+    pub fn show_mirror(self, conversation_id: &str, frame: Option<web_sys::HtmlIFrameElement>) {
+        let on = frame.is_some();
+        self.mirror
+            .set_value(frame.map(|frame| (conversation_id.to_owned(), frame)));
+        self.send(&AgentClientFrame::Watch {
+            conversation_id: conversation_id.to_owned(),
+            on,
+        });
+    }
+
+    /// Points at a place of the visitor's shared page.
+    pub fn cobrowse_point(self, conversation_id: &str, x: i32, y: i32) {
+        self.send(&AgentClientFrame::CobrowsePoint {
+            conversation_id: conversation_id.to_owned(),
+            x,
+            y,
+        });
+    }
+
+    /// Acts on the visitor's shared page (they let the agent).
+    pub fn cobrowse_act(self, conversation_id: &str, act: protocol::CobrowseAct) {
+        self.send(&AgentClientFrame::CobrowseAct {
+            conversation_id: conversation_id.to_owned(),
+            act,
         });
     }
 
@@ -243,6 +275,19 @@ impl Desk {
             AgentServerFrame::Typing { conversation_id } => {
                 return self.visitor_is_typing(conversation_id.clone());
             }
+            AgentServerFrame::Mirror {
+                conversation_id,
+                data,
+                more,
+                ..
+            } => {
+                return self.mirror.with_value(|shown| match shown {
+                    Some((id, frame)) if id == conversation_id => {
+                        crate::cobrowse::piece(frame, data, *more)
+                    }
+                    _ => {}
+                });
+            }
             // The visitor's message is what they were typing.
             AgentServerFrame::Message { message } if message.author == Author::Visitor => {
                 self.visitor_typing
@@ -270,6 +315,16 @@ impl Desk {
             self.connected.set(true);
             if let Some(id) = self.selected.get_untracked() {
                 self.open(id);
+            }
+            // The new socket watches nothing yet: the page on screen again, whole.
+            if let Some(id) = self
+                .mirror
+                .with_value(|m| m.as_ref().map(|(id, _)| id.clone()))
+            {
+                self.send(&AgentClientFrame::Watch {
+                    conversation_id: id,
+                    on: true,
+                });
             }
             for p in self.inbox.with_untracked(|i| i.pending.clone()) {
                 self.send(&AgentClientFrame::Send {

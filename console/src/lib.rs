@@ -21,6 +21,7 @@ mod appearance_settings;
 mod audit;
 mod canned;
 mod channels;
+mod cobrowse;
 mod desk;
 mod details;
 mod history;

@@ -132,6 +132,7 @@ pub fn thread() -> impl IntoView {
                         <button data-testid="accept" on:click=move |_| desk.act("accept", None)>{t("accept")}</button>
                     })}
                     {transfer_form(desk)}
+                    {crate::cobrowse::controls(desk, c.id.clone())}
                     <button data-testid="close-conversation" on:click=move |_| desk.act("close", None)>{t("close")}</button>
                 </div>
             }
@@ -163,6 +164,7 @@ pub fn thread() -> impl IntoView {
         <section class="thread" node_ref=thread>
             {toolbar}
             {refusal}
+            {crate::cobrowse::pane(desk)}
             {move || match selected.get() {
                 None => view! { <p class="empty">{t("pick_conversation")}</p> }.into_any(),
                 Some(id) => view! {

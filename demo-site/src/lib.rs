@@ -25,6 +25,9 @@ const PAGES: &[(&str, &str, bool)] = &[
     ),
 ];
 
+/// The product's picture on the pages.
+const TENT: &str = include_str!("../pages/tent.svg");
+
 struct Site {
     gateway: String,
 }
@@ -34,6 +37,10 @@ pub fn router(gateway_origin: &str) -> Router {
         gateway: gateway_origin.trim_end_matches('/').to_owned(),
     });
     Router::new()
+        .route(
+            "/tent.svg",
+            get(|| async { ([(header::CONTENT_TYPE, "image/svg+xml")], TENT) }),
+        )
         .route(
             "/",
             get(|State(site): State<Arc<Site>>| async move { page(&site, "index.html") }),

@@ -26,6 +26,14 @@ pub async fn seed(state: &AppState) -> Result<()> {
             greeting: "Hi! Ask us anything — we usually answer within a minute.".into(),
             ..fresh.appearance.clone()
         },
+        // Shown in the demo: agents may ask to see the page (and to act on it); the demo
+        // page's card number goes as an empty box.
+        cobrowse: protocol::CobrowseSettings {
+            enabled: true,
+            control: true,
+            mask: Vec::new(),
+            block: vec![".card-number".into()],
+        },
         ..fresh
     };
     state.store.save_channel(&channel, now_ms()).await?;

@@ -100,6 +100,8 @@
   queued.map((call) => api(...call));
   ask('').then((answer) => {
     if (answer) build(answer), decide(answer), booted(), emit('ready');
+    // A page of the site the visitor shares with an agent: the panel (hidden) resumes it.
+    try { answer && sessionStorage.getItem(store + ':cobrowse') && (place(), mount()); } catch {}
     if (resume) resume = '', history.replaceState(null, '', here()), open(1);
   }, () => {});
 })();

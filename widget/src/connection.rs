@@ -31,6 +31,11 @@ extern "C" {
     /// history shown on opening: `seen` keeps what was told, and since when), a conversation
     /// started or closed.
     fn watch(emit: &js_sys::Function, frame: &JsValue, seen: &js_sys::Object);
+    /// Co-browsing on the visitor's side: an agent's request drawn in the panel (`root`) with
+    /// Accept and Decline; once this tab accepted, the co-browse module fetched and started
+    /// (again on the site's next page), given the agent's frames, and stopped when it ends.
+    /// `c` holds what it needs (see [`Chat::start`]) and what it keeps.
+    fn cobrowse(frame: &JsValue, c: &js_sys::Object, root: &web_sys::HtmlElement);
 }
 use crate::{captcha, wire, Options};
 
@@ -90,6 +95,10 @@ pub struct Chat {
     pub shown_in: RefCell<Option<web_sys::HtmlElement>>,
     /// What [`watch`] told the page so far.
     seen: js_sys::Object,
+    /// What [`cobrowse`] needs and keeps.
+    cobrowse: js_sys::Object,
+    /// How [`cobrowse`] sends frames: on this chat's socket.
+    cobrowse_send: std::cell::OnceCell<SendFrame>,
 }
 
 /// What the panel asks the visitor (the pre-chat form, an email address) and the answers so far.
@@ -114,6 +123,9 @@ pub struct Asks {
     /// The conversation the visitor rated.
     pub rated: Option<String>,
 }
+
+/// A frame's text onto the chat's socket, for the panel's JavaScript.
+type SendFrame = wasm_bindgen::closure::Closure<dyn Fn(String)>;
 
 /// A session token this close to expiry is not reused.
 const SESSION_MARGIN_MS: f64 = 30_000.0;
@@ -181,7 +193,27 @@ impl Chat {
             asks: RwSignal::new(Asks::default()),
             shown_in: RefCell::new(None),
             seen: js_sys::Object::new(),
+            cobrowse: js_sys::Object::new(),
+            cobrowse_send: std::cell::OnceCell::new(),
         });
+        let weak = Rc::downgrade(&chat);
+        let send = SendFrame::new(move |frame: String| {
+            if let Some(chat) = weak.upgrade() {
+                chat.link.send_text(&frame);
+            }
+        });
+        let options = &chat.options;
+        for (name, value) in [
+            ("send", send.as_ref().clone()),
+            ("store", options.store.as_str().into()),
+            ("gateway", options.gateway.as_str().into()),
+            ("texts", chat.texts.answer().clone()),
+            ("emit", options.emit.clone().into()),
+            ("tone", options.appearance.sound.into()),
+        ] {
+            let _ = js_sys::Reflect::set(&chat.cobrowse, &name.into(), &value);
+        }
+        let _ = chat.cobrowse_send.set(send);
         connect(Rc::downgrade(&chat));
         chat
     }
@@ -560,6 +592,9 @@ fn open_socket(chat: &Rc<Chat>, token: &str) {
         move |frame| {
             if let Some(chat) = on_frame.upgrade() {
                 watch(&chat.options.emit, &frame, &chat.seen);
+                if let Some(root) = chat.shown_in.borrow().as_ref() {
+                    cobrowse(&frame, &chat.cobrowse, root);
+                }
                 if let Some(frame) = wire::server_frame(frame) {
                     chat.on_frame(frame);
                 }

@@ -155,3 +155,31 @@ export function keep(root, close) {
   });
   shown();
 }
+export function cobrowse(frame, c, root) {
+  const { type } = frame, i = type == 'ready' ? frame.cobrowse || {} : frame.invite, key = c.store + ':cobrowse',
+    t = (k) => say(c.texts, k, 'agent', i.agent_name);
+  if (type.startsWith('cobrowse_')) return c.m?.then((m) => m.on(frame));
+  if (!i) return;
+  c.bar?.remove();
+  if (i.state == 'requested') {
+    const bar = c.bar = Object.assign(document.createElement('div'), { className: 'lc-cobrowse', role: 'alert' }),
+      answer = (accept) => () => {
+        bar.remove();
+        if (accept) sessionStorage.setItem(key, i.session_id);
+        c.send(JSON.stringify({ type: 'cobrowse_answer', session_id: i.session_id, accept: !!accept }));
+      };
+    bar.dataset.testid = 'cobrowse-request';
+    bar.append(t('cobrowse_asks'));
+    for (const [k, accept] of [['cobrowse_accept', 1], ['cobrowse_decline', 0]])
+      bar.append(Object.assign(document.createElement('button'), { textContent: t(k), onclick: answer(accept) }));
+    root.querySelector('.lc-log').before(bar);
+    if (root.hidden) unread(root, c.emit, bar.firstChild.data, c.tone);
+  } else if (i.state == 'active' && sessionStorage.getItem(key) == i.session_id) {
+    (c.m ||= import(c.gateway + '/widget/cobrowse.js').then((m) => m.start({ ...i, send: c.send, texts: c.texts.texts })))
+      .then((m) => m.on({ type: 'cobrowse', invite: i }));
+  } else if (i.state != 'active') {
+    sessionStorage.removeItem(key);
+    c.m?.then((m) => m.stop());
+    c.m = null;
+  }
+}

@@ -39,6 +39,11 @@ impl Texts {
         })
     }
 
+    /// The gateway's answer as parsed, for the panel's JavaScript (`say`).
+    pub fn answer(&self) -> &JsValue {
+        &self.answer
+    }
+
     /// Every text by key, for the panel's JavaScript.
     pub fn object(&self) -> js_sys::Object {
         js_sys::Reflect::get(&self.answer, &"texts".into())

@@ -41,6 +41,7 @@ pub fn build_all(path: &OsString) -> Result {
             exports::strip_unused(&out.join("widget.js"), &out.join("widget_bg.wasm"))?;
             minify_panel_js(&out, &terser)?;
             write_loader(&out, &terser, &csso)?;
+            write_cobrowse(&out, &terser)?;
         }
         compress_dir(&out)?;
     }
@@ -82,6 +83,17 @@ fn write_loader(dir: &Path, terser: &Path, csso: &Path) -> Result {
         .args(["--compress", "--mangle", "--output"])
         .arg(dir.join("embed.js")))?;
     std::fs::remove_file(&named).map_err(|e| format!("{}: {e}", named.display()))
+}
+
+/// The co-browse module's file, as the panel fetches it when the visitor accepts an agent's
+/// request (`/widget/cobrowse.js`), minified; never part of the panel.
+pub const COBROWSE_MODULE: &str = "cobrowse.js";
+
+fn write_cobrowse(dir: &Path, terser: &Path) -> Result {
+    run(Command::new(terser)
+        .arg(paths::root().join("widget/cobrowse").join(COBROWSE_MODULE))
+        .args(["--module", "--compress", "--mangle", "--output"])
+        .arg(dir.join(COBROWSE_MODULE)))
 }
 
 /// What the loader's source says where the launcher's stylesheet goes.

@@ -66,6 +66,11 @@ pub fn report() -> Sizes {
         panel = (panel.0 + sizes.0, panel.1 + sizes.1, panel.2 + sizes.2);
     }
     print_row("panel total (after the click)", panel, Some(PANEL_BUDGET));
+    print_row(
+        "cobrowse.js (co-browsing, on Accept)",
+        sizes_of(&widget.join(dist::COBROWSE_MODULE)),
+        None,
+    );
     let mut texts = Vec::new();
     let mut bundles: Vec<_> = std::fs::read_dir(paths::root().join("widget/locales"))
         .into_iter()
@@ -102,7 +107,10 @@ fn panel_files(dir: &Path) -> Vec<std::path::PathBuf> {
             .extension()
             .and_then(|e| e.to_str())
             .unwrap_or_default();
-        if matches!(ext, "wasm" | "js" | "css") && !path.ends_with("embed.js") {
+        if matches!(ext, "wasm" | "js" | "css")
+            && !path.ends_with("embed.js")
+            && !path.ends_with(dist::COBROWSE_MODULE)
+        {
             if ext == "js" {
                 glue = std::fs::read_to_string(&path).unwrap_or_default();
             }

@@ -84,7 +84,7 @@ async fn the_page_passes_only_after_the_visitor_accepts_and_until_either_side_st
     enable(
         &gw,
         &admin,
-        json!({"enabled": true, "block": [".card-number"], "mask": ["#address"]}),
+        json!({"enabled": true, "control": false, "block": [".card-number"], "mask": ["#address"]}),
     )
     .await;
     let (visitor, mut page, conversation) = visitor_in_conversation(&gw, SITE_ORIGIN).await;
@@ -394,7 +394,8 @@ async fn who_may_ask_to_see_a_page() {
     let (_visitor, mut page, conversation) = visitor_in_conversation(&gw, SITE_ORIGIN).await;
     let path = ask_path(&conversation);
 
-    // Off by default.
+    // Off: refused (a new channel starts off, as the other channel below shows).
+    enable(&gw, &admin, json!({"enabled": false})).await;
     call(&gw, &admin, Method::POST, &path, None)
         .await
         .assert_error(StatusCode::FORBIDDEN, "cobrowse_off");

@@ -4,6 +4,7 @@
 mod alerts;
 mod appearance;
 mod audit;
+mod cobrowse;
 mod console;
 mod console_access;
 mod desk;
