@@ -77,12 +77,13 @@ pub fn controls(desk: Desk, conversation_id: String) -> impl IntoView {
             });
         }
     };
-    let state = move || {
+    // Drawn again when the state changes, not with every message.
+    let state = Memo::new(move |_| {
         desk.inbox
             .with(|i| i.cobrowse.get(&conversation_id).map(|s| s.state))
-    };
+    });
     move || {
-        match state() {
+        match state.get() {
         None => view! {
             <button data-testid="cobrowse-ask" on:click=ask.clone()>{t("cobrowse_ask")}</button>
         }
@@ -102,34 +103,35 @@ pub fn controls(desk: Desk, conversation_id: String) -> impl IntoView {
 
 /// The visitor's page, live, while the conversation on screen shares it.
 pub fn pane(desk: Desk) -> impl IntoView {
-    move || {
+    // The running session of the conversation on screen: a new one is a new mirror, and
+    // nothing else (a message) draws it again.
+    let shown = Memo::new(move |_| {
         let id = desk.selected.get()?;
-        let session = desk.inbox.with(|i| {
+        desk.inbox.with(|i| {
             i.cobrowse
                 .get(&id)
                 .filter(|s| s.state == CobrowseState::Active)
-                .map(|s| s.id.clone())
-        })?;
-        // Keyed by the session: a new one is a new mirror.
-        Some(view! { <div>{mirror(desk, id, session)}</div> })
-    }
+                .map(|s| (id.clone(), s.id.clone()))
+        })
+    });
+    move || shown.get().map(|(id, _session)| mirror(desk, id))
 }
 
-fn mirror(desk: Desk, conversation_id: String, _session: String) -> impl IntoView {
+fn mirror(desk: Desk, conversation_id: String) -> impl IntoView {
     let frame = NodeRef::<leptos::html::Iframe>::new();
     // The agent chose to click for the visitor (offered once the visitor allowed it).
     let acting = RwSignal::new(false);
     let control = {
         let id = conversation_id.clone();
-        move || {
+        Memo::new(move |_| {
             desk.inbox
                 .with(|i| i.cobrowse.get(&id).is_some_and(|s| s.control))
-        }
+        })
     };
     let clicked = {
-        let (id, control) = (conversation_id.clone(), control.clone());
+        let id = conversation_id.clone();
         Closure::<dyn Fn(i32, i32, u32)>::new(move |x: i32, y: i32, node: u32| {
-            if acting.get_untracked() && control() && node != 0 {
+            if acting.get_untracked() && control.get_untracked() && node != 0 {
                 desk.cobrowse_act(&id, CobrowseAct::Click { node });
             } else {
                 desk.cobrowse_point(&id, x, y);
@@ -155,7 +157,7 @@ fn mirror(desk: Desk, conversation_id: String, _session: String) -> impl IntoVie
         <section class="cobrowse" data-testid="cobrowse-pane" aria-label=t("cobrowse_title")>
             <p class="cobrowse-hint">
                 {t("cobrowse_hint")}
-                {move || control().then(|| view! {
+                {move || control.get().then(|| view! {
                     <label>
                         <input type="checkbox" data-testid="cobrowse-acting"
                             prop:checked=move || acting.get()

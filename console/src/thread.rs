@@ -122,17 +122,24 @@ pub fn thread() -> impl IntoView {
             }
         })
     };
-    let toolbar = move || {
+    // Drawn again only when what it shows changes, not with every message (a control being
+    // clicked would otherwise be replaced under the pointer).
+    let head = Memo::new(move |_| {
         desk.current().map(|c| {
             let waiting = c.status == ConversationStatus::Waiting;
+            (c.id, waiting, c.page_url.unwrap_or_default())
+        })
+    });
+    let toolbar = move || {
+        head.get().map(|(id, waiting, page_url)| {
             view! {
                 <div class="thread-head">
-                    <span class="where">{c.page_url.clone().unwrap_or_default()}</span>
+                    <span class="where">{page_url}</span>
                     {waiting.then(|| view! {
                         <button data-testid="accept" on:click=move |_| desk.act("accept", None)>{t("accept")}</button>
                     })}
                     {transfer_form(desk)}
-                    {crate::cobrowse::controls(desk, c.id.clone())}
+                    {crate::cobrowse::controls(desk, id)}
                     <button data-testid="close-conversation" on:click=move |_| desk.act("close", None)>{t("close")}</button>
                 </div>
             }

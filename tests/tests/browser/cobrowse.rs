@@ -234,21 +234,31 @@ async fn the_agent_sees_the_page_only_as_the_visitor_lets_them() {
         );
     }
 
-    // The agent points: a ring on the visitor's page.
-    let heading = agent
-        .wait_for_element(
-            "the heading in the pane",
-            &format!("return {MIRROR}?.querySelector('h1');"),
-            WAIT,
+    // The agent points (a click in the pane, which the pane's document receives as a click
+    // from the agent's mouse): a ring on the visitor's page.
+    agent
+        .eval(
+            &format!(
+                "const h = {MIRROR}.querySelector('h1'), r = h.getBoundingClientRect(); \
+                 h.dispatchEvent(new MouseEvent('click', {{bubbles: true, cancelable: true, \
+                 clientX: r.left + 5, clientY: r.top + 5}}));"
+            ),
+            json!([]),
         )
         .await;
-    agent.click(&heading).await;
     visitor
         .wait_for_element(
             "where the agent points",
             "return document.querySelector('livechat-cobrowse')?.shadowRoot?.querySelector('[data-testid=cobrowse-ring]');",
             WAIT,
         )
+        .await;
+
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    agent.screenshot(&shots.join("cobrowse-console.png")).await;
+    visitor
+        .screenshot(&shots.join("cobrowse-visitor.png"))
         .await;
 
     // The next page of the site continues it, the panel not even open there.
