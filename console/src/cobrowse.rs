@@ -12,42 +12,21 @@ use protocol::{CobrowseAct, CobrowseSession, CobrowseState};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
+use crate::mirror::attach;
+
 use crate::api::call;
 use crate::desk::Desk;
 use crate::words::t;
-
-#[wasm_bindgen(module = "/src/mirror.js")]
-extern "C" {
-    /// Makes `frame` the mirror of `conversation`'s page: once its document loads, what
-    /// arrives is built in it, and each click in it is `each(x, y, node)` (the page's
-    /// coordinates and the mirror's id of the element, 0 for none).
-    fn attach(frame: &web_sys::HtmlIFrameElement, conversation: &str, each: &js_sys::Function);
-    /// A piece of the mirror as the visitor's module sent it; the last (`more` false) of a
-    /// batch has it built.
-    pub fn piece(frame: &web_sys::HtmlIFrameElement, data: &str, more: bool);
-}
 
 fn path(conversation_id: &str) -> String {
     format!("/v1/conversations/{conversation_id}/cobrowse")
 }
 
-/// The conversation's live session, kept (asked for before this console followed it).
-pub fn load(desk: Desk, conversation_id: String) {
-    leptos::task::spawn_local(async move {
-        let path = path(&conversation_id);
-        if let Ok(session) = call::<CobrowseSession>(Request::get(&path), None).await {
-            answered(desk, Ok(Some(session)));
-        }
-    });
-}
-
 /// Keeps the session as the gateway answered it, or says the refusal.
 fn answered(desk: Desk, answer: Result<Option<CobrowseSession>, protocol::ErrorDetail>) {
     desk.inbox.update(|i| match answer {
-        Ok(Some(session)) if !session.state.is_over() => {
-            i.cobrowse.insert(session.conversation_id.clone(), session);
-        }
-        Ok(_) => {}
+        Ok(Some(session)) => i.keep_cobrowse(session),
+        Ok(None) => {}
         Err(e) => i.error = Some(e.message),
     });
 }

@@ -145,10 +145,23 @@ impl Desk {
         self.selected.set(Some(conversation_id.clone()));
         self.read(&conversation_id);
         let resume_after = self.inbox.with_untracked(|i| i.last_seq(&conversation_id));
-        crate::cobrowse::load(self, conversation_id.clone());
+        self.load_cobrowse(conversation_id.clone());
         self.send(&AgentClientFrame::Open {
             conversation_id,
             resume_after,
+        });
+    }
+
+    /// The conversation's live co-browsing session, kept (one asked for before this console
+    /// followed the conversation).
+    fn load_cobrowse(self, conversation_id: String) {
+        let inbox = self.inbox;
+        leptos::task::spawn_local(async move {
+            let path = format!("/v1/conversations/{conversation_id}/cobrowse");
+            if let Ok(session) = call::<protocol::CobrowseSession>(Request::get(&path), None).await
+            {
+                inbox.update(|i| i.keep_cobrowse(session));
+            }
         });
     }
 
@@ -283,7 +296,7 @@ impl Desk {
             } => {
                 return self.mirror.with_value(|shown| match shown {
                     Some((id, frame)) if id == conversation_id => {
-                        crate::cobrowse::piece(frame, data, *more)
+                        crate::mirror::piece(frame, data, *more)
                     }
                     _ => {}
                 });

@@ -185,17 +185,20 @@ impl Inbox {
                 }
                 self.error = Some(message);
             }
-            AgentServerFrame::Cobrowse { session } => {
-                if session.state.is_over() {
-                    self.cobrowse.remove(&session.conversation_id);
-                } else {
-                    self.cobrowse
-                        .insert(session.conversation_id.clone(), session);
-                }
-            }
+            AgentServerFrame::Cobrowse { session } => self.keep_cobrowse(session),
             // Ephemeral: the desk shows typing for a few seconds, and hands a page's mirror to
             // its pane; nothing to keep here.
             AgentServerFrame::Typing { .. } | AgentServerFrame::Mirror { .. } => {}
+        }
+    }
+
+    /// A conversation's co-browsing session as it stands now: kept while live, gone once over.
+    pub fn keep_cobrowse(&mut self, session: protocol::CobrowseSession) {
+        if session.state.is_over() {
+            self.cobrowse.remove(&session.conversation_id);
+        } else {
+            self.cobrowse
+                .insert(session.conversation_id.clone(), session);
         }
     }
 

@@ -30,6 +30,7 @@ mod inbox;
 mod inbox_list;
 mod integrations;
 mod login;
+mod mirror;
 mod reports;
 mod rules;
 mod shell;

@@ -738,12 +738,9 @@ fn appearance(
     current: &Appearance,
     problems: &mut Problems,
 ) -> std::result::Result<Appearance, Problem> {
-    let fields = value.as_object().ok_or(Problem::Shape {
-        shape: "{setting: value}".into(),
-    })?;
     let mut out = current.clone();
-    for (field, v) in fields {
-        let outcome = match field.as_str() {
+    each_field(value, "appearance", problems, |field, v, _| {
+        match field {
             "title" => text(v, 1, 60).map(|t| out.title = t),
             "greeting" => text(v, 0, 500).map(|t| out.greeting = t),
             // Written into the launcher's style as parsed, never as typed.
@@ -754,13 +751,9 @@ fn appearance(
                 text(v, 1, 40).and_then(|c| protocol::colour(&c).map(|_| out.look.text_color = c))
             }
             "launcher_icon" => name(v).map(|icon| out.look.launcher_icon = icon),
-            "launcher_label" => text(v, 0, protocol::LABEL_CHARS)
-                .and_then(|label| {
-                    (!label.chars().any(char::is_control))
-                        .then_some(label)
-                        .ok_or(Problem::OneLine)
-                })
-                .map(|label| out.look.launcher_label = label),
+            "launcher_label" => {
+                one_line(v, 0, protocol::LABEL_CHARS).map(|label| out.look.launcher_label = label)
+            }
             "offset_x" => pixels(v, protocol::OFFSETS).map(|px| out.look.offset_x = px),
             "offset_y" => pixels(v, protocol::OFFSETS).map(|px| out.look.offset_y = px),
             "panel_width" => pixels(v, protocol::PANEL_WIDTHS).map(|px| out.look.panel_width = px),
@@ -771,11 +764,8 @@ fn appearance(
             "sound" => flag(v).map(|on| out.sound = on),
             "theme" => name::<Theme>(v).map(|theme| out.theme = theme),
             _ => Err(Problem::UnknownSetting),
-        };
-        if let Err(problem) = outcome {
-            problems.insert(format!("appearance.{field}"), problem);
         }
-    }
+    })?;
     // The pair as it will be, whichever of the two this edit changed (a colour that cannot be
     // read has its own problem above).
     if let Some(problem) = protocol::contrast_problem(&out.accent_color, &out.look.text_color) {
@@ -794,22 +784,19 @@ fn cobrowse(
     current: &CobrowseSettings,
     problems: &mut Problems,
 ) -> std::result::Result<CobrowseSettings, Problem> {
-    let fields = value.as_object().ok_or(Problem::Shape {
-        shape: "{setting: value}".into(),
-    })?;
     let mut out = current.clone();
-    for (field, v) in fields {
-        let outcome = match field.as_str() {
+    each_field(
+        value,
+        "cobrowse",
+        problems,
+        |field, v, problems| match field {
             "enabled" => flag(v).map(|on| out.enabled = on),
             "control" => flag(v).map(|on| out.control = on),
             "mask" => selectors(v, "cobrowse.mask", problems).map(|list| out.mask = list),
             "block" => selectors(v, "cobrowse.block", problems).map(|list| out.block = list),
             _ => Err(Problem::UnknownSetting),
-        };
-        if let Err(problem) = outcome {
-            problems.insert(format!("cobrowse.{field}"), problem);
-        }
-    }
+        },
+    )?;
     Ok(out)
 }
 
@@ -829,12 +816,7 @@ fn selectors(
     }
     let mut out = Vec::new();
     for (i, entry) in list.iter().enumerate() {
-        let selector = text(entry, 1, MAX_COBROWSE_SELECTOR_CHARS).and_then(|s| {
-            (!s.chars().any(char::is_control))
-                .then_some(s)
-                .ok_or(Problem::OneLine)
-        });
-        match selector {
+        match one_line(entry, 1, MAX_COBROWSE_SELECTOR_CHARS) {
             Ok(selector) if !out.contains(&selector) => out.push(selector),
             Ok(_) => {}
             Err(problem) => {
@@ -843,6 +825,34 @@ fn selectors(
         }
     }
     Ok(out)
+}
+
+/// Each field of the object `value` given to `apply`; a field it refuses is a problem named
+/// `prefix.field`.
+fn each_field(
+    value: &Value,
+    prefix: &str,
+    problems: &mut Problems,
+    mut apply: impl FnMut(&str, &Value, &mut Problems) -> std::result::Result<(), Problem>,
+) -> std::result::Result<(), Problem> {
+    let fields = value.as_object().ok_or(Problem::Shape {
+        shape: "{setting: value}".into(),
+    })?;
+    for (field, v) in fields {
+        if let Err(problem) = apply(field, v, problems) {
+            problems.insert(format!("{prefix}.{field}"), problem);
+        }
+    }
+    Ok(())
+}
+
+/// Text of `min` to `max` characters on one line.
+fn one_line(value: &Value, min: usize, max: usize) -> std::result::Result<String, Problem> {
+    text(value, min, max).and_then(|line| {
+        (!line.chars().any(char::is_control))
+            .then_some(line)
+            .ok_or(Problem::OneLine)
+    })
 }
 
 fn name<T: std::str::FromStr<Err = protocol::names::UnknownName>>(

@@ -107,18 +107,10 @@ fn served(fetched: Fetched) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static(fetched.content_type),
     );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    // Opened on its own (an SVG), it runs nothing and loads nothing.
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=600"),
+    crate::files::untrusted(
+        headers,
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+        "private, max-age=600",
     );
     response
 }

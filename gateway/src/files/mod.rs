@@ -11,7 +11,7 @@ pub mod kinds;
 pub mod upload;
 
 use axum::body::Body;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use protocol::MAX_FILE_NAME_CHARS;
@@ -182,21 +182,28 @@ impl Files {
         headers.insert(header::CONTENT_TYPE, value(content_type)?);
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(blob.size));
         headers.insert(header::CONTENT_DISPOSITION, value(&disposition)?);
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; img-src 'self'; sandbox"),
-        );
         // The same id is always the same bytes; private, as each reader is authenticated.
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, max-age=86400, immutable"),
+        untrusted(
+            headers,
+            "default-src 'none'; img-src 'self'; sandbox",
+            "private, max-age=86400, immutable",
         );
         Ok(response)
     }
+}
+
+/// The headers of bytes someone else wrote, served from the gateway's origin: never sniffed
+/// into another type, and, opened on their own, under `policy` (a sandbox: nothing runs).
+pub fn untrusted(headers: &mut HeaderMap, policy: &'static str, cache: &'static str) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
 }
 
 /// Beside the SQLite file (`chat.db` → `chat-files/`), or `livechat-files` in the working

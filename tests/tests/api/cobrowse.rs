@@ -17,7 +17,7 @@ use std::time::Duration;
 use tests::client::{agent_login, agent_present, call, patch_demo_channel, Socket, Visitor};
 use tests::{TestGateway, SITE_ORIGIN};
 
-use crate::hostile::{join, other_channel, plain_agent};
+use crate::hostile::{other_channel, plain_agent, scoped_login};
 
 const QUIET: Duration = Duration::from_millis(300);
 
@@ -67,6 +67,16 @@ async fn frames_within(socket: &mut Socket, wait: Duration) -> Vec<serde_json::V
         frames.push(frame);
     }
     frames
+}
+
+/// The code of the next error frame the socket gets (other frames skipped).
+async fn next_refusal(socket: &mut Socket) -> String {
+    loop {
+        let frame: serde_json::Value = socket.recv().await;
+        if frame["type"] == "error" {
+            return frame["code"].as_str().unwrap().to_owned();
+        }
+    }
 }
 
 fn mirror(session_id: &str, data: &str) -> VisitorClientFrame {
@@ -124,11 +134,7 @@ async fn the_page_passes_only_after_the_visitor_accepts_and_until_either_side_st
     // Nothing passes before an answer, nor after a refusal.
     page.send(&mirror(&first_id, r#"{"snap":"too early"}"#))
         .await;
-    let refused: VisitorServerFrame = page.recv().await;
-    assert!(
-        matches!(&refused, VisitorServerFrame::Error { code, .. } if code == "cobrowse_not_active"),
-        "{refused:?}"
-    );
+    assert_eq!(next_refusal(&mut page).await, "cobrowse_not_active");
     page.send(&VisitorClientFrame::CobrowseAnswer {
         session_id: first_id.clone(),
         accept: false,
@@ -138,8 +144,7 @@ async fn the_page_passes_only_after_the_visitor_accepts_and_until_either_side_st
     assert_eq!(session(&mut console).await.state, CobrowseState::Declined);
     page.send(&mirror(&first_id, r#"{"snap":"declined"}"#))
         .await;
-    let refused: VisitorServerFrame = page.recv().await;
-    assert!(matches!(refused, VisitorServerFrame::Error { .. }));
+    assert_eq!(next_refusal(&mut page).await, "cobrowse_not_active");
     let seen = frames_within(&mut console, QUIET).await;
     assert!(
         !seen.iter().any(|f| f["type"] == "mirror"),
@@ -217,23 +222,13 @@ async fn the_page_passes_only_after_the_visitor_accepts_and_until_either_side_st
             act: CobrowseAct::Click { node: 3 },
         })
         .await;
-    let refused: AgentServerFrame = console
-        .recv_until(|f| matches!(f, AgentServerFrame::Error { .. }))
-        .await;
-    assert!(
-        matches!(&refused, AgentServerFrame::Error { code, .. } if code == "cobrowse_no_control")
-    );
+    assert_eq!(next_refusal(&mut console).await, "cobrowse_no_control");
     page.send(&VisitorClientFrame::CobrowseControl {
         session_id: id.clone(),
         granted: true,
     })
     .await;
-    let refused: VisitorServerFrame = page
-        .recv_until(|f| matches!(f, VisitorServerFrame::Error { .. }))
-        .await;
-    assert!(
-        matches!(&refused, VisitorServerFrame::Error { code, .. } if code == "cobrowse_no_control")
-    );
+    assert_eq!(next_refusal(&mut page).await, "cobrowse_no_control");
 
     // A second console that starts watching has the module send the whole page again.
     let mut second = agent_present(&gw, &admin).await;
@@ -280,8 +275,7 @@ async fn the_page_passes_only_after_the_visitor_accepts_and_until_either_side_st
     assert_eq!(invite(&mut next_page).await.state, CobrowseState::Ended);
     assert_eq!(session(&mut console).await.state, CobrowseState::Ended);
     next_page.send(&mirror(&id, r#"{"snap":"after"}"#)).await;
-    let refused: VisitorServerFrame = next_page.recv().await;
-    assert!(matches!(refused, VisitorServerFrame::Error { .. }));
+    assert_eq!(next_refusal(&mut next_page).await, "cobrowse_not_active");
     assert!(!frames_within(&mut console, QUIET)
         .await
         .iter()
@@ -329,12 +323,7 @@ async fn a_control_the_visitor_grants_lets_the_agent_act_within_bounds() {
         act,
     };
     console.send(&act(CobrowseAct::Click { node: 4 })).await;
-    let refused: AgentServerFrame = console
-        .recv_until(|f| matches!(f, AgentServerFrame::Error { .. }))
-        .await;
-    assert!(
-        matches!(&refused, AgentServerFrame::Error { code, .. } if code == "cobrowse_no_control")
-    );
+    assert_eq!(next_refusal(&mut console).await, "cobrowse_no_control");
 
     page.send(&VisitorClientFrame::CobrowseControl {
         session_id: id.clone(),
@@ -359,12 +348,7 @@ async fn a_control_the_visitor_grants_lets_the_agent_act_within_bounds() {
             text: "x".repeat(protocol::MAX_COBROWSE_TYPED_CHARS + 1),
         }))
         .await;
-    let refused: AgentServerFrame = console
-        .recv_until(|f| matches!(f, AgentServerFrame::Error { .. }))
-        .await;
-    assert!(
-        matches!(&refused, AgentServerFrame::Error { code, .. } if code == "validation_failed")
-    );
+    assert_eq!(next_refusal(&mut console).await, "validation_failed");
 
     // Taken back: acting is refused again.
     page.send(&VisitorClientFrame::CobrowseControl {
@@ -374,12 +358,7 @@ async fn a_control_the_visitor_grants_lets_the_agent_act_within_bounds() {
     .await;
     assert!(!invite(&mut page).await.control);
     console.send(&act(CobrowseAct::Click { node: 4 })).await;
-    let refused: AgentServerFrame = console
-        .recv_until(|f| matches!(f, AgentServerFrame::Error { .. }))
-        .await;
-    assert!(
-        matches!(&refused, AgentServerFrame::Error { code, .. } if code == "cobrowse_no_control")
-    );
+    assert_eq!(next_refusal(&mut console).await, "cobrowse_no_control");
     assert!(!frames_within(&mut page, QUIET)
         .await
         .iter()
@@ -412,15 +391,7 @@ async fn who_may_ask_to_see_a_page() {
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     // A login of another channel (a join link of its own conversation) sees nothing here.
     let (_, _, other_secret, other_conversation) = other_channel(&gw, &admin).await;
-    let link = call(
-        &gw,
-        &other_secret,
-        Method::POST,
-        &format!("/v1/conversations/{other_conversation}/agent-link"),
-        Some(json!({"email": gateway::demo::AGENT_EMAIL})),
-    )
-    .await;
-    let scoped = join(link.body["url"].as_str().unwrap()).await;
+    let scoped = scoped_login(&gw, &other_secret, &other_conversation).await;
     call(&gw, &scoped, Method::POST, &path, None)
         .await
         .assert_error(StatusCode::NOT_FOUND, "conversation_not_found");
@@ -432,12 +403,7 @@ async fn who_may_ask_to_see_a_page() {
             on: true,
         })
         .await;
-    let refused: AgentServerFrame = foreign
-        .recv_until(|f| matches!(f, AgentServerFrame::Error { .. }))
-        .await;
-    assert!(
-        matches!(&refused, AgentServerFrame::Error { code, .. } if code == "conversation_not_found")
-    );
+    assert_eq!(next_refusal(&mut foreign).await, "conversation_not_found");
     // The other channel does not allow co-browsing: its own conversation is refused too.
     call(
         &gw,
@@ -508,13 +474,7 @@ async fn a_mirror_beyond_its_budget_ends_the_session() {
         })
         .await;
     }
-    let refused: VisitorServerFrame = page
-        .recv_until(|f| matches!(f, VisitorServerFrame::Error { .. }))
-        .await;
-    assert!(
-        matches!(&refused, VisitorServerFrame::Error { code, .. } if code == "mirror_too_fast"),
-        "{refused:?}"
-    );
+    assert_eq!(next_refusal(&mut page).await, "mirror_too_fast");
     assert_eq!(session(&mut console).await.state, CobrowseState::Ended);
 }
 
@@ -692,15 +652,7 @@ async fn the_page_files_come_through_the_gateway_from_the_site_alone() {
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     let (_, _, other_secret, other_conversation) = other_channel(&gw, &admin).await;
-    let link = call(
-        &gw,
-        &other_secret,
-        Method::POST,
-        &format!("/v1/conversations/{other_conversation}/agent-link"),
-        Some(json!({"email": gateway::demo::AGENT_EMAIL})),
-    )
-    .await;
-    let scoped = join(link.body["url"].as_str().unwrap()).await;
+    let scoped = scoped_login(&gw, &other_secret, &other_conversation).await;
     assert_eq!(
         asset(scoped, pixel.clone()).await.status(),
         StatusCode::NOT_FOUND

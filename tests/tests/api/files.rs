@@ -486,16 +486,7 @@ async fn only_the_files_reader_gets_them_everyone_else_gets_404() {
     // upload into this conversation; the REST API with that channel's secret is refused.
     let admin = agent_login(&gw).await;
     let (_, _, other_secret, other_conversation) = crate::hostile::other_channel(&gw, &admin).await;
-    let link = call(
-        &gw,
-        &other_secret,
-        Method::POST,
-        &format!("/v1/conversations/{other_conversation}/agent-link"),
-        Some(json!({"email": gateway::demo::AGENT_EMAIL})),
-    )
-    .await;
-    assert_eq!(link.status, StatusCode::CREATED, "{}", link.body);
-    let scoped = crate::hostile::join(link.body["url"].as_str().unwrap()).await;
+    let scoped = crate::hostile::scoped_login(&gw, &other_secret, &other_conversation).await;
     assert_eq!(
         agent_download(&gw, &scoped, &file.id).await.status(),
         StatusCode::NOT_FOUND

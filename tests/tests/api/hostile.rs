@@ -279,6 +279,21 @@ pub(crate) async fn plain_agent(gw: &TestGateway, admin: &str) -> String {
     login(gw, "plain@example.test", "a long password").await
 }
 
+/// The demo admin's login scoped to another channel: a join link that channel's secret mints on
+/// its own conversation, used as a browser does.
+pub(crate) async fn scoped_login(gw: &TestGateway, secret: &str, conversation: &str) -> String {
+    let link = call(
+        gw,
+        secret,
+        Method::POST,
+        &format!("/v1/conversations/{conversation}/agent-link"),
+        Some(json!({"email": gateway::demo::AGENT_EMAIL})),
+    )
+    .await;
+    assert_eq!(link.status, StatusCode::CREATED, "{}", link.body);
+    join(link.body["url"].as_str().unwrap()).await
+}
+
 /// Uses a join link the way a browser does and returns the login it gives.
 pub(crate) async fn join(url: &str) -> String {
     let browser = reqwest::Client::builder()
@@ -306,16 +321,7 @@ async fn a_channel_secret_never_becomes_more_than_an_agent_of_its_channel() {
     let mut suite = Suite::new(&gw);
 
     // The other channel's secret mints a link for the demo admin, on its own conversation.
-    let link = call(
-        &gw,
-        &other_secret,
-        Method::POST,
-        &format!("/v1/conversations/{other_conversation}/agent-link"),
-        Some(json!({"email": gateway::demo::AGENT_EMAIL})),
-    )
-    .await;
-    assert_eq!(link.status, StatusCode::CREATED, "{}", link.body);
-    let scoped = join(link.body["url"].as_str().unwrap()).await;
+    let scoped = scoped_login(&gw, &other_secret, &other_conversation).await;
     let me = call(&gw, &scoped, Method::GET, "/v1/agent/me", None).await;
     assert_eq!(
         me.body["role"], "agent",

@@ -154,6 +154,16 @@ async fn the_agent_sees_the_page_only_as_the_visitor_lets_them() {
         .await;
     assert!(changed.elapsed() <= Duration::from_secs(1));
 
+    // The pane scrolls with the visitor.
+    visitor.eval("window.scrollTo(0, 150);", json!([])).await;
+    agent
+        .wait_for(
+            "the pane scrolled",
+            &format!("return ({MIRROR}?.defaultView?.scrollY ?? 0) > 0;"),
+            WAIT,
+        )
+        .await;
+
     // What the visitor types arrives as bullets; the password and the private element as
     // empty boxes; the card number (the demo channel's block selector) too.
     for (id, text) in [
