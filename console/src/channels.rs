@@ -278,10 +278,11 @@ fn detail(page: Page, channel: ChannelView) -> impl IntoView {
             </fieldset>
             {crate::appearance_settings::appearance_settings(&channel, save_settings)}
             {crate::visitor_settings::visitor_settings(&channel, save_settings)}
+            {crate::cobrowse_settings::cobrowse_settings(&channel, save_settings)}
             {crate::host_page_settings::host_page_settings(&channel, save_settings, move |request| page.change(request, None))}
             {crate::text_settings::text_settings(&channel, save_settings)}
             {move || page.error.with(|e| e.as_ref().map(|e| e.fields.iter()
-                .filter(|(k, _)| ["prechat", "rating_scale", "when_unavailable", "missed_chat_secs", "email_sender_name", "appearance", "identity", "proactive", "texts"].iter().any(|p| k.starts_with(p)))
+                .filter(|(k, _)| ["prechat", "rating_scale", "when_unavailable", "missed_chat_secs", "email_sender_name", "appearance", "identity", "proactive", "texts", "cobrowse"].iter().any(|p| k.starts_with(p)))
                 .map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>()).unwrap_or_default())
                 .into_iter().map(|problem| view! { <p class="error" data-testid="visitor-settings-error">{problem}</p> }).collect_view()}
             <button type="submit" data-testid="save-channel">{t("save")}</button>

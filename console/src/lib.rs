@@ -22,6 +22,7 @@ mod audit;
 mod canned;
 mod channels;
 mod cobrowse;
+mod cobrowse_settings;
 mod desk;
 mod details;
 mod history;

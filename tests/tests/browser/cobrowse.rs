@@ -9,7 +9,7 @@ use protocol::{AgentClientFrame, AgentServerFrame};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tests::browser::{in_widget, widget_query, Browser, WAIT};
-use tests::client::{agent_login, agent_present, call, patch_demo_channel, Socket};
+use tests::client::{agent_login, agent_present, call, Socket};
 use tests::DemoStack;
 
 /// A page expression for the mirror's document in the agent's pane, or null.
@@ -351,7 +351,6 @@ async fn the_agent_sees_the_page_only_as_the_visitor_lets_them() {
 #[tokio::test]
 async fn it_works_under_a_strict_csp_and_not_where_the_channel_is_off() {
     let demo = DemoStack::start().await;
-    let admin = agent_login(&demo.gateway).await;
     let visitor = Browser::launch().await;
     visitor
         .goto(&format!("{}/strict-csp.html", demo.site))
@@ -398,14 +397,30 @@ async fn it_works_under_a_strict_csp_and_not_where_the_channel_is_off() {
         )
         .await;
 
-    // Off for the channel: the console says so, and the visitor is asked nothing.
-    let off = patch_demo_channel(
-        &demo.gateway,
-        &admin,
-        json!({"cobrowse": {"enabled": false}}),
-    )
-    .await;
-    assert!(off.status.is_success(), "{}", off.body);
+    // An admin turns co-browsing off in the channel's settings: the console then says so when
+    // asked, and the visitor is asked nothing.
+    agent.click_on("nav-channels").await;
+    agent.click_on("channel-open").await;
+    let enabled = agent
+        .wait_for_element(
+            "the co-browsing switch",
+            "return document.querySelector('[data-testid=edit-cobrowse]');",
+            WAIT,
+        )
+        .await;
+    let on = agent
+        .eval("return arguments[0].checked;", json!([enabled.to_json()]))
+        .await;
+    assert_eq!(on, json!(true), "the demo channel shares pages");
+    agent.click(&enabled).await;
+    agent.click_on("save-cobrowse-settings").await;
+    let deadline = Instant::now() + WAIT;
+    while demo.gateway.demo_channel().await.cobrowse.enabled {
+        assert!(Instant::now() < deadline, "co-browsing was not turned off");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    agent.click_on("nav-inbox").await;
+    agent.click_on("conversation").await;
     agent.click_on("cobrowse-ask").await;
     let said = agent
         .wait_for(
