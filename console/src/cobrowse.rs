@@ -107,15 +107,25 @@ fn mirror(desk: Desk, conversation_id: String) -> impl IntoView {
                 .with(|i| i.cobrowse.get(&id).is_some_and(|s| s.control))
         })
     };
-    let clicked = {
+    // A click points, unless the agent acts for the visitor (then clicks, typing and scrolling
+    // are done on their page); nothing else is sent.
+    let on_agent = {
         let id = conversation_id.clone();
-        Closure::<dyn Fn(i32, i32, u32)>::new(move |x: i32, y: i32, node: u32| {
-            if acting.get_untracked() && control.get_untracked() && node != 0 {
-                desk.cobrowse_act(&id, CobrowseAct::Click { node });
-            } else {
-                desk.cobrowse_point(&id, x, y);
-            }
-        })
+        Closure::<dyn Fn(String, i32, i32, u32, String)>::new(
+            move |kind: String, x: i32, y: i32, node: u32, text: String| {
+                let acting = acting.get_untracked() && control.get_untracked();
+                let act = match kind.as_str() {
+                    "click" if acting && node != 0 => Some(CobrowseAct::Click { node }),
+                    "click" => return desk.cobrowse_point(&id, x, y),
+                    "type" if acting && node != 0 => Some(CobrowseAct::Type { node, text }),
+                    "scroll" if acting => Some(CobrowseAct::Scroll { node: None, x, y }),
+                    _ => None,
+                };
+                if let Some(act) = act {
+                    desk.cobrowse_act(&id, act);
+                }
+            },
+        )
         .into_js_value()
     };
     let watched = conversation_id.clone();
@@ -126,7 +136,7 @@ fn mirror(desk: Desk, conversation_id: String) -> impl IntoView {
         let Some(element) = frame.get() else {
             return false;
         };
-        attach(&element, &watched, clicked.unchecked_ref());
+        attach(&element, &watched, on_agent.unchecked_ref());
         desk.show_mirror(&watched, Some(element));
         true
     });

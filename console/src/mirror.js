@@ -38,9 +38,12 @@ function build(m, doc, s, svg) {
   }
   const [id, tag, attrs, children, box] = s;
   if (NEVER.has(tag)) return null;
-  const inSvg = svg || tag == 'svg', el = inSvg ? doc.createElementNS(SVG, tag) : doc.createElement(tag);
   if (tag == 'meta' && attrs['http-equiv']) return null;
-  for (const [name, value] of Object.entries(attrs)) attribute(m, el, name, value);
+  const inSvg = svg || tag == 'svg';
+  let el;
+  try { el = inSvg ? doc.createElementNS(SVG, tag) : doc.createElement(tag); } catch { return null; }
+  // A link's `rel` first: whether its `href` is loaded depends on it.
+  for (const [name, value] of Object.entries(attrs).sort(([a], [b]) => (b == 'rel') - (a == 'rel'))) attribute(m, el, name, value);
   if (box) {
     Object.assign(el.style, { display: 'inline-block', width: box[0] + 'px', height: box[1] + 'px', background: '#d1d5db', borderRadius: '4px' });
     el.dataset.private = '';
@@ -105,16 +108,24 @@ function mark(m, doc, x, y, click) {
 }
 
 export function attach(frame, conversation, each) {
-  const m = frame.mirror = { parts: '', nodes: new Map(), conversation, waiting: [] };
+  const m = frame.mirror = { parts: '', nodes: new Map(), conversation, waiting: [] },
+    id = (target) => { for (const [n, el] of m.nodes) if (el == target) return n; return 0; };
+  let wheel;
   frame.addEventListener('load', () => {
     m.ready = true;
     for (const batch of m.waiting.splice(0)) apply(m, frame, batch);
-    frame.contentDocument.addEventListener('click', (e) => {
+    const doc = frame.contentDocument, view = frame.contentWindow;
+    doc.addEventListener('click', (e) => {
       e.preventDefault();
-      let node = 0;
-      for (const [id, el] of m.nodes) if (el == e.target) node = id;
-      each(Math.round(e.pageX), Math.round(e.pageY), node);
+      each('click', Math.round(e.pageX), Math.round(e.pageY), id(e.target), '');
     }, true);
+    doc.addEventListener('input', (e) => each('type', 0, 0, id(e.target), (e.target.value ?? '').replaceAll('\u2022', '')), true);
+    doc.addEventListener('wheel', (e) => {
+      wheel ??= [view.scrollX, view.scrollY];
+      wheel = [Math.max(0, wheel[0] + e.deltaX), Math.max(0, wheel[1] + e.deltaY)];
+      clearTimeout(m.wheeling);
+      m.wheeling = setTimeout(() => { each('scroll', Math.round(wheel[0]), Math.round(wheel[1]), 0, ''); wheel = null; }, 100);
+    }, { passive: true });
   });
 }
 

@@ -19,6 +19,11 @@ const PAGES: &[(&str, &str, bool)] = &[
     ("index.html", include_str!("../pages/index.html"), false),
     ("account.html", include_str!("../pages/account.html"), false),
     (
+        "checkout.html",
+        include_str!("../pages/checkout.html"),
+        false,
+    ),
+    (
         "strict-csp.html",
         include_str!("../pages/strict-csp.html"),
         true,

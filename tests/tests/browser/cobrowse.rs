@@ -65,7 +65,9 @@ async fn the_agent_sees_the_page_only_as_the_visitor_lets_them() {
     let demo = DemoStack::start().await;
     let admin = agent_login(&demo.gateway).await;
     let visitor = Browser::launch().await;
-    visitor.open_chat(&format!("{}/", demo.site)).await;
+    visitor
+        .open_chat(&format!("{}/checkout.html", demo.site))
+        .await;
     visitor.write_in_panel("Can you help me check out?").await;
     let conversation = newest_conversation(&demo, &admin).await;
     let mut watcher = agent_present(&demo.gateway, &admin).await;
@@ -260,6 +262,51 @@ async fn the_agent_sees_the_page_only_as_the_visitor_lets_them() {
         .wait_for_element(
             "where the agent points",
             "return document.querySelector('livechat-cobrowse')?.shadowRoot?.querySelector('[data-testid=cobrowse-ring]');",
+            WAIT,
+        )
+        .await;
+
+    // The visitor lets the agent act: the agent clicks and types on their page, then the
+    // visitor takes it back.
+    visitor
+        .eval(
+            "window.bought = 0; document.getElementById('buy').addEventListener('click', () => window.bought++);",
+            json!([]),
+        )
+        .await;
+    let allow = visitor
+        .wait_for_element(
+            "the banner's control switch",
+            "return document.querySelector('livechat-cobrowse')?.shadowRoot?.querySelector('[data-testid=cobrowse-control]');",
+            WAIT,
+        )
+        .await;
+    visitor.click(&allow).await;
+    agent.click_on("cobrowse-acting").await;
+    agent
+        .eval(
+            &format!(
+                "const b = {MIRROR}.getElementById('buy'), r = b.getBoundingClientRect(); \
+                 b.dispatchEvent(new MouseEvent('click', {{bubbles: true, cancelable: true, \
+                 clientX: r.left + 2, clientY: r.top + 2}})); \
+                 const n = {MIRROR}.getElementById('name'); n.value = 'Grace Hopper'; \
+                 n.dispatchEvent(new Event('input', {{bubbles: true}}));"
+            ),
+            json!([]),
+        )
+        .await;
+    visitor
+        .wait_for(
+            "the agent's click and typing on the page",
+            "return window.bought === 1 && document.getElementById('name').value === 'Grace Hopper';",
+            WAIT,
+        )
+        .await;
+    visitor.click(&allow).await;
+    agent
+        .wait_for(
+            "control taken back",
+            "return !document.querySelector('[data-testid=cobrowse-acting]');",
             WAIT,
         )
         .await;
