@@ -5,10 +5,11 @@
   const base = new URL(script.src).origin, store = 'livechat:' + key, fns = {},
     queued = window.LiveChat?.q || [], api = window.LiveChat = (method, ...args) => api[method](...args),
     here = () => location.href.split('#')[0];
-  let cfg, ticket, host, panel, button, bubble, shown, view, loading, timer, greeting, booted,
+  let cfg, ticket, shared, host, panel, button, bubble, shown, view, loading, timer, greeting, booted,
     resume = location.hash.match(/livechat=([\w.-]+)/)?.[1], extra = { attributes: {} };
   const boot = new Promise((done) => booted = done);
-  try { ticket = localStorage.getItem(store); } catch {}
+  // `shared`: this tab shares its pages with an agent (co-browsing), which the panel resumes.
+  try { ticket = localStorage.getItem(store); shared = sessionStorage[store]; } catch {}
 
   const emit = (type, data) => fns[type]?.map((f) => setTimeout(f, 0, data));
   const ask = (path) => fetch(base + '/v1/widget/' + key + path + '?' + new URLSearchParams(
@@ -99,9 +100,7 @@
   addEventListener('storage', (e) => e.key == store && !e.newValue && api.reset());
   queued.map((call) => api(...call));
   ask('').then((answer) => {
-    if (answer) build(answer), decide(answer), booted(), emit('ready');
-    // A page of the site the visitor shares with an agent: the panel (hidden) resumes it.
-    try { answer && sessionStorage.getItem(store + ':cobrowse') && (place(), mount()); } catch {}
+    if (answer) build(answer), decide(answer), booted(), emit('ready'), shared && mount();
     if (resume) resume = '', history.replaceState(null, '', here()), open(1);
   }, () => {});
 })();

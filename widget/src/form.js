@@ -156,7 +156,7 @@ export function keep(root, close) {
   shown();
 }
 export function cobrowse(frame, c, root) {
-  const { type } = frame, i = type == 'ready' ? frame.cobrowse || {} : frame.invite, key = c.store + ':cobrowse',
+  const { type } = frame, i = type == 'ready' ? frame.cobrowse || {} : frame.invite, key = c.store,
     t = (k) => say(c.texts, k, 'agent', i.agent_name);
   if (type.startsWith('cobrowse_')) return c.m?.then((m) => m.on(frame));
   if (!i) return;
