@@ -274,6 +274,16 @@ async fn a_contact_is_exported_then_erased_leaving_no_trace(
             .collect();
     assert_eq!(events, ["contact.erased"]);
     if sqlite {
+        // The index is written behind the appends; a search first indexes what is stored.
+        let searched = call(
+            &gw,
+            &admin,
+            Method::GET,
+            "/v1/conversations?q=wombatfood",
+            None,
+        )
+        .await;
+        assert_eq!(searched.status, StatusCode::OK, "{}", searched.body);
         let indexed: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM message_search WHERE message_search MATCH 'wombatfood'",
         )
